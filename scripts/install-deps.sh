@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything smp-suite needs to build, run and test, from Debian 12 packages.
+# Used by both README commands (scripts/run-suite.sh and scripts/test.sh) and by CI.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config clang-format
+  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev
+  libabsl-dev libhiredis-dev libsqlite3-dev libsodium-dev libssl-dev
+  libgtest-dev libgmock-dev
+  redis-server
+  python3-grpcio python3-protobuf python3-grpc-tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The Debian package starts a redis-server on 6379 on install; the suite starts its own on other ports.
