@@ -51,10 +51,10 @@ MATCHER_P2(StatusIs, code, message_matcher,
 
 // ASSERT_OK_AND_ASSIGN(lhs, expr): asserts a StatusOr is OK and moves its value into lhs.
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  SMP_ASSERT_OK_AND_ASSIGN_IMPL_(SMP_TESTING_CONCAT_(smp_statusor_, __LINE__), lhs, expr)
+  SMP_ASSERT_OK_AND_ASSIGN_IMPL_(SMP_TESTING_CONCAT_(smp_statusor_, __COUNTER__), lhs, expr)
 #define SMP_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                                  \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();         \
+  auto statusor = (expr);                                   \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();          \
   lhs = std::move(statusor).value()
 
 #endif  // SMP_COMMON_STATUS_STATUS_MATCHERS_H_

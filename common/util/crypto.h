@@ -8,7 +8,8 @@
 
 namespace smp {
 
-// Thin wrappers over libsodium. Safe to call from any thread; libsodium is initialised on first use.
+// Thin wrappers over libsodium. Safe to call from any thread; libsodium is initialised on first
+// use.
 
 // `n` bytes from the operating system's CSPRNG.
 std::string RandomBytes(size_t n);

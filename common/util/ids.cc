@@ -33,8 +33,8 @@ class UlidGenerator {
     }
     last_ms_ = ms;
     std::string r = RandomBytes(10);
-    uint64_t rand_hi = (static_cast<uint64_t>(static_cast<uint8_t>(r[0])) << 8) |
-                       static_cast<uint8_t>(r[1]);
+    uint64_t rand_hi =
+        (static_cast<uint64_t>(static_cast<uint8_t>(r[0])) << 8) | static_cast<uint8_t>(r[1]);
     uint64_t rand_lo = 0;
     for (int i = 2; i < 10; ++i) rand_lo = (rand_lo << 8) | static_cast<uint8_t>(r[i]);
     // Leave headroom so increments within one millisecond never carry into the time bits.

@@ -8,8 +8,8 @@
 
 namespace smp {
 
-// A new resource id: a ULID (26 characters of Crockford base32; 48-bit millisecond timestamp then 80
-// random bits). Ids sort by creation time as strings; ids made in the same millisecond by one
+// A new resource id: a ULID (26 characters of Crockford base32; 48-bit millisecond timestamp then
+// 80 random bits). Ids sort by creation time as strings; ids made in the same millisecond by one
 // process are strictly increasing. Thread-safe.
 std::string NewId();
 

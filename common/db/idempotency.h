@@ -1,0 +1,83 @@
+#ifndef SMP_COMMON_DB_IDEMPOTENCY_H_
+#define SMP_COMMON_DB_IDEMPOTENCY_H_
+
+// Durable request_id idempotency (see protos/smp/common/v1/conventions.proto).
+//
+// The key, a fingerprint of the request and the response are stored in the service's own database
+// in the same transaction as the change itself, so "the change happened" and "the key is
+// remembered" commit or roll back together. A failed request stores nothing: retrying it runs it
+// again.
+
+#include <optional>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/db/database.h"
+#include "common/status/status_macros.h"
+#include "google/protobuf/message.h"
+
+namespace smp {
+
+// Every service adds this table in one of its migrations.
+inline constexpr char kIdempotencyTableSql[] =
+    "CREATE TABLE idempotency_keys ("
+    "  scope TEXT NOT NULL,"          // the RPC, e.g. "CreateClinic"
+    "  request_id TEXT NOT NULL,"     // the client's key
+    "  fingerprint TEXT NOT NULL,"    // SHA-256 of caller and request
+    "  response BLOB NOT NULL,"       // the serialised first response
+    "  created_at INTEGER NOT NULL,"  // unix microseconds
+    "  PRIMARY KEY (scope, request_id));";
+
+struct IdempotencyKey {
+  std::string scope;
+  std::string request_id;
+  std::string fingerprint;
+};
+
+// Validates request_id (1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming the field)
+// and fingerprints the request together with the caller, so that another caller reusing a key is
+// told the key is taken rather than handed someone else's response.
+absl::StatusOr<IdempotencyKey> MakeIdempotencyKey(absl::string_view scope,
+                                                  absl::string_view request_id,
+                                                  absl::string_view caller_id,
+                                                  const google::protobuf::Message& request);
+
+// Inside `txn`: the stored response if this key was seen with the same fingerprint; nullopt if the
+// key is new; INVALID_ARGUMENT if the key was used for a different request.
+absl::StatusOr<std::optional<std::string>> FindIdempotentResponse(Transaction& txn,
+                                                                  const IdempotencyKey& key);
+
+// Inside `txn`: remembers `response` for `key`.
+absl::Status SaveIdempotentResponse(Transaction& txn, const IdempotencyKey& key,
+                                    const google::protobuf::Message& response, absl::Time now);
+
+// Runs `change` in a write transaction unless `key` was seen before, in which case it returns the
+// first response without running anything. Typical use in a handler:
+//   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));
+//   return RunIdempotent<Clinic>(db, key, now, [&](Transaction& txn) { return store.Create(txn, c);
+//   });
+template <typename Response>
+absl::StatusOr<Response> RunIdempotent(
+    Database& db, const IdempotencyKey& key, absl::Time now,
+    absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, db.Begin(TxMode::kWrite));
+  ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(*txn, key));
+  Response response;
+  if (saved.has_value()) {
+    if (!response.ParseFromString(*saved)) {
+      return absl::InternalError("stored idempotent response does not parse");
+    }
+    return response;
+  }
+  ASSIGN_OR_RETURN(response, change(*txn));
+  RETURN_IF_ERROR(SaveIdempotentResponse(*txn, key, response, now));
+  RETURN_IF_ERROR(txn->Commit());
+  return response;
+}
+
+}  // namespace smp
+
+#endif  // SMP_COMMON_DB_IDEMPOTENCY_H_

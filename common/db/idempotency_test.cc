@@ -1,0 +1,91 @@
+#include "common/db/idempotency.h"
+
+#include <string>
+
+#include "common/db/migrations.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "gtest/gtest.h"
+#include "smp/common/v1/money.pb.h"
+
+namespace smp {
+namespace {
+
+using ::smp::common::v1::Money;
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1764000000);
+
+Money MakeMoney(int64_t minor, const char* currency) {
+  Money m;
+  m.set_amount_minor(minor);
+  m.set_currency_code(currency);
+  return m;
+}
+
+class IdempotencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(
+        db_, OpenSqliteDatabase(::testing::TempDir() + "/smp_idem_" + NewId() + ".sqlite"));
+    ASSERT_OK(ApplyMigrations(*db_, {{1, "keys", kIdempotencyTableSql}}, kNow));
+  }
+
+  // A "create" that counts how often it really ran.
+  absl::StatusOr<Money> Create(const std::string& request_id, const Money& request,
+                               const std::string& caller = "staff-1") {
+    ASSIGN_OR_RETURN(IdempotencyKey key, MakeIdempotencyKey("Create", request_id, caller, request));
+    return RunIdempotent<Money>(*db_, key, kNow, [&](Transaction&) -> absl::StatusOr<Money> {
+      ++runs_;
+      if (fail_next_) {
+        fail_next_ = false;
+        return absl::UnavailableError("peer down");
+      }
+      Money out = request;
+      out.set_amount_minor(request.amount_minor() + runs_);  // differs per run
+      return out;
+    });
+  }
+
+  std::unique_ptr<Database> db_;
+  int runs_ = 0;
+  bool fail_next_ = false;
+};
+
+TEST_F(IdempotencyTest, ReplayReturnsFirstResultWithoutRunningAgain) {
+  ASSERT_OK_AND_ASSIGN(Money first, Create("key-1", MakeMoney(100, "USD")));
+  ASSERT_OK_AND_ASSIGN(Money replay, Create("key-1", MakeMoney(100, "USD")));
+  EXPECT_EQ(runs_, 1);
+  EXPECT_EQ(replay.SerializeAsString(), first.SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(Money other, Create("key-2", MakeMoney(100, "USD")));
+  EXPECT_EQ(runs_, 2);
+  EXPECT_NE(other.amount_minor(), first.amount_minor());
+}
+
+TEST_F(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
+  ASSERT_OK(Create("key-1", MakeMoney(100, "USD")).status());
+  EXPECT_THAT(Create("key-1", MakeMoney(999, "USD")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different request")));
+  EXPECT_THAT(Create("key-1", MakeMoney(100, "USD"), "staff-2"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key-1")));
+  EXPECT_EQ(runs_, 1);
+}
+
+TEST_F(IdempotencyTest, FailureIsNotRememberedSoARetryRuns) {
+  fail_next_ = true;
+  EXPECT_THAT(Create("key-1", MakeMoney(5, "EUR")), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_OK(Create("key-1", MakeMoney(5, "EUR")).status());
+  EXPECT_EQ(runs_, 2);
+}
+
+TEST_F(IdempotencyTest, BadRequestIdIsInvalidArgument) {
+  EXPECT_THAT(Create("", MakeMoney(5, "EUR")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id")));
+  EXPECT_THAT(Create("has space", MakeMoney(5, "EUR")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id")));
+  EXPECT_EQ(runs_, 0);
+}
+
+}  // namespace
+}  // namespace smp

@@ -1,0 +1,135 @@
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/db/database.h"
+#include "common/status/status_macros.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "gtest/gtest.h"
+
+namespace smp {
+namespace {
+
+using ::smp::testing::StatusIs;
+
+std::string TempDbPath() { return ::testing::TempDir() + "/smp_db_" + NewId() + ".sqlite"; }
+
+class SqliteDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = TempDbPath();
+    ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+    ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
+      return txn.ExecScript(
+          "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0), b BLOB);");
+    }));
+  }
+
+  absl::StatusOr<int64_t> Count() {
+    int64_t n = -1;
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COUNT(*) FROM t"));
+      n = rows.at(0).Int(0);
+      return absl::OkStatus();
+    }));
+    return n;
+  }
+
+  std::string path_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(SqliteDatabaseTest, WritesAndReadsValuesOfEveryType) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
+    return txn.Exec("INSERT INTO t (id, n, b) VALUES (?, ?, ?)",
+                    {std::string("a"), int64_t{42}, Blob{std::string("\0\x01", 2)}});
+  }));
+  ASSERT_OK(db_->Run(TxMode::kRead, [](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows,
+                     txn.Query("SELECT id, n, b, NULL FROM t WHERE id = ?", {std::string("a")}));
+    EXPECT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].Text(0), "a");
+    EXPECT_EQ(rows[0].Int(1), 42);
+    EXPECT_EQ(rows[0].Text(2), std::string("\0\x01", 2));
+    EXPECT_TRUE(rows[0].IsNull(3));
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(SqliteDatabaseTest, UncommittedTransactionRollsBack) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, db_->Begin(TxMode::kWrite));
+    ASSERT_OK(txn->Exec("INSERT INTO t (id, n) VALUES ('x', 1)"));
+  }
+  EXPECT_EQ(*Count(), 0);
+  absl::Status failed = db_->Run(TxMode::kWrite, [](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.Exec("INSERT INTO t (id, n) VALUES ('y', 1)"));
+    return absl::FailedPreconditionError("domain rule");
+  });
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(*Count(), 0);
+}
+
+TEST_F(SqliteDatabaseTest, ConstraintViolationsMapToStatusCodes) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
+    return txn.Exec("INSERT INTO t (id, n) VALUES ('a', 1)");
+  }));
+  EXPECT_THAT(
+      db_->Run(TxMode::kWrite,
+               [](Transaction& txn) { return txn.Exec("INSERT INTO t (id, n) VALUES ('a', 2)"); }),
+      StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(
+      db_->Run(TxMode::kWrite,
+               [](Transaction& txn) { return txn.Exec("INSERT INTO t (id, n) VALUES ('b', -1)"); }),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(db_->Run(TxMode::kWrite, [](Transaction& txn) { return txn.Exec("SELEKT 1"); }),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(*Count(), 1);
+}
+
+TEST_F(SqliteDatabaseTest, ConcurrentReadModifyWriteLosesNoUpdate) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
+    return txn.Exec("INSERT INTO t (id, n) VALUES ('counter', 0)");
+  }));
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < kPerThread; ++k) {
+        absl::Status s = db_->Run(TxMode::kWrite, [](Transaction& txn) -> absl::Status {
+          ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT n FROM t WHERE id = 'counter'"));
+          return txn.Exec("UPDATE t SET n = ? WHERE id = 'counter'", {rows.at(0).Int(0) + 1});
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_OK(db_->Run(TxMode::kRead, [](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT n FROM t WHERE id = 'counter'"));
+    EXPECT_EQ(rows.at(0).Int(0), kThreads * kPerThread);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(SqliteDatabaseTest, CommittedDataSurvivesReopen) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
+    return txn.Exec("INSERT INTO t (id, n) VALUES ('kept', 7)");
+  }));
+  db_.reset();
+  ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+  EXPECT_EQ(*Count(), 1);
+}
+
+TEST(SqliteOpenTest, RejectsMemoryAndUnwritablePaths) {
+  EXPECT_THAT(OpenSqliteDatabase(":memory:"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(OpenSqliteDatabase("/nonexistent-dir/x/y.sqlite"),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace smp
