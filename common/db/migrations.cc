@@ -73,7 +73,7 @@ absl::Status ApplyMigrations(Database& db, const std::vector<Migration>& migrati
       RETURN_IF_ERROR(txn.ExecScript(m.sql));
       return txn.Exec(
           "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
-          {int64_t{m.version}, std::string(m.name), checksum,
+          {int64_t{m.version}, m.name, checksum,
            absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone())});
     }));
   }

@@ -1,6 +1,7 @@
 #ifndef SMP_COMMON_DB_MIGRATIONS_H_
 #define SMP_COMMON_DB_MIGRATIONS_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -13,8 +14,8 @@ namespace smp {
 // never edited once released: a change is a new migration.
 struct Migration {
   int version;
-  const char* name;  // short description, e.g. "clinics and staff"
-  const char* sql;   // one or more `;`-separated statements of portable SQL
+  std::string name;  // short description, e.g. "clinics and staff"
+  std::string sql;   // one or more `;`-separated statements of portable SQL
 };
 
 // Brings the database to the newest version in `migrations`, each step in its own transaction, and

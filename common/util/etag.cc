@@ -1,0 +1,24 @@
+#include "common/util/etag.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace smp {
+
+std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
+
+absl::StatusOr<int64_t> VersionFromEtag(absl::string_view field, absl::string_view etag) {
+  int64_t version = 0;
+  if (etag.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": is required (send the etag you read, to update safely)"));
+  }
+  if (etag.size() < 2 || etag[0] != 'v' || !absl::SimpleAtoi(etag.substr(1), &version) ||
+      version < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", etag.substr(0, 32), "\" is not an etag this service issued"));
+  }
+  return version;
+}
+
+}  // namespace smp

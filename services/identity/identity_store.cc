@@ -1,0 +1,326 @@
+#include "services/identity/identity_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status/status_macros.h"
+#include "common/util/etag.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+
+namespace smp::identity {
+namespace {
+
+constexpr char kClinicColumns[] =
+    "id, name, time_zone, phone, address_lines, locality, administrative_area, postal_code, "
+    "region_code, create_time, update_time, version";
+
+v1::Clinic ClinicFromRow(const Row& row) {
+  v1::Clinic c;
+  c.set_id(row.Text(0));
+  c.set_name(row.Text(1));
+  c.set_time_zone(row.Text(2));
+  c.set_phone(row.Text(3));
+  v1::PostalAddress* a = c.mutable_address();
+  if (!row.Text(4).empty()) {
+    for (absl::string_view line : absl::StrSplit(row.Text(4), '\n')) {
+      a->add_address_lines(std::string(line));
+    }
+  }
+  a->set_locality(row.Text(5));
+  a->set_administrative_area(row.Text(6));
+  a->set_postal_code(row.Text(7));
+  a->set_region_code(row.Text(8));
+  *c.mutable_create_time() = ToProtoTimestamp(FromDbMicros(row.Int(9)));
+  *c.mutable_update_time() = ToProtoTimestamp(FromDbMicros(row.Int(10)));
+  c.set_etag(EtagOf(row.Int(11)));
+  return c;
+}
+
+constexpr char kStaffColumns[] =
+    "id, username, display_name, email, state, create_time, update_time, version";
+
+v1::Staff StaffFromRow(const Row& row) {
+  v1::Staff s;
+  s.set_id(row.Text(0));
+  s.set_username(row.Text(1));
+  s.set_display_name(row.Text(2));
+  s.set_email(row.Text(3));
+  s.set_state(row.Text(4) == "ACTIVE" ? v1::STAFF_STATE_ACTIVE : v1::STAFF_STATE_DISABLED);
+  *s.mutable_create_time() = ToProtoTimestamp(FromDbMicros(row.Int(5)));
+  *s.mutable_update_time() = ToProtoTimestamp(FromDbMicros(row.Int(6)));
+  s.set_etag(EtagOf(row.Int(7)));
+  return s;
+}
+
+// "?, ?, ?" for n placeholders.
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i ? ", ?" : "?");
+  return out;
+}
+
+absl::Status NotFound(absl::string_view kind, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+}
+
+// Turns an UPDATE ... WHERE version = ? that matched nothing into NOT_FOUND or ABORTED.
+absl::Status VersionConflict(Transaction& txn, absl::string_view table, absl::string_view kind,
+                             absl::string_view id, int64_t expected_version) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(absl::StrCat("SELECT version FROM ", table, " WHERE id = ?"), {std::string(id)}));
+  if (rows.empty()) return NotFound(kind, id);
+  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ",
+                                         EtagOf(expected_version), "; the current etag is ",
+                                         EtagOf(rows[0].Int(0)), ": read it again and retry"));
+}
+
+// Fetches one more row than the page holds to learn whether another page follows.
+template <typename T>
+Page<T> MakePage(std::vector<T> items, int page_size) {
+  Page<T> page;
+  if (static_cast<int>(items.size()) > page_size) {
+    items.resize(page_size);
+    page.last_key = items.back().id();
+  }
+  page.items = std::move(items);
+  return page;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Clinic> IdentityStore::CreateClinic(Transaction& txn, const v1::Clinic& clinic,
+                                                       absl::Time now) const {
+  v1::Clinic stored = clinic;
+  stored.set_id(NewIdAt(now));
+  const v1::PostalAddress& a = clinic.address();
+  RETURN_IF_ERROR(
+      txn.Exec(absl::StrCat("INSERT INTO clinics (", kClinicColumns,
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"),
+               {stored.id(), clinic.name(), clinic.time_zone(), clinic.phone(),
+                absl::StrJoin(a.address_lines(), "\n"), a.locality(), a.administrative_area(),
+                a.postal_code(), a.region_code(), ToDbMicros(now), ToDbMicros(now)}));
+  return GetClinic(txn, stored.id());
+}
+
+absl::StatusOr<v1::Clinic> IdentityStore::GetClinic(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kClinicColumns, " FROM clinics WHERE id = ?"),
+                             {std::string(id)}));
+  if (rows.empty()) return NotFound("clinic", id);
+  return ClinicFromRow(rows[0]);
+}
+
+absl::StatusOr<Page<v1::Clinic>> IdentityStore::ListClinics(
+    Transaction& txn, const PageRequest& page,
+    const std::optional<std::vector<std::string>>& only) const {
+  std::vector<DbValue> params = {page.after_key};
+  std::string sql = absl::StrCat("SELECT ", kClinicColumns, " FROM clinics WHERE id > ?");
+  if (only.has_value()) {
+    if (only->empty()) return Page<v1::Clinic>{};
+    absl::StrAppend(&sql, " AND id IN (", Placeholders(only->size()), ")");
+    for (const std::string& id : *only) params.emplace_back(id);
+  }
+  absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+  params.emplace_back(int64_t{page.size} + 1);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  std::vector<v1::Clinic> clinics;
+  for (const Row& row : rows) clinics.push_back(ClinicFromRow(row));
+  return MakePage(std::move(clinics), page.size);
+}
+
+absl::StatusOr<v1::Clinic> IdentityStore::UpdateClinic(Transaction& txn, const v1::Clinic& updated,
+                                                       int64_t expected_version,
+                                                       absl::Time now) const {
+  const v1::PostalAddress& a = updated.address();
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount(
+          "UPDATE clinics SET name = ?, time_zone = ?, phone = ?, address_lines = ?, "
+          "locality = ?, administrative_area = ?, postal_code = ?, region_code = ?, "
+          "update_time = ?, version = version + 1 WHERE id = ? AND version = ?",
+          {updated.name(), updated.time_zone(), updated.phone(),
+           absl::StrJoin(a.address_lines(), "\n"), a.locality(), a.administrative_area(),
+           a.postal_code(), a.region_code(), ToDbMicros(now), updated.id(), expected_version}));
+  if (changed == 0)
+    return VersionConflict(txn, "clinics", "clinic", updated.id(), expected_version);
+  return GetClinic(txn, updated.id());
+}
+
+absl::Status IdentityStore::CheckClinicsExist(Transaction& txn, const v1::Staff& staff,
+                                              absl::string_view prefix) const {
+  for (int i = 0; i < staff.clinic_ids_size(); ++i) {
+    ASSIGN_OR_RETURN(auto rows,
+                     txn.Query("SELECT 1 FROM clinics WHERE id = ?", {staff.clinic_ids(i)}));
+    if (rows.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat(prefix, ".clinic_ids[", i, "]: clinic ", staff.clinic_ids(i), " not found"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityStore::WriteGrants(Transaction& txn, const v1::Staff& staff) const {
+  RETURN_IF_ERROR(txn.Exec("DELETE FROM staff_roles WHERE staff_id = ?", {staff.id()}));
+  RETURN_IF_ERROR(txn.Exec("DELETE FROM staff_clinics WHERE staff_id = ?", {staff.id()}));
+  for (int role : staff.roles()) {
+    RETURN_IF_ERROR(txn.Exec("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)",
+                             {staff.id(), common::v1::Role_Name(role)}));
+  }
+  for (const std::string& clinic : staff.clinic_ids()) {
+    RETURN_IF_ERROR(txn.Exec("INSERT INTO staff_clinics (staff_id, clinic_id) VALUES (?, ?)",
+                             {staff.id(), clinic}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityStore::LoadGrants(Transaction& txn, v1::Staff& staff) const {
+  ASSIGN_OR_RETURN(auto roles, txn.Query("SELECT role FROM staff_roles WHERE staff_id = ? "
+                                         "ORDER BY role",
+                                         {staff.id()}));
+  for (const Row& row : roles) {
+    common::v1::Role role;
+    if (!common::v1::Role_Parse(row.Text(0), &role)) {
+      return absl::InternalError(
+          absl::StrCat("staff ", staff.id(), " has unknown stored role ", row.Text(0)));
+    }
+    staff.add_roles(role);
+  }
+  ASSIGN_OR_RETURN(auto clinics, txn.Query("SELECT clinic_id FROM staff_clinics "
+                                           "WHERE staff_id = ? ORDER BY clinic_id",
+                                           {staff.id()}));
+  for (const Row& row : clinics) staff.add_clinic_ids(row.Text(0));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Staff> IdentityStore::CreateStaff(Transaction& txn, const v1::Staff& staff,
+                                                     const std::string& password_hash,
+                                                     absl::Time now) const {
+  v1::Staff stored = staff;
+  stored.set_id(NewIdAt(now));
+  absl::Status inserted = txn.Exec(
+      "INSERT INTO staff (id, username, display_name, email, password_hash, state, create_time, "
+      "update_time, version) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, 1)",
+      {stored.id(), staff.username(), staff.display_name(), staff.email(), password_hash,
+       ToDbMicros(now), ToDbMicros(now)});
+  if (absl::IsAlreadyExists(inserted)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("staff.username: \"", staff.username(), "\" is already taken"));
+  }
+  RETURN_IF_ERROR(inserted);
+  RETURN_IF_ERROR(WriteGrants(txn, stored));
+  return GetStaff(txn, stored.id());
+}
+
+absl::StatusOr<v1::Staff> IdentityStore::GetStaff(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kStaffColumns, " FROM staff WHERE id = ?"),
+                             {std::string(id)}));
+  if (rows.empty()) return NotFound("staff", id);
+  v1::Staff staff = StaffFromRow(rows[0]);
+  RETURN_IF_ERROR(LoadGrants(txn, staff));
+  return staff;
+}
+
+absl::StatusOr<std::optional<StaffCredentials>> IdentityStore::FindByUsername(
+    Transaction& txn, absl::string_view username) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kStaffColumns,
+                                          ", password_hash FROM staff WHERE username = ?"),
+                             {std::string(username)}));
+  if (rows.empty()) return std::nullopt;
+  StaffCredentials found{StaffFromRow(rows[0]), rows[0].Text(8)};
+  RETURN_IF_ERROR(LoadGrants(txn, found.staff));
+  return found;
+}
+
+absl::StatusOr<std::string> IdentityStore::GetPasswordHash(Transaction& txn,
+                                                           absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT password_hash FROM staff WHERE id = ?", {std::string(id)}));
+  if (rows.empty()) return NotFound("staff", id);
+  return rows[0].Text(0);
+}
+
+absl::StatusOr<Page<v1::Staff>> IdentityStore::ListStaff(
+    Transaction& txn, const PageRequest& page,
+    const std::optional<std::vector<std::string>>& in_clinics) const {
+  std::vector<DbValue> params = {page.after_key};
+  std::string sql = absl::StrCat("SELECT ", kStaffColumns, " FROM staff WHERE id > ?");
+  if (in_clinics.has_value()) {
+    if (in_clinics->empty()) return Page<v1::Staff>{};
+    absl::StrAppend(&sql, " AND id IN (SELECT staff_id FROM staff_clinics WHERE clinic_id IN (",
+                    Placeholders(in_clinics->size()), "))");
+    for (const std::string& id : *in_clinics) params.emplace_back(id);
+  }
+  absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+  params.emplace_back(int64_t{page.size} + 1);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  std::vector<v1::Staff> staff;
+  for (const Row& row : rows) {
+    staff.push_back(StaffFromRow(row));
+    RETURN_IF_ERROR(LoadGrants(txn, staff.back()));
+  }
+  return MakePage(std::move(staff), page.size);
+}
+
+absl::StatusOr<v1::Staff> IdentityStore::UpdateStaffProfile(Transaction& txn,
+                                                            const v1::Staff& updated,
+                                                            int64_t expected_version,
+                                                            absl::Time now) const {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   txn.ExecCount("UPDATE staff SET display_name = ?, email = ?, update_time = ?, "
+                                 "version = version + 1 WHERE id = ? AND version = ?",
+                                 {updated.display_name(), updated.email(), ToDbMicros(now),
+                                  updated.id(), expected_version}));
+  if (changed == 0) return VersionConflict(txn, "staff", "staff", updated.id(), expected_version);
+  RETURN_IF_ERROR(WriteGrants(txn, updated));
+  return GetStaff(txn, updated.id());
+}
+
+absl::StatusOr<v1::Staff> IdentityStore::SetStaffState(Transaction& txn, absl::string_view id,
+                                                       v1::StaffState state, absl::Time now) const {
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount("UPDATE staff SET state = ?, update_time = ?, version = version + 1 "
+                    "WHERE id = ?",
+                    {std::string(state == v1::STAFF_STATE_ACTIVE ? "ACTIVE" : "DISABLED"),
+                     ToDbMicros(now), std::string(id)}));
+  if (changed == 0) return NotFound("staff", id);
+  return GetStaff(txn, id);
+}
+
+absl::Status IdentityStore::SetPasswordHash(Transaction& txn, absl::string_view id,
+                                            const std::string& hash, absl::Time now) const {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   txn.ExecCount("UPDATE staff SET password_hash = ?, update_time = ?, "
+                                 "version = version + 1 WHERE id = ?",
+                                 {hash, ToDbMicros(now), std::string(id)}));
+  if (changed == 0) return NotFound("staff", id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IdentityStore::CountStaff(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COUNT(*) FROM staff"));
+  return rows.at(0).Int(0);
+}
+
+absl::StatusOr<int64_t> IdentityStore::CountActiveAdmins(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT COUNT(*) FROM staff JOIN staff_roles ON staff_id = id "
+                             "WHERE state = 'ACTIVE' AND role = 'ROLE_ADMIN'"));
+  return rows.at(0).Int(0);
+}
+
+absl::Status IdentityStore::RecordEvent(Transaction& txn, absl::string_view actor_staff_id,
+                                        absl::string_view action, absl::string_view subject_id,
+                                        absl::string_view detail, absl::Time now) const {
+  return txn.Exec(
+      "INSERT INTO identity_events (id, time, actor_staff_id, action, subject_id, detail) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      {NewIdAt(now), ToDbMicros(now), std::string(actor_staff_id), std::string(action),
+       std::string(subject_id), std::string(detail)});
+}
+
+}  // namespace smp::identity

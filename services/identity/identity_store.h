@@ -1,0 +1,85 @@
+#ifndef SMP_SERVICES_IDENTITY_IDENTITY_STORE_H_
+#define SMP_SERVICES_IDENTITY_IDENTITY_STORE_H_
+
+// The SQL of the identity service: clinics, staff accounts, memberships and the change record.
+// Every function runs inside a transaction the caller owns, so a handler can combine several steps
+// (and its idempotency key) atomically.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/database.h"
+#include "common/util/paging.h"
+#include "smp/identity/v1/identity.pb.h"
+
+namespace smp::identity {
+
+struct StaffCredentials {
+  v1::Staff staff;
+  std::string password_hash;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
+};
+
+class IdentityStore {
+ public:
+  // Clinics. `clinic` holds validated client fields; id, times and version are assigned here.
+  absl::StatusOr<v1::Clinic> CreateClinic(Transaction& txn, const v1::Clinic& clinic,
+                                          absl::Time now) const;
+  // NOT_FOUND "clinic <id> not found".
+  absl::StatusOr<v1::Clinic> GetClinic(Transaction& txn, absl::string_view id) const;
+  // Clinics ordered by id; `only` (when set) restricts to those ids (a caller's scope).
+  absl::StatusOr<Page<v1::Clinic>> ListClinics(
+      Transaction& txn, const PageRequest& page,
+      const std::optional<std::vector<std::string>>& only) const;
+  // Writes `updated` if the stored version is still `expected_version`; ABORTED otherwise, naming
+  // the current etag.
+  absl::StatusOr<v1::Clinic> UpdateClinic(Transaction& txn, const v1::Clinic& updated,
+                                          int64_t expected_version, absl::Time now) const;
+  // NOT_FOUND naming the field (e.g. "staff.clinic_ids[1]") of the first id that is no clinic.
+  absl::Status CheckClinicsExist(Transaction& txn, const v1::Staff& staff,
+                                 absl::string_view prefix) const;
+
+  // Staff. ALREADY_EXISTS when the username is taken.
+  absl::StatusOr<v1::Staff> CreateStaff(Transaction& txn, const v1::Staff& staff,
+                                        const std::string& password_hash, absl::Time now) const;
+  // NOT_FOUND "staff <id> not found".
+  absl::StatusOr<v1::Staff> GetStaff(Transaction& txn, absl::string_view id) const;
+  // std::nullopt when no account has that (normalised) username.
+  absl::StatusOr<std::optional<StaffCredentials>> FindByUsername(Transaction& txn,
+                                                                 absl::string_view username) const;
+  absl::StatusOr<std::string> GetPasswordHash(Transaction& txn, absl::string_view id) const;
+  // Staff ordered by id; `in_clinics` (when set) restricts to members of any of those clinics.
+  absl::StatusOr<Page<v1::Staff>> ListStaff(
+      Transaction& txn, const PageRequest& page,
+      const std::optional<std::vector<std::string>>& in_clinics) const;
+  // Writes profile, roles and clinics of `updated` if the version is still `expected_version`.
+  absl::StatusOr<v1::Staff> UpdateStaffProfile(Transaction& txn, const v1::Staff& updated,
+                                               int64_t expected_version, absl::Time now) const;
+  absl::StatusOr<v1::Staff> SetStaffState(Transaction& txn, absl::string_view id,
+                                          v1::StaffState state, absl::Time now) const;
+  absl::Status SetPasswordHash(Transaction& txn, absl::string_view id, const std::string& hash,
+                               absl::Time now) const;
+  absl::StatusOr<int64_t> CountStaff(Transaction& txn) const;
+  absl::StatusOr<int64_t> CountActiveAdmins(Transaction& txn) const;
+
+  // Appends to the change record: who did what to which account or clinic, and why.
+  absl::Status RecordEvent(Transaction& txn, absl::string_view actor_staff_id,
+                           absl::string_view action, absl::string_view subject_id,
+                           absl::string_view detail, absl::Time now) const;
+
+ private:
+  absl::Status LoadGrants(Transaction& txn, v1::Staff& staff) const;
+  absl::Status WriteGrants(Transaction& txn, const v1::Staff& staff) const;
+};
+
+}  // namespace smp::identity
+
+#endif  // SMP_SERVICES_IDENTITY_IDENTITY_STORE_H_

@@ -1,0 +1,112 @@
+// The identity service: clinics, staff accounts, roles and login sessions.
+// Flags (each also settable as SMP_<NAME> in the environment) are listed in README.md.
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/auth_flags.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/login_limiter.h"
+#include "common/auth/session_store.h"
+#include "common/db/database.h"
+#include "common/db/migrations.h"
+#include "common/redis/redis_pool.h"
+#include "common/server/flags_env.h"
+#include "common/server/log.h"
+#include "common/server/server.h"
+#include "services/identity/identity_migrations.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/identity_store.h"
+#include "services/identity/password_hasher.h"
+#include "services/identity/setup_code.h"
+
+ABSL_FLAG(std::string, data_dir, "data",
+          "Directory for the service's SQLite database (identity.sqlite) and, on an empty system, "
+          "the one-time setup code file (identity-setup-code). Created if missing.");
+ABSL_FLAG(std::string, setup_code, "",
+          "Preset one-time setup code for BootstrapAdmin on an empty system (scripted installs). "
+          "Empty: a random one is generated and written to <data_dir>/identity-setup-code.");
+
+namespace smp::identity {
+namespace {
+
+int Fail(absl::string_view what, const absl::Status& status) {
+  LogError(what, {{"error", status.ToString()}});
+  return 1;
+}
+
+int Main(int argc, char** argv) {
+  BlockTerminationSignals();
+  ParseFlagsWithEnvironment(argc, argv);
+  SetLogService("identity");
+  const ServerConfig config = ServerConfigFromFlags("identity");
+  SetLogLevel(config.log_level);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("cannot create data_dir",
+                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
+  }
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(data_dir + "/identity.sqlite");
+  if (!db.ok()) return Fail("cannot open database", db.status());
+  absl::Status migrated = ApplyMigrations(**db, IdentityMigrations(), Clock::Real().Now());
+  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+
+  // Until the first admin exists, BootstrapAdmin accepts the code written here.
+  const std::string setup_code_path = data_dir + "/identity-setup-code";
+  std::string setup_code;
+  absl::Status counted = (*db)->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    absl::StatusOr<int64_t> staff = IdentityStore().CountStaff(txn);
+    if (!staff.ok()) return staff.status();
+    if (*staff > 0) return absl::OkStatus();
+    absl::StatusOr<std::string> code =
+        WriteSetupCode(setup_code_path, absl::GetFlag(FLAGS_setup_code));
+    if (!code.ok()) return code.status();
+    setup_code = *code;
+    return absl::OkStatus();
+  });
+  if (!counted.ok()) return Fail("cannot prepare setup code", counted);
+  if (!setup_code.empty()) {
+    LogInfo("no staff accounts yet: create the first admin with BootstrapAdmin and the setup code",
+            {{"setup_code_file", setup_code_path}});
+  }
+
+  RedisPool redis(RedisOptionsFromFlags());
+  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
+  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+  LoginLimiter login_limiter(&redis, LoginLimitPolicy{});
+  PasswordHasher hasher;
+
+  IdentityServiceImpl service(IdentityDeps{
+      .db = db->get(),
+      .sessions = &sessions,
+      .authenticator = &authenticator,
+      .login_limiter = &login_limiter,
+      .hasher = &hasher,
+      .clock = &Clock::Real(),
+      .setup_code = setup_code,
+      .on_bootstrapped = [setup_code_path] { RemoveSetupCode(setup_code_path); },
+  });
+
+  absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
+  if (!server.ok()) return Fail("cannot start server", server.status());
+  LogInfo("identity serving",
+          {{"port", std::to_string((*server)->port())}, {"data_dir", data_dir}});
+
+  WaitForTerminationSignal();
+  (*server)->Shutdown();  // drains in-flight RPCs; then the stores below go away
+  server->reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace smp::identity
+
+int main(int argc, char** argv) { return smp::identity::Main(argc, argv); }

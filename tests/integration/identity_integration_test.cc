@@ -1,0 +1,462 @@
+// The identity service as a real process, with a real redis-server, over real gRPC.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/redis/testing/redis_server.h"
+#include "common/status/status_matchers.h"
+#include "gtest/gtest.h"
+#include "smp/identity/v1/identity.grpc.pb.h"
+#include "tests/integration/service_process.h"
+
+namespace smp::identity {
+namespace {
+
+using ::smp::common::v1::ROLE_AUDITOR;
+using ::smp::common::v1::ROLE_FRONT_DESK;
+using ::smp::common::v1::ROLE_TECHNICIAN;
+using ::smp::testing::RedisServer;
+using ::smp::testing::ServiceProcess;
+using ::testing::HasSubstr;
+
+constexpr char kSetupCode[] = "integration-setup-code";
+constexpr char kAdminPassword[] = "admin password 1";
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+MATCHER_P2(GrpcIs, code, substring, "") {
+  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
+  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
+}
+
+class IdentityIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
+    data_dir_ = smp::testing::MakeTempDir("identity");
+    ASSERT_FALSE(data_dir_.empty());
+    ASSERT_OK_AND_ASSIGN(identity_, StartIdentity({}));
+    stub_ = StubFor(*identity_);
+
+    v1::BootstrapAdminRequest boot;
+    boot.set_setup_code(kSetupCode);
+    boot.set_username("root");
+    boot.set_display_name("Chain Admin");
+    boot.set_password(kAdminPassword);
+    v1::Staff admin;
+    ASSERT_TRUE(stub_->BootstrapAdmin(Ctx().get(), boot, &admin).ok());
+    admin_token_ = LoginOk("root", kAdminPassword);
+  }
+
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIdentity(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--data_dir=" + data_dir_,
+                                     absl::StrCat("--redis=127.0.0.1:", redis_->port()),
+                                     absl::StrCat("--setup_code=", kSetupCode)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServiceProcess::Start(SMP_IDENTITY_BINARY, args);
+  }
+
+  static std::unique_ptr<v1::IdentityService::Stub> StubFor(const ServiceProcess& process) {
+    return v1::IdentityService::NewStub(
+        grpc::CreateChannel(process.address(), grpc::InsecureChannelCredentials()));
+  }
+
+  grpc::Status Login(const std::string& username, const std::string& password,
+                     v1::LoginResponse* out) {
+    v1::LoginRequest req;
+    req.set_username(username);
+    req.set_password(password);
+    return stub_->Login(Ctx().get(), req, out);
+  }
+
+  std::string LoginOk(const std::string& username, const std::string& password) {
+    v1::LoginResponse out;
+    grpc::Status status = Login(username, password, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out.access_token();
+  }
+
+  grpc::Status WhoAmI(v1::IdentityService::Stub& stub, const std::string& token,
+                      v1::WhoAmIResponse* out = nullptr) {
+    v1::WhoAmIResponse ignored;
+    return stub.WhoAmI(Ctx(token).get(), v1::WhoAmIRequest(), out ? out : &ignored);
+  }
+
+  grpc::Status CreateClinic(const std::string& token, const std::string& request_id,
+                            const v1::Clinic& clinic, v1::Clinic* out) {
+    v1::CreateClinicRequest req;
+    req.set_request_id(request_id);
+    *req.mutable_clinic() = clinic;
+    return stub_->CreateClinic(Ctx(token).get(), req, out);
+  }
+
+  static v1::Clinic ClinicNamed(const std::string& name, const std::string& tz) {
+    v1::Clinic c;
+    c.set_name(name);
+    c.set_time_zone(tz);
+    return c;
+  }
+
+  v1::Clinic MakeClinic(const std::string& name, const std::string& tz) {
+    v1::Clinic out;
+    grpc::Status s = CreateClinic(admin_token_, "create-" + name, ClinicNamed(name, tz), &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::Staff MakeStaff(const std::string& username, common::v1::Role role,
+                      const std::vector<std::string>& clinics,
+                      const std::string& password = "staff password 1") {
+    v1::CreateStaffRequest req;
+    req.set_request_id("staff-" + username);
+    req.mutable_staff()->set_username(username);
+    req.mutable_staff()->set_display_name(username);
+    req.mutable_staff()->add_roles(role);
+    for (const auto& c : clinics) req.mutable_staff()->add_clinic_ids(c);
+    req.set_initial_password(password);
+    v1::Staff out;
+    grpc::Status s = stub_->CreateStaff(Ctx(admin_token_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  int CountClinics() {
+    v1::ListClinicsRequest req;
+    req.set_page_size(500);
+    v1::ListClinicsResponse out;
+    EXPECT_TRUE(stub_->ListClinics(Ctx(admin_token_).get(), req, &out).ok());
+    return out.clinics_size();
+  }
+
+  // Polls until `token` is refused by `stub` or `limit` passes; returns how long that took.
+  absl::Duration TimeUntilRefused(v1::IdentityService::Stub& stub, const std::string& token,
+                                  absl::Duration limit) {
+    const absl::Time start = absl::Now();
+    while (absl::Now() - start < limit) {
+      if (WhoAmI(stub, token).error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+        return absl::Now() - start;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return absl::InfiniteDuration();
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::string data_dir_;
+  std::unique_ptr<ServiceProcess> identity_;
+  std::unique_ptr<v1::IdentityService::Stub> stub_;
+  std::string admin_token_;
+};
+
+TEST_F(IdentityIntegrationTest, LoginWhoAmILogoutAcrossProcesses) {
+  // A second identity process on the same database and Redis: a replica behind a load balancer.
+  ASSERT_OK_AND_ASSIGN(auto replica, StartIdentity({}));
+  auto replica_stub = StubFor(*replica);
+
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(WhoAmI(*stub_, admin_token_, &me).ok());
+  EXPECT_EQ(me.staff().username(), "root");
+  EXPECT_FALSE(me.session().id().empty());
+  EXPECT_GT(me.permissions_size(), 5);
+  ASSERT_TRUE(WhoAmI(*replica_stub, admin_token_).ok());  // warms the replica's cache
+
+  v1::LogoutResponse out;
+  ASSERT_TRUE(stub_->Logout(Ctx(admin_token_).get(), v1::LogoutRequest(), &out).ok());
+  EXPECT_THAT(WhoAmI(*stub_, admin_token_), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_LT(TimeUntilRefused(*replica_stub, admin_token_, absl::Seconds(2)), absl::Seconds(1));
+}
+
+TEST_F(IdentityIntegrationTest, MissingOrBadTokenIsUnauthenticated) {
+  EXPECT_THAT(WhoAmI(*stub_, ""), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_THAT(WhoAmI(*stub_, "not-a-real-token"), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  v1::Clinic out;
+  EXPECT_THAT(CreateClinic("", "r1", ClinicNamed("X", "UTC"), &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_EQ(CountClinics(), 0);
+}
+
+TEST_F(IdentityIntegrationTest, WrongPasswordAndUnknownUserLookAlike) {
+  v1::LoginResponse out;
+  EXPECT_THAT(Login("root", "wrong password!", &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password"));
+  EXPECT_THAT(Login("nobody", "wrong password!", &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password"));
+  EXPECT_TRUE(out.access_token().empty());
+  EXPECT_THAT(Login("", "x", &out), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "username"));
+}
+
+TEST_F(IdentityIntegrationTest, RepeatedFailuresAreRateLimited) {
+  v1::LoginResponse out;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(Login("root", "wrong password!", &out),
+                GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  }
+  // Now even the right password is refused until the window passes.
+  EXPECT_THAT(Login("root", kAdminPassword, &out),
+              GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many failed logins"));
+  EXPECT_TRUE(out.access_token().empty());
+}
+
+TEST_F(IdentityIntegrationTest, ExpiredSessionIsRefused) {
+  ASSERT_OK_AND_ASSIGN(auto short_lived,
+                       StartIdentity({"--session_idle_timeout=1s", "--auth_cache_ttl=0"}));
+  auto stub = StubFor(*short_lived);
+  v1::LoginRequest req;
+  req.set_username("root");
+  req.set_password(kAdminPassword);
+  v1::LoginResponse login;
+  ASSERT_TRUE(stub->Login(Ctx().get(), req, &login).ok());
+  ASSERT_TRUE(WhoAmI(*stub, login.access_token()).ok());
+  absl::SleepFor(absl::Milliseconds(2100));  // Redis TTLs have one-second resolution
+  EXPECT_THAT(WhoAmI(*stub, login.access_token()), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+}
+
+TEST_F(IdentityIntegrationTest, DisablingAnAccountRevokesItsSessionsAtOnce) {
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  v1::Staff desk = MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  std::string token = LoginOk("desk.austin", "staff password 1");
+  ASSERT_TRUE(WhoAmI(*stub_, token).ok());
+
+  v1::DisableStaffRequest req;
+  req.set_request_id("disable-1");
+  req.set_id(desk.id());
+  req.set_reason("left the company");
+  v1::Staff disabled;
+  ASSERT_TRUE(stub_->DisableStaff(Ctx(admin_token_).get(), req, &disabled).ok());
+  EXPECT_EQ(disabled.state(), v1::STAFF_STATE_DISABLED);
+  EXPECT_LT(TimeUntilRefused(*stub_, token, absl::Seconds(2)), absl::Seconds(1));
+  v1::LoginResponse out;
+  EXPECT_THAT(Login("desk.austin", "staff password 1", &out),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "disabled"));
+}
+
+TEST_F(IdentityIntegrationTest, RedisDownFailsClosedAndRecovers) {
+  ASSERT_TRUE(WhoAmI(*stub_, admin_token_).ok());
+  ASSERT_OK(redis_->Stop());
+  absl::SleepFor(absl::Milliseconds(600));  // past the in-process cache's 500 ms
+  EXPECT_THAT(WhoAmI(*stub_, admin_token_), GrpcIs(grpc::StatusCode::UNAVAILABLE, ""));
+  v1::LoginResponse out;
+  EXPECT_THAT(Login("root", kAdminPassword, &out), GrpcIs(grpc::StatusCode::UNAVAILABLE, ""));
+  ASSERT_OK(redis_->Start());
+  // This test's Redis keeps nothing across a restart, so the old session is gone; a new login
+  // works.
+  std::string token = LoginOk("root", kAdminPassword);
+  EXPECT_TRUE(WhoAmI(*stub_, token).ok());
+}
+
+TEST_F(IdentityIntegrationTest, BadInputIsRefusedByFieldAndStoresNothing) {
+  v1::Clinic out;
+  struct Case {
+    v1::Clinic clinic;
+    std::string field;
+  };
+  std::vector<Case> cases = {
+      {ClinicNamed("", "UTC"), "clinic.name"},
+      {ClinicNamed(std::string(201, 'x'), "UTC"), "clinic.name"},
+      {ClinicNamed("Mars", "Mars/Olympus"), "clinic.time_zone"},
+      {ClinicNamed("Nowhere", ""), "clinic.time_zone"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(CreateClinic(admin_token_, "bad-" + c.field, c.clinic, &out),
+                GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, c.field));
+  }
+  EXPECT_THAT(CreateClinic(admin_token_, "", ClinicNamed("Ok", "UTC"), &out),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "request_id"));
+  EXPECT_EQ(CountClinics(), 0);
+
+  v1::CreateStaffRequest staff;
+  staff.set_request_id("bad-staff");
+  staff.mutable_staff()->set_username("new.person");
+  staff.mutable_staff()->set_display_name("New Person");
+  staff.mutable_staff()->add_roles(static_cast<common::v1::Role>(42));
+  staff.set_initial_password("long enough password");
+  v1::Staff created;
+  EXPECT_THAT(stub_->CreateStaff(Ctx(admin_token_).get(), staff, &created),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "staff.roles[0]: unknown role 42"));
+  staff.mutable_staff()->set_roles(0, ROLE_AUDITOR);
+  staff.mutable_staff()->set_username("");
+  EXPECT_THAT(stub_->CreateStaff(Ctx(admin_token_).get(), staff, &created),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "staff.username"));
+  staff.mutable_staff()->set_username("new.person");
+  staff.set_initial_password("short");
+  EXPECT_THAT(stub_->CreateStaff(Ctx(admin_token_).get(), staff, &created),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "initial_password"));
+  v1::ListStaffResponse listed;
+  ASSERT_TRUE(stub_->ListStaff(Ctx(admin_token_).get(), v1::ListStaffRequest(), &listed).ok());
+  EXPECT_EQ(listed.staff_size(), 1);  // only the admin
+
+  v1::ListClinicsRequest negative;
+  negative.set_page_size(-1);
+  v1::ListClinicsResponse page;
+  EXPECT_THAT(stub_->ListClinics(Ctx(admin_token_).get(), negative, &page),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "page_size"));
+}
+
+TEST_F(IdentityIntegrationTest, FrontDeskSeesOnlyItsOwnClinic) {
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  v1::Clinic b = MakeClinic("London", "Europe/London");
+  MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  v1::Staff tech_b = MakeStaff("tech.london", ROLE_TECHNICIAN, {b.id()});
+  std::string desk = LoginOk("desk.austin", "staff password 1");
+
+  v1::GetClinicRequest get;
+  get.set_id(a.id());
+  v1::Clinic clinic;
+  EXPECT_TRUE(stub_->GetClinic(Ctx(desk).get(), get, &clinic).ok());
+  get.set_id(b.id());
+  EXPECT_THAT(stub_->GetClinic(Ctx(desk).get(), get, &clinic),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+
+  v1::ListClinicsResponse listed;
+  ASSERT_TRUE(stub_->ListClinics(Ctx(desk).get(), v1::ListClinicsRequest(), &listed).ok());
+  ASSERT_EQ(listed.clinics_size(), 1);
+  EXPECT_EQ(listed.clinics(0).id(), a.id());
+
+  v1::GetStaffRequest get_staff;
+  get_staff.set_id(tech_b.id());
+  v1::Staff staff;
+  EXPECT_THAT(stub_->GetStaff(Ctx(desk).get(), get_staff, &staff),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  v1::ListStaffRequest list_b;
+  list_b.set_clinic_id(b.id());
+  v1::ListStaffResponse staff_b;
+  EXPECT_THAT(stub_->ListStaff(Ctx(desk).get(), list_b, &staff_b),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+
+  v1::Clinic created;
+  EXPECT_THAT(CreateClinic(desk, "desk-create", ClinicNamed("Rogue", "UTC"), &created),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_CLINICS_WRITE"));
+  EXPECT_EQ(CountClinics(), 2);
+}
+
+TEST_F(IdentityIntegrationTest, ReplayedCreateReturnsTheSameClinic) {
+  v1::Clinic first, second, third;
+  ASSERT_TRUE(
+      CreateClinic(admin_token_, "req-42", ClinicNamed("Miami", "America/New_York"), &first).ok());
+  ASSERT_TRUE(
+      CreateClinic(admin_token_, "req-42", ClinicNamed("Miami", "America/New_York"), &second).ok());
+  EXPECT_EQ(first.id(), second.id());
+  EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
+  EXPECT_THAT(
+      CreateClinic(admin_token_, "req-42", ClinicNamed("Tampa", "America/New_York"), &third),
+      GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"));
+  EXPECT_EQ(CountClinics(), 1);
+}
+
+TEST_F(IdentityIntegrationTest, StaleEtagIsAborted) {
+  v1::Clinic c = MakeClinic("Denver", "America/Denver");
+  v1::UpdateClinicRequest req;
+  req.set_request_id("rename-1");
+  *req.mutable_clinic() = c;
+  req.mutable_clinic()->set_name("Denver Central");
+  req.mutable_update_mask()->add_paths("name");
+  v1::Clinic updated;
+  ASSERT_TRUE(stub_->UpdateClinic(Ctx(admin_token_).get(), req, &updated).ok());
+  EXPECT_EQ(updated.name(), "Denver Central");
+  EXPECT_NE(updated.etag(), c.etag());
+  req.set_request_id("rename-2");  // same stale etag, new request
+  req.mutable_clinic()->set_name("Denver North");
+  EXPECT_THAT(stub_->UpdateClinic(Ctx(admin_token_).get(), req, &updated),
+              GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+}
+
+TEST_F(IdentityIntegrationTest, BootstrapWorksOnlyOnce) {
+  v1::BootstrapAdminRequest boot;
+  boot.set_setup_code(kSetupCode);
+  boot.set_username("second.root");
+  boot.set_display_name("Second");
+  boot.set_password("another password");
+  v1::Staff out;
+  EXPECT_THAT(stub_->BootstrapAdmin(Ctx().get(), boot, &out),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "already has staff"));
+}
+
+TEST_F(IdentityIntegrationTest, SessionsCanBeListedAndRevoked) {
+  std::string second = LoginOk("root", kAdminPassword);
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(WhoAmI(*stub_, second, &me).ok());
+  v1::ListSessionsResponse sessions;
+  ASSERT_TRUE(
+      stub_->ListSessions(Ctx(admin_token_).get(), v1::ListSessionsRequest(), &sessions).ok());
+  ASSERT_EQ(sessions.sessions_size(), 2);
+  EXPECT_EQ(sessions.sessions(0).id(), me.session().id());  // newest first
+
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  std::string desk = LoginOk("desk.austin", "staff password 1");
+  v1::ListSessionsRequest others;
+  others.set_staff_id(me.staff().id());
+  EXPECT_THAT(stub_->ListSessions(Ctx(desk).get(), others, &sessions),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "SESSIONS_MANAGE"));
+  v1::RevokeSessionRequest revoke;
+  revoke.set_session_id(me.session().id());
+  v1::RevokeSessionResponse revoked;
+  EXPECT_THAT(stub_->RevokeSession(Ctx(desk).get(), revoke, &revoked),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  ASSERT_TRUE(stub_->RevokeSession(Ctx(admin_token_).get(), revoke, &revoked).ok());
+  EXPECT_THAT(WhoAmI(*stub_, second), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());
+  EXPECT_THAT(stub_->RevokeSession(Ctx(admin_token_).get(), revoke, &revoked),
+              GrpcIs(grpc::StatusCode::NOT_FOUND, ""));
+}
+
+TEST_F(IdentityIntegrationTest, ChangingRolesRevokesSessionsAndTakesEffect) {
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  v1::Staff desk = MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  std::string token = LoginOk("desk.austin", "staff password 1");
+  v1::UpdateStaffRequest req;
+  req.set_request_id("promote-1");
+  *req.mutable_staff() = desk;
+  req.mutable_staff()->set_roles(0, ROLE_TECHNICIAN);
+  req.mutable_update_mask()->add_paths("roles");
+  v1::Staff updated;
+  ASSERT_TRUE(stub_->UpdateStaff(Ctx(admin_token_).get(), req, &updated).ok());
+  EXPECT_EQ(updated.roles(0), ROLE_TECHNICIAN);
+  EXPECT_THAT(WhoAmI(*stub_, token), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(WhoAmI(*stub_, LoginOk("desk.austin", "staff password 1"), &me).ok());
+  EXPECT_EQ(me.staff().roles(0), ROLE_TECHNICIAN);
+
+  // The last active admin can neither be disabled nor demoted.
+  v1::DisableStaffRequest disable;
+  disable.set_request_id("disable-root");
+  v1::WhoAmIResponse root;
+  ASSERT_TRUE(WhoAmI(*stub_, admin_token_, &root).ok());
+  disable.set_id(root.staff().id());
+  disable.set_reason("testing");
+  v1::Staff out;
+  EXPECT_THAT(stub_->DisableStaff(Ctx(admin_token_).get(), disable, &out),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "at least one active admin"));
+  EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());
+}
+
+TEST_F(IdentityIntegrationTest, ChangePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
+  std::string other = LoginOk("root", kAdminPassword);
+  v1::ChangePasswordRequest req;
+  req.set_current_password("not my password");
+  req.set_new_password("a brand new password");
+  v1::ChangePasswordResponse out;
+  EXPECT_THAT(stub_->ChangePassword(Ctx(admin_token_).get(), req, &out),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "current_password"));
+  req.set_current_password(kAdminPassword);
+  ASSERT_TRUE(stub_->ChangePassword(Ctx(admin_token_).get(), req, &out).ok());
+  EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());
+  EXPECT_THAT(WhoAmI(*stub_, other), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  v1::LoginResponse login;
+  EXPECT_THAT(Login("root", kAdminPassword, &login), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_FALSE(LoginOk("root", "a brand new password").empty());
+}
+
+}  // namespace
+}  // namespace smp::identity

@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""A client in another language: Python stubs generated from protos/ at test time drive a real
+identity process (with a real redis-server) the way an operator's script would: read the setup
+code from the data directory, create the first admin, log in, create a clinic and staff, WhoAmI.
+It also checks grpc.health.v1 and server reflection with hand-encoded messages, as grpcurl would.
+
+Usage: python_client_test.py --identity BIN --protos DIR [--redis-server BIN]
+Prints 'N passed, N failed' and exits non-zero on any failure.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+class Stack:
+    """redis-server and identity as child processes; stopped by their PIDs only."""
+
+    def __init__(self, identity, redis_server):
+        self.tmp = tempfile.mkdtemp(prefix="smp-py-")
+        self.procs = []
+        self.redis_port = free_port()
+        self.procs.append(subprocess.Popen(
+            [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(self._redis_up, 10, "redis-server")
+        self.data_dir = os.path.join(self.tmp, "data")
+        ready = os.path.join(self.tmp, "ready")
+        self.procs.append(subprocess.Popen(
+            [identity, "--listen=127.0.0.1:0", "--ready_file=" + ready,
+             "--data_dir=" + self.data_dir, "--redis=127.0.0.1:%d" % self.redis_port],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, "identity.log"), "w")))
+        self.port = wait_for(lambda: self._ready_port(ready), 20, "identity ready file")
+
+    def _redis_up(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    @staticmethod
+    def _ready_port(path):
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.strip().partition("=")
+                    if key == "grpc_port":
+                        return int(value)
+        except OSError:
+            return None
+        return None
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def generate_stubs(protos, out_dir):
+    from grpc_tools import protoc
+    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    include = [p for p in (well_known, "/usr/include") if os.path.isdir(p)]
+    files = ["smp/common/v1/auth.proto", "smp/identity/v1/identity.proto"]
+    args = ["protoc", "-I" + protos] + ["-I" + p for p in include] + [
+        "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
+    if protoc.main(args) != 0:
+        raise RuntimeError("protoc failed")
+    sys.path.insert(0, out_dir)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--identity", required=True)
+    parser.add_argument("--protos", required=True)
+    parser.add_argument("--redis-server", default=shutil.which("redis-server") or "/usr/bin/redis-server")
+    args = parser.parse_args()
+
+    import grpc
+    stub_dir = tempfile.mkdtemp(prefix="smp-py-stubs-")
+    generate_stubs(args.protos, stub_dir)
+    from smp.common.v1 import auth_pb2
+    from smp.identity.v1 import identity_pb2 as pb
+    from smp.identity.v1 import identity_pb2_grpc as rpc
+
+    stack = Stack(args.identity, args.redis_server)
+    passed, failed = 0, 0
+    try:
+        channel = grpc.insecure_channel("127.0.0.1:%d" % stack.port)
+        grpc.channel_ready_future(channel).result(timeout=10)
+        stub = rpc.IdentityServiceStub(channel)
+        state = {}
+
+        def bearer(token):
+            return [("authorization", "Bearer " + token)]
+
+        def health_is_serving():
+            check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                        request_serializer=lambda _: b"",
+                                        response_deserializer=lambda b: b)
+            assert check(None, timeout=5) == b"\x08\x01", "health is not SERVING"
+
+        def reflection_lists_identity():
+            info = channel.stream_stream(
+                "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                request_serializer=lambda b: b, response_deserializer=lambda b: b)
+            replies = list(info(iter([b"\x3a\x00"]), timeout=5))  # list_services: ""
+            assert any(b"smp.identity.v1.IdentityService" in r for r in replies), replies
+
+        def bootstrap_first_admin():
+            with open(os.path.join(stack.data_dir, "identity-setup-code")) as f:
+                code = f.read().strip()
+            admin = stub.BootstrapAdmin(pb.BootstrapAdminRequest(
+                setup_code=code, username="Owner", display_name="Chain Owner",
+                password="a very good password"), timeout=10)
+            assert admin.username == "owner" and auth_pb2.ROLE_ADMIN in admin.roles
+            assert not os.path.exists(os.path.join(stack.data_dir, "identity-setup-code"))
+
+        def login():
+            resp = stub.Login(pb.LoginRequest(username="owner", password="a very good password"),
+                              timeout=10)
+            assert len(resp.access_token) == 43, resp.access_token
+            state["token"] = resp.access_token
+
+        def create_clinic_and_staff():
+            clinic = stub.CreateClinic(pb.CreateClinicRequest(
+                request_id="py-clinic-1",
+                clinic=pb.Clinic(name="Chicago Loop", time_zone="America/Chicago")),
+                metadata=bearer(state["token"]), timeout=10)
+            assert len(clinic.id) == 26 and clinic.etag
+            staff = stub.CreateStaff(pb.CreateStaffRequest(
+                request_id="py-staff-1",
+                staff=pb.Staff(username="front.desk", display_name="Front Desk",
+                               roles=[auth_pb2.ROLE_FRONT_DESK], clinic_ids=[clinic.id]),
+                initial_password="front desk password"),
+                metadata=bearer(state["token"]), timeout=10)
+            assert list(staff.clinic_ids) == [clinic.id]
+            desk = stub.Login(pb.LoginRequest(username="front.desk",
+                                              password="front desk password"), timeout=10)
+            me = stub.WhoAmI(pb.WhoAmIRequest(), metadata=bearer(desk.access_token), timeout=10)
+            assert me.staff.username == "front.desk"
+            assert auth_pb2.PERMISSION_CLINICS_WRITE not in me.permissions
+
+        def whoami_and_bad_input():
+            me = stub.WhoAmI(pb.WhoAmIRequest(), metadata=bearer(state["token"]), timeout=10)
+            assert me.staff.username == "owner"
+            try:
+                stub.CreateClinic(pb.CreateClinicRequest(
+                    request_id="py-bad", clinic=pb.Clinic(name="X", time_zone="Nowhere/City")),
+                    metadata=bearer(state["token"]), timeout=10)
+                raise AssertionError("bad time zone accepted")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+                assert "clinic.time_zone" in e.details(), e.details()
+
+        for test in (health_is_serving, reflection_lists_identity, bootstrap_first_admin, login,
+                     create_clinic_and_staff, whoami_and_bad_input):
+            try:
+                test()
+                passed += 1
+                print("[ OK ] " + test.__name__)
+            except Exception:  # noqa: BLE001 - report every failure, keep going
+                failed += 1
+                print("[FAIL] " + test.__name__)
+                traceback.print_exc()
+    finally:
+        stack.stop()
+        shutil.rmtree(stub_dir, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+#include "tests/integration/service_process.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace smp::testing {
+namespace {
+
+// Reads "grpc_port=N" from the ready file; 0 while it is not there yet.
+int ReadPort(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    int port = 0;
+    if (kv.size() == 2 && kv[0] == "grpc_port" && absl::SimpleAtoi(kv[1], &port)) return port;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string dir = ::testing::TempDir();
+  if (dir.empty() || dir.back() != '/') dir += '/';
+  std::string pattern = dir + prefix + "XXXXXX";
+  char* made = ::mkdtemp(pattern.data());
+  return made ? std::string(made) : std::string();
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
+    const std::string& binary, const std::vector<std::string>& args) {
+  std::unique_ptr<ServiceProcess> process(new ServiceProcess());
+  process->ready_file_ = MakeTempDir("ready") + "/ready";
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0",
+                                   "--ready_file=" + process->ready_file_};
+  argv.insert(argv.end(), args.begin(), args.end());
+
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid == 0) {
+    // The child dies with the test, so a failed test leaves nothing running.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);
+    std::vector<char*> cargv;
+    for (std::string& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  process->pid_ = pid;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      process->pid_ = -1;
+      return absl::UnavailableError(
+          absl::StrCat(binary, " exited during start-up, status ", status));
+    }
+    process->port_ = ReadPort(process->ready_file_);
+    if (process->port_ > 0) return process;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  process->Kill();
+  return absl::DeadlineExceededError(absl::StrCat(binary, " did not become ready in 20 s"));
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (pid_ > 0) Stop();
+}
+
+std::string ServiceProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+int ServiceProcess::Stop() {
+  if (pid_ <= 0) return 0;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  pid_ = -1;
+  return status;
+}
+
+void ServiceProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace smp::testing

@@ -1,0 +1,50 @@
+#ifndef SMP_TESTS_INTEGRATION_SERVICE_PROCESS_H_
+#define SMP_TESTS_INTEGRATION_SERVICE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace smp::testing {
+
+// One of the suite's service binaries running as a child process, on a free loopback port, for
+// multi-process tests. The binary gets `--listen=127.0.0.1:0 --ready_file=...` on top of `args`;
+// Start returns once the ready file names the port it bound (at most 20 s).
+//
+// Only the child this object started is ever signalled, by its PID.
+class ServiceProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(
+      const std::string& binary, const std::vector<std::string>& args);
+  ~ServiceProcess();
+
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  // "127.0.0.1:<port>".
+  std::string address() const;
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  // SIGTERM and wait: the graceful path. Returns the exit status (as from waitpid).
+  int Stop();
+  // SIGKILL and wait: a crash.
+  void Kill();
+
+ private:
+  ServiceProcess() = default;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string ready_file_;
+};
+
+// A fresh, empty directory under the test's temporary directory.
+std::string MakeTempDir(const std::string& prefix);
+
+}  // namespace smp::testing
+
+#endif  // SMP_TESTS_INTEGRATION_SERVICE_PROCESS_H_
