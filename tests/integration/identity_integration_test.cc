@@ -218,7 +218,7 @@ TEST_F(IdentityIntegrationTest, ExpiredSessionIsRefused) {
   v1::LoginResponse login;
   ASSERT_TRUE(stub->Login(Ctx().get(), req, &login).ok());
   ASSERT_TRUE(WhoAmI(*stub, login.access_token()).ok());
-  absl::SleepFor(absl::Milliseconds(2100));  // Redis TTLs have one-second resolution
+  absl::SleepFor(absl::Milliseconds(1200));
   EXPECT_THAT(WhoAmI(*stub, login.access_token()), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
 }
 

@@ -41,6 +41,13 @@ class Stack:
     def __init__(self, identity, redis_server):
         self.tmp = tempfile.mkdtemp(prefix="smp-py-")
         self.procs = []
+        try:
+            self._start(identity, redis_server)
+        except BaseException:
+            self.stop()  # never leave a child behind
+            raise
+
+    def _start(self, identity, redis_server):
         self.redis_port = free_port()
         self.procs.append(subprocess.Popen(
             [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",

@@ -1,0 +1,34 @@
+#include "common/auth/principal.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/permissions.h"
+
+namespace smp {
+
+bool Principal::IsChainWide() const {
+  return authenticated && std::any_of(roles.begin(), roles.end(), IsChainWideRole);
+}
+
+bool Principal::Has(common::v1::Permission permission) const {
+  if (permission == common::v1::PERMISSION_PUBLIC) return true;
+  if (!authenticated) return false;
+  if (permission == common::v1::PERMISSION_AUTHENTICATED) return true;
+  return std::any_of(roles.begin(), roles.end(),
+                     [permission](common::v1::Role role) { return RoleGrants(role, permission); });
+}
+
+bool Principal::CanAccessClinic(absl::string_view clinic_id) const {
+  if (!authenticated || clinic_id.empty()) return false;
+  if (IsChainWide()) return true;
+  return std::find(clinic_ids.begin(), clinic_ids.end(), clinic_id) != clinic_ids.end();
+}
+
+absl::Status Principal::CheckClinic(absl::string_view clinic_id) const {
+  if (CanAccessClinic(clinic_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("clinic ", clinic_id, " is outside your clinic scope"));
+}
+
+}  // namespace smp

@@ -1,0 +1,41 @@
+#ifndef SMP_COMMON_AUTH_PRINCIPAL_H_
+#define SMP_COMMON_AUTH_PRINCIPAL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "smp/common/v1/auth.pb.h"
+
+namespace smp {
+
+// Who is calling an RPC, as established by the Authenticator (from the session) or, for PUBLIC
+// methods, an unauthenticated principal with everything empty. A plain value; cheap to copy.
+struct Principal {
+  std::string staff_id;
+  std::string session_id;
+  std::string username;
+  std::vector<common::v1::Role> roles;
+  // Clinics the staff member belongs to; ignored for chain-wide roles, which see every clinic.
+  std::vector<std::string> clinic_ids;
+  bool authenticated = false;
+
+  // True when authenticated and any role is chain-wide (admin, auditor, service).
+  bool IsChainWide() const;
+
+  // True when the principal holds `permission`: PUBLIC always; AUTHENTICATED when authenticated;
+  // anything else when authenticated and one of the roles grants it (see permissions.h).
+  bool Has(common::v1::Permission permission) const;
+
+  // True when the principal may see or change resources of `clinic_id`: authenticated and either
+  // chain-wide or a member of that clinic. False for an empty id.
+  bool CanAccessClinic(absl::string_view clinic_id) const;
+
+  // OK when CanAccessClinic, else PERMISSION_DENIED "clinic <id> is outside your clinic scope".
+  absl::Status CheckClinic(absl::string_view clinic_id) const;
+};
+
+}  // namespace smp
+
+#endif  // SMP_COMMON_AUTH_PRINCIPAL_H_

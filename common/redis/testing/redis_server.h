@@ -1,0 +1,69 @@
+#ifndef SMP_COMMON_REDIS_TESTING_REDIS_SERVER_H_
+#define SMP_COMMON_REDIS_TESTING_REDIS_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+
+namespace smp::testing {
+
+// A real redis-server child process for tests, on a free loopback port, with persistence off.
+//
+//   ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisServer> redis, RedisServer::StartNew());
+//   RedisPool pool(redis->options());
+//   redis->Stop();   // simulate an outage ...
+//   redis->Start();  // ... and recovery, on the same port (data is gone: no persistence)
+//
+// The binary is $SMP_REDIS_SERVER if set, else `redis-server` on PATH, else /usr/bin/redis-server.
+// The child gets SIGTERM if the thread that started it exits (PR_SET_PDEATHSIG), so a crashed
+// test leaves no server behind; start it from the test's main thread. Not thread-safe.
+class RedisServer {
+ public:
+  // Picks a free port (bind 127.0.0.1:0, read it, close) but does not start the server.
+  // `extra_args` are appended to the command line, e.g. {"--requirepass", "secret"}.
+  explicit RedisServer(std::vector<std::string> extra_args = {});
+  // Stops the server if running.
+  ~RedisServer();
+
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // Constructs and starts.
+  static absl::StatusOr<std::unique_ptr<RedisServer>> StartNew(
+      std::vector<std::string> extra_args = {});
+
+  // Starts the server and waits (at most 5 s) until it answers PING. FAILED_PRECONDITION if it is
+  // already running; UNAVAILABLE if it exited or did not answer in time (then it is killed).
+  absl::Status Start();
+  // Sends SIGTERM to exactly the child started by Start and waits for it (SIGKILL after 5 s).
+  // OK if not running.
+  absl::Status Stop();
+
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Options to reach this server ("127.0.0.1", port, short timeouts suited to tests; password
+  // from --requirepass in extra_args if given).
+  RedisOptions options() const;
+
+ private:
+  absl::Status WaitUntilReady();
+
+  std::vector<std::string> extra_args_;
+  std::string password_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Where the redis-server binary is (see RedisServer).
+std::string FindRedisServerBinary();
+
+}  // namespace smp::testing
+
+#endif  // SMP_COMMON_REDIS_TESTING_REDIS_SERVER_H_
