@@ -1,0 +1,97 @@
+#include "services/scheduling/appointment_rules.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace smp::scheduling {
+
+using v1::AppointmentStatus;
+
+const char* ActionName(AppointmentAction action) {
+  switch (action) {
+    case AppointmentAction::kConfirm:
+      return "confirm";
+    case AppointmentAction::kReschedule:
+      return "reschedule";
+    case AppointmentAction::kCancel:
+      return "cancel";
+    case AppointmentAction::kCheckIn:
+      return "check in";
+    case AppointmentAction::kStart:
+      return "start";
+    case AppointmentAction::kComplete:
+      return "complete";
+    case AppointmentAction::kNoShow:
+      return "mark as no-show";
+  }
+  return "change";
+}
+
+absl::StatusOr<AppointmentStatus> NextStatus(AppointmentStatus current, AppointmentAction action,
+                                             absl::Time hold_expire, absl::Time now) {
+  using v1::ARRIVED;
+  using v1::BOOKED;
+  using v1::CANCELLED;
+  using v1::FULFILLED;
+  using v1::IN_PROGRESS;
+  using v1::NOSHOW;
+  using v1::PROPOSED;
+  const bool lapsed = current == PROPOSED && hold_expire <= now;
+  if (lapsed && action != AppointmentAction::kCancel) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the hold lapsed at ",
+        absl::FormatTime(absl::RFC3339_sec, hold_expire, absl::UTCTimeZone()), "; book again"));
+  }
+  AppointmentStatus next = v1::APPOINTMENT_STATUS_UNSPECIFIED;
+  switch (action) {
+    case AppointmentAction::kConfirm:
+      if (current == PROPOSED) next = BOOKED;
+      break;
+    case AppointmentAction::kReschedule:
+      if (current == PROPOSED || current == BOOKED) next = current;
+      break;
+    case AppointmentAction::kCancel:
+      if (current == PROPOSED || current == BOOKED || current == ARRIVED) next = CANCELLED;
+      break;
+    case AppointmentAction::kCheckIn:
+      if (current == BOOKED) next = ARRIVED;
+      break;
+    case AppointmentAction::kStart:
+      if (current == ARRIVED) next = IN_PROGRESS;
+      break;
+    case AppointmentAction::kComplete:
+      if (current == IN_PROGRESS) next = FULFILLED;
+      break;
+    case AppointmentAction::kNoShow:
+      if (current == BOOKED) next = NOSHOW;
+      break;
+  }
+  if (next == v1::APPOINTMENT_STATUS_UNSPECIFIED) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot ", ActionName(action),
+                                                      " an appointment that is ",
+                                                      v1::AppointmentStatus_Name(current)));
+  }
+  return next;
+}
+
+bool BlocksTime(AppointmentStatus status, absl::Time hold_expire, absl::Time now) {
+  switch (status) {
+    case v1::PROPOSED:
+      return hold_expire > now;
+    case v1::BOOKED:
+    case v1::ARRIVED:
+    case v1::IN_PROGRESS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsLateCancellation(absl::Time start, absl::Time cancel_time, absl::Duration window) {
+  return cancel_time > start - window;
+}
+
+bool NeedsComplianceGate(v1::AppointmentType type) {
+  return type == v1::SAMPLE_PATCH || type == v1::TREATMENT_SESSION || type == v1::TOUCH_UP;
+}
+
+}  // namespace smp::scheduling

@@ -1,0 +1,87 @@
+#include "services/scheduling/appointment_rules.h"
+
+#include "common/status/status_matchers.h"
+#include "gtest/gtest.h"
+
+namespace smp::scheduling {
+namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+using v1::AppointmentStatus;
+
+const absl::Time kNow = absl::FromUnixSeconds(1764000000);
+const absl::Time kHoldLive = kNow + absl::Minutes(5);
+const absl::Time kHoldLapsed = kNow - absl::Seconds(1);
+
+TEST(AppointmentRulesTest, HappyPathThroughEveryStatus) {
+  EXPECT_EQ(*NextStatus(v1::PROPOSED, AppointmentAction::kConfirm, kHoldLive, kNow), v1::BOOKED);
+  EXPECT_EQ(*NextStatus(v1::BOOKED, AppointmentAction::kCheckIn, {}, kNow), v1::ARRIVED);
+  EXPECT_EQ(*NextStatus(v1::ARRIVED, AppointmentAction::kStart, {}, kNow), v1::IN_PROGRESS);
+  EXPECT_EQ(*NextStatus(v1::IN_PROGRESS, AppointmentAction::kComplete, {}, kNow), v1::FULFILLED);
+  EXPECT_EQ(*NextStatus(v1::BOOKED, AppointmentAction::kNoShow, {}, kNow), v1::NOSHOW);
+  EXPECT_EQ(*NextStatus(v1::BOOKED, AppointmentAction::kReschedule, {}, kNow), v1::BOOKED);
+  EXPECT_EQ(*NextStatus(v1::ARRIVED, AppointmentAction::kCancel, {}, kNow), v1::CANCELLED);
+}
+
+TEST(AppointmentRulesTest, IllegalTransitionsNameTheCurrentStatus) {
+  // Every (status, action) pair not in the table is refused.
+  const AppointmentAction actions[] = {AppointmentAction::kConfirm, AppointmentAction::kReschedule,
+                                       AppointmentAction::kCancel,  AppointmentAction::kCheckIn,
+                                       AppointmentAction::kStart,   AppointmentAction::kComplete,
+                                       AppointmentAction::kNoShow};
+  int allowed = 0;
+  for (int s = v1::PROPOSED; s <= v1::NOSHOW; ++s) {
+    for (AppointmentAction a : actions) {
+      auto next = NextStatus(static_cast<AppointmentStatus>(s), a, kHoldLive, kNow);
+      if (next.ok()) {
+        ++allowed;
+      } else {
+        EXPECT_THAT(next, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr(v1::AppointmentStatus_Name(s))));
+      }
+    }
+  }
+  EXPECT_EQ(allowed, 10);  // the transitions listed in appointment_rules.h
+  EXPECT_THAT(NextStatus(v1::IN_PROGRESS, AppointmentAction::kReschedule, {}, kNow),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot reschedule an appointment that is IN_PROGRESS")));
+  EXPECT_THAT(NextStatus(v1::FULFILLED, AppointmentAction::kCancel, {}, kNow),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("FULFILLED")));
+}
+
+TEST(AppointmentRulesTest, LapsedHoldCanOnlyBeCancelled) {
+  EXPECT_THAT(NextStatus(v1::PROPOSED, AppointmentAction::kConfirm, kHoldLapsed, kNow),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("hold lapsed")));
+  EXPECT_EQ(*NextStatus(v1::PROPOSED, AppointmentAction::kCancel, kHoldLapsed, kNow),
+            v1::CANCELLED);
+}
+
+TEST(AppointmentRulesTest, WhatBlocksTime) {
+  EXPECT_TRUE(BlocksTime(v1::PROPOSED, kHoldLive, kNow));
+  EXPECT_FALSE(BlocksTime(v1::PROPOSED, kHoldLapsed, kNow));
+  EXPECT_TRUE(BlocksTime(v1::BOOKED, {}, kNow));
+  EXPECT_TRUE(BlocksTime(v1::ARRIVED, {}, kNow));
+  EXPECT_TRUE(BlocksTime(v1::IN_PROGRESS, {}, kNow));
+  EXPECT_FALSE(BlocksTime(v1::CANCELLED, {}, kNow));
+  EXPECT_FALSE(BlocksTime(v1::NOSHOW, {}, kNow));
+}
+
+TEST(AppointmentRulesTest, LateCancellationWindowBoundary) {
+  const absl::Time start = kNow + absl::Hours(48);
+  EXPECT_FALSE(IsLateCancellation(start, kNow, absl::Hours(48)));  // exactly 48 h before
+  EXPECT_TRUE(IsLateCancellation(start, kNow + absl::Seconds(1), absl::Hours(48)));
+  EXPECT_FALSE(IsLateCancellation(start, kNow, absl::Hours(24)));
+  EXPECT_TRUE(IsLateCancellation(start, start + absl::Hours(1), absl::Hours(24)));
+}
+
+TEST(AppointmentRulesTest, ComplianceGatesProceduresNotConsultations) {
+  EXPECT_FALSE(NeedsComplianceGate(v1::CONSULTATION));
+  EXPECT_FALSE(NeedsComplianceGate(v1::CORRECTION_CONSULT));
+  EXPECT_TRUE(NeedsComplianceGate(v1::SAMPLE_PATCH));
+  EXPECT_TRUE(NeedsComplianceGate(v1::TREATMENT_SESSION));
+  EXPECT_TRUE(NeedsComplianceGate(v1::TOUCH_UP));
+}
+
+}  // namespace
+}  // namespace smp::scheduling

@@ -1,0 +1,260 @@
+#include "services/scheduling/availability.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace smp::scheduling {
+namespace {
+
+using Intervals = std::vector<Interval>;
+
+constexpr int kMinutesPerDay = 24 * 60;
+// Bounds how many extra local days of weekly rules are expanded for very long durations.
+constexpr int64_t kMaxExtraDays = 366;
+
+absl::Time StartInstant(absl::CivilSecond cs, absl::TimeZone zone) {
+  const absl::TimeZone::TimeInfo ti = zone.At(cs);
+  return ti.kind == absl::TimeZone::TimeInfo::SKIPPED ? ti.trans : ti.pre;
+}
+
+absl::Time EndInstant(absl::CivilSecond cs, absl::TimeZone zone) {
+  const absl::TimeZone::TimeInfo ti = zone.At(cs);
+  switch (ti.kind) {
+    case absl::TimeZone::TimeInfo::SKIPPED:
+      return ti.trans;
+    case absl::TimeZone::TimeInfo::REPEATED:
+      return ti.post;
+    case absl::TimeZone::TimeInfo::UNIQUE:
+      break;
+  }
+  return ti.pre;
+}
+
+// Sorted by start, no empty intervals, overlapping or touching ones merged. Every list below is
+// kept in this form, so "inside the union" means "inside one interval".
+Intervals Normalize(Intervals v) {
+  std::erase_if(v, [](const Interval& i) { return i.end <= i.start; });
+  std::sort(v.begin(), v.end(),
+            [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  Intervals out;
+  out.reserve(v.size());
+  for (const Interval& i : v) {
+    if (!out.empty() && i.start <= out.back().end) {
+      out.back().end = std::max(out.back().end, i.end);
+    } else {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+Intervals Intersect(const Intervals& a, const Intervals& b) {
+  Intervals out;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    const absl::Time start = std::max(a[i].start, b[j].start);
+    const absl::Time end = std::min(a[i].end, b[j].end);
+    if (start < end) out.push_back({start, end});
+    if (a[i].end < b[j].end) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+
+Intervals Subtract(const Intervals& a, const Intervals& b) {
+  Intervals out;
+  std::size_t j = 0;
+  for (const Interval& x : a) {
+    absl::Time cur = x.start;
+    while (j < b.size() && b[j].end <= cur) ++j;
+    // b[j..] may reach into the next x, so j stays put.
+    for (std::size_t k = j; k < b.size() && b[k].start < x.end; ++k) {
+      if (cur < b[k].start) out.push_back({cur, b[k].start});
+      cur = std::max(cur, b[k].end);
+    }
+    if (cur < x.end) out.push_back({cur, x.end});
+  }
+  return out;
+}
+
+bool Covers(const Intervals& v, absl::Time start, absl::Time end) {
+  auto it = std::upper_bound(v.begin(), v.end(), start,
+                             [](absl::Time t, const Interval& i) { return t < i.start; });
+  if (it == v.begin()) return false;
+  return end <= std::prev(it)->end;
+}
+
+bool Overlaps(const Intervals& v, absl::Time start, absl::Time end) {
+  auto it = std::partition_point(v.begin(), v.end(),
+                                 [start](const Interval& i) { return i.end <= start; });
+  return it != v.end() && it->start < end;
+}
+
+Intervals SpansToIntervals(const std::vector<LocalSpan>& spans, absl::TimeZone zone) {
+  Intervals out;
+  out.reserve(spans.size());
+  for (const LocalSpan& span : spans) out.push_back(ToInterval(span, zone));
+  return out;
+}
+
+// Weekly rules laid out on the local days [from, to] and converted to instants.
+void AppendWeekly(const std::vector<WeeklyShift>& shifts, absl::CivilDay from, absl::CivilDay to,
+                  absl::TimeZone zone, Intervals& out) {
+  if (shifts.empty()) return;
+  for (absl::CivilDay day = from; day <= to; ++day) {
+    const absl::Weekday weekday = absl::GetWeekday(day);
+    const absl::CivilMinute midnight(day);
+    for (const WeeklyShift& shift : shifts) {
+      if (shift.day != weekday || shift.start_minute < 0 || shift.end_minute > kMinutesPerDay ||
+          shift.start_minute >= shift.end_minute) {
+        continue;
+      }
+      out.push_back(ToInterval({midnight + shift.start_minute, midnight + shift.end_minute}, zone));
+    }
+  }
+}
+
+struct PreparedPractitioner {
+  const std::string* id;
+  Intervals available;
+  Intervals busy;
+};
+
+struct PreparedChair {
+  const std::string* id;
+  Intervals busy;
+};
+
+}  // namespace
+
+Interval ToInterval(const LocalSpan& span, absl::TimeZone zone) {
+  const absl::Time start = StartInstant(span.start, zone);
+  if (span.end <= span.start) return {start, start};
+  return {start, EndInstant(span.end, zone)};
+}
+
+AvailabilityResult FindSlots(const AvailabilityQuery& query,
+                             const std::vector<PractitionerCalendar>& practitioners,
+                             const std::vector<ChairCalendar>& chairs) {
+  AvailabilityResult result;
+  const absl::TimeZone zone = query.zone;
+  const int64_t step_seconds = absl::ToInt64Seconds(query.step);
+  if (step_seconds < 1 || query.duration <= absl::ZeroDuration() ||
+      query.first_day > query.last_day || query.not_before > query.not_after || chairs.empty() ||
+      practitioners.empty()) {
+    return result;
+  }
+  const absl::Duration buffer = std::max(query.buffer_after, absl::ZeroDuration());
+
+  // Local dates are not monotonic in instants around a transition at midnight, hence the margin.
+  absl::CivilDay first_day = query.first_day;
+  absl::CivilDay last_day = query.last_day;
+  if (query.not_before != absl::InfinitePast()) {
+    first_day = std::max(first_day, absl::CivilDay(zone.At(query.not_before).cs) - 1);
+  }
+  if (query.not_after != absl::InfiniteFuture()) {
+    last_day = std::min(last_day, absl::CivilDay(zone.At(query.not_after).cs) + 1);
+  }
+  if (first_day > last_day) return result;
+
+  // Rules are expanded a day either side (and further for long sessions) so that a slot near
+  // midnight or a DST edge sees the windows it may run into.
+  const int64_t extra_days = std::min(query.duration / absl::Hours(24), kMaxExtraDays) + 1;
+  const absl::CivilDay rules_from = first_day - 1;
+  const absl::CivilDay rules_to = last_day + extra_days;
+
+  Intervals opening;
+  AppendWeekly(query.opening_hours, rules_from, rules_to, zone, opening);
+  const Intervals open =
+      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, zone)));
+  if (open.empty()) return result;
+
+  // Candidate starts, shared by every practitioner: in range and inside the open clinic.
+  std::vector<absl::Time> starts;
+  auto consider = [&](absl::Time start) {
+    if (start < query.not_before || start > query.not_after) return;
+    if (!Covers(open, start, start + query.duration)) return;
+    starts.push_back(start);
+  };
+  for (absl::CivilDay day = first_day; day <= last_day; ++day) {
+    const absl::CivilSecond next_midnight(day + 1);
+    for (absl::CivilSecond t(day); t < next_midnight; t += step_seconds) {
+      const absl::TimeZone::TimeInfo ti = zone.At(t);
+      switch (ti.kind) {
+        case absl::TimeZone::TimeInfo::UNIQUE:
+          consider(ti.pre);
+          break;
+        case absl::TimeZone::TimeInfo::REPEATED:
+          consider(ti.pre);
+          consider(ti.post);
+          break;
+        case absl::TimeZone::TimeInfo::SKIPPED:
+          break;
+      }
+    }
+  }
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  if (starts.empty()) return result;
+
+  std::vector<PreparedPractitioner> prepared;
+  prepared.reserve(practitioners.size());
+  for (const PractitionerCalendar& p : practitioners) {
+    Intervals working;
+    AppendWeekly(p.weekly, rules_from, rules_to, zone, working);
+    for (const LocalSpan& extra : p.extra_shifts) working.push_back(ToInterval(extra, zone));
+    Intervals available = Subtract(Intersect(open, Normalize(std::move(working))),
+                                   Normalize(SpansToIntervals(p.leave, zone)));
+    if (available.empty()) continue;
+    prepared.push_back({&p.practitioner_id, std::move(available), Normalize(p.busy)});
+  }
+  std::stable_sort(
+      prepared.begin(), prepared.end(),
+      [](const PreparedPractitioner& a, const PreparedPractitioner& b) { return *a.id < *b.id; });
+
+  std::vector<PreparedChair> free_chairs;
+  free_chairs.reserve(chairs.size());
+  for (const ChairCalendar& c : chairs) free_chairs.push_back({&c.chair_id, Normalize(c.busy)});
+  std::stable_sort(free_chairs.begin(), free_chairs.end(),
+                   [](const PreparedChair& a, const PreparedChair& b) { return *a.id < *b.id; });
+
+  for (const absl::Time start : starts) {
+    const absl::Time end = start + query.duration;
+    const absl::Time block_end = end + buffer;
+    const PreparedChair* chair = nullptr;
+    bool chair_looked_up = false;
+    const std::string* last_id = nullptr;  // duplicate calendars for one id give one slot
+    for (const PreparedPractitioner& p : prepared) {
+      if (last_id != nullptr && *last_id == *p.id) continue;
+      if (!Covers(p.available, start, end) || Overlaps(p.busy, start, block_end)) continue;
+      if (!chair_looked_up) {
+        chair_looked_up = true;
+        for (const PreparedChair& c : free_chairs) {
+          if (!Overlaps(c.busy, start, block_end)) {
+            chair = &c;
+            break;
+          }
+        }
+      }
+      if (chair == nullptr) break;
+      if (static_cast<int64_t>(result.slots.size()) >= query.max_slots) {
+        result.truncated = true;
+        return result;
+      }
+      result.slots.push_back({start, end, *p.id, *chair->id});
+      last_id = p.id;
+    }
+  }
+  return result;
+}
+
+}  // namespace smp::scheduling

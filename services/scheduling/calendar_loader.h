@@ -1,0 +1,39 @@
+#ifndef SMP_SERVICES_SCHEDULING_CALENDAR_LOADER_H_
+#define SMP_SERVICES_SCHEDULING_CALENDAR_LOADER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "common/db/database.h"
+#include "services/scheduling/availability.h"
+#include "services/scheduling/scheduling_store.h"
+
+namespace smp::scheduling {
+
+// Everything FindSlots needs for one clinic over some local days, read in one transaction.
+struct CalendarInputs {
+  AvailabilityQuery query;  // duration, not_before/after and max_slots left for the caller
+  std::vector<PractitionerCalendar> practitioners;
+  std::vector<ChairCalendar> chairs;
+};
+
+struct CalendarScope {
+  absl::CivilDay first_day;
+  absl::CivilDay last_day;
+  std::string only_practitioner;      // "" = every practitioner with hours at the clinic
+  std::string only_chair;             // "" = every active chair
+  std::string ignore_appointment_id;  // its own time, when rescheduling
+};
+
+// Reads opening hours, working hours, exceptions, active chairs and busy blocks. A practitioner
+// named in `scope` who has no hours at the clinic still appears (with no hours), so a booking for
+// them finds no slot rather than an error about the list.
+absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Transaction& txn,
+                                             const v1::ClinicSchedule& schedule,
+                                             const CalendarScope& scope, absl::Time now);
+
+}  // namespace smp::scheduling
+
+#endif  // SMP_SERVICES_SCHEDULING_CALENDAR_LOADER_H_

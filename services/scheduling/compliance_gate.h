@@ -1,0 +1,56 @@
+#ifndef SMP_SERVICES_SCHEDULING_COMPLIANCE_GATE_H_
+#define SMP_SERVICES_SCHEDULING_COMPLIANCE_GATE_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "smp/compliance/v1/eligibility.grpc.pb.h"
+#include "smp/scheduling/v1/scheduling.pb.h"
+
+namespace smp::scheduling {
+
+struct EligibilityQuery {
+  std::string patient_id;
+  std::string practitioner_id;
+  std::string clinic_id;
+  absl::CivilDay date;  // clinic-local day of the appointment
+  v1::AppointmentType type;
+};
+
+// Asks compliance whether a procedure may be booked: practitioner credentials, clinic permit,
+// consent and screening on that date. OK when allowed; FAILED_PRECONDITION listing every reason
+// when not; UNAVAILABLE when compliance cannot answer (the booking must then fail, never pass).
+class ComplianceGate {
+ public:
+  virtual ~ComplianceGate() = default;
+  virtual absl::Status CheckAllowed(const EligibilityQuery& query) = 0;
+};
+
+// The gate over gRPC: smp.compliance.v1.EligibilityService/CheckEligibility with a deadline,
+// authenticated with the scheduling service's own bearer token.
+class GrpcComplianceGate final : public ComplianceGate {
+ public:
+  GrpcComplianceGate(std::shared_ptr<grpc::Channel> channel, std::string service_token,
+                     absl::Duration deadline);
+  absl::Status CheckAllowed(const EligibilityQuery& query) override;
+
+ private:
+  std::unique_ptr<compliance::v1::EligibilityService::Stub> stub_;
+  std::string service_token_;
+  absl::Duration deadline_;
+};
+
+// The gate when no compliance address is configured: every gated booking is UNAVAILABLE.
+class UnconfiguredComplianceGate final : public ComplianceGate {
+ public:
+  absl::Status CheckAllowed(const EligibilityQuery& query) override;
+};
+
+}  // namespace smp::scheduling
+
+#endif  // SMP_SERVICES_SCHEDULING_COMPLIANCE_GATE_H_

@@ -1,0 +1,133 @@
+// The scheduling service: patients, clinic resources, treatment plans, appointments, branch sync.
+// Flags (each also settable as SMP_<NAME> in the environment) are listed in README.md.
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/auth/auth_flags.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/session_store.h"
+#include "common/db/database.h"
+#include "common/db/migrations.h"
+#include "common/redis/redis_pool.h"
+#include "common/server/flags_env.h"
+#include "common/server/log.h"
+#include "common/server/server.h"
+#include "services/scheduling/change_notifier.h"
+#include "services/scheduling/compliance_gate.h"
+#include "services/scheduling/scheduling_migrations.h"
+#include "services/scheduling/scheduling_service.h"
+
+ABSL_FLAG(std::string, data_dir, "data",
+          "Directory for the service's SQLite database (scheduling.sqlite). Created if missing.");
+ABSL_FLAG(std::string, compliance_address, "",
+          "host:port of the compliance EligibilityService. Empty: procedures (sample patch, "
+          "treatment session, touch-up) cannot be booked (UNAVAILABLE); consultations can.");
+ABSL_FLAG(
+    std::string, service_token_file, "",
+    "File holding this service's bearer token (a ROLE_SERVICE account's session) for calls to "
+    "peer services such as compliance.");
+ABSL_FLAG(absl::Duration, compliance_deadline, absl::Seconds(2),
+          "Deadline of each compliance gate call.");
+ABSL_FLAG(absl::Duration, hold_sweep_interval, absl::Seconds(5),
+          "How often lapsed holds are cancelled (and announced in the change feed).");
+
+namespace smp::scheduling {
+namespace {
+
+int Fail(absl::string_view what, const absl::Status& status) {
+  LogError(what, {{"error", status.ToString()}});
+  return 1;
+}
+
+std::string ReadToken(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  return std::string(absl::StripAsciiWhitespace(token));
+}
+
+int Main(int argc, char** argv) {
+  BlockTerminationSignals();
+  ParseFlagsWithEnvironment(argc, argv);
+  SetLogService("scheduling");
+  ServerConfig config = ServerConfigFromFlags("scheduling");
+  SetLogLevel(config.log_level);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("cannot create data_dir",
+                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
+  }
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      OpenSqliteDatabase(data_dir + "/scheduling.sqlite");
+  if (!db.ok()) return Fail("cannot open database", db.status());
+  absl::Status migrated = ApplyMigrations(**db, SchedulingMigrations(), Clock::Real().Now());
+  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+
+  RedisPool redis(RedisOptionsFromFlags());
+  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
+  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+
+  std::unique_ptr<ComplianceGate> compliance;
+  const std::string compliance_address = absl::GetFlag(FLAGS_compliance_address);
+  if (compliance_address.empty()) {
+    compliance = std::make_unique<UnconfiguredComplianceGate>();
+    LogWarning("no --compliance_address: procedures cannot be booked until it is set");
+  } else {
+    compliance = std::make_unique<GrpcComplianceGate>(
+        grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials()),
+        ReadToken(absl::GetFlag(FLAGS_service_token_file)),
+        absl::GetFlag(FLAGS_compliance_deadline));
+  }
+  ChangeNotifier notifier;
+  SchedulingServiceImpl service(SchedulingDeps{
+      .db = db->get(),
+      .authenticator = &authenticator,
+      .compliance = compliance.get(),
+      .notifier = &notifier,
+      .clock = &Clock::Real(),
+  });
+
+  absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
+  if (!server.ok()) return Fail("cannot start server", server.status());
+
+  std::atomic<bool> stopping{false};
+  std::thread sweeper([&] {
+    const absl::Duration interval = absl::GetFlag(FLAGS_hold_sweep_interval);
+    while (!stopping.load()) {
+      absl::StatusOr<int> swept = service.SweepLapsedHolds();
+      if (!swept.ok()) LogWarning("hold sweep failed", {{"error", swept.status().ToString()}});
+      for (absl::Duration waited; waited < interval && !stopping.load();
+           waited += absl::Milliseconds(100)) {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+  });
+
+  WaitForTerminationSignal();
+  notifier.Stop();  // ends WatchChanges streams so the drain does not wait for them
+  (*server)->Shutdown();
+  stopping.store(true);
+  sweeper.join();
+  server->reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace smp::scheduling
+
+int main(int argc, char** argv) { return smp::scheduling::Main(argc, argv); }

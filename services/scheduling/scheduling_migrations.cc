@@ -1,0 +1,122 @@
+#include "services/scheduling/scheduling_migrations.h"
+
+#include <string>
+
+#include "common/db/idempotency.h"
+
+namespace smp::scheduling {
+
+// Times are INTEGER unix microseconds (UTC). Nested settings that are only ever read whole (opening
+// hours, weekly shifts, plan terms) are stored as serialised protobuf; everything that is searched,
+// joined or checked for conflicts has its own column.
+const std::vector<Migration>& SchedulingMigrations() {
+  static const std::vector<Migration>* const migrations = new std::vector<Migration>{
+      {1, "patients, clinic resources, plans, appointments, occupancy, change feed",
+       R"sql(
+CREATE TABLE clinic_schedules (
+  clinic_id TEXT PRIMARY KEY,
+  time_zone TEXT NOT NULL,
+  settings BLOB NOT NULL,          -- smp.scheduling.v1.ClinicSchedule
+  update_time INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE TABLE patients (
+  id TEXT PRIMARY KEY,
+  given_name TEXT NOT NULL,
+  family_name TEXT NOT NULL,
+  birth_date TEXT NOT NULL,        -- YYYY-MM-DD or ''
+  phone TEXT NOT NULL,
+  email TEXT NOT NULL,
+  preferred_clinic_id TEXT NOT NULL,
+  search_text TEXT NOT NULL,       -- lower-case names, phone, email for SearchPatients
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX patients_by_clinic ON patients (preferred_clinic_id, id);
+CREATE TABLE chairs (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX chairs_by_clinic ON chairs (clinic_id, id);
+CREATE TABLE working_hours (
+  practitioner_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  hours BLOB NOT NULL,             -- smp.scheduling.v1.WorkingHours
+  version INTEGER NOT NULL,
+  PRIMARY KEY (practitioner_id, clinic_id)
+);
+CREATE INDEX working_hours_by_clinic ON working_hours (clinic_id, practitioner_id);
+CREATE TABLE schedule_exceptions (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  practitioner_id TEXT NOT NULL,   -- '' for a closure
+  kind TEXT NOT NULL,
+  exception BLOB NOT NULL,         -- smp.scheduling.v1.ScheduleException
+  start_time INTEGER NOT NULL,     -- the local span as instants, for overlap queries
+  end_time INTEGER NOT NULL
+);
+CREATE INDEX exceptions_by_clinic ON schedule_exceptions (clinic_id, start_time);
+CREATE TABLE treatment_plans (
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  plan BLOB NOT NULL,              -- smp.scheduling.v1.TreatmentPlan without sessions
+  create_time INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX plans_by_patient ON treatment_plans (patient_id, id);
+CREATE TABLE appointments (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  practitioner_id TEXT NOT NULL,
+  chair_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  plan_id TEXT NOT NULL,
+  session_number INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL,
+  block_end_time INTEGER NOT NULL, -- end_time plus the clinic's cleaning buffer
+  status TEXT NOT NULL,
+  hold_expire_time INTEGER NOT NULL,
+  record BLOB NOT NULL,            -- the full smp.scheduling.v1.Appointment as last written
+  version INTEGER NOT NULL
+);
+CREATE INDEX appointments_by_clinic ON appointments (clinic_id, start_time, id);
+CREATE INDEX appointments_by_practitioner ON appointments (practitioner_id, start_time);
+CREATE INDEX appointments_by_chair ON appointments (chair_id, start_time);
+CREATE INDEX appointments_by_patient ON appointments (patient_id, start_time);
+CREATE INDEX appointments_by_plan ON appointments (plan_id);
+-- The guarantee against double booking: every 5-minute granule of a blocking appointment's block
+-- (start to end plus buffer) owns one row per resource (practitioner, chair). Two overlapping blocks
+-- on one resource collide on the primary key, whatever the isolation level or the number of
+-- replicas writing.
+CREATE TABLE occupancy (
+  resource_id TEXT NOT NULL,
+  granule INTEGER NOT NULL,        -- unix time / 300 s
+  appointment_id TEXT NOT NULL,
+  PRIMARY KEY (resource_id, granule)
+);
+CREATE INDEX occupancy_by_appointment ON occupancy (appointment_id);
+CREATE TABLE feed_heads (
+  clinic_id TEXT PRIMARY KEY,
+  head INTEGER NOT NULL
+);
+CREATE TABLE appointment_changes (
+  clinic_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  change BLOB NOT NULL,            -- smp.scheduling.v1.Change
+  PRIMARY KEY (clinic_id, sequence)
+);
+)sql" + std::string(kIdempotencyTableSql)},
+  };
+  return *migrations;
+}
+
+}  // namespace smp::scheduling

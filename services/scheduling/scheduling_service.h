@@ -1,0 +1,147 @@
+#ifndef SMP_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
+#define SMP_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "common/auth/authenticator.h"
+#include "common/auth/authorizer.h"
+#include "common/db/database.h"
+#include "common/util/clock.h"
+#include "services/scheduling/appointment_rules.h"
+#include "services/scheduling/change_notifier.h"
+#include "services/scheduling/compliance_gate.h"
+#include "services/scheduling/scheduling_store.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
+
+namespace smp::scheduling {
+
+struct SchedulingDeps {
+  Database* db;
+  Authenticator* authenticator;
+  ComplianceGate* compliance;
+  ChangeNotifier* notifier;
+  const Clock* clock;
+  // How often a WatchChanges stream looks at the database for changes other replicas committed.
+  absl::Duration watch_poll_interval = absl::Seconds(1);
+};
+
+// The gRPC handlers of smp.scheduling.v1.SchedulingService: validate, authorise (permission from
+// the contract, clinic scope), call the rules and the store in one transaction, map errors.
+class SchedulingServiceImpl final : public v1::SchedulingService::Service {
+ public:
+  explicit SchedulingServiceImpl(SchedulingDeps deps);
+
+  // Cancels held appointments whose hold has lapsed, so that their clinics' change feeds say so
+  // (bookings also free lapsed holds they collide with). Returns how many it cancelled. main.cc
+  // runs it every few seconds.
+  absl::StatusOr<int> SweepLapsedHolds();
+
+  grpc::Status CreatePatient(grpc::ServerContext*, const v1::CreatePatientRequest*,
+                             v1::Patient*) override;
+  grpc::Status GetPatient(grpc::ServerContext*, const v1::GetPatientRequest*,
+                          v1::Patient*) override;
+  grpc::Status UpdatePatient(grpc::ServerContext*, const v1::UpdatePatientRequest*,
+                             v1::Patient*) override;
+  grpc::Status SearchPatients(grpc::ServerContext*, const v1::SearchPatientsRequest*,
+                              v1::SearchPatientsResponse*) override;
+
+  grpc::Status GetClinicSchedule(grpc::ServerContext*, const v1::GetClinicScheduleRequest*,
+                                 v1::ClinicSchedule*) override;
+  grpc::Status UpdateClinicSchedule(grpc::ServerContext*, const v1::UpdateClinicScheduleRequest*,
+                                    v1::ClinicSchedule*) override;
+  grpc::Status CreateChair(grpc::ServerContext*, const v1::CreateChairRequest*,
+                           v1::Chair*) override;
+  grpc::Status ListChairs(grpc::ServerContext*, const v1::ListChairsRequest*,
+                          v1::ListChairsResponse*) override;
+  grpc::Status UpdateChair(grpc::ServerContext*, const v1::UpdateChairRequest*,
+                           v1::Chair*) override;
+  grpc::Status SetWorkingHours(grpc::ServerContext*, const v1::SetWorkingHoursRequest*,
+                               v1::WorkingHours*) override;
+  grpc::Status GetWorkingHours(grpc::ServerContext*, const v1::GetWorkingHoursRequest*,
+                               v1::WorkingHours*) override;
+  grpc::Status ListWorkingHours(grpc::ServerContext*, const v1::ListWorkingHoursRequest*,
+                                v1::ListWorkingHoursResponse*) override;
+  grpc::Status CreateScheduleException(grpc::ServerContext*,
+                                       const v1::CreateScheduleExceptionRequest*,
+                                       v1::ScheduleException*) override;
+  grpc::Status ListScheduleExceptions(grpc::ServerContext*,
+                                      const v1::ListScheduleExceptionsRequest*,
+                                      v1::ListScheduleExceptionsResponse*) override;
+  grpc::Status DeleteScheduleException(grpc::ServerContext*,
+                                       const v1::DeleteScheduleExceptionRequest*,
+                                       v1::DeleteScheduleExceptionResponse*) override;
+
+  grpc::Status CreateTreatmentPlan(grpc::ServerContext*, const v1::CreateTreatmentPlanRequest*,
+                                   v1::TreatmentPlan*) override;
+  grpc::Status GetTreatmentPlan(grpc::ServerContext*, const v1::GetTreatmentPlanRequest*,
+                                v1::TreatmentPlan*) override;
+  grpc::Status ListTreatmentPlans(grpc::ServerContext*, const v1::ListTreatmentPlansRequest*,
+                                  v1::ListTreatmentPlansResponse*) override;
+  grpc::Status CancelTreatmentPlan(grpc::ServerContext*, const v1::CancelTreatmentPlanRequest*,
+                                   v1::TreatmentPlan*) override;
+
+  grpc::Status FindAvailability(grpc::ServerContext*, const v1::FindAvailabilityRequest*,
+                                v1::FindAvailabilityResponse*) override;
+  grpc::Status BookAppointment(grpc::ServerContext*, const v1::BookAppointmentRequest*,
+                               v1::Appointment*) override;
+  grpc::Status ConfirmAppointment(grpc::ServerContext*, const v1::ConfirmAppointmentRequest*,
+                                  v1::Appointment*) override;
+  grpc::Status RescheduleAppointment(grpc::ServerContext*, const v1::RescheduleAppointmentRequest*,
+                                     v1::Appointment*) override;
+  grpc::Status CancelAppointment(grpc::ServerContext*, const v1::CancelAppointmentRequest*,
+                                 v1::Appointment*) override;
+  grpc::Status CheckInAppointment(grpc::ServerContext*, const v1::CheckInAppointmentRequest*,
+                                  v1::Appointment*) override;
+  grpc::Status StartAppointment(grpc::ServerContext*, const v1::StartAppointmentRequest*,
+                                v1::Appointment*) override;
+  grpc::Status CompleteAppointment(grpc::ServerContext*, const v1::CompleteAppointmentRequest*,
+                                   v1::CompleteAppointmentResponse*) override;
+  grpc::Status MarkNoShow(grpc::ServerContext*, const v1::MarkNoShowRequest*,
+                          v1::Appointment*) override;
+  grpc::Status GetAppointment(grpc::ServerContext*, const v1::GetAppointmentRequest*,
+                              v1::Appointment*) override;
+  grpc::Status ListAppointments(grpc::ServerContext*, const v1::ListAppointmentsRequest*,
+                                v1::ListAppointmentsResponse*) override;
+
+  grpc::Status ListChanges(grpc::ServerContext*, const v1::ListChangesRequest*,
+                           v1::ListChangesResponse*) override;
+  grpc::Status WatchChanges(grpc::ServerContext*, const v1::WatchChangesRequest*,
+                            grpc::ServerWriter<v1::Change>*) override;
+
+ private:
+  // A status change of an existing appointment (confirm, cancel, check in, start, complete,
+  // no-show). `apply` may adjust the appointment (e.g. record the cancellation) before it is saved.
+  using ApplyFn = std::function<absl::Status(Transaction&, v1::Appointment&,
+                                             const v1::ClinicSchedule&, absl::Time now)>;
+  absl::StatusOr<v1::Appointment> Transition(const Principal& who, absl::string_view method,
+                                             const google::protobuf::Message& request,
+                                             absl::string_view request_id, absl::string_view id,
+                                             absl::string_view etag, AppointmentAction action,
+                                             const ApplyFn& apply);
+
+  // Appends the change to the clinic's feed and stamps its sequence and the new etag on `a`.
+  absl::Status RecordChange(Transaction& txn, v1::Appointment& a, v1::ChangeType type,
+                            int64_t new_version, absl::Time now);
+  // Cancels one held appointment whose hold has lapsed: frees its time, records the change.
+  absl::Status CancelLapsedHold(Transaction& txn, v1::Appointment& held, absl::Time now);
+  // Cancels held appointments occupying `block` on these resources whose hold has lapsed.
+  absl::Status LapseHolds(Transaction& txn, const std::vector<std::string>& resources,
+                          Interval block, absl::Time now);
+  // Books `a` (id, clinic, practitioner, chair, times, type set) if its slot is free now: checks
+  // hours, exceptions and conflicts through FindSlots, then takes the occupancy granules.
+  absl::Status TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule, v1::Appointment& a,
+                        bool chair_chosen, absl::Time now);
+  absl::StatusOr<v1::ClinicSchedule> RequireSchedule(Transaction& txn, absl::string_view clinic_id,
+                                                     absl::string_view field);
+  absl::Status DecoratePlan(Transaction& txn, v1::TreatmentPlan& plan);
+  void NotifyCommitted(const v1::Appointment& a);
+
+  SchedulingDeps deps_;
+  SchedulingStore store_;
+  Authorizer authorizer_;
+};
+
+}  // namespace smp::scheduling
+
+#endif  // SMP_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_

@@ -1,0 +1,668 @@
+#include "services/scheduling/scheduling_store.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/status/status_macros.h"
+#include "common/util/etag.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+
+namespace smp::scheduling {
+namespace {
+
+constexpr int64_t kGranuleSeconds = 300;
+
+absl::Status NotFound(absl::string_view kind, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+}
+
+absl::Status Stale(absl::string_view kind, absl::string_view id, int64_t expected,
+                   int64_t current) {
+  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", EtagOf(expected),
+                                         "; the current etag is ", EtagOf(current),
+                                         ": read it again and retry"));
+}
+
+template <typename Message>
+absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
+  Message m;
+  if (!m.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat(what, " does not parse"));
+  return m;
+}
+
+Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i ? ", ?" : "?");
+  return out;
+}
+
+template <typename T>
+Page<T> MakePage(std::vector<T> items, int size, const std::function<std::string(const T&)>& key) {
+  Page<T> page;
+  if (static_cast<int>(items.size()) > size) {
+    items.resize(size);
+    page.last_key = key(items.back());
+  }
+  page.items = std::move(items);
+  return page;
+}
+
+// --- patients ---
+
+constexpr char kPatientColumns[] =
+    "id, given_name, family_name, birth_date, phone, email, preferred_clinic_id, create_time, "
+    "update_time, version";
+
+std::string DateText(const common::v1::LocalDate& d) {
+  if (d.year() == 0) return "";
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+common::v1::LocalDate DateFromText(const std::string& text) {
+  common::v1::LocalDate d;
+  std::vector<std::string> parts = absl::StrSplit(text, '-');
+  int y = 0, m = 0, day = 0;
+  if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &y) && absl::SimpleAtoi(parts[1], &m) &&
+      absl::SimpleAtoi(parts[2], &day)) {
+    d.set_year(y);
+    d.set_month(m);
+    d.set_day(day);
+  }
+  return d;
+}
+
+v1::Patient PatientFromRow(const Row& row) {
+  v1::Patient p;
+  p.set_id(row.Text(0));
+  p.set_given_name(row.Text(1));
+  p.set_family_name(row.Text(2));
+  if (!row.Text(3).empty()) *p.mutable_birth_date() = DateFromText(row.Text(3));
+  p.set_phone(row.Text(4));
+  p.set_email(row.Text(5));
+  p.set_preferred_clinic_id(row.Text(6));
+  *p.mutable_create_time() = ToProtoTimestamp(FromDbMicros(row.Int(7)));
+  *p.mutable_update_time() = ToProtoTimestamp(FromDbMicros(row.Int(8)));
+  p.set_etag(EtagOf(row.Int(9)));
+  return p;
+}
+
+std::string SearchText(const v1::Patient& p) {
+  return absl::AsciiStrToLower(absl::StrCat(p.given_name(), " ", p.family_name(), " ",
+                                            p.family_name(), " ", p.given_name(), " ", p.phone(),
+                                            " ", p.email()));
+}
+
+// --- chairs ---
+
+constexpr char kChairColumns[] = "id, clinic_id, name, active, version";
+
+v1::Chair ChairFromRow(const Row& row) {
+  v1::Chair c;
+  c.set_id(row.Text(0));
+  c.set_clinic_id(row.Text(1));
+  c.set_name(row.Text(2));
+  c.set_active(row.Int(3) != 0);
+  c.set_etag(EtagOf(row.Int(4)));
+  return c;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- clinic schedules
+
+absl::StatusOr<std::optional<v1::ClinicSchedule>> SchedulingStore::GetSchedule(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT settings, version FROM clinic_schedules "
+                                        "WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  if (rows.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                   Parse<v1::ClinicSchedule>(rows[0].Text(0), "clinic schedule"));
+  schedule.set_etag(EtagOf(rows[0].Int(1)));
+  return schedule;
+}
+
+absl::StatusOr<v1::ClinicSchedule> SchedulingStore::PutSchedule(Transaction& txn,
+                                                                const v1::ClinicSchedule& schedule,
+                                                                int64_t expected_version,
+                                                                absl::Time now) const {
+  v1::ClinicSchedule stored = schedule;
+  stored.clear_etag();
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT version FROM clinic_schedules WHERE clinic_id = ?",
+                                        {schedule.clinic_id()}));
+  const int64_t current = rows.empty() ? 0 : rows[0].Int(0);
+  if (current != expected_version) {
+    return Stale("clinic schedule", schedule.clinic_id(), expected_version, current);
+  }
+  if (current == 0) {
+    RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO clinic_schedules (clinic_id, time_zone, settings, "
+                 "update_time, version) VALUES (?, ?, ?, ?, 1)",
+                 {schedule.clinic_id(), schedule.time_zone(), Serialize(stored), ToDbMicros(now)}));
+  } else {
+    RETURN_IF_ERROR(
+        txn.Exec("UPDATE clinic_schedules SET time_zone = ?, settings = ?, "
+                 "update_time = ?, version = version + 1 WHERE clinic_id = ?",
+                 {schedule.time_zone(), Serialize(stored), ToDbMicros(now), schedule.clinic_id()}));
+  }
+  stored.set_etag(EtagOf(current + 1));
+  return stored;
+}
+
+// ---------------------------------------------------------------- patients
+
+absl::StatusOr<v1::Patient> SchedulingStore::CreatePatient(Transaction& txn,
+                                                           const v1::Patient& patient,
+                                                           absl::Time now) const {
+  const std::string id = NewIdAt(now);
+  RETURN_IF_ERROR(
+      txn.Exec(absl::StrCat("INSERT INTO patients (", kPatientColumns,
+                            ", search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"),
+               {id, patient.given_name(), patient.family_name(), DateText(patient.birth_date()),
+                patient.phone(), patient.email(), patient.preferred_clinic_id(), ToDbMicros(now),
+                ToDbMicros(now), SearchText(patient)}));
+  return GetPatient(txn, id);
+}
+
+absl::StatusOr<v1::Patient> SchedulingStore::GetPatient(Transaction& txn,
+                                                        absl::string_view id) const {
+  ASSIGN_OR_RETURN(
+      auto rows, txn.Query(absl::StrCat("SELECT ", kPatientColumns, " FROM patients WHERE id = ?"),
+                           {std::string(id)}));
+  if (rows.empty()) return NotFound("patient", id);
+  return PatientFromRow(rows[0]);
+}
+
+absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
+                                                           const v1::Patient& patient,
+                                                           int64_t expected_version,
+                                                           absl::Time now) const {
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount("UPDATE patients SET given_name = ?, family_name = ?, birth_date = ?, "
+                    "phone = ?, email = ?, preferred_clinic_id = ?, search_text = ?, "
+                    "update_time = ?, version = version + 1 WHERE id = ? AND version = ?",
+                    {patient.given_name(), patient.family_name(), DateText(patient.birth_date()),
+                     patient.phone(), patient.email(), patient.preferred_clinic_id(),
+                     SearchText(patient), ToDbMicros(now), patient.id(), expected_version}));
+  if (changed == 0) {
+    ASSIGN_OR_RETURN(v1::Patient current, GetPatient(txn, patient.id()));
+    ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
+    return Stale("patient", patient.id(), expected_version, version);
+  }
+  return GetPatient(txn, patient.id());
+}
+
+absl::StatusOr<Page<v1::Patient>> SchedulingStore::SearchPatients(
+    Transaction& txn, absl::string_view needle,
+    const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const {
+  // LIKE with escaped wildcards: the needle is the user's text, not a pattern.
+  std::string pattern = "%";
+  for (char c : needle) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += "%";
+  std::vector<DbValue> params = {page.after_key, pattern};
+  std::string sql = absl::StrCat("SELECT ", kPatientColumns,
+                                 " FROM patients WHERE id > ? AND search_text LIKE ? ESCAPE '\\'");
+  if (clinics.has_value()) {
+    if (clinics->empty()) return Page<v1::Patient>{};
+    absl::StrAppend(&sql, " AND preferred_clinic_id IN (", Placeholders(clinics->size()), ")");
+    for (const std::string& c : *clinics) params.emplace_back(c);
+  }
+  absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+  params.emplace_back(int64_t{page.size} + 1);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  std::vector<v1::Patient> patients;
+  for (const Row& row : rows) patients.push_back(PatientFromRow(row));
+  return MakePage<v1::Patient>(std::move(patients), page.size,
+                               [](const v1::Patient& p) { return p.id(); });
+}
+
+// ---------------------------------------------------------------- chairs
+
+absl::StatusOr<v1::Chair> SchedulingStore::CreateChair(Transaction& txn, const v1::Chair& chair,
+                                                       absl::Time now) const {
+  const std::string id = NewIdAt(now);
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO chairs (id, clinic_id, name, active, version) "
+               "VALUES (?, ?, ?, 1, 1)",
+               {id, chair.clinic_id(), chair.name()}));
+  return GetChair(txn, id);
+}
+
+absl::StatusOr<v1::Chair> SchedulingStore::GetChair(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kChairColumns, " FROM chairs WHERE id = ?"),
+                             {std::string(id)}));
+  if (rows.empty()) return NotFound("chair", id);
+  return ChairFromRow(rows[0]);
+}
+
+absl::StatusOr<std::vector<v1::Chair>> SchedulingStore::ListChairs(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kChairColumns,
+                                          " FROM chairs WHERE clinic_id = ? ORDER BY id"),
+                             {std::string(clinic_id)}));
+  std::vector<v1::Chair> chairs;
+  for (const Row& row : rows) chairs.push_back(ChairFromRow(row));
+  return chairs;
+}
+
+absl::StatusOr<v1::Chair> SchedulingStore::UpdateChair(Transaction& txn, const v1::Chair& chair,
+                                                       int64_t expected_version) const {
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount("UPDATE chairs SET name = ?, active = ?, version = version + 1 "
+                    "WHERE id = ? AND version = ?",
+                    {chair.name(), int64_t{chair.active() ? 1 : 0}, chair.id(), expected_version}));
+  if (changed == 0) {
+    ASSIGN_OR_RETURN(v1::Chair current, GetChair(txn, chair.id()));
+    ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
+    return Stale("chair", chair.id(), expected_version, version);
+  }
+  return GetChair(txn, chair.id());
+}
+
+// ---------------------------------------------------------------- working hours and exceptions
+
+absl::StatusOr<std::optional<v1::WorkingHours>> SchedulingStore::GetWorkingHours(
+    Transaction& txn, absl::string_view practitioner_id, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT hours, version FROM working_hours "
+                                        "WHERE practitioner_id = ? AND clinic_id = ?",
+                                        {std::string(practitioner_id), std::string(clinic_id)}));
+  if (rows.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(v1::WorkingHours hours, Parse<v1::WorkingHours>(rows[0].Text(0), "hours"));
+  hours.set_etag(EtagOf(rows[0].Int(1)));
+  return hours;
+}
+
+absl::StatusOr<v1::WorkingHours> SchedulingStore::PutWorkingHours(Transaction& txn,
+                                                                  const v1::WorkingHours& hours,
+                                                                  int64_t expected_version) const {
+  v1::WorkingHours stored = hours;
+  stored.clear_etag();
+  ASSIGN_OR_RETURN(auto current, GetWorkingHours(txn, hours.practitioner_id(), hours.clinic_id()));
+  int64_t version = 0;
+  if (current.has_value()) {
+    ASSIGN_OR_RETURN(version, VersionFromEtag("etag", current->etag()));
+  }
+  if (version != expected_version) {
+    return Stale("working hours of", hours.practitioner_id(), expected_version, version);
+  }
+  if (version == 0) {
+    RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO working_hours (practitioner_id, clinic_id, hours, "
+                 "version) VALUES (?, ?, ?, 1)",
+                 {hours.practitioner_id(), hours.clinic_id(), Serialize(stored)}));
+  } else {
+    RETURN_IF_ERROR(
+        txn.Exec("UPDATE working_hours SET hours = ?, version = version + 1 "
+                 "WHERE practitioner_id = ? AND clinic_id = ?",
+                 {Serialize(stored), hours.practitioner_id(), hours.clinic_id()}));
+  }
+  stored.set_etag(EtagOf(version + 1));
+  return stored;
+}
+
+absl::StatusOr<std::vector<v1::WorkingHours>> SchedulingStore::ListWorkingHours(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT hours, version FROM working_hours "
+                                        "WHERE clinic_id = ? ORDER BY practitioner_id",
+                                        {std::string(clinic_id)}));
+  std::vector<v1::WorkingHours> all;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::WorkingHours hours, Parse<v1::WorkingHours>(row.Text(0), "hours"));
+    hours.set_etag(EtagOf(row.Int(1)));
+    all.push_back(std::move(hours));
+  }
+  return all;
+}
+
+absl::StatusOr<v1::ScheduleException> SchedulingStore::CreateException(
+    Transaction& txn, const v1::ScheduleException& exception, Interval span, absl::Time now) const {
+  v1::ScheduleException stored = exception;
+  stored.set_id(NewIdAt(now));
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO schedule_exceptions (id, clinic_id, practitioner_id, "
+               "kind, exception, start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               {stored.id(), stored.clinic_id(), stored.practitioner_id(),
+                v1::ExceptionKind_Name(stored.kind()), Serialize(stored), ToDbMicros(span.start),
+                ToDbMicros(span.end)}));
+  return stored;
+}
+
+absl::StatusOr<v1::ScheduleException> SchedulingStore::GetException(Transaction& txn,
+                                                                    absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT exception FROM schedule_exceptions WHERE id = ?",
+                                        {std::string(id)}));
+  if (rows.empty()) return NotFound("schedule exception", id);
+  return Parse<v1::ScheduleException>(rows[0].Text(0), "exception");
+}
+
+absl::Status SchedulingStore::DeleteException(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(int64_t deleted, txn.ExecCount("DELETE FROM schedule_exceptions WHERE id = ?",
+                                                  {std::string(id)}));
+  if (deleted == 0) return NotFound("schedule exception", id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::ScheduleException>> SchedulingStore::ListExceptions(
+    Transaction& txn, absl::string_view clinic_id, Interval window) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT exception FROM schedule_exceptions "
+                                        "WHERE clinic_id = ? AND start_time < ? AND end_time > ? "
+                                        "ORDER BY start_time, id",
+                                        {std::string(clinic_id), ToDbMicros(window.end),
+                                         ToDbMicros(window.start)}));
+  std::vector<v1::ScheduleException> out;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::ScheduleException e,
+                     Parse<v1::ScheduleException>(row.Text(0), "exception"));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- plans
+
+absl::StatusOr<v1::TreatmentPlan> SchedulingStore::CreatePlan(Transaction& txn,
+                                                              const v1::TreatmentPlan& plan,
+                                                              absl::Time now) const {
+  v1::TreatmentPlan stored = plan;
+  stored.set_id(NewIdAt(now));
+  stored.clear_sessions();
+  stored.clear_etag();
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO treatment_plans (id, patient_id, clinic_id, status, plan, "
+               "create_time, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+               {stored.id(), stored.patient_id(), stored.clinic_id(),
+                v1::PlanStatus_Name(stored.status()), Serialize(stored), ToDbMicros(now)}));
+  return GetPlan(txn, stored.id());
+}
+
+absl::StatusOr<v1::TreatmentPlan> SchedulingStore::GetPlan(Transaction& txn,
+                                                           absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT plan, version FROM treatment_plans WHERE id = ?",
+                                        {std::string(id)}));
+  if (rows.empty()) return NotFound("treatment plan", id);
+  ASSIGN_OR_RETURN(v1::TreatmentPlan plan, Parse<v1::TreatmentPlan>(rows[0].Text(0), "plan"));
+  plan.set_etag(EtagOf(rows[0].Int(1)));
+  ASSIGN_OR_RETURN(auto sessions, txn.Query("SELECT record FROM appointments WHERE plan_id = ? "
+                                            "ORDER BY session_number, start_time",
+                                            {std::string(id)}));
+  for (const Row& row : sessions) {
+    ASSIGN_OR_RETURN(v1::Appointment a, Parse<v1::Appointment>(row.Text(0), "appointment"));
+    v1::PlanSession* s = plan.add_sessions();
+    s->set_session_number(a.session_number());
+    s->set_appointment_id(a.id());
+    *s->mutable_start_time() = a.start_time();
+    s->set_status(a.status());
+  }
+  return plan;
+}
+
+absl::StatusOr<std::vector<v1::TreatmentPlan>> SchedulingStore::ListPlans(
+    Transaction& txn, absl::string_view patient_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM treatment_plans WHERE patient_id = ? "
+                                        "ORDER BY id DESC",
+                                        {std::string(patient_id)}));
+  std::vector<v1::TreatmentPlan> plans;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::TreatmentPlan plan, GetPlan(txn, row.Text(0)));
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
+                                                              const v1::TreatmentPlan& plan,
+                                                              int64_t expected_version) const {
+  v1::TreatmentPlan stored = plan;
+  stored.clear_sessions();
+  stored.clear_etag();
+  ASSIGN_OR_RETURN(int64_t changed,
+                   txn.ExecCount("UPDATE treatment_plans SET status = ?, plan = ?, "
+                                 "version = version + 1 WHERE id = ? AND version = ?",
+                                 {v1::PlanStatus_Name(plan.status()), Serialize(stored), plan.id(),
+                                  expected_version}));
+  if (changed == 0) {
+    ASSIGN_OR_RETURN(v1::TreatmentPlan current, GetPlan(txn, plan.id()));
+    ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
+    return Stale("treatment plan", plan.id(), expected_version, version);
+  }
+  return GetPlan(txn, plan.id());
+}
+
+// ---------------------------------------------------------------- appointments
+
+absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& appointment,
+                                     Interval block) const {
+  const int64_t first = absl::ToUnixSeconds(block.start) / kGranuleSeconds;
+  const int64_t last = (absl::ToUnixSeconds(block.end) + kGranuleSeconds - 1) / kGranuleSeconds;
+  for (const std::string* resource : {&appointment.practitioner_id(), &appointment.chair_id()}) {
+    for (int64_t g = first; g < last; ++g) {
+      absl::Status taken =
+          txn.Exec("INSERT INTO occupancy (resource_id, granule, appointment_id) VALUES (?, ?, ?)",
+                   {*resource, g, appointment.id()});
+      if (absl::IsAlreadyExists(taken)) {
+        ASSIGN_OR_RETURN(auto holder, txn.Query("SELECT appointment_id FROM occupancy "
+                                                "WHERE resource_id = ? AND granule = ?",
+                                                {*resource, g}));
+        const bool is_practitioner = resource == &appointment.practitioner_id();
+        return absl::FailedPreconditionError(absl::StrCat(
+            is_practitioner ? "practitioner " : "chair ", *resource, " is not free at ",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(g * kGranuleSeconds),
+                             absl::UTCTimeZone()),
+            holder.empty() ? std::string() : absl::StrCat(" (appointment ", holder[0].Text(0), ")"),
+            "; pick another slot"));
+      }
+      RETURN_IF_ERROR(taken);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> SchedulingStore::Occupants(
+    Transaction& txn, const std::vector<std::string>& resources, Interval block) const {
+  const int64_t first = absl::ToUnixSeconds(block.start) / kGranuleSeconds;
+  const int64_t last = (absl::ToUnixSeconds(block.end) + kGranuleSeconds - 1) / kGranuleSeconds;
+  std::vector<DbValue> params = {first, last};
+  for (const std::string& r : resources) params.emplace_back(r);
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT DISTINCT appointment_id FROM occupancy "
+                                          "WHERE granule >= ? AND granule < ? AND "
+                                          "resource_id IN (",
+                                          Placeholders(resources.size()), ")"),
+                             params));
+  std::vector<std::string> ids;
+  for (const Row& row : rows) ids.push_back(row.Text(0));
+  return ids;
+}
+
+absl::Status SchedulingStore::Release(Transaction& txn, absl::string_view appointment_id) const {
+  return txn.Exec("DELETE FROM occupancy WHERE appointment_id = ?", {std::string(appointment_id)});
+}
+
+absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
+    Transaction& txn, absl::string_view clinic_id, const std::vector<std::string>& practitioner_ids,
+    Interval window, absl::Time now) const {
+  std::vector<DbValue> params = {ToDbMicros(window.end), ToDbMicros(window.start), ToDbMicros(now),
+                                 std::string(clinic_id)};
+  std::string sql =
+      "SELECT id, practitioner_id, chair_id, start_time, block_end_time FROM appointments "
+      "WHERE start_time < ? AND block_end_time > ? "
+      "AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS') OR "
+      "(status = 'PROPOSED' AND hold_expire_time > ?)) "
+      "AND (clinic_id = ?";
+  if (!practitioner_ids.empty()) {
+    absl::StrAppend(&sql, " OR practitioner_id IN (", Placeholders(practitioner_ids.size()), ")");
+    for (const std::string& p : practitioner_ids) params.emplace_back(p);
+  }
+  absl::StrAppend(&sql, ")");
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  std::vector<BusyBlock> blocks;
+  for (const Row& row : rows) {
+    blocks.push_back(BusyBlock{row.Text(0), row.Text(1), row.Text(2),
+                               Interval{FromDbMicros(row.Int(3)), FromDbMicros(row.Int(4))}});
+  }
+  return blocks;
+}
+
+absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
+                                                const v1::Appointment& appointment,
+                                                absl::Time block_end) const {
+  v1::Appointment stored = appointment;
+  stored.set_etag(EtagOf(1));
+  return txn.Exec(
+      "INSERT INTO appointments (id, clinic_id, patient_id, practitioner_id, chair_id, type, "
+      "plan_id, session_number, start_time, end_time, block_end_time, status, hold_expire_time, "
+      "record, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+      {stored.id(), stored.clinic_id(), stored.patient_id(), stored.practitioner_id(),
+       stored.chair_id(), v1::AppointmentType_Name(stored.type()), stored.plan_id(),
+       int64_t{stored.session_number()}, ToDbMicros(FromProtoTimestamp(stored.start_time())),
+       ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
+       v1::AppointmentStatus_Name(stored.status()),
+       ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored)});
+}
+
+absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
+                                                const v1::Appointment& appointment,
+                                                absl::Time block_end,
+                                                int64_t expected_version) const {
+  v1::Appointment stored = appointment;
+  stored.set_etag(EtagOf(expected_version + 1));
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount(
+          "UPDATE appointments SET practitioner_id = ?, chair_id = ?, start_time = ?, "
+          "end_time = ?, block_end_time = ?, status = ?, hold_expire_time = ?, record = ?, "
+          "version = version + 1 WHERE id = ? AND version = ?",
+          {stored.practitioner_id(), stored.chair_id(),
+           ToDbMicros(FromProtoTimestamp(stored.start_time())),
+           ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
+           v1::AppointmentStatus_Name(stored.status()),
+           ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored),
+           stored.id(), expected_version}));
+  if (changed == 0) {
+    ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, appointment.id()));
+    ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
+    return Stale("appointment", appointment.id(), expected_version, version);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Appointment> SchedulingStore::GetAppointment(Transaction& txn,
+                                                                absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT record FROM appointments WHERE id = ?", {std::string(id)}));
+  if (rows.empty()) return NotFound("appointment", id);
+  return Parse<v1::Appointment>(rows[0].Text(0), "appointment");
+}
+
+absl::StatusOr<std::vector<v1::Appointment>> SchedulingStore::LapsedHolds(
+    Transaction& txn, absl::string_view clinic_id, absl::Time now, int limit) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM appointments WHERE clinic_id = ? AND "
+                                        "status = 'PROPOSED' AND hold_expire_time <= ? "
+                                        "ORDER BY id LIMIT ?",
+                                        {std::string(clinic_id), ToDbMicros(now), int64_t{limit}}));
+  std::vector<v1::Appointment> lapsed;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Appointment a, Parse<v1::Appointment>(row.Text(0), "appointment"));
+    lapsed.push_back(std::move(a));
+  }
+  return lapsed;
+}
+
+absl::StatusOr<Page<v1::Appointment>> SchedulingStore::ListAppointments(
+    Transaction& txn, absl::string_view clinic_id, Interval period,
+    absl::string_view practitioner_id, absl::string_view patient_id,
+    const PageRequest& page) const {
+  // Keyset on (start_time, id): the page key is "<start micros>/<id>".
+  int64_t after_start = ToDbMicros(period.start) - 1;
+  std::string after_id;
+  if (!page.after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page.after_key, '/');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_start)) {
+      return absl::InvalidArgumentError("page_token: malformed");
+    }
+    after_id = parts[1];
+  }
+  std::vector<DbValue> params = {std::string(clinic_id),
+                                 ToDbMicros(period.start),
+                                 ToDbMicros(period.end),
+                                 after_start,
+                                 after_start,
+                                 after_id};
+  std::string sql =
+      "SELECT record, start_time FROM appointments WHERE clinic_id = ? AND start_time >= ? "
+      "AND start_time < ? AND (start_time > ? OR (start_time = ? AND id > ?))";
+  if (!practitioner_id.empty()) {
+    absl::StrAppend(&sql, " AND practitioner_id = ?");
+    params.emplace_back(std::string(practitioner_id));
+  }
+  if (!patient_id.empty()) {
+    absl::StrAppend(&sql, " AND patient_id = ?");
+    params.emplace_back(std::string(patient_id));
+  }
+  absl::StrAppend(&sql, " ORDER BY start_time, id LIMIT ?");
+  params.emplace_back(int64_t{page.size} + 1);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  std::vector<v1::Appointment> items;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Appointment a, Parse<v1::Appointment>(row.Text(0), "appointment"));
+    items.push_back(std::move(a));
+  }
+  return MakePage<v1::Appointment>(std::move(items), page.size, [](const v1::Appointment& a) {
+    return absl::StrCat(ToDbMicros(FromProtoTimestamp(a.start_time())), "/", a.id());
+  });
+}
+
+// ---------------------------------------------------------------- change feed
+
+absl::StatusOr<int64_t> SchedulingStore::NextSequence(Transaction& txn,
+                                                      absl::string_view clinic_id) const {
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO feed_heads (clinic_id, head) VALUES (?, 1) "
+               "ON CONFLICT (clinic_id) DO UPDATE SET head = feed_heads.head + 1",
+               {std::string(clinic_id)}));
+  return HeadSequence(txn, clinic_id);
+}
+
+absl::Status SchedulingStore::AppendChange(Transaction& txn, const v1::Change& change) const {
+  return txn.Exec(
+      "INSERT INTO appointment_changes (clinic_id, sequence, type, change) "
+      "VALUES (?, ?, ?, ?)",
+      {change.clinic_id(), change.sequence(), v1::ChangeType_Name(change.type()),
+       Serialize(change)});
+}
+
+absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction& txn,
+                                                                     absl::string_view clinic_id,
+                                                                     int64_t since,
+                                                                     int limit) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT change FROM appointment_changes "
+                                        "WHERE clinic_id = ? AND sequence > ? "
+                                        "ORDER BY sequence LIMIT ?",
+                                        {std::string(clinic_id), since, int64_t{limit}}));
+  std::vector<v1::Change> changes;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Change c, Parse<v1::Change>(row.Text(0), "change"));
+    changes.push_back(std::move(c));
+  }
+  return changes;
+}
+
+absl::StatusOr<int64_t> SchedulingStore::HeadSequence(Transaction& txn,
+                                                      absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT head FROM feed_heads WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
+}  // namespace smp::scheduling

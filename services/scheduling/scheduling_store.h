@@ -1,0 +1,138 @@
+#ifndef SMP_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
+#define SMP_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
+
+// The SQL of the scheduling service. Every function runs inside a transaction the caller owns, so a
+// handler combines its steps, the change-feed entry and its idempotency key atomically.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/database.h"
+#include "common/util/paging.h"
+#include "services/scheduling/availability.h"
+#include "smp/scheduling/v1/scheduling.pb.h"
+
+namespace smp::scheduling {
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
+};
+
+// An existing blocking appointment as conflict checks see it.
+struct BusyBlock {
+  std::string appointment_id;
+  std::string practitioner_id;
+  std::string chair_id;
+  Interval block;  // start to end plus buffer
+};
+
+class SchedulingStore {
+ public:
+  // ---- Clinic schedules ----
+  absl::StatusOr<std::optional<v1::ClinicSchedule>> GetSchedule(Transaction& txn,
+                                                                absl::string_view clinic_id) const;
+  // Writes `schedule` if the stored version is `expected_version` (0: none stored yet); ABORTED
+  // otherwise, naming the current etag.
+  absl::StatusOr<v1::ClinicSchedule> PutSchedule(Transaction& txn,
+                                                 const v1::ClinicSchedule& schedule,
+                                                 int64_t expected_version, absl::Time now) const;
+
+  // ---- Patients ----
+  absl::StatusOr<v1::Patient> CreatePatient(Transaction& txn, const v1::Patient& patient,
+                                            absl::Time now) const;
+  absl::StatusOr<v1::Patient> GetPatient(Transaction& txn, absl::string_view id) const;
+  absl::StatusOr<v1::Patient> UpdatePatient(Transaction& txn, const v1::Patient& patient,
+                                            int64_t expected_version, absl::Time now) const;
+  // Patients whose names, phone or email contain `needle` (lower case), by id; `clinics` (when set)
+  // restricts to patients whose preferred clinic is one of them.
+  absl::StatusOr<Page<v1::Patient>> SearchPatients(
+      Transaction& txn, absl::string_view needle,
+      const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const;
+
+  // ---- Chairs ----
+  absl::StatusOr<v1::Chair> CreateChair(Transaction& txn, const v1::Chair& chair,
+                                        absl::Time now) const;
+  absl::StatusOr<v1::Chair> GetChair(Transaction& txn, absl::string_view id) const;
+  absl::StatusOr<std::vector<v1::Chair>> ListChairs(Transaction& txn,
+                                                    absl::string_view clinic_id) const;
+  absl::StatusOr<v1::Chair> UpdateChair(Transaction& txn, const v1::Chair& chair,
+                                        int64_t expected_version) const;
+
+  // ---- Working hours and exceptions ----
+  absl::StatusOr<std::optional<v1::WorkingHours>> GetWorkingHours(
+      Transaction& txn, absl::string_view practitioner_id, absl::string_view clinic_id) const;
+  absl::StatusOr<v1::WorkingHours> PutWorkingHours(Transaction& txn, const v1::WorkingHours& hours,
+                                                   int64_t expected_version) const;
+  absl::StatusOr<std::vector<v1::WorkingHours>> ListWorkingHours(Transaction& txn,
+                                                                 absl::string_view clinic_id) const;
+  absl::StatusOr<v1::ScheduleException> CreateException(Transaction& txn,
+                                                        const v1::ScheduleException& exception,
+                                                        Interval span, absl::Time now) const;
+  absl::StatusOr<v1::ScheduleException> GetException(Transaction& txn, absl::string_view id) const;
+  absl::Status DeleteException(Transaction& txn, absl::string_view id) const;
+  // A clinic's exceptions whose span overlaps `window`, by start.
+  absl::StatusOr<std::vector<v1::ScheduleException>> ListExceptions(Transaction& txn,
+                                                                    absl::string_view clinic_id,
+                                                                    Interval window) const;
+
+  // ---- Treatment plans (sessions are read from the appointments that belong to the plan) ----
+  absl::StatusOr<v1::TreatmentPlan> CreatePlan(Transaction& txn, const v1::TreatmentPlan& plan,
+                                               absl::Time now) const;
+  absl::StatusOr<v1::TreatmentPlan> GetPlan(Transaction& txn, absl::string_view id) const;
+  absl::StatusOr<std::vector<v1::TreatmentPlan>> ListPlans(Transaction& txn,
+                                                           absl::string_view patient_id) const;
+  // Rewrites the plan's terms and status if the version is `expected_version`.
+  absl::StatusOr<v1::TreatmentPlan> UpdatePlan(Transaction& txn, const v1::TreatmentPlan& plan,
+                                               int64_t expected_version) const;
+
+  // ---- Appointments ----
+  // Takes every 5-minute granule of `block` for the practitioner and the chair. FAILED_PRECONDITION
+  // naming the resource and the appointment holding it when any granule is taken.
+  absl::Status Occupy(Transaction& txn, const v1::Appointment& appointment, Interval block) const;
+  // Ids of the appointments holding any granule of `block` on either resource.
+  absl::StatusOr<std::vector<std::string>> Occupants(Transaction& txn,
+                                                     const std::vector<std::string>& resources,
+                                                     Interval block) const;
+  // Gives the appointment's granules back (cancelled, no-show, rescheduled, lapsed).
+  absl::Status Release(Transaction& txn, absl::string_view appointment_id) const;
+  // Blocking appointments overlapping `window` of any of `practitioner_ids` or any chair of
+  // `clinic_id` (holds lapsed by `now` excluded).
+  absl::StatusOr<std::vector<BusyBlock>> BusyBlocks(
+      Transaction& txn, absl::string_view clinic_id,
+      const std::vector<std::string>& practitioner_ids, Interval window, absl::Time now) const;
+  absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end) const;
+  // Rewrites the appointment if its version is `expected_version`; ABORTED naming the current etag.
+  absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end, int64_t expected_version) const;
+  absl::StatusOr<v1::Appointment> GetAppointment(Transaction& txn, absl::string_view id) const;
+  // Held appointments of `clinic_id` whose hold lapsed by `now` (to be cancelled by the caller).
+  absl::StatusOr<std::vector<v1::Appointment>> LapsedHolds(Transaction& txn,
+                                                           absl::string_view clinic_id,
+                                                           absl::Time now, int limit) const;
+  // A clinic's appointments starting in `period`, by (start, id), optionally filtered.
+  absl::StatusOr<Page<v1::Appointment>> ListAppointments(Transaction& txn,
+                                                         absl::string_view clinic_id,
+                                                         Interval period,
+                                                         absl::string_view practitioner_id,
+                                                         absl::string_view patient_id,
+                                                         const PageRequest& page) const;
+
+  // ---- Change feed ----
+  // Appends a change for `appointment` (whose change_sequence the caller has set from NextSequence)
+  // to its clinic's feed.
+  absl::StatusOr<int64_t> NextSequence(Transaction& txn, absl::string_view clinic_id) const;
+  absl::Status AppendChange(Transaction& txn, const v1::Change& change) const;
+  absl::StatusOr<std::vector<v1::Change>> ListChanges(Transaction& txn, absl::string_view clinic_id,
+                                                      int64_t since, int limit) const;
+  absl::StatusOr<int64_t> HeadSequence(Transaction& txn, absl::string_view clinic_id) const;
+};
+
+}  // namespace smp::scheduling
+
+#endif  // SMP_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
