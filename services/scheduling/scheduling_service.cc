@@ -639,6 +639,7 @@ grpc::Status SchedulingServiceImpl::FindAvailability(grpc::ServerContext* ctx,
                                                      v1::FindAvailabilityResponse* out) {
   return ServeRpc(authorizer_, ctx, "FindAvailability", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(ValidateId("clinic_id", req->clinic_id()));
+    RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
     if (req->type() == v1::APPOINTMENT_TYPE_UNSPECIFIED ||
         !v1::AppointmentType_IsValid(req->type())) {
       return absl::InvalidArgumentError("type: choose an appointment type");
@@ -652,7 +653,6 @@ grpc::Status SchedulingServiceImpl::FindAvailability(grpc::ServerContext* ctx,
     }
     if (!req->plan_id().empty()) RETURN_IF_ERROR(ValidateId("plan_id", req->plan_id()));
     if (req->max_slots() < 0) return absl::InvalidArgumentError("max_slots: must not be negative");
-    RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
     const absl::Time now = deps_.clock->Now();
     return deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
       ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,

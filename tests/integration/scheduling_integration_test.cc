@@ -1,0 +1,621 @@
+// The scheduling service as a real process, with identity, a real redis-server and a stand-in for
+// the compliance gate (the compliance service does not exist yet), over real gRPC.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/redis/testing/redis_server.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+#include "gtest/gtest.h"
+#include "smp/compliance/v1/eligibility.grpc.pb.h"
+#include "smp/identity/v1/identity.grpc.pb.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/integration/service_process.h"
+
+namespace smp::scheduling {
+namespace {
+
+using ::smp::testing::RedisServer;
+using ::smp::testing::ServiceProcess;
+namespace idv1 = ::smp::identity::v1;
+namespace cv1 = ::smp::compliance::v1;
+
+constexpr char kSetupCode[] = "scheduling-test-setup";
+constexpr char kPassword[] = "a long password 1";
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+MATCHER_P2(GrpcIs, code, substring, "") {
+  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
+  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
+}
+
+// Stands in for compliance's EligibilityService: answers as told, counts calls.
+class FakeEligibility final : public cv1::EligibilityService::Service {
+ public:
+  grpc::Status CheckEligibility(grpc::ServerContext*, const cv1::CheckEligibilityRequest* req,
+                                cv1::CheckEligibilityResponse* out) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    last_ = *req;
+    out->set_allowed(allowed_);
+    if (!allowed_) {
+      auto* r = out->add_reasons();
+      r->set_code(cv1::CONSENT_MISSING);
+      r->set_message("no procedure consent on file");
+    }
+    return grpc::Status::OK;
+  }
+  void set_allowed(bool allowed) {
+    absl::MutexLock lock(&mu_);
+    allowed_ = allowed;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  cv1::CheckEligibilityRequest last() {
+    absl::MutexLock lock(&mu_);
+    return last_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool allowed_ = true;
+  int calls_ = 0;
+  cv1::CheckEligibilityRequest last_;
+};
+
+class SchedulingIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
+    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
+    ASSERT_OK_AND_ASSIGN(
+        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
+                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
+                                          absl::StrCat("--setup_code=", kSetupCode)}));
+    identity_stub_ = idv1::IdentityService::NewStub(
+        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+    SetUpIdentity();
+
+    StartFakeCompliance();
+    ASSERT_OK_AND_ASSIGN(scheduling_, StartScheduling(redis));
+    stub_ = v1::SchedulingService::NewStub(
+        grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
+    SetUpClinics();
+  }
+
+  void TearDown() override {
+    scheduling_.reset();
+    if (compliance_server_) compliance_server_->Shutdown();
+  }
+
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartScheduling(const std::string& redis) {
+    return ServiceProcess::Start(SMP_SCHEDULING_BINARY,
+                                 {"--data_dir=" + smp::testing::MakeTempDir("sched"), redis,
+                                  absl::StrCat("--compliance_address=127.0.0.1:", compliance_port_),
+                                  "--compliance_deadline=1s"});
+  }
+
+  void StartFakeCompliance() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &compliance_port_);
+    builder.RegisterService(&eligibility_);
+    compliance_server_ = builder.BuildAndStart();
+    ASSERT_NE(compliance_server_, nullptr);
+  }
+
+  std::string Login(const std::string& username) {
+    idv1::LoginRequest req;
+    req.set_username(username);
+    req.set_password(kPassword);
+    idv1::LoginResponse out;
+    grpc::Status s = identity_stub_->Login(Ctx("").get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.access_token();
+  }
+
+  std::string MakeStaff(const std::string& username, common::v1::Role role,
+                        const std::string& clinic) {
+    idv1::CreateStaffRequest req;
+    req.set_request_id("staff-" + username);
+    req.mutable_staff()->set_username(username);
+    req.mutable_staff()->set_display_name(username);
+    req.mutable_staff()->add_roles(role);
+    req.mutable_staff()->add_clinic_ids(clinic);
+    req.set_initial_password(kPassword);
+    idv1::Staff out;
+    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.id();
+  }
+
+  std::string MakeClinic(const std::string& name, const std::string& tz) {
+    idv1::CreateClinicRequest req;
+    req.set_request_id("clinic-" + name);
+    req.mutable_clinic()->set_name(name);
+    req.mutable_clinic()->set_time_zone(tz);
+    idv1::Clinic out;
+    grpc::Status s = identity_stub_->CreateClinic(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.id();
+  }
+
+  void SetUpIdentity() {
+    idv1::BootstrapAdminRequest boot;
+    boot.set_setup_code(kSetupCode);
+    boot.set_username("root");
+    boot.set_display_name("Root");
+    boot.set_password(kPassword);
+    idv1::Staff admin;
+    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
+    admin_ = Login("root");
+    clinic_a_ = MakeClinic("NewYork", "America/New_York");
+    clinic_b_ = MakeClinic("London", "Europe/London");
+    MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
+    MakeStaff("desk.b", common::v1::ROLE_FRONT_DESK, clinic_b_);
+    tech_ = MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
+    desk_a_ = Login("desk.a");
+    desk_b_ = Login("desk.b");
+    tech_token_ = Login("tech.a");
+  }
+
+  void SetUpClinics() {
+    for (const auto& [clinic, tz] :
+         {std::pair{clinic_a_, "America/New_York"}, std::pair{clinic_b_, "Europe/London"}}) {
+      v1::UpdateClinicScheduleRequest req;
+      req.set_request_id("schedule-" + clinic);
+      req.mutable_schedule()->set_clinic_id(clinic);
+      req.mutable_schedule()->set_time_zone(tz);
+      for (int day = 1; day <= 7; ++day) {
+        v1::WeeklyInterval* w = req.mutable_schedule()->add_opening_hours();
+        w->set_day(static_cast<common::v1::DayOfWeek>(day));
+        w->mutable_start_time()->set_hours(8);
+        w->mutable_end_time()->set_hours(20);
+      }
+      v1::ClinicSchedule out;
+      grpc::Status s = stub_->UpdateClinicSchedule(Ctx(admin_).get(), req, &out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    for (const char* name : {"Chair 1", "Chair 2"}) {
+      v1::CreateChairRequest req;
+      req.set_request_id(absl::StrCat("chair-", std::string(1, name[6])));
+      req.mutable_chair()->set_clinic_id(clinic_a_);
+      req.mutable_chair()->set_name(name);
+      v1::Chair out;
+      ASSERT_TRUE(stub_->CreateChair(Ctx(admin_).get(), req, &out).ok());
+    }
+    v1::SetWorkingHoursRequest hours;
+    hours.set_request_id("hours-tech");
+    hours.mutable_working_hours()->set_practitioner_id(tech_);
+    hours.mutable_working_hours()->set_clinic_id(clinic_a_);
+    for (int day = 1; day <= 7; ++day) {
+      v1::WeeklyInterval* w = hours.mutable_working_hours()->add_intervals();
+      w->set_day(static_cast<common::v1::DayOfWeek>(day));
+      w->mutable_start_time()->set_hours(9);
+      w->mutable_end_time()->set_hours(18);
+    }
+    v1::WorkingHours saved;
+    ASSERT_TRUE(stub_->SetWorkingHours(Ctx(admin_).get(), hours, &saved).ok());
+
+    v1::CreatePatientRequest patient;
+    patient.set_request_id("patient-1");
+    patient.mutable_patient()->set_given_name("Sam");
+    patient.mutable_patient()->set_family_name("Rivera");
+    patient.mutable_patient()->set_phone("+12125550142");
+    patient.mutable_patient()->set_preferred_clinic_id(clinic_a_);
+    v1::Patient p;
+    grpc::Status s = stub_->CreatePatient(Ctx(desk_a_).get(), patient, &p);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    patient_ = p.id();
+    // A day a week or more ahead, in New York.
+    const absl::TimeZone ny = [] {
+      absl::TimeZone z;
+      absl::LoadTimeZone("America/New_York", &z);
+      return z;
+    }();
+    ny_ = ny;
+    day_ = absl::ToCivilDay(absl::Now(), ny) + 8;
+  }
+
+  absl::Time At(int hour, int minute = 0, int day_offset = 0) const {
+    return ny_.At(absl::CivilMinute(day_ + day_offset) + hour * 60 + minute).pre;
+  }
+
+  v1::BookAppointmentRequest Booking(const std::string& request_id, absl::Time start,
+                                     v1::AppointmentType type = v1::CONSULTATION) const {
+    v1::BookAppointmentRequest req;
+    req.set_request_id(request_id);
+    req.set_clinic_id(clinic_a_);
+    req.set_patient_id(patient_);
+    req.set_practitioner_id(tech_);
+    req.set_type(type);
+    *req.mutable_start_time() = ToProtoTimestamp(start);
+    return req;
+  }
+
+  grpc::Status Book(const v1::BookAppointmentRequest& req, v1::Appointment* out,
+                    const std::string& token = "") {
+    return stub_->BookAppointment(Ctx(token.empty() ? desk_a_ : token).get(), req, out);
+  }
+
+  int64_t Head(const std::string& clinic) {
+    v1::ListChangesRequest req;
+    req.set_clinic_id(clinic);
+    v1::ListChangesResponse out;
+    EXPECT_TRUE(stub_->ListChanges(Ctx(admin_).get(), req, &out).ok());
+    return out.head_sequence();
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<ServiceProcess> identity_;
+  std::unique_ptr<ServiceProcess> scheduling_;
+  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
+  std::unique_ptr<v1::SchedulingService::Stub> stub_;
+  FakeEligibility eligibility_;
+  std::unique_ptr<grpc::Server> compliance_server_;
+  int compliance_port_ = 0;
+  std::string admin_, desk_a_, desk_b_, tech_token_;
+  std::string clinic_a_, clinic_b_, tech_, patient_;
+  absl::TimeZone ny_;
+  absl::CivilDay day_;
+};
+
+TEST_F(SchedulingIntegrationTest, FrontDeskOfAnotherClinicCanNeitherSeeNorBook) {
+  v1::GetPatientRequest get;
+  get.set_id(patient_);
+  v1::Patient p;
+  EXPECT_TRUE(stub_->GetPatient(Ctx(desk_a_).get(), get, &p).ok());
+  EXPECT_THAT(stub_->GetPatient(Ctx(desk_b_).get(), get, &p),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  v1::Appointment a;
+  EXPECT_THAT(Book(Booking("b-books-a", At(10)), &a, desk_b_),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::CONSULTATION);
+  *find.mutable_period()->mutable_start_date() = common::v1::LocalDate();
+  v1::FindAvailabilityResponse slots;
+  EXPECT_THAT(stub_->FindAvailability(Ctx(desk_b_).get(), find, &slots),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  v1::ListChangesRequest changes;
+  changes.set_clinic_id(clinic_a_);
+  v1::ListChangesResponse feed;
+  EXPECT_THAT(stub_->ListChanges(Ctx(desk_b_).get(), changes, &feed),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  EXPECT_EQ(Head(clinic_a_), 0);
+}
+
+TEST_F(SchedulingIntegrationTest, FiftyConcurrentBookingsOfOneSlotYieldExactlyOne) {
+  constexpr int kClients = 50;
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Appointment a;
+      grpc::Status s = Book(Booking(absl::StrCat("race-", i), At(11)), &a);
+      if (s.ok()) {
+        ++ok;
+      } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        ++refused;
+      } else {
+        ++other;
+        ADD_FAILURE() << s.error_code() << " " << s.error_message();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), kClients - 1);
+  EXPECT_EQ(other.load(), 0);
+
+  v1::ListAppointmentsRequest list;
+  list.set_clinic_id(clinic_a_);
+  *list.mutable_period()->mutable_start_time() = ToProtoTimestamp(At(0));
+  *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(0, 0, 1));
+  v1::ListAppointmentsResponse listed;
+  ASSERT_TRUE(stub_->ListAppointments(Ctx(desk_a_).get(), list, &listed).ok());
+  EXPECT_EQ(listed.appointments_size(), 1);
+  EXPECT_EQ(Head(clinic_a_), 1);
+}
+
+TEST_F(SchedulingIntegrationTest, ReplayedRequestIdReturnsTheSameAppointment) {
+  v1::Appointment first, again, other;
+  ASSERT_TRUE(Book(Booking("replay-1", At(9)), &first).ok());
+  ASSERT_TRUE(Book(Booking("replay-1", At(9)), &again).ok());
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_EQ(first.SerializeAsString(), again.SerializeAsString());
+  EXPECT_THAT(Book(Booking("replay-1", At(14)), &other),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"));
+  EXPECT_EQ(Head(clinic_a_), 1);
+}
+
+TEST_F(SchedulingIntegrationTest, WatcherSeesEveryChangeOnceInOrderAndResumes) {
+  std::vector<int64_t> seen;
+  absl::Mutex mu;
+  auto watch = [&](int64_t since, int stop_after, grpc::ClientContext* ctx) {
+    v1::WatchChangesRequest req;
+    req.set_clinic_id(clinic_a_);
+    req.set_since_sequence(since);
+    auto reader = stub_->WatchChanges(ctx, req);
+    v1::Change change;
+    int got = 0;
+    while (reader->Read(&change)) {
+      {
+        absl::MutexLock lock(&mu);
+        seen.push_back(change.sequence());
+      }
+      if (++got == stop_after) ctx->TryCancel();
+    }
+    reader->Finish();
+  };
+  auto wait_for = [&](size_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu);
+        if (seen.size() >= n) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  };
+
+  auto first_ctx = Ctx(desk_a_);
+  std::thread first(watch, 0, 3, first_ctx.get());
+  std::vector<v1::Appointment> booked(3);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(Book(Booking(absl::StrCat("w", i), At(9 + 2 * i)), &booked[i]).ok());
+  ASSERT_TRUE(wait_for(3));
+  first.join();  // disconnected after 3 changes
+
+  // Changes made while no one watches are waiting when the branch comes back.
+  v1::CancelAppointmentRequest cancel;
+  cancel.set_request_id("w-cancel");
+  cancel.set_id(booked[0].id());
+  cancel.set_etag(booked[0].etag());
+  cancel.set_reason("patient asked");
+  v1::Appointment cancelled;
+  ASSERT_TRUE(stub_->CancelAppointment(Ctx(desk_a_).get(), cancel, &cancelled).ok());
+
+  auto second_ctx = Ctx(desk_a_);
+  std::thread second(watch, 3, 3, second_ctx.get());
+  ASSERT_TRUE(wait_for(4));
+  v1::Appointment late;
+  ASSERT_TRUE(Book(Booking("w-late", At(16)), &late).ok());
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_request_id("w-checkin");
+  checkin.set_id(booked[1].id());
+  checkin.set_etag(booked[1].etag());
+  v1::Appointment arrived;
+  ASSERT_TRUE(stub_->CheckInAppointment(Ctx(desk_a_).get(), checkin, &arrived).ok());
+  ASSERT_TRUE(wait_for(6));
+  second.join();
+
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  v1::ListChangesRequest list;
+  list.set_clinic_id(clinic_a_);
+  list.set_since_sequence(3);
+  v1::ListChangesResponse feed;
+  ASSERT_TRUE(stub_->ListChanges(Ctx(desk_a_).get(), list, &feed).ok());
+  ASSERT_EQ(feed.changes_size(), 3);
+  EXPECT_EQ(feed.changes(0).type(), v1::CHANGE_TYPE_CANCELLED);
+  EXPECT_EQ(feed.changes(1).type(), v1::CHANGE_TYPE_CREATED);
+  EXPECT_EQ(feed.changes(2).type(), v1::CHANGE_TYPE_UPDATED);
+  EXPECT_EQ(feed.changes(2).appointment().status(), v1::ARRIVED);
+  EXPECT_EQ(feed.head_sequence(), 6);
+}
+
+TEST_F(SchedulingIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::CONSULTATION);
+  auto set_period = [&](absl::CivilDay a, absl::CivilDay b) {
+    auto* p = find.mutable_period();
+    p->mutable_start_date()->set_year(static_cast<int>(a.year()));
+    p->mutable_start_date()->set_month(a.month());
+    p->mutable_start_date()->set_day(a.day());
+    p->mutable_end_date()->set_year(static_cast<int>(b.year()));
+    p->mutable_end_date()->set_month(b.month());
+    p->mutable_end_date()->set_day(b.day());
+  };
+  v1::FindAvailabilityResponse slots;
+  set_period(day_ + 3, day_);
+  EXPECT_THAT(stub_->FindAvailability(Ctx(desk_a_).get(), find, &slots),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "end_date is before start_date"));
+  set_period(day_, day_ + 3650);
+  EXPECT_THAT(stub_->FindAvailability(Ctx(desk_a_).get(), find, &slots),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "at most 62"));
+  set_period(day_, day_ + 1);
+  find.set_clinic_id(NewId());
+  EXPECT_THAT(stub_->FindAvailability(Ctx(admin_).get(), find, &slots),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+
+  v1::ListAppointmentsRequest list;
+  list.set_clinic_id(clinic_a_);
+  *list.mutable_period()->mutable_start_time() = ToProtoTimestamp(At(0));
+  *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(0, 0, 1));
+  list.set_page_size(-5);
+  v1::ListAppointmentsResponse listed;
+  EXPECT_THAT(stub_->ListAppointments(Ctx(desk_a_).get(), list, &listed),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "page_size"));
+  list.set_page_size(0);
+  *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(0, 0, -1));
+  EXPECT_THAT(stub_->ListAppointments(Ctx(desk_a_).get(), list, &listed),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "period"));
+
+  v1::Appointment a;
+  v1::BookAppointmentRequest unknown_clinic = Booking("bad-1", At(10));
+  unknown_clinic.set_clinic_id(NewId());
+  EXPECT_THAT(Book(unknown_clinic, &a, admin_),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+  EXPECT_THAT(Book(Booking("bad-2", At(10, 0, -10)), &a),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "in the past"));
+  v1::BookAppointmentRequest no_type = Booking("bad-3", At(10));
+  no_type.set_type(v1::APPOINTMENT_TYPE_UNSPECIFIED);
+  EXPECT_THAT(Book(no_type, &a), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "type"));
+  EXPECT_THAT(Book(Booking("bad-4", At(21)), &a),  // after closing
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "outside opening or working hours"));
+  EXPECT_THAT(Book(Booking("", At(10)), &a),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "request_id"));
+  EXPECT_EQ(Head(clinic_a_), 0);
+}
+
+TEST_F(SchedulingIntegrationTest, ProceduresNeedComplianceConsultationsDoNot) {
+  v1::Appointment a;
+  eligibility_.set_allowed(false);
+  EXPECT_THAT(Book(Booking("patch-1", At(9), v1::SAMPLE_PATCH), &a),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CONSENT_MISSING"));
+  EXPECT_EQ(eligibility_.calls(), 1);
+  EXPECT_EQ(eligibility_.last().date().day(), day_.day());  // the clinic-local day
+  eligibility_.set_allowed(true);
+  EXPECT_TRUE(Book(Booking("patch-2", At(9), v1::SAMPLE_PATCH), &a).ok());
+
+  const absl::Time before = absl::Now();
+  compliance_server_->Shutdown(std::chrono::system_clock::now());
+  compliance_server_.reset();
+  EXPECT_THAT(Book(Booking("patch-3", At(13), v1::SAMPLE_PATCH), &a),
+              GrpcIs(grpc::StatusCode::UNAVAILABLE, "compliance"));
+  std::cerr << "compliance down: refused after " << absl::Now() - before << "\n";
+  EXPECT_TRUE(Book(Booking("consult-1", At(13)), &a).ok());  // consultations are not gated
+  EXPECT_EQ(Head(clinic_a_), 2);
+}
+
+TEST_F(SchedulingIntegrationTest, AppointmentLifecycleReturnsAftercare) {
+  v1::Appointment a;
+  ASSERT_TRUE(Book(Booking("life-1", At(10)), &a).ok());
+  EXPECT_EQ(a.status(), v1::BOOKED);
+  EXPECT_EQ(a.late_cancellation_window().seconds(), 48 * 3600);
+
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_request_id("life-checkin");
+  checkin.set_id(a.id());
+  checkin.set_etag("v9");
+  EXPECT_THAT(stub_->CheckInAppointment(Ctx(desk_a_).get(), checkin, &a),
+              GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+  checkin.set_etag(a.etag());
+  ASSERT_TRUE(stub_->CheckInAppointment(Ctx(desk_a_).get(), checkin, &a).ok());
+  v1::StartAppointmentRequest start;
+  start.set_request_id("life-start");
+  start.set_id(a.id());
+  start.set_etag(a.etag());
+  EXPECT_THAT(stub_->StartAppointment(Ctx(desk_a_).get(), start, &a),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PROCEDURES_PERFORM"));
+  ASSERT_TRUE(stub_->StartAppointment(Ctx(tech_token_).get(), start, &a).ok());
+  EXPECT_EQ(a.status(), v1::IN_PROGRESS);
+
+  v1::RescheduleAppointmentRequest move;
+  move.set_request_id("life-move");
+  move.set_id(a.id());
+  move.set_etag(a.etag());
+  *move.mutable_start_time() = ToProtoTimestamp(At(15));
+  v1::Appointment moved;
+  EXPECT_THAT(stub_->RescheduleAppointment(Ctx(desk_a_).get(), move, &moved),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "IN_PROGRESS"));
+
+  v1::CompleteAppointmentRequest complete;
+  complete.set_request_id("life-complete");
+  complete.set_id(a.id());
+  complete.set_etag(a.etag());
+  v1::CompleteAppointmentResponse done;
+  ASSERT_TRUE(stub_->CompleteAppointment(Ctx(tech_token_).get(), complete, &done).ok());
+  EXPECT_EQ(done.appointment().status(), v1::FULFILLED);
+  ASSERT_GE(done.aftercare_size(), 3);
+  EXPECT_NE(done.aftercare(0).instruction().find("No washing"), std::string::npos);
+
+  v1::CancelAppointmentRequest cancel;
+  cancel.set_request_id("life-cancel");
+  cancel.set_id(a.id());
+  cancel.set_etag(done.appointment().etag());
+  cancel.set_reason("too late");
+  EXPECT_THAT(stub_->CancelAppointment(Ctx(desk_a_).get(), cancel, &a),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "FULFILLED"));
+}
+
+TEST_F(SchedulingIntegrationTest, CancellingFreesTheSlotAndFlagsLateCancellations) {
+  v1::Appointment a, b;
+  ASSERT_TRUE(Book(Booking("free-1", At(12)), &a).ok());
+  EXPECT_THAT(Book(Booking("free-2", At(12, 30)), &b),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, ""));
+  v1::CancelAppointmentRequest cancel;
+  cancel.set_request_id("free-cancel");
+  cancel.set_id(a.id());
+  cancel.set_etag(a.etag());
+  cancel.set_reason("patient is ill");
+  v1::Appointment cancelled;
+  ASSERT_TRUE(stub_->CancelAppointment(Ctx(desk_a_).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.status(), v1::CANCELLED);
+  EXPECT_FALSE(cancelled.cancellation().late());  // 8 days ahead, window 48 h
+  EXPECT_TRUE(Book(Booking("free-3", At(12, 30)), &b).ok());
+}
+
+TEST_F(SchedulingIntegrationTest, TreatmentPlanSessionsKeepTheHealingInterval) {
+  v1::CreateTreatmentPlanRequest create;
+  create.set_request_id("plan-1");
+  create.mutable_plan()->set_patient_id(patient_);
+  create.mutable_plan()->set_clinic_id(clinic_a_);
+  create.mutable_plan()->set_area(v1::HAIRLINE);
+  create.mutable_plan()->set_planned_sessions(2);
+  v1::TreatmentPlan plan;
+  ASSERT_TRUE(stub_->CreateTreatmentPlan(Ctx(desk_a_).get(), create, &plan).ok());
+
+  v1::BookAppointmentRequest s1 = Booking("session-1", At(9), v1::TREATMENT_SESSION);
+  s1.set_plan_id(plan.id());
+  v1::Appointment first;
+  ASSERT_TRUE(Book(s1, &first).ok());
+  EXPECT_EQ(first.session_number(), 1);
+  EXPECT_EQ(FromProtoTimestamp(first.end_time()) - FromProtoTimestamp(first.start_time()),
+            absl::Minutes(270));
+
+  v1::BookAppointmentRequest s2 = Booking("session-2", At(9, 0, 5), v1::TREATMENT_SESSION);
+  s2.set_plan_id(plan.id());
+  v1::Appointment second;
+  EXPECT_THAT(Book(s2, &second), GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "healing interval"));
+
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::TREATMENT_SESSION);
+  find.set_plan_id(plan.id());
+  const absl::CivilDay from = day_ + 1, to = day_ + 20;
+  find.mutable_period()->mutable_start_date()->set_year(static_cast<int>(from.year()));
+  find.mutable_period()->mutable_start_date()->set_month(from.month());
+  find.mutable_period()->mutable_start_date()->set_day(from.day());
+  find.mutable_period()->mutable_end_date()->set_year(static_cast<int>(to.year()));
+  find.mutable_period()->mutable_end_date()->set_month(to.month());
+  find.mutable_period()->mutable_end_date()->set_day(to.day());
+  v1::FindAvailabilityResponse slots;
+  ASSERT_TRUE(stub_->FindAvailability(Ctx(desk_a_).get(), find, &slots).ok());
+  ASSERT_GT(slots.slots_size(), 0);
+  EXPECT_EQ(FromProtoTimestamp(slots.slots(0).start_time()), At(9, 0, 10));  // exactly 10 days on
+
+  s2.set_request_id("session-2b");
+  *s2.mutable_start_time() = slots.slots(0).start_time();
+  ASSERT_TRUE(Book(s2, &second).ok());
+  EXPECT_EQ(second.session_number(), 2);
+  v1::BookAppointmentRequest s3 = Booking("session-3", At(9, 0, 20), v1::TREATMENT_SESSION);
+  s3.set_plan_id(plan.id());
+  v1::Appointment third;
+  EXPECT_THAT(Book(s3, &third), GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "all 2 sessions"));
+}
+
+}  // namespace
+}  // namespace smp::scheduling
