@@ -4,7 +4,7 @@
 # Ctrl-C stops everything; running it again keeps the data.
 #
 # Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
-# SMP_IDENTITY_METRICS_PORT=9101. SMP_DATA_DIR=./data.
+# SMP_SCHEDULING_PORT=7002, metrics on 9101, 9102. SMP_DATA_DIR=./data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -12,14 +12,17 @@ root="$(pwd)"
 bash scripts/install-deps.sh
 build_dir="${SMP_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity
+ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling
 
 data_dir="${SMP_DATA_DIR:-$root/data}"
 redis_port="${SMP_REDIS_PORT:-6390}"
 identity_port="${SMP_IDENTITY_PORT:-7001}"
 identity_metrics_port="${SMP_IDENTITY_METRICS_PORT:-9101}"
-mkdir -p "$data_dir/redis" "$data_dir/identity" "$data_dir/logs"
+scheduling_port="${SMP_SCHEDULING_PORT:-7002}"
+scheduling_metrics_port="${SMP_SCHEDULING_METRICS_PORT:-9102}"
+mkdir -p "$data_dir/redis" "$data_dir/identity" "$data_dir/scheduling" "$data_dir/logs"
 
+rm -f "$data_dir"/*.ready  # left by a run that was killed
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -46,9 +49,20 @@ done
   --ready_file="$data_dir/identity.ready" \
   2>>"$data_dir/logs/identity.log" &
 pids+=($!)
-for _ in $(seq 1 100); do
-  [ -f "$data_dir/identity.ready" ] && break
-  sleep 0.1
+
+# The compliance service is not part of the suite yet: without --compliance_address scheduling books
+# consultations and refuses procedures with UNAVAILABLE, as documented.
+"$build_dir/services/scheduling/scheduling" \
+  --listen="127.0.0.1:$scheduling_port" --metrics_listen="127.0.0.1:$scheduling_metrics_port" \
+  --data_dir="$data_dir/scheduling" --redis="127.0.0.1:$redis_port" \
+  --ready_file="$data_dir/scheduling.ready" \
+  2>>"$data_dir/logs/scheduling.log" &
+pids+=($!)
+for ready in identity scheduling; do
+  for _ in $(seq 1 100); do
+    [ -f "$data_dir/$ready.ready" ] && break
+    sleep 0.1
+  done
 done
 
 cat <<EOT
@@ -56,6 +70,7 @@ cat <<EOT
 smp-suite is running (logs in $data_dir/logs):
   redis      127.0.0.1:$redis_port  (sessions; append-only file in $data_dir/redis)
   identity   127.0.0.1:$identity_port  gRPC (health, reflection)   metrics http://127.0.0.1:$identity_metrics_port/metrics
+  scheduling 127.0.0.1:$scheduling_port  gRPC (health, reflection)   metrics http://127.0.0.1:$scheduling_metrics_port/metrics
 EOT
 if [ -f "$data_dir/identity/identity-setup-code" ]; then
   cat <<EOT
