@@ -109,9 +109,11 @@ class SchedulingIntegrationTest : public ::testing::Test {
     if (compliance_server_) compliance_server_->Shutdown();
   }
 
+  // Restarts use the same data directory, as a restarted service would.
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartScheduling(const std::string& redis) {
+    if (scheduling_dir_.empty()) scheduling_dir_ = smp::testing::MakeTempDir("sched");
     return ServiceProcess::Start(SMP_SCHEDULING_BINARY,
-                                 {"--data_dir=" + smp::testing::MakeTempDir("sched"), redis,
+                                 {"--data_dir=" + scheduling_dir_, redis,
                                   absl::StrCat("--compliance_address=127.0.0.1:", compliance_port_),
                                   "--compliance_deadline=1s"});
   }
@@ -269,6 +271,7 @@ class SchedulingIntegrationTest : public ::testing::Test {
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<ServiceProcess> identity_;
   std::unique_ptr<ServiceProcess> scheduling_;
+  std::string scheduling_dir_;
   std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
   std::unique_ptr<v1::SchedulingService::Stub> stub_;
   FakeEligibility eligibility_;
@@ -615,6 +618,81 @@ TEST_F(SchedulingIntegrationTest, TreatmentPlanSessionsKeepTheHealingInterval) {
   s3.set_plan_id(plan.id());
   v1::Appointment third;
   EXPECT_THAT(Book(s3, &third), GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "all 2 sessions"));
+}
+
+TEST_F(SchedulingIntegrationTest, HeldSlotBlocksUntilConfirmedAndNoShowFreesIt) {
+  v1::BookAppointmentRequest hold = Booking("hold-1", At(10));
+  hold.set_hold(true);
+  v1::Appointment held, other;
+  ASSERT_TRUE(Book(hold, &held).ok());
+  EXPECT_EQ(held.status(), v1::PROPOSED);
+  const absl::Duration ttl =
+      FromProtoTimestamp(held.hold_expire_time()) - FromProtoTimestamp(held.create_time());
+  EXPECT_EQ(ttl, absl::Minutes(10));
+  EXPECT_THAT(Book(Booking("hold-2", At(10)), &other),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "already booked"));
+  v1::ConfirmAppointmentRequest confirm;
+  confirm.set_request_id("hold-confirm");
+  confirm.set_id(held.id());
+  confirm.set_etag(held.etag());
+  v1::Appointment booked;
+  ASSERT_TRUE(stub_->ConfirmAppointment(Ctx(desk_a_).get(), confirm, &booked).ok());
+  EXPECT_EQ(booked.status(), v1::BOOKED);
+  EXPECT_FALSE(booked.has_hold_expire_time());
+
+  v1::MarkNoShowRequest noshow;
+  noshow.set_request_id("hold-noshow");
+  noshow.set_id(booked.id());
+  noshow.set_etag(booked.etag());
+  v1::Appointment missed;
+  ASSERT_TRUE(stub_->MarkNoShow(Ctx(desk_a_).get(), noshow, &missed).ok());
+  EXPECT_EQ(missed.status(), v1::NOSHOW);
+  EXPECT_TRUE(Book(Booking("hold-3", At(10)), &other).ok());
+}
+
+TEST_F(SchedulingIntegrationTest, RescheduleMovesTheBlockAndKeepsTheOldTimeFree) {
+  v1::Appointment a, b;
+  ASSERT_TRUE(Book(Booking("move-1", At(10)), &a).ok());
+  v1::RescheduleAppointmentRequest move;
+  move.set_request_id("move-2");
+  move.set_id(a.id());
+  move.set_etag(a.etag());
+  *move.mutable_start_time() = ToProtoTimestamp(At(14, 30));
+  v1::Appointment moved;
+  ASSERT_TRUE(stub_->RescheduleAppointment(Ctx(desk_a_).get(), move, &moved).ok());
+  EXPECT_EQ(FromProtoTimestamp(moved.start_time()), At(14, 30));
+  EXPECT_EQ(FromProtoTimestamp(moved.end_time()), At(15, 30));
+  EXPECT_TRUE(Book(Booking("move-3", At(10)), &b).ok());  // the old time is free again
+  EXPECT_THAT(Book(Booking("move-4", At(15)), &b),        // the new block is taken
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, ""));
+  move.set_request_id("move-5");  // the etag is stale now
+  *move.mutable_start_time() = ToProtoTimestamp(At(16));
+  EXPECT_THAT(stub_->RescheduleAppointment(Ctx(desk_a_).get(), move, &moved),
+              GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+}
+
+TEST_F(SchedulingIntegrationTest, AcknowledgedBookingsSurviveKill9) {
+  std::vector<std::string> acknowledged;
+  for (int i = 0; i < 4; ++i) {
+    v1::Appointment a;
+    ASSERT_TRUE(Book(Booking(absl::StrCat("durable-", i), At(9 + 2 * i)), &a).ok());
+    acknowledged.push_back(a.id());
+  }
+  scheduling_->Kill();  // SIGKILL: no drain, no flush beyond what each commit already did
+  ASSERT_OK_AND_ASSIGN(scheduling_,
+                       StartScheduling(absl::StrCat("--redis=127.0.0.1:", redis_->port())));
+  stub_ = v1::SchedulingService::NewStub(
+      grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
+  for (const std::string& id : acknowledged) {
+    v1::GetAppointmentRequest get;
+    get.set_id(id);
+    v1::Appointment a;
+    EXPECT_TRUE(stub_->GetAppointment(Ctx(desk_a_).get(), get, &a).ok()) << id;
+  }
+  EXPECT_EQ(Head(clinic_a_), 4);
+  v1::Appointment again;
+  EXPECT_THAT(Book(Booking("durable-new", At(9)), &again),  // still taken after the restart
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, ""));
 }
 
 }  // namespace
