@@ -5,6 +5,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "common/auth/authenticator.h"
 #include "common/auth/authorizer.h"
 #include "common/auth/principal.h"
 
@@ -21,6 +22,14 @@ namespace smp {
 grpc::Status ServeRpc(const Authorizer& authorizer, grpc::ServerContext* context,
                       absl::string_view method,
                       absl::FunctionRef<absl::Status(const Principal&)> body);
+
+// As ServeRpc, and when an authenticated caller's roles lack the method's permission, calls
+// `on_denied` with the caller and the refusal before answering PERMISSION_DENIED (the compliance
+// service records such attempts in its audit log).
+grpc::Status ServeRpc(const Authorizer& authorizer, Authenticator& authenticator,
+                      grpc::ServerContext* context, absl::string_view method,
+                      absl::FunctionRef<absl::Status(const Principal&)> body,
+                      absl::FunctionRef<void(const Principal&, const absl::Status&)> on_denied);
 
 }  // namespace smp
 

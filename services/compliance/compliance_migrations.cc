@@ -1,0 +1,91 @@
+#include "services/compliance/compliance_migrations.h"
+
+#include <string>
+
+#include "common/db/idempotency.h"
+
+namespace smp::compliance {
+
+// Records are stored whole (serialised protobuf) beside the columns they are looked up by. The
+// audit log is the exception: every field is its own column, so what is hashed is what anyone
+// reading the table sees.
+const std::vector<Migration>& ComplianceMigrations() {
+  static const std::vector<Migration>* const migrations = new std::vector<Migration>{
+      {1, "credentials, permits, consents, screenings, procedures, incidents, audit log",
+       R"sql(
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,
+  practitioner_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  valid_until TEXT NOT NULL,        -- YYYY-MM-DD, for the expiry watch
+  record BLOB NOT NULL
+);
+CREATE INDEX credentials_by_practitioner ON credentials (practitioner_id);
+CREATE INDEX credentials_by_expiry ON credentials (valid_until);
+CREATE TABLE permits (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX permits_by_clinic ON permits (clinic_id);
+CREATE INDEX permits_by_expiry ON permits (valid_until);
+CREATE TABLE consents (
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX consents_by_patient ON consents (patient_id);
+CREATE TABLE screenings (
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  screened_time INTEGER NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX screenings_by_patient ON screenings (patient_id, screened_time);
+CREATE TABLE procedure_records (
+  id TEXT PRIMARY KEY,
+  appointment_id TEXT NOT NULL UNIQUE,
+  clinic_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  practitioner_id TEXT NOT NULL,
+  performed_date TEXT NOT NULL,     -- clinic-local YYYY-MM-DD
+  performed_time INTEGER NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX procedures_by_clinic_date ON procedure_records (clinic_id, performed_date, performed_time);
+CREATE TABLE needle_uses (
+  procedure_id TEXT NOT NULL,
+  serial TEXT NOT NULL
+);
+CREATE INDEX needle_uses_by_serial ON needle_uses (serial);
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  appointment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_time INTEGER NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX incidents_by_clinic ON incidents (clinic_id, occurred_time);
+CREATE INDEX incidents_by_appointment ON incidents (appointment_id);
+CREATE TABLE audit_log (
+  sequence INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_roles TEXT NOT NULL,        -- comma-separated role names
+  action TEXT NOT NULL,
+  method TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  previous_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql" + std::string(kIdempotencyTableSql)},
+  };
+  return *migrations;
+}
+
+}  // namespace smp::compliance

@@ -1,0 +1,322 @@
+#include "services/compliance/compliance_store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status/status_macros.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+#include "services/compliance/audit_chain.h"
+#include "services/compliance/compliance_rules.h"
+
+namespace smp::compliance {
+namespace {
+
+std::string DateText(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<Row>& rows) {
+  std::vector<Message> out;
+  for (const Row& row : rows) {
+    Message m;
+    if (!m.ParseFromString(row.Text(0))) return absl::DataLossError("stored record does not parse");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseOne(const std::vector<Row>& rows, absl::string_view kind,
+                                 absl::string_view id) {
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+  ASSIGN_OR_RETURN(std::vector<Message> all, ParseAll<Message>(rows));
+  return all[0];
+}
+
+constexpr char kAuditColumns[] =
+    "sequence, time, actor_id, actor_roles, action, method, entity_type, entity_id, detail, "
+    "previous_hash, hash";
+
+v1::AuditEntry AuditFromRow(const Row& row) {
+  v1::AuditEntry e;
+  e.set_sequence(row.Int(0));
+  *e.mutable_time() = ToProtoTimestamp(FromDbMicros(row.Int(1)));
+  e.set_actor_id(row.Text(2));
+  if (!row.Text(3).empty()) {
+    for (absl::string_view role : absl::StrSplit(row.Text(3), ',')) {
+      e.add_actor_roles(std::string(role));
+    }
+  }
+  v1::AuditAction action = v1::AUDIT_ACTION_UNSPECIFIED;
+  v1::AuditAction_Parse(row.Text(4), &action);  // an unknown name fails the hash check
+  e.set_action(action);
+  e.set_method(row.Text(5));
+  e.set_entity_type(row.Text(6));
+  e.set_entity_id(row.Text(7));
+  e.set_detail(row.Text(8));
+  e.set_previous_hash(row.Text(9));
+  e.set_hash(row.Text(10));
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Credential> ComplianceStore::AddCredential(Transaction& txn, v1::Credential c,
+                                                              absl::Time now) const {
+  c.set_id(NewIdAt(now));
+  *c.mutable_create_time() = ToProtoTimestamp(now);
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO credentials (id, practitioner_id, kind, valid_until, record) "
+               "VALUES (?, ?, ?, ?, ?)",
+               {c.id(), c.practitioner_id(), v1::CredentialKind_Name(c.kind()),
+                DateText(DayOf(c.valid_until())), Serialize(c)}));
+  return c;
+}
+
+absl::StatusOr<std::vector<v1::Credential>> ComplianceStore::ListCredentials(
+    Transaction& txn, absl::string_view practitioner_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM credentials WHERE practitioner_id = ? "
+                                        "ORDER BY id DESC",
+                                        {std::string(practitioner_id)}));
+  return ParseAll<v1::Credential>(rows);
+}
+
+absl::StatusOr<v1::Permit> ComplianceStore::AddPermit(Transaction& txn, v1::Permit p,
+                                                      absl::Time now) const {
+  p.set_id(NewIdAt(now));
+  *p.mutable_create_time() = ToProtoTimestamp(now);
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO permits (id, clinic_id, kind, valid_until, record) "
+               "VALUES (?, ?, ?, ?, ?)",
+               {p.id(), p.clinic_id(), v1::PermitKind_Name(p.kind()),
+                DateText(DayOf(p.valid_until())), Serialize(p)}));
+  return p;
+}
+
+absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::ListPermits(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM permits WHERE clinic_id = ? "
+                                        "ORDER BY id DESC",
+                                        {std::string(clinic_id)}));
+  return ParseAll<v1::Permit>(rows);
+}
+
+absl::StatusOr<std::vector<v1::Credential>> ComplianceStore::CredentialsEndingBy(
+    Transaction& txn, absl::CivilDay until) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM credentials WHERE valid_until <= ? "
+                                        "ORDER BY valid_until, id",
+                                        {DateText(until)}));
+  return ParseAll<v1::Credential>(rows);
+}
+
+absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::PermitsEndingBy(
+    Transaction& txn, absl::CivilDay until) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM permits WHERE valid_until <= ? "
+                                        "ORDER BY valid_until, id",
+                                        {DateText(until)}));
+  return ParseAll<v1::Permit>(rows);
+}
+
+absl::StatusOr<v1::Consent> ComplianceStore::AddConsent(Transaction& txn, v1::Consent c,
+                                                        absl::Time now) const {
+  c.set_id(NewIdAt(now));
+  RETURN_IF_ERROR(txn.Exec("INSERT INTO consents (id, patient_id, record) VALUES (?, ?, ?)",
+                           {c.id(), c.patient_id(), Serialize(c)}));
+  return c;
+}
+
+absl::StatusOr<v1::Consent> ComplianceStore::GetConsent(Transaction& txn,
+                                                        absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT record FROM consents WHERE id = ?", {std::string(id)}));
+  return ParseOne<v1::Consent>(rows, "consent", id);
+}
+
+absl::Status ComplianceStore::UpdateConsent(Transaction& txn, const v1::Consent& c) const {
+  return txn.Exec("UPDATE consents SET record = ? WHERE id = ?", {Serialize(c), c.id()});
+}
+
+absl::StatusOr<std::vector<v1::Consent>> ComplianceStore::ListConsents(
+    Transaction& txn, absl::string_view patient_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM consents WHERE patient_id = ? "
+                                        "ORDER BY id DESC",
+                                        {std::string(patient_id)}));
+  return ParseAll<v1::Consent>(rows);
+}
+
+absl::StatusOr<v1::Screening> ComplianceStore::AddScreening(Transaction& txn, v1::Screening s,
+                                                            absl::Time now) const {
+  s.set_id(NewIdAt(now));
+  RETURN_IF_ERROR(txn.Exec(
+      "INSERT INTO screenings (id, patient_id, screened_time, record) "
+      "VALUES (?, ?, ?, ?)",
+      {s.id(), s.patient_id(), ToDbMicros(FromProtoTimestamp(s.screened_time())), Serialize(s)}));
+  return s;
+}
+
+absl::StatusOr<v1::Screening> ComplianceStore::GetScreening(Transaction& txn,
+                                                            absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT record FROM screenings WHERE id = ?", {std::string(id)}));
+  return ParseOne<v1::Screening>(rows, "screening", id);
+}
+
+absl::Status ComplianceStore::UpdateScreening(Transaction& txn, const v1::Screening& s) const {
+  return txn.Exec("UPDATE screenings SET record = ? WHERE id = ?", {Serialize(s), s.id()});
+}
+
+absl::StatusOr<std::vector<v1::Screening>> ComplianceStore::ListScreenings(
+    Transaction& txn, absl::string_view patient_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM screenings WHERE patient_id = ? "
+                                        "ORDER BY screened_time DESC, id DESC",
+                                        {std::string(patient_id)}));
+  return ParseAll<v1::Screening>(rows);
+}
+
+absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& txn,
+                                                                  v1::ProcedureRecord r,
+                                                                  absl::Time now) const {
+  r.set_id(NewIdAt(now));
+  *r.mutable_create_time() = ToProtoTimestamp(now);
+  absl::Status inserted = txn.Exec(
+      "INSERT INTO procedure_records (id, appointment_id, clinic_id, patient_id, practitioner_id, "
+      "performed_date, performed_time, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {r.id(), r.appointment_id(), r.clinic_id(), r.patient_id(), r.practitioner_id(),
+       DateText(DayOf(r.performed_date())), ToDbMicros(FromProtoTimestamp(r.performed_time())),
+       Serialize(r)});
+  if (absl::IsAlreadyExists(inserted)) {
+    return absl::AlreadyExistsError(absl::StrCat("record.appointment_id: appointment ",
+                                                 r.appointment_id(),
+                                                 " already has a procedure record"));
+  }
+  RETURN_IF_ERROR(inserted);
+  for (const v1::NeedleUse& n : r.needles()) {
+    if (n.serial().empty()) continue;
+    RETURN_IF_ERROR(txn.Exec("INSERT INTO needle_uses (procedure_id, serial) VALUES (?, ?)",
+                             {r.id(), n.serial()}));
+  }
+  return r;
+}
+
+std::string ComplianceStore::ProcedureKey(const v1::ProcedureRecord& r) {
+  return absl::StrCat(DateText(DayOf(r.performed_date())), "/",
+                      ToDbMicros(FromProtoTimestamp(r.performed_time())), "/", r.id());
+}
+
+absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
+    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+    absl::CivilDay last, absl::string_view after_key, int limit) const {
+  std::string after_date = "0000-00-00", after_id;
+  int64_t after_time = INT64_MIN;
+  if (!after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(after_key, '/');
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &after_time)) {
+      return absl::InternalError("bad procedure page key");
+    }
+    after_date = parts[0];
+    after_id = parts[2];
+  }
+  std::vector<DbValue> params = {DateText(first), DateText(last), after_date, after_date,
+                                 after_time,      after_date,     after_time, after_id};
+  std::string in;
+  for (const std::string& c : clinics) {
+    absl::StrAppend(&in, in.empty() ? "?" : ", ?");
+    params.emplace_back(c);
+  }
+  params.emplace_back(int64_t{limit});
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(
+          absl::StrCat(
+              "SELECT record FROM procedure_records WHERE performed_date >= ? AND "
+              "performed_date <= ? AND (performed_date > ? OR (performed_date = ? AND "
+              "(performed_time > ? OR (performed_date = ? AND performed_time = ? AND id > ?))))"
+              " AND clinic_id IN (",
+              in, ") ORDER BY performed_date, performed_time, id LIMIT ?"),
+          params));
+  return ParseAll<v1::ProcedureRecord>(rows);
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::OtherUsesOfSerial(
+    Transaction& txn, absl::string_view serial, absl::string_view procedure_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT procedure_id FROM needle_uses WHERE serial = ? "
+                                        "AND procedure_id <> ? ORDER BY procedure_id",
+                                        {std::string(serial), std::string(procedure_id)}));
+  std::vector<std::string> ids;
+  for (const Row& row : rows) ids.push_back(row.Text(0));
+  return ids;
+}
+
+absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::Incident i,
+                                                          absl::Time now) const {
+  i.set_id(NewIdAt(now));
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO incidents (id, clinic_id, appointment_id, kind, "
+               "occurred_time, record) VALUES (?, ?, ?, ?, ?, ?)",
+               {i.id(), i.clinic_id(), i.appointment_id(), v1::IncidentKind_Name(i.kind()),
+                ToDbMicros(FromProtoTimestamp(i.occurred_time())), Serialize(i)}));
+  return i;
+}
+
+absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::IncidentsOfAppointment(
+    Transaction& txn, absl::string_view appointment_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM incidents WHERE appointment_id = ? "
+                                        "ORDER BY occurred_time",
+                                        {std::string(appointment_id)}));
+  return ParseAll<v1::Incident>(rows);
+}
+
+absl::StatusOr<AuditHead> ComplianceStore::Head(Transaction& txn) const {
+  ASSIGN_OR_RETURN(
+      auto rows, txn.Query("SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1"));
+  if (rows.empty()) return AuditHead{0, GenesisHash()};
+  return AuditHead{rows[0].Int(0), rows[0].Text(1)};
+}
+
+absl::StatusOr<v1::AuditEntry> ComplianceStore::AppendAudit(Transaction& txn,
+                                                            v1::AuditEntry entry) const {
+  ASSIGN_OR_RETURN(AuditHead head, Head(txn));
+  entry.set_sequence(head.count + 1);
+  entry.set_previous_hash(head.hash);
+  // Hash exactly what is stored: microsecond times.
+  *entry.mutable_time() =
+      ToProtoTimestamp(FromDbMicros(ToDbMicros(FromProtoTimestamp(entry.time()))));
+  entry.set_hash(EntryHash(entry));
+  RETURN_IF_ERROR(
+      txn.Exec(absl::StrCat("INSERT INTO audit_log (", kAuditColumns,
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+               {entry.sequence(), ToDbMicros(FromProtoTimestamp(entry.time())), entry.actor_id(),
+                absl::StrJoin(entry.actor_roles(), ","), v1::AuditAction_Name(entry.action()),
+                entry.method(), entry.entity_type(), entry.entity_id(), entry.detail(),
+                entry.previous_hash(), entry.hash()}));
+  return entry;
+}
+
+absl::StatusOr<std::vector<v1::AuditEntry>> ComplianceStore::ListAudit(Transaction& txn,
+                                                                       int64_t since,
+                                                                       int limit) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kAuditColumns,
+                                                     " FROM audit_log WHERE sequence > ? "
+                                                     "ORDER BY sequence LIMIT ?"),
+                                        {since, int64_t{limit}}));
+  std::vector<v1::AuditEntry> entries;
+  for (const Row& row : rows) entries.push_back(AuditFromRow(row));
+  return entries;
+}
+
+absl::StatusOr<std::optional<v1::AuditEntry>> ComplianceStore::GetAudit(Transaction& txn,
+                                                                        int64_t sequence) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kAuditColumns,
+                                                     " FROM audit_log WHERE sequence = ?"),
+                                        {sequence}));
+  if (rows.empty()) return std::nullopt;
+  return AuditFromRow(rows[0]);
+}
+
+}  // namespace smp::compliance

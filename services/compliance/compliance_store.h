@@ -1,0 +1,83 @@
+#ifndef SMP_SERVICES_COMPLIANCE_COMPLIANCE_STORE_H_
+#define SMP_SERVICES_COMPLIANCE_COMPLIANCE_STORE_H_
+
+// The SQL of the compliance service. Every function runs in a transaction the caller owns, so a
+// change and its audit entry commit together.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/db/database.h"
+#include "smp/compliance/v1/compliance.pb.h"
+
+namespace smp::compliance {
+
+struct AuditHead {
+  int64_t count = 0;
+  std::string hash;  // GenesisHash() for an empty log
+};
+
+class ComplianceStore {
+ public:
+  absl::StatusOr<v1::Credential> AddCredential(Transaction& txn, v1::Credential credential,
+                                               absl::Time now) const;
+  absl::StatusOr<std::vector<v1::Credential>> ListCredentials(
+      Transaction& txn, absl::string_view practitioner_id) const;
+  absl::StatusOr<v1::Permit> AddPermit(Transaction& txn, v1::Permit permit, absl::Time now) const;
+  absl::StatusOr<std::vector<v1::Permit>> ListPermits(Transaction& txn,
+                                                      absl::string_view clinic_id) const;
+  // Credentials and permits whose last valid day is on or before `until` (soonest first).
+  absl::StatusOr<std::vector<v1::Credential>> CredentialsEndingBy(Transaction& txn,
+                                                                  absl::CivilDay until) const;
+  absl::StatusOr<std::vector<v1::Permit>> PermitsEndingBy(Transaction& txn,
+                                                          absl::CivilDay until) const;
+
+  absl::StatusOr<v1::Consent> AddConsent(Transaction& txn, v1::Consent consent,
+                                         absl::Time now) const;
+  absl::StatusOr<v1::Consent> GetConsent(Transaction& txn, absl::string_view id) const;
+  absl::Status UpdateConsent(Transaction& txn, const v1::Consent& consent) const;
+  absl::StatusOr<std::vector<v1::Consent>> ListConsents(Transaction& txn,
+                                                        absl::string_view patient_id) const;
+
+  absl::StatusOr<v1::Screening> AddScreening(Transaction& txn, v1::Screening screening,
+                                             absl::Time now) const;
+  absl::StatusOr<v1::Screening> GetScreening(Transaction& txn, absl::string_view id) const;
+  absl::Status UpdateScreening(Transaction& txn, const v1::Screening& screening) const;
+  absl::StatusOr<std::vector<v1::Screening>> ListScreenings(Transaction& txn,
+                                                            absl::string_view patient_id) const;
+
+  // ALREADY_EXISTS when the appointment already has a record.
+  absl::StatusOr<v1::ProcedureRecord> AddProcedure(Transaction& txn, v1::ProcedureRecord record,
+                                                   absl::Time now) const;
+  // Procedures of `clinics` performed on clinic-local days [first, last], by (day, time, id),
+  // after the key "<date>/<micros>/<id>" of the previous page.
+  absl::StatusOr<std::vector<v1::ProcedureRecord>> ListProcedures(
+      Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+      absl::CivilDay last, absl::string_view after_key, int limit) const;
+  static std::string ProcedureKey(const v1::ProcedureRecord& record);
+  // Other procedures that recorded the same needle serial.
+  absl::StatusOr<std::vector<std::string>> OtherUsesOfSerial(Transaction& txn,
+                                                             absl::string_view serial,
+                                                             absl::string_view procedure_id) const;
+
+  absl::StatusOr<v1::Incident> AddIncident(Transaction& txn, v1::Incident incident,
+                                           absl::Time now) const;
+  absl::StatusOr<std::vector<v1::Incident>> IncidentsOfAppointment(
+      Transaction& txn, absl::string_view appointment_id) const;
+
+  // Appends `entry` (time, actor, action, method, entity and detail set) as the next entry of the
+  // chain: fills sequence, previous_hash and hash.
+  absl::StatusOr<v1::AuditEntry> AppendAudit(Transaction& txn, v1::AuditEntry entry) const;
+  absl::StatusOr<AuditHead> Head(Transaction& txn) const;
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(Transaction& txn, int64_t since,
+                                                        int limit) const;
+  absl::StatusOr<std::optional<v1::AuditEntry>> GetAudit(Transaction& txn, int64_t sequence) const;
+};
+
+}  // namespace smp::compliance
+
+#endif  // SMP_SERVICES_COMPLIANCE_COMPLIANCE_STORE_H_

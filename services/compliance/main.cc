@@ -1,0 +1,89 @@
+// The compliance service: credentials, permits, consents, screenings, procedure records, incidents,
+// the hash-chained audit log with signed checkpoints, and auditors' reports; also the eligibility
+// gate scheduling asks before booking a procedure. Flags are listed in README.md.
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/auth_flags.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/session_store.h"
+#include "common/db/database.h"
+#include "common/db/migrations.h"
+#include "common/redis/redis_pool.h"
+#include "common/server/flags_env.h"
+#include "common/server/log.h"
+#include "common/server/server.h"
+#include "services/compliance/audit_chain.h"
+#include "services/compliance/compliance_migrations.h"
+#include "services/compliance/compliance_service.h"
+
+ABSL_FLAG(std::string, data_dir, "data",
+          "Directory for the service's SQLite database (compliance.sqlite). Created if missing.");
+ABSL_FLAG(std::string, checkpoint_key_file, "",
+          "Ed25519 secret key that signs audit checkpoints; created (0600) if missing. Keep it "
+          "outside data_dir and its backups: whoever holds both could rewrite history unnoticed. "
+          "Default: <data_dir>/../compliance-checkpoint.key");
+
+namespace smp::compliance {
+namespace {
+
+int Fail(absl::string_view what, const absl::Status& status) {
+  LogError(what, {{"error", status.ToString()}});
+  return 1;
+}
+
+int Main(int argc, char** argv) {
+  BlockTerminationSignals();
+  ParseFlagsWithEnvironment(argc, argv);
+  SetLogService("compliance");
+  ServerConfig config = ServerConfigFromFlags("compliance");
+  SetLogLevel(config.log_level);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("cannot create data_dir",
+                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
+  }
+  std::string key_file = absl::GetFlag(FLAGS_checkpoint_key_file);
+  if (key_file.empty()) key_file = data_dir + "/../compliance-checkpoint.key";
+  absl::StatusOr<CheckpointSigner> signer = CheckpointSigner::LoadOrCreate(key_file);
+  if (!signer.ok()) return Fail("cannot load the checkpoint key", signer.status());
+  LogInfo("audit checkpoints are signed", {{"public_key", signer->public_key_hex()}});
+
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      OpenSqliteDatabase(data_dir + "/compliance.sqlite");
+  if (!db.ok()) return Fail("cannot open database", db.status());
+  absl::Status migrated = ApplyMigrations(**db, ComplianceMigrations(), Clock::Real().Now());
+  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+
+  RedisPool redis(RedisOptionsFromFlags());
+  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
+  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+
+  ComplianceCore core(ComplianceDeps{.db = db->get(),
+                                     .authenticator = &authenticator,
+                                     .signer = &*signer,
+                                     .clock = &Clock::Real()});
+  ComplianceServiceImpl compliance(&core);
+  EligibilityServiceImpl eligibility(&core);
+
+  absl::StatusOr<std::unique_ptr<RunningServer>> server =
+      RunningServer::Start(config, {&compliance, &eligibility});
+  if (!server.ok()) return Fail("cannot start server", server.status());
+  WaitForTerminationSignal();
+  (*server)->Shutdown();
+  server->reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace smp::compliance
+
+int main(int argc, char** argv) { return smp::compliance::Main(argc, argv); }
