@@ -1,0 +1,494 @@
+// The compliance service as a real process with identity and a real redis-server: auditors' rights,
+// bad input, tampering with the database file, checkpoints, and the report's findings.
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "common/db/database.h"
+#include "common/redis/testing/redis_server.h"
+#include "common/status/status_macros.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+#include "gtest/gtest.h"
+#include "services/compliance/audit_chain.h"
+#include "smp/compliance/v1/compliance.grpc.pb.h"
+#include "smp/compliance/v1/eligibility.grpc.pb.h"
+#include "smp/identity/v1/identity.grpc.pb.h"
+#include "tests/integration/service_process.h"
+
+namespace smp::compliance {
+namespace {
+
+using ::smp::testing::RedisServer;
+using ::smp::testing::ServiceProcess;
+namespace idv1 = ::smp::identity::v1;
+
+constexpr char kSetupCode[] = "compliance-test-setup";
+constexpr char kPassword[] = "a long password 1";
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+MATCHER_P2(GrpcIs, code, substring, "") {
+  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
+  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
+}
+
+common::v1::LocalDate Date(absl::CivilDay d) {
+  common::v1::LocalDate out;
+  out.set_year(static_cast<int>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+class ComplianceIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
+    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
+    ASSERT_OK_AND_ASSIGN(
+        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
+                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
+                                          absl::StrCat("--setup_code=", kSetupCode)}));
+    identity_stub_ = idv1::IdentityService::NewStub(
+        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+    SetUpStaff();
+    const std::string dir = smp::testing::MakeTempDir("compliance");
+    data_dir_ = dir + "/data";
+    ASSERT_OK_AND_ASSIGN(
+        compliance_,
+        ServiceProcess::Start(SMP_COMPLIANCE_BINARY, {"--data_dir=" + data_dir_, redis,
+                                                      "--checkpoint_key_file=" + dir + "/key"}));
+    auto channel = grpc::CreateChannel(compliance_->address(), grpc::InsecureChannelCredentials());
+    stub_ = v1::ComplianceService::NewStub(channel);
+    gate_ = v1::EligibilityService::NewStub(channel);
+  }
+
+  std::string Login(const std::string& username) {
+    idv1::LoginRequest req;
+    req.set_username(username);
+    req.set_password(kPassword);
+    idv1::LoginResponse out;
+    EXPECT_TRUE(identity_stub_->Login(Ctx("").get(), req, &out).ok());
+    return out.access_token();
+  }
+
+  std::string MakeStaff(const std::string& username, common::v1::Role role,
+                        const std::string& clinic) {
+    idv1::CreateStaffRequest req;
+    req.set_request_id("staff-" + username);
+    req.mutable_staff()->set_username(username);
+    req.mutable_staff()->set_display_name(username);
+    req.mutable_staff()->add_roles(role);
+    if (!clinic.empty()) req.mutable_staff()->add_clinic_ids(clinic);
+    req.set_initial_password(kPassword);
+    idv1::Staff out;
+    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.id();
+  }
+
+  void SetUpStaff() {
+    idv1::BootstrapAdminRequest boot;
+    boot.set_setup_code(kSetupCode);
+    boot.set_username("root");
+    boot.set_display_name("Root");
+    boot.set_password(kPassword);
+    idv1::Staff admin;
+    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
+    admin_ = Login("root");
+    idv1::CreateClinicRequest clinic;
+    clinic.set_request_id("clinic-a");
+    clinic.mutable_clinic()->set_name("Austin");
+    clinic.mutable_clinic()->set_time_zone("America/Chicago");
+    idv1::Clinic created;
+    ASSERT_TRUE(identity_stub_->CreateClinic(Ctx(admin_).get(), clinic, &created).ok());
+    clinic_ = created.id();
+    tech_ = MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_);
+    MakeStaff("auditor", common::v1::ROLE_AUDITOR, "");
+    MakeStaff("gate", common::v1::ROLE_SERVICE, "");
+    tech_token_ = Login("tech.a");
+    auditor_ = Login("auditor");
+    service_ = Login("gate");
+  }
+
+  v1::Credential Credential(v1::CredentialKind kind, absl::CivilDay from, absl::CivilDay until) {
+    v1::Credential c;
+    c.set_practitioner_id(tech_);
+    c.set_kind(kind);
+    c.set_issuer("Texas DSHS");
+    *c.mutable_valid_from() = Date(from);
+    *c.mutable_valid_until() = Date(until);
+    if (kind == v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
+      c.mutable_training()->set_content_summary("OSHA BBP standard, exposure control plan");
+      c.mutable_training()->set_trainer_name("Dana Lee");
+      c.mutable_training()->set_trainer_qualification("RN, certified BBP instructor");
+      *c.mutable_training()->mutable_training_date() = Date(from);
+    }
+    return c;
+  }
+
+  grpc::Status RecordCredential(const v1::Credential& c, const std::string& token) {
+    v1::RecordCredentialRequest req;
+    req.set_request_id(NewId());
+    *req.mutable_credential() = c;
+    v1::Credential out;
+    return stub_->RecordCredential(Ctx(token).get(), req, &out);
+  }
+
+  std::vector<v1::AuditEntry> AuditLog() {
+    v1::ListAuditEntriesRequest req;
+    req.set_page_size(5000);
+    v1::ListAuditEntriesResponse out;
+    EXPECT_TRUE(stub_->ListAuditEntries(Ctx(admin_).get(), req, &out).ok());
+    return {out.entries().begin(), out.entries().end()};
+  }
+
+  v1::VerifyAuditLogResponse Verify() {
+    v1::VerifyAuditLogResponse out;
+    EXPECT_TRUE(stub_->VerifyAuditLog(Ctx(admin_).get(), v1::VerifyAuditLogRequest(), &out).ok());
+    return out;
+  }
+
+  // Opens the service's database file directly, as someone with file access could.
+  std::unique_ptr<Database> OpenDatabaseFile() {
+    auto db = OpenSqliteDatabase(data_dir_ + "/compliance.sqlite");
+    EXPECT_TRUE(db.ok()) << db.status();
+    return std::move(db).value();
+  }
+
+  // A few credentials: each one audit entry.
+  void MakeHistory(int entries) {
+    for (int i = 0; i < entries; ++i) {
+      ASSERT_TRUE(
+          RecordCredential(Credential(v1::CREDENTIAL_KIND_SMP_CERTIFICATION,
+                                      absl::CivilDay(2026, 1, 1) + i, absl::CivilDay(2027, 1, 1)),
+                           admin_)
+              .ok());
+    }
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<ServiceProcess> identity_, compliance_;
+  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
+  std::unique_ptr<v1::ComplianceService::Stub> stub_;
+  std::unique_ptr<v1::EligibilityService::Stub> gate_;
+  std::string data_dir_, admin_, tech_token_, auditor_, service_, clinic_, tech_;
+};
+
+TEST_F(ComplianceIntegrationTest, AuditorsReadEverythingWriteNothingAndAreOnTheRecord) {
+  v1::Permit permit;
+  permit.set_clinic_id(clinic_);
+  permit.set_kind(v1::PERMIT_KIND_COUNTY_HEALTH);
+  permit.set_issuer("Travis County");
+  *permit.mutable_valid_from() = Date(absl::CivilDay(2026, 1, 1));
+  *permit.mutable_valid_until() = Date(absl::CivilDay(2026, 12, 31));
+  v1::RecordPermitRequest req;
+  req.set_request_id("permit-1");
+  *req.mutable_permit() = permit;
+  v1::Permit out;
+  EXPECT_THAT(stub_->RecordPermit(Ctx(auditor_).get(), req, &out),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_COMPLIANCE_MANAGE"));
+  ASSERT_TRUE(stub_->RecordPermit(Ctx(admin_).get(), req, &out).ok());
+
+  v1::ListPermitsRequest list;
+  list.set_clinic_id(clinic_);
+  v1::ListPermitsResponse permits;
+  ASSERT_TRUE(stub_->ListPermits(Ctx(auditor_).get(), list, &permits).ok());
+  EXPECT_EQ(permits.permits_size(), 1);
+
+  std::vector<v1::AuditEntry> log = AuditLog();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].action(), v1::AUDIT_ACTION_DENIED);
+  EXPECT_EQ(log[0].method(), "RecordPermit");
+  EXPECT_EQ(log[0].actor_roles(0), "ROLE_AUDITOR");
+  EXPECT_EQ(log[1].action(), v1::AUDIT_ACTION_CREATE);
+  EXPECT_EQ(log[1].entity_id(), out.id());
+  EXPECT_EQ(log[2].action(), v1::AUDIT_ACTION_READ);
+  EXPECT_EQ(log[2].method(), "ListPermits");
+  EXPECT_TRUE(Verify().intact());
+}
+
+TEST_F(ComplianceIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {
+  v1::Credential no_issuer = Credential(v1::CREDENTIAL_KIND_SMP_CERTIFICATION,
+                                        absl::CivilDay(2026, 1, 1), absl::CivilDay(2027, 1, 1));
+  no_issuer.clear_issuer();
+  EXPECT_THAT(RecordCredential(no_issuer, admin_),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "credential.issuer"));
+  EXPECT_THAT(RecordCredential(Credential(v1::CREDENTIAL_KIND_SMP_CERTIFICATION,
+                                          absl::CivilDay(2027, 1, 1), absl::CivilDay(2026, 1, 1)),
+                               admin_),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "valid_until"));
+  v1::Credential bbp = Credential(v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING,
+                                  absl::CivilDay(2026, 1, 1), absl::CivilDay(2027, 1, 1));
+  bbp.mutable_training()->clear_trainer_qualification();
+  EXPECT_THAT(RecordCredential(bbp, admin_),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "trainer_qualification"));
+
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("c1");
+  consent.mutable_consent()->set_patient_id(NewId());
+  consent.mutable_consent()->set_clinic_id(clinic_);
+  consent.mutable_consent()->set_kind(v1::CONSENT_KIND_PROCEDURE);
+  consent.mutable_consent()->set_form_version("2026-03");
+  *consent.mutable_consent()->mutable_signed_time() =
+      ToProtoTimestamp(absl::Now() + absl::Hours(2));
+  v1::Consent c;
+  EXPECT_THAT(stub_->RecordConsent(Ctx(tech_token_).get(), consent, &c),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "signed_time"));
+
+  v1::RecordScreeningRequest screening;
+  screening.set_request_id("s1");
+  screening.mutable_screening()->set_patient_id(NewId());
+  screening.mutable_screening()->set_clinic_id(clinic_);
+  *screening.mutable_screening()->mutable_screened_time() = ToProtoTimestamp(absl::Now());
+  screening.mutable_screening()->add_findings(static_cast<v1::Contraindication>(77));
+  v1::Screening s;
+  EXPECT_THAT(stub_->RecordScreening(Ctx(tech_token_).get(), screening, &s),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "screening.findings[0]"));
+  EXPECT_TRUE(AuditLog().empty());  // nothing was stored, so nothing was logged
+}
+
+TEST_F(ComplianceIntegrationTest, TamperingWithTheDatabaseFileIsNamed) {
+  MakeHistory(6);
+  ASSERT_TRUE(Verify().intact());
+  std::unique_ptr<Database> db = OpenDatabaseFile();
+  auto exec = [&](const std::string& sql) {
+    ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) { return txn.Exec(sql); }));
+  };
+
+  exec("UPDATE audit_log SET detail = 'nothing to see' WHERE sequence = 3");
+  v1::VerifyAuditLogResponse v = Verify();
+  EXPECT_FALSE(v.intact());
+  EXPECT_EQ(v.first_bad_sequence(), 3);
+  EXPECT_NE(v.problem().find("altered"), std::string::npos) << v.problem();
+  exec("UPDATE audit_log SET detail = '' WHERE sequence = 3");
+  ASSERT_TRUE(Verify().intact());
+
+  // Reorder: swap the contents of entries 4 and 5 by swapping their sequence numbers.
+  exec("UPDATE audit_log SET sequence = -1 WHERE sequence = 4");
+  exec("UPDATE audit_log SET sequence = 4 WHERE sequence = 5");
+  exec("UPDATE audit_log SET sequence = 5 WHERE sequence = -1");
+  v = Verify();
+  EXPECT_FALSE(v.intact());
+  EXPECT_EQ(v.first_bad_sequence(), 4);
+
+  exec("UPDATE audit_log SET sequence = -1 WHERE sequence = 4");
+  exec("UPDATE audit_log SET sequence = 4 WHERE sequence = 5");
+  exec("UPDATE audit_log SET sequence = 5 WHERE sequence = -1");
+  ASSERT_TRUE(Verify().intact());
+
+  exec("DELETE FROM audit_log WHERE sequence = 2");
+  v = Verify();
+  EXPECT_FALSE(v.intact());
+  EXPECT_EQ(v.first_bad_sequence(), 2);
+}
+
+TEST_F(ComplianceIntegrationTest, SignedCheckpointCatchesARecomputedHistory) {
+  MakeHistory(4);
+  v1::Checkpoint checkpoint;
+  ASSERT_TRUE(
+      stub_->CreateCheckpoint(Ctx(auditor_).get(), v1::CreateCheckpointRequest(), &checkpoint)
+          .ok());
+  EXPECT_EQ(checkpoint.count(), 5);  // the checkpoint's own entry is covered
+  v1::VerifyCheckpointRequest check;
+  *check.mutable_checkpoint() = checkpoint;
+  v1::VerifyCheckpointResponse verdict;
+  ASSERT_TRUE(stub_->VerifyCheckpoint(Ctx(auditor_).get(), check, &verdict).ok());
+  EXPECT_TRUE(verdict.valid()) << verdict.problem();
+
+  // Someone with the database rewrites entry 2 and recomputes every later hash.
+  std::unique_ptr<Database> db = OpenDatabaseFile();
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return txn.Exec("UPDATE audit_log SET entity_id = 'forged' WHERE sequence = 2");
+  }));
+  std::vector<v1::AuditEntry> entries = AuditLog();
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    std::string previous = GenesisHash();
+    for (v1::AuditEntry& e : entries) {
+      e.set_previous_hash(previous);
+      e.set_hash(EntryHash(e));
+      previous = e.hash();
+      RETURN_IF_ERROR(
+          txn.Exec("UPDATE audit_log SET previous_hash = ?, hash = ? WHERE sequence = ?",
+                   {e.previous_hash(), e.hash(), e.sequence()}));
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_TRUE(Verify().intact());  // the chain alone cannot tell
+  ASSERT_TRUE(stub_->VerifyCheckpoint(Ctx(auditor_).get(), check, &verdict).ok());
+  EXPECT_FALSE(verdict.valid());
+  EXPECT_NE(verdict.problem().find("rewritten"), std::string::npos) << verdict.problem();
+
+  v1::VerifyCheckpointRequest forged = check;
+  forged.mutable_checkpoint()->set_head_hash(entries[4].hash());
+  ASSERT_TRUE(stub_->VerifyCheckpoint(Ctx(auditor_).get(), forged, &verdict).ok());
+  EXPECT_FALSE(verdict.valid());
+  EXPECT_NE(verdict.problem().find("signature"), std::string::npos);
+}
+
+TEST_F(ComplianceIntegrationTest, GateAnswersWithEveryReason) {
+  v1::CheckEligibilityRequest req;
+  req.set_patient_id(NewId());
+  req.set_practitioner_id(tech_);
+  req.set_clinic_id(clinic_);
+  *req.mutable_date() = Date(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 7);
+  req.set_procedure_type(v1::PROCEDURE_TYPE_TREATMENT_SESSION);
+  v1::CheckEligibilityResponse out;
+  ASSERT_TRUE(gate_->CheckEligibility(Ctx(service_).get(), req, &out).ok());
+  EXPECT_FALSE(out.allowed());
+  EXPECT_EQ(out.reasons_size(), 6);  // three credentials, permit, consent, screening
+  v1::CheckEligibilityResponse denied;
+  EXPECT_THAT(gate_->CheckEligibility(Ctx("").get(), req, &denied),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+}
+
+// A seeded October: one clean procedure and one of each planted problem.
+TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
+  const absl::CivilDay oct1(2026, 10, 1);
+  for (auto kind : {v1::CREDENTIAL_KIND_SMP_CERTIFICATION, v1::CREDENTIAL_KIND_BODY_ART_LICENSE}) {
+    ASSERT_TRUE(
+        RecordCredential(Credential(kind, absl::CivilDay(2026, 1, 1), absl::CivilDay(2027, 1, 1)),
+                         admin_)
+            .ok());
+  }
+  // Bloodborne-pathogen training lapses after 20 October.
+  ASSERT_TRUE(
+      RecordCredential(Credential(v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING,
+                                  absl::CivilDay(2025, 10, 21), absl::CivilDay(2026, 10, 20)),
+                       admin_)
+          .ok());
+  v1::RecordPermitRequest permit;
+  permit.set_request_id("permit");
+  permit.mutable_permit()->set_clinic_id(clinic_);
+  permit.mutable_permit()->set_kind(v1::PERMIT_KIND_COUNTY_HEALTH);
+  permit.mutable_permit()->set_issuer("Travis County");
+  *permit.mutable_permit()->mutable_valid_from() = Date(absl::CivilDay(2026, 1, 1));
+  *permit.mutable_permit()->mutable_valid_until() = Date(absl::CivilDay(2026, 12, 31));
+  v1::Permit p;
+  ASSERT_TRUE(stub_->RecordPermit(Ctx(admin_).get(), permit, &p).ok());
+
+  const absl::Time sept =
+      absl::FromCivil(absl::CivilSecond(2026, 9, 20, 12, 0, 0), absl::UTCTimeZone());
+  auto patient = [&](bool consent) {
+    const std::string id = NewId();
+    if (consent) {
+      v1::RecordConsentRequest c;
+      c.set_request_id("consent-" + id);
+      c.mutable_consent()->set_patient_id(id);
+      c.mutable_consent()->set_clinic_id(clinic_);
+      c.mutable_consent()->set_kind(v1::CONSENT_KIND_PROCEDURE);
+      c.mutable_consent()->set_form_version("2026-03");
+      *c.mutable_consent()->mutable_signed_time() = ToProtoTimestamp(sept);
+      v1::Consent out;
+      EXPECT_TRUE(stub_->RecordConsent(Ctx(tech_token_).get(), c, &out).ok());
+    }
+    v1::RecordScreeningRequest s;
+    s.set_request_id("screening-" + id);
+    s.mutable_screening()->set_patient_id(id);
+    s.mutable_screening()->set_clinic_id(clinic_);
+    *s.mutable_screening()->mutable_screened_time() = ToProtoTimestamp(sept);
+    v1::Screening out;
+    EXPECT_TRUE(stub_->RecordScreening(Ctx(tech_token_).get(), s, &out).ok());
+    return id;
+  };
+  struct Planted {
+    std::string appointment;
+    std::vector<v1::FindingKind> findings;
+  };
+  std::vector<Planted> planted;
+  auto procedure = [&](const std::string& patient_id, absl::CivilDay day, bool checklist_ok,
+                       absl::CivilDay needle_expiry, const std::string& serial,
+                       std::vector<v1::FindingKind> expected) {
+    v1::RecordProcedureRequest r;
+    const std::string appointment = NewId();
+    r.set_request_id("proc-" + appointment);
+    v1::ProcedureRecord* rec = r.mutable_record();
+    rec->set_appointment_id(appointment);
+    rec->set_clinic_id(clinic_);
+    rec->set_patient_id(patient_id);
+    rec->set_practitioner_id(tech_);
+    rec->set_procedure_type(v1::PROCEDURE_TYPE_TREATMENT_SESSION);
+    *rec->mutable_performed_time() =
+        ToProtoTimestamp(absl::FromCivil(absl::CivilSecond(day) + 15 * 3600, absl::UTCTimeZone()));
+    *rec->mutable_performed_date() = Date(day);
+    v1::NeedleUse* needle = rec->add_needles();
+    needle->set_product_id(NewId());
+    needle->set_lot("N-100");
+    needle->set_serial(serial);
+    *needle->mutable_expiry_date() = Date(needle_expiry);
+    v1::ProcedureChecklist* c = rec->mutable_checklist();
+    c->set_sealed_needles_opened_before_client(true);
+    c->set_gloves_worn(true);
+    c->set_mask_worn(checklist_ok);
+    c->set_sterile_field(true);
+    c->set_sharps_disposed(true);
+    v1::ProcedureRecord out;
+    grpc::Status s = stub_->RecordProcedure(Ctx(tech_token_).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    planted.push_back({appointment, std::move(expected)});
+  };
+  const std::string good = patient(true), unconsented = patient(false);
+  const absl::CivilDay future_expiry(2027, 6, 1);
+  procedure(good, oct1 + 1, true, future_expiry, "UDI-1", {v1::FINDING_KIND_NEEDLE_REUSE});
+  procedure(unconsented, oct1 + 2, true, future_expiry, "UDI-2", {v1::FINDING_KIND_NO_CONSENT});
+  procedure(good, oct1 + 3, false, future_expiry, "UDI-3", {v1::FINDING_KIND_CHECKLIST_INCOMPLETE});
+  procedure(good, oct1 + 4, true, oct1 + 3, "UDI-4", {v1::FINDING_KIND_EXPIRED_LOT});
+  procedure(good, oct1 + 5, true, future_expiry, "UDI-1", {v1::FINDING_KIND_NEEDLE_REUSE});
+  procedure(good, oct1 + 20, true, future_expiry, "UDI-6", {v1::FINDING_KIND_CREDENTIAL_INVALID});
+  procedure(good, oct1 + 19, true, future_expiry, "UDI-7", {});  // the training's last valid day
+
+  v1::GenerateReportRequest report;
+  *report.mutable_period()->mutable_start_date() = Date(oct1);
+  *report.mutable_period()->mutable_end_date() = Date(absl::CivilDay(2026, 10, 31));
+  auto ctx = Ctx(auditor_);
+  auto reader = stub_->GenerateReport(ctx.get(), report);
+  v1::ReportPart part;
+  std::vector<std::pair<std::string, v1::FindingKind>> found;
+  int procedures = 0;
+  v1::ReportHeader header;
+  v1::ReportSummary summary;
+  while (reader->Read(&part)) {
+    if (part.has_header()) header = part.header();
+    if (part.has_procedure()) ++procedures;
+    if (part.has_finding())
+      found.emplace_back(part.finding().appointment_id(), part.finding().kind());
+    if (part.has_summary()) summary = part.summary();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  std::vector<std::pair<std::string, v1::FindingKind>> expected;
+  for (const Planted& plant : planted) {
+    for (v1::FindingKind k : plant.findings) expected.emplace_back(plant.appointment, k);
+  }
+  std::sort(found.begin(), found.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(procedures, 7);
+  EXPECT_EQ(summary.procedures(), 7);
+  EXPECT_EQ(summary.findings(), static_cast<int64_t>(expected.size()));
+
+  // The pull itself is the newest audit entry, and the header names it.
+  std::vector<v1::AuditEntry> log = AuditLog();
+  ASSERT_FALSE(log.empty());
+  const v1::AuditEntry& pull = log.back();
+  EXPECT_EQ(pull.method(), "GenerateReport");
+  EXPECT_EQ(header.audit_log_count(), pull.sequence());
+  EXPECT_EQ(header.audit_log_head_hash(), pull.hash());
+}
+
+}  // namespace
+}  // namespace smp::compliance
