@@ -27,6 +27,7 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         return absl::AlreadyExistsError(message);
       }
+      if (rc == SQLITE_CONSTRAINT_NOTNULL) return absl::InternalError(message);  // a bug of ours
       return absl::FailedPreconditionError(message);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

@@ -40,8 +40,14 @@ CREATE INDEX consents_by_patient ON consents (patient_id);
 CREATE TABLE screenings (
   id TEXT PRIMARY KEY,
   patient_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
   screened_time INTEGER NOT NULL,
   record BLOB NOT NULL
+);
+CREATE INDEX screenings_by_clinic ON screenings (clinic_id, screened_time);
+CREATE TABLE retention_policies (
+  clinic_id TEXT PRIMARY KEY,
+  policy BLOB NOT NULL             -- smp.compliance.v1.RetentionPolicy
 );
 CREATE INDEX screenings_by_patient ON screenings (patient_id, screened_time);
 CREATE TABLE procedure_records (

@@ -15,7 +15,9 @@
 #include "common/util/validation.h"
 #include "google/protobuf/descriptor.h"
 #include "services/compliance/compliance_rules.h"
+#include "services/compliance/exports.h"
 #include "services/compliance/record_validation.h"
+#include "services/compliance/report_builder.h"
 
 namespace smp::compliance {
 namespace {
@@ -28,24 +30,6 @@ bool IsAuditor(const Principal& who) {
   return std::find(who.roles.begin(), who.roles.end(), common::v1::ROLE_AUDITOR) != who.roles.end();
 }
 
-std::string DateText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-v1::FindingKind FindingOf(v1::IneligibilityCode code) {
-  switch (code) {
-    case v1::CREDENTIAL_INVALID:
-      return v1::FINDING_KIND_CREDENTIAL_INVALID;
-    case v1::PERMIT_INVALID:
-      return v1::FINDING_KIND_PERMIT_INVALID;
-    case v1::CONSENT_MISSING:
-      return v1::FINDING_KIND_NO_CONSENT;
-    default:
-      return v1::FINDING_KIND_SCREENING_MISSING;
-  }
-}
-
-constexpr int kReportPage = 200;
 constexpr int kAuditPageDefault = 500;
 constexpr int kAuditPageMax = 5000;
 
@@ -96,6 +80,37 @@ absl::Status ComplianceCore::Read(const Principal& who, absl::string_view method
     RETURN_IF_ERROR(fn(txn));
     return Audit(txn, who, v1::AUDIT_ACTION_READ, method, entity_type, entity_id, "").status();
   });
+}
+
+absl::StatusOr<int64_t> ComplianceCore::PurgeByRetention(const Principal& who) {
+  const absl::Time now = deps_.clock->Now();
+  int64_t destroyed = 0;
+  RETURN_IF_ERROR(deps_.db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rules, store_.DestructionRules(txn));
+    for (const v1::RetentionPolicy& rule : rules) {
+      // Whole civil years (UTC): a questionnaire taken on 2024-03-01 goes on 2026-03-01.
+      const absl::CivilSecond civil_now = absl::ToCivilSecond(now, absl::UTCTimeZone());
+      const absl::CivilSecond before(
+          civil_now.year() - rule.destroy_health_questionnaire_after_years(), civil_now.month(),
+          civil_now.day(), civil_now.hour(), civil_now.minute(), civil_now.second());
+      ASSIGN_OR_RETURN(auto ids,
+                       store_.ScreeningsTakenBefore(txn, rule.clinic_id(),
+                                                    absl::FromCivil(before, absl::UTCTimeZone())));
+      for (const std::string& id : ids) {
+        RETURN_IF_ERROR(store_.DeleteScreening(txn, id));
+        RETURN_IF_ERROR(
+            Audit(
+                txn, who, v1::AUDIT_ACTION_DELETE, "RunRetentionPurge", "screening", id,
+                absl::StrCat("health questionnaire destroyed: ",
+                             rule.jurisdiction().empty() ? "clinic" : rule.jurisdiction(),
+                             " rule, ", rule.destroy_health_questionnaire_after_years(), " years"))
+                .status());
+        ++destroyed;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return destroyed;
 }
 
 // ---------------------------------------------------------------- ComplianceService
@@ -423,160 +438,147 @@ grpc::Status ComplianceServiceImpl::ListExpiring(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::GenerateReport(grpc::ServerContext* ctx,
                                                    const v1::GenerateReportRequest* req,
                                                    grpc::ServerWriter<v1::ReportPart>* writer) {
-  return core_->Serve(
-      authorizer_, ctx, "GenerateReport", [&](const Principal& who) -> absl::Status {
-        RETURN_IF_ERROR(ValidateDate("period.start_date", req->period().start_date()));
-        RETURN_IF_ERROR(ValidateDate("period.end_date", req->period().end_date()));
-        const absl::CivilDay first = DayOf(req->period().start_date());
-        const absl::CivilDay last = DayOf(req->period().end_date());
-        if (last < first)
-          return absl::InvalidArgumentError("period: end_date is before start_date");
-        if (last - first + 1 > 366) return absl::InvalidArgumentError("period: at most 366 days");
-        std::vector<std::string> clinics(req->clinic_ids().begin(), req->clinic_ids().end());
-        for (size_t i = 0; i < clinics.size(); ++i) {
-          RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
-          RETURN_IF_ERROR(who.CheckClinic(clinics[i]));
-        }
-        const ComplianceStore& store = core_->store();
-        Database& db = *core_->deps().db;
+  return core_->Serve(authorizer_, ctx, "GenerateReport", [&](const Principal& who) {
+    return BuildReport(core_, who, "GenerateReport", req,
+                       [&](const v1::ReportPart& part) { return writer->Write(part); });
+  });
+}
 
-        // The pull is on the record before anything is sent; the header carries the head that
-        // includes it.
-        v1::ReportPart header;
-        RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-          if (clinics.empty()) {
-            ASSIGN_OR_RETURN(auto rows,
-                             txn.Query("SELECT DISTINCT clinic_id FROM procedure_records "
-                                       "ORDER BY clinic_id"));
-            for (const Row& row : rows) {
-              if (who.CanAccessClinic(row.Text(0))) clinics.push_back(row.Text(0));
-            }
+grpc::Status ComplianceServiceImpl::ExportReport(grpc::ServerContext* ctx,
+                                                 const v1::ExportReportRequest* req,
+                                                 grpc::ServerWriter<v1::ExportChunk>* writer) {
+  return core_->Serve(authorizer_, ctx, "ExportReport", [&](const Principal& who) -> absl::Status {
+    if (req->format() != v1::EXPORT_FORMAT_JSON && req->format() != v1::EXPORT_FORMAT_CSV) {
+      return absl::InvalidArgumentError("format: choose EXPORT_FORMAT_JSON or EXPORT_FORMAT_CSV");
+    }
+    const bool csv = req->format() == v1::EXPORT_FORMAT_CSV;
+    CsvReportWriter csv_writer;
+    JsonReportWriter json_writer;
+    v1::ExportChunk chunk;
+    // Parts are batched into chunks of about 64 KiB.
+    auto flush = [&](bool force) {
+      if (chunk.data().empty() || (!force && chunk.data().size() < (64u << 10))) return true;
+      const bool ok = writer->Write(chunk);
+      chunk.clear_data();
+      return ok;
+    };
+    chunk.set_data(csv ? CsvReportWriter::ColumnLine() : json_writer.Open());
+    RETURN_IF_ERROR(
+        BuildReport(core_, who, "ExportReport", &req->report(), [&](const v1::ReportPart& part) {
+          if (part.has_procedure()) {
+            chunk.set_procedures_done(chunk.procedures_done() + 1);
           }
-          ASSIGN_OR_RETURN(
-              v1::AuditEntry pulled,
-              core_->Audit(txn, who, v1::AUDIT_ACTION_READ, "GenerateReport", "report", "",
-                           absl::StrCat(DateText(first), "..", DateText(last), " ", clinics.size(),
-                                        " clinic(s)")));
-          v1::ReportHeader* h = header.mutable_header();
-          *h->mutable_generated_time() = pulled.time();
-          for (const std::string& c : clinics) h->add_clinic_ids(c);
-          *h->mutable_period() = req->period();
-          h->set_audit_log_count(pulled.sequence());
-          h->set_audit_log_head_hash(pulled.hash());
-          return absl::OkStatus();
+          chunk.mutable_data()->append(csv ? csv_writer.Line(part) : json_writer.Part(part));
+          return flush(false);
         }));
-        if (!writer->Write(header)) return absl::CancelledError("the client went away");
+    if (!csv) chunk.mutable_data()->append(json_writer.Close());
+    if (!flush(true)) return absl::CancelledError("the client went away");
+    return absl::OkStatus();
+  });
+}
 
-        v1::ReportSummary summary;
-        absl::flat_hash_map<std::pair<std::string, int>, int64_t> counts;
-        absl::flat_hash_map<std::string, std::vector<v1::Credential>> credentials;
-        absl::flat_hash_map<std::string, std::vector<v1::Permit>> permits;
-        std::string after;
-        if (clinics.empty()) after = "";  // nothing to cover: header and an empty summary
-        while (!clinics.empty()) {
-          std::vector<v1::ReportPart> parts;
-          bool more = false;
-          RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-            ASSIGN_OR_RETURN(auto page,
-                             store.ListProcedures(txn, clinics, first, last, after, kReportPage));
-            more = static_cast<int>(page.size()) == kReportPage;
-            for (v1::ProcedureRecord& r : page) {
-              after = ComplianceStore::ProcedureKey(r);
-              if (!credentials.contains(r.practitioner_id())) {
-                ASSIGN_OR_RETURN(credentials[r.practitioner_id()],
-                                 store.ListCredentials(txn, r.practitioner_id()));
+grpc::Status ComplianceServiceImpl::ExportAuditEvents(grpc::ServerContext* ctx,
+                                                      const v1::ExportAuditEventsRequest* req,
+                                                      v1::ExportAuditEventsResponse* out) {
+  return core_->Serve(
+      authorizer_, ctx, "ExportAuditEvents", [&](const Principal& who) -> absl::Status {
+        if (req->since_sequence() < 0)
+          return absl::InvalidArgumentError("since_sequence: must not be negative");
+        if (req->page_size() < 0)
+          return absl::InvalidArgumentError("page_size: must not be negative");
+        const int limit =
+            req->page_size() == 0 ? kAuditPageDefault : std::min(req->page_size(), kAuditPageMax);
+        return core_->Read(
+            who, "ExportAuditEvents", "audit_log", "", [&](Transaction& txn) -> absl::Status {
+              ASSIGN_OR_RETURN(auto entries,
+                               core_->store().ListAudit(txn, req->since_sequence(), limit));
+              for (const v1::AuditEntry& e : entries) {
+                out->add_fhir_json(ToFhirAuditEvent(e));
+                out->set_last_sequence(e.sequence());
               }
-              if (!permits.contains(r.clinic_id())) {
-                ASSIGN_OR_RETURN(permits[r.clinic_id()], store.ListPermits(txn, r.clinic_id()));
-              }
-              EligibilityInputs in;
-              in.day = DayOf(r.performed_date());
-              in.at = FromProtoTimestamp(r.performed_time());
-              in.credentials = credentials[r.practitioner_id()];
-              in.permits = permits[r.clinic_id()];
-              ASSIGN_OR_RETURN(in.consents, store.ListConsents(txn, r.patient_id()));
-              ASSIGN_OR_RETURN(in.screenings, store.ListScreenings(txn, r.patient_id()));
-              std::vector<v1::Finding> findings;
-              auto add = [&](v1::FindingKind kind, std::string detail) {
-                v1::Finding f;
-                f.set_kind(kind);
-                f.set_clinic_id(r.clinic_id());
-                f.set_procedure_id(r.id());
-                f.set_appointment_id(r.appointment_id());
-                f.set_detail(std::move(detail));
-                findings.push_back(std::move(f));
-              };
-              for (const v1::IneligibilityReason& reason : Decide(in)) {
-                add(FindingOf(reason.code()), reason.message());
-              }
-              const v1::ProcedureChecklist& c = r.checklist();
-              if (!(c.sealed_needles_opened_before_client() && c.gloves_worn() && c.mask_worn() &&
-                    c.sterile_field() && c.sharps_disposed())) {
-                add(v1::FINDING_KIND_CHECKLIST_INCOMPLETE,
-                    "the sterile-procedure checklist is incomplete");
-              }
-              for (const v1::NeedleUse& n : r.needles()) {
-                if (DayOf(n.expiry_date()) < in.day) {
-                  add(v1::FINDING_KIND_EXPIRED_LOT,
-                      absl::StrCat("needle lot ", n.lot(), " expired ",
-                                   DateText(DayOf(n.expiry_date()))));
-                }
-                if (n.serial().empty()) continue;
-                ASSIGN_OR_RETURN(auto others, store.OtherUsesOfSerial(txn, n.serial(), r.id()));
-                if (!others.empty()) {
-                  add(v1::FINDING_KIND_NEEDLE_REUSE,
-                      absl::StrCat("needle ", n.serial(), " is also recorded in procedure ",
-                                   others[0]));
-                }
-              }
-              for (const v1::PigmentUse& p : r.pigments()) {
-                if (DayOf(p.expiry_date()) < in.day) {
-                  add(v1::FINDING_KIND_EXPIRED_LOT,
-                      absl::StrCat("pigment lot ", p.lot(), " expired ",
-                                   DateText(DayOf(p.expiry_date()))));
-                }
-              }
-              ASSIGN_OR_RETURN(auto incidents,
-                               store.IncidentsOfAppointment(txn, r.appointment_id()));
-              for (const v1::Incident& i : incidents) {
-                if (i.kind() == v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT) {
-                  add(v1::FINDING_KIND_NEEDLE_REUSE,
-                      absl::StrCat("reuse attempt: ", i.description()));
-                }
-              }
-              summary.set_procedures(summary.procedures() + 1);
-              v1::ReportPart row;
-              *row.mutable_procedure() = std::move(r);
-              parts.push_back(std::move(row));
-              for (v1::Finding& f : findings) {
-                ++counts[{f.clinic_id(), f.kind()}];
-                summary.set_findings(summary.findings() + 1);
-                v1::ReportPart part;
-                *part.mutable_finding() = std::move(f);
-                parts.push_back(std::move(part));
-              }
-            }
-            return absl::OkStatus();
-          }));
-          for (const v1::ReportPart& part : parts) {
-            if (!writer->Write(part)) return absl::CancelledError("the client went away");
-          }
-          if (!more) break;
+              return absl::OkStatus();
+            });
+      });
+}
+
+grpc::Status ComplianceServiceImpl::SetRetentionPolicy(grpc::ServerContext* ctx,
+                                                       const v1::SetRetentionPolicyRequest* req,
+                                                       v1::RetentionPolicy* out) {
+  return core_->Serve(
+      authorizer_, ctx, "SetRetentionPolicy", [&](const Principal& who) -> absl::Status {
+        v1::RetentionPolicy p = req->policy();
+        RETURN_IF_ERROR(ValidateId("policy.clinic_id", p.clinic_id()));
+        RETURN_IF_ERROR(who.CheckClinic(p.clinic_id()));
+        RETURN_IF_ERROR(ValidateOptionalText("policy.jurisdiction", p.jurisdiction(), 100));
+        if (p.client_records_years() != 2 && p.client_records_years() != 3 &&
+            p.client_records_years() != 5) {
+          return absl::InvalidArgumentError("policy.client_records_years: must be 2, 3 or 5");
         }
-        std::vector<std::pair<std::pair<std::string, int>, int64_t>> sorted(counts.begin(),
-                                                                            counts.end());
-        std::sort(sorted.begin(), sorted.end());
-        for (const auto& [key, count] : sorted) {
-          v1::FindingCount* fc = summary.add_counts();
-          fc->set_clinic_id(key.first);
-          fc->set_kind(static_cast<v1::FindingKind>(key.second));
-          fc->set_count(count);
+        if (p.training_records_years() == 0) p.set_training_records_years(3);
+        if (p.documentation_years() == 0) p.set_documentation_years(6);
+        if (p.training_records_years() < 3 || p.training_records_years() > 30) {
+          return absl::InvalidArgumentError(
+              "policy.training_records_years: must be 3 to 30 (OSHA: 3)");
         }
-        v1::ReportPart last_part;
-        *last_part.mutable_summary() = std::move(summary);
-        if (!writer->Write(last_part)) return absl::CancelledError("the client went away");
+        if (p.documentation_years() < 6 || p.documentation_years() > 30) {
+          return absl::InvalidArgumentError("policy.documentation_years: must be 6 to 30");
+        }
+        if (p.destroy_health_questionnaire_after_years() < 0 ||
+            p.destroy_health_questionnaire_after_years() > 30) {
+          return absl::InvalidArgumentError(
+              "policy.destroy_health_questionnaire_after_years: must be 0 (never) to 30");
+        }
+        ASSIGN_OR_RETURN(
+            IdempotencyKey key,
+            MakeIdempotencyKey("SetRetentionPolicy", req->request_id(), who.staff_id, *req));
+        ASSIGN_OR_RETURN(*out, RunIdempotent<v1::RetentionPolicy>(
+                                   *core_->deps().db, key, core_->deps().clock->Now(),
+                                   [&](Transaction& txn) -> absl::StatusOr<v1::RetentionPolicy> {
+                                     RETURN_IF_ERROR(core_->store().PutRetention(txn, p));
+                                     RETURN_IF_ERROR(core_
+                                                         ->Audit(txn, who, v1::AUDIT_ACTION_UPDATE,
+                                                                 "SetRetentionPolicy", "clinic",
+                                                                 p.clinic_id(), p.jurisdiction())
+                                                         .status());
+                                     return p;
+                                   }));
         return absl::OkStatus();
       });
+}
+
+grpc::Status ComplianceServiceImpl::GetRetentionPolicy(grpc::ServerContext* ctx,
+                                                       const v1::GetRetentionPolicyRequest* req,
+                                                       v1::RetentionPolicy* out) {
+  return core_->Serve(
+      authorizer_, ctx, "GetRetentionPolicy", [&](const Principal& who) -> absl::Status {
+        RETURN_IF_ERROR(ValidateId("clinic_id", req->clinic_id()));
+        RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
+        return core_->Read(who, "GetRetentionPolicy", "clinic", req->clinic_id(),
+                           [&](Transaction& txn) -> absl::Status {
+                             ASSIGN_OR_RETURN(auto p,
+                                              core_->store().GetRetention(txn, req->clinic_id()));
+                             if (p.has_value()) {
+                               *out = std::move(*p);
+                             } else {  // the strictest common defaults
+                               out->set_clinic_id(req->clinic_id());
+                               out->set_client_records_years(5);
+                               out->set_training_records_years(3);
+                               out->set_documentation_years(6);
+                             }
+                             return absl::OkStatus();
+                           });
+      });
+}
+
+grpc::Status ComplianceServiceImpl::RunRetentionPurge(grpc::ServerContext* ctx,
+                                                      const v1::RunRetentionPurgeRequest*,
+                                                      v1::RunRetentionPurgeResponse* out) {
+  return core_->Serve(authorizer_, ctx, "RunRetentionPurge",
+                      [&](const Principal& who) -> absl::Status {
+                        ASSIGN_OR_RETURN(int64_t destroyed, core_->PurgeByRetention(who));
+                        out->set_screenings_destroyed(destroyed);
+                        return absl::OkStatus();
+                      });
 }
 
 grpc::Status ComplianceServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,

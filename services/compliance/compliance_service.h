@@ -44,6 +44,10 @@ class ComplianceCore {
                                        absl::string_view entity_type, absl::string_view entity_id,
                                        absl::string_view detail);
 
+  // Destroys health questionnaires past their clinic's destruction rule, one audit entry each, as
+  // `who` (the caller, or the daily job). Returns how many it destroyed.
+  absl::StatusOr<int64_t> PurgeByRetention(const Principal& who);
+
   const ComplianceDeps& deps() const { return deps_; }
   const ComplianceStore& store() const { return store_; }
 
@@ -85,6 +89,16 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                             v1::ListExpiringResponse*) override;
   grpc::Status GenerateReport(grpc::ServerContext*, const v1::GenerateReportRequest*,
                               grpc::ServerWriter<v1::ReportPart>*) override;
+  grpc::Status ExportReport(grpc::ServerContext*, const v1::ExportReportRequest*,
+                            grpc::ServerWriter<v1::ExportChunk>*) override;
+  grpc::Status ExportAuditEvents(grpc::ServerContext*, const v1::ExportAuditEventsRequest*,
+                                 v1::ExportAuditEventsResponse*) override;
+  grpc::Status SetRetentionPolicy(grpc::ServerContext*, const v1::SetRetentionPolicyRequest*,
+                                  v1::RetentionPolicy*) override;
+  grpc::Status GetRetentionPolicy(grpc::ServerContext*, const v1::GetRetentionPolicyRequest*,
+                                  v1::RetentionPolicy*) override;
+  grpc::Status RunRetentionPurge(grpc::ServerContext*, const v1::RunRetentionPurgeRequest*,
+                                 v1::RunRetentionPurgeResponse*) override;
   grpc::Status ListAuditEntries(grpc::ServerContext*, const v1::ListAuditEntriesRequest*,
                                 v1::ListAuditEntriesResponse*) override;
   grpc::Status VerifyAuditLog(grpc::ServerContext*, const v1::VerifyAuditLogRequest*,

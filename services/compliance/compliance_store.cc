@@ -153,10 +153,11 @@ absl::StatusOr<std::vector<v1::Consent>> ComplianceStore::ListConsents(
 absl::StatusOr<v1::Screening> ComplianceStore::AddScreening(Transaction& txn, v1::Screening s,
                                                             absl::Time now) const {
   s.set_id(NewIdAt(now));
-  RETURN_IF_ERROR(txn.Exec(
-      "INSERT INTO screenings (id, patient_id, screened_time, record) "
-      "VALUES (?, ?, ?, ?)",
-      {s.id(), s.patient_id(), ToDbMicros(FromProtoTimestamp(s.screened_time())), Serialize(s)}));
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO screenings (id, patient_id, clinic_id, screened_time, record) "
+               "VALUES (?, ?, ?, ?, ?)",
+               {s.id(), s.patient_id(), s.clinic_id(),
+                ToDbMicros(FromProtoTimestamp(s.screened_time())), Serialize(s)}));
   return s;
 }
 
@@ -270,6 +271,48 @@ absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::IncidentsOfAppointmen
                                         "ORDER BY occurred_time",
                                         {std::string(appointment_id)}));
   return ParseAll<v1::Incident>(rows);
+}
+
+absl::StatusOr<std::optional<v1::RetentionPolicy>> ComplianceStore::GetRetention(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT policy FROM retention_policies WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  if (rows.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(auto all, ParseAll<v1::RetentionPolicy>(rows));
+  return all[0];
+}
+
+absl::Status ComplianceStore::PutRetention(Transaction& txn, const v1::RetentionPolicy& p) const {
+  return txn.Exec(
+      "INSERT INTO retention_policies (clinic_id, policy) VALUES (?, ?) "
+      "ON CONFLICT (clinic_id) DO UPDATE SET policy = excluded.policy",
+      {p.clinic_id(), Serialize(p)});
+}
+
+absl::StatusOr<std::vector<v1::RetentionPolicy>> ComplianceStore::DestructionRules(
+    Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT policy FROM retention_policies ORDER BY clinic_id"));
+  ASSIGN_OR_RETURN(auto all, ParseAll<v1::RetentionPolicy>(rows));
+  std::vector<v1::RetentionPolicy> rules;
+  for (auto& p : all) {
+    if (p.destroy_health_questionnaire_after_years() > 0) rules.push_back(std::move(p));
+  }
+  return rules;
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::ScreeningsTakenBefore(
+    Transaction& txn, absl::string_view clinic_id, absl::Time before) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM screenings WHERE clinic_id = ? AND "
+                                        "screened_time < ? ORDER BY screened_time",
+                                        {std::string(clinic_id), ToDbMicros(before)}));
+  std::vector<std::string> ids;
+  for (const Row& row : rows) ids.push_back(row.Text(0));
+  return ids;
+}
+
+absl::Status ComplianceStore::DeleteScreening(Transaction& txn, absl::string_view id) const {
+  return txn.Exec("DELETE FROM screenings WHERE id = ?", {std::string(id)});
 }
 
 absl::StatusOr<AuditHead> ComplianceStore::Head(Transaction& txn) const {

@@ -69,6 +69,16 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::Incident>> IncidentsOfAppointment(
       Transaction& txn, absl::string_view appointment_id) const;
 
+  absl::StatusOr<std::optional<v1::RetentionPolicy>> GetRetention(
+      Transaction& txn, absl::string_view clinic_id) const;
+  absl::Status PutRetention(Transaction& txn, const v1::RetentionPolicy& policy) const;
+  // Policies that require health questionnaires to be destroyed.
+  absl::StatusOr<std::vector<v1::RetentionPolicy>> DestructionRules(Transaction& txn) const;
+  absl::StatusOr<std::vector<std::string>> ScreeningsTakenBefore(Transaction& txn,
+                                                                 absl::string_view clinic_id,
+                                                                 absl::Time before) const;
+  absl::Status DeleteScreening(Transaction& txn, absl::string_view id) const;
+
   // Appends `entry` (time, actor, action, method, entity and detail set) as the next entry of the
   // chain: fills sequence, previous_hash and hash.
   absl::StatusOr<v1::AuditEntry> AppendAudit(Transaction& txn, v1::AuditEntry entry) const;

@@ -4,10 +4,12 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,8 @@
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (compliance.sqlite). Created if missing.");
+ABSL_FLAG(absl::Duration, retention_purge_interval, absl::Hours(24),
+          "How often records that a retention rule requires destroyed are destroyed.");
 ABSL_FLAG(std::string, checkpoint_key_file, "",
           "Ed25519 secret key that signs audit checkpoints; created (0600) if missing. Keep it "
           "outside data_dir and its backups: whoever holds both could rewrite history unnoticed. "
@@ -77,8 +81,34 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<RunningServer>> server =
       RunningServer::Start(config, {&compliance, &eligibility});
   if (!server.ok()) return Fail("cannot start server", server.status());
+
+  // The daily purge acts as the service itself; each destruction is in the audit log.
+  std::atomic<bool> stopping{false};
+  std::thread purger([&] {
+    Principal job;
+    job.staff_id = "system:retention-job";
+    job.roles = {common::v1::ROLE_SERVICE};
+    job.authenticated = true;
+    const absl::Duration interval = absl::GetFlag(FLAGS_retention_purge_interval);
+    absl::Time next = absl::Now();
+    while (!stopping.load()) {
+      if (absl::Now() >= next) {
+        absl::StatusOr<int64_t> destroyed = core.PurgeByRetention(job);
+        if (!destroyed.ok()) {
+          LogWarning("retention purge failed", {{"error", destroyed.status().ToString()}});
+        } else if (*destroyed > 0) {
+          LogInfo("retention purge", {{"destroyed", std::to_string(*destroyed)}});
+        }
+        next = absl::Now() + interval;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+  });
+
   WaitForTerminationSignal();
   (*server)->Shutdown();
+  stopping.store(true);
+  purger.join();
   server->reset();
   return 0;
 }

@@ -490,5 +490,98 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
   EXPECT_EQ(header.audit_log_head_hash(), pull.hash());
 }
 
+TEST_F(ComplianceIntegrationTest, ExportsForAuditorsTools) {
+  MakeHistory(2);
+  v1::ExportAuditEventsRequest events;
+  v1::ExportAuditEventsResponse fhir;
+  ASSERT_TRUE(stub_->ExportAuditEvents(Ctx(auditor_).get(), events, &fhir).ok());
+  ASSERT_EQ(fhir.fhir_json_size(), 2);  // the export's own entry comes after this page was read
+  EXPECT_NE(fhir.fhir_json(0).find("\"resourceType\":\"AuditEvent\""), std::string::npos);
+  EXPECT_EQ(fhir.last_sequence(), 2);
+
+  for (auto format : {v1::EXPORT_FORMAT_CSV, v1::EXPORT_FORMAT_JSON}) {
+    v1::ExportReportRequest req;
+    req.set_format(format);
+    *req.mutable_report()->mutable_period()->mutable_start_date() =
+        Date(absl::CivilDay(2026, 1, 1));
+    *req.mutable_report()->mutable_period()->mutable_end_date() =
+        Date(absl::CivilDay(2026, 12, 31));
+    auto ctx = Ctx(auditor_);
+    auto reader = stub_->ExportReport(ctx.get(), req);
+    v1::ExportChunk chunk;
+    std::string file;
+    while (reader->Read(&chunk)) file += chunk.data();
+    ASSERT_TRUE(reader->Finish().ok());
+    if (format == v1::EXPORT_FORMAT_CSV) {
+      EXPECT_EQ(file.rfind("record_type,clinic_id,", 0), 0u) << file;
+      EXPECT_NE(file.find("\r\nheader,"), std::string::npos) << file;
+      EXPECT_NE(file.find("\r\nsummary,"), std::string::npos) << file;
+    } else {
+      EXPECT_EQ(file.front(), '[');
+      EXPECT_NE(file.find("\"header\""), std::string::npos) << file;
+      EXPECT_NE(file.find("\"summary\""), std::string::npos) << file;
+    }
+  }
+  v1::ExportReportRequest bad;
+  auto ctx = Ctx(auditor_);
+  auto reader = stub_->ExportReport(ctx.get(), bad);
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) {
+  }
+  EXPECT_THAT(reader->Finish(), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "format"));
+}
+
+TEST_F(ComplianceIntegrationTest, RetentionPurgeDestroysOnlyWhatTheRuleRequires) {
+  const absl::Time now = absl::Now();
+  auto screen = [&](absl::Time when) {
+    v1::RecordScreeningRequest s;
+    s.set_request_id(NewId());
+    s.mutable_screening()->set_patient_id(NewId());
+    s.mutable_screening()->set_clinic_id(clinic_);
+    *s.mutable_screening()->mutable_screened_time() = ToProtoTimestamp(when);
+    v1::Screening out;
+    EXPECT_TRUE(stub_->RecordScreening(Ctx(tech_token_).get(), s, &out).ok());
+    return out;
+  };
+  v1::Screening old_one = screen(now - absl::Hours(24 * 366 * 2 + 48));  // over two years ago
+  v1::Screening recent = screen(now - absl::Hours(24 * 300));
+
+  v1::RunRetentionPurgeResponse purged;
+  ASSERT_TRUE(
+      stub_->RunRetentionPurge(Ctx(admin_).get(), v1::RunRetentionPurgeRequest(), &purged).ok());
+  EXPECT_EQ(purged.screenings_destroyed(), 0);  // no destruction rule yet: nothing goes
+
+  v1::SetRetentionPolicyRequest policy;
+  policy.set_request_id("ca-rule");
+  policy.mutable_policy()->set_clinic_id(clinic_);
+  policy.mutable_policy()->set_jurisdiction("US-CA");
+  policy.mutable_policy()->set_client_records_years(7);
+  v1::RetentionPolicy saved;
+  EXPECT_THAT(stub_->SetRetentionPolicy(Ctx(admin_).get(), policy, &saved),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "client_records_years"));
+  policy.mutable_policy()->set_client_records_years(2);
+  policy.mutable_policy()->set_destroy_health_questionnaire_after_years(2);
+  ASSERT_TRUE(stub_->SetRetentionPolicy(Ctx(admin_).get(), policy, &saved).ok());
+  EXPECT_EQ(saved.training_records_years(), 3);
+  EXPECT_THAT(stub_->SetRetentionPolicy(Ctx(auditor_).get(), policy, &saved),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+
+  ASSERT_TRUE(
+      stub_->RunRetentionPurge(Ctx(admin_).get(), v1::RunRetentionPurgeRequest(), &purged).ok());
+  EXPECT_EQ(purged.screenings_destroyed(), 1);
+  std::vector<v1::AuditEntry> log = AuditLog();
+  auto destroyed = std::find_if(log.begin(), log.end(), [](const v1::AuditEntry& e) {
+    return e.action() == v1::AUDIT_ACTION_DELETE;
+  });
+  ASSERT_NE(destroyed, log.end());
+  EXPECT_EQ(destroyed->entity_id(), old_one.id());
+  EXPECT_NE(destroyed->detail().find("US-CA"), std::string::npos);
+  EXPECT_TRUE(Verify().intact());
+  ASSERT_TRUE(
+      stub_->RunRetentionPurge(Ctx(admin_).get(), v1::RunRetentionPurgeRequest(), &purged).ok());
+  EXPECT_EQ(purged.screenings_destroyed(), 0);  // the recent one stays until its time
+  (void)recent;
+}
+
 }  // namespace
 }  // namespace smp::compliance

@@ -1,0 +1,186 @@
+#include "services/compliance/report_builder.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status/status_macros.h"
+#include "common/util/proto_time.h"
+#include "common/util/validation.h"
+#include "services/compliance/compliance_rules.h"
+#include "services/compliance/record_validation.h"
+
+namespace smp::compliance {
+namespace {
+
+std::string DateText(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+v1::FindingKind FindingOf(v1::IneligibilityCode code) {
+  switch (code) {
+    case v1::CREDENTIAL_INVALID:
+      return v1::FINDING_KIND_CREDENTIAL_INVALID;
+    case v1::PERMIT_INVALID:
+      return v1::FINDING_KIND_PERMIT_INVALID;
+    case v1::CONSENT_MISSING:
+      return v1::FINDING_KIND_NO_CONSENT;
+    default:
+      return v1::FINDING_KIND_SCREENING_MISSING;
+  }
+}
+
+constexpr int kReportPage = 200;
+
+}  // namespace
+
+absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::string_view method,
+                         const v1::GenerateReportRequest* req,
+                         const std::function<bool(const v1::ReportPart&)>& emit) {
+  RETURN_IF_ERROR(ValidateDate("period.start_date", req->period().start_date()));
+  RETURN_IF_ERROR(ValidateDate("period.end_date", req->period().end_date()));
+  const absl::CivilDay first = DayOf(req->period().start_date());
+  const absl::CivilDay last = DayOf(req->period().end_date());
+  if (last < first) return absl::InvalidArgumentError("period: end_date is before start_date");
+  if (last - first + 1 > 366) return absl::InvalidArgumentError("period: at most 366 days");
+  std::vector<std::string> clinics(req->clinic_ids().begin(), req->clinic_ids().end());
+  for (size_t i = 0; i < clinics.size(); ++i) {
+    RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
+    RETURN_IF_ERROR(who.CheckClinic(clinics[i]));
+  }
+  const ComplianceStore& store = core_->store();
+  Database& db = *core_->deps().db;
+
+  // The pull is on the record before anything is sent; the header carries the head that
+  // includes it.
+  v1::ReportPart header;
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    if (clinics.empty()) {
+      ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM procedure_records "
+                                            "ORDER BY clinic_id"));
+      for (const Row& row : rows) {
+        if (who.CanAccessClinic(row.Text(0))) clinics.push_back(row.Text(0));
+      }
+    }
+    ASSIGN_OR_RETURN(v1::AuditEntry pulled,
+                     core_->Audit(txn, who, v1::AUDIT_ACTION_READ, method, "report", "",
+                                  absl::StrCat(DateText(first), "..", DateText(last), " ",
+                                               clinics.size(), " clinic(s)")));
+    v1::ReportHeader* h = header.mutable_header();
+    *h->mutable_generated_time() = pulled.time();
+    for (const std::string& c : clinics) h->add_clinic_ids(c);
+    *h->mutable_period() = req->period();
+    h->set_audit_log_count(pulled.sequence());
+    h->set_audit_log_head_hash(pulled.hash());
+    return absl::OkStatus();
+  }));
+  if (!emit(header)) return absl::CancelledError("the client went away");
+
+  v1::ReportSummary summary;
+  absl::flat_hash_map<std::pair<std::string, int>, int64_t> counts;
+  absl::flat_hash_map<std::string, std::vector<v1::Credential>> credentials;
+  absl::flat_hash_map<std::string, std::vector<v1::Permit>> permits;
+  std::string after;
+  if (clinics.empty()) after = "";  // nothing to cover: header and an empty summary
+  while (!clinics.empty()) {
+    std::vector<v1::ReportPart> parts;
+    bool more = false;
+    RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto page,
+                       store.ListProcedures(txn, clinics, first, last, after, kReportPage));
+      more = static_cast<int>(page.size()) == kReportPage;
+      for (v1::ProcedureRecord& r : page) {
+        after = ComplianceStore::ProcedureKey(r);
+        if (!credentials.contains(r.practitioner_id())) {
+          ASSIGN_OR_RETURN(credentials[r.practitioner_id()],
+                           store.ListCredentials(txn, r.practitioner_id()));
+        }
+        if (!permits.contains(r.clinic_id())) {
+          ASSIGN_OR_RETURN(permits[r.clinic_id()], store.ListPermits(txn, r.clinic_id()));
+        }
+        EligibilityInputs in;
+        in.day = DayOf(r.performed_date());
+        in.at = FromProtoTimestamp(r.performed_time());
+        in.credentials = credentials[r.practitioner_id()];
+        in.permits = permits[r.clinic_id()];
+        ASSIGN_OR_RETURN(in.consents, store.ListConsents(txn, r.patient_id()));
+        ASSIGN_OR_RETURN(in.screenings, store.ListScreenings(txn, r.patient_id()));
+        std::vector<v1::Finding> findings;
+        auto add = [&](v1::FindingKind kind, std::string detail) {
+          v1::Finding f;
+          f.set_kind(kind);
+          f.set_clinic_id(r.clinic_id());
+          f.set_procedure_id(r.id());
+          f.set_appointment_id(r.appointment_id());
+          f.set_detail(std::move(detail));
+          findings.push_back(std::move(f));
+        };
+        for (const v1::IneligibilityReason& reason : Decide(in)) {
+          add(FindingOf(reason.code()), reason.message());
+        }
+        const v1::ProcedureChecklist& c = r.checklist();
+        if (!(c.sealed_needles_opened_before_client() && c.gloves_worn() && c.mask_worn() &&
+              c.sterile_field() && c.sharps_disposed())) {
+          add(v1::FINDING_KIND_CHECKLIST_INCOMPLETE,
+              "the sterile-procedure checklist is incomplete");
+        }
+        for (const v1::NeedleUse& n : r.needles()) {
+          if (DayOf(n.expiry_date()) < in.day) {
+            add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("needle lot ", n.lot(), " expired ",
+                                                           DateText(DayOf(n.expiry_date()))));
+          }
+          if (n.serial().empty()) continue;
+          ASSIGN_OR_RETURN(auto others, store.OtherUsesOfSerial(txn, n.serial(), r.id()));
+          if (!others.empty()) {
+            add(v1::FINDING_KIND_NEEDLE_REUSE,
+                absl::StrCat("needle ", n.serial(), " is also recorded in procedure ", others[0]));
+          }
+        }
+        for (const v1::PigmentUse& p : r.pigments()) {
+          if (DayOf(p.expiry_date()) < in.day) {
+            add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("pigment lot ", p.lot(), " expired ",
+                                                           DateText(DayOf(p.expiry_date()))));
+          }
+        }
+        ASSIGN_OR_RETURN(auto incidents, store.IncidentsOfAppointment(txn, r.appointment_id()));
+        for (const v1::Incident& i : incidents) {
+          if (i.kind() == v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT) {
+            add(v1::FINDING_KIND_NEEDLE_REUSE, absl::StrCat("reuse attempt: ", i.description()));
+          }
+        }
+        summary.set_procedures(summary.procedures() + 1);
+        v1::ReportPart row;
+        *row.mutable_procedure() = std::move(r);
+        parts.push_back(std::move(row));
+        for (v1::Finding& f : findings) {
+          ++counts[{f.clinic_id(), f.kind()}];
+          summary.set_findings(summary.findings() + 1);
+          v1::ReportPart part;
+          *part.mutable_finding() = std::move(f);
+          parts.push_back(std::move(part));
+        }
+      }
+      return absl::OkStatus();
+    }));
+    for (const v1::ReportPart& part : parts) {
+      if (!emit(part)) return absl::CancelledError("the client went away");
+    }
+    if (!more) break;
+  }
+  std::vector<std::pair<std::pair<std::string, int>, int64_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [key, count] : sorted) {
+    v1::FindingCount* fc = summary.add_counts();
+    fc->set_clinic_id(key.first);
+    fc->set_kind(static_cast<v1::FindingKind>(key.second));
+    fc->set_count(count);
+  }
+  v1::ReportPart last_part;
+  *last_part.mutable_summary() = std::move(summary);
+  if (!emit(last_part)) return absl::CancelledError("the client went away");
+  return absl::OkStatus();
+}
+
+}  // namespace smp::compliance
