@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 build_dir="${SMP_BUILD_DIR:-build}"
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMP_BUILD_TESTS=ON
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMP_BUILD_TESTS=ON -USMP_SERVICES
 ninja -C "$build_dir" -j"${SMP_JOBS:-2}"
 cd "$build_dir"
 ctest --output-on-failure -j"${SMP_JOBS:-2}" --timeout 600

@@ -6,7 +6,11 @@ in, create a clinic and staff, WhoAmI; set the clinic's hours, chairs and a tech
 register a patient, find a free slot, book it and see it in the branch change feed. It also checks
 grpc.health.v1 and server reflection with hand-encoded messages, as grpcurl would.
 
-Usage: python_client_test.py --identity BIN --scheduling BIN --protos DIR [--redis-server BIN]
+The auditor's checkpoint and log verification (compliance) and a clinic's price list (billing) are
+driven the same way.
+
+Usage: python_client_test.py --identity BIN --scheduling BIN --compliance BIN --billing BIN
+                             --protos DIR [--redis-server BIN]
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import argparse
@@ -40,24 +44,25 @@ def wait_for(predicate, seconds, what):
 class Stack:
     """redis-server and identity as child processes; stopped by their PIDs only."""
 
-    def __init__(self, identity, scheduling, redis_server):
+    def __init__(self, identity, scheduling, compliance, billing, redis_server):
         self.tmp = tempfile.mkdtemp(prefix="smp-py-")
         self.procs = []
         try:
-            self._start(identity, scheduling, redis_server)
+            self._start(identity, scheduling, compliance, billing, redis_server)
         except BaseException:
             self.stop()  # never leave a child behind
             raise
 
-    def _service(self, binary, name):
+    def _service(self, binary, name, *extra):
         ready = os.path.join(self.tmp, name + ".ready")
         self.procs.append(subprocess.Popen(
             [binary, "--listen=127.0.0.1:0", "--ready_file=" + ready,
-             "--data_dir=" + os.path.join(self.tmp, name), "--redis=127.0.0.1:%d" % self.redis_port],
+             "--data_dir=" + os.path.join(self.tmp, name), "--redis=127.0.0.1:%d" % self.redis_port]
+            + list(extra),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, name + ".log"), "w")))
         return wait_for(lambda: self._ready_port(ready), 20, name + " ready file")
 
-    def _start(self, identity, scheduling, redis_server):
+    def _start(self, identity, scheduling, compliance, billing, redis_server):
         self.redis_port = free_port()
         self.procs.append(subprocess.Popen(
             [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",
@@ -67,6 +72,9 @@ class Stack:
         self.data_dir = os.path.join(self.tmp, "identity")
         self.port = self._service(identity, "identity")
         self.scheduling_port = self._service(scheduling, "scheduling")
+        self.compliance_port = self._service(
+            compliance, "compliance", "--checkpoint_key_file=" + os.path.join(self.tmp, "key"))
+        self.billing_port = self._service(billing, "billing")
 
     def _redis_up(self):
         try:
@@ -105,7 +113,9 @@ def generate_stubs(protos, out_dir):
     well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     include = [p for p in (well_known, "/usr/include") if os.path.isdir(p)]
     files = ["smp/common/v1/auth.proto", "smp/common/v1/dates.proto",
-             "smp/identity/v1/identity.proto", "smp/scheduling/v1/scheduling.proto"]
+             "smp/common/v1/money.proto", "smp/identity/v1/identity.proto",
+             "smp/scheduling/v1/scheduling.proto", "smp/compliance/v1/eligibility.proto",
+             "smp/compliance/v1/compliance.proto", "smp/billing/v1/billing.proto"]
     args = ["protoc", "-I" + protos] + ["-I" + p for p in include] + [
         "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
     if protoc.main(args) != 0:
@@ -117,6 +127,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--identity", required=True)
     parser.add_argument("--scheduling", required=True)
+    parser.add_argument("--compliance", required=True)
+    parser.add_argument("--billing", required=True)
     parser.add_argument("--protos", required=True)
     parser.add_argument("--redis-server", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     args = parser.parse_args()
@@ -131,7 +143,13 @@ def main():
     from smp.scheduling.v1 import scheduling_pb2 as sch
     from smp.scheduling.v1 import scheduling_pb2_grpc as sch_rpc
 
-    stack = Stack(args.identity, args.scheduling, args.redis_server)
+    from smp.common.v1 import money_pb2
+    from smp.compliance.v1 import compliance_pb2 as comp
+    from smp.compliance.v1 import compliance_pb2_grpc as comp_rpc
+    from smp.billing.v1 import billing_pb2 as bill
+    from smp.billing.v1 import billing_pb2_grpc as bill_rpc
+
+    stack = Stack(args.identity, args.scheduling, args.compliance, args.billing, args.redis_server)
     passed, failed = 0, 0
     try:
         channel = grpc.insecure_channel("127.0.0.1:%d" % stack.port)
@@ -255,9 +273,69 @@ def main():
             except grpc.RpcError as e:
                 assert e.code() == grpc.StatusCode.UNAVAILABLE, e
 
+        def auditor_checkpoints_and_verifies_the_log():
+            stub.CreateStaff(pb.CreateStaffRequest(
+                request_id="py-auditor", staff=pb.Staff(
+                    username="auditor.one", display_name="Auditor", roles=[auth_pb2.ROLE_AUDITOR]),
+                initial_password="auditor password"), metadata=bearer(state["token"]), timeout=10)
+            auditor = bearer(stub.Login(pb.LoginRequest(
+                username="auditor.one", password="auditor password"), timeout=10).access_token)
+            audit = comp_rpc.ComplianceServiceStub(
+                grpc.insecure_channel("127.0.0.1:%d" % stack.compliance_port))
+            checkpoint = audit.CreateCheckpoint(comp.CreateCheckpointRequest(), metadata=auditor,
+                                                timeout=10)
+            assert checkpoint.count >= 1 and len(checkpoint.signature) == 128, checkpoint
+            verdict = audit.VerifyAuditLog(comp.VerifyAuditLogRequest(), metadata=auditor, timeout=10)
+            assert verdict.intact, verdict
+            ok = audit.VerifyCheckpoint(comp.VerifyCheckpointRequest(checkpoint=checkpoint),
+                                        metadata=auditor, timeout=10)
+            assert ok.valid, ok
+            try:  # auditors change nothing
+                audit.SetRetentionPolicy(comp.SetRetentionPolicyRequest(
+                    request_id="py-ret", policy=comp.RetentionPolicy(
+                        clinic_id=state["clinic"], client_records_years=2)),
+                    metadata=auditor, timeout=10)
+                raise AssertionError("an auditor changed a policy")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.PERMISSION_DENIED, e
+
+        def clerk_sets_a_price_list():
+            import datetime
+            billing = bill_rpc.BillingServiceStub(
+                grpc.insecure_channel("127.0.0.1:%d" % stack.billing_port))
+            usd = lambda cents: money_pb2.Money(amount_minor=cents, currency_code="USD")
+            yesterday = datetime.date.today() - datetime.timedelta(days=1)
+            admin = bearer(state["token"])
+            billing.CreatePriceList(bill.CreatePriceListRequest(
+                request_id="py-prices", price_list=bill.PriceList(
+                    clinic_id=state["clinic"],
+                    effective_date=dates_pb2.LocalDate(
+                        year=yesterday.year, month=yesterday.month, day=yesterday.day),
+                    time_zone="America/Chicago", currency_code="USD", tax_rate_bp=825,
+                    consultation_fee=usd(15000),
+                    session_prices=bill.SessionPrices(hairline=usd(145000), crown=usd(160000),
+                                                      full_scalp=usd(220000),
+                                                      scar_camouflage=usd(90000)),
+                    sample_patch_fee=usd(10000), touch_up_fee=usd(60000),
+                    late_cancellation_fee=usd(5000), no_show_fee=usd(7500))),
+                metadata=admin, timeout=10)
+            current = billing.GetEffectivePriceList(bill.GetEffectivePriceListRequest(
+                clinic_id=state["clinic"]), metadata=admin, timeout=10)
+            assert current.session_prices.hairline.amount_minor == 145000, current
+            try:  # money is never negative
+                billing.CreatePriceList(bill.CreatePriceListRequest(
+                    request_id="py-prices-bad", price_list=bill.PriceList(
+                        clinic_id=state["clinic"], effective_date=current.effective_date,
+                        time_zone="America/Chicago", currency_code="USD",
+                        consultation_fee=usd(-1))), metadata=admin, timeout=10)
+                raise AssertionError("a negative fee was accepted")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+
         for test in (health_is_serving, reflection_lists_identity, bootstrap_first_admin, login,
                      create_clinic_and_staff, whoami_and_bad_input,
-                     front_desk_books_a_consultation):
+                     front_desk_books_a_consultation, auditor_checkpoints_and_verifies_the_log,
+                     clerk_sets_a_price_list):
             try:
                 test()
                 passed += 1
