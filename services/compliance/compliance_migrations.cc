@@ -45,6 +45,13 @@ CREATE TABLE screenings (
   record BLOB NOT NULL
 );
 CREATE INDEX screenings_by_clinic ON screenings (clinic_id, screened_time);
+CREATE TABLE lot_recalls (
+  product_id TEXT NOT NULL,
+  lot TEXT NOT NULL,
+  recall_time INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  PRIMARY KEY (product_id, lot)
+);
 CREATE TABLE retention_policies (
   clinic_id TEXT PRIMARY KEY,
   policy BLOB NOT NULL             -- smp.compliance.v1.RetentionPolicy

@@ -14,7 +14,7 @@
 
 namespace smp::compliance {
 
-// How long a screening counts for eligibility.
+// How long a screening counts for eligibility unless configured (--screening_validity).
 inline constexpr absl::Duration kScreeningValidity = absl::Hours(24 * 90);
 
 // The outcome the questionnaire's findings give:

@@ -302,7 +302,7 @@ grpc::Status ComplianceServiceImpl::RecordScreening(grpc::ServerContext* ctx,
                                      s.set_outcome(OutcomeOf(findings));
                                      *s.mutable_valid_until() =
                                          ToProtoTimestamp(FromProtoTimestamp(s.screened_time()) +
-                                                          kScreeningValidity);
+                                                          core_->deps().screening_validity);
                                      return core_->store().AddScreening(txn, s, now);
                                    })));
         return absl::OkStatus();
@@ -396,6 +396,75 @@ grpc::Status ComplianceServiceImpl::ReportIncident(grpc::ServerContext* ctx,
                                                  i.set_reported_by(who.staff_id);
                                                  return core_->store().AddIncident(txn, i, now);
                                                })));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ComplianceServiceImpl::RecordIncidentFollowUp(
+    grpc::ServerContext* ctx, const v1::RecordIncidentFollowUpRequest* req, v1::Incident* out) {
+  return core_->Serve(
+      authorizer_, ctx, "RecordIncidentFollowUp", [&](const Principal& who) -> absl::Status {
+        RETURN_IF_ERROR(ValidateId("id", req->id()));
+        RETURN_IF_ERROR(ValidateRequiredText("follow_up", req->follow_up(), 2000));
+        ASSIGN_OR_RETURN(
+            IdempotencyKey key,
+            MakeIdempotencyKey("RecordIncidentFollowUp", req->request_id(), who.staff_id, *req));
+        const absl::Time now = core_->deps().clock->Now();
+        ASSIGN_OR_RETURN(
+            *out,
+            RunIdempotent<v1::Incident>(
+                *core_->deps().db, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
+                  ASSIGN_OR_RETURN(v1::Incident i, core_->store().GetIncident(txn, req->id()));
+                  RETURN_IF_ERROR(who.CheckClinic(i.clinic_id()));
+                  // Follow-ups accumulate; nothing said before is overwritten.
+                  const std::string entry =
+                      absl::StrCat(absl::FormatTime("%Y-%m-%d", now, absl::UTCTimeZone()), " ",
+                                   who.username, ": ", req->follow_up());
+                  i.set_follow_up(i.follow_up().empty() ? entry
+                                                        : absl::StrCat(i.follow_up(), "\n", entry));
+                  if (i.follow_up().size() > 20000) {
+                    return absl::ResourceExhaustedError("the incident's follow-up log is full");
+                  }
+                  RETURN_IF_ERROR(core_->store().UpdateIncident(txn, i));
+                  RETURN_IF_ERROR(core_
+                                      ->Audit(txn, who, v1::AUDIT_ACTION_UPDATE,
+                                              "RecordIncidentFollowUp", "incident", i.id(), "")
+                                      .status());
+                  return i;
+                }));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ComplianceServiceImpl::RecordLotRecall(grpc::ServerContext* ctx,
+                                                    const v1::RecordLotRecallRequest* req,
+                                                    v1::LotRecall* out) {
+  return core_->Serve(
+      authorizer_, ctx, "RecordLotRecall", [&](const Principal& who) -> absl::Status {
+        const v1::LotRecall& r = req->recall();
+        RETURN_IF_ERROR(ValidateId("recall.product_id", r.product_id()));
+        RETURN_IF_ERROR(ValidateRequiredText("recall.lot", r.lot(), 100));
+        RETURN_IF_ERROR(ValidateRequiredText("recall.reason", r.reason(), 500));
+        if (!r.has_recall_time())
+          return absl::InvalidArgumentError("recall.recall_time: is required");
+        if (!who.IsChainWide()) {
+          return absl::PermissionDeniedError(
+              "a recall is chain-wide: admins and the inventory service");
+        }
+        ASSIGN_OR_RETURN(
+            IdempotencyKey key,
+            MakeIdempotencyKey("RecordLotRecall", req->request_id(), who.staff_id, *req));
+        ASSIGN_OR_RETURN(
+            *out, RunIdempotent<v1::LotRecall>(
+                      *core_->deps().db, key, core_->deps().clock->Now(),
+                      [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
+                        RETURN_IF_ERROR(core_->store().AddRecall(txn, r));
+                        RETURN_IF_ERROR(core_
+                                            ->Audit(txn, who, v1::AUDIT_ACTION_CREATE,
+                                                    "RecordLotRecall", "lot", r.lot(), r.reason())
+                                            .status());
+                        return r;
+                      }));
         return absl::OkStatus();
       });
 }

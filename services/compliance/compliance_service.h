@@ -20,6 +20,8 @@ struct ComplianceDeps {
   Authenticator* authenticator;
   const CheckpointSigner* signer;
   const Clock* clock;
+  // How long a screening counts for eligibility (valid_until = screened_time + this).
+  absl::Duration screening_validity = absl::Hours(24 * 90);
 };
 
 // Shared by both gRPC services of the compliance binary: the store, the audit trail, and the frame
@@ -85,6 +87,11 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                v1::ProcedureRecord*) override;
   grpc::Status ReportIncident(grpc::ServerContext*, const v1::ReportIncidentRequest*,
                               v1::Incident*) override;
+  grpc::Status RecordIncidentFollowUp(grpc::ServerContext*,
+                                      const v1::RecordIncidentFollowUpRequest*,
+                                      v1::Incident*) override;
+  grpc::Status RecordLotRecall(grpc::ServerContext*, const v1::RecordLotRecallRequest*,
+                               v1::LotRecall*) override;
   grpc::Status ListExpiring(grpc::ServerContext*, const v1::ListExpiringRequest*,
                             v1::ListExpiringResponse*) override;
   grpc::Status GenerateReport(grpc::ServerContext*, const v1::GenerateReportRequest*,

@@ -265,6 +265,38 @@ absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::
   return i;
 }
 
+absl::StatusOr<v1::Incident> ComplianceStore::GetIncident(Transaction& txn,
+                                                          absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT record FROM incidents WHERE id = ?", {std::string(id)}));
+  return ParseOne<v1::Incident>(rows, "incident", id);
+}
+
+absl::Status ComplianceStore::UpdateIncident(Transaction& txn, const v1::Incident& i) const {
+  return txn.Exec("UPDATE incidents SET record = ? WHERE id = ?", {Serialize(i), i.id()});
+}
+
+absl::Status ComplianceStore::AddRecall(Transaction& txn, const v1::LotRecall& r) const {
+  absl::Status inserted = txn.Exec(
+      "INSERT INTO lot_recalls (product_id, lot, recall_time, record) VALUES (?, ?, ?, ?)",
+      {r.product_id(), r.lot(), ToDbMicros(FromProtoTimestamp(r.recall_time())), Serialize(r)});
+  if (absl::IsAlreadyExists(inserted)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("the recall of lot ", r.lot(), " of product ", r.product_id(), " is on file"));
+  }
+  return inserted;
+}
+
+absl::StatusOr<std::optional<v1::LotRecall>> ComplianceStore::RecallOf(
+    Transaction& txn, absl::string_view product_id, absl::string_view lot) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM lot_recalls WHERE product_id = ? AND "
+                                        "lot = ?",
+                                        {std::string(product_id), std::string(lot)}));
+  if (rows.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(auto all, ParseAll<v1::LotRecall>(rows));
+  return all[0];
+}
+
 absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::IncidentsOfAppointment(
     Transaction& txn, absl::string_view appointment_id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM incidents WHERE appointment_id = ? "

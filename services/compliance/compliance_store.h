@@ -64,6 +64,13 @@ class ComplianceStore {
                                                              absl::string_view serial,
                                                              absl::string_view procedure_id) const;
 
+  absl::StatusOr<v1::Incident> GetIncident(Transaction& txn, absl::string_view id) const;
+  absl::Status UpdateIncident(Transaction& txn, const v1::Incident& incident) const;
+  // ALREADY_EXISTS when the lot's recall is on file.
+  absl::Status AddRecall(Transaction& txn, const v1::LotRecall& recall) const;
+  absl::StatusOr<std::optional<v1::LotRecall>> RecallOf(Transaction& txn,
+                                                        absl::string_view product_id,
+                                                        absl::string_view lot) const;
   absl::StatusOr<v1::Incident> AddIncident(Transaction& txn, v1::Incident incident,
                                            absl::Time now) const;
   absl::StatusOr<std::vector<v1::Incident>> IncidentsOfAppointment(

@@ -28,6 +28,8 @@
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (compliance.sqlite). Created if missing.");
+ABSL_FLAG(absl::Duration, screening_validity, absl::Hours(24 * 90),
+          "How long a contraindication screening counts for eligibility (clinic policy).");
 ABSL_FLAG(absl::Duration, retention_purge_interval, absl::Hours(24),
           "How often records that a retention rule requires destroyed are destroyed.");
 ABSL_FLAG(std::string, checkpoint_key_file, "",
@@ -71,10 +73,12 @@ int Main(int argc, char** argv) {
   SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
   Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
 
-  ComplianceCore core(ComplianceDeps{.db = db->get(),
-                                     .authenticator = &authenticator,
-                                     .signer = &*signer,
-                                     .clock = &Clock::Real()});
+  ComplianceCore core(
+      ComplianceDeps{.db = db->get(),
+                     .authenticator = &authenticator,
+                     .signer = &*signer,
+                     .clock = &Clock::Real(),
+                     .screening_validity = absl::GetFlag(FLAGS_screening_validity)});
   ComplianceServiceImpl compliance(&core);
   EligibilityServiceImpl eligibility(&core);
 

@@ -138,6 +138,23 @@ absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::stri
                 absl::StrCat("needle ", n.serial(), " is also recorded in procedure ", others[0]));
           }
         }
+        // A lot used at or after its recall.
+        auto check_recall = [&](const std::string& product, const std::string& lot,
+                                absl::string_view what) -> absl::Status {
+          ASSIGN_OR_RETURN(std::optional<v1::LotRecall> recall, store.RecallOf(txn, product, lot));
+          if (recall.has_value() &&
+              FromProtoTimestamp(recall->recall_time()) <= FromProtoTimestamp(r.performed_time())) {
+            add(v1::FINDING_KIND_RECALLED_LOT,
+                absl::StrCat(what, " lot ", lot, " was recalled: ", recall->reason()));
+          }
+          return absl::OkStatus();
+        };
+        for (const v1::NeedleUse& n : r.needles()) {
+          RETURN_IF_ERROR(check_recall(n.product_id(), n.lot(), "needle"));
+        }
+        for (const v1::PigmentUse& p : r.pigments()) {
+          RETURN_IF_ERROR(check_recall(p.product_id(), p.lot(), "pigment"));
+        }
         for (const v1::PigmentUse& p : r.pigments()) {
           if (DayOf(p.expiry_date()) < in.day) {
             add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("pigment lot ", p.lot(), " expired ",

@@ -411,9 +411,10 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
     std::vector<v1::FindingKind> findings;
   };
   std::vector<Planted> planted;
+  const std::string recalled_product = NewId();
   auto procedure = [&](const std::string& patient_id, absl::CivilDay day, bool checklist_ok,
                        absl::CivilDay needle_expiry, const std::string& serial,
-                       std::vector<v1::FindingKind> expected) {
+                       std::vector<v1::FindingKind> expected, const std::string& lot = "N-100") {
     v1::RecordProcedureRequest r;
     const std::string appointment = NewId();
     r.set_request_id("proc-" + appointment);
@@ -427,8 +428,8 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
         ToProtoTimestamp(absl::FromCivil(absl::CivilSecond(day) + 15 * 3600, absl::UTCTimeZone()));
     *rec->mutable_performed_date() = Date(day);
     v1::NeedleUse* needle = rec->add_needles();
-    needle->set_product_id(NewId());
-    needle->set_lot("N-100");
+    needle->set_product_id(lot == "N-100" ? NewId() : recalled_product);
+    needle->set_lot(lot);
     needle->set_serial(serial);
     *needle->mutable_expiry_date() = Date(needle_expiry);
     v1::ProcedureChecklist* c = rec->mutable_checklist();
@@ -451,6 +452,21 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
   procedure(good, oct1 + 5, true, future_expiry, "UDI-1", {v1::FINDING_KIND_NEEDLE_REUSE});
   procedure(good, oct1 + 20, true, future_expiry, "UDI-6", {v1::FINDING_KIND_CREDENTIAL_INVALID});
   procedure(good, oct1 + 19, true, future_expiry, "UDI-7", {});  // the training's last valid day
+
+  // A needle lot recalled on 10 October: its use on the 12th is a finding; the 2nd, before, is not.
+  v1::RecordLotRecallRequest recall;
+  recall.set_request_id("recall-1");
+  recall.mutable_recall()->set_product_id(recalled_product);
+  recall.mutable_recall()->set_lot("N-RECALLED");
+  *recall.mutable_recall()->mutable_recall_time() =
+      ToProtoTimestamp(absl::FromCivil(absl::CivilSecond(oct1 + 9), absl::UTCTimeZone()));
+  recall.mutable_recall()->set_reason("microbial contamination");
+  v1::LotRecall recorded;
+  EXPECT_THAT(stub_->RecordLotRecall(Ctx(tech_token_).get(), recall, &recorded),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "chain-wide"));
+  ASSERT_TRUE(stub_->RecordLotRecall(Ctx(service_).get(), recall, &recorded).ok());
+  procedure(good, oct1 + 11, true, future_expiry, "UDI-8", {v1::FINDING_KIND_RECALLED_LOT},
+            "N-RECALLED");
 
   v1::GenerateReportRequest report;
   *report.mutable_period()->mutable_start_date() = Date(oct1);
@@ -477,8 +493,8 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
   std::sort(found.begin(), found.end());
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(found, expected);
-  EXPECT_EQ(procedures, 7);
-  EXPECT_EQ(summary.procedures(), 7);
+  EXPECT_EQ(procedures, 8);
+  EXPECT_EQ(summary.procedures(), 8);
   EXPECT_EQ(summary.findings(), static_cast<int64_t>(expected.size()));
 
   // The pull itself is the newest audit entry, and the header names it.
@@ -581,6 +597,35 @@ TEST_F(ComplianceIntegrationTest, RetentionPurgeDestroysOnlyWhatTheRuleRequires)
       stub_->RunRetentionPurge(Ctx(admin_).get(), v1::RunRetentionPurgeRequest(), &purged).ok());
   EXPECT_EQ(purged.screenings_destroyed(), 0);  // the recent one stays until its time
   (void)recent;
+}
+
+TEST_F(ComplianceIntegrationTest, IncidentFollowUpsAccumulate) {
+  v1::ReportIncidentRequest report;
+  report.set_request_id("incident-1");
+  report.mutable_incident()->set_kind(v1::INCIDENT_KIND_ALLERGIC_REACTION);
+  report.mutable_incident()->set_clinic_id(clinic_);
+  report.mutable_incident()->set_patient_id(NewId());
+  *report.mutable_incident()->mutable_occurred_time() =
+      ToProtoTimestamp(absl::Now() - absl::Hours(1));
+  report.mutable_incident()->set_description("redness and swelling beyond the treated area");
+  v1::Incident incident;
+  ASSERT_TRUE(stub_->ReportIncident(Ctx(tech_token_).get(), report, &incident).ok());
+  EXPECT_EQ(incident.reported_by(), tech_);
+  for (const char* note : {"antihistamine given", "patient called back: resolved"}) {
+    v1::RecordIncidentFollowUpRequest follow;
+    follow.set_request_id(absl::StrCat("follow-", std::string(note).substr(0, 4)));
+    follow.set_id(incident.id());
+    follow.set_follow_up(note);
+    ASSERT_TRUE(stub_->RecordIncidentFollowUp(Ctx(tech_token_).get(), follow, &incident).ok());
+  }
+  EXPECT_NE(incident.follow_up().find("antihistamine given"), std::string::npos);
+  EXPECT_NE(incident.follow_up().find("\n"), std::string::npos);
+  EXPECT_NE(incident.follow_up().find("resolved"), std::string::npos);
+  v1::RecordIncidentFollowUpRequest empty;
+  empty.set_request_id("follow-empty");
+  empty.set_id(incident.id());
+  EXPECT_THAT(stub_->RecordIncidentFollowUp(Ctx(tech_token_).get(), empty, &incident),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "follow_up"));
 }
 
 }  // namespace
