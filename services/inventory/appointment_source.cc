@@ -1,0 +1,73 @@
+#include "services/inventory/appointment_source.h"
+
+#include <grpcpp/client_context.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/util/proto_time.h"
+
+namespace smp::inventory {
+namespace {
+
+namespace sv1 = ::smp::scheduling::v1;
+
+// ListAppointments takes at most 92 days per call.
+constexpr absl::Duration kMaxSpan = absl::Hours(24 * 90);
+
+bool IsProcedure(sv1::AppointmentType type) {
+  return type == sv1::SAMPLE_PATCH || type == sv1::TREATMENT_SESSION || type == sv1::TOUCH_UP;
+}
+
+}  // namespace
+
+GrpcAppointmentSource::GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel,
+                                             std::string service_token, absl::Duration deadline)
+    : stub_(sv1::SchedulingService::NewStub(std::move(channel))),
+      service_token_(std::move(service_token)),
+      deadline_(deadline) {}
+
+absl::StatusOr<std::vector<ProcedureAppointment>> GrpcAppointmentSource::ListProcedures(
+    const std::string& clinic_id, absl::Time from, absl::Time to) {
+  std::vector<ProcedureAppointment> out;
+  for (absl::Time start = from; start < to; start += kMaxSpan) {
+    sv1::ListAppointmentsRequest request;
+    request.set_clinic_id(clinic_id);
+    *request.mutable_period()->mutable_start_time() = ToProtoTimestamp(start);
+    *request.mutable_period()->mutable_end_time() =
+        ToProtoTimestamp(std::min(to, start + kMaxSpan));
+    request.set_page_size(500);
+    do {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::milliseconds(absl::ToInt64Milliseconds(deadline_)));
+      if (!service_token_.empty()) {
+        context.AddMetadata("authorization", "Bearer " + service_token_);
+      }
+      sv1::ListAppointmentsResponse response;
+      grpc::Status status = stub_->ListAppointments(&context, request, &response);
+      if (!status.ok()) {
+        // Down, slow or refusing our credential: either way there is no answer to build on now.
+        return absl::UnavailableError(
+            absl::StrCat("scheduling cannot answer (", grpc::StatusCode(status.error_code()), ": ",
+                         status.error_message(), "); booked procedures are unknown"));
+      }
+      for (const sv1::Appointment& a : response.appointments()) {
+        if (!IsProcedure(a.type())) continue;
+        out.push_back(
+            ProcedureAppointment{a.id(), a.type(), a.status(), FromProtoTimestamp(a.start_time())});
+      }
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ProcedureAppointment>> UnconfiguredAppointmentSource::ListProcedures(
+    const std::string&, absl::Time, absl::Time) {
+  return absl::UnavailableError(
+      "scheduling is not configured (--scheduling_address): booked procedures are unknown, so "
+      "there is no forecast or reconciliation");
+}
+
+}  // namespace smp::inventory

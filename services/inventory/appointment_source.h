@@ -1,0 +1,61 @@
+#ifndef SMP_SERVICES_INVENTORY_APPOINTMENT_SOURCE_H_
+#define SMP_SERVICES_INVENTORY_APPOINTMENT_SOURCE_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
+
+namespace smp::inventory {
+
+// A procedure appointment as inventory needs it (sample patch, treatment session, touch-up).
+struct ProcedureAppointment {
+  std::string appointment_id;
+  scheduling::v1::AppointmentType type = scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED;
+  scheduling::v1::AppointmentStatus status = scheduling::v1::APPOINTMENT_STATUS_UNSPECIFIED;
+  absl::Time start;
+};
+
+// How inventory learns of a clinic's procedures, through scheduling's contract (the forecast and
+// the daily reconciliation). UNAVAILABLE when scheduling is not configured or cannot answer: the
+// callers then say so rather than guess.
+class AppointmentSource {
+ public:
+  virtual ~AppointmentSource() = default;
+  // Procedure appointments of `clinic_id` starting in [from, to), any status.
+  virtual absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(
+      const std::string& clinic_id, absl::Time from, absl::Time to) = 0;
+};
+
+// Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments, paged, with a deadline per call,
+// authenticated with inventory's own bearer token (a ROLE_SERVICE session).
+class GrpcAppointmentSource final : public AppointmentSource {
+ public:
+  GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel, std::string service_token,
+                        absl::Duration deadline);
+  absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
+                                                                   absl::Time from,
+                                                                   absl::Time to) override;
+
+ private:
+  std::unique_ptr<scheduling::v1::SchedulingService::Stub> stub_;
+  std::string service_token_;
+  absl::Duration deadline_;
+};
+
+// When no --scheduling_address is configured: always UNAVAILABLE.
+class UnconfiguredAppointmentSource final : public AppointmentSource {
+ public:
+  absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
+                                                                   absl::Time from,
+                                                                   absl::Time to) override;
+};
+
+}  // namespace smp::inventory
+
+#endif  // SMP_SERVICES_INVENTORY_APPOINTMENT_SOURCE_H_

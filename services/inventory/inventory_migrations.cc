@@ -1,0 +1,117 @@
+#include "services/inventory/inventory_migrations.h"
+
+#include <string>
+
+#include "common/db/idempotency.h"
+
+namespace smp::inventory {
+
+// Times are INTEGER unix microseconds (UTC); calendar dates are TEXT YYYY-MM-DD; enums are their
+// INTEGER proto numbers. The ledger is append-only (the store only ever INSERTs into it); `stock`
+// holds each balance derived from it, and the store checks the two agree inside every write.
+const std::vector<Migration>& InventoryMigrations() {
+  static const std::vector<Migration>* const migrations = new std::vector<Migration>{
+      {1, "settings, products, lots, units, stock, ledger, reuse attempts, transfers, reorder",
+       R"sql(
+CREATE TABLE clinic_settings (
+  clinic_id TEXT PRIMARY KEY,
+  time_zone TEXT NOT NULL,
+  update_time INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE TABLE products (
+  id TEXT PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  product BLOB NOT NULL,           -- smp.inventory.v1.Product without id, kind, times, etag
+  create_time INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX products_by_kind ON products (kind, id);
+CREATE TABLE lots (
+  id TEXT PRIMARY KEY,
+  product_id TEXT NOT NULL,
+  lot_number TEXT NOT NULL,
+  expiry_date TEXT NOT NULL,       -- YYYY-MM-DD, clinic-local
+  serialised INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  recall_reason TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  UNIQUE (product_id, lot_number)
+);
+CREATE TABLE serial_units (
+  serial TEXT PRIMARY KEY,         -- unique chain-wide: a second receipt collides here
+  product_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  appointment_id TEXT NOT NULL,
+  issue_time INTEGER NOT NULL,     -- 0 until issued
+  disposal_reason TEXT NOT NULL,
+  disposal_witness TEXT NOT NULL
+);
+CREATE INDEX units_by_lot ON serial_units (lot_id, clinic_id, state, serial);
+CREATE TABLE stock (
+  clinic_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  product_id TEXT NOT NULL,
+  quantity INTEGER NOT NULL CHECK (quantity >= 0),
+  PRIMARY KEY (clinic_id, lot_id, bucket)
+);
+CREATE INDEX stock_by_lot ON stock (lot_id);
+CREATE INDEX stock_by_product ON stock (clinic_id, product_id);
+CREATE TABLE ledger (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  quantity_delta INTEGER NOT NULL CHECK (quantity_delta <> 0),
+  serials TEXT NOT NULL,           -- comma-separated (serials contain no comma)
+  appointment_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  transfer_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  witness TEXT NOT NULL,
+  staff_id TEXT NOT NULL,
+  local_date TEXT NOT NULL,        -- the clinic-local day of create_time
+  create_time INTEGER NOT NULL
+);
+CREATE INDEX ledger_by_clinic ON ledger (clinic_id, id);
+CREATE INDEX ledger_by_balance ON ledger (clinic_id, lot_id, bucket);
+CREATE INDEX ledger_by_lot ON ledger (lot_id, kind, id);
+CREATE TABLE reuse_attempts (
+  id TEXT PRIMARY KEY,
+  serial TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  appointment_id TEXT NOT NULL,
+  first_appointment_id TEXT NOT NULL,
+  unit_state INTEGER NOT NULL,
+  staff_id TEXT NOT NULL,
+  attempt_time INTEGER NOT NULL
+);
+CREATE INDEX reuse_attempts_by_clinic ON reuse_attempts (clinic_id, id);
+CREATE TABLE transfers (
+  id TEXT PRIMARY KEY,
+  source_clinic_id TEXT NOT NULL,
+  destination_clinic_id TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  transfer BLOB NOT NULL,          -- smp.inventory.v1.Transfer without etag
+  version INTEGER NOT NULL
+);
+CREATE INDEX transfers_by_source ON transfers (source_clinic_id, id);
+CREATE INDEX transfers_by_destination ON transfers (destination_clinic_id, id);
+CREATE TABLE reorder_points (
+  clinic_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  reorder_level INTEGER NOT NULL,
+  reorder_quantity INTEGER NOT NULL,
+  PRIMARY KEY (clinic_id, product_id)
+);
+)sql" + std::string(kIdempotencyTableSql)},
+  };
+  return *migrations;
+}
+
+}  // namespace smp::inventory

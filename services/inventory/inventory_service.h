@@ -1,0 +1,104 @@
+#ifndef SMP_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
+#define SMP_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
+
+#include "absl/synchronization/notification.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/authorizer.h"
+#include "common/db/database.h"
+#include "common/util/clock.h"
+#include "services/inventory/appointment_source.h"
+#include "services/inventory/inventory_store.h"
+#include "smp/inventory/v1/inventory.grpc.pb.h"
+
+namespace smp::inventory {
+
+struct InventoryDeps {
+  Database* db;
+  Authenticator* authenticator;
+  // Scheduling's booked and performed procedures (forecast, reconciliation).
+  AppointmentSource* appointments;
+  const Clock* clock;
+  // How often a WatchLowStock stream recomputes its list (it sends only when the list changed).
+  absl::Duration watch_poll_interval = absl::Seconds(1);
+};
+
+// The gRPC handlers of smp.inventory.v1.InventoryService: validate, authorise (permission from the
+// contract, clinic scope), apply the stock rules and the store in one write transaction, map
+// errors.
+class InventoryServiceImpl final : public v1::InventoryService::Service {
+ public:
+  explicit InventoryServiceImpl(InventoryDeps deps);
+
+  // Ends WatchLowStock streams (UNAVAILABLE: resume later) so that a drain does not wait for them.
+  // main.cc calls it on SIGTERM before shutting the server down. Idempotent.
+  void StopWatches();
+
+  grpc::Status GetClinicInventorySettings(grpc::ServerContext*,
+                                          const v1::GetClinicInventorySettingsRequest*,
+                                          v1::ClinicInventorySettings*) override;
+  grpc::Status UpdateClinicInventorySettings(grpc::ServerContext*,
+                                             const v1::UpdateClinicInventorySettingsRequest*,
+                                             v1::ClinicInventorySettings*) override;
+  grpc::Status CreateProduct(grpc::ServerContext*, const v1::CreateProductRequest*,
+                             v1::Product*) override;
+  grpc::Status GetProduct(grpc::ServerContext*, const v1::GetProductRequest*,
+                          v1::Product*) override;
+  grpc::Status ListProducts(grpc::ServerContext*, const v1::ListProductsRequest*,
+                            v1::ListProductsResponse*) override;
+  grpc::Status ReceiveStock(grpc::ServerContext*, const v1::ReceiveStockRequest*,
+                            v1::ReceiveStockResponse*) override;
+  grpc::Status IssueToProcedure(grpc::ServerContext*, const v1::IssueToProcedureRequest*,
+                                v1::IssueToProcedureResponse*) override;
+  grpc::Status SuggestLots(grpc::ServerContext*, const v1::SuggestLotsRequest*,
+                           v1::SuggestLotsResponse*) override;
+  grpc::Status AdjustStock(grpc::ServerContext*, const v1::AdjustStockRequest*,
+                           v1::LedgerEntry*) override;
+  grpc::Status DiscardStock(grpc::ServerContext*, const v1::DiscardStockRequest*,
+                            v1::DiscardStockResponse*) override;
+  grpc::Status ListStock(grpc::ServerContext*, const v1::ListStockRequest*,
+                         v1::ListStockResponse*) override;
+  grpc::Status ListLedgerEntries(grpc::ServerContext*, const v1::ListLedgerEntriesRequest*,
+                                 v1::ListLedgerEntriesResponse*) override;
+  grpc::Status GetLot(grpc::ServerContext*, const v1::GetLotRequest*, v1::Lot*) override;
+  grpc::Status GetSerialUnit(grpc::ServerContext*, const v1::GetSerialUnitRequest*,
+                             v1::SerialUnit*) override;
+  grpc::Status ListReuseAttempts(grpc::ServerContext*, const v1::ListReuseAttemptsRequest*,
+                                 v1::ListReuseAttemptsResponse*) override;
+  grpc::Status RecallLot(grpc::ServerContext*, const v1::RecallLotRequest*,
+                         v1::RecallLotResponse*) override;
+  grpc::Status ListLotUses(grpc::ServerContext*, const v1::ListLotUsesRequest*,
+                           v1::ListLotUsesResponse*) override;
+  grpc::Status ShipTransfer(grpc::ServerContext*, const v1::ShipTransferRequest*,
+                            v1::Transfer*) override;
+  grpc::Status ReceiveTransfer(grpc::ServerContext*, const v1::ReceiveTransferRequest*,
+                               v1::Transfer*) override;
+  grpc::Status ListTransfers(grpc::ServerContext*, const v1::ListTransfersRequest*,
+                             v1::ListTransfersResponse*) override;
+  grpc::Status SetReorderPoint(grpc::ServerContext*, const v1::SetReorderPointRequest*,
+                               v1::ReorderPoint*) override;
+  grpc::Status ListLowStock(grpc::ServerContext*, const v1::ListLowStockRequest*,
+                            v1::ListLowStockResponse*) override;
+  grpc::Status WatchLowStock(grpc::ServerContext*, const v1::ListLowStockRequest*,
+                             grpc::ServerWriter<v1::ListLowStockResponse>*) override;
+  grpc::Status ForecastDemand(grpc::ServerContext*, const v1::ForecastDemandRequest*,
+                              v1::ForecastDemandResponse*) override;
+  grpc::Status ReconcileDay(grpc::ServerContext*, const v1::ReconcileDayRequest*,
+                            v1::ReconcileDayResponse*) override;
+
+ private:
+  // The clinic's time zone; INVALID_ARGUMENT naming `field` when an admin has not set it (an
+  // unknown clinic).
+  absl::StatusOr<absl::TimeZone> RequireZone(Transaction& txn, absl::string_view clinic_id,
+                                             absl::string_view field) const;
+  // The low-stock list of a clinic now.
+  absl::StatusOr<v1::ListLowStockResponse> LowStock(const std::string& clinic_id) const;
+
+  InventoryDeps deps_;
+  InventoryStore store_;
+  Authorizer authorizer_;
+  absl::Notification stop_watches_;
+};
+
+}  // namespace smp::inventory
+
+#endif  // SMP_SERVICES_INVENTORY_INVENTORY_SERVICE_H_

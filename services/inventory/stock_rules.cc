@@ -1,0 +1,269 @@
+#include "services/inventory/stock_rules.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/util/validation.h"
+
+namespace smp::inventory {
+
+absl::StatusOr<int64_t> ApplyDelta(int64_t balance, int64_t delta, absl::string_view what) {
+  if (delta == 0) return absl::InvalidArgumentError("quantity: must not be 0");
+  if (delta > 0 && balance > std::numeric_limits<int64_t>::max() - delta) {
+    return absl::FailedPreconditionError(absl::StrCat(what, ": balance would overflow"));
+  }
+  if (balance + delta < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("not enough stock: ", what, " holds ", balance, ", ", -delta, " requested"));
+  }
+  return balance + delta;
+}
+
+absl::Status StockBook::Apply(const std::vector<Leg>& legs) {
+  std::map<StockKey, int64_t> next;
+  for (const Leg& leg : legs) {
+    auto it = next.find(leg.key);
+    const int64_t current = it != next.end() ? it->second : Balance(leg.key);
+    absl::StatusOr<int64_t> after = ApplyDelta(current, leg.delta, leg.key.lot_id);
+    if (!after.ok()) return after.status();
+    next[leg.key] = *after;
+  }
+  for (const auto& [key, balance] : next) balances_[key] = balance;
+  entries_.insert(entries_.end(), legs.begin(), legs.end());
+  return absl::OkStatus();
+}
+
+int64_t StockBook::Balance(const StockKey& key) const {
+  auto it = balances_.find(key);
+  return it == balances_.end() ? 0 : it->second;
+}
+
+int64_t StockBook::LedgerSum(const StockKey& key) const {
+  int64_t sum = 0;
+  for (const Leg& leg : entries_) {
+    if (leg.key == key) sum += leg.delta;
+  }
+  return sum;
+}
+
+absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone) { return absl::ToCivilDay(t, zone); }
+
+absl::StatusOr<absl::CivilDay> DayFromProto(absl::string_view field,
+                                            const common::v1::LocalDate& date) {
+  if (date.year() < 1900 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
+      date.day() < 1 || date.day() > 31) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": a valid date is required"));
+  }
+  const absl::CivilDay day(date.year(), date.month(), date.day());
+  if (day.month() != date.month() || day.day() != date.day()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", date.year(), "-", date.month(), "-",
+                                                   date.day(), " is not a calendar date"));
+  }
+  return day;
+}
+
+common::v1::LocalDate DayToProto(absl::CivilDay day) {
+  common::v1::LocalDate d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+std::string DayText(absl::CivilDay day) {
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+bool IsExpiredAt(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone) {
+  return IsExpired(expiry, LocalDay(now, zone));
+}
+
+absl::Status CheckLotIssuable(const LotView& lot, absl::CivilDay today) {
+  if (lot.status == v1::LOT_STATUS_RECALLED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lot ", lot.lot_number, " (", lot.id, ") is recalled and quarantined"));
+  }
+  if (IsExpired(lot.expiry, today)) {
+    return absl::FailedPreconditionError(absl::StrCat("lot ", lot.lot_number, " (", lot.id,
+                                                      ") expired on ", DayText(lot.expiry),
+                                                      "; the clinic's date is ", DayText(today)));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Draw> SuggestFefo(std::vector<LotCandidate> candidates, absl::CivilDay today,
+                              absl::CivilDay procedure_day, int64_t wanted) {
+  std::erase_if(candidates, [&](const LotCandidate& c) {
+    return c.available <= 0 || c.lot.status != v1::LOT_STATUS_ACTIVE ||
+           IsExpired(c.lot.expiry, today) || c.lot.expiry < procedure_day;
+  });
+  std::sort(candidates.begin(), candidates.end(), [](const LotCandidate& a, const LotCandidate& b) {
+    return std::tie(a.lot.expiry, a.lot.id) < std::tie(b.lot.expiry, b.lot.id);
+  });
+  std::vector<Draw> draws;
+  for (const LotCandidate& c : candidates) {
+    if (wanted <= 0) break;
+    const int64_t take = std::min(wanted, c.available);
+    draws.push_back({c.lot.id, take});
+    wanted -= take;
+  }
+  return draws;
+}
+
+std::string UnitStateName(v1::UnitState state) {
+  std::string name = v1::UnitState_Name(state);
+  return absl::AsciiStrToLower(absl::StripPrefix(name, "UNIT_STATE_"));
+}
+
+bool IsSpent(v1::UnitState state) {
+  return state == v1::UNIT_STATE_ISSUED || state == v1::UNIT_STATE_DISPOSED_SHARPS ||
+         state == v1::UNIT_STATE_DESTROYED;
+}
+
+absl::Status CheckUnitTransition(absl::string_view serial, v1::UnitState from, v1::UnitState to) {
+  bool ok = false;
+  switch (from) {
+    case v1::UNIT_STATE_IN_STOCK:
+      ok = to == v1::UNIT_STATE_ISSUED || to == v1::UNIT_STATE_QUARANTINED ||
+           to == v1::UNIT_STATE_DESTROYED || to == v1::UNIT_STATE_IN_TRANSIT;
+      break;
+    case v1::UNIT_STATE_QUARANTINED:
+      ok = to == v1::UNIT_STATE_DESTROYED;
+      break;
+    case v1::UNIT_STATE_IN_TRANSIT:
+      ok = to == v1::UNIT_STATE_IN_STOCK || to == v1::UNIT_STATE_QUARANTINED;
+      break;
+    case v1::UNIT_STATE_ISSUED:
+      ok = to == v1::UNIT_STATE_DISPOSED_SHARPS;
+      break;
+    default:
+      ok = false;
+  }
+  if (ok) return absl::OkStatus();
+  if (to == v1::UNIT_STATE_ISSUED && from == v1::UNIT_STATE_ISSUED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "unit ", serial, " was already issued to a procedure: needles are single use"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat("unit ", serial, " is ", UnitStateName(from),
+                                                    " and cannot become ", UnitStateName(to)));
+}
+
+v1::ProductKind KindOf(const v1::Product& product) {
+  switch (product.spec_case()) {
+    case v1::Product::kNeedleCartridge:
+      return v1::PRODUCT_KIND_NEEDLE_CARTRIDGE;
+    case v1::Product::kPigment:
+      return v1::PRODUCT_KIND_PIGMENT;
+    case v1::Product::kConsumable:
+      return v1::PRODUCT_KIND_CONSUMABLE;
+    default:
+      return v1::PRODUCT_KIND_UNSPECIFIED;
+  }
+}
+
+absl::Status ValidateProduct(const v1::Product& p) {
+  if (absl::Status s = ValidateRequiredText("product.name", p.name(), 200); !s.ok()) return s;
+  if (absl::Status s = ValidateOptionalText("product.sku", p.sku(), 64); !s.ok()) return s;
+  if (p.unit() == v1::UNIT_OF_MEASURE_UNSPECIFIED || !v1::UnitOfMeasure_IsValid(p.unit())) {
+    return absl::InvalidArgumentError("product.unit: is required");
+  }
+  switch (p.spec_case()) {
+    case v1::Product::kNeedleCartridge: {
+      const std::string& config = p.needle_cartridge().configuration();
+      if (config.empty() || config.size() > 16 ||
+          !std::all_of(config.begin(), config.end(),
+                       [](char c) { return absl::ascii_isdigit(c) || absl::ascii_isupper(c); })) {
+        return absl::InvalidArgumentError(
+            "product.needle_cartridge.configuration: 1..16 characters of [0-9A-Z], e.g. 3RL");
+      }
+      const int32_t um = p.needle_cartridge().needle_diameter_um();
+      if (um < 150 || um > 500) {
+        return absl::InvalidArgumentError(
+            "product.needle_cartridge.needle_diameter_um: must be 150..500");
+      }
+      if (!p.single_use()) {
+        return absl::InvalidArgumentError(
+            "product.single_use: needle cartridges are always single use");
+      }
+      if (p.unit() != v1::UNIT_OF_MEASURE_EACH) {
+        return absl::InvalidArgumentError("product.unit: needle cartridges are counted EACH");
+      }
+      return absl::OkStatus();
+    }
+    case v1::Product::kPigment: {
+      if (absl::Status s = ValidateRequiredText("product.pigment.brand", p.pigment().brand(), 100);
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = ValidateRequiredText("product.pigment.shade", p.pigment().shade(), 100);
+          !s.ok()) {
+        return s;
+      }
+      const int32_t days = p.pigment().opened_shelf_life_days();
+      if (days < 0 || days > 3650) {
+        return absl::InvalidArgumentError(
+            "product.pigment.opened_shelf_life_days: must be 0..3650");
+      }
+      return absl::OkStatus();
+    }
+    case v1::Product::kConsumable:
+      return ValidateOptionalText("product.consumable.description", p.consumable().description(),
+                                  200);
+    default:
+      return absl::InvalidArgumentError(
+          "product.spec: one of needle_cartridge, pigment, consumable is required");
+  }
+}
+
+absl::Status ValidateSerial(absl::string_view field, absl::string_view serial) {
+  static constexpr absl::string_view kExtra = "._:/()+-";
+  if (serial.empty() || serial.size() > 64 ||
+      !std::all_of(serial.begin(), serial.end(), [](char c) {
+        return absl::ascii_isalnum(c) || kExtra.find(c) != absl::string_view::npos;
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": a serial is 1..64 characters of [A-Za-z0-9._:/()+-]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSerials(absl::string_view field,
+                             const google::protobuf::RepeatedPtrField<std::string>& serials,
+                             bool optional) {
+  if (serials.empty() && !optional) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at least one serial is required"));
+  }
+  if (serials.size() > kMaxSerials) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxSerials, " serials per request"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < serials.size(); ++i) {
+    if (absl::Status s = ValidateSerial(absl::StrCat(field, "[", i, "]"), serials[i]); !s.ok()) {
+      return s;
+    }
+    if (!seen.insert(serials[i]).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: serial ", serials[i], " is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateQuantity(absl::string_view field, int64_t quantity, int64_t max) {
+  if (quantity < 1 || quantity > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1..", max));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLotNumber(absl::string_view field, absl::string_view lot_number) {
+  return ValidateRequiredText(field, lot_number, 64);
+}
+
+}  // namespace smp::inventory
