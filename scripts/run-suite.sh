@@ -4,7 +4,8 @@
 # Ctrl-C stops everything; running it again keeps the data.
 #
 # Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
-# SMP_SCHEDULING_PORT=7002, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005; metrics on 9101...
+# SMP_SCHEDULING_PORT=7002, SMP_INVENTORY_PORT=7003, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005;
+# metrics on 9101...
 # 9105. SMP_DATA_DIR=./data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ root="$(pwd)"
 bash scripts/install-deps.sh
 build_dir="${SMP_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -USMP_SERVICES >/dev/null
-ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling compliance billing
+ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling inventory compliance billing
 
 data_dir="${SMP_DATA_DIR:-$root/data}"
 redis_port="${SMP_REDIS_PORT:-6390}"
@@ -21,6 +22,7 @@ identity_port="${SMP_IDENTITY_PORT:-7001}"
 identity_metrics_port="${SMP_IDENTITY_METRICS_PORT:-9101}"
 scheduling_port="${SMP_SCHEDULING_PORT:-7002}"
 scheduling_metrics_port="${SMP_SCHEDULING_METRICS_PORT:-9102}"
+inventory_port="${SMP_INVENTORY_PORT:-7003}"
 compliance_port="${SMP_COMPLIANCE_PORT:-7004}"
 billing_port="${SMP_BILLING_PORT:-7005}"
 mkdir -p "$data_dir/redis" "$data_dir/logs"
@@ -62,9 +64,10 @@ start_service identity "$identity_port" "$identity_metrics_port"
 # Scheduling's compliance gate needs a service credential, which the suite issue wires up; until
 # then procedures cannot be booked from this stack (UNAVAILABLE, as documented); consultations can.
 start_service scheduling "$scheduling_port" "$scheduling_metrics_port"
+start_service inventory "$inventory_port" 9103 --scheduling_address="127.0.0.1:$scheduling_port"
 start_service compliance "$compliance_port" 9104 --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
 start_service billing "$billing_port" 9105
-for ready in identity scheduling compliance billing; do
+for ready in identity scheduling inventory compliance billing; do
   for _ in $(seq 1 100); do
     [ -f "$data_dir/$ready.ready" ] && break
     sleep 0.1
@@ -77,6 +80,7 @@ smp-suite is running (logs in $data_dir/logs):
   redis      127.0.0.1:$redis_port  (sessions; append-only file in $data_dir/redis)
   identity   127.0.0.1:$identity_port  gRPC (health, reflection)   metrics http://127.0.0.1:$identity_metrics_port/metrics
   scheduling 127.0.0.1:$scheduling_port  gRPC (health, reflection)   metrics http://127.0.0.1:$scheduling_metrics_port/metrics
+  inventory  127.0.0.1:$inventory_port  gRPC (health, reflection)   metrics http://127.0.0.1:9103/metrics
   compliance 127.0.0.1:$compliance_port  gRPC (health, reflection)   metrics http://127.0.0.1:9104/metrics
   billing    127.0.0.1:$billing_port  gRPC (health, reflection)   metrics http://127.0.0.1:9105/metrics
 EOT

@@ -9,8 +9,10 @@ grpc.health.v1 and server reflection with hand-encoded messages, as grpcurl woul
 The auditor's checkpoint and log verification (compliance) and a clinic's price list (billing) are
 driven the same way.
 
+Inventory staff receive serialised needles and see the stock.
+
 Usage: python_client_test.py --identity BIN --scheduling BIN --compliance BIN --billing BIN
-                             --protos DIR [--redis-server BIN]
+                             --inventory BIN --protos DIR [--redis-server BIN]
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import argparse
@@ -44,11 +46,11 @@ def wait_for(predicate, seconds, what):
 class Stack:
     """redis-server and identity as child processes; stopped by their PIDs only."""
 
-    def __init__(self, identity, scheduling, compliance, billing, redis_server):
+    def __init__(self, identity, scheduling, compliance, billing, inventory, redis_server):
         self.tmp = tempfile.mkdtemp(prefix="smp-py-")
         self.procs = []
         try:
-            self._start(identity, scheduling, compliance, billing, redis_server)
+            self._start(identity, scheduling, compliance, billing, inventory, redis_server)
         except BaseException:
             self.stop()  # never leave a child behind
             raise
@@ -62,7 +64,7 @@ class Stack:
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, name + ".log"), "w")))
         return wait_for(lambda: self._ready_port(ready), 20, name + " ready file")
 
-    def _start(self, identity, scheduling, compliance, billing, redis_server):
+    def _start(self, identity, scheduling, compliance, billing, inventory, redis_server):
         self.redis_port = free_port()
         self.procs.append(subprocess.Popen(
             [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",
@@ -75,6 +77,7 @@ class Stack:
         self.compliance_port = self._service(
             compliance, "compliance", "--checkpoint_key_file=" + os.path.join(self.tmp, "key"))
         self.billing_port = self._service(billing, "billing")
+        self.inventory_port = self._service(inventory, "inventory")
 
     def _redis_up(self):
         try:
@@ -115,7 +118,8 @@ def generate_stubs(protos, out_dir):
     files = ["smp/common/v1/auth.proto", "smp/common/v1/dates.proto",
              "smp/common/v1/money.proto", "smp/identity/v1/identity.proto",
              "smp/scheduling/v1/scheduling.proto", "smp/compliance/v1/eligibility.proto",
-             "smp/compliance/v1/compliance.proto", "smp/billing/v1/billing.proto"]
+             "smp/compliance/v1/compliance.proto", "smp/billing/v1/billing.proto",
+             "smp/inventory/v1/inventory.proto"]
     args = ["protoc", "-I" + protos] + ["-I" + p for p in include] + [
         "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
     if protoc.main(args) != 0:
@@ -129,6 +133,7 @@ def main():
     parser.add_argument("--scheduling", required=True)
     parser.add_argument("--compliance", required=True)
     parser.add_argument("--billing", required=True)
+    parser.add_argument("--inventory", required=True)
     parser.add_argument("--protos", required=True)
     parser.add_argument("--redis-server", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     args = parser.parse_args()
@@ -149,7 +154,11 @@ def main():
     from smp.billing.v1 import billing_pb2 as bill
     from smp.billing.v1 import billing_pb2_grpc as bill_rpc
 
-    stack = Stack(args.identity, args.scheduling, args.compliance, args.billing, args.redis_server)
+    from smp.inventory.v1 import inventory_pb2 as inv
+    from smp.inventory.v1 import inventory_pb2_grpc as inv_rpc
+
+    stack = Stack(args.identity, args.scheduling, args.compliance, args.billing, args.inventory,
+                  args.redis_server)
     passed, failed = 0, 0
     try:
         channel = grpc.insecure_channel("127.0.0.1:%d" % stack.port)
@@ -332,10 +341,47 @@ def main():
             except grpc.RpcError as e:
                 assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
 
+        def inventory_receives_needles():
+            import datetime
+            stock = inv_rpc.InventoryServiceStub(
+                grpc.insecure_channel("127.0.0.1:%d" % stack.inventory_port))
+            admin = bearer(state["token"])
+            stock.UpdateClinicInventorySettings(inv.UpdateClinicInventorySettingsRequest(
+                request_id="py-inv-settings", settings=inv.ClinicInventorySettings(
+                    clinic_id=state["clinic"], time_zone="America/Chicago")),
+                metadata=admin, timeout=10)
+            product = stock.CreateProduct(inv.CreateProductRequest(
+                request_id="py-product", product=inv.Product(
+                    name="3RL 0.30 mm cartridge", sku="NC-3RL-30", unit=inv.UNIT_OF_MEASURE_EACH,
+                    single_use=True, needle_cartridge=inv.NeedleCartridgeSpec(
+                        configuration="3RL", needle_diameter_um=300))),
+                metadata=admin, timeout=10)
+            expiry = datetime.date.today() + datetime.timedelta(days=365)
+            stock.ReceiveStock(inv.ReceiveStockRequest(
+                request_id="py-receive", clinic_id=state["clinic"], product_id=product.id,
+                lot_number="LOT-A1",
+                expiry_date=dates_pb2.LocalDate(year=expiry.year, month=expiry.month, day=expiry.day),
+                quantity=3, serials=["UDI-0001", "UDI-0002", "UDI-0003"], supplier="Acme Needles"),
+                metadata=admin, timeout=10)
+            levels = stock.ListStock(inv.ListStockRequest(clinic_id=state["clinic"]),
+                                     metadata=admin, timeout=10).levels
+            assert [(l.lot_number, l.available) for l in levels] == [("LOT-A1", 3)], levels
+            try:  # a serial is unique in the whole chain
+                stock.ReceiveStock(inv.ReceiveStockRequest(
+                    request_id="py-receive-dup", clinic_id=state["clinic"], product_id=product.id,
+                    lot_number="LOT-A2",
+                    expiry_date=dates_pb2.LocalDate(year=expiry.year, month=expiry.month,
+                                                    day=expiry.day),
+                    quantity=1, serials=["UDI-0002"]), metadata=admin, timeout=10)
+                raise AssertionError("a duplicate serial was received")
+            except grpc.RpcError as e:
+                assert e.code() in (grpc.StatusCode.INVALID_ARGUMENT,
+                                    grpc.StatusCode.ALREADY_EXISTS), e
+
         for test in (health_is_serving, reflection_lists_identity, bootstrap_first_admin, login,
                      create_clinic_and_staff, whoami_and_bad_input,
                      front_desk_books_a_consultation, auditor_checkpoints_and_verifies_the_log,
-                     clerk_sets_a_price_list):
+                     clerk_sets_a_price_list, inventory_receives_needles):
             try:
                 test()
                 passed += 1
