@@ -316,4 +316,9 @@ void RunningServer::Shutdown() {
   LogInfo("stopped");
 }
 
+int FailStartup(absl::string_view what, const absl::Status& status) {
+  LogError(what, {{"error", status.ToString()}});
+  return 1;
+}
+
 }  // namespace smp

@@ -59,6 +59,10 @@ void BlockTerminationSignals();
 // the signal number.
 int WaitForTerminationSignal();
 
+// Logs a start-up failure (`what` and the status) and returns the process exit code for it, so that
+// main() can `return FailStartup("cannot open database", status);`.
+int FailStartup(absl::string_view what, const absl::Status& status);
+
 // A started gRPC server (sync API) with everything every service needs:
 //  - grpc.health.v1.Health (gRPC's default health service): the overall status "" is SERVING
 //    once started, NOT_SERVING from Shutdown on (per-service names are not registered: a Check

@@ -11,12 +11,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/auth_flags.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/session_store.h"
-#include "common/db/database.h"
-#include "common/db/migrations.h"
-#include "common/redis/redis_pool.h"
+#include "common/auth/session_auth.h"
+#include "common/db/service_database.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -29,11 +25,6 @@ ABSL_FLAG(std::string, data_dir, "data",
 namespace smp::billing {
 namespace {
 
-int Fail(absl::string_view what, const absl::Status& status) {
-  LogError(what, {{"error", status.ToString()}});
-  return 1;
-}
-
 int Main(int argc, char** argv) {
   BlockTerminationSignals();
   ParseFlagsWithEnvironment(argc, argv);
@@ -42,26 +33,19 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail("cannot create data_dir",
-                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
-  }
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(data_dir + "/billing.sqlite");
-  if (!db.ok()) return Fail("cannot open database", db.status());
-  absl::Status migrated = ApplyMigrations(**db, BillingMigrations(), Clock::Real().Now());
-  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      OpenServiceDatabase(data_dir, "billing", BillingMigrations());
+  if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
-  RedisPool redis(RedisOptionsFromFlags());
-  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
-  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+  SessionAuth auth;
   BillingServiceImpl service(BillingDeps{
       .db = db->get(),
-      .authenticator = &authenticator,
+      .authenticator = &auth.authenticator(),
       .clock = &Clock::Real(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
-  if (!server.ok()) return Fail("cannot start server", server.status());
+  if (!server.ok()) return FailStartup("cannot start server", server.status());
   WaitForTerminationSignal();
   (*server)->Shutdown();
   server->reset();

@@ -13,12 +13,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/auth_flags.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/session_store.h"
-#include "common/db/database.h"
-#include "common/db/migrations.h"
-#include "common/redis/redis_pool.h"
+#include "common/auth/session_auth.h"
+#include "common/db/service_database.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -40,11 +36,6 @@ ABSL_FLAG(std::string, checkpoint_key_file, "",
 namespace smp::compliance {
 namespace {
 
-int Fail(absl::string_view what, const absl::Status& status) {
-  LogError(what, {{"error", status.ToString()}});
-  return 1;
-}
-
 int Main(int argc, char** argv) {
   BlockTerminationSignals();
   ParseFlagsWithEnvironment(argc, argv);
@@ -53,29 +44,21 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail("cannot create data_dir",
-                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
-  }
   std::string key_file = absl::GetFlag(FLAGS_checkpoint_key_file);
   if (key_file.empty()) key_file = data_dir + "/../compliance-checkpoint.key";
   absl::StatusOr<CheckpointSigner> signer = CheckpointSigner::LoadOrCreate(key_file);
-  if (!signer.ok()) return Fail("cannot load the checkpoint key", signer.status());
+  if (!signer.ok()) return FailStartup("cannot load the checkpoint key", signer.status());
   LogInfo("audit checkpoints are signed", {{"public_key", signer->public_key_hex()}});
 
   absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenSqliteDatabase(data_dir + "/compliance.sqlite");
-  if (!db.ok()) return Fail("cannot open database", db.status());
-  absl::Status migrated = ApplyMigrations(**db, ComplianceMigrations(), Clock::Real().Now());
-  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+      OpenServiceDatabase(data_dir, "compliance", ComplianceMigrations());
+  if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
-  RedisPool redis(RedisOptionsFromFlags());
-  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
-  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+  SessionAuth auth;
 
   ComplianceCore core(
       ComplianceDeps{.db = db->get(),
-                     .authenticator = &authenticator,
+                     .authenticator = &auth.authenticator(),
                      .signer = &*signer,
                      .clock = &Clock::Real(),
                      .screening_validity = absl::GetFlag(FLAGS_screening_validity)});
@@ -84,7 +67,7 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server =
       RunningServer::Start(config, {&compliance, &eligibility});
-  if (!server.ok()) return Fail("cannot start server", server.status());
+  if (!server.ok()) return FailStartup("cannot start server", server.status());
 
   // The daily purge acts as the service itself; each destruction is in the audit log.
   std::atomic<bool> stopping{false};

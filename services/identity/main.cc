@@ -11,13 +11,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/auth_flags.h"
-#include "common/auth/authenticator.h"
 #include "common/auth/login_limiter.h"
-#include "common/auth/session_store.h"
-#include "common/db/database.h"
-#include "common/db/migrations.h"
-#include "common/redis/redis_pool.h"
+#include "common/auth/session_auth.h"
+#include "common/db/service_database.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -37,11 +33,6 @@ ABSL_FLAG(std::string, setup_code, "",
 namespace smp::identity {
 namespace {
 
-int Fail(absl::string_view what, const absl::Status& status) {
-  LogError(what, {{"error", status.ToString()}});
-  return 1;
-}
-
 int Main(int argc, char** argv) {
   BlockTerminationSignals();
   ParseFlagsWithEnvironment(argc, argv);
@@ -50,14 +41,9 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail("cannot create data_dir",
-                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
-  }
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(data_dir + "/identity.sqlite");
-  if (!db.ok()) return Fail("cannot open database", db.status());
-  absl::Status migrated = ApplyMigrations(**db, IdentityMigrations(), Clock::Real().Now());
-  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      OpenServiceDatabase(data_dir, "identity", IdentityMigrations());
+  if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   // Until the first admin exists, BootstrapAdmin accepts the code written here.
   const std::string setup_code_path = data_dir + "/identity-setup-code";
@@ -72,22 +58,20 @@ int Main(int argc, char** argv) {
     setup_code = *code;
     return absl::OkStatus();
   });
-  if (!counted.ok()) return Fail("cannot prepare setup code", counted);
+  if (!counted.ok()) return FailStartup("cannot prepare setup code", counted);
   if (!setup_code.empty()) {
     LogInfo("no staff accounts yet: create the first admin with BootstrapAdmin and the setup code",
             {{"setup_code_file", setup_code_path}});
   }
 
-  RedisPool redis(RedisOptionsFromFlags());
-  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
-  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
-  LoginLimiter login_limiter(&redis, LoginLimitPolicy{});
+  SessionAuth auth;
+  LoginLimiter login_limiter(&auth.redis(), LoginLimitPolicy{});
   PasswordHasher hasher;
 
   IdentityServiceImpl service(IdentityDeps{
       .db = db->get(),
-      .sessions = &sessions,
-      .authenticator = &authenticator,
+      .sessions = &auth.sessions(),
+      .authenticator = &auth.authenticator(),
       .login_limiter = &login_limiter,
       .hasher = &hasher,
       .clock = &Clock::Real(),
@@ -96,7 +80,7 @@ int Main(int argc, char** argv) {
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
-  if (!server.ok()) return Fail("cannot start server", server.status());
+  if (!server.ok()) return FailStartup("cannot start server", server.status());
   LogInfo("identity serving",
           {{"port", std::to_string((*server)->port())}, {"data_dir", data_dir}});
 

@@ -16,12 +16,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/auth/auth_flags.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/session_store.h"
-#include "common/db/database.h"
-#include "common/db/migrations.h"
-#include "common/redis/redis_pool.h"
+#include "common/auth/session_auth.h"
+#include "common/db/service_database.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -47,19 +43,6 @@ ABSL_FLAG(absl::Duration, hold_sweep_interval, absl::Seconds(5),
 namespace smp::scheduling {
 namespace {
 
-int Fail(absl::string_view what, const absl::Status& status) {
-  LogError(what, {{"error", status.ToString()}});
-  return 1;
-}
-
-std::string ReadToken(const std::string& path) {
-  if (path.empty()) return "";
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  return std::string(absl::StripAsciiWhitespace(token));
-}
-
 int Main(int argc, char** argv) {
   BlockTerminationSignals();
   ParseFlagsWithEnvironment(argc, argv);
@@ -68,19 +51,11 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail("cannot create data_dir",
-                absl::UnavailableError(absl::StrCat(data_dir, ": ", std::strerror(errno))));
-  }
   absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenSqliteDatabase(data_dir + "/scheduling.sqlite");
-  if (!db.ok()) return Fail("cannot open database", db.status());
-  absl::Status migrated = ApplyMigrations(**db, SchedulingMigrations(), Clock::Real().Now());
-  if (!migrated.ok()) return Fail("cannot migrate database", migrated);
+      OpenServiceDatabase(data_dir, "scheduling", SchedulingMigrations());
+  if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
-  RedisPool redis(RedisOptionsFromFlags());
-  SessionStore sessions(&redis, SessionPolicyFromFlags(), Clock::Real());
-  Authenticator authenticator(&sessions, AuthCacheOptionsFromFlags(), Clock::Real());
+  SessionAuth auth;
 
   std::unique_ptr<ComplianceGate> compliance;
   const std::string compliance_address = absl::GetFlag(FLAGS_compliance_address);
@@ -90,20 +65,20 @@ int Main(int argc, char** argv) {
   } else {
     compliance = std::make_unique<GrpcComplianceGate>(
         grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials()),
-        ReadToken(absl::GetFlag(FLAGS_service_token_file)),
+        ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
         absl::GetFlag(FLAGS_compliance_deadline));
   }
   ChangeNotifier notifier;
   SchedulingServiceImpl service(SchedulingDeps{
       .db = db->get(),
-      .authenticator = &authenticator,
+      .authenticator = &auth.authenticator(),
       .compliance = compliance.get(),
       .notifier = &notifier,
       .clock = &Clock::Real(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
-  if (!server.ok()) return Fail("cannot start server", server.status());
+  if (!server.ok()) return FailStartup("cannot start server", server.status());
 
   std::atomic<bool> stopping{false};
   std::thread sweeper([&] {

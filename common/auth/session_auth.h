@@ -1,0 +1,35 @@
+#ifndef SMP_COMMON_AUTH_SESSION_AUTH_H_
+#define SMP_COMMON_AUTH_SESSION_AUTH_H_
+
+#include <string>
+
+#include "common/auth/authenticator.h"
+#include "common/auth/session_store.h"
+#include "common/redis/redis_pool.h"
+
+namespace smp {
+
+// What every service wires to check sessions: the Redis pool, the session store on it and the
+// caching authenticator in front, configured from the auth flags (--redis, --session_*,
+// --auth_cache_ttl). Build one in main() and pass its parts to the service.
+class SessionAuth {
+ public:
+  SessionAuth();
+
+  RedisPool& redis() { return redis_; }
+  SessionStore& sessions() { return sessions_; }
+  Authenticator& authenticator() { return authenticator_; }
+
+ private:
+  RedisPool redis_;
+  SessionStore sessions_;
+  Authenticator authenticator_;
+};
+
+// The first line of `path`, trimmed: the bearer token a service presents to its peers ("" when
+// `path` is empty or unreadable, which the peer then refuses with UNAUTHENTICATED).
+std::string ReadBearerTokenFile(const std::string& path);
+
+}  // namespace smp
+
+#endif  // SMP_COMMON_AUTH_SESSION_AUTH_H_
