@@ -23,31 +23,22 @@
 #include "gtest/gtest.h"
 #include "smp/billing/v1/billing.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
+#include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::RedisServer;
-using ::smp::testing::ServiceProcess;
-namespace idv1 = ::smp::identity::v1;
 using common::v1::Money;
+using ::smp::testing::ServiceProcess;
 
-constexpr char kSetupCode[] = "billing-test-setup";
-constexpr char kPassword[] = "a long password 1";
+using ::smp::testing::CallContext;
+using ::smp::testing::GrpcIs;
+using ::smp::testing::IdentityHarness;
+
 constexpr char kZone[] = "America/New_York";
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-MATCHER_P2(GrpcIs, code, substring, "") {
-  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
-  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
-}
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) { return CallContext(token); }
 
 Money M(int64_t minor, const std::string& currency = "USD") {
   Money m;
@@ -82,15 +73,9 @@ v1::Line Line(int64_t unit_minor, int64_t quantity = 1, const std::string& curre
 class BillingIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
-    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
-    ASSERT_OK_AND_ASSIGN(
-        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
-    identity_stub_ = idv1::IdentityService::NewStub(
-        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_OK(harness_.Start());
     SetUpIdentity();
+    const std::string redis = harness_.RedisFlag();
     redis_flag_ = redis;
     billing_dir_ = smp::testing::MakeTempDir("bill");
     ASSERT_OK_AND_ASSIGN(
@@ -103,61 +88,20 @@ class BillingIntegrationTest : public ::testing::Test {
     CreatePriceList(Today() + 1, 150000, "tomorrow");
   }
 
-  std::string Login(const std::string& username) {
-    idv1::LoginRequest req;
-    req.set_username(username);
-    req.set_password(kPassword);
-    idv1::LoginResponse out;
-    grpc::Status s = identity_stub_->Login(Ctx("").get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.access_token();
-  }
-
-  void MakeStaff(const std::string& username, common::v1::Role role, const std::string& clinic) {
-    idv1::CreateStaffRequest req;
-    req.set_request_id("staff-" + username);
-    req.mutable_staff()->set_username(username);
-    req.mutable_staff()->set_display_name(username);
-    req.mutable_staff()->add_roles(role);
-    req.mutable_staff()->add_clinic_ids(clinic);
-    req.set_initial_password(kPassword);
-    idv1::Staff out;
-    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-  }
-
-  std::string MakeClinic(const std::string& name) {
-    idv1::CreateClinicRequest req;
-    req.set_request_id("clinic-" + name);
-    req.mutable_clinic()->set_name(name);
-    req.mutable_clinic()->set_time_zone(kZone);
-    idv1::Clinic out;
-    grpc::Status s = identity_stub_->CreateClinic(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.id();
-  }
-
   void SetUpIdentity() {
-    idv1::BootstrapAdminRequest boot;
-    boot.set_setup_code(kSetupCode);
-    boot.set_username("root");
-    boot.set_display_name("Root");
-    boot.set_password(kPassword);
-    idv1::Staff admin;
-    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
-    admin_ = Login("root");
-    clinic_a_ = MakeClinic("Boston");
-    clinic_b_ = MakeClinic("Albany");
-    MakeStaff("clerk.a", common::v1::ROLE_BILLING_CLERK, clinic_a_);
-    MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
-    MakeStaff("desk.b", common::v1::ROLE_FRONT_DESK, clinic_b_);
-    MakeStaff("auditor", common::v1::ROLE_AUDITOR, clinic_a_);
-    MakeStaff("svc.scheduling", common::v1::ROLE_SERVICE, clinic_a_);
-    clerk_ = Login("clerk.a");
-    desk_a_ = Login("desk.a");
-    desk_b_ = Login("desk.b");
-    auditor_ = Login("auditor");
-    service_ = Login("svc.scheduling");
+    admin_ = harness_.admin_token();
+    clinic_a_ = harness_.MakeClinic("Boston", kZone);
+    clinic_b_ = harness_.MakeClinic("Albany", kZone);
+    harness_.MakeStaff("clerk.a", common::v1::ROLE_BILLING_CLERK, clinic_a_);
+    harness_.MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
+    harness_.MakeStaff("desk.b", common::v1::ROLE_FRONT_DESK, clinic_b_);
+    harness_.MakeStaff("auditor", common::v1::ROLE_AUDITOR, clinic_a_);
+    harness_.MakeStaff("svc.scheduling", common::v1::ROLE_SERVICE, clinic_a_);
+    clerk_ = harness_.Login("clerk.a");
+    desk_a_ = harness_.Login("desk.a");
+    desk_b_ = harness_.Login("desk.b");
+    auditor_ = harness_.Login("auditor");
+    service_ = harness_.Login("svc.scheduling");
   }
 
   void CreatePriceList(absl::CivilDay day, int64_t hairline, const std::string& key) {
@@ -244,10 +188,8 @@ class BillingIntegrationTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<ServiceProcess> identity_;
+  IdentityHarness harness_;
   std::unique_ptr<ServiceProcess> billing_;
-  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
   std::unique_ptr<v1::BillingService::Stub> stub_;
   std::string admin_, clerk_, desk_a_, desk_b_, auditor_, service_;
   std::string clinic_a_, clinic_b_, patient_;

@@ -23,29 +23,19 @@
 #include "smp/compliance/v1/compliance.grpc.pb.h"
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
+#include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
 namespace smp::compliance {
 namespace {
 
-using ::smp::testing::RedisServer;
 using ::smp::testing::ServiceProcess;
-namespace idv1 = ::smp::identity::v1;
 
-constexpr char kSetupCode[] = "compliance-test-setup";
-constexpr char kPassword[] = "a long password 1";
+using ::smp::testing::CallContext;
+using ::smp::testing::GrpcIs;
+using ::smp::testing::IdentityHarness;
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-MATCHER_P2(GrpcIs, code, substring, "") {
-  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
-  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
-}
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) { return CallContext(token); }
 
 common::v1::LocalDate Date(absl::CivilDay d) {
   common::v1::LocalDate out;
@@ -58,72 +48,24 @@ common::v1::LocalDate Date(absl::CivilDay d) {
 class ComplianceIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
-    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
-    ASSERT_OK_AND_ASSIGN(
-        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
-    identity_stub_ = idv1::IdentityService::NewStub(
-        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
-    SetUpStaff();
+    ASSERT_OK(harness_.Start());
+    admin_ = harness_.admin_token();
+    clinic_ = harness_.MakeClinic("Austin", "America/Chicago");
+    tech_ = harness_.MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_);
+    harness_.MakeStaff("auditor", common::v1::ROLE_AUDITOR);
+    harness_.MakeStaff("gate", common::v1::ROLE_SERVICE);
+    tech_token_ = harness_.Login("tech.a");
+    auditor_ = harness_.Login("auditor");
+    service_ = harness_.Login("gate");
     const std::string dir = smp::testing::MakeTempDir("compliance");
     data_dir_ = dir + "/data";
-    ASSERT_OK_AND_ASSIGN(
-        compliance_,
-        ServiceProcess::Start(SMP_COMPLIANCE_BINARY, {"--data_dir=" + data_dir_, redis,
-                                                      "--checkpoint_key_file=" + dir + "/key"}));
+    ASSERT_OK_AND_ASSIGN(compliance_,
+                         ServiceProcess::Start(SMP_COMPLIANCE_BINARY,
+                                               {"--data_dir=" + data_dir_, harness_.RedisFlag(),
+                                                "--checkpoint_key_file=" + dir + "/key"}));
     auto channel = grpc::CreateChannel(compliance_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::ComplianceService::NewStub(channel);
     gate_ = v1::EligibilityService::NewStub(channel);
-  }
-
-  std::string Login(const std::string& username) {
-    idv1::LoginRequest req;
-    req.set_username(username);
-    req.set_password(kPassword);
-    idv1::LoginResponse out;
-    EXPECT_TRUE(identity_stub_->Login(Ctx("").get(), req, &out).ok());
-    return out.access_token();
-  }
-
-  std::string MakeStaff(const std::string& username, common::v1::Role role,
-                        const std::string& clinic) {
-    idv1::CreateStaffRequest req;
-    req.set_request_id("staff-" + username);
-    req.mutable_staff()->set_username(username);
-    req.mutable_staff()->set_display_name(username);
-    req.mutable_staff()->add_roles(role);
-    if (!clinic.empty()) req.mutable_staff()->add_clinic_ids(clinic);
-    req.set_initial_password(kPassword);
-    idv1::Staff out;
-    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.id();
-  }
-
-  void SetUpStaff() {
-    idv1::BootstrapAdminRequest boot;
-    boot.set_setup_code(kSetupCode);
-    boot.set_username("root");
-    boot.set_display_name("Root");
-    boot.set_password(kPassword);
-    idv1::Staff admin;
-    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
-    admin_ = Login("root");
-    idv1::CreateClinicRequest clinic;
-    clinic.set_request_id("clinic-a");
-    clinic.mutable_clinic()->set_name("Austin");
-    clinic.mutable_clinic()->set_time_zone("America/Chicago");
-    idv1::Clinic created;
-    ASSERT_TRUE(identity_stub_->CreateClinic(Ctx(admin_).get(), clinic, &created).ok());
-    clinic_ = created.id();
-    tech_ = MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_);
-    MakeStaff("auditor", common::v1::ROLE_AUDITOR, "");
-    MakeStaff("gate", common::v1::ROLE_SERVICE, "");
-    tech_token_ = Login("tech.a");
-    auditor_ = Login("auditor");
-    service_ = Login("gate");
   }
 
   v1::Credential Credential(v1::CredentialKind kind, absl::CivilDay from, absl::CivilDay until) {
@@ -182,9 +124,8 @@ class ComplianceIntegrationTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<ServiceProcess> identity_, compliance_;
-  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
+  IdentityHarness harness_;
+  std::unique_ptr<ServiceProcess> compliance_;
   std::unique_ptr<v1::ComplianceService::Stub> stub_;
   std::unique_ptr<v1::EligibilityService::Stub> gate_;
   std::string data_dir_, admin_, tech_token_, auditor_, service_, clinic_, tech_;

@@ -25,30 +25,20 @@
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/inventory/v1/inventory.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
 namespace smp::inventory {
 namespace {
 
-using ::smp::testing::RedisServer;
 using ::smp::testing::ServiceProcess;
-namespace idv1 = ::smp::identity::v1;
 namespace sv1 = ::smp::scheduling::v1;
 
-constexpr char kSetupCode[] = "inventory-test-setup";
-constexpr char kPassword[] = "a long password 1";
+using ::smp::testing::CallContext;
+using ::smp::testing::GrpcIs;
+using ::smp::testing::IdentityHarness;
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-MATCHER_P2(GrpcIs, code, substring, "") {
-  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
-  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
-}
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) { return CallContext(token); }
 
 common::v1::LocalDate DaysFromNow(int days) {
   const absl::CivilDay day = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + days;
@@ -106,16 +96,9 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
 class InventoryIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
-    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
-    ASSERT_OK_AND_ASSIGN(
-        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
-    identity_stub_ = idv1::IdentityService::NewStub(
-        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_OK(harness_.Start());
     SetUpIdentity();
-    redis_flag_ = redis;
+    redis_flag_ = harness_.RedisFlag();
     StartInventory({});
     SetUpInventory();
   }
@@ -131,59 +114,18 @@ class InventoryIntegrationTest : public ::testing::Test {
         grpc::CreateChannel(inventory_->address(), grpc::InsecureChannelCredentials()));
   }
 
-  std::string Login(const std::string& username) {
-    idv1::LoginRequest req;
-    req.set_username(username);
-    req.set_password(kPassword);
-    idv1::LoginResponse out;
-    grpc::Status s = identity_stub_->Login(Ctx("").get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.access_token();
-  }
-
-  void MakeStaff(const std::string& username, common::v1::Role role, const std::string& clinic) {
-    idv1::CreateStaffRequest req;
-    req.set_request_id("staff-" + username);
-    req.mutable_staff()->set_username(username);
-    req.mutable_staff()->set_display_name(username);
-    req.mutable_staff()->add_roles(role);
-    if (!clinic.empty()) req.mutable_staff()->add_clinic_ids(clinic);
-    req.set_initial_password(kPassword);
-    idv1::Staff out;
-    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-  }
-
-  std::string MakeClinic(const std::string& name, const std::string& tz) {
-    idv1::CreateClinicRequest req;
-    req.set_request_id("clinic-" + name);
-    req.mutable_clinic()->set_name(name);
-    req.mutable_clinic()->set_time_zone(tz);
-    idv1::Clinic out;
-    grpc::Status s = identity_stub_->CreateClinic(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.id();
-  }
-
   void SetUpIdentity() {
-    idv1::BootstrapAdminRequest boot;
-    boot.set_setup_code(kSetupCode);
-    boot.set_username("root");
-    boot.set_display_name("Root");
-    boot.set_password(kPassword);
-    idv1::Staff admin;
-    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
-    admin_ = Login("root");
-    clinic_a_ = MakeClinic("NewYork", "America/New_York");
-    clinic_b_ = MakeClinic("London", "Europe/London");
-    MakeStaff("stock.a", common::v1::ROLE_INVENTORY_STAFF, clinic_a_);
-    MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
-    MakeStaff("tech.b", common::v1::ROLE_TECHNICIAN, clinic_b_);
-    MakeStaff("audit", common::v1::ROLE_AUDITOR, "");
-    stock_a_ = Login("stock.a");
-    tech_a_ = Login("tech.a");
-    tech_b_ = Login("tech.b");
-    auditor_ = Login("audit");
+    admin_ = harness_.admin_token();
+    clinic_a_ = harness_.MakeClinic("NewYork", "America/New_York");
+    clinic_b_ = harness_.MakeClinic("London", "Europe/London");
+    harness_.MakeStaff("stock.a", common::v1::ROLE_INVENTORY_STAFF, clinic_a_);
+    harness_.MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
+    harness_.MakeStaff("tech.b", common::v1::ROLE_TECHNICIAN, clinic_b_);
+    harness_.MakeStaff("audit", common::v1::ROLE_AUDITOR);
+    stock_a_ = harness_.Login("stock.a");
+    tech_a_ = harness_.Login("tech.a");
+    tech_b_ = harness_.Login("tech.b");
+    auditor_ = harness_.Login("audit");
   }
 
   void SetUpInventory() {
@@ -296,10 +238,8 @@ class InventoryIntegrationTest : public ::testing::Test {
   }
 
   std::string redis_flag_, inventory_dir_;
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<ServiceProcess> identity_;
+  IdentityHarness harness_;
   std::unique_ptr<ServiceProcess> inventory_;
-  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
   std::unique_ptr<v1::InventoryService::Stub> stub_;
   std::string admin_, stock_a_, tech_a_, tech_b_, auditor_;
   std::string clinic_a_, clinic_b_, needle_, pigment_;
@@ -739,9 +679,9 @@ TEST_F(InventoryIntegrationTest, ForecastAndReconciliationNeedSchedulingAndNever
               GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
 
   // Inventory's own service account, and a scheduling stand-in that only answers to it.
-  MakeStaff("svc.inventory", common::v1::ROLE_SERVICE, "");
+  harness_.MakeStaff("svc.inventory", common::v1::ROLE_SERVICE);
   const std::string token_file = smp::testing::MakeTempDir("token") + "/token";
-  const std::string service_token = Login("svc.inventory");
+  const std::string service_token = harness_.Login("svc.inventory");
   std::ofstream(token_file) << service_token << "\n";
   FakeScheduling scheduling;
   scheduling.set_token(service_token);

@@ -23,30 +23,20 @@
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
 namespace smp::scheduling {
 namespace {
 
-using ::smp::testing::RedisServer;
 using ::smp::testing::ServiceProcess;
-namespace idv1 = ::smp::identity::v1;
 namespace cv1 = ::smp::compliance::v1;
 
-constexpr char kSetupCode[] = "scheduling-test-setup";
-constexpr char kPassword[] = "a long password 1";
+using ::smp::testing::CallContext;
+using ::smp::testing::GrpcIs;
+using ::smp::testing::IdentityHarness;
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-MATCHER_P2(GrpcIs, code, substring, "") {
-  *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
-  return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
-}
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) { return CallContext(token); }
 
 // Stands in for compliance's EligibilityService: answers as told, counts calls.
 class FakeEligibility final : public cv1::EligibilityService::Service {
@@ -87,18 +77,11 @@ class FakeEligibility final : public cv1::EligibilityService::Service {
 class SchedulingIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
-    const std::string redis = absl::StrCat("--redis=127.0.0.1:", redis_->port());
-    ASSERT_OK_AND_ASSIGN(
-        identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + smp::testing::MakeTempDir("id"), redis,
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
-    identity_stub_ = idv1::IdentityService::NewStub(
-        grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+    ASSERT_OK(harness_.Start());
     SetUpIdentity();
 
     StartFakeCompliance();
-    ASSERT_OK_AND_ASSIGN(scheduling_, StartScheduling(redis));
+    ASSERT_OK_AND_ASSIGN(scheduling_, StartScheduling(harness_.RedisFlag()));
     stub_ = v1::SchedulingService::NewStub(
         grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
     SetUpClinics();
@@ -126,59 +109,16 @@ class SchedulingIntegrationTest : public ::testing::Test {
     ASSERT_NE(compliance_server_, nullptr);
   }
 
-  std::string Login(const std::string& username) {
-    idv1::LoginRequest req;
-    req.set_username(username);
-    req.set_password(kPassword);
-    idv1::LoginResponse out;
-    grpc::Status s = identity_stub_->Login(Ctx("").get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.access_token();
-  }
-
-  std::string MakeStaff(const std::string& username, common::v1::Role role,
-                        const std::string& clinic) {
-    idv1::CreateStaffRequest req;
-    req.set_request_id("staff-" + username);
-    req.mutable_staff()->set_username(username);
-    req.mutable_staff()->set_display_name(username);
-    req.mutable_staff()->add_roles(role);
-    req.mutable_staff()->add_clinic_ids(clinic);
-    req.set_initial_password(kPassword);
-    idv1::Staff out;
-    grpc::Status s = identity_stub_->CreateStaff(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.id();
-  }
-
-  std::string MakeClinic(const std::string& name, const std::string& tz) {
-    idv1::CreateClinicRequest req;
-    req.set_request_id("clinic-" + name);
-    req.mutable_clinic()->set_name(name);
-    req.mutable_clinic()->set_time_zone(tz);
-    idv1::Clinic out;
-    grpc::Status s = identity_stub_->CreateClinic(Ctx(admin_).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.id();
-  }
-
   void SetUpIdentity() {
-    idv1::BootstrapAdminRequest boot;
-    boot.set_setup_code(kSetupCode);
-    boot.set_username("root");
-    boot.set_display_name("Root");
-    boot.set_password(kPassword);
-    idv1::Staff admin;
-    ASSERT_TRUE(identity_stub_->BootstrapAdmin(Ctx("").get(), boot, &admin).ok());
-    admin_ = Login("root");
-    clinic_a_ = MakeClinic("NewYork", "America/New_York");
-    clinic_b_ = MakeClinic("London", "Europe/London");
-    MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
-    MakeStaff("desk.b", common::v1::ROLE_FRONT_DESK, clinic_b_);
-    tech_ = MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
-    desk_a_ = Login("desk.a");
-    desk_b_ = Login("desk.b");
-    tech_token_ = Login("tech.a");
+    admin_ = harness_.admin_token();
+    clinic_a_ = harness_.MakeClinic("NewYork", "America/New_York");
+    clinic_b_ = harness_.MakeClinic("London", "Europe/London");
+    harness_.MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
+    harness_.MakeStaff("desk.b", common::v1::ROLE_FRONT_DESK, clinic_b_);
+    tech_ = harness_.MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
+    desk_a_ = harness_.Login("desk.a");
+    desk_b_ = harness_.Login("desk.b");
+    tech_token_ = harness_.Login("tech.a");
   }
 
   void SetUpClinics() {
@@ -268,11 +208,9 @@ class SchedulingIntegrationTest : public ::testing::Test {
     return out.head_sequence();
   }
 
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<ServiceProcess> identity_;
+  IdentityHarness harness_;
   std::unique_ptr<ServiceProcess> scheduling_;
   std::string scheduling_dir_;
-  std::unique_ptr<idv1::IdentityService::Stub> identity_stub_;
   std::unique_ptr<v1::SchedulingService::Stub> stub_;
   FakeEligibility eligibility_;
   std::unique_ptr<grpc::Server> compliance_server_;
@@ -679,8 +617,7 @@ TEST_F(SchedulingIntegrationTest, AcknowledgedBookingsSurviveKill9) {
     acknowledged.push_back(a.id());
   }
   scheduling_->Kill();  // SIGKILL: no drain, no flush beyond what each commit already did
-  ASSERT_OK_AND_ASSIGN(scheduling_,
-                       StartScheduling(absl::StrCat("--redis=127.0.0.1:", redis_->port())));
+  ASSERT_OK_AND_ASSIGN(scheduling_, StartScheduling(harness_.RedisFlag()));
   stub_ = v1::SchedulingService::NewStub(
       grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
   for (const std::string& id : acknowledged) {

@@ -1,0 +1,84 @@
+#include "tests/integration/identity_harness.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "gtest/gtest.h"
+
+namespace smp::testing {
+namespace {
+
+constexpr char kSetupCode[] = "integration-harness-setup-code";
+
+}  // namespace
+
+std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+absl::Status IdentityHarness::Start() {
+  ASSIGN_OR_RETURN(redis_, RedisServer::StartNew());
+  ASSIGN_OR_RETURN(identity_,
+                   ServiceProcess::Start(SMP_IDENTITY_BINARY,
+                                         {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
+                                          absl::StrCat("--setup_code=", kSetupCode)}));
+  stub_ = identity::v1::IdentityService::NewStub(
+      grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
+  identity::v1::BootstrapAdminRequest boot;
+  boot.set_setup_code(kSetupCode);
+  boot.set_username("root");
+  boot.set_display_name("Chain Admin");
+  boot.set_password(kPassword);
+  identity::v1::Staff admin;
+  grpc::Status booted = stub_->BootstrapAdmin(CallContext().get(), boot, &admin);
+  if (!booted.ok()) return absl::InternalError("BootstrapAdmin: " + booted.error_message());
+  admin_token_ = Login("root");
+  if (admin_token_.empty()) return absl::InternalError("the first admin cannot log in");
+  return absl::OkStatus();
+}
+
+std::string IdentityHarness::RedisFlag() const {
+  return absl::StrCat("--redis=127.0.0.1:", redis_->port());
+}
+
+std::string IdentityHarness::MakeClinic(const std::string& name, const std::string& time_zone) {
+  identity::v1::CreateClinicRequest req;
+  req.set_request_id("clinic-" + name);
+  req.mutable_clinic()->set_name(name);
+  req.mutable_clinic()->set_time_zone(time_zone);
+  identity::v1::Clinic out;
+  grpc::Status s = stub_->CreateClinic(CallContext(admin_token_).get(), req, &out);
+  EXPECT_TRUE(s.ok()) << "CreateClinic " << name << ": " << s.error_message();
+  return out.id();
+}
+
+std::string IdentityHarness::MakeStaff(const std::string& username, common::v1::Role role,
+                                       const std::string& clinic_id) {
+  identity::v1::CreateStaffRequest req;
+  req.set_request_id("staff-" + username);
+  req.mutable_staff()->set_username(username);
+  req.mutable_staff()->set_display_name(username);
+  req.mutable_staff()->add_roles(role);
+  if (!clinic_id.empty()) req.mutable_staff()->add_clinic_ids(clinic_id);
+  req.set_initial_password(kPassword);
+  identity::v1::Staff out;
+  grpc::Status s = stub_->CreateStaff(CallContext(admin_token_).get(), req, &out);
+  EXPECT_TRUE(s.ok()) << "CreateStaff " << username << ": " << s.error_message();
+  return out.id();
+}
+
+std::string IdentityHarness::Login(const std::string& username) {
+  identity::v1::LoginRequest req;
+  req.set_username(username);
+  req.set_password(kPassword);
+  identity::v1::LoginResponse out;
+  grpc::Status s = stub_->Login(CallContext().get(), req, &out);
+  EXPECT_TRUE(s.ok()) << "Login " << username << ": " << s.error_message();
+  return out.access_token();
+}
+
+}  // namespace smp::testing
