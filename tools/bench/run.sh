@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# The suite's benchmark (issue 8): compares services with the null echo server in the same run at
+# the same concurrency, against the targets in DESIGN.md ("Non-functional targets"):
+#   - an authenticated read serves >= 60% of the echo's queries per second, p99 <= 2x the echo's;
+#   - idle resident memory of a service < 30 MB.
+#
+# It builds what it needs (ninja -C <build> smp_echo_server smp_loadgen identity), starts on
+# loopback a redis-server (persistence off), smp_echo_server and two identity processes (fresh
+# temporary data directories; one with the default 500 ms auth cache, one with
+# --auth_cache_ttl=0), then for each concurrency runs: echo, identity.get_clinic (cache on),
+# identity.get_clinic (cache off), and repeats that round --repeat times, so that echo and the
+# services alternate in short slices and a burst of other load on the machine hits all of them
+# alike. The table shows the median of the repeats (qps and p99 each); the JSON lines (one per
+# load run, per memory reading and per table row) go to <out>/bench-<UTC time>.jsonl, the table
+# to .txt. Every process it starts is stopped by its PID on exit (never by name).
+#
+# Usage: tools/bench/run.sh [--out DIR] [--build DIR] [--jobs N] [--no-build]
+#            [--concurrency "1 16 64"] [--repeat 3] [--warmup 1s] [--duration 5s]
+#            [--max_requests N] [--server_args "--max_threads=128"]
+# --server_args go to every server (echo and both identities), e.g. to try thread counts.
+# Defaults take about 3 minutes after the build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD="$ROOT/build-bench"
+OUT=""
+JOBS=1
+DO_BUILD=1
+CONCURRENCY="1 16 64"
+REPEAT=3
+WARMUP=1s
+DURATION=5s
+MAX_REQUESTS=5000000
+SERVER_ARGS=""
+# DESIGN.md targets.
+MIN_QPS_RATIO=0.60
+MAX_P99_RATIO=2.0
+RSS_TARGET_MB=30
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  if [[ $1 == --*=* ]]; then  # --flag=value -> --flag value
+    set -- "${1%%=*}" "${1#*=}" "${@:2}"
+  fi
+  case "$1" in
+    --out) OUT=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
+    --repeat) REPEAT=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --max_requests) MAX_REQUESTS=$2; shift 2 ;;
+    --server_args) SERVER_ARGS=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+BUILD=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)
+OUT=${OUT:-$BUILD/results}
+mkdir -p "$OUT"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---- build ----
+if [[ $DO_BUILD == 1 ]]; then
+  if [[ ! -f $BUILD/build.ninja ]]; then
+    log "configuring $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  log "building smp_echo_server smp_loadgen identity (ninja -j$JOBS)"
+  ninja -C "$BUILD" -j"$JOBS" smp_echo_server smp_loadgen identity >&2
+fi
+ECHO_BIN=$BUILD/tools/echo/smp_echo_server
+LOADGEN=$BUILD/tools/loadgen/smp_loadgen
+IDENTITY_BIN=$BUILD/services/identity/identity
+REDIS_BIN=$(command -v redis-server || true)
+for bin in "$ECHO_BIN" "$LOADGEN" "$IDENTITY_BIN" "$REDIS_BIN"; do
+  [[ -n $bin && -x $bin ]] || { echo "run.sh: missing binary ${bin:-redis-server}" >&2; exit 1; }
+done
+
+# ---- processes: started here, stopped here by PID ----
+TMP=$(mktemp -d -t smp-bench.XXXXXX)
+STARTED_PIDS=()
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+  local i pid n
+  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${STARTED_PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for ((n = 0; n < 150; n++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+redis_ping() {
+  local reply=""
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 1 reply <&3 || true
+  exec 3>&-
+  [[ $reply == +PONG* ]]
+}
+
+declare -A PORT PID
+REDIS_PORT=$(free_port)
+"$REDIS_BIN" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --daemonize no >"$TMP/redis.log" 2>&1 &
+PID[redis]=$!
+STARTED_PIDS+=("${PID[redis]}")
+for ((n = 0; n < 100; n++)); do redis_ping "$REDIS_PORT" && break; sleep 0.1; done
+redis_ping "$REDIS_PORT" || { echo "run.sh: redis-server did not start" >&2; cat "$TMP/redis.log" >&2; exit 1; }
+log "redis-server pid ${PID[redis]} on 127.0.0.1:$REDIS_PORT"
+
+# start_server NAME BINARY ARGS...: starts it on a free port, waits for its ready file.
+start_server() {
+  local name=$1 bin=$2
+  shift 2
+  local ready=$TMP/$name.ready
+  # shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
+  "$bin" --listen=127.0.0.1:0 --ready_file="$ready" --metrics_listen=127.0.0.1:0 "$@" \
+    $SERVER_ARGS >/dev/null 2>"$TMP/$name.log" &
+  PID[$name]=$!
+  STARTED_PIDS+=("${PID[$name]}")
+  local n
+  for ((n = 0; n < 200; n++)); do
+    [[ -f $ready ]] && break
+    kill -0 "${PID[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -f $ready ]]; then
+    echo "run.sh: $name did not start; its log:" >&2
+    tail -20 "$TMP/$name.log" >&2
+    exit 1
+  fi
+  PORT[$name]=$(sed -n 's/^grpc_port=//p' "$ready")
+  log "$name pid ${PID[$name]} on 127.0.0.1:${PORT[$name]}"
+}
+
+SETUP_CODE=bench-setup-$RANDOM$RANDOM
+start_server echo "$ECHO_BIN"
+start_server identity "$IDENTITY_BIN" --data_dir="$TMP/identity" --setup_code="$SETUP_CODE" \
+  --redis="127.0.0.1:$REDIS_PORT"
+start_server identity_nocache "$IDENTITY_BIN" --data_dir="$TMP/identity-nocache" \
+  --setup_code="$SETUP_CODE" --redis="127.0.0.1:$REDIS_PORT" --auth_cache_ttl=0
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+JSONL=$OUT/bench-$STAMP.jsonl
+TABLE=$OUT/bench-$STAMP.txt
+: >"$JSONL"
+emit() { printf '%s\n' "$1" >>"$JSONL"; }
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
+json_field() { sed -n "s/.*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p" <<<"$1" | head -1; }
+json_object() { sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" <<<"$1" | head -1; }
+
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+emit "{\"kind\":\"meta\",\"time\":\"$STAMP\",\"git\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"nproc\":$(nproc),\"loadavg_start\":\"$LOADAVG_START\",\"repeat\":$REPEAT,\"warmup\":\"$WARMUP\",\"duration\":\"$DURATION\",\"server_args\":\"$SERVER_ARGS\"}"
+
+sleep 1
+declare -A RSS_START
+for name in echo identity identity_nocache; do RSS_START[$name]=$(rss_kb "${PID[$name]}"); done
+
+# ---- load runs ----
+# Per scenario and concurrency, space-separated values of every repeat.
+declare -A QPS P50 P99 ERR ERRS SRV_CPU REDIS_CPU
+FAILED=0
+# run_load KEY SERVER SCENARIO CONCURRENCY [loadgen flags...]
+run_load() {
+  local key=$1 server=$2 scenario=$3 c=$4
+  shift 4
+  local channels=$((c < 8 ? c : 8))
+  local watch="server:${PID[$server]}"
+  [[ $server == identity* ]] && watch="$watch,redis:${PID[redis]}"
+  local line
+  if ! line=$("$LOADGEN" --target="127.0.0.1:${PORT[$server]}" --scenario="$scenario" \
+    --concurrency="$c" --channels="$channels" --warmup="$WARMUP" --duration="$DURATION" \
+    --max_requests="$MAX_REQUESTS" --json --label="$key" --watch_pids="$watch" "$@"); then
+    log "loadgen failed: $key c=$c"
+    FAILED=1
+    ERR[$key,$c]+=" -1"
+    ERRS[$key,$c]+="loadgen_failed:1,"
+    return
+  fi
+  emit "{\"kind\":\"load\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",${line#\{}"
+  QPS[$key,$c]+=" $(json_field "$line" throughput_qps)"
+  P50[$key,$c]+=" $(json_field "$line" p50_us)"
+  P99[$key,$c]+=" $(json_field "$line" p99_us)"
+  ERR[$key,$c]+=" $(json_field "$line" error_count)"
+  local errors cpu
+  errors=$(json_object "$line" errors | tr -d '"')
+  [[ -n $errors ]] && ERRS[$key,$c]+="$errors,"
+  cpu=$(json_object "$line" cpu_us_per_call)
+  SRV_CPU[$key,$c]+=" $(json_field "{$cpu}" server)"
+  REDIS_CPU[$key,$c]+=" $(json_field "{$cpu}" redis)"
+}
+
+# median "v1 v2 ..." (0 when empty)
+median() {
+  tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g |
+    awk '{v[NR] = $1} END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2];
+                           else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# "CODE:n,CODE:m,..." summed by code -> "CODE:total ..."
+sum_codes() {
+  tr ',' '\n' <<<"$1" | awk -F: 'NF == 2 {t[$1] += $2} END {for (k in t) printf "%s:%d ", k, t[k]}'
+}
+sum() { tr ' ' '\n' <<<"$1" | awk '{t += $1} END {print t + 0}'; }
+
+KEYS=(echo get_clinic.cache_on get_clinic.cache_off)
+for ((r = 1; r <= REPEAT; r++)); do
+  for c in $CONCURRENCY; do
+    run_load echo echo echo "$c"
+    run_load get_clinic.cache_on identity identity.get_clinic "$c" --setup_code="$SETUP_CODE"
+    run_load get_clinic.cache_off identity_nocache identity.get_clinic "$c" \
+      --setup_code="$SETUP_CODE"
+  done
+done
+
+sleep 2
+declare -A RSS_AFTER HWM
+for name in echo identity identity_nocache; do
+  RSS_AFTER[$name]=$(rss_kb "${PID[$name]}")
+  HWM[$name]=$(hwm_kb "${PID[$name]}")
+done
+
+# ---- table ----
+{
+  printf '\nthroughput and latency: closed loop, median of %s runs of %s (after %s warm-up) each;\n' \
+    "$REPEAT" "$DURATION" "$WARMUP"
+  printf 'ratios vs echo at the same concurrency; target: qps/echo >= %s and p99/echo <= %s\n' \
+    "$MIN_QPS_RATIO" "$MAX_P99_RATIO"
+  printf '%-22s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' scenario conc qps p50_us p99_us \
+    qps/echo p99/echo srv_us rds_us verdict errors
+  for c in $CONCURRENCY; do
+    eq=$(median "${QPS[echo,$c]:-}")
+    ep=$(median "${P99[echo,$c]:-}")
+    for key in "${KEYS[@]}"; do
+      q=$(median "${QPS[$key,$c]:-}")
+      p50=$(median "${P50[$key,$c]:-}")
+      p=$(median "${P99[$key,$c]:-}")
+      srv=$(median "${SRV_CPU[$key,$c]:-}")
+      rds=$(median "${REDIS_CPU[$key,$c]:-}")
+      e=$(sum "${ERR[$key,$c]:-}")
+      codes=$(sum_codes "${ERRS[$key,$c]:-}")
+      read -r qr pr verdict < <(awk -v q="$q" -v eq="$eq" -v p="$p" -v ep="$ep" -v e="$e" \
+        -v k="$key" -v minq="$MIN_QPS_RATIO" -v maxp="$MAX_P99_RATIO" 'BEGIN {
+          qr = eq > 0 ? q / eq : 0; pr = ep > 0 ? p / ep : 0;
+          if (e != 0) v = "MISS(err)";
+          else if (k == "echo") v = "baseline";
+          else if (qr >= minq && pr <= maxp) v = "PASS";
+          else v = "MISS";
+          printf "%.2f %.2f %s\n", qr, pr, v }')
+      [[ $key == echo ]] && rds=-
+      printf '%-22s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' "$key" "$c" "$q" "$p50" "$p" \
+        "$qr" "$pr" "$srv" "$rds" "$verdict" "$codes"
+      emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":$REPEAT,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"p99_ratio\":$pr,\"server_cpu_us_per_call\":$srv,\"redis_cpu_us_per_call\":${rds/-/0},\"verdict\":\"$verdict\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
+    done
+  done
+  printf '(srv_us, rds_us: CPU microseconds per call of the server and of redis-server in the\n'
+  printf ' measured window; the load generator shares the same %s CPUs)\n' "$(nproc)"
+  printf '\nresident memory (VmRSS; target < %s MB idle)\n' "$RSS_TARGET_MB"
+  printf '%-18s %14s %15s %12s  %s\n' process after_start_MB after_load_MB peak_MB verdict
+  for name in echo identity identity_nocache; do
+    read -r s a h verdict < <(awk -v s="${RSS_START[$name]}" -v a="${RSS_AFTER[$name]}" \
+      -v h="${HWM[$name]}" -v t="$RSS_TARGET_MB" 'BEGIN {
+        v = (s / 1024 < t && a / 1024 < t) ? "PASS" : "MISS";
+        printf "%.1f %.1f %.1f %s\n", s / 1024, a / 1024, h / 1024, v }')
+    printf '%-18s %14s %15s %12s  %s\n' "$name" "$s" "$a" "$h" "$verdict"
+    emit "{\"kind\":\"memory\",\"process\":\"$name\",\"rss_after_start_mb\":$s,\"rss_after_load_mb\":$a,\"peak_rss_mb\":$h,\"target_mb\":$RSS_TARGET_MB,\"verdict\":\"$verdict\"}"
+  done
+  printf '\nload average at start: %s, at end: %s (other work on the machine skews the numbers)\n' \
+    "$LOADAVG_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'results: %s\n' "$JSONL"
+} | tee "$TABLE"
+
+exit "$FAILED"
