@@ -34,8 +34,9 @@ struct ServerConfig {
   // Sync server thread cap (grpc::ResourceQuota::SetMaxThreads), >= 4. It bounds concurrently
   // running handlers (a few threads go to polling). gRPC does not queue beyond it: a call that
   // finds no thread fails at once with RESOURCE_EXHAUSTED "Server Threadpool Exhausted" (logged as
-  // a warning, counted in the metrics). Size it above the expected concurrency.
-  int max_threads = 64;
+  // a warning, counted in the metrics). Size it above the expected concurrency; threads are made
+  // only when needed (tools/bench: at 64 concurrent calls, 64 sheds a few calls, 128 none).
+  int max_threads = 128;
   // Server pings an idle connection every keepalive_time and drops it when no answer arrives in
   // keepalive_timeout. Clients may ping as often as every 10 s without being disconnected.
   absl::Duration keepalive_time = absl::Seconds(30), keepalive_timeout = absl::Seconds(10);
