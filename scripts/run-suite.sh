@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 bash scripts/install-deps.sh
+export CCACHE_BASEDIR="$(pwd)"
 build_dir="${SMP_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -USMP_SERVICES >/dev/null
 ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling inventory compliance billing
