@@ -1,0 +1,165 @@
+#include "common/outbox/outbox.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+#include "common/server/metrics.h"
+#include "common/status/status_macros.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+
+namespace smp {
+namespace {
+
+constexpr char kColumns[] =
+    "id, destination, kind, payload, created_at, attempts, next_attempt_at, last_error";
+
+OutboxEvent EventFromRow(const Row& row) {
+  OutboxEvent e;
+  e.id = row.Text(0);
+  e.destination = row.Text(1);
+  e.kind = row.Text(2);
+  e.payload = row.Text(3);
+  e.created = FromDbMicros(row.Int(4));
+  e.attempts = static_cast<int>(row.Int(5));
+  e.next_attempt = FromDbMicros(row.Int(6));
+  e.last_error = row.Text(7);
+  return e;
+}
+
+double Random01() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EnqueueEvent(Transaction& txn, absl::string_view destination,
+                                         absl::string_view kind,
+                                         const google::protobuf::Message& payload, absl::Time now) {
+  const std::string id = NewIdAt(now);
+  RETURN_IF_ERROR(
+      txn.Exec(absl::StrCat("INSERT INTO outbox (", kColumns, ") VALUES (?, ?, ?, ?, ?, 0, ?, '')"),
+               {id, std::string(destination), std::string(kind), Blob{payload.SerializeAsString()},
+                ToDbMicros(now), ToDbMicros(now)}));
+  return id;
+}
+
+absl::Duration BackoffAfter(int attempts, const RetryPolicy& policy, double random01) {
+  const int n = std::max(attempts, 1);
+  const double base =
+      absl::ToDoubleSeconds(policy.initial) * std::pow(policy.multiplier, std::min(n - 1, 60));
+  const double capped = std::min(base, absl::ToDoubleSeconds(policy.max));
+  const double scaled = capped * (1.0 + policy.jitter * (2.0 * random01 - 1.0));
+  return absl::Seconds(std::max(scaled, 0.0));
+}
+
+OutboxDispatcher::OutboxDispatcher(Database* db, const Clock& clock, RetryPolicy policy,
+                                   absl::flat_hash_map<std::string, EventDeliverer*> deliverers)
+    : db_(db), clock_(clock), policy_(policy), deliverers_(std::move(deliverers)) {}
+
+OutboxDispatcher::~OutboxDispatcher() { Stop(); }
+
+absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
+  const absl::Time now = clock_.Now();
+  std::vector<OutboxEvent> due;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kColumns,
+                                                       " FROM outbox WHERE delivered_at IS NULL "
+                                                       "AND next_attempt_at <= ? "
+                                                       "ORDER BY next_attempt_at, id LIMIT ?"),
+                                          {ToDbMicros(now), int64_t{batch}}));
+    for (const Row& row : rows) due.push_back(EventFromRow(row));
+    return absl::OkStatus();
+  }));
+
+  DispatchStats stats;
+  for (const OutboxEvent& event : due) {
+    // Delivery is a network call: outside any database transaction.
+    auto it = deliverers_.find(event.destination);
+    absl::Status delivered = it == deliverers_.end()
+                                 ? absl::FailedPreconditionError(absl::StrCat(
+                                       "no deliverer for destination \"", event.destination, "\""))
+                                 : it->second->Deliver(event);
+    const absl::Time after = clock_.Now();
+    const MetricLabels labels = {{"destination", event.destination}};
+    if (delivered.ok()) {
+      ++stats.delivered;
+      Metrics().IncrementCounter("smp_outbox_delivered_total", "Outbox events delivered.", labels);
+      RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+        return txn.Exec(
+            "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
+            "last_error = '' WHERE id = ?",
+            {ToDbMicros(after), event.id});
+      }));
+      continue;
+    }
+    ++stats.failed;
+    Metrics().IncrementCounter("smp_outbox_failed_attempts_total",
+                               "Outbox delivery attempts that failed (they are retried).", labels);
+    const int attempts = event.attempts + 1;
+    const absl::Time next = after + BackoffAfter(attempts, policy_, Random01());
+    if (attempts == 5 || attempts % 50 == 0) {
+      LogWarning("outbox event keeps failing", {{"event_id", event.id},
+                                                {"destination", event.destination},
+                                                {"attempts", std::to_string(attempts)},
+                                                {"error", delivered.ToString()}});
+    }
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+      return txn.Exec(
+          "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
+          "WHERE id = ?",
+          {int64_t{attempts}, ToDbMicros(next), std::string(delivered.ToString()).substr(0, 500),
+           event.id});
+    }));
+  }
+  return stats;
+}
+
+absl::StatusOr<std::vector<OutboxEvent>> OutboxDispatcher::Pending(int min_attempts, int limit) {
+  std::vector<OutboxEvent> pending;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kColumns,
+                                                       " FROM outbox WHERE delivered_at IS NULL "
+                                                       "AND attempts >= ? ORDER BY created_at, id "
+                                                       "LIMIT ?"),
+                                          {int64_t{min_attempts}, int64_t{limit}}));
+    for (const Row& row : rows) pending.push_back(EventFromRow(row));
+    return absl::OkStatus();
+  }));
+  return pending;
+}
+
+void OutboxDispatcher::Start(absl::Duration interval) {
+  thread_ = std::thread([this, interval] {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stop_; };
+        mu_.AwaitWithTimeout(absl::Condition(&woken), interval);
+        if (stop_) return;
+        wake_ = false;
+      }
+      absl::StatusOr<DispatchStats> stats = RunOnce();
+      if (!stats.ok()) LogWarning("outbox pass failed", {{"error", stats.status().ToString()}});
+    }
+  });
+}
+
+void OutboxDispatcher::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+void OutboxDispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace smp

@@ -1,0 +1,165 @@
+#include "common/outbox/outbox.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/db/migrations.h"
+#include "common/status/status_macros.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "gtest/gtest.h"
+#include "smp/common/v1/money.pb.h"
+
+namespace smp {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1764000000);
+
+// Fails the first `failures` deliveries, then accepts; remembers what it accepted.
+class FlakyReceiver final : public EventDeliverer {
+ public:
+  explicit FlakyReceiver(int failures) : failures_(failures) {}
+  absl::Status Deliver(const OutboxEvent& event) override {
+    absl::MutexLock lock(&mu_);
+    if (failures_ > 0) {
+      --failures_;
+      return absl::UnavailableError("receiver is down");
+    }
+    received_.push_back(event.id);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  void set_failures(int n) {
+    absl::MutexLock lock(&mu_);
+    failures_ = n;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int failures_;
+  std::vector<std::string> received_;
+};
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(
+        db_, OpenSqliteDatabase(::testing::TempDir() + "/outbox_" + NewId() + ".sqlite"));
+    ASSERT_OK(ApplyMigrations(
+        *db_,
+        {{1, "outbox and a business table",
+          std::string(kOutboxTableSql) + "CREATE TABLE sessions (id TEXT PRIMARY KEY);"}},
+        kStart));
+  }
+
+  // A state change and its event in one transaction; `fail` aborts both.
+  absl::StatusOr<std::string> CompleteSession(const std::string& session, bool fail = false) {
+    std::string event_id;
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      RETURN_IF_ERROR(txn.Exec("INSERT INTO sessions (id) VALUES (?)", {session}));
+      common::v1::Money charge;
+      charge.set_amount_minor(145000);
+      charge.set_currency_code("USD");
+      ASSIGN_OR_RETURN(event_id,
+                       EnqueueEvent(txn, "billing", "session_completed", charge, clock_.Now()));
+      if (fail) return absl::AbortedError("the change failed");
+      return absl::OkStatus();
+    }));
+    return event_id;
+  }
+
+  std::unique_ptr<Database> db_;
+  FakeClock clock_{kStart};
+  RetryPolicy policy_;
+};
+
+TEST(BackoffTest, GrowsExponentiallyToTheCapWithBoundedJitter) {
+  RetryPolicy p;
+  EXPECT_EQ(BackoffAfter(1, p, 0.5), absl::Milliseconds(500));
+  EXPECT_EQ(BackoffAfter(2, p, 0.5), absl::Seconds(1));
+  EXPECT_EQ(BackoffAfter(4, p, 0.5), absl::Seconds(4));
+  EXPECT_EQ(BackoffAfter(30, p, 0.5), absl::Minutes(5));
+  EXPECT_EQ(BackoffAfter(1000000, p, 0.5), absl::Minutes(5));
+  EXPECT_EQ(BackoffAfter(1, p, 0.0), absl::Milliseconds(400));  // -20%
+  EXPECT_GE(BackoffAfter(30, p, 0.999), absl::Minutes(5));
+  EXPECT_LE(BackoffAfter(30, p, 0.999), absl::Minutes(6));  // +20% at most
+}
+
+TEST_F(OutboxTest, EventCommitsWithTheChangeOrNotAtAll) {
+  FlakyReceiver billing(0);
+  OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
+  EXPECT_FALSE(CompleteSession("s-1", /*fail=*/true).ok());
+  ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-2"));
+  ASSERT_OK_AND_ASSIGN(DispatchStats stats, dispatcher.RunOnce());
+  EXPECT_EQ(stats.delivered, 1);
+  EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+  ASSERT_OK_AND_ASSIGN(stats, dispatcher.RunOnce());  // delivered events are not sent again
+  EXPECT_EQ(stats.delivered, 0);
+}
+
+TEST_F(OutboxTest, ReceiverDownDelaysDeliveryAndNothingIsLost) {
+  FlakyReceiver billing(3);
+  OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
+  ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-1"));
+  ASSERT_OK_AND_ASSIGN(DispatchStats stats, dispatcher.RunOnce());
+  EXPECT_EQ(stats.failed, 1);
+  ASSERT_OK_AND_ASSIGN(stats, dispatcher.RunOnce());  // not due yet: backoff
+  EXPECT_EQ(stats.failed + stats.delivered, 0);
+
+  for (int i = 0; i < 10 && billing.received().empty(); ++i) {
+    clock_.Advance(absl::Minutes(6));  // past any backoff
+    ASSERT_OK(dispatcher.RunOnce().status());
+  }
+  EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+  ASSERT_OK_AND_ASSIGN(auto pending, dispatcher.Pending(1, 10));
+  EXPECT_TRUE(pending.empty());
+}
+
+TEST_F(OutboxTest, EventsThatKeepFailingStayVisible) {
+  FlakyReceiver billing(1000);
+  OutboxDispatcher dispatcher(db_.get(), clock_, policy_,
+                              {{"billing", &billing}});  // "compliance" has no deliverer
+  ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-1"));
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_OK(dispatcher.RunOnce().status());
+    clock_.Advance(absl::Minutes(6));
+  }
+  ASSERT_OK_AND_ASSIGN(auto pending, dispatcher.Pending(5, 10));
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, id);
+  EXPECT_EQ(pending[0].attempts, 6);
+  EXPECT_NE(pending[0].last_error.find("receiver is down"), std::string::npos);
+  // The receiver comes back: the event arrives, once.
+  billing.set_failures(0);
+  ASSERT_OK(dispatcher.RunOnce().status());
+  EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+}
+
+TEST_F(OutboxTest, UnknownDestinationIsAVisibleFailureNotADrop) {
+  OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {});
+  ASSERT_OK(CompleteSession("s-1").status());
+  ASSERT_OK_AND_ASSIGN(DispatchStats stats, dispatcher.RunOnce());
+  EXPECT_EQ(stats.failed, 1);
+  ASSERT_OK_AND_ASSIGN(auto pending, dispatcher.Pending(1, 10));
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_NE(pending[0].last_error.find("no deliverer"), std::string::npos);
+}
+
+TEST_F(OutboxTest, BackgroundThreadDeliversAfterWake) {
+  FlakyReceiver billing(0);
+  OutboxDispatcher dispatcher(db_.get(), Clock::Real(), policy_, {{"billing", &billing}});
+  dispatcher.Start(absl::Hours(1));  // only a Wake makes it run
+  ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-1"));
+  dispatcher.Wake();
+  for (int i = 0; i < 200 && billing.received().empty(); ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+  dispatcher.Stop();
+}
+
+}  // namespace
+}  // namespace smp
