@@ -110,6 +110,35 @@ CREATE TABLE reorder_points (
   PRIMARY KEY (clinic_id, product_id)
 );
 )sql" + std::string(kIdempotencyTableSql)},
+      {2, "opened pigment bottles and their uses",
+       R"sql(
+CREATE TABLE bottles (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  use_by_date TEXT NOT NULL,       -- YYYY-MM-DD, clinic-local
+  open_time INTEGER NOT NULL,
+  opened_by TEXT NOT NULL,
+  close_time INTEGER NOT NULL,     -- 0 until finished or discarded
+  closed_by TEXT NOT NULL
+);
+CREATE INDEX bottles_by_clinic ON bottles (clinic_id, state, id);
+CREATE INDEX bottles_by_lot ON bottles (lot_id, state);
+CREATE TABLE bottle_uses (         -- append-only, like the ledger
+  id TEXT PRIMARY KEY,
+  bottle_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  appointment_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  staff_id TEXT NOT NULL,
+  local_date TEXT NOT NULL,        -- the clinic-local day of the issue
+  create_time INTEGER NOT NULL
+);
+CREATE INDEX bottle_uses_by_lot ON bottle_uses (lot_id, id);
+)sql"},
   };
   return *migrations;
 }

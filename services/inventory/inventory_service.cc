@@ -32,6 +32,16 @@ LotView ViewOf(const v1::Lot& lot) {
   return v;
 }
 
+BottleView ViewOf(const v1::PigmentBottle& bottle) {
+  BottleView v;
+  v.id = bottle.id();
+  v.clinic_id = bottle.clinic_id();
+  v.state = bottle.state();
+  v.use_by = absl::CivilDay(bottle.use_by_date().year(), bottle.use_by_date().month(),
+                            bottle.use_by_date().day());
+  return v;
+}
+
 // An unknown product named by a request is a bad argument of that request.
 absl::StatusOr<v1::Product> ProductOfRequest(const InventoryStore& store, Transaction& txn,
                                              absl::string_view field, absl::string_view id) {
@@ -312,6 +322,7 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(absl::StrCat("lines: 1..", kMaxIssueLines, " required"));
     }
     std::set<std::string> serials;
+    std::set<std::string> bottles;
     for (int i = 0; i < req->lines_size(); ++i) {
       const v1::IssueLine& line = req->lines(i);
       const std::string field = absl::StrCat("lines[", i, "]");
@@ -328,9 +339,16 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
           RETURN_IF_ERROR(ValidateQuantity(field + ".lot_quantity.quantity",
                                            line.lot_quantity().quantity(), kMaxLineQuantity));
           break;
+        case v1::IssueLine::kBottleId:
+          RETURN_IF_ERROR(ValidateId(field + ".bottle_id", line.bottle_id()));
+          if (!bottles.insert(line.bottle_id()).second) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(field, ".bottle_id: ", line.bottle_id(), " is listed twice"));
+          }
+          break;
         default:
           return absl::InvalidArgumentError(
-              absl::StrCat(field, ": a serial or a lot_quantity is required"));
+              absl::StrCat(field, ": a serial, a lot_quantity or a bottle_id is required"));
       }
     }
     RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
@@ -348,6 +366,7 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
               const absl::CivilDay today = LocalDay(now, zone);
               std::map<std::string, StockMove> moves;  // by lot id
               std::map<std::string, v1::Lot> lots;
+              std::vector<v1::PigmentBottle> used_bottles;  // already out of stock
               auto lot_of = [&](const std::string& id,
                                 absl::string_view field) -> absl::StatusOr<v1::Lot> {
                 auto it = lots.find(id);
@@ -412,6 +431,22 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                   move.leg.delta -= 1;
                   move.product_id = lot.product_id();
                   move.serials.push_back(unit->serial());
+                } else if (line.item_case() == v1::IssueLine::kBottleId) {
+                  absl::StatusOr<v1::PigmentBottle> bottle =
+                      store_.GetBottle(txn, line.bottle_id());
+                  if (absl::IsNotFound(bottle.status())) {
+                    return absl::InvalidArgumentError(absl::StrCat(
+                        "lines[", i, "].bottle_id: unknown bottle ", line.bottle_id()));
+                  }
+                  RETURN_IF_ERROR(bottle.status());
+                  // The procedure takes place today in the clinic's calendar.
+                  RETURN_IF_ERROR(CheckBottleIssuable(ViewOf(*bottle), req->clinic_id(), today));
+                  ASSIGN_OR_RETURN(
+                      v1::Lot lot,
+                      LotOfRequest(store_, txn, absl::StrCat("lines[", i, "].bottle_id"),
+                                   bottle->lot_id()));
+                  RETURN_IF_ERROR(CheckLotIssuable(ViewOf(lot), today));
+                  used_bottles.push_back(*std::move(bottle));
                 } else {
                   const v1::LotQuantity& lq = line.lot_quantity();
                   ASSIGN_OR_RETURN(v1::Lot lot,
@@ -439,9 +474,15 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
               meta.appointment_id = req->appointment_id();
               meta.patient_id = req->patient_id();
               meta.local_day = today;
-              ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, ordered, meta, now));
               v1::IssueToProcedureResponse response;
-              for (v1::LedgerEntry& e : entries) *response.add_entries() = std::move(e);
+              if (!ordered.empty()) {
+                ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, ordered, meta, now));
+                for (v1::LedgerEntry& e : entries) *response.add_entries() = std::move(e);
+              }
+              for (v1::PigmentBottle& bottle : used_bottles) {
+                RETURN_IF_ERROR(store_.RecordBottleUse(txn, bottle, meta, now));
+                *response.add_bottles() = std::move(bottle);
+              }
               return response;
             });
     if (!result.ok() && !attempts.empty()) {
@@ -770,6 +811,9 @@ grpc::Status InventoryServiceImpl::RecallLot(grpc::ServerContext* ctx,
                 RETURN_IF_ERROR(store_.UpdateUnit(txn, unit, v1::UNIT_STATE_IN_STOCK));
                 serials_by_clinic[unit.clinic_id()].push_back(unit.serial());
               }
+              // Open bottles of the lot are out of stock but still on the trolley: no longer
+              // issuable, they can only be discarded.
+              RETURN_IF_ERROR(store_.QuarantineBottlesOfLot(txn, lot.id()).status());
               v1::RecallLotResponse r;
               ASSIGN_OR_RETURN(auto balances, store_.BalancesOfLot(txn, lot.id()));
               for (const auto& [k, qty] : balances) {
@@ -817,6 +861,119 @@ grpc::Status InventoryServiceImpl::ListLotUses(grpc::ServerContext* ctx,
       }
       return absl::OkStatus();
     });
+  });
+}
+
+// ---------------------------------------------------------------- pigment bottles
+
+grpc::Status InventoryServiceImpl::OpenBottle(grpc::ServerContext* ctx,
+                                              const v1::OpenBottleRequest* req,
+                                              v1::OpenBottleResponse* out) {
+  return ServeRpc(authorizer_, ctx, "OpenBottle", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(ValidateId("clinic_id", req->clinic_id()));
+    RETURN_IF_ERROR(ValidateId("lot_id", req->lot_id()));
+    RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
+    ASSIGN_OR_RETURN(IdempotencyKey key,
+                     MakeIdempotencyKey("OpenBottle", req->request_id(), who.staff_id, *req));
+    const absl::Time now = deps_.clock->Now();
+    ASSIGN_OR_RETURN(
+        *out,
+        RunIdempotent<v1::OpenBottleResponse>(
+            *deps_.db, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::OpenBottleResponse> {
+              ASSIGN_OR_RETURN(absl::TimeZone zone,
+                               RequireZone(txn, req->clinic_id(), "clinic_id"));
+              const absl::CivilDay today = LocalDay(now, zone);
+              ASSIGN_OR_RETURN(v1::Lot lot, LotOfRequest(store_, txn, "lot_id", req->lot_id()));
+              ASSIGN_OR_RETURN(v1::Product product, store_.GetProduct(txn, lot.product_id()));
+              if (product.kind() != v1::PRODUCT_KIND_PIGMENT) {
+                return absl::InvalidArgumentError(
+                    absl::StrCat("lot_id: lot ", lot.lot_number(), " is of product ", product.id(),
+                                 ", not a pigment: only pigment bottles are opened"));
+              }
+              RETURN_IF_ERROR(CheckLotIssuable(ViewOf(lot), today));
+              RETURN_IF_ERROR(CheckEnoughHere(store_, txn, req->clinic_id(), lot, 1));
+              v1::PigmentBottle bottle;
+              bottle.set_id(NewIdAt(now));
+              bottle.set_clinic_id(req->clinic_id());
+              bottle.set_product_id(product.id());
+              bottle.set_lot_id(lot.id());
+              *bottle.mutable_open_time() = ToProtoTimestamp(now);
+              *bottle.mutable_use_by_date() = DayToProto(BottleUseBy(
+                  ViewOf(lot).expiry, today, product.pigment().opened_shelf_life_days()));
+              bottle.set_state(v1::BOTTLE_STATE_OPEN);
+              bottle.set_opened_by(who.staff_id);
+              RETURN_IF_ERROR(store_.InsertBottle(txn, bottle));
+              StockMove move{
+                  Leg{StockKey{req->clinic_id(), lot.id(), v1::STOCK_BUCKET_AVAILABLE}, -1},
+                  product.id(),
+                  {}};
+              EntryMeta meta;
+              meta.kind = v1::LEDGER_ENTRY_KIND_OPEN_BOTTLE;
+              meta.staff_id = who.staff_id;
+              meta.reason = absl::StrCat("opened as bottle ", bottle.id());
+              meta.local_day = today;
+              ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, {move}, meta, now));
+              v1::OpenBottleResponse response;
+              *response.mutable_bottle() = std::move(bottle);
+              *response.mutable_entry() = entries.front();
+              return response;
+            }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status InventoryServiceImpl::ListOpenBottles(grpc::ServerContext* ctx,
+                                                   const v1::ListOpenBottlesRequest* req,
+                                                   v1::ListOpenBottlesResponse* out) {
+  return ServeRpc(authorizer_, ctx, "ListOpenBottles", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(ValidateId("clinic_id", req->clinic_id()));
+    RETURN_IF_ERROR(who.CheckClinic(req->clinic_id()));
+    const absl::Time now = deps_.clock->Now();
+    return deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(absl::TimeZone zone, RequireZone(txn, req->clinic_id(), "clinic_id"));
+      const absl::CivilDay today = LocalDay(now, zone);
+      ASSIGN_OR_RETURN(auto bottles, store_.UnclosedBottles(txn, req->clinic_id()));
+      for (v1::PigmentBottle& bottle : bottles) {
+        bottle.set_expired(IsExpired(ViewOf(bottle).use_by, today));
+        *out->add_bottles() = std::move(bottle);
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status InventoryServiceImpl::CloseBottle(grpc::ServerContext* ctx,
+                                               const v1::CloseBottleRequest* req,
+                                               v1::PigmentBottle* out) {
+  return ServeRpc(authorizer_, ctx, "CloseBottle", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(ValidateId("bottle_id", req->bottle_id()));
+    if (req->state() != v1::BOTTLE_STATE_FINISHED && req->state() != v1::BOTTLE_STATE_DISCARDED) {
+      return absl::InvalidArgumentError(
+          "state: BOTTLE_STATE_FINISHED or BOTTLE_STATE_DISCARDED required");
+    }
+    ASSIGN_OR_RETURN(IdempotencyKey key,
+                     MakeIdempotencyKey("CloseBottle", req->request_id(), who.staff_id, *req));
+    const absl::Time now = deps_.clock->Now();
+    ASSIGN_OR_RETURN(
+        *out,
+        RunIdempotent<v1::PigmentBottle>(
+            *deps_.db, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::PigmentBottle> {
+              absl::StatusOr<v1::PigmentBottle> bottle = store_.GetBottle(txn, req->bottle_id());
+              if (absl::IsNotFound(bottle.status())) {
+                return absl::InvalidArgumentError(
+                    absl::StrCat("bottle_id: unknown bottle ", req->bottle_id()));
+              }
+              RETURN_IF_ERROR(bottle.status());
+              RETURN_IF_ERROR(who.CheckClinic(bottle->clinic_id()));
+              RETURN_IF_ERROR(CheckBottleTransition(bottle->id(), bottle->state(), req->state()));
+              const v1::BottleState before = bottle->state();
+              bottle->set_state(req->state());
+              *bottle->mutable_close_time() = ToProtoTimestamp(now);
+              bottle->set_closed_by(who.staff_id);
+              RETURN_IF_ERROR(store_.UpdateBottle(txn, *bottle, before));
+              return *std::move(bottle);
+            }));
+    return absl::OkStatus();
   });
 }
 

@@ -68,6 +68,12 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                          v1::RecallLotResponse*) override;
   grpc::Status ListLotUses(grpc::ServerContext*, const v1::ListLotUsesRequest*,
                            v1::ListLotUsesResponse*) override;
+  grpc::Status OpenBottle(grpc::ServerContext*, const v1::OpenBottleRequest*,
+                          v1::OpenBottleResponse*) override;
+  grpc::Status ListOpenBottles(grpc::ServerContext*, const v1::ListOpenBottlesRequest*,
+                               v1::ListOpenBottlesResponse*) override;
+  grpc::Status CloseBottle(grpc::ServerContext*, const v1::CloseBottleRequest*,
+                           v1::PigmentBottle*) override;
   grpc::Status ShipTransfer(grpc::ServerContext*, const v1::ShipTransferRequest*,
                             v1::Transfer*) override;
   grpc::Status ReceiveTransfer(grpc::ServerContext*, const v1::ReceiveTransferRequest*,

@@ -112,6 +112,30 @@ v1::LedgerEntry EntryFromRow(const Row& row) {
   return e;
 }
 
+constexpr char kBottleColumns[] =
+    "id, clinic_id, product_id, lot_id, state, use_by_date, open_time, opened_by, close_time, "
+    "closed_by";
+
+v1::PigmentBottle BottleFromRow(const Row& row) {
+  v1::PigmentBottle b;
+  b.set_id(row.Text(0));
+  b.set_clinic_id(row.Text(1));
+  b.set_product_id(row.Text(2));
+  b.set_lot_id(row.Text(3));
+  b.set_state(static_cast<v1::BottleState>(row.Int(4)));
+  *b.mutable_use_by_date() = DayToProto(DayFromText(row.Text(5)));
+  *b.mutable_open_time() = ToProtoTimestamp(FromDbMicros(row.Int(6)));
+  b.set_opened_by(row.Text(7));
+  if (row.Int(8) != 0) *b.mutable_close_time() = ToProtoTimestamp(FromDbMicros(row.Int(8)));
+  b.set_closed_by(row.Text(9));
+  return b;
+}
+
+std::string UseByText(const v1::PigmentBottle& b) {
+  return DayText(
+      absl::CivilDay(b.use_by_date().year(), b.use_by_date().month(), b.use_by_date().day()));
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- settings
@@ -429,12 +453,16 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
   ASSIGN_OR_RETURN(
       auto rows,
       txn.Query("SELECT appointment_id, clinic_id, local_date, patient_id, "
-                "quantity_delta, serials FROM ledger WHERE lot_id = ? AND kind = ? "
+                "quantity_delta, serials, id FROM ledger WHERE lot_id = ? AND kind = ? "
                 "ORDER BY id",
                 {std::string(lot_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE)}));
+  ASSIGN_OR_RETURN(auto bottle_rows,
+                   txn.Query("SELECT appointment_id, clinic_id, local_date, patient_id, "
+                             "bottle_id, id FROM bottle_uses WHERE lot_id = ? ORDER BY id",
+                             {std::string(lot_id)}));
   std::vector<v1::LotUse> uses;
   std::map<std::string, size_t> index;  // appointment id -> position
-  for (const Row& row : rows) {
+  auto use_of = [&](const Row& row) -> v1::LotUse& {
     auto [it, added] = index.emplace(row.Text(0), uses.size());
     if (added) {
       v1::LotUse use;
@@ -445,11 +473,24 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
       uses.push_back(std::move(use));
     }
     v1::LotUse& use = uses[it->second];
-    use.set_quantity(use.quantity() - row.Int(4));
     if (use.patient_id().empty()) use.set_patient_id(row.Text(3));
+    return use;
+  };
+  // Issue lines and bottle uses merged by id (both time-sortable), so procedures come oldest first.
+  size_t next_bottle = 0;
+  for (const Row& row : rows) {
+    for (; next_bottle < bottle_rows.size() && bottle_rows[next_bottle].Text(5) < row.Text(6);
+         ++next_bottle) {
+      use_of(bottle_rows[next_bottle]).add_bottle_ids(bottle_rows[next_bottle].Text(4));
+    }
+    v1::LotUse& use = use_of(row);
+    use.set_quantity(use.quantity() - row.Int(4));
     if (!row.Text(5).empty()) {
       for (absl::string_view s : absl::StrSplit(row.Text(5), ',')) use.add_serials(std::string(s));
     }
+  }
+  for (; next_bottle < bottle_rows.size(); ++next_bottle) {
+    use_of(bottle_rows[next_bottle]).add_bottle_ids(bottle_rows[next_bottle].Text(4));
   }
   return uses;
 }
@@ -549,6 +590,70 @@ absl::StatusOr<std::vector<v1::SerialUnit>> InventoryStore::InStockUnitsOfLot(
   std::vector<v1::SerialUnit> out;
   for (const Row& row : rows) out.push_back(UnitFromRow(row));
   return out;
+}
+
+// ---------------------------------------------------------------- pigment bottles
+
+absl::Status InventoryStore::InsertBottle(Transaction& txn, const v1::PigmentBottle& b) const {
+  return txn.Exec(
+      absl::StrCat("INSERT INTO bottles (", kBottleColumns,
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      {b.id(), b.clinic_id(), b.product_id(), b.lot_id(), static_cast<int64_t>(b.state()),
+       UseByText(b), ToDbMicros(FromProtoTimestamp(b.open_time())), b.opened_by(), int64_t{0},
+       b.closed_by()});
+}
+
+absl::StatusOr<v1::PigmentBottle> InventoryStore::GetBottle(Transaction& txn,
+                                                            absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kBottleColumns, " FROM bottles WHERE id = ?"),
+                             {std::string(id)}));
+  if (rows.empty()) return NotFound("bottle", id);
+  return BottleFromRow(rows[0]);
+}
+
+absl::Status InventoryStore::UpdateBottle(Transaction& txn, const v1::PigmentBottle& b,
+                                          v1::BottleState expected) const {
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount(
+          "UPDATE bottles SET state = ?, close_time = ?, closed_by = ? WHERE id = ? AND state = ?",
+          {static_cast<int64_t>(b.state()),
+           b.has_close_time() ? ToDbMicros(FromProtoTimestamp(b.close_time())) : int64_t{0},
+           b.closed_by(), b.id(), static_cast<int64_t>(expected)}));
+  if (changed != 1) {
+    return absl::AbortedError(absl::StrCat("bottle ", b.id(), " changed concurrently; retry"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::PigmentBottle>> InventoryStore::UnclosedBottles(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kBottleColumns,
+                                          " FROM bottles WHERE clinic_id = ? AND state IN (?, ?) "
+                                          "ORDER BY id"),
+                             {std::string(clinic_id), static_cast<int64_t>(v1::BOTTLE_STATE_OPEN),
+                              static_cast<int64_t>(v1::BOTTLE_STATE_QUARANTINED)}));
+  std::vector<v1::PigmentBottle> out;
+  for (const Row& row : rows) out.push_back(BottleFromRow(row));
+  return out;
+}
+
+absl::StatusOr<int64_t> InventoryStore::QuarantineBottlesOfLot(Transaction& txn,
+                                                               absl::string_view lot_id) const {
+  return txn.ExecCount("UPDATE bottles SET state = ? WHERE lot_id = ? AND state = ?",
+                       {static_cast<int64_t>(v1::BOTTLE_STATE_QUARANTINED), std::string(lot_id),
+                        static_cast<int64_t>(v1::BOTTLE_STATE_OPEN)});
+}
+
+absl::Status InventoryStore::RecordBottleUse(Transaction& txn, const v1::PigmentBottle& b,
+                                             const EntryMeta& meta, absl::Time now) const {
+  return txn.Exec(
+      "INSERT INTO bottle_uses (id, bottle_id, lot_id, clinic_id, appointment_id, patient_id, "
+      "staff_id, local_date, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {NewIdAt(now), b.id(), b.lot_id(), b.clinic_id(), meta.appointment_id, meta.patient_id,
+       meta.staff_id, DayText(meta.local_day), ToDbMicros(now)});
 }
 
 // ---------------------------------------------------------------- transfers

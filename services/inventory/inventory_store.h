@@ -96,7 +96,7 @@ class InventoryStore {
   absl::StatusOr<Page<v1::LedgerEntry>> ListLedger(Transaction& txn, absl::string_view clinic_id,
                                                    absl::string_view lot_id,
                                                    const PageRequest& page) const;
-  // Issue lines of a lot, grouped per procedure, oldest first.
+  // Issue lines and open-bottle uses of a lot, grouped per procedure, oldest first.
   absl::StatusOr<std::vector<v1::LotUse>> LotUses(Transaction& txn, absl::string_view lot_id) const;
 
   // Units issued per product at a clinic since `since`, and how many procedures drew them.
@@ -123,6 +123,22 @@ class InventoryStore {
   // Every in-stock unit of a lot, chain-wide.
   absl::StatusOr<std::vector<v1::SerialUnit>> InStockUnitsOfLot(Transaction& txn,
                                                                 absl::string_view lot_id) const;
+
+  // ---- Pigment bottles ----
+  absl::Status InsertBottle(Transaction& txn, const v1::PigmentBottle& bottle) const;
+  // NOT_FOUND naming the bottle when unknown.
+  absl::StatusOr<v1::PigmentBottle> GetBottle(Transaction& txn, absl::string_view id) const;
+  // Writes the bottle's new state and close fields if it is still in `expected`; ABORTED otherwise.
+  absl::Status UpdateBottle(Transaction& txn, const v1::PigmentBottle& bottle,
+                            v1::BottleState expected) const;
+  // A clinic's open and quarantined bottles, by id.
+  absl::StatusOr<std::vector<v1::PigmentBottle>> UnclosedBottles(Transaction& txn,
+                                                                 absl::string_view clinic_id) const;
+  // Marks every open bottle of a lot QUARANTINED, chain-wide; returns how many.
+  absl::StatusOr<int64_t> QuarantineBottlesOfLot(Transaction& txn, absl::string_view lot_id) const;
+  // Appends a use of an open bottle by a procedure (read back by LotUses).
+  absl::Status RecordBottleUse(Transaction& txn, const v1::PigmentBottle& bottle,
+                               const EntryMeta& meta, absl::Time now) const;
 
   // ---- Transfers ----
   absl::StatusOr<v1::Transfer> CreateTransfer(Transaction& txn, const v1::Transfer& transfer,

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "common/db/migrations.h"
+#include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "gtest/gtest.h"
@@ -96,6 +97,73 @@ TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedChainWide) {
   EXPECT_THAT(
       db_->Run(TxMode::kWrite, [&](Transaction& txn) { return store_.InsertUnit(txn, unit); }),
       smp::testing::StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+// Bottle uses are merged with the lot's issue lines per procedure, oldest first; quarantining a
+// lot's bottles touches only its open ones; a stale state update is ABORTED.
+TEST_F(InventoryStoreTest, BottleUsesAppearInLotUsesAndRecallQuarantinesOpenBottles) {
+  v1::PigmentBottle open;
+  open.set_id("B1");
+  open.set_clinic_id("CA");
+  open.set_product_id("P");
+  open.set_lot_id("L");
+  open.set_state(v1::BOTTLE_STATE_OPEN);
+  *open.mutable_use_by_date() = DayToProto(absl::CivilDay(2027, 2, 1));
+  v1::PigmentBottle finished = open;
+  finished.set_id("B2");
+  finished.set_state(v1::BOTTLE_STATE_FINISHED);
+  EntryMeta meta;
+  meta.kind = v1::LEDGER_ENTRY_KIND_ISSUE;
+  meta.local_day = absl::CivilDay(2027, 1, 15);
+  EntryMeta receive;
+  receive.kind = v1::LEDGER_ENTRY_KIND_RECEIVE;
+  receive.local_day = meta.local_day;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(store_.InsertBottle(txn, open));
+    RETURN_IF_ERROR(store_.InsertBottle(txn, finished));
+    meta.appointment_id = "A1";
+    meta.patient_id = "P1";
+    RETURN_IF_ERROR(store_.RecordBottleUse(txn, open, meta, now_));
+    meta.appointment_id = "A2";
+    meta.patient_id = "";
+    RETURN_IF_ERROR(store_
+                        .ApplyMoves(txn, {{{{"CA", "L", v1::STOCK_BUCKET_AVAILABLE}, 5}, "P", {}}},
+                                    receive, now_)
+                        .status());
+    RETURN_IF_ERROR(store_
+                        .ApplyMoves(txn, {{{{"CA", "L", v1::STOCK_BUCKET_AVAILABLE}, -2}, "P", {}}},
+                                    meta, now_ + absl::Seconds(1))
+                        .status());
+    meta.appointment_id = "A1";
+    return store_.RecordBottleUse(txn, open, meta, now_ + absl::Seconds(2));
+  }));
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto uses, store_.LotUses(txn, "L"));
+    EXPECT_EQ(uses.size(), 2u);
+    if (uses.size() != 2u) return absl::OkStatus();
+    EXPECT_EQ(uses[0].appointment_id(), "A1");
+    EXPECT_EQ(uses[0].patient_id(), "P1");
+    EXPECT_EQ(uses[0].quantity(), 0);
+    EXPECT_EQ(uses[0].bottle_ids_size(), 2);
+    EXPECT_EQ(uses[1].appointment_id(), "A2");
+    EXPECT_EQ(uses[1].quantity(), 2);
+    EXPECT_EQ(uses[1].bottle_ids_size(), 0);
+
+    ASSIGN_OR_RETURN(int64_t quarantined, store_.QuarantineBottlesOfLot(txn, "L"));
+    EXPECT_EQ(quarantined, 1);
+    ASSIGN_OR_RETURN(v1::PigmentBottle b1, store_.GetBottle(txn, "B1"));
+    EXPECT_EQ(b1.state(), v1::BOTTLE_STATE_QUARANTINED);
+    ASSIGN_OR_RETURN(v1::PigmentBottle b2, store_.GetBottle(txn, "B2"));
+    EXPECT_EQ(b2.state(), v1::BOTTLE_STATE_FINISHED);
+    ASSIGN_OR_RETURN(auto unclosed, store_.UnclosedBottles(txn, "CA"));
+    EXPECT_EQ(unclosed.size(), 1u);
+    b1.set_state(v1::BOTTLE_STATE_DISCARDED);
+    EXPECT_THAT(store_.UpdateBottle(txn, b1, v1::BOTTLE_STATE_OPEN),
+                smp::testing::StatusIs(absl::StatusCode::kAborted));
+    EXPECT_THAT(store_.GetBottle(txn, "B9").status(),
+                smp::testing::StatusIs(absl::StatusCode::kNotFound));
+    return absl::OkStatus();
+  }));
 }
 
 }  // namespace

@@ -153,6 +153,57 @@ absl::Status CheckUnitTransition(absl::string_view serial, v1::UnitState from, v
                                                     " and cannot become ", UnitStateName(to)));
 }
 
+absl::CivilDay BottleUseBy(absl::CivilDay lot_expiry, absl::CivilDay opened_day,
+                           int opened_shelf_life_days) {
+  if (opened_shelf_life_days <= 0) return lot_expiry;
+  return std::min(lot_expiry, opened_day + opened_shelf_life_days);
+}
+
+std::string BottleStateName(v1::BottleState state) {
+  std::string name = v1::BottleState_Name(state);
+  return absl::AsciiStrToLower(absl::StripPrefix(name, "BOTTLE_STATE_"));
+}
+
+absl::Status CheckBottleIssuable(const BottleView& bottle, absl::string_view clinic_id,
+                                 absl::CivilDay procedure_day) {
+  if (bottle.state == v1::BOTTLE_STATE_QUARANTINED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("bottle ", bottle.id, " is quarantined: its lot is recalled"));
+  }
+  if (bottle.state != v1::BOTTLE_STATE_OPEN) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "bottle ", bottle.id, " is ", BottleStateName(bottle.state), ": open a new bottle"));
+  }
+  if (bottle.clinic_id != clinic_id) {
+    return absl::FailedPreconditionError(absl::StrCat("bottle ", bottle.id, " is held at clinic ",
+                                                      bottle.clinic_id, ", not at ", clinic_id));
+  }
+  if (bottle.use_by < procedure_day) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("bottle ", bottle.id, " is past its use-by date ", DayText(bottle.use_by),
+                     " (procedure date ", DayText(procedure_day), "): discard it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBottleTransition(absl::string_view id, v1::BottleState from, v1::BottleState to) {
+  bool ok = false;
+  switch (from) {
+    case v1::BOTTLE_STATE_OPEN:
+      ok = to == v1::BOTTLE_STATE_FINISHED || to == v1::BOTTLE_STATE_DISCARDED ||
+           to == v1::BOTTLE_STATE_QUARANTINED;
+      break;
+    case v1::BOTTLE_STATE_QUARANTINED:
+      ok = to == v1::BOTTLE_STATE_DISCARDED;
+      break;
+    default:
+      ok = false;
+  }
+  if (ok) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("bottle ", id, " is ", BottleStateName(from),
+                                                    " and cannot become ", BottleStateName(to)));
+}
+
 v1::ProductKind KindOf(const v1::Product& product) {
   switch (product.spec_case()) {
     case v1::Product::kNeedleCartridge:

@@ -114,6 +114,31 @@ struct Draw {
 std::vector<Draw> SuggestFefo(std::vector<LotCandidate> candidates, absl::CivilDay today,
                               absl::CivilDay procedure_day, int64_t wanted);
 
+// ---- pigment bottles ----
+
+// The last day of use of a bottle opened on `opened_day` (clinic-local): the earlier of the lot's
+// expiry and the opening day plus `opened_shelf_life_days` (0: no limit beyond the lot's expiry).
+absl::CivilDay BottleUseBy(absl::CivilDay lot_expiry, absl::CivilDay opened_day,
+                           int opened_shelf_life_days);
+
+// What the bottle rules need to know about an opened bottle.
+struct BottleView {
+  std::string id;
+  std::string clinic_id;
+  v1::BottleState state = v1::BOTTLE_STATE_OPEN;
+  absl::CivilDay use_by;
+};
+
+// OK when the bottle may be issued at `clinic_id` to a procedure on `procedure_day`
+// (clinic-local); FAILED_PRECONDITION naming the reason (finished, discarded, quarantined, held at
+// another clinic, past its use-by date) otherwise. Usable through its use-by day.
+absl::Status CheckBottleIssuable(const BottleView& bottle, absl::string_view clinic_id,
+                                 absl::CivilDay procedure_day);
+// OK when a bottle may go from `from` to `to` (open -> finished / discarded / quarantined;
+// quarantined -> discarded); FAILED_PRECONDITION otherwise.
+absl::Status CheckBottleTransition(absl::string_view id, v1::BottleState from, v1::BottleState to);
+std::string BottleStateName(v1::BottleState state);
+
 // ---- serial units ----
 
 // OK when a unit may go from `from` to `to` (in stock -> issued / quarantined / destroyed / in

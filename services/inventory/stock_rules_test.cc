@@ -202,6 +202,64 @@ TEST(SuggestFefoTest, FirstExpiryFirstOutNeverBeforeTheProcedure) {
   EXPECT_EQ(covered, 15);
 }
 
+TEST(BottleUseByTest, ShorterOfLotExpiryAndOpenedShelfLife) {
+  const absl::CivilDay opened(2026, 3, 1);
+  // Shelf life ends first.
+  EXPECT_EQ(BottleUseBy(absl::CivilDay(2027, 1, 31), opened, 30), absl::CivilDay(2026, 3, 31));
+  // The lot expires first.
+  EXPECT_EQ(BottleUseBy(absl::CivilDay(2026, 3, 10), opened, 30), absl::CivilDay(2026, 3, 10));
+  // Both on the same day.
+  EXPECT_EQ(BottleUseBy(absl::CivilDay(2026, 3, 31), opened, 30), absl::CivilDay(2026, 3, 31));
+  // No opened shelf life: the lot's expiry.
+  EXPECT_EQ(BottleUseBy(absl::CivilDay(2027, 1, 31), opened, 0), absl::CivilDay(2027, 1, 31));
+}
+
+// The opening day is the clinic's local day: the same instant opens a bottle on different days in
+// Sydney and Los Angeles, and each is usable through its use-by day and not the day after.
+TEST(BottleUseByTest, ClinicTimeZoneAndBoundaryDay) {
+  const absl::Time opened = absl::FromCivil(absl::CivilSecond(2026, 3, 1, 20, 0, 0),
+                                            absl::UTCTimeZone());  // Mar 2 07:00 in Sydney
+  const absl::CivilDay sydney = LocalDay(opened, Zone("Australia/Sydney"));
+  const absl::CivilDay los_angeles = LocalDay(opened, Zone("America/Los_Angeles"));
+  EXPECT_EQ(sydney, absl::CivilDay(2026, 3, 2));
+  EXPECT_EQ(los_angeles, absl::CivilDay(2026, 3, 1));
+  const absl::CivilDay expiry(2027, 1, 1);
+  EXPECT_EQ(BottleUseBy(expiry, sydney, 7), absl::CivilDay(2026, 3, 9));
+  EXPECT_EQ(BottleUseBy(expiry, los_angeles, 7), absl::CivilDay(2026, 3, 8));
+
+  BottleView b{"b1", "A", v1::BOTTLE_STATE_OPEN, BottleUseBy(expiry, sydney, 7)};
+  EXPECT_OK(CheckBottleIssuable(b, "A", absl::CivilDay(2026, 3, 9)));  // boundary day: usable
+  EXPECT_THAT(CheckBottleIssuable(b, "A", absl::CivilDay(2026, 3, 10)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("use-by date 2026-03-09")));
+}
+
+TEST(BottleTest, RefusesClosedQuarantinedAndOtherClinic) {
+  const absl::CivilDay day(2026, 3, 1);
+  BottleView b{"b1", "A", v1::BOTTLE_STATE_OPEN, day};
+  EXPECT_OK(CheckBottleIssuable(b, "A", day));
+  EXPECT_THAT(CheckBottleIssuable(b, "B", day),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("held at clinic A")));
+  b.state = v1::BOTTLE_STATE_FINISHED;
+  EXPECT_THAT(CheckBottleIssuable(b, "A", day),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("finished")));
+  b.state = v1::BOTTLE_STATE_DISCARDED;
+  EXPECT_THAT(CheckBottleIssuable(b, "A", day),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("discarded")));
+  b.state = v1::BOTTLE_STATE_QUARANTINED;
+  EXPECT_THAT(CheckBottleIssuable(b, "A", day),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("recalled")));
+
+  EXPECT_OK(CheckBottleTransition("b1", v1::BOTTLE_STATE_OPEN, v1::BOTTLE_STATE_FINISHED));
+  EXPECT_OK(CheckBottleTransition("b1", v1::BOTTLE_STATE_OPEN, v1::BOTTLE_STATE_QUARANTINED));
+  EXPECT_OK(CheckBottleTransition("b1", v1::BOTTLE_STATE_QUARANTINED, v1::BOTTLE_STATE_DISCARDED));
+  EXPECT_THAT(CheckBottleTransition("b1", v1::BOTTLE_STATE_QUARANTINED, v1::BOTTLE_STATE_FINISHED),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckBottleTransition("b1", v1::BOTTLE_STATE_FINISHED, v1::BOTTLE_STATE_OPEN),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckBottleTransition("b1", v1::BOTTLE_STATE_DISCARDED, v1::BOTTLE_STATE_DISCARDED),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST(UnitStateTest, NoTransitionGoesBack) {
   EXPECT_OK(CheckUnitTransition("S1", v1::UNIT_STATE_IN_STOCK, v1::UNIT_STATE_ISSUED));
   EXPECT_OK(CheckUnitTransition("S1", v1::UNIT_STATE_ISSUED, v1::UNIT_STATE_DISPOSED_SHARPS));

@@ -209,6 +209,48 @@ class InventoryIntegrationTest : public ::testing::Test {
     return stub_->IssueToProcedure(Ctx(token).get(), req, &out);
   }
 
+  grpc::Status OpenBottle(const std::string& token, const std::string& clinic,
+                          const std::string& lot_id, v1::OpenBottleResponse* out) {
+    v1::OpenBottleRequest req;
+    req.set_request_id("open-" + NewId());
+    req.set_clinic_id(clinic);
+    req.set_lot_id(lot_id);
+    return stub_->OpenBottle(Ctx(token).get(), req, out);
+  }
+
+  grpc::Status IssueBottle(const std::string& token, const std::string& clinic,
+                           const std::string& bottle_id, const std::string& appointment,
+                           const std::string& patient = "",
+                           v1::IssueToProcedureResponse* response = nullptr) {
+    v1::IssueToProcedureRequest req;
+    req.set_request_id("issue-" + NewId());
+    req.set_clinic_id(clinic);
+    req.set_appointment_id(appointment);
+    req.set_patient_id(patient);
+    req.add_lines()->set_bottle_id(bottle_id);
+    v1::IssueToProcedureResponse out;
+    return stub_->IssueToProcedure(Ctx(token).get(), req, response ? response : &out);
+  }
+
+  grpc::Status CloseBottle(const std::string& token, const std::string& bottle_id,
+                           v1::BottleState state) {
+    v1::CloseBottleRequest req;
+    req.set_request_id("close-" + NewId());
+    req.set_bottle_id(bottle_id);
+    req.set_state(state);
+    v1::PigmentBottle out;
+    return stub_->CloseBottle(Ctx(token).get(), req, &out);
+  }
+
+  v1::ListOpenBottlesResponse Bottles(const std::string& clinic) {
+    v1::ListOpenBottlesRequest req;
+    req.set_clinic_id(clinic);
+    v1::ListOpenBottlesResponse out;
+    grpc::Status s = stub_->ListOpenBottles(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
   v1::ListStockResponse Stock(const std::string& clinic) {
     v1::ListStockRequest req;
     req.set_clinic_id(clinic);
@@ -755,6 +797,232 @@ TEST_F(InventoryIntegrationTest, ForecastAndReconciliationNeedSchedulingAndNever
   server.reset();
   EXPECT_THAT(stub_->ForecastDemand(Ctx(stock_a_).get(), forecast, &demand),
               GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling cannot answer"));
+}
+
+namespace bottles {
+
+common::v1::LocalDate LocalDaysFromNow(const char* zone_name, int days) {
+  absl::TimeZone zone;
+  EXPECT_TRUE(absl::LoadTimeZone(zone_name, &zone));
+  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), zone) + days;
+  common::v1::LocalDate d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+}  // namespace bottles
+
+// Opening a bottle takes one unit out of stock (the ledger still sums to the stock); the bottle is
+// usable through the earlier of the lot's expiry and the opened shelf life; issuing from it is
+// recorded, so the lot's recall finds the patient; the recall quarantines the bottle.
+TEST_F(InventoryIntegrationTest, BottleOpenIssueRecallFindsTheUse) {
+  v1::CreateProductRequest short_life;
+  short_life.set_request_id("product-short-life");
+  short_life.mutable_product()->set_name("Soft Black 15 ml");
+  short_life.mutable_product()->set_unit(v1::UNIT_OF_MEASURE_BOTTLE);
+  short_life.mutable_product()->mutable_pigment()->set_brand("Acme");
+  short_life.mutable_product()->mutable_pigment()->set_shade("Soft Black");
+  short_life.mutable_product()->mutable_pigment()->set_opened_shelf_life_days(30);
+  v1::Product product;
+  ASSERT_TRUE(stub_->CreateProduct(Ctx(stock_a_).get(), short_life, &product).ok());
+  const std::string lot = Receive(Receipt(clinic_a_, product.id(), "BOT-1", 3)).lot().id();
+  Receive(Receipt(clinic_b_, product.id(), "BOT-1", 2));
+  const v1::ReceiveStockResponse long_receipt = Receive(Receipt(clinic_a_, pigment_, "BOT-2", 1));
+  const std::string long_lot = long_receipt.lot().id();
+  const std::string only_at_a = Receive(Receipt(clinic_a_, pigment_, "BOT-3", 1)).lot().id();
+
+  v1::OpenBottleResponse opened;
+  grpc::Status s = OpenBottle(tech_a_, clinic_a_, lot, &opened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string bottle = opened.bottle().id();
+  EXPECT_EQ(opened.bottle().state(), v1::BOTTLE_STATE_OPEN);
+  EXPECT_EQ(opened.bottle().lot_id(), lot);
+  EXPECT_EQ(opened.bottle().clinic_id(), clinic_a_);
+  // 30 days of opened shelf life end before the lot's expiry (200 days).
+  EXPECT_EQ(opened.bottle().use_by_date().DebugString(),
+            bottles::LocalDaysFromNow("America/New_York", 30).DebugString());
+  EXPECT_EQ(opened.entry().kind(), v1::LEDGER_ENTRY_KIND_OPEN_BOTTLE);
+  EXPECT_EQ(opened.entry().quantity_delta(), -1);
+  // The other product's 365 days end after its lot's expiry: the lot's expiry wins.
+  v1::OpenBottleResponse opened_long;
+  ASSERT_TRUE(OpenBottle(tech_a_, clinic_a_, long_lot, &opened_long).ok());
+  EXPECT_EQ(opened_long.bottle().use_by_date().DebugString(),
+            long_receipt.lot().expiry_date().DebugString());
+  // Its lot is empty now: no second bottle.
+  v1::OpenBottleResponse none;
+  EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, long_lot, &none),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "not enough stock"));
+  ASSERT_TRUE(CloseBottle(tech_a_, opened_long.bottle().id(), v1::BOTTLE_STATE_FINISHED).ok());
+  EXPECT_THAT(IssueBottle(tech_a_, clinic_a_, opened_long.bottle().id(), NewId()),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "finished"));
+
+  const v1::ListStockResponse before = Stock(clinic_a_);
+  for (const v1::StockLevel& level : before.levels()) {
+    if (level.lot_id() == lot) {
+      EXPECT_EQ(level.available(), 2);
+    }
+  }
+  EXPECT_EQ(LedgerSum(clinic_a_, lot, v1::STOCK_BUCKET_AVAILABLE), 2);
+
+  const std::string appt = NewId(), patient = NewId();
+  v1::IssueToProcedureResponse issued;
+  s = IssueBottle(tech_a_, clinic_a_, bottle, appt, patient, &issued);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(issued.bottles_size(), 1);
+  EXPECT_EQ(issued.bottles(0).id(), bottle);
+  EXPECT_EQ(issued.entries_size(), 0);  // the bottle left stock when opened
+  EXPECT_EQ(LedgerSum(clinic_a_, lot, v1::STOCK_BUCKET_AVAILABLE), 2);
+  // A bottle is used where it was opened; a lot held elsewhere cannot be opened here.
+  EXPECT_THAT(IssueBottle(tech_b_, clinic_b_, bottle, NewId()),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "held at clinic"));
+  EXPECT_THAT(OpenBottle(tech_b_, clinic_b_, only_at_a, &none),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "1 held at other clinics"));
+  // A clinic-scoped technician cannot open at another clinic.
+  EXPECT_THAT(OpenBottle(tech_b_, clinic_a_, lot, &none),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+
+  v1::ListOpenBottlesResponse listed = Bottles(clinic_a_);
+  ASSERT_EQ(listed.bottles_size(), 1);  // the finished one is closed
+  EXPECT_EQ(listed.bottles(0).id(), bottle);
+  EXPECT_FALSE(listed.bottles(0).expired());
+
+  v1::RecallLotRequest recall;
+  recall.set_request_id("recall-bottle");
+  recall.set_lot_id(lot);
+  recall.set_reason("microbial contamination");
+  v1::RecallLotResponse recalled;
+  s = stub_->RecallLot(Ctx(admin_).get(), recall, &recalled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(recalled.uses_size(), 1);
+  EXPECT_EQ(recalled.uses(0).appointment_id(), appt);
+  EXPECT_EQ(recalled.uses(0).patient_id(), patient);
+  EXPECT_EQ(recalled.uses(0).clinic_id(), clinic_a_);
+  ASSERT_EQ(recalled.uses(0).bottle_ids_size(), 1);
+  EXPECT_EQ(recalled.uses(0).bottle_ids(0), bottle);
+  v1::ListLotUsesRequest uses_req;
+  uses_req.set_lot_id(lot);
+  v1::ListLotUsesResponse uses;
+  ASSERT_TRUE(stub_->ListLotUses(Ctx(auditor_).get(), uses_req, &uses).ok());
+  ASSERT_EQ(uses.uses_size(), 1);
+  EXPECT_EQ(uses.uses(0).patient_id(), patient);
+
+  listed = Bottles(clinic_a_);
+  ASSERT_EQ(listed.bottles_size(), 1);
+  EXPECT_EQ(listed.bottles(0).state(), v1::BOTTLE_STATE_QUARANTINED);
+  EXPECT_THAT(IssueBottle(tech_a_, clinic_a_, bottle, NewId()),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "quarantined"));
+  EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, lot, &none),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "recalled"));
+  EXPECT_THAT(CloseBottle(tech_a_, bottle, v1::BOTTLE_STATE_FINISHED),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "quarantined"));
+  ASSERT_TRUE(CloseBottle(tech_a_, bottle, v1::BOTTLE_STATE_DISCARDED).ok());
+  EXPECT_EQ(Bottles(clinic_a_).bottles_size(), 0);
+  EXPECT_THAT(CloseBottle(tech_a_, bottle, v1::BOTTLE_STATE_DISCARDED),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "discarded"));
+  // The recall quarantined what was left; stock still equals the ledger.
+  const v1::ListStockResponse after = Stock(clinic_a_);
+  for (const v1::StockLevel& level : after.levels()) {
+    if (level.lot_id() == lot) {
+      EXPECT_EQ(level.quarantined(), 2);
+    }
+  }
+  EXPECT_EQ(LedgerSum(clinic_a_, lot, v1::STOCK_BUCKET_QUARANTINED), 2);
+  EXPECT_EQ(LedgerSum(clinic_a_, lot, v1::STOCK_BUCKET_AVAILABLE), 0);
+}
+
+// A bottle past its use-by date in the clinic's calendar is refused. The test has no clock to
+// move, so it moves the clinic instead: the bottle is opened on its lot's expiry day in Pago Pago
+// (UTC-11), then the clinic's time zone becomes Kiritimati (UTC+14), where it is always at least
+// the next day.
+TEST_F(InventoryIntegrationTest, ExpiredBottleIsRefused) {
+  const std::string clinic = NewId();
+  v1::UpdateClinicInventorySettingsRequest settings;
+  settings.set_request_id("settings-pago");
+  settings.mutable_settings()->set_clinic_id(clinic);
+  settings.mutable_settings()->set_time_zone("Pacific/Pago_Pago");
+  v1::ClinicInventorySettings saved;
+  grpc::Status s = stub_->UpdateClinicInventorySettings(Ctx(admin_).get(), settings, &saved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ReceiveStockRequest receipt = Receipt(clinic, pigment_, "LAST-DAY", 2);
+  *receipt.mutable_expiry_date() = bottles::LocalDaysFromNow("Pacific/Pago_Pago", 0);
+  const std::string lot = Receive(receipt).lot().id();
+  v1::OpenBottleResponse opened;
+  s = OpenBottle(admin_, clinic, lot, &opened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(opened.bottle().use_by_date().DebugString(), receipt.expiry_date().DebugString());
+  // Usable on its use-by day.
+  ASSERT_TRUE(IssueBottle(admin_, clinic, opened.bottle().id(), NewId()).ok());
+
+  settings.set_request_id("settings-kiritimati");
+  settings.mutable_settings()->set_time_zone("Pacific/Kiritimati");
+  settings.mutable_settings()->set_etag(saved.etag());
+  s = stub_->UpdateClinicInventorySettings(Ctx(admin_).get(), settings, &saved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::ListOpenBottlesResponse listed = Bottles(clinic);
+  ASSERT_EQ(listed.bottles_size(), 1);
+  EXPECT_TRUE(listed.bottles(0).expired());
+  EXPECT_THAT(IssueBottle(admin_, clinic, opened.bottle().id(), NewId()),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "use-by date"));
+  v1::OpenBottleResponse none;
+  EXPECT_THAT(OpenBottle(admin_, clinic, lot, &none),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "expired"));
+  EXPECT_EQ(LedgerSum(clinic, lot, v1::STOCK_BUCKET_AVAILABLE), 1);
+}
+
+TEST_F(InventoryIntegrationTest, BottleBadInputsAreInvalidArgumentAndStoreNothing) {
+  const std::string needle_lot = Receive(Receipt(clinic_a_, needle_, "N-PLAIN", 4)).lot().id();
+  v1::OpenBottleResponse none;
+  EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, "not-an-id", &none),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "lot_id"));
+  EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, NewId(), &none),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "lot_id"));
+  EXPECT_THAT(OpenBottle(tech_a_, "not-an-id", needle_lot, &none),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+  EXPECT_THAT(OpenBottle(admin_, NewId(), needle_lot, &none),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+  EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, needle_lot, &none),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "not a pigment"));
+  EXPECT_THAT(IssueBottle(tech_a_, clinic_a_, "not-an-id", NewId()),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "bottle_id"));
+  EXPECT_THAT(IssueBottle(tech_a_, clinic_a_, NewId(), NewId()),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "bottle_id"));
+  v1::IssueToProcedureRequest twice;
+  twice.set_request_id("issue-twice");
+  twice.set_clinic_id(clinic_a_);
+  twice.set_appointment_id(NewId());
+  const std::string id = NewId();
+  twice.add_lines()->set_bottle_id(id);
+  twice.add_lines()->set_bottle_id(id);
+  v1::IssueToProcedureResponse issued;
+  EXPECT_THAT(stub_->IssueToProcedure(Ctx(tech_a_).get(), twice, &issued),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "lines[1].bottle_id"));
+  EXPECT_THAT(CloseBottle(tech_a_, NewId(), v1::BOTTLE_STATE_OPEN),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "state"));
+  EXPECT_THAT(CloseBottle(tech_a_, NewId(), v1::BOTTLE_STATE_UNSPECIFIED),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "state"));
+  EXPECT_THAT(CloseBottle(tech_a_, NewId(), v1::BOTTLE_STATE_FINISHED),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "bottle_id"));
+  EXPECT_THAT(CloseBottle(tech_a_, "not-an-id", v1::BOTTLE_STATE_FINISHED),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "bottle_id"));
+  v1::ListOpenBottlesRequest list;
+  list.set_clinic_id("not-an-id");
+  v1::ListOpenBottlesResponse listed;
+  EXPECT_THAT(stub_->ListOpenBottles(Ctx(admin_).get(), list, &listed),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+
+  // Nothing was stored: no bottle, the needle lot untouched, only the receipt in the ledger.
+  EXPECT_EQ(Bottles(clinic_a_).bottles_size(), 0);
+  const v1::ListStockResponse stock = Stock(clinic_a_);
+  ASSERT_EQ(stock.levels_size(), 1);
+  EXPECT_EQ(stock.levels(0).available(), 4);
+  v1::ListLedgerEntriesRequest ledger;
+  ledger.set_clinic_id(clinic_a_);
+  v1::ListLedgerEntriesResponse entries;
+  ASSERT_TRUE(stub_->ListLedgerEntries(Ctx(admin_).get(), ledger, &entries).ok());
+  ASSERT_EQ(entries.entries_size(), 1);
+  EXPECT_EQ(entries.entries(0).kind(), v1::LEDGER_ENTRY_KIND_RECEIVE);
 }
 
 }  // namespace
