@@ -62,9 +62,11 @@ start_service() {
   pids+=($!)
 }
 start_service identity "$identity_port" "$identity_metrics_port"
-# Scheduling's compliance gate needs a service credential, which the suite issue wires up; until
-# then procedures cannot be booked from this stack (UNAVAILABLE, as documented); consultations can.
-start_service scheduling "$scheduling_port" "$scheduling_metrics_port"
+# Scheduling's compliance gate and its charges to billing need a service credential, which the suite
+# issue wires up; until then procedures cannot be booked from this stack (UNAVAILABLE, as documented)
+# and charges wait in scheduling's outbox (visible, retried); consultations book as usual.
+start_service scheduling "$scheduling_port" "$scheduling_metrics_port" \
+  --billing_address="127.0.0.1:${SMP_BILLING_PORT:-7005}"
 start_service inventory "$inventory_port" 9103 --scheduling_address="127.0.0.1:$scheduling_port"
 start_service compliance "$compliance_port" 9104 --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
 start_service billing "$billing_port" 9105

@@ -18,9 +18,12 @@
 #include "absl/strings/strip.h"
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
+#include "common/outbox/outbox.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
+#include "services/scheduling/billing_deliverer.h"
+#include "services/scheduling/billing_events.h"
 #include "services/scheduling/change_notifier.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_migrations.h"
@@ -37,6 +40,13 @@ ABSL_FLAG(
     "peer services such as compliance.");
 ABSL_FLAG(absl::Duration, compliance_deadline, absl::Seconds(2),
           "Deadline of each compliance gate call.");
+ABSL_FLAG(std::string, billing_address, "",
+          "host:port of billing. Completed visits, no-shows and late cancellations are written to "
+          "the outbox either way; without an address they wait (visible) until one is configured.");
+ABSL_FLAG(absl::Duration, billing_deadline, absl::Seconds(2),
+          "Deadline of each delivery to billing.");
+ABSL_FLAG(absl::Duration, outbox_interval, absl::Seconds(2),
+          "How often the outbox retries due events (new events go out at once).");
 ABSL_FLAG(absl::Duration, hold_sweep_interval, absl::Seconds(5),
           "How often lapsed holds are cancelled (and announced in the change feed).");
 
@@ -68,6 +78,21 @@ int Main(int argc, char** argv) {
         ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
         absl::GetFlag(FLAGS_compliance_deadline));
   }
+  // Events for other services: written with the change, delivered at least once, never dropped.
+  std::unique_ptr<EventDeliverer> billing;
+  absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
+  const std::string billing_address = absl::GetFlag(FLAGS_billing_address);
+  if (!billing_address.empty()) {
+    billing = std::make_unique<BillingDeliverer>(
+        grpc::CreateChannel(billing_address, grpc::InsecureChannelCredentials()),
+        ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
+        absl::GetFlag(FLAGS_billing_deadline));
+    deliverers[kBillingDestination] = billing.get();
+  } else {
+    LogWarning("no --billing_address: charges wait in the outbox until it is set");
+  }
+  OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);
+
   ChangeNotifier notifier;
   SchedulingServiceImpl service(SchedulingDeps{
       .db = db->get(),
@@ -75,11 +100,13 @@ int Main(int argc, char** argv) {
       .compliance = compliance.get(),
       .notifier = &notifier,
       .clock = &Clock::Real(),
+      .on_event_committed = [&outbox] { outbox.Wake(); },
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
 
+  outbox.Start(absl::GetFlag(FLAGS_outbox_interval));
   std::atomic<bool> stopping{false};
   std::thread sweeper([&] {
     const absl::Duration interval = absl::GetFlag(FLAGS_hold_sweep_interval);
@@ -98,6 +125,7 @@ int Main(int argc, char** argv) {
   (*server)->Shutdown();
   stopping.store(true);
   sweeper.join();
+  outbox.Stop();
   server->reset();
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/db/idempotency.h"
+#include "common/outbox/outbox.h"
 
 namespace smp::scheduling {
 
@@ -115,6 +116,7 @@ CREATE TABLE appointment_changes (
   PRIMARY KEY (clinic_id, sequence)
 );
 )sql" + std::string(kIdempotencyTableSql)},
+      {2, "outbox of events for other services", kOutboxTableSql},
   };
   return *migrations;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/idempotency.h"
+#include "common/outbox/outbox.h"
 #include "common/rpc/handler.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
@@ -16,6 +17,7 @@
 #include "google/protobuf/descriptor.h"
 #include "services/scheduling/aftercare.h"
 #include "services/scheduling/availability.h"
+#include "services/scheduling/billing_events.h"
 #include "services/scheduling/calendar_loader.h"
 #include "services/scheduling/plan_rules.h"
 #include "services/scheduling/schedule_rules.h"
@@ -807,6 +809,7 @@ absl::StatusOr<v1::Appointment> SchedulingServiceImpl::Transition(
                    MakeIdempotencyKey(method, request_id, who.staff_id, request));
   const absl::Time now = deps_.clock->Now();
   bool changed = false;
+  bool event_enqueued = false;
   ASSIGN_OR_RETURN(
       v1::Appointment result,
       RunIdempotent<v1::Appointment>(
@@ -831,6 +834,19 @@ absl::StatusOr<v1::Appointment> SchedulingServiceImpl::Transition(
                 next != v1::FULFILLED) {
               RETURN_IF_ERROR(store_.Release(txn, a.id()));
             }
+            // What billing must charge travels with the change, through the outbox.
+            v1::TreatmentPlan plan;
+            const v1::TreatmentPlan* plan_ptr = nullptr;
+            if (next == v1::FULFILLED && !a.plan_id().empty()) {
+              ASSIGN_OR_RETURN(plan, store_.GetPlan(txn, a.plan_id()));
+              plan_ptr = &plan;
+            }
+            if (std::optional<billing::v1::RecordChargeEventRequest> charge =
+                    ChargeEventFor(a, plan_ptr, now)) {
+              RETURN_IF_ERROR(
+                  EnqueueEvent(txn, kBillingDestination, kChargeEventKind, *charge, now).status());
+              event_enqueued = true;
+            }
             RETURN_IF_ERROR(RecordChange(
                 txn, a, next == v1::CANCELLED ? v1::CHANGE_TYPE_CANCELLED : v1::CHANGE_TYPE_UPDATED,
                 version + 1, now));
@@ -841,6 +857,7 @@ absl::StatusOr<v1::Appointment> SchedulingServiceImpl::Transition(
             return a;
           }));
   if (changed) NotifyCommitted(result);
+  if (event_enqueued && deps_.on_event_committed) deps_.on_event_committed();
   return result;
 }
 

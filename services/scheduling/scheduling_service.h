@@ -24,6 +24,8 @@ struct SchedulingDeps {
   const Clock* clock;
   // How often a WatchChanges stream looks at the database for changes other replicas committed.
   absl::Duration watch_poll_interval = absl::Seconds(1);
+  // Called after a change that put an event in the outbox has committed (wakes the dispatcher).
+  std::function<void()> on_event_committed;
 };
 
 // The gRPC handlers of smp.scheduling.v1.SchedulingService: validate, authorise (permission from

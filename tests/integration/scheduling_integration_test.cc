@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
 #include "gtest/gtest.h"
+#include "smp/billing/v1/billing.grpc.pb.h"
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
@@ -93,12 +95,15 @@ class SchedulingIntegrationTest : public ::testing::Test {
   }
 
   // Restarts use the same data directory, as a restarted service would.
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartScheduling(const std::string& redis) {
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartScheduling(
+      const std::string& redis, const std::vector<std::string>& extra = {}) {
     if (scheduling_dir_.empty()) scheduling_dir_ = smp::testing::MakeTempDir("sched");
-    return ServiceProcess::Start(SMP_SCHEDULING_BINARY,
-                                 {"--data_dir=" + scheduling_dir_, redis,
-                                  absl::StrCat("--compliance_address=127.0.0.1:", compliance_port_),
-                                  "--compliance_deadline=1s"});
+    std::vector<std::string> args = {
+        "--data_dir=" + scheduling_dir_, redis,
+        absl::StrCat("--compliance_address=127.0.0.1:", compliance_port_),
+        "--compliance_deadline=1s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServiceProcess::Start(SMP_SCHEDULING_BINARY, args);
   }
 
   void StartFakeCompliance() {
@@ -630,6 +635,103 @@ TEST_F(SchedulingIntegrationTest, AcknowledgedBookingsSurviveKill9) {
   v1::Appointment again;
   EXPECT_THAT(Book(Booking("durable-new", At(9)), &again),  // still taken after the restart
               GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, ""));
+}
+
+TEST_F(SchedulingIntegrationTest, CompletedVisitIsChargedOnceEvenWhenBillingWasDown) {
+  // Billing on a port that stays the same across its restart.
+  const std::string billing_dir = smp::testing::MakeTempDir("billing");
+  ASSERT_OK_AND_ASSIGN(auto billing,
+                       ServiceProcess::Start(SMP_BILLING_BINARY,
+                                             {"--data_dir=" + billing_dir, harness_.RedisFlag()}));
+  const std::string billing_listen = "--listen=" + billing->address();
+  auto billing_stub = billing::v1::BillingService::NewStub(
+      grpc::CreateChannel(billing->address(), grpc::InsecureChannelCredentials()));
+  billing::v1::CreatePriceListRequest prices;
+  prices.set_request_id("prices-a");
+  billing::v1::PriceList* list = prices.mutable_price_list();
+  list->set_clinic_id(clinic_a_);
+  const absl::CivilDay yesterday = absl::ToCivilDay(absl::Now(), ny_) - 1;
+  list->mutable_effective_date()->set_year(static_cast<int>(yesterday.year()));
+  list->mutable_effective_date()->set_month(yesterday.month());
+  list->mutable_effective_date()->set_day(yesterday.day());
+  list->set_time_zone("America/New_York");
+  list->set_currency_code("USD");
+  list->set_tax_rate_bp(0);
+  auto usd = [](int64_t cents) {
+    common::v1::Money m;
+    m.set_amount_minor(cents);
+    m.set_currency_code("USD");
+    return m;
+  };
+  *list->mutable_consultation_fee() = usd(15000);
+  *list->mutable_session_prices()->mutable_hairline() = usd(145000);
+  *list->mutable_session_prices()->mutable_crown() = usd(160000);
+  *list->mutable_session_prices()->mutable_full_scalp() = usd(220000);
+  *list->mutable_session_prices()->mutable_scar_camouflage() = usd(90000);
+  *list->mutable_sample_patch_fee() = usd(10000);
+  *list->mutable_touch_up_fee() = usd(60000);
+  *list->mutable_late_cancellation_fee() = usd(5000);
+  *list->mutable_no_show_fee() = usd(7500);
+  billing::v1::PriceList saved;
+  grpc::Status priced = billing_stub->CreatePriceList(Ctx(admin_).get(), prices, &saved);
+  ASSERT_TRUE(priced.ok()) << priced.error_message();
+
+  // Scheduling's own service account delivers the charge events.
+  harness_.MakeStaff("svc.scheduling", common::v1::ROLE_SERVICE);
+  const std::string token_file = smp::testing::MakeTempDir("token") + "/token";
+  std::ofstream(token_file) << harness_.Login("svc.scheduling") << "\n";
+  scheduling_->Stop();
+  ASSERT_OK_AND_ASSIGN(
+      scheduling_,
+      StartScheduling(harness_.RedisFlag(), {"--billing_address=" + billing->address(),
+                                             "--service_token_file=" + token_file,
+                                             "--outbox_interval=100ms", "--billing_deadline=1s"}));
+  stub_ = v1::SchedulingService::NewStub(
+      grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
+
+  // Billing goes down; the visit happens anyway.
+  billing->Stop();
+  v1::Appointment a;
+  ASSERT_TRUE(Book(Booking("charged-1", At(10)), &a).ok());
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_request_id("charged-checkin");
+  checkin.set_id(a.id());
+  checkin.set_etag(a.etag());
+  ASSERT_TRUE(stub_->CheckInAppointment(Ctx(desk_a_).get(), checkin, &a).ok());
+  v1::StartAppointmentRequest start;
+  start.set_request_id("charged-start");
+  start.set_id(a.id());
+  start.set_etag(a.etag());
+  ASSERT_TRUE(stub_->StartAppointment(Ctx(tech_token_).get(), start, &a).ok());
+  v1::CompleteAppointmentRequest complete;
+  complete.set_request_id("charged-complete");
+  complete.set_id(a.id());
+  complete.set_etag(a.etag());
+  v1::CompleteAppointmentResponse done;
+  ASSERT_TRUE(stub_->CompleteAppointment(Ctx(tech_token_).get(), complete, &done).ok());
+  absl::SleepFor(absl::Milliseconds(800));  // a few failed deliveries
+
+  // Billing comes back on the same address and data: the charge arrives, once.
+  ASSERT_OK_AND_ASSIGN(
+      billing, ServiceProcess::Start(SMP_BILLING_BINARY, {"--data_dir=" + billing_dir,
+                                                          harness_.RedisFlag(), billing_listen}));
+  billing::v1::ListInvoicesRequest invoices;
+  invoices.set_clinic_id(clinic_a_);
+  invoices.set_patient_id(patient_);
+  billing::v1::ListInvoicesResponse listed;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    listed.Clear();
+    ASSERT_TRUE(billing_stub->ListInvoices(Ctx(admin_).get(), invoices, &listed).ok());
+    if (listed.invoices_size() > 0) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(listed.invoices_size(), 1);
+  EXPECT_EQ(listed.invoices(0).totals().total().amount_minor(), 15000);  // the consultation fee
+  absl::SleepFor(absl::Milliseconds(500));  // later passes must not charge again
+  listed.Clear();
+  ASSERT_TRUE(billing_stub->ListInvoices(Ctx(admin_).get(), invoices, &listed).ok());
+  EXPECT_EQ(listed.invoices_size(), 1);
 }
 
 }  // namespace
