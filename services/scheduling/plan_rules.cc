@@ -106,6 +106,13 @@ Interval SessionWindow(const v1::TreatmentPlan& plan, int number) {
   return window;
 }
 
+std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan) {
+  if (plan.status() != v1::PLAN_ACTIVE) return std::nullopt;
+  const int booked = static_cast<int>(LiveSessions(plan).size());
+  if (booked == 0 || booked >= plan.planned_sessions()) return std::nullopt;
+  return SessionWindow(plan, booked + 1);
+}
+
 absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start) {
   const Interval window = SessionWindow(plan, number);
   if (start < window.start || start > window.end) {

@@ -43,6 +43,10 @@ absl::StatusOr<int> NextSessionNumber(const v1::TreatmentPlan& plan);
 // Returns the allowed window [earliest, latest]; session 1 has no lower neighbour.
 Interval SessionWindow(const v1::TreatmentPlan& plan, int number);
 
+// The window of the next session to book: nullopt when the plan is not active, no session is booked
+// yet (the first session has no window), or every planned session is booked.
+std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan);
+
 // FAILED_PRECONDITION when `start` is outside SessionWindow, naming the rule and the window.
 absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start);
 

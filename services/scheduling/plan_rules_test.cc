@@ -102,6 +102,20 @@ TEST(PlanRulesTest, SpacingMinAndMaxOnBothSides) {
   EXPECT_EQ(SessionWindow(NewPlan(), 1).start, absl::InfinitePast());
 }
 
+TEST(PlanRulesTest, NextSessionWindowOnlyBetweenFirstAndLastSession) {
+  v1::TreatmentPlan plan = NewPlan(2);
+  EXPECT_FALSE(NextSessionWindow(plan).has_value());  // nothing booked: no spacing yet
+  AddSession(plan, 1, kDay0);
+  ASSERT_TRUE(NextSessionWindow(plan).has_value());
+  EXPECT_EQ(NextSessionWindow(plan)->start, kDay0 + 10 * kDay);
+  EXPECT_EQ(NextSessionWindow(plan)->end, kDay0 + 42 * kDay);
+  AddSession(plan, 2, kDay0 + 12 * kDay);
+  EXPECT_FALSE(NextSessionWindow(plan).has_value());  // all booked
+  plan.mutable_sessions()->RemoveLast();
+  plan.set_status(v1::PLAN_CANCELLED);
+  EXPECT_FALSE(NextSessionWindow(plan).has_value());
+}
+
 TEST(PlanRulesTest, TouchUpDueTwoToThreeYearsLater) {
   DayRange due = TouchUpDue(absl::CivilDay(2026, 3, 14));
   EXPECT_EQ(due.first, absl::CivilDay(2028, 3, 14));

@@ -154,19 +154,21 @@ absl::Status SchedulingServiceImpl::TakeSlot(Transaction& txn, const v1::ClinicS
   return store_.Occupy(txn, a, block);
 }
 
-absl::Status SchedulingServiceImpl::DecoratePlan(Transaction& txn, v1::TreatmentPlan& plan) {
-  (void)txn;
-  plan.clear_next_session_window();
-  if (plan.status() != v1::PLAN_ACTIVE) return absl::OkStatus();
-  const std::vector<v1::PlanSession> live = LiveSessions(plan);
-  if (live.empty() || static_cast<int>(live.size()) >= plan.planned_sessions()) {
-    return absl::OkStatus();
+namespace {
+
+// Sets the next-session window of a plan or a completion response, or clears it when there is none.
+template <typename Message>
+void SetNextWindow(const v1::TreatmentPlan& plan, Message& out) {
+  const std::optional<Interval> window = NextSessionWindow(plan);
+  if (!window.has_value()) {
+    out.clear_next_session_window();
+    return;
   }
-  const Interval window = SessionWindow(plan, static_cast<int>(live.size()) + 1);
-  *plan.mutable_next_session_window()->mutable_start_time() = ToProtoTimestamp(window.start);
-  *plan.mutable_next_session_window()->mutable_end_time() = ToProtoTimestamp(window.end);
-  return absl::OkStatus();
+  *out.mutable_next_session_window()->mutable_start_time() = ToProtoTimestamp(window->start);
+  *out.mutable_next_session_window()->mutable_end_time() = ToProtoTimestamp(window->end);
 }
+
+}  // namespace
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepLapsedHolds() {
   const absl::Time now = deps_.clock->Now();
@@ -578,7 +580,7 @@ grpc::Status SchedulingServiceImpl::GetTreatmentPlan(grpc::ServerContext* ctx,
     return deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
       ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_.GetPlan(txn, req->id()));
       RETURN_IF_ERROR(who.CheckClinic(plan.clinic_id()));
-      RETURN_IF_ERROR(DecoratePlan(txn, plan));
+      SetNextWindow(plan, plan);
       *out = std::move(plan);
       return absl::OkStatus();
     });
@@ -597,7 +599,7 @@ grpc::Status SchedulingServiceImpl::ListTreatmentPlans(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(auto plans, store_.ListPlans(txn, req->patient_id()));
           for (v1::TreatmentPlan& plan : plans) {
             if (!who.CanAccessClinic(plan.clinic_id())) continue;
-            RETURN_IF_ERROR(DecoratePlan(txn, plan));
+            SetNextWindow(plan, plan);
             *out->add_plans() = std::move(plan);
           }
           return absl::OkStatus();
@@ -973,13 +975,7 @@ grpc::Status SchedulingServiceImpl::CompleteAppointment(grpc::ServerContext* ctx
           if (!done.plan_id().empty()) {
             ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_.GetPlan(txn, done.plan_id()));
             course_continues = plan.status() == v1::PLAN_ACTIVE;
-            if (course_continues &&
-                static_cast<int>(LiveSessions(plan).size()) < plan.planned_sessions()) {
-              const Interval w =
-                  SessionWindow(plan, static_cast<int>(LiveSessions(plan).size()) + 1);
-              *out->mutable_next_session_window()->mutable_start_time() = ToProtoTimestamp(w.start);
-              *out->mutable_next_session_window()->mutable_end_time() = ToProtoTimestamp(w.end);
-            }
+            SetNextWindow(plan, *out);
           }
           const absl::CivilDay day =
               absl::ToCivilDay(FromProtoTimestamp(done.start_time()), ZoneOf(schedule));

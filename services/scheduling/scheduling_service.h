@@ -136,7 +136,6 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
                         bool chair_chosen, absl::Time now);
   absl::StatusOr<v1::ClinicSchedule> RequireSchedule(Transaction& txn, absl::string_view clinic_id,
                                                      absl::string_view field);
-  absl::Status DecoratePlan(Transaction& txn, v1::TreatmentPlan& plan);
   void NotifyCommitted(const v1::Appointment& a);
 
   SchedulingDeps deps_;
