@@ -33,6 +33,13 @@ bool IsAuditor(const Principal& who) {
 constexpr int kAuditPageDefault = 500;
 constexpr int kAuditPageMax = 5000;
 
+// A page of the audit log after `since`: at most `page_size` entries (0: the default).
+absl::StatusOr<int> AuditPageLimit(int64_t since, int32_t page_size) {
+  if (since < 0) return absl::InvalidArgumentError("since_sequence: must not be negative");
+  if (page_size < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+  return page_size == 0 ? kAuditPageDefault : std::min(page_size, kAuditPageMax);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- core
@@ -551,12 +558,7 @@ grpc::Status ComplianceServiceImpl::ExportAuditEvents(grpc::ServerContext* ctx,
                                                       v1::ExportAuditEventsResponse* out) {
   return core_->Serve(
       authorizer_, ctx, "ExportAuditEvents", [&](const Principal& who) -> absl::Status {
-        if (req->since_sequence() < 0)
-          return absl::InvalidArgumentError("since_sequence: must not be negative");
-        if (req->page_size() < 0)
-          return absl::InvalidArgumentError("page_size: must not be negative");
-        const int limit =
-            req->page_size() == 0 ? kAuditPageDefault : std::min(req->page_size(), kAuditPageMax);
+        ASSIGN_OR_RETURN(const int limit, AuditPageLimit(req->since_sequence(), req->page_size()));
         return core_->Read(
             who, "ExportAuditEvents", "audit_log", "", [&](Transaction& txn) -> absl::Status {
               ASSIGN_OR_RETURN(auto entries,
@@ -655,12 +657,7 @@ grpc::Status ComplianceServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
                                                      v1::ListAuditEntriesResponse* out) {
   return core_->Serve(
       authorizer_, ctx, "ListAuditEntries", [&](const Principal& who) -> absl::Status {
-        if (req->since_sequence() < 0)
-          return absl::InvalidArgumentError("since_sequence: must not be negative");
-        if (req->page_size() < 0)
-          return absl::InvalidArgumentError("page_size: must not be negative");
-        const int limit =
-            req->page_size() == 0 ? kAuditPageDefault : std::min(req->page_size(), kAuditPageMax);
+        ASSIGN_OR_RETURN(const int limit, AuditPageLimit(req->since_sequence(), req->page_size()));
         return core_->Read(
             who, "ListAuditEntries", "audit_log", "", [&](Transaction& txn) -> absl::Status {
               ASSIGN_OR_RETURN(auto entries,
