@@ -2,23 +2,30 @@
 # The suite's benchmark (issue 8): compares services with the null echo server in the same run at
 # the same concurrency, against the targets in DESIGN.md ("Non-functional targets"):
 #   - an authenticated read serves >= 60% of the echo's queries per second, p99 <= 2x the echo's;
+#   - durable booking serves >= 30% of the echo's queries per second;
 #   - idle resident memory of a service < 30 MB.
 #
-# It builds what it needs (ninja -C <build> smp_echo_server smp_loadgen identity), starts on
-# loopback a redis-server (persistence off), smp_echo_server and two identity processes (fresh
-# temporary data directories; one with the default 500 ms auth cache, one with
-# --auth_cache_ttl=0), then for each concurrency runs: echo, identity.get_clinic (cache on),
-# identity.get_clinic (cache off), and repeats that round --repeat times, so that echo and the
-# services alternate in short slices and a burst of other load on the machine hits all of them
-# alike. The table shows the median of the repeats (qps and p99 each); the JSON lines (one per
-# load run, per memory reading and per table row) go to <out>/bench-<UTC time>.jsonl, the table
-# to .txt. Every process it starts is stopped by its PID on exit (never by name).
+# It builds what it needs (ninja -C <build> smp_echo_server smp_loadgen identity scheduling),
+# starts on loopback a redis-server (persistence off), smp_echo_server and two identity processes
+# (fresh temporary data directories; one with the default 500 ms auth cache, one with
+# --auth_cache_ttl=0) and a scheduling process (fresh data directory, same Redis, no compliance:
+# consultations only), then for each concurrency runs: echo, identity.get_clinic (cache on),
+# identity.get_clinic (cache off), and in the first --sched_repeat rounds (default 1: each run
+# sets up its own clinic, so they are slower) scheduling.find_availability, scheduling.book and
+# scheduling.book_contention (setup through the cache-on identity); and repeats that round
+# --repeat times, so that echo and the services alternate in short slices and a burst of other
+# load on the machine hits all of them alike. The table shows the median of the repeats (qps and
+# p99 each); the JSON lines (one per load run, per memory reading and per table row) go to
+# <out>/bench-<UTC time>.jsonl, the table to .txt. Every process it starts is stopped by its PID
+# on exit (never by name).
 #
 # Usage: tools/bench/run.sh [--out DIR] [--build DIR] [--jobs N] [--no-build]
-#            [--concurrency "1 16 64"] [--repeat 3] [--warmup 1s] [--duration 5s]
-#            [--max_requests N] [--server_args "--max_threads=128"]
-# --server_args go to every server (echo and both identities), e.g. to try thread counts.
-# Defaults take about 3 minutes after the build.
+#            [--concurrency "1 16 64"] [--repeat 3] [--sched_repeat 1] [--warmup 1s]
+#            [--duration 5s] [--max_requests N] [--booking_slots 30000]
+#            [--server_args "--max_threads=128"]
+# --server_args go to every server (echo, both identities, scheduling), e.g. to try thread
+# counts. --booking_slots: distinct requests prepared per scheduling.book* run (its call cap).
+# Defaults take about 4 minutes after the build (3 min 43 s on 2 cores, 2026-11-25).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,12 +35,15 @@ JOBS=1
 DO_BUILD=1
 CONCURRENCY="1 16 64"
 REPEAT=3
+SCHED_REPEAT=1
+BOOKING_SLOTS=30000
 WARMUP=1s
 DURATION=5s
 MAX_REQUESTS=5000000
 SERVER_ARGS=""
 # DESIGN.md targets.
 MIN_QPS_RATIO=0.60
+MIN_BOOK_QPS_RATIO=0.30
 MAX_P99_RATIO=2.0
 RSS_TARGET_MB=30
 
@@ -49,6 +59,8 @@ while [[ $# -gt 0 ]]; do
     --no-build) DO_BUILD=0; shift ;;
     --concurrency) CONCURRENCY=$2; shift 2 ;;
     --repeat) REPEAT=$2; shift 2 ;;
+    --sched_repeat) SCHED_REPEAT=$2; shift 2 ;;
+    --booking_slots) BOOKING_SLOTS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --max_requests) MAX_REQUESTS=$2; shift 2 ;;
@@ -69,14 +81,15 @@ if [[ $DO_BUILD == 1 ]]; then
     log "configuring $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
-  log "building smp_echo_server smp_loadgen identity (ninja -j$JOBS)"
-  ninja -C "$BUILD" -j"$JOBS" smp_echo_server smp_loadgen identity >&2
+  log "building smp_echo_server smp_loadgen identity scheduling (ninja -j$JOBS)"
+  ninja -C "$BUILD" -j"$JOBS" smp_echo_server smp_loadgen identity scheduling >&2
 fi
 ECHO_BIN=$BUILD/tools/echo/smp_echo_server
 LOADGEN=$BUILD/tools/loadgen/smp_loadgen
 IDENTITY_BIN=$BUILD/services/identity/identity
+SCHEDULING_BIN=$BUILD/services/scheduling/scheduling
 REDIS_BIN=$(command -v redis-server || true)
-for bin in "$ECHO_BIN" "$LOADGEN" "$IDENTITY_BIN" "$REDIS_BIN"; do
+for bin in "$ECHO_BIN" "$LOADGEN" "$IDENTITY_BIN" "$SCHEDULING_BIN" "$REDIS_BIN"; do
   [[ -n $bin && -x $bin ]] || { echo "run.sh: missing binary ${bin:-redis-server}" >&2; exit 1; }
 done
 
@@ -152,6 +165,8 @@ start_server identity "$IDENTITY_BIN" --data_dir="$TMP/identity" --setup_code="$
   --redis="127.0.0.1:$REDIS_PORT"
 start_server identity_nocache "$IDENTITY_BIN" --data_dir="$TMP/identity-nocache" \
   --setup_code="$SETUP_CODE" --redis="127.0.0.1:$REDIS_PORT" --auth_cache_ttl=0
+start_server scheduling "$SCHEDULING_BIN" --data_dir="$TMP/scheduling" \
+  --redis="127.0.0.1:$REDIS_PORT"
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 JSONL=$OUT/bench-$STAMP.jsonl
@@ -165,11 +180,12 @@ json_field() { sed -n "s/.*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p" <<<"$1" | head -1;
 json_object() { sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" <<<"$1" | head -1; }
 
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-emit "{\"kind\":\"meta\",\"time\":\"$STAMP\",\"git\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"nproc\":$(nproc),\"loadavg_start\":\"$LOADAVG_START\",\"repeat\":$REPEAT,\"warmup\":\"$WARMUP\",\"duration\":\"$DURATION\",\"server_args\":\"$SERVER_ARGS\"}"
+emit "{\"kind\":\"meta\",\"time\":\"$STAMP\",\"git\":\"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\",\"nproc\":$(nproc),\"loadavg_start\":\"$LOADAVG_START\",\"repeat\":$REPEAT,\"warmup\":\"$WARMUP\",\"duration\":\"$DURATION\",\"sched_repeat\":$SCHED_REPEAT,\"server_args\":\"$SERVER_ARGS\"}"
 
 sleep 1
 declare -A RSS_START
-for name in echo identity identity_nocache; do RSS_START[$name]=$(rss_kb "${PID[$name]}"); done
+SERVERS=(echo identity identity_nocache scheduling)
+for name in "${SERVERS[@]}"; do RSS_START[$name]=$(rss_kb "${PID[$name]}"); done
 
 # ---- load runs ----
 # Per scenario and concurrency, space-separated values of every repeat.
@@ -181,7 +197,7 @@ run_load() {
   shift 4
   local channels=$((c < 8 ? c : 8))
   local watch="server:${PID[$server]}"
-  [[ $server == identity* ]] && watch="$watch,redis:${PID[redis]}"
+  [[ $server != echo ]] && watch="$watch,redis:${PID[redis]}"
   local line
   if ! line=$("$LOADGEN" --target="127.0.0.1:${PORT[$server]}" --scenario="$scenario" \
     --concurrency="$c" --channels="$channels" --warmup="$WARMUP" --duration="$DURATION" \
@@ -217,35 +233,50 @@ sum_codes() {
 }
 sum() { tr ' ' '\n' <<<"$1" | awk '{t += $1} END {print t + 0}'; }
 
-KEYS=(echo get_clinic.cache_on get_clinic.cache_off)
+KEYS=(echo get_clinic.cache_on get_clinic.cache_off find_availability book book_contention)
 for ((r = 1; r <= REPEAT; r++)); do
   for c in $CONCURRENCY; do
     run_load echo echo echo "$c"
     run_load get_clinic.cache_on identity identity.get_clinic "$c" --setup_code="$SETUP_CODE"
     run_load get_clinic.cache_off identity_nocache identity.get_clinic "$c" \
       --setup_code="$SETUP_CODE"
+    if ((r <= SCHED_REPEAT)); then
+      sched=(--setup_code="$SETUP_CODE" --identity_target="127.0.0.1:${PORT[identity]}")
+      run_load find_availability scheduling scheduling.find_availability "$c" "${sched[@]}"
+      run_load book scheduling scheduling.book "$c" "${sched[@]}" \
+        --booking_slots="$BOOKING_SLOTS"
+      run_load book_contention scheduling scheduling.book_contention "$c" "${sched[@]}" \
+        --booking_slots="$BOOKING_SLOTS"
+    fi
   done
 done
 
 sleep 2
 declare -A RSS_AFTER HWM
-for name in echo identity identity_nocache; do
+for name in "${SERVERS[@]}"; do
   RSS_AFTER[$name]=$(rss_kb "${PID[$name]}")
   HWM[$name]=$(hwm_kb "${PID[$name]}")
 done
 
 # ---- table ----
 {
-  printf '\nthroughput and latency: closed loop, median of %s runs of %s (after %s warm-up) each;\n' \
-    "$REPEAT" "$DURATION" "$WARMUP"
-  printf 'ratios vs echo at the same concurrency; target: qps/echo >= %s and p99/echo <= %s\n' \
-    "$MIN_QPS_RATIO" "$MAX_P99_RATIO"
+  printf '\nthroughput and latency: closed loop, median of %s runs (scheduling: %s) of %s (after\n' \
+    "$REPEAT" "$SCHED_REPEAT" "$DURATION"
+  printf '%s warm-up) each; ratios vs echo at the same concurrency; targets: get_clinic.cache_on\n' \
+    "$WARMUP"
+  printf 'qps/echo >= %s and p99/echo <= %s; book qps/echo >= %s; the others: info.\n' \
+    "$MIN_QPS_RATIO" "$MAX_P99_RATIO" "$MIN_BOOK_QPS_RATIO"
+  printf 'book_contention: qps counts answered calls (one OK, the rest FAILED_PRECONDITION).\n' 
   printf '%-22s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' scenario conc qps p50_us p99_us \
     qps/echo p99/echo srv_us rds_us verdict errors
   for c in $CONCURRENCY; do
     eq=$(median "${QPS[echo,$c]:-}")
     ep=$(median "${P99[echo,$c]:-}")
     for key in "${KEYS[@]}"; do
+      [[ -n ${QPS[$key,$c]:-}${ERR[$key,$c]:-} ]] || continue
+      runs=$REPEAT
+      [[ $key == find_availability || $key == book* ]] &&
+        runs=$((SCHED_REPEAT < REPEAT ? SCHED_REPEAT : REPEAT))
       q=$(median "${QPS[$key,$c]:-}")
       p50=$(median "${P50[$key,$c]:-}")
       p=$(median "${P99[$key,$c]:-}")
@@ -254,24 +285,27 @@ done
       e=$(sum "${ERR[$key,$c]:-}")
       codes=$(sum_codes "${ERRS[$key,$c]:-}")
       read -r qr pr verdict < <(awk -v q="$q" -v eq="$eq" -v p="$p" -v ep="$ep" -v e="$e" \
-        -v k="$key" -v minq="$MIN_QPS_RATIO" -v maxp="$MAX_P99_RATIO" 'BEGIN {
+        -v k="$key" -v minq="$MIN_QPS_RATIO" -v maxp="$MAX_P99_RATIO" \
+        -v minb="$MIN_BOOK_QPS_RATIO" 'BEGIN {
           qr = eq > 0 ? q / eq : 0; pr = ep > 0 ? p / ep : 0;
           if (e != 0) v = "MISS(err)";
           else if (k == "echo") v = "baseline";
+          else if (k == "book") v = qr >= minb ? "PASS" : "MISS";
+          else if (k != "get_clinic.cache_on") v = "info";
           else if (qr >= minq && pr <= maxp) v = "PASS";
           else v = "MISS";
           printf "%.2f %.2f %s\n", qr, pr, v }')
       [[ $key == echo ]] && rds=-
       printf '%-22s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' "$key" "$c" "$q" "$p50" "$p" \
         "$qr" "$pr" "$srv" "$rds" "$verdict" "$codes"
-      emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":$REPEAT,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"p99_ratio\":$pr,\"server_cpu_us_per_call\":$srv,\"redis_cpu_us_per_call\":${rds/-/0},\"verdict\":\"$verdict\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
+      emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":$runs,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"p99_ratio\":$pr,\"server_cpu_us_per_call\":$srv,\"redis_cpu_us_per_call\":${rds/-/0},\"verdict\":\"$verdict\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
     done
   done
   printf '(srv_us, rds_us: CPU microseconds per call of the server and of redis-server in the\n'
   printf ' measured window; the load generator shares the same %s CPUs)\n' "$(nproc)"
   printf '\nresident memory (VmRSS; target < %s MB idle)\n' "$RSS_TARGET_MB"
   printf '%-18s %14s %15s %12s  %s\n' process after_start_MB after_load_MB peak_MB verdict
-  for name in echo identity identity_nocache; do
+  for name in "${SERVERS[@]}"; do
     read -r s a h verdict < <(awk -v s="${RSS_START[$name]}" -v a="${RSS_AFTER[$name]}" \
       -v h="${HWM[$name]}" -v t="$RSS_TARGET_MB" 'BEGIN {
         v = (s / 1024 < t && a / 1024 < t) ? "PASS" : "MISS";

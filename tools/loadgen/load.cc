@@ -66,7 +66,13 @@ absl::Status ValidateOptions(const LoadOptions& o) {
 
 class LoadRun {
  public:
-  LoadRun(const LoadOptions& options, const CallSpec& call) : options_(options), call_(call) {}
+  LoadRun(const LoadOptions& options, const CallSpec& call)
+      : options_(options),
+        call_(call),
+        limit_(call.requests.empty()
+                   ? options.max_requests
+                   : std::min<int64_t>(options.max_requests,
+                                       static_cast<int64_t>(call.requests.size()))) {}
 
   absl::StatusOr<LoadResult> Run() {
     if (absl::Status status = ValidateOptions(options_); !status.ok()) return status;
@@ -93,7 +99,7 @@ class LoadRun {
     const int64_t end_ns = cap_ns > 0 ? std::min(cap_ns, window_end_ns_) : window_end_ns_;
     result_.measured_seconds = std::max<int64_t>(0, end_ns - window_start_ns_) / 1e9;
     result_.capped = cap_ns > 0;
-    result_.started = std::min(tickets_.load(), options_.max_requests);
+    result_.started = std::min(tickets_.load(), limit_);
     return std::move(result_);
   }
 
@@ -130,16 +136,21 @@ class LoadRun {
 
   // Claims one of max_requests; false once they are all taken (the first refusal stamps the
   // time the cap was reached).
-  bool TakeTicket(int64_t now_ns) {
+  bool TakeTicket(int64_t now_ns, int64_t* ticket) {
     const int64_t n = tickets_.fetch_add(1, std::memory_order_relaxed);
-    if (n < options_.max_requests) return true;
+    *ticket = n;
+    if (n < limit_) return true;
     int64_t unset = 0;
     cap_ns_.compare_exchange_strong(unset, now_ns);
     return false;
   }
 
-  void Send(Slot* slot, int64_t start_ns) {
+  void Send(Slot* slot, int64_t start_ns, int64_t ticket) {
     slot->start_ns = start_ns;
+    if (!call_.requests.empty()) {
+      const grpc::Slice request_slice(call_.requests[static_cast<size_t>(ticket)]);
+      slot->request = grpc::ByteBuffer(&request_slice, 1);
+    }
     slot->response.Clear();
     slot->context.emplace();
     slot->context->set_deadline(std::chrono::system_clock::now() +
@@ -156,8 +167,9 @@ class LoadRun {
   // closed or the cap is reached.
   void SendNextOrRetire(Slot* slot) {
     const int64_t now = NowNs();
-    if (now < window_end_ns_ && TakeTicket(now)) {
-      Send(slot, now);
+    int64_t ticket = 0;
+    if (now < window_end_ns_ && TakeTicket(now, &ticket)) {
+      Send(slot, now, ticket);
       return;
     }
     absl::MutexLock lock(&mu_);
@@ -186,6 +198,12 @@ class LoadRun {
       return;
     }
     const std::string code(GrpcCodeName(status.error_code()));
+    if (std::find(call_.expected_errors.begin(), call_.expected_errors.end(), code) !=
+        call_.expected_errors.end()) {
+      result_.latency_us.Record((end_ns - start_ns) / 1000);
+      ++result_.expected[code];
+      return;
+    }
     ++result_.errors[code];
     result_.error_samples.emplace(code, status.error_message());
   }
@@ -245,7 +263,8 @@ class LoadRun {
     bool started = false;
     for (int64_t i = 0;; ++i) {
       const int64_t intended = t0_ns_ + std::llround(static_cast<double>(i) * interval_ns);
-      if (intended >= window_end_ns_ || !TakeTicket(intended)) break;
+      int64_t ticket = 0;
+      if (intended >= window_end_ns_ || !TakeTicket(intended, &ticket)) break;
       if (!started && intended >= window_start_ns_) {
         SleepUntilNs(window_start_ns_);
         started = true;
@@ -263,7 +282,7 @@ class LoadRun {
       }
       const int64_t lag_us = (NowNs() - intended) / 1000;
       result_max_send_lag_us_ = std::max(result_max_send_lag_us_, lag_us);
-      Send(slot, intended);
+      Send(slot, intended, ticket);
     }
     if (!started) {
       SleepUntilNs(window_start_ns_);
@@ -285,6 +304,7 @@ class LoadRun {
   int64_t t0_ns_ = 0, window_start_ns_ = 0, window_end_ns_ = 0;
   std::atomic<int64_t> tickets_{0};
   std::atomic<int64_t> cap_ns_{0};
+  const int64_t limit_;                 // max_requests, or fewer when call_.requests is shorter
   int64_t result_max_send_lag_us_ = 0;  // driving thread only
 
   absl::Mutex mu_;
@@ -299,6 +319,12 @@ class LoadRun {
 int64_t LoadResult::error_count() const {
   int64_t n = 0;
   for (const auto& [code, count] : errors) n += count;
+  return n;
+}
+
+int64_t LoadResult::expected_count() const {
+  int64_t n = 0;
+  for (const auto& [code, count] : expected) n += count;
   return n;
 }
 

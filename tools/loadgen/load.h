@@ -21,6 +21,17 @@ struct CallSpec {
   std::string request;  // the serialised request message, sent unchanged every time
   // Sent with every call, e.g. {"authorization", "Bearer ..."}.
   std::vector<std::pair<std::string, std::string>> metadata;
+  // Non-empty: call n (in the order calls are started, warm-up included) sends requests[n]
+  // instead of `request`, and no more than requests.size() calls are started (as if
+  // max_requests were that); for calls that must differ, e.g. one booking per free slot.
+  std::vector<std::string> requests;
+  // Status code names ("FAILED_PRECONDITION") that are an expected answer, e.g. the losers of a
+  // race for one slot: counted in LoadResult::expected, in the latency histogram and in qps,
+  // not as errors.
+  std::vector<std::string> expected_errors;
+  // Optional: checks the target's state after the load (e.g. that exactly one booking won);
+  // smp_loadgen fails the run when it returns an error.
+  std::function<absl::Status()> verify;
 };
 
 struct LoadOptions {
@@ -53,12 +64,14 @@ struct LoadOptions {
 };
 
 struct LoadResult {
-  Histogram latency_us;  // OK calls started in the measured window, microseconds
+  Histogram latency_us;  // OK and expected-error calls started in the measured window, us
   int64_t ok = 0;        // OK calls started in the measured window
   // Failed calls started in the measured window, by status code name ("RESOURCE_EXHAUSTED").
   std::map<std::string, int64_t> errors;
   // One message per code (the first seen), to tell e.g. "Server Threadpool Exhausted" apart.
   std::map<std::string, std::string> error_samples;
+  // Calls started in the measured window that ended with one of CallSpec::expected_errors.
+  std::map<std::string, int64_t> expected;
   double measured_seconds = 0;  // the window's length (shorter than duration when capped)
   bool capped = false;          // max_requests was reached
   int64_t started = 0;          // calls started in all, warm-up included
@@ -67,8 +80,10 @@ struct LoadResult {
   int64_t max_send_lag_us = 0;
 
   int64_t error_count() const;
+  int64_t expected_count() const;
+  // Answered calls (OK and expected errors) per second of the measured window.
   double qps() const {
-    return measured_seconds > 0 ? static_cast<double>(ok) / measured_seconds : 0;
+    return measured_seconds > 0 ? static_cast<double>(ok + expected_count()) / measured_seconds : 0;
   }
 };
 

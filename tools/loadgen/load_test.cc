@@ -8,10 +8,14 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "smp/bench/v1/echo.grpc.pb.h"
@@ -20,15 +24,31 @@
 namespace smp::loadgen {
 namespace {
 
-// Echoes; a payload "slow" takes 20 ms.
+// Echoes and counts the payloads seen; a payload "slow" takes 20 ms, one starting "refuse"
+// fails FAILED_PRECONDITION.
 class TestEcho final : public bench::v1::EchoService::Service {
  public:
   grpc::Status Echo(grpc::ServerContext*, const bench::v1::EchoRequest* request,
                     bench::v1::EchoResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++seen_[request->payload()];
+    }
     if (request->payload() == "slow") absl::SleepFor(absl::Milliseconds(20));
+    if (request->payload().starts_with("refuse")) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "taken");
+    }
     response->set_payload(request->payload());
     return grpc::Status::OK;
   }
+  std::map<std::string, int> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, int> seen_ ABSL_GUARDED_BY(mu_);
 };
 
 class LoadTest : public ::testing::Test {
@@ -50,7 +70,10 @@ class LoadTest : public ::testing::Test {
   CallSpec EchoCall(const std::string& payload) {
     bench::v1::EchoRequest request;
     request.set_payload(payload);
-    return CallSpec{"/smp.bench.v1.EchoService/Echo", request.SerializeAsString(), {}};
+    CallSpec call;
+    call.method = "/smp.bench.v1.EchoService/Echo";
+    call.request = request.SerializeAsString();
+    return call;
   }
 
   LoadOptions Options() {
@@ -82,6 +105,32 @@ TEST_F(LoadTest, ClosedLoopStopsAtMaxRequests) {
   EXPECT_EQ(result->latency_us.count(), 300);
   EXPECT_GT(result->measured_seconds, 0);
   EXPECT_GT(result->qps(), 0);
+}
+
+TEST_F(LoadTest, SendsEachOfRequestsOnceAndCountsExpectedErrorsAsAnswers) {
+  LoadOptions options = Options();
+  options.concurrency = 4;
+  options.channels = 2;
+  options.max_requests = 1000;  // the 50 requests cap the run first
+  CallSpec call = EchoCall("unused");
+  call.expected_errors = {"FAILED_PRECONDITION"};
+  for (int i = 0; i < 50; ++i) {
+    bench::v1::EchoRequest request;
+    request.set_payload(absl::StrCat(i % 5 == 0 ? "refuse-" : "p-", i));
+    call.requests.push_back(request.SerializeAsString());
+  }
+  absl::StatusOr<LoadResult> result = RunLoad(options, call);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->started, 50);
+  EXPECT_TRUE(result->capped);
+  EXPECT_EQ(result->ok, 40);
+  EXPECT_EQ(result->error_count(), 0);
+  EXPECT_EQ(result->expected_count(), 10);
+  EXPECT_EQ(result->expected.at("FAILED_PRECONDITION"), 10);
+  EXPECT_EQ(result->latency_us.count(), 50);
+  const std::map<std::string, int> seen = service_.seen();
+  EXPECT_EQ(seen.size(), 50u);
+  for (const auto& [payload, n] : seen) EXPECT_EQ(n, 1) << payload;
 }
 
 TEST_F(LoadTest, ClosedLoopMeasuresOnlyTheWindowAndCallsTheHooks) {

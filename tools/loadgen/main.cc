@@ -24,7 +24,9 @@
 #include "tools/loadgen/scenarios.h"
 
 ABSL_FLAG(std::string, target, "", "Service to load, host:port (plaintext). Required.");
-ABSL_FLAG(std::string, scenario, "echo", "Built-in scenario: echo, identity.get_clinic.");
+ABSL_FLAG(std::string, scenario, "echo",
+          "Built-in scenario: echo, identity.get_clinic, scheduling.find_availability, "
+          "scheduling.book, scheduling.book_contention.");
 ABSL_FLAG(int, concurrency, 1,
           "Closed loop: calls kept outstanding. Open loop (--rate): cap on outstanding calls.");
 ABSL_FLAG(int, channels, 1,
@@ -43,6 +45,11 @@ ABSL_FLAG(std::string, setup_code, "",
           "admin on a fresh system; empty when it exists already.");
 ABSL_FLAG(std::string, username, "bench-admin", "identity.*: account used by the scenario.");
 ABSL_FLAG(std::string, password, "bench password 0123", "identity.*: its password.");
+ABSL_FLAG(std::string, identity_target, "",
+          "scheduling.*: the identity service (host:port) sharing Redis with the target, for "
+          "setup (clinic, staff).");
+ABSL_FLAG(int64_t, booking_slots, 20000,
+          "scheduling.book*: distinct booking requests prepared; no run makes more calls.");
 ABSL_FLAG(bool, json, false,
           "Print the result as one JSON line on stdout (the summary line goes to stderr).");
 ABSL_FLAG(std::string, label, "", "Free text copied into the report (e.g. \"cache off\").");
@@ -109,6 +116,8 @@ int Main(int argc, char** argv) {
   scenario_options.setup_code = absl::GetFlag(FLAGS_setup_code);
   scenario_options.username = absl::GetFlag(FLAGS_username);
   scenario_options.password = absl::GetFlag(FLAGS_password);
+  scenario_options.identity_target = absl::GetFlag(FLAGS_identity_target);
+  scenario_options.booking_slots = absl::GetFlag(FLAGS_booking_slots);
   absl::StatusOr<CallSpec> call =
       PrepareScenario(info.scenario, scenario_options,
                       grpc::CreateChannel(info.target, grpc::InsecureChannelCredentials()));
@@ -142,6 +151,13 @@ int Main(int argc, char** argv) {
     std::printf("%s\n", FormatJson(info, *result).c_str());
   } else {
     std::printf("%s\n", summary.c_str());
+  }
+  if (call->verify) {
+    if (absl::Status status = call->verify(); !status.ok()) {
+      std::fprintf(stderr, "smp_loadgen: scenario %s verification failed: %s\n",
+                   info.scenario.c_str(), status.ToString().c_str());
+      return 1;
+    }
   }
   if (result->measured_seconds <= 0) {
     std::fprintf(stderr,

@@ -33,7 +33,17 @@ std::string FormatJson(const RunInfo& info, const LoadResult& result) {
     absl::StrAppend(&out, sep, Quote(code), ":", count);
     sep = ",";
   }
-  absl::StrAppend(&out, "},\"error_samples\":{");
+  absl::StrAppend(&out, "}");
+  if (!result.expected.empty()) {  // only scenarios that expect some error codes
+    absl::StrAppend(&out, ",\"expected\":{");
+    sep = "";
+    for (const auto& [code, count] : result.expected) {
+      absl::StrAppend(&out, sep, Quote(code), ":", count);
+      sep = ",";
+    }
+    absl::StrAppend(&out, "}");
+  }
+  absl::StrAppend(&out, ",\"error_samples\":{");
   sep = "";
   for (const auto& [code, message] : result.error_samples) {
     absl::StrAppend(&out, sep, Quote(code), ":", Quote(message));
@@ -52,7 +62,7 @@ std::string FormatJson(const RunInfo& info, const LoadResult& result) {
   }
   absl::StrAppend(&out, "},\"cpu_us_per_call\":{");
   sep = "";
-  const int64_t calls = result.ok + result.error_count();
+  const int64_t calls = result.ok + result.expected_count() + result.error_count();
   for (const auto& [name, seconds] : info.cpu_seconds) {
     const double per_call = calls > 0 ? seconds * 1e6 / static_cast<double>(calls) : 0;
     absl::StrAppend(&out, sep, Quote(name), ":", absl::StrFormat("%.1f", per_call));
@@ -74,6 +84,9 @@ std::string FormatSummary(const RunInfo& info, const LoadResult& result) {
       h.ValueAtPercentile(50), h.ValueAtPercentile(90), h.ValueAtPercentile(99),
       h.ValueAtPercentile(99.9), h.max(), result.ok, result.error_count());
   for (const auto& [code, count] : result.errors) absl::StrAppend(&out, " ", code, "=", count);
+  for (const auto& [code, count] : result.expected) {
+    absl::StrAppend(&out, ", expected ", code, "=", count);
+  }
   if (result.capped) absl::StrAppend(&out, " (stopped by --max_requests)");
   return out;
 }

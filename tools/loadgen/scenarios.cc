@@ -4,15 +4,20 @@
 #include "tools/loadgen/scenarios.h"
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "common/status/grpc_status.h"
 #include "smp/bench/v1/echo.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace smp::loadgen {
 namespace {
@@ -36,6 +41,14 @@ std::string MethodPath(const char* service, absl::string_view method) {
   return absl::StrCat("/", service, "/", method);
 }
 
+CallSpec MakeCall(std::string method, std::string request, Metadata metadata) {
+  CallSpec call;
+  call.method = std::move(method);
+  call.request = std::move(request);
+  call.metadata = std::move(metadata);
+  return call;
+}
+
 // ---- echo: the null baseline ----
 
 absl::StatusOr<CallSpec> PrepareEcho(const ScenarioOptions& options,
@@ -52,9 +65,8 @@ absl::StatusOr<CallSpec> PrepareEcho(const ScenarioOptions& options,
   if (response.payload() != request.payload()) {
     return absl::InternalError("Echo (check call) returned a different payload");
   }
-  return CallSpec{MethodPath(bench::v1::EchoService::service_full_name(), "Echo"),
-                  request.SerializeAsString(),
-                  {}};
+  return MakeCall(MethodPath(bench::v1::EchoService::service_full_name(), "Echo"),
+                  request.SerializeAsString(), {});
 }
 
 // ---- identity.get_clinic: an authenticated read (session check + one SQLite read) ----
@@ -117,8 +129,303 @@ absl::StatusOr<CallSpec> PrepareIdentityGetClinic(const ScenarioOptions& options
     grpc::Status status = stub->GetClinic(&context, get, &got);
     if (!status.ok()) return SetupError("GetClinic (check call)", status);
   }
-  return CallSpec{MethodPath(identity::v1::IdentityService::service_full_name(), "GetClinic"),
-                  get.SerializeAsString(), *std::move(auth)};
+  return MakeCall(MethodPath(identity::v1::IdentityService::service_full_name(), "GetClinic"),
+                  get.SerializeAsString(), *std::move(auth));
+}
+
+// ---- scheduling.*: a clinic set up through identity and scheduling, as a real one would be ----
+
+namespace sv1 = scheduling::v1;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
+  common::v1::LocalDate d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+void SetHours(sv1::WeeklyInterval* w, int day, int from_hour, int to_hour) {
+  w->set_day(static_cast<common::v1::DayOfWeek>(day));
+  w->mutable_start_time()->set_hours(from_hour);
+  w->mutable_end_time()->set_hours(to_hour);
+}
+
+// What a scheduling scenario's setup made.
+struct BenchClinic {
+  Metadata auth;  // the benchmark admin's bearer token
+  std::unique_ptr<sv1::SchedulingService::Stub> stub;
+  std::string run;  // unique per setup: every run gets its own clinic, staff and request ids
+  std::string clinic_id, patient_id;
+  std::vector<std::string> practitioners, chairs;
+  absl::TimeZone zone;
+  absl::CivilDay first_day;  // tomorrow in the clinic's zone: the first day used
+};
+
+// Creates (through identity) a clinic and `practitioners` technicians and (through scheduling)
+// its schedule (open 08:00-20:00 every day, the given buffer and slot step), `chairs` chairs,
+// working hours 09:00-18:00 every day for each practitioner, and a patient.
+absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
+                                        const std::shared_ptr<grpc::Channel>& channel,
+                                        absl::string_view tag, int practitioners, int chairs,
+                                        absl::Duration buffer_after, absl::Duration slot_step) {
+  if (options.identity_target.empty()) {
+    return absl::InvalidArgumentError("scheduling.* scenarios need --identity_target");
+  }
+  auto identity = identity::v1::IdentityService::NewStub(
+      grpc::CreateChannel(options.identity_target, grpc::InsecureChannelCredentials()));
+  BenchClinic c;
+  absl::StatusOr<Metadata> auth = LogInAsAdmin(options, *identity);
+  if (!auth.ok()) return auth.status();
+  c.auth = *std::move(auth);
+  c.run = absl::StrCat(tag, "-", absl::ToUnixMicros(absl::Now()));
+  const char* kZone = "Europe/London";
+  if (!absl::LoadTimeZone(kZone, &c.zone)) return absl::InternalError("no Europe/London zone");
+  c.first_day = absl::ToCivilDay(absl::Now(), c.zone) + 1;
+
+  {
+    identity::v1::CreateClinicRequest req;
+    req.set_request_id(absl::StrCat("clinic-", c.run));
+    req.mutable_clinic()->set_name(absl::StrCat("Bench ", c.run));
+    req.mutable_clinic()->set_time_zone(kZone);
+    identity::v1::Clinic out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = identity->CreateClinic(&context, req, &out);
+    if (!status.ok()) return SetupError("CreateClinic", status);
+    c.clinic_id = out.id();
+  }
+  for (int i = 0; i < practitioners; ++i) {
+    identity::v1::CreateStaffRequest req;
+    req.set_request_id(absl::StrCat("staff-", c.run, "-", i));
+    req.mutable_staff()->set_username(absl::StrCat("b", c.run, ".p", i));
+    req.mutable_staff()->set_display_name(absl::StrCat("Practitioner ", i));
+    req.mutable_staff()->add_roles(common::v1::ROLE_TECHNICIAN);
+    req.mutable_staff()->add_clinic_ids(c.clinic_id);
+    req.set_initial_password(options.password);
+    identity::v1::Staff out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = identity->CreateStaff(&context, req, &out);
+    if (!status.ok()) return SetupError("CreateStaff", status);
+    c.practitioners.push_back(out.id());
+  }
+
+  c.stub = sv1::SchedulingService::NewStub(channel);
+  {
+    sv1::UpdateClinicScheduleRequest req;
+    req.set_request_id(absl::StrCat("schedule-", c.run));
+    sv1::ClinicSchedule* s = req.mutable_schedule();
+    s->set_clinic_id(c.clinic_id);
+    s->set_time_zone(kZone);
+    for (int day = 1; day <= 7; ++day) SetHours(s->add_opening_hours(), day, 8, 20);
+    s->mutable_buffer_after()->set_seconds(absl::ToInt64Seconds(buffer_after));
+    s->mutable_slot_step()->set_seconds(absl::ToInt64Seconds(slot_step));
+    sv1::ClinicSchedule out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = c.stub->UpdateClinicSchedule(&context, req, &out);
+    if (!status.ok()) return SetupError("UpdateClinicSchedule", status);
+  }
+  for (int i = 0; i < chairs; ++i) {
+    sv1::CreateChairRequest req;
+    req.set_request_id(absl::StrCat("chair-", c.run, "-", i));
+    req.mutable_chair()->set_clinic_id(c.clinic_id);
+    req.mutable_chair()->set_name(absl::StrCat("Chair ", i + 1));
+    sv1::Chair out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = c.stub->CreateChair(&context, req, &out);
+    if (!status.ok()) return SetupError("CreateChair", status);
+    c.chairs.push_back(out.id());
+  }
+  for (int i = 0; i < practitioners; ++i) {
+    sv1::SetWorkingHoursRequest req;
+    req.set_request_id(absl::StrCat("hours-", c.run, "-", i));
+    req.mutable_working_hours()->set_practitioner_id(c.practitioners[static_cast<size_t>(i)]);
+    req.mutable_working_hours()->set_clinic_id(c.clinic_id);
+    for (int day = 1; day <= 7; ++day) {
+      SetHours(req.mutable_working_hours()->add_intervals(), day, 9, 18);
+    }
+    sv1::WorkingHours out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = c.stub->SetWorkingHours(&context, req, &out);
+    if (!status.ok()) return SetupError("SetWorkingHours", status);
+  }
+  {
+    sv1::CreatePatientRequest req;
+    req.set_request_id(absl::StrCat("patient-", c.run));
+    req.mutable_patient()->set_given_name("Bench");
+    req.mutable_patient()->set_family_name("Patient");
+    req.mutable_patient()->set_phone("+15125550100");
+    req.mutable_patient()->set_preferred_clinic_id(c.clinic_id);
+    sv1::Patient out;
+    grpc::ClientContext context;
+    Prepare(context, options, c.auth);
+    grpc::Status status = c.stub->CreatePatient(&context, req, &out);
+    if (!status.ok()) return SetupError("CreatePatient", status);
+    c.patient_id = out.id();
+  }
+  return c;
+}
+
+absl::Time LocalTime(const BenchClinic& c, absl::CivilDay day, int minute_of_day) {
+  return c.zone.At(absl::CivilMinute(day) + minute_of_day).pre;
+}
+
+sv1::BookAppointmentRequest Booking(const BenchClinic& c, std::string request_id,
+                                    const std::string& practitioner, absl::Time start) {
+  sv1::BookAppointmentRequest req;
+  req.set_request_id(std::move(request_id));
+  req.set_clinic_id(c.clinic_id);
+  req.set_patient_id(c.patient_id);
+  req.set_practitioner_id(practitioner);
+  req.set_type(sv1::CONSULTATION);
+  *req.mutable_start_time() = ToTimestamp(start);
+  return req;
+}
+
+absl::Status Book(const ScenarioOptions& options, const BenchClinic& c,
+                  const sv1::BookAppointmentRequest& req, absl::string_view what) {
+  sv1::Appointment out;
+  grpc::ClientContext context;
+  Prepare(context, options, c.auth);
+  grpc::Status status = c.stub->BookAppointment(&context, req, &out);
+  if (!status.ok()) return SetupError(what, status);
+  return absl::OkStatus();
+}
+
+constexpr int kAvailabilityDays = 28;
+
+// FindAvailability for a CONSULTATION (60 min, 30 min buffer) with any of 10 practitioners,
+// 4 chairs, over 4 weeks, with one existing consultation per practitioner and day.
+absl::StatusOr<CallSpec> PrepareFindAvailability(const ScenarioOptions& options,
+                                                 const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<BenchClinic> c =
+      SetUpClinic(options, channel, "fa", 10, 4, absl::Minutes(30), absl::Minutes(15));
+  if (!c.ok()) return c.status();
+  // Existing bookings: practitioner i at 09:00 + 45 min * i, on the 15-minute grid (90-minute
+  // chair blocks with the buffer: at most 2 overlap, and there are 4 chairs).
+  for (int d = 0; d < kAvailabilityDays; ++d) {
+    for (size_t i = 0; i < c->practitioners.size(); ++i) {
+      const absl::Time start = LocalTime(*c, c->first_day + d, 9 * 60 + 45 * static_cast<int>(i));
+      absl::Status s =
+          Book(options, *c,
+               Booking(*c, absl::StrCat(c->run, "-seed-", d, "-", i), c->practitioners[i], start),
+               "BookAppointment (existing bookings)");
+      if (!s.ok()) return s;
+    }
+  }
+  sv1::FindAvailabilityRequest find;
+  find.set_clinic_id(c->clinic_id);
+  find.set_type(sv1::CONSULTATION);
+  *find.mutable_period()->mutable_start_date() = ToLocalDate(c->first_day);
+  *find.mutable_period()->mutable_end_date() = ToLocalDate(c->first_day + kAvailabilityDays - 1);
+  {
+    sv1::FindAvailabilityResponse out;
+    grpc::ClientContext context;
+    Prepare(context, options, c->auth);
+    grpc::Status status = c->stub->FindAvailability(&context, find, &out);
+    if (!status.ok()) return SetupError("FindAvailability (check call)", status);
+    if (out.slots_size() == 0) {
+      return absl::InternalError("FindAvailability (check call) found no free slot");
+    }
+  }
+  return MakeCall(MethodPath(sv1::SchedulingService::service_full_name(), "FindAvailability"),
+                  find.SerializeAsString(), c->auth);
+}
+
+// Durable bookings, each of a different (practitioner, start): 10 practitioners with a chair
+// each, 10-minute consultations back to back (buffer 0, step 10 min), 09:00-18:00, day after
+// day from tomorrow; options.booking_slots of them, taken in order.
+absl::StatusOr<CallSpec> PrepareBook(const ScenarioOptions& options,
+                                     const std::shared_ptr<grpc::Channel>& channel) {
+  constexpr int kPractitioners = 10;
+  absl::StatusOr<BenchClinic> c =
+      SetUpClinic(options, channel, "bk", kPractitioners, kPractitioners, absl::ZeroDuration(),
+                  absl::Minutes(10));
+  if (!c.ok()) return c.status();
+  CallSpec call = MakeCall(
+      MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"), "", c->auth);
+  // One more than asked for: the last is the check call's.
+  const int64_t n = std::max<int64_t>(options.booking_slots, 1) + 1;
+  call.requests.reserve(static_cast<size_t>(n));
+  sv1::BookAppointmentRequest check;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t per_day = 54 * kPractitioners;  // 09:00-18:00 in 10-minute slots
+    const int64_t day = k / per_day, minute = (k % per_day) / kPractitioners;
+    const size_t p = static_cast<size_t>(k % kPractitioners);
+    sv1::BookAppointmentRequest req =
+        Booking(*c, absl::StrCat(c->run, "-", k), c->practitioners[p],
+                LocalTime(*c, c->first_day + day, 9 * 60 + 10 * static_cast<int>(minute)));
+    req.set_chair_id(c->chairs[p]);
+    req.mutable_duration()->set_seconds(600);
+    if (k + 1 == n) {
+      check = req;
+    } else {
+      call.requests.push_back(req.SerializeAsString());
+    }
+  }
+  if (absl::Status s = Book(options, *c, check, "BookAppointment (check call)"); !s.ok()) return s;
+  return call;
+}
+
+// Every call books the same slot (a distinct request id each): one wins, the rest get
+// FAILED_PRECONDITION, an expected answer. Verified afterwards: exactly one appointment there.
+absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
+                                               const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<BenchClinic> c =
+      SetUpClinic(options, channel, "bc", 1, 1, absl::Minutes(30), absl::Minutes(15));
+  if (!c.ok()) return c.status();
+  const std::string practitioner = c->practitioners[0];
+  const absl::Time start = LocalTime(*c, c->first_day + 1, 10 * 60);
+  // Check call: a booking the day before the contended slot.
+  if (absl::Status s = Book(options, *c,
+                            Booking(*c, absl::StrCat(c->run, "-check"), practitioner,
+                                    LocalTime(*c, c->first_day, 10 * 60)),
+                            "BookAppointment (check call)");
+      !s.ok()) {
+    return s;
+  }
+  CallSpec call = MakeCall(
+      MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"), "", c->auth);
+  call.expected_errors = {"FAILED_PRECONDITION"};
+  const int64_t n = std::max<int64_t>(options.booking_slots, 1);
+  call.requests.reserve(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) {
+    call.requests.push_back(
+        Booking(*c, absl::StrCat(c->run, "-", k), practitioner, start).SerializeAsString());
+  }
+  auto shared = std::make_shared<BenchClinic>(*std::move(c));
+  call.verify = [shared, start, options]() -> absl::Status {
+    sv1::ListAppointmentsRequest req;
+    req.set_clinic_id(shared->clinic_id);
+    *req.mutable_period()->mutable_start_time() = ToTimestamp(start - absl::Hours(12));
+    *req.mutable_period()->mutable_end_time() = ToTimestamp(start + absl::Hours(12));
+    req.set_page_size(500);
+    sv1::ListAppointmentsResponse out;
+    grpc::ClientContext context;
+    Prepare(context, options, shared->auth);
+    grpc::Status status = shared->stub->ListAppointments(&context, req, &out);
+    if (!status.ok()) return SetupError("ListAppointments (verify)", status);
+    int at_slot = 0;
+    for (const sv1::Appointment& a : out.appointments()) {
+      if (a.start_time().seconds() == absl::ToUnixSeconds(start)) ++at_slot;
+    }
+    if (at_slot != 1) {
+      return absl::InternalError(
+          absl::StrCat("contended slot holds ", at_slot, " appointments; want exactly 1"));
+    }
+    return absl::OkStatus();
+  };
+  return call;
 }
 
 }  // namespace
@@ -131,6 +438,18 @@ const std::vector<Scenario>& Scenarios() {
        "IdentityService/GetClinic with a bearer token (setup: BootstrapAdmin with --setup_code "
        "if given, Login, CreateClinic)",
        &PrepareIdentityGetClinic},
+      {"scheduling.find_availability",
+       "SchedulingService/FindAvailability, CONSULTATION, any of 10 practitioners, 4 chairs, 4 "
+       "weeks, 280 existing bookings (setup through --identity_target and the target)",
+       &PrepareFindAvailability},
+      {"scheduling.book",
+       "SchedulingService/BookAppointment, durable, each call a different free (practitioner, "
+       "start); at most --booking_slots calls",
+       &PrepareBook},
+      {"scheduling.book_contention",
+       "SchedulingService/BookAppointment, every call the same slot: one OK, the rest "
+       "FAILED_PRECONDITION (expected); verified by ListAppointments after the run",
+       &PrepareBookContention},
   };
   return *scenarios;
 }

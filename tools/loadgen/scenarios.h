@@ -3,6 +3,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ struct ScenarioOptions {
   std::string setup_code;
   std::string username = "bench-admin";  // identity.*: the account to create and log in as
   std::string password = "bench password 0123";
+  // scheduling.*: the identity service (host:port) holding the accounts scheduling trusts.
+  std::string identity_target;
+  // scheduling.book*: how many distinct booking requests to prepare (the most calls a run makes).
+  int64_t booking_slots = 20000;
   absl::Duration timeout = absl::Seconds(30);  // deadline of each setup call
 };
 
