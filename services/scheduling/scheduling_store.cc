@@ -492,19 +492,29 @@ absl::Status SchedulingStore::Release(Transaction& txn, absl::string_view appoin
 absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
     Transaction& txn, absl::string_view clinic_id, const std::vector<std::string>& practitioner_ids,
     Interval window, absl::Time now) const {
-  std::vector<DbValue> params = {ToDbMicros(window.end), ToDbMicros(window.start), ToDbMicros(now),
-                                 std::string(clinic_id)};
-  std::string sql =
+  // A block overlapping the window starts before its end and, being at most kMaxBlock long, after
+  // its start minus kMaxBlock: both bounds keep each half on its (owner, start_time) index instead of
+  // scanning every appointment the clinic ever had.
+  const std::vector<DbValue> range = {ToDbMicros(window.start - kMaxBlock), ToDbMicros(window.end),
+                                      ToDbMicros(window.start), ToDbMicros(now)};
+  constexpr char kBlocking[] =
+      " AND start_time > ? AND start_time < ? AND block_end_time > ?"
+      " AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS') OR"
+      " (status = 'PROPOSED' AND hold_expire_time > ?))";
+  std::vector<DbValue> params = {std::string(clinic_id)};
+  params.insert(params.end(), range.begin(), range.end());
+  std::string sql = absl::StrCat(
       "SELECT id, practitioner_id, chair_id, start_time, block_end_time FROM appointments "
-      "WHERE start_time < ? AND block_end_time > ? "
-      "AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS') OR "
-      "(status = 'PROPOSED' AND hold_expire_time > ?)) "
-      "AND (clinic_id = ?";
+      "WHERE clinic_id = ?",
+      kBlocking);
   if (!practitioner_ids.empty()) {
-    absl::StrAppend(&sql, " OR practitioner_id IN (", Placeholders(practitioner_ids.size()), ")");
+    absl::StrAppend(&sql,
+                    " UNION SELECT id, practitioner_id, chair_id, start_time, block_end_time "
+                    "FROM appointments WHERE practitioner_id IN (",
+                    Placeholders(practitioner_ids.size()), ")", kBlocking);
     for (const std::string& p : practitioner_ids) params.emplace_back(p);
+    params.insert(params.end(), range.begin(), range.end());
   }
-  absl::StrAppend(&sql, ")");
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
   std::vector<BusyBlock> blocks;
   for (const Row& row : rows) {

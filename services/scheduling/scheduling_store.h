@@ -23,6 +23,9 @@ struct Page {
   std::string last_key;  // sort key of the last item when more may follow; "" on the last page
 };
 
+// The longest a block can be: the longest appointment (6 h) plus the longest cleaning buffer (2 h).
+inline constexpr absl::Duration kMaxBlock = absl::Hours(8);
+
 // An existing blocking appointment as conflict checks see it.
 struct BusyBlock {
   std::string appointment_id;
