@@ -493,8 +493,8 @@ absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
     Transaction& txn, absl::string_view clinic_id, const std::vector<std::string>& practitioner_ids,
     Interval window, absl::Time now) const {
   // A block overlapping the window starts before its end and, being at most kMaxBlock long, after
-  // its start minus kMaxBlock: both bounds keep each half on its (owner, start_time) index instead of
-  // scanning every appointment the clinic ever had.
+  // its start minus kMaxBlock: both bounds keep each half on its (owner, start_time) index instead
+  // of scanning every appointment the clinic ever had.
   const std::vector<DbValue> range = {ToDbMicros(window.start - kMaxBlock), ToDbMicros(window.end),
                                       ToDbMicros(window.start), ToDbMicros(now)};
   constexpr char kBlocking[] =
