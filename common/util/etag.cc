@@ -21,4 +21,16 @@ absl::StatusOr<int64_t> VersionFromEtag(absl::string_view field, absl::string_vi
   return version;
 }
 
+absl::Status StaleEtagError(absl::string_view kind, absl::string_view id,
+                            absl::string_view given_etag, absl::string_view current_etag) {
+  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", given_etag,
+                                         "; the current etag is ", current_etag,
+                                         ": read it again and retry"));
+}
+
+absl::Status StaleEtagError(absl::string_view kind, absl::string_view id, int64_t given_version,
+                            int64_t current_version) {
+  return StaleEtagError(kind, id, EtagOf(given_version), EtagOf(current_version));
+}
+
 }  // namespace smp

@@ -48,9 +48,7 @@ absl::StatusOr<absl::CivilDay> ReportDay(absl::string_view field, const common::
 absl::Status CheckEtag(absl::string_view kind, absl::string_view id, absl::string_view current,
                        absl::string_view given) {
   if (current == given) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", given,
-                                         "; the current etag is ", current,
-                                         ": read it again and retry"));
+  return StaleEtagError(kind, id, given, current);
 }
 
 absl::TimeZone ZoneOf(const v1::PriceList& list) {

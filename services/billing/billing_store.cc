@@ -16,13 +16,6 @@ absl::Status NotFound(absl::string_view kind, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
 }
 
-absl::Status Stale(absl::string_view kind, absl::string_view id, int64_t expected,
-                   int64_t current) {
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", EtagOf(expected),
-                                         "; the current etag is ", EtagOf(current),
-                                         ": read it again and retry"));
-}
-
 template <typename Message>
 absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
   Message m;
@@ -149,7 +142,8 @@ absl::StatusOr<v1::Quote> BillingStore::UpdateQuote(Transaction& txn, const v1::
                                                     int64_t expected_version) const {
   ASSIGN_OR_RETURN(v1::Quote current, GetQuote(txn, quote.id()));
   ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-  if (version != expected_version) return Stale("quote", quote.id(), expected_version, version);
+  if (version != expected_version)
+    return StaleEtagError("quote", quote.id(), expected_version, version);
   v1::Quote stored = quote;
   stored.clear_etag();
   RETURN_IF_ERROR(txn.Exec(
@@ -227,7 +221,8 @@ absl::StatusOr<v1::Invoice> BillingStore::UpdateInvoice(Transaction& txn,
                                                         int64_t expected_version) const {
   ASSIGN_OR_RETURN(v1::Invoice current, GetInvoice(txn, invoice.id()));
   ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-  if (version != expected_version) return Stale("invoice", invoice.id(), expected_version, version);
+  if (version != expected_version)
+    return StaleEtagError("invoice", invoice.id(), expected_version, version);
   std::vector<DbValue> params = InvoiceColumns(invoice);
   params.push_back(version + 1);
   params.push_back(invoice.id());

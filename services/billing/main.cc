@@ -2,10 +2,6 @@
 // balances, charges from scheduling's events and revenue reports. Flags (each also settable as
 // SMP_<NAME> in the environment) are listed in README.md.
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 

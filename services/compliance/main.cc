@@ -2,11 +2,7 @@
 // the hash-chained audit log with signed checkpoints, and auditors' reports; also the eligibility
 // gate scheduling asks before booking a procedure. Flags are listed in README.md.
 
-#include <sys/stat.h>
-
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>

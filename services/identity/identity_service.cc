@@ -41,10 +41,6 @@ std::optional<std::vector<std::string>> ScopeFilter(const Principal& who) {
   return who.clinic_ids;
 }
 
-absl::Status RequireStaffId(absl::string_view field, absl::string_view id) {
-  return ValidateId(field, id);
-}
-
 constexpr char kWrongCredentials[] = "wrong username or password";
 
 }  // namespace
@@ -223,7 +219,7 @@ grpc::Status IdentityServiceImpl::ListSessions(grpc::ServerContext* ctx,
                                                v1::ListSessionsResponse* out) {
   return ServeRpc(authorizer_, ctx, "ListSessions", [&](const Principal& who) -> absl::Status {
     std::string staff_id = req->staff_id().empty() ? who.staff_id : req->staff_id();
-    RETURN_IF_ERROR(RequireStaffId("staff_id", staff_id));
+    RETURN_IF_ERROR(ValidateId("staff_id", staff_id));
     if (staff_id != who.staff_id && !who.Has(PERMISSION_SESSIONS_MANAGE)) {
       return absl::PermissionDeniedError(
           "listing another account's sessions needs PERMISSION_SESSIONS_MANAGE");

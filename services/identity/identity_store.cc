@@ -71,9 +71,7 @@ absl::Status VersionConflict(Transaction& txn, absl::string_view table, absl::st
       auto rows,
       txn.Query(absl::StrCat("SELECT version FROM ", table, " WHERE id = ?"), {std::string(id)}));
   if (rows.empty()) return NotFound(kind, id);
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ",
-                                         EtagOf(expected_version), "; the current etag is ",
-                                         EtagOf(rows[0].Int(0)), ": read it again and retry"));
+  return StaleEtagError(kind, id, expected_version, rows[0].Int(0));
 }
 
 // Fetches one more row than the page holds to learn whether another page follows.

@@ -1,11 +1,7 @@
 // The identity service: clinics, staff accounts, roles and login sessions.
 // Flags (each also settable as SMP_<NAME> in the environment) are listed in README.md.
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 

@@ -19,13 +19,6 @@ absl::Status NotFound(absl::string_view kind, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
 }
 
-absl::Status Stale(absl::string_view kind, absl::string_view id, int64_t expected,
-                   int64_t current) {
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", EtagOf(expected),
-                                         "; the current etag is ", EtagOf(current),
-                                         ": read it again and retry"));
-}
-
 template <typename Message>
 absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
   Message m;
@@ -160,7 +153,8 @@ absl::StatusOr<v1::ClinicInventorySettings> InventoryStore::PutSettings(
                                         {settings.clinic_id()}));
   const int64_t current = rows.empty() ? 0 : rows[0].Int(0);
   if (current != expected_version) {
-    return Stale("clinic inventory settings", settings.clinic_id(), expected_version, current);
+    return StaleEtagError("clinic inventory settings", settings.clinic_id(), expected_version,
+                          current);
   }
   if (current == 0) {
     RETURN_IF_ERROR(
@@ -696,7 +690,7 @@ absl::StatusOr<v1::Transfer> InventoryStore::UpdateTransfer(Transaction& txn,
                    txn.Query("SELECT version FROM transfers WHERE id = ?", {transfer.id()}));
   if (rows.empty()) return NotFound("transfer", transfer.id());
   if (rows[0].Int(0) != expected_version) {
-    return Stale("transfer", transfer.id(), expected_version, rows[0].Int(0));
+    return StaleEtagError("transfer", transfer.id(), expected_version, rows[0].Int(0));
   }
   v1::Transfer stored = transfer;
   stored.clear_etag();

@@ -41,12 +41,6 @@ absl::TimeZone ZoneOf(const v1::ClinicSchedule& schedule) {
   return zone;
 }
 
-absl::Status RequireTimestamp(absl::string_view field, const v1::BookAppointmentRequest& req) {
-  if (!req.has_start_time())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-  return absl::OkStatus();
-}
-
 std::string LocalText(absl::Time t, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%d %H:%M %Z", t, zone);
 }
@@ -706,7 +700,7 @@ grpc::Status SchedulingServiceImpl::BookAppointment(grpc::ServerContext* ctx,
         !v1::AppointmentType_IsValid(req->type())) {
       return absl::InvalidArgumentError("type: choose an appointment type");
     }
-    RETURN_IF_ERROR(RequireTimestamp("start_time", *req));
+    if (!req->has_start_time()) return absl::InvalidArgumentError("start_time: is required");
     if (req->type() == v1::TREATMENT_SESSION && req->plan_id().empty()) {
       return absl::InvalidArgumentError(
           "plan_id: a treatment session belongs to a treatment plan (CreateTreatmentPlan)");
@@ -820,9 +814,7 @@ absl::StatusOr<v1::Appointment> SchedulingServiceImpl::Transition(
             RETURN_IF_ERROR(who.CheckClinic(a.clinic_id()));
             ASSIGN_OR_RETURN(int64_t current, VersionFromEtag("etag", a.etag()));
             if (current != version) {
-              return absl::AbortedError(absl::StrCat("appointment ", a.id(), " changed since etag ",
-                                                     etag, "; the current etag is ", a.etag(),
-                                                     ": read it again and retry"));
+              return StaleEtagError("appointment", a.id(), etag, a.etag());
             }
             ASSIGN_OR_RETURN(
                 v1::AppointmentStatus next,

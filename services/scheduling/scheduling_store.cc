@@ -18,13 +18,6 @@ absl::Status NotFound(absl::string_view kind, absl::string_view id) {
   return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
 }
 
-absl::Status Stale(absl::string_view kind, absl::string_view id, int64_t expected,
-                   int64_t current) {
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", EtagOf(expected),
-                                         "; the current etag is ", EtagOf(current),
-                                         ": read it again and retry"));
-}
-
 template <typename Message>
 absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
   Message m;
@@ -136,7 +129,7 @@ absl::StatusOr<v1::ClinicSchedule> SchedulingStore::PutSchedule(Transaction& txn
                                         {schedule.clinic_id()}));
   const int64_t current = rows.empty() ? 0 : rows[0].Int(0);
   if (current != expected_version) {
-    return Stale("clinic schedule", schedule.clinic_id(), expected_version, current);
+    return StaleEtagError("clinic schedule", schedule.clinic_id(), expected_version, current);
   }
   if (current == 0) {
     RETURN_IF_ERROR(
@@ -192,7 +185,7 @@ absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
   if (changed == 0) {
     ASSIGN_OR_RETURN(v1::Patient current, GetPatient(txn, patient.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return Stale("patient", patient.id(), expected_version, version);
+    return StaleEtagError("patient", patient.id(), expected_version, version);
   }
   return GetPatient(txn, patient.id());
 }
@@ -265,7 +258,7 @@ absl::StatusOr<v1::Chair> SchedulingStore::UpdateChair(Transaction& txn, const v
   if (changed == 0) {
     ASSIGN_OR_RETURN(v1::Chair current, GetChair(txn, chair.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return Stale("chair", chair.id(), expected_version, version);
+    return StaleEtagError("chair", chair.id(), expected_version, version);
   }
   return GetChair(txn, chair.id());
 }
@@ -294,7 +287,7 @@ absl::StatusOr<v1::WorkingHours> SchedulingStore::PutWorkingHours(Transaction& t
     ASSIGN_OR_RETURN(version, VersionFromEtag("etag", current->etag()));
   }
   if (version != expected_version) {
-    return Stale("working hours of", hours.practitioner_id(), expected_version, version);
+    return StaleEtagError("working hours of", hours.practitioner_id(), expected_version, version);
   }
   if (version == 0) {
     RETURN_IF_ERROR(
@@ -434,7 +427,7 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
   if (changed == 0) {
     ASSIGN_OR_RETURN(v1::TreatmentPlan current, GetPlan(txn, plan.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return Stale("treatment plan", plan.id(), expected_version, version);
+    return StaleEtagError("treatment plan", plan.id(), expected_version, version);
   }
   return GetPlan(txn, plan.id());
 }
@@ -562,7 +555,7 @@ absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
   if (changed == 0) {
     ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, appointment.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return Stale("appointment", appointment.id(), expected_version, version);
+    return StaleEtagError("appointment", appointment.id(), expected_version, version);
   }
   return absl::OkStatus();
 }
