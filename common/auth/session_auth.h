@@ -26,10 +26,6 @@ class SessionAuth {
   Authenticator authenticator_;
 };
 
-// The first line of `path`, trimmed: the bearer token a service presents to its peers ("" when
-// `path` is empty or unreadable, which the peer then refuses with UNAUTHENTICATED).
-std::string ReadBearerTokenFile(const std::string& path);
-
 }  // namespace smp
 
 #endif  // SMP_COMMON_AUTH_SESSION_AUTH_H_

@@ -2,8 +2,6 @@
 
 #include <grpcpp/client_context.h>
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "common/util/proto_time.h"
 
@@ -22,9 +20,10 @@ bool IsProcedure(sv1::AppointmentType type) {
 }  // namespace
 
 GrpcAppointmentSource::GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel,
-                                             std::string service_token, absl::Duration deadline)
+                                             ServiceCredentials* credentials,
+                                             absl::Duration deadline)
     : stub_(sv1::SchedulingService::NewStub(std::move(channel))),
-      service_token_(std::move(service_token)),
+      credentials_(credentials),
       deadline_(deadline) {}
 
 absl::StatusOr<std::vector<ProcedureAppointment>> GrpcAppointmentSource::ListProcedures(
@@ -39,13 +38,14 @@ absl::StatusOr<std::vector<ProcedureAppointment>> GrpcAppointmentSource::ListPro
     request.set_page_size(500);
     do {
       grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(absl::ToInt64Milliseconds(deadline_)));
-      if (!service_token_.empty()) {
-        context.AddMetadata("authorization", "Bearer " + service_token_);
+      SetTimeout(context, deadline_);
+      if (absl::Status auth = credentials_->Authorize(context); !auth.ok()) {
+        return absl::UnavailableError(absl::StrCat("scheduling cannot be asked (", auth.message(),
+                                                   "); booked procedures are unknown"));
       }
       sv1::ListAppointmentsResponse response;
       grpc::Status status = stub_->ListAppointments(&context, request, &response);
+      credentials_->Observe(status);
       if (!status.ok()) {
         // Down, slow or refusing our credential: either way there is no answer to build on now.
         return absl::UnavailableError(

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/peer/service_credentials.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace smp::inventory {
@@ -33,10 +34,10 @@ class AppointmentSource {
 };
 
 // Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments, paged, with a deadline per call,
-// authenticated with inventory's own bearer token (a ROLE_SERVICE session).
+// authenticated as inventory's own service account.
 class GrpcAppointmentSource final : public AppointmentSource {
  public:
-  GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel, std::string service_token,
+  GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel, ServiceCredentials* credentials,
                         absl::Duration deadline);
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
@@ -44,7 +45,7 @@ class GrpcAppointmentSource final : public AppointmentSource {
 
  private:
   std::unique_ptr<scheduling::v1::SchedulingService::Stub> stub_;
-  std::string service_token_;
+  ServiceCredentials* credentials_;
   absl::Duration deadline_;
 };
 

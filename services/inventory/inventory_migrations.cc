@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/db/idempotency.h"
+#include "common/outbox/outbox.h"
 
 namespace smp::inventory {
 
@@ -139,6 +140,7 @@ CREATE TABLE bottle_uses (         -- append-only, like the ledger
 );
 CREATE INDEX bottle_uses_by_lot ON bottle_uses (lot_id, id);
 )sql"},
+      {3, "outbox of events for compliance (refused units, recalls)", std::string(kOutboxTableSql)},
   };
   return *migrations;
 }

@@ -5,8 +5,11 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/idempotency.h"
+#include "common/outbox/outbox.h"
+#include "common/peer/compliance_deliverer.h"
 #include "common/rpc/handler.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
@@ -15,6 +18,7 @@
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "google/protobuf/descriptor.h"
+#include "services/inventory/compliance_events.h"
 #include "services/inventory/forecast_rules.h"
 #include "services/inventory/stock_rules.h"
 
@@ -356,11 +360,28 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                      MakeIdempotencyKey("IssueToProcedure", req->request_id(), who.staff_id, *req));
     const absl::Time now = deps_.clock->Now();
     std::vector<v1::ReuseAttempt> attempts;  // set when a used unit is presented again
+    // Set when the refusal is one compliance must hear of (a used, expired or recalled unit).
+    std::optional<compliance::v1::ReportIncidentRequest> incident;
     absl::StatusOr<v1::IssueToProcedureResponse> result =
         RunIdempotent<v1::IssueToProcedureResponse>(
             *deps_.db, key, now,
             [&](Transaction& txn) -> absl::StatusOr<v1::IssueToProcedureResponse> {
               attempts.clear();
+              incident.reset();
+              auto refuse = [&](RefusalKind kind, absl::Status why) {
+                incident = RefusedUnitIncident(kind, req->clinic_id(), req->appointment_id(),
+                                               req->patient_id(), why.message(), now);
+                return why;
+              };
+              absl::flat_hash_map<std::string, v1::Product> products;
+              auto product_of = [&](const std::string& id) -> absl::StatusOr<v1::Product> {
+                auto it = products.find(id);
+                if (it != products.end()) return it->second;
+                ASSIGN_OR_RETURN(v1::Product product, store_.GetProduct(txn, id));
+                products[id] = product;
+                return product;
+              };
+              v1::IssueToProcedureResponse response;
               ASSIGN_OR_RETURN(absl::TimeZone zone,
                                RequireZone(txn, req->clinic_id(), "clinic_id"));
               const absl::CivilDay today = LocalDay(now, zone);
@@ -372,7 +393,11 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                 auto it = lots.find(id);
                 if (it != lots.end()) return it->second;
                 ASSIGN_OR_RETURN(v1::Lot lot, LotOfRequest(store_, txn, field, id));
-                RETURN_IF_ERROR(CheckLotIssuable(ViewOf(lot), today));
+                if (absl::Status issuable = CheckLotIssuable(ViewOf(lot), today); !issuable.ok()) {
+                  return refuse(lot.status() == v1::LOT_STATUS_RECALLED ? RefusalKind::kRecalled
+                                                                        : RefusalKind::kExpired,
+                                issuable);
+                }
                 lots[id] = lot;
                 return lot;
               };
@@ -396,13 +421,15 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                     a.set_staff_id(who.staff_id);
                     *a.mutable_attempt_time() = ToProtoTimestamp(now);
                     attempts.push_back(a);
-                    return absl::FailedPreconditionError(absl::StrCat(
-                        "unit ", unit->serial(), " was already ",
-                        unit->state() == v1::UNIT_STATE_DESTROYED ? "destroyed" : "issued",
-                        unit->appointment_id().empty()
-                            ? std::string()
-                            : absl::StrCat(" (to procedure ", unit->appointment_id(), ")"),
-                        ": needles are single use; the attempt is recorded"));
+                    return refuse(
+                        RefusalKind::kReuse,
+                        absl::FailedPreconditionError(absl::StrCat(
+                            "unit ", unit->serial(), " was already ",
+                            unit->state() == v1::UNIT_STATE_DESTROYED ? "destroyed" : "issued",
+                            unit->appointment_id().empty()
+                                ? std::string()
+                                : absl::StrCat(" (to procedure ", unit->appointment_id(), ")"),
+                            ": needles are single use; the attempt is recorded")));
                   }
                   if (unit->clinic_id() != req->clinic_id()) {
                     return absl::FailedPreconditionError(
@@ -415,8 +442,10 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                                      unit->clinic_id(), ": receive the transfer first"));
                   }
                   if (unit->state() == v1::UNIT_STATE_QUARANTINED) {
-                    return absl::FailedPreconditionError(absl::StrCat(
-                        "unit ", unit->serial(), " is quarantined: its lot is recalled"));
+                    return refuse(
+                        RefusalKind::kRecalled,
+                        absl::FailedPreconditionError(absl::StrCat(
+                            "unit ", unit->serial(), " is quarantined: its lot is recalled")));
                   }
                   ASSIGN_OR_RETURN(v1::Lot lot, lot_of(unit->lot_id(), "serial"));
                   RETURN_IF_ERROR(
@@ -431,6 +460,11 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                   move.leg.delta -= 1;
                   move.product_id = lot.product_id();
                   move.serials.push_back(unit->serial());
+                  ASSIGN_OR_RETURN(v1::Product product, product_of(lot.product_id()));
+                  v1::IssuedItem& item = *response.add_items();
+                  item = IssuedItemFor(product, lot);
+                  item.set_serial(unit->serial());
+                  item.set_quantity(1);
                 } else if (line.item_case() == v1::IssueLine::kBottleId) {
                   absl::StatusOr<v1::PigmentBottle> bottle =
                       store_.GetBottle(txn, line.bottle_id());
@@ -440,12 +474,33 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                   }
                   RETURN_IF_ERROR(bottle.status());
                   // The procedure takes place today in the clinic's calendar.
-                  RETURN_IF_ERROR(CheckBottleIssuable(ViewOf(*bottle), req->clinic_id(), today));
+                  if (absl::Status issuable =
+                          CheckBottleIssuable(ViewOf(*bottle), req->clinic_id(), today);
+                      !issuable.ok()) {
+                    if (bottle->state() == v1::BOTTLE_STATE_QUARANTINED) {
+                      return refuse(RefusalKind::kRecalled, issuable);
+                    }
+                    if (bottle->state() == v1::BOTTLE_STATE_OPEN &&
+                        bottle->clinic_id() == req->clinic_id()) {
+                      return refuse(RefusalKind::kExpired, issuable);  // past its use-by date
+                    }
+                    return issuable;
+                  }
                   ASSIGN_OR_RETURN(
                       v1::Lot lot,
                       LotOfRequest(store_, txn, absl::StrCat("lines[", i, "].bottle_id"),
                                    bottle->lot_id()));
-                  RETURN_IF_ERROR(CheckLotIssuable(ViewOf(lot), today));
+                  if (absl::Status issuable = CheckLotIssuable(ViewOf(lot), today);
+                      !issuable.ok()) {
+                    return refuse(lot.status() == v1::LOT_STATUS_RECALLED ? RefusalKind::kRecalled
+                                                                          : RefusalKind::kExpired,
+                                  issuable);
+                  }
+                  ASSIGN_OR_RETURN(v1::Product product, product_of(lot.product_id()));
+                  v1::IssuedItem& item = *response.add_items();
+                  item = IssuedItemFor(product, lot);
+                  *item.mutable_expiry_date() = bottle->use_by_date();
+                  item.set_bottle_id(bottle->id());
                   used_bottles.push_back(*std::move(bottle));
                 } else {
                   const v1::LotQuantity& lq = line.lot_quantity();
@@ -460,6 +515,10 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                   move.leg.key = StockKey{req->clinic_id(), lot.id(), v1::STOCK_BUCKET_AVAILABLE};
                   move.leg.delta -= lq.quantity();
                   move.product_id = lot.product_id();
+                  ASSIGN_OR_RETURN(v1::Product product, product_of(lot.product_id()));
+                  v1::IssuedItem& item = *response.add_items();
+                  item = IssuedItemFor(product, lot);
+                  item.set_quantity(lq.quantity());
                 }
               }
               std::vector<StockMove> ordered;
@@ -474,7 +533,6 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
               meta.appointment_id = req->appointment_id();
               meta.patient_id = req->patient_id();
               meta.local_day = today;
-              v1::IssueToProcedureResponse response;
               if (!ordered.empty()) {
                 ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, ordered, meta, now));
                 for (v1::LedgerEntry& e : entries) *response.add_entries() = std::move(e);
@@ -485,14 +543,20 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
               }
               return response;
             });
-    if (!result.ok() && !attempts.empty()) {
-      // The refused issue rolled back; the attempt itself is kept for compliance, durably, before
-      // the caller hears of the refusal.
+    if (!result.ok() && (!attempts.empty() || incident.has_value())) {
+      // The refused issue rolled back; the attempt itself is kept, and compliance's incident
+      // queued, durably, before the caller hears of the refusal.
       RETURN_IF_ERROR(deps_.db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
         for (const v1::ReuseAttempt& a : attempts)
           RETURN_IF_ERROR(store_.RecordReuseAttempt(txn, a));
+        if (incident.has_value()) {
+          RETURN_IF_ERROR(
+              EnqueueEvent(txn, kComplianceDestination, kReportIncidentKind, *incident, now)
+                  .status());
+        }
         return absl::OkStatus();
       }));
+      if (incident.has_value()) EventCommitted();
     }
     ASSIGN_OR_RETURN(*out, std::move(result));
     return absl::OkStatus();
@@ -804,6 +868,10 @@ grpc::Status InventoryServiceImpl::RecallLot(grpc::ServerContext* ctx,
               RETURN_IF_ERROR(store_.MarkLotRecalled(txn, lot.id(), req->reason()));
               lot.set_status(v1::LOT_STATUS_RECALLED);
               lot.set_recall_reason(req->reason());
+              // Compliance hears of the recall with it (at least once, through the outbox).
+              RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination, kRecordLotRecallKind,
+                                           LotRecallEvent(lot, now), now)
+                                  .status());
               ASSIGN_OR_RETURN(auto units, store_.InStockUnitsOfLot(txn, lot.id()));
               std::map<std::string, std::vector<std::string>> serials_by_clinic;
               for (v1::SerialUnit& unit : units) {
@@ -837,6 +905,7 @@ grpc::Status InventoryServiceImpl::RecallLot(grpc::ServerContext* ctx,
               for (v1::LotUse& use : uses) *r.add_uses() = std::move(use);
               return r;
             }));
+    EventCommitted();
     *out->mutable_lot() = response.lot();
     for (const v1::LedgerEntry& e : response.quarantined()) {
       if (who.CanAccessClinic(e.clinic_id())) *out->add_quarantined() = e;

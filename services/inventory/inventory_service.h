@@ -1,6 +1,8 @@
 #ifndef SMP_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
 #define SMP_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
 
+#include <functional>
+
 #include "absl/synchronization/notification.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/authorizer.h"
@@ -18,6 +20,8 @@ struct InventoryDeps {
   // Scheduling's booked and performed procedures (forecast, reconciliation).
   AppointmentSource* appointments;
   const Clock* clock;
+  // Called after a change that put an event in the outbox has committed (wakes the dispatcher).
+  std::function<void()> on_event_committed;
   // How often a WatchLowStock stream recomputes its list (it sends only when the list changed).
   absl::Duration watch_poll_interval = absl::Seconds(1);
 };
@@ -92,6 +96,10 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                             v1::ReconcileDayResponse*) override;
 
  private:
+  // Wakes the outbox dispatcher after a change that queued an event has committed.
+  void EventCommitted() const {
+    if (deps_.on_event_committed) deps_.on_event_committed();
+  }
   // The clinic's time zone; INVALID_ARGUMENT naming `field` when an admin has not set it (an
   // unknown clinic).
   absl::StatusOr<absl::TimeZone> RequireZone(Transaction& txn, absl::string_view clinic_id,

@@ -13,6 +13,9 @@
 #include "absl/strings/strip.h"
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
+#include "common/outbox/outbox.h"
+#include "common/peer/compliance_deliverer.h"
+#include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -25,9 +28,14 @@ ABSL_FLAG(std::string, data_dir, "data",
 ABSL_FLAG(std::string, scheduling_address, "",
           "host:port of the SchedulingService. Empty: ForecastDemand and ReconcileDay answer "
           "UNAVAILABLE (they never guess booked procedures).");
-ABSL_FLAG(std::string, service_token_file, "",
-          "File holding this service's bearer token (a ROLE_SERVICE account's session) for calls "
-          "to scheduling.");
+ABSL_FLAG(
+    std::string, compliance_address, "",
+    "host:port of compliance, which hears of recalls and of refused used, expired or recalled "
+    "units. Empty: the events wait (visible) in the outbox until it is set.");
+ABSL_FLAG(absl::Duration, compliance_deadline, absl::Seconds(2),
+          "Deadline of each delivery to compliance.");
+ABSL_FLAG(absl::Duration, outbox_interval, absl::Seconds(2),
+          "How often the outbox retries due events (new events go out at once).");
 ABSL_FLAG(absl::Duration, scheduling_deadline, absl::Seconds(2),
           "Deadline of each call to scheduling.");
 
@@ -47,6 +55,10 @@ int Main(int argc, char** argv) {
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   SessionAuth auth;
+  absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();
+  if (!credentials.ok())
+    return FailStartup("cannot read the service account", credentials.status());
+
   std::unique_ptr<AppointmentSource> appointments;
   const std::string scheduling_address = absl::GetFlag(FLAGS_scheduling_address);
   if (scheduling_address.empty()) {
@@ -55,21 +67,36 @@ int Main(int argc, char** argv) {
   } else {
     appointments = std::make_unique<GrpcAppointmentSource>(
         grpc::CreateChannel(scheduling_address, grpc::InsecureChannelCredentials()),
-        ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
-        absl::GetFlag(FLAGS_scheduling_deadline));
+        credentials->get(), absl::GetFlag(FLAGS_scheduling_deadline));
   }
+  // Events for compliance: written with the change, delivered at least once, never dropped.
+  absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
+  std::unique_ptr<EventDeliverer> compliance;
+  const std::string compliance_address = absl::GetFlag(FLAGS_compliance_address);
+  if (compliance_address.empty()) {
+    LogWarning("no --compliance_address: recalls and refused units wait in the outbox");
+  } else {
+    compliance = std::make_unique<ComplianceDeliverer>(
+        grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials()),
+        credentials->get(), absl::GetFlag(FLAGS_compliance_deadline));
+    deliverers[kComplianceDestination] = compliance.get();
+  }
+  OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);
   InventoryServiceImpl service(InventoryDeps{
       .db = db->get(),
       .authenticator = &auth.authenticator(),
       .appointments = appointments.get(),
       .clock = &Clock::Real(),
+      .on_event_committed = [&outbox] { outbox.Wake(); },
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
+  outbox.Start(absl::GetFlag(FLAGS_outbox_interval));
   WaitForTerminationSignal();
   service.StopWatches();  // ends WatchLowStock streams so the drain does not wait for them
   (*server)->Shutdown();
+  outbox.Stop();
   server->reset();
   return 0;
 }

@@ -204,6 +204,16 @@ absl::Status CheckBottleTransition(absl::string_view id, v1::BottleState from, v
                                                     " and cannot become ", BottleStateName(to)));
 }
 
+v1::IssuedItem IssuedItemFor(const v1::Product& product, const v1::Lot& lot) {
+  v1::IssuedItem item;
+  item.set_product_id(product.id());
+  item.set_product_kind(KindOf(product));
+  item.set_product_name(product.has_pigment() ? product.pigment().shade() : product.name());
+  item.set_lot_number(lot.lot_number());
+  *item.mutable_expiry_date() = lot.expiry_date();
+  return item;
+}
+
 v1::ProductKind KindOf(const v1::Product& product) {
   switch (product.spec_case()) {
     case v1::Product::kNeedleCartridge:

@@ -153,6 +153,9 @@ std::string UnitStateName(v1::UnitState state);
 
 absl::Status ValidateProduct(const v1::Product& product);
 v1::ProductKind KindOf(const v1::Product& product);
+// One thing issued from `lot` of `product` in the terms a procedure record needs (kind, name or
+// shade, lot number, expiry); the caller adds the serial, quantity or bottle.
+v1::IssuedItem IssuedItemFor(const v1::Product& product, const v1::Lot& lot);
 absl::Status ValidateSerial(absl::string_view field, absl::string_view serial);
 // 1..max_count distinct serials (0 allowed when `optional`).
 absl::Status ValidateSerials(absl::string_view field,

@@ -90,8 +90,10 @@ bool IsLateCancellation(absl::Time start, absl::Time cancel_time, absl::Duration
   return cancel_time > start - window;
 }
 
-bool NeedsComplianceGate(v1::AppointmentType type) {
+bool IsProcedure(v1::AppointmentType type) {
   return type == v1::SAMPLE_PATCH || type == v1::TREATMENT_SESSION || type == v1::TOUCH_UP;
 }
+
+bool NeedsComplianceGate(v1::AppointmentType type) { return IsProcedure(type); }
 
 }  // namespace smp::scheduling

@@ -37,7 +37,10 @@ bool BlocksTime(v1::AppointmentStatus status, absl::Time hold_expire, absl::Time
 // than `window` before the start (or after it).
 bool IsLateCancellation(absl::Time start, absl::Time cancel_time, absl::Duration window);
 
-// Types compliance must approve before booking: everything but consultations.
+// Procedures on the patient's scalp (needles and pigment): everything but consultations.
+bool IsProcedure(v1::AppointmentType type);
+
+// Types compliance must approve before booking: the procedures.
 bool NeedsComplianceGate(v1::AppointmentType type);
 
 const char* ActionName(AppointmentAction action);

@@ -2,16 +2,15 @@
 
 #include <grpcpp/client_context.h>
 
-#include <chrono>
-
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace smp::scheduling {
 
 BillingDeliverer::BillingDeliverer(std::shared_ptr<grpc::Channel> channel,
-                                   std::string service_token, absl::Duration deadline)
+                                   ServiceCredentials* credentials, absl::Duration deadline)
     : stub_(billing::v1::BillingService::NewStub(std::move(channel))),
-      service_token_(std::move(service_token)),
+      credentials_(credentials),
       deadline_(deadline) {}
 
 absl::Status BillingDeliverer::Deliver(const OutboxEvent& event) {
@@ -21,11 +20,12 @@ absl::Status BillingDeliverer::Deliver(const OutboxEvent& event) {
   }
   request.set_event_id(event.id);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(absl::ToInt64Milliseconds(deadline_)));
-  if (!service_token_.empty()) context.AddMetadata("authorization", "Bearer " + service_token_);
+  SetTimeout(context, deadline_);
+  RETURN_IF_ERROR(credentials_->Authorize(context));
   billing::v1::ChargeEventResult result;
-  return FromGrpcStatus(stub_->RecordChargeEvent(&context, request, &result));
+  const grpc::Status status = stub_->RecordChargeEvent(&context, request, &result);
+  credentials_->Observe(status);
+  return FromGrpcStatus(status);
 }
 
 }  // namespace smp::scheduling

@@ -2,33 +2,15 @@
 
 #include <grpcpp/client_context.h>
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/scheduling/procedure_record.h"
 
 namespace smp::scheduling {
-namespace {
-
-compliance::v1::ProcedureType ProcedureOf(v1::AppointmentType type) {
-  switch (type) {
-    case v1::SAMPLE_PATCH:
-      return compliance::v1::PROCEDURE_TYPE_SAMPLE_PATCH;
-    case v1::TREATMENT_SESSION:
-      return compliance::v1::PROCEDURE_TYPE_TREATMENT_SESSION;
-    case v1::TOUCH_UP:
-      return compliance::v1::PROCEDURE_TYPE_TOUCH_UP;
-    default:
-      return compliance::v1::PROCEDURE_TYPE_CORRECTION;
-  }
-}
-
-}  // namespace
-
 GrpcComplianceGate::GrpcComplianceGate(std::shared_ptr<grpc::Channel> channel,
-                                       std::string service_token, absl::Duration deadline)
+                                       ServiceCredentials* credentials, absl::Duration deadline)
     : stub_(compliance::v1::EligibilityService::NewStub(std::move(channel))),
-      service_token_(std::move(service_token)),
+      credentials_(credentials),
       deadline_(deadline) {}
 
 absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
@@ -39,14 +21,17 @@ absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
   request.mutable_date()->set_year(static_cast<int32_t>(query.date.year()));
   request.mutable_date()->set_month(query.date.month());
   request.mutable_date()->set_day(query.date.day());
-  request.set_procedure_type(ProcedureOf(query.type));
+  request.set_procedure_type(ComplianceProcedureType(query.type));
 
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(absl::ToInt64Milliseconds(deadline_)));
-  if (!service_token_.empty()) context.AddMetadata("authorization", "Bearer " + service_token_);
+  SetTimeout(context, deadline_);
+  if (absl::Status auth = credentials_->Authorize(context); !auth.ok()) {
+    return absl::UnavailableError(absl::StrCat("compliance gate cannot be asked (", auth.message(),
+                                               "); procedures cannot be booked until it can"));
+  }
   compliance::v1::CheckEligibilityResponse response;
   grpc::Status status = stub_->CheckEligibility(&context, request, &response);
+  credentials_->Observe(status);
   if (!status.ok()) {
     // Whatever went wrong on the way (down, slow, our credential refused), the booking cannot be
     // approved now; a retry later may succeed.

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/peer/service_credentials.h"
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
 
@@ -32,16 +33,16 @@ class ComplianceGate {
 };
 
 // The gate over gRPC: smp.compliance.v1.EligibilityService/CheckEligibility with a deadline,
-// authenticated with the scheduling service's own bearer token.
+// authenticated as the scheduling service's own account.
 class GrpcComplianceGate final : public ComplianceGate {
  public:
-  GrpcComplianceGate(std::shared_ptr<grpc::Channel> channel, std::string service_token,
+  GrpcComplianceGate(std::shared_ptr<grpc::Channel> channel, ServiceCredentials* credentials,
                      absl::Duration deadline);
   absl::Status CheckAllowed(const EligibilityQuery& query) override;
 
  private:
   std::unique_ptr<compliance::v1::EligibilityService::Stub> stub_;
-  std::string service_token_;
+  ServiceCredentials* credentials_;
   absl::Duration deadline_;
 };
 

@@ -15,6 +15,8 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/compliance_deliverer.h"
+#include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
@@ -24,18 +26,21 @@
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_migrations.h"
 #include "services/scheduling/scheduling_service.h"
+#include "services/scheduling/supply_issuer.h"
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (scheduling.sqlite). Created if missing.");
-ABSL_FLAG(std::string, compliance_address, "",
-          "host:port of the compliance EligibilityService. Empty: procedures (sample patch, "
-          "treatment session, touch-up) cannot be booked (UNAVAILABLE); consultations can.");
 ABSL_FLAG(
-    std::string, service_token_file, "",
-    "File holding this service's bearer token (a ROLE_SERVICE account's session) for calls to "
-    "peer services such as compliance.");
+    std::string, compliance_address, "",
+    "host:port of compliance. Empty: procedures (sample patch, treatment session, touch-up) "
+    "cannot be booked (UNAVAILABLE), consultations can; procedure records wait in the outbox.");
 ABSL_FLAG(absl::Duration, compliance_deadline, absl::Seconds(2),
-          "Deadline of each compliance gate call.");
+          "Deadline of each call to compliance (the booking gate, record deliveries).");
+ABSL_FLAG(std::string, inventory_address, "",
+          "host:port of inventory, which issues a procedure's supplies when it starts. Empty: "
+          "procedures cannot start (UNAVAILABLE); consultations can.");
+ABSL_FLAG(absl::Duration, inventory_deadline, absl::Seconds(3),
+          "Deadline of each issue of supplies at inventory.");
 ABSL_FLAG(std::string, billing_address, "",
           "host:port of billing. Completed visits, no-shows and late cancellations are written to "
           "the outbox either way; without an address they wait (visible) until one is configured.");
@@ -63,26 +68,42 @@ int Main(int argc, char** argv) {
 
   SessionAuth auth;
 
+  absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();
+  if (!credentials.ok())
+    return FailStartup("cannot read the service account", credentials.status());
+
+  // Events for other services: written with the change, delivered at least once, never dropped.
+  absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
   std::unique_ptr<ComplianceGate> compliance;
+  std::unique_ptr<EventDeliverer> compliance_records;
   const std::string compliance_address = absl::GetFlag(FLAGS_compliance_address);
   if (compliance_address.empty()) {
     compliance = std::make_unique<UnconfiguredComplianceGate>();
     LogWarning("no --compliance_address: procedures cannot be booked until it is set");
   } else {
-    compliance = std::make_unique<GrpcComplianceGate>(
-        grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials()),
-        ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
-        absl::GetFlag(FLAGS_compliance_deadline));
+    auto channel = grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials());
+    const absl::Duration deadline = absl::GetFlag(FLAGS_compliance_deadline);
+    compliance = std::make_unique<GrpcComplianceGate>(channel, credentials->get(), deadline);
+    compliance_records =
+        std::make_unique<ComplianceDeliverer>(channel, credentials->get(), deadline);
+    deliverers[kComplianceDestination] = compliance_records.get();
   }
-  // Events for other services: written with the change, delivered at least once, never dropped.
+  std::unique_ptr<SupplyIssuer> supplies;
+  const std::string inventory_address = absl::GetFlag(FLAGS_inventory_address);
+  if (inventory_address.empty()) {
+    supplies = std::make_unique<UnconfiguredSupplyIssuer>();
+    LogWarning("no --inventory_address: procedures cannot start until it is set");
+  } else {
+    supplies = std::make_unique<GrpcSupplyIssuer>(
+        grpc::CreateChannel(inventory_address, grpc::InsecureChannelCredentials()),
+        absl::GetFlag(FLAGS_inventory_deadline));
+  }
   std::unique_ptr<EventDeliverer> billing;
-  absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
   const std::string billing_address = absl::GetFlag(FLAGS_billing_address);
   if (!billing_address.empty()) {
     billing = std::make_unique<BillingDeliverer>(
         grpc::CreateChannel(billing_address, grpc::InsecureChannelCredentials()),
-        ReadBearerTokenFile(absl::GetFlag(FLAGS_service_token_file)),
-        absl::GetFlag(FLAGS_billing_deadline));
+        credentials->get(), absl::GetFlag(FLAGS_billing_deadline));
     deliverers[kBillingDestination] = billing.get();
   } else {
     LogWarning("no --billing_address: charges wait in the outbox until it is set");
@@ -94,6 +115,7 @@ int Main(int argc, char** argv) {
       .db = db->get(),
       .authenticator = &auth.authenticator(),
       .compliance = compliance.get(),
+      .supplies = supplies.get(),
       .notifier = &notifier,
       .clock = &Clock::Real(),
       .on_event_committed = [&outbox] { outbox.Wake(); },

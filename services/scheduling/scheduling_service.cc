@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/idempotency.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/compliance_deliverer.h"
 #include "common/rpc/handler.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
@@ -20,6 +21,7 @@
 #include "services/scheduling/billing_events.h"
 #include "services/scheduling/calendar_loader.h"
 #include "services/scheduling/plan_rules.h"
+#include "services/scheduling/procedure_record.h"
 #include "services/scheduling/schedule_rules.h"
 
 namespace smp::scheduling {
@@ -913,8 +915,39 @@ grpc::Status SchedulingServiceImpl::StartAppointment(grpc::ServerContext* ctx,
                                                      const v1::StartAppointmentRequest* req,
                                                      v1::Appointment* out) {
   return ServeRpc(authorizer_, ctx, "StartAppointment", [&](const Principal& who) -> absl::Status {
-    ASSIGN_OR_RETURN(*out, Transition(who, "StartAppointment", *req, req->request_id(), req->id(),
-                                      req->etag(), AppointmentAction::kStart, NoExtra));
+    RETURN_IF_ERROR(ValidateId("id", req->id()));
+    RETURN_IF_ERROR(ValidateRequestId("request_id", req->request_id()));
+    v1::Appointment current;
+    RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(current, store_.GetAppointment(txn, req->id()));
+      return absl::OkStatus();
+    }));
+    RETURN_IF_ERROR(who.CheckClinic(current.clinic_id()));
+    RETURN_IF_ERROR(ValidateSupplies(current.type(), req->supplies()));
+    // Supplies are issued only from the one state a start can leave, and only for the version the
+    // caller saw; anything else (a replay of this start included) is Transition's to answer.
+    std::vector<inventory::v1::IssuedItem> issued;
+    if (IsProcedure(current.type()) && current.status() == v1::ARRIVED &&
+        current.etag() == req->etag()) {
+      SupplyRequest supply{.clinic_id = current.clinic_id(),
+                           .appointment_id = current.id(),
+                           .patient_id = current.patient_id(),
+                           .lines = {req->supplies().begin(), req->supplies().end()}};
+      // The issue is made as the technician: their token goes with it.
+      ASSIGN_OR_RETURN(std::string token, Authenticator::BearerToken(*ctx));
+      ASSIGN_OR_RETURN(issued, deps_.supplies->Issue(supply, absl::StrCat("Bearer ", token)));
+    }
+    ASSIGN_OR_RETURN(
+        *out, Transition(who, "StartAppointment", *req, req->request_id(), req->id(), req->etag(),
+                         AppointmentAction::kStart,
+                         [&](Transaction&, v1::Appointment& a, const v1::ClinicSchedule&,
+                             absl::Time now) -> absl::Status {
+                           *a.mutable_procedure_start_time() = ToProtoTimestamp(now);
+                           for (inventory::v1::IssuedItem& item : issued) {
+                             *a.add_supplies() = std::move(item);
+                           }
+                           return absl::OkStatus();
+                         }));
     return absl::OkStatus();
   });
 }
@@ -934,13 +967,20 @@ grpc::Status SchedulingServiceImpl::CompleteAppointment(grpc::ServerContext* ctx
                                                         v1::CompleteAppointmentResponse* out) {
   return ServeRpc(
       authorizer_, ctx, "CompleteAppointment", [&](const Principal& who) -> absl::Status {
+        RETURN_IF_ERROR(ValidateCompletion(*req));
         ASSIGN_OR_RETURN(
             v1::Appointment done,
             Transition(
                 who, "CompleteAppointment", *req, req->request_id(), req->id(), req->etag(),
                 AppointmentAction::kComplete,
                 [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule& schedule,
-                    absl::Time) -> absl::Status {
+                    absl::Time now) -> absl::Status {
+                  if (IsProcedure(a.type())) {
+                    // Compliance's record of the procedure commits with the completion.
+                    RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination, kRecordProcedureKind,
+                                                 ProcedureRecordFor(a, *req, ZoneOf(schedule)), now)
+                                        .status());
+                  }
                   if (a.plan_id().empty()) return absl::OkStatus();
                   ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_.GetPlan(txn, a.plan_id()));
                   int fulfilled = 1;  // this one

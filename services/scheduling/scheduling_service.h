@@ -12,6 +12,7 @@
 #include "services/scheduling/change_notifier.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/supply_issuer.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace smp::scheduling {
@@ -20,6 +21,7 @@ struct SchedulingDeps {
   Database* db;
   Authenticator* authenticator;
   ComplianceGate* compliance;
+  SupplyIssuer* supplies;
   ChangeNotifier* notifier;
   const Clock* clock;
   // How often a WatchChanges stream looks at the database for changes other replicas committed.

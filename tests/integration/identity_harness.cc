@@ -1,6 +1,9 @@
 #include "tests/integration/identity_harness.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -79,6 +82,17 @@ std::string IdentityHarness::Login(const std::string& username) {
   grpc::Status s = stub_->Login(CallContext().get(), req, &out);
   EXPECT_TRUE(s.ok()) << "Login " << username << ": " << s.error_message();
   return out.access_token();
+}
+
+std::vector<std::string> IdentityHarness::MakeServiceAccount(const std::string& username) {
+  MakeStaff(username, common::v1::ROLE_SERVICE);
+  const std::string path = MakeTempDir("service-account") + "/" + username;
+  {
+    std::ofstream out(path);
+    out << username << "\n" << kPassword << "\n";
+  }
+  chmod(path.c_str(), 0600);
+  return {"--identity_address=" + identity_->address(), "--service_credentials_file=" + path};
 }
 
 }  // namespace smp::testing

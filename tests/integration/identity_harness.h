@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/redis/testing/redis_server.h"
@@ -49,6 +50,9 @@ class IdentityHarness {
                         const std::string& clinic_id = "");
   // A bearer token for `username`, or "" after recording a test failure.
   std::string Login(const std::string& username);
+  // Makes a service-role account and its credentials file (0600). Returns the flags a service
+  // binary needs to log in as it: --identity_address=... and --service_credentials_file=...
+  std::vector<std::string> MakeServiceAccount(const std::string& username);
 
  private:
   std::unique_ptr<RedisServer> redis_;

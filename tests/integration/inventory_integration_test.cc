@@ -51,16 +51,26 @@ common::v1::LocalDate DaysFromNow(int days) {
 
 // Stands in for scheduling's ListAppointments: answers from a fixed list, filtered by clinic and
 // period, and only to the bearer token it expects.
+// Answers only to a live session of the expected account, as identity (asked by WhoAmI) sees it.
 class FakeScheduling final : public sv1::SchedulingService::Service {
  public:
+  FakeScheduling(identity::v1::IdentityService::Stub* identity, std::string username)
+      : identity_(identity), username_(std::move(username)) {}
+
   grpc::Status ListAppointments(grpc::ServerContext* ctx, const sv1::ListAppointmentsRequest* req,
                                 sv1::ListAppointmentsResponse* out) override {
-    absl::MutexLock lock(&mu_);
     auto auth = ctx->client_metadata().find("authorization");
-    if (auth == ctx->client_metadata().end() ||
-        std::string(auth->second.data(), auth->second.size()) != "Bearer " + token_) {
+    if (auth == ctx->client_metadata().end()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no service token");
+    }
+    grpc::ClientContext who_ctx;
+    who_ctx.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
+    identity::v1::WhoAmIResponse who;
+    if (!identity_->WhoAmI(&who_ctx, identity::v1::WhoAmIRequest(), &who).ok() ||
+        who.staff().username() != username_) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad service token");
     }
+    absl::MutexLock lock(&mu_);
     const absl::Time from = FromProtoTimestamp(req->period().start_time());
     const absl::Time to = FromProtoTimestamp(req->period().end_time());
     for (const sv1::Appointment& a : appointments_) {
@@ -82,14 +92,11 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
     *a.mutable_start_time() = ToProtoTimestamp(start);
     appointments_.push_back(a);
   }
-  void set_token(const std::string& token) {
-    absl::MutexLock lock(&mu_);
-    token_ = token;
-  }
 
  private:
+  identity::v1::IdentityService::Stub* identity_;
+  const std::string username_;
   absl::Mutex mu_;
-  std::string token_;
   std::vector<sv1::Appointment> appointments_;
 };
 
@@ -721,20 +728,16 @@ TEST_F(InventoryIntegrationTest, ForecastAndReconciliationNeedSchedulingAndNever
               GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
 
   // Inventory's own service account, and a scheduling stand-in that only answers to it.
-  harness_.MakeStaff("svc.inventory", common::v1::ROLE_SERVICE);
-  const std::string token_file = smp::testing::MakeTempDir("token") + "/token";
-  const std::string service_token = harness_.Login("svc.inventory");
-  std::ofstream(token_file) << service_token << "\n";
-  FakeScheduling scheduling;
-  scheduling.set_token(service_token);
+  std::vector<std::string> flags = harness_.MakeServiceAccount("svc.inventory");
+  FakeScheduling scheduling(&harness_.stub(), "svc.inventory");
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&scheduling);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  StartInventory({absl::StrCat("--scheduling_address=127.0.0.1:", port),
-                  "--service_token_file=" + token_file});
+  flags.push_back(absl::StrCat("--scheduling_address=127.0.0.1:", port));
+  StartInventory(flags);
 
   // History: needles to two procedures (one never recorded as performed), pigment to one.
   const std::string pig = Receive(Receipt(clinic_a_, pigment_, "F-1", 10)).lot().id();

@@ -1,5 +1,5 @@
 // The scheduling service as a real process, with identity, a real redis-server and a stand-in for
-// the compliance gate (the compliance service does not exist yet), over real gRPC.
+// the compliance gate, over real gRPC.
 
 #include <grpcpp/grpcpp.h>
 
@@ -81,6 +81,8 @@ class SchedulingIntegrationTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(harness_.Start());
     SetUpIdentity();
+    // Scheduling's own service account, with which it calls compliance and billing.
+    service_account_ = harness_.MakeServiceAccount("svc.scheduling");
 
     StartFakeCompliance();
     ASSERT_OK_AND_ASSIGN(scheduling_, StartScheduling(harness_.RedisFlag()));
@@ -102,6 +104,7 @@ class SchedulingIntegrationTest : public ::testing::Test {
         "--data_dir=" + scheduling_dir_, redis,
         absl::StrCat("--compliance_address=127.0.0.1:", compliance_port_),
         "--compliance_deadline=1s"};
+    args.insert(args.end(), service_account_.begin(), service_account_.end());
     args.insert(args.end(), extra.begin(), extra.end());
     return ServiceProcess::Start(SMP_SCHEDULING_BINARY, args);
   }
@@ -216,6 +219,7 @@ class SchedulingIntegrationTest : public ::testing::Test {
   IdentityHarness harness_;
   std::unique_ptr<ServiceProcess> scheduling_;
   std::string scheduling_dir_;
+  std::vector<std::string> service_account_;
   std::unique_ptr<v1::SchedulingService::Stub> stub_;
   FakeEligibility eligibility_;
   std::unique_ptr<grpc::Server> compliance_server_;
@@ -677,14 +681,10 @@ TEST_F(SchedulingIntegrationTest, CompletedVisitIsChargedOnceEvenWhenBillingWasD
   ASSERT_TRUE(priced.ok()) << priced.error_message();
 
   // Scheduling's own service account delivers the charge events.
-  harness_.MakeStaff("svc.scheduling", common::v1::ROLE_SERVICE);
-  const std::string token_file = smp::testing::MakeTempDir("token") + "/token";
-  std::ofstream(token_file) << harness_.Login("svc.scheduling") << "\n";
   scheduling_->Stop();
   ASSERT_OK_AND_ASSIGN(
       scheduling_,
       StartScheduling(harness_.RedisFlag(), {"--billing_address=" + billing->address(),
-                                             "--service_token_file=" + token_file,
                                              "--outbox_interval=100ms", "--billing_deadline=1s"}));
   stub_ = v1::SchedulingService::NewStub(
       grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
