@@ -500,9 +500,12 @@ TEST_F(SuiteTest, ProcedureFromBookingToComplianceRecordAndInvoice) {
   ASSERT_TRUE(Start(b, {"SN-3"}).ok());
   ASSERT_TRUE(Complete(b).ok());
 
-  // The auditor sees the reuse attempt against the procedure it happened in.
-  ASSERT_TRUE(Eventually([&] { return AuditorReport().procedures.size() == 2; }));
-  report = AuditorReport();
+  // The auditor sees the reuse attempt against the procedure it happened in (the record comes
+  // from scheduling's outbox, the incident from inventory's, in either order).
+  ASSERT_TRUE(Eventually([&] {
+    report = AuditorReport();
+    return report.procedures.size() == 2 && !report.findings.empty();
+  }));
   ASSERT_EQ(report.findings.size(), 1u);
   EXPECT_EQ(report.findings[0].kind(), cv1::FINDING_KIND_NEEDLE_REUSE);
   EXPECT_EQ(report.findings[0].appointment_id(), b.id());
