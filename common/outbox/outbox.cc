@@ -116,7 +116,35 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
            event.id});
     }));
   }
+  RETURN_IF_ERROR(ReportBacklog(clock_.Now()));
   return stats;
+}
+
+absl::Status OutboxDispatcher::ReportBacklog(absl::Time now) {
+  return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    // Delivered events are kept a week for inspection, then dropped: the receivers have them.
+    RETURN_IF_ERROR(
+        txn.Exec("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
+                 {ToDbMicros(now - kKeepDelivered)}));
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT destination, COUNT(*), MIN(created_at) "
+                                          "FROM outbox WHERE delivered_at IS NULL "
+                                          "GROUP BY destination"));
+    absl::flat_hash_map<std::string, std::pair<int64_t, absl::Duration>> backlog;
+    for (const auto& [destination, deliverer] : deliverers_) backlog[destination] = {0, {}};
+    for (const Row& row : rows) {
+      backlog[row.Text(0)] = {row.Int(1), now - FromDbMicros(row.Int(2))};
+    }
+    for (const auto& [destination, pending] : backlog) {
+      const MetricLabels labels = {{"destination", destination}};
+      Metrics().SetGauge("smp_outbox_pending_events",
+                         "Outbox events not yet delivered (retried until they are).", labels,
+                         static_cast<double>(pending.first));
+      Metrics().SetGauge("smp_outbox_oldest_pending_seconds",
+                         "Age of the oldest undelivered outbox event; 0 when none.", labels,
+                         absl::ToDoubleSeconds(pending.second));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<OutboxEvent>> OutboxDispatcher::Pending(int min_attempts, int limit) {

@@ -100,6 +100,11 @@ class OutboxDispatcher {
   absl::StatusOr<std::vector<OutboxEvent>> Pending(int min_attempts, int limit);
 
  private:
+  // Delivered events older than this are deleted.
+  static constexpr absl::Duration kKeepDelivered = absl::Hours(24 * 7);
+  // Drops old delivered events and publishes the backlog per destination as gauges.
+  absl::Status ReportBacklog(absl::Time now);
+
   Database* db_;
   const Clock& clock_;
   RetryPolicy policy_;

@@ -5,6 +5,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/db/migrations.h"
+#include "common/server/metrics.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -137,6 +138,41 @@ TEST_F(OutboxTest, EventsThatKeepFailingStayVisible) {
   billing.set_failures(0);
   ASSERT_OK(dispatcher.RunOnce().status());
   EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+}
+
+// The backlog is published for operators, and delivered events are dropped after a week.
+TEST_F(OutboxTest, BacklogIsAGaugeAndDeliveredEventsAgeOut) {
+  FlakyReceiver billing(1000);
+  OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
+  ASSERT_OK(CompleteSession("s-1").status());
+  ASSERT_OK(CompleteSession("s-2").status());
+  clock_.Advance(absl::Seconds(90));
+  ASSERT_OK(dispatcher.RunOnce().status());
+  const std::string metrics = Metrics().RenderPrometheus();
+  EXPECT_NE(metrics.find("smp_outbox_pending_events{destination=\"billing\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("smp_outbox_oldest_pending_seconds{destination=\"billing\"} 90"),
+            std::string::npos);
+
+  billing.set_failures(0);
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_OK(dispatcher.RunOnce().status());
+  EXPECT_NE(
+      Metrics().RenderPrometheus().find("smp_outbox_pending_events{destination=\"billing\"} 0"),
+      std::string::npos);
+  auto count = [&] {
+    int64_t n = -1;
+    EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COUNT(*) FROM outbox"));
+      n = rows[0].Int(0);
+      return absl::OkStatus();
+    }));
+    return n;
+  };
+  EXPECT_EQ(count(), 2);  // delivered, kept for inspection
+  clock_.Advance(absl::Hours(24 * 7 + 1));
+  ASSERT_OK(dispatcher.RunOnce().status());
+  EXPECT_EQ(count(), 0);
 }
 
 TEST_F(OutboxTest, UnknownDestinationIsAVisibleFailureNotADrop) {
