@@ -36,6 +36,9 @@ std::string FlagUsage(const FlagSpec& f) {
 
 std::string Synopsis(const Command& c) {
   std::vector<std::string> parts = {"smpctl", c.Name()};
+  if (!c.positional.empty()) {
+    parts.push_back(c.positional_required ? c.positional : absl::StrCat("[", c.positional, "]"));
+  }
   for (const FlagSpec& f : c.flags) {
     switch (f.kind) {
       case FlagKind::kRequired:
@@ -48,9 +51,6 @@ std::string Synopsis(const Command& c) {
         parts.push_back(absl::StrCat("[", FlagUsage(f), "]"));
         break;
     }
-  }
-  if (!c.positional.empty()) {
-    parts.push_back(c.positional_required ? c.positional : absl::StrCat("[", c.positional, "]"));
   }
   return absl::StrJoin(parts, " ");
 }
@@ -118,10 +118,15 @@ std::string GeneralHelp() {
 int Run(const std::vector<std::string>& args, const Lookup& env, std::ostream& out,
         std::ostream& err) {
   const Registry& registry = AllCommands();
-  absl::StatusOr<ParsedLine> parsed = ParseCommandLine(args, registry);
+  const Command* named = nullptr;
+  absl::StatusOr<ParsedLine> parsed = ParseCommandLine(args, registry, &named);
   if (!parsed.ok()) {
     err << ErrorLine(parsed.status()) << "\n";
-    err << "run `smpctl help` for the commands, `smpctl <command> --help` for their flags\n";
+    if (named != nullptr) {
+      err << "usage: " << Synopsis(*named) << "\n";
+    } else {
+      err << "run `smpctl help` for the commands, `smpctl <command> --help` for their flags\n";
+    }
     return ExitCodeFor(parsed.status());
   }
   const ParsedLine& line = *parsed;
@@ -172,9 +177,7 @@ int Run(const std::vector<std::string>& args, const Lookup& env, std::ostream& o
   out.flush();
   if (!status.ok()) {
     err << ErrorLine(status) << "\n";
-    if (IsUsageError(status)) {
-      err << "run `smpctl " << line.command->Name() << " --help` for its flags\n";
-    }
+    if (IsUsageError(status)) err << "usage: " << Synopsis(*line.command) << "\n";
   }
   return ExitCodeFor(status);
 }

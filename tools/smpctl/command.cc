@@ -148,7 +148,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
 }
 
 absl::StatusOr<ParsedLine> ParseCommandLine(const std::vector<std::string>& args,
-                                            const Registry& registry) {
+                                            const Registry& registry, const Command** named) {
   ParsedLine line;
   size_t i = 0;
   bool only_positionals = false;
@@ -239,6 +239,7 @@ absl::StatusOr<ParsedLine> ParseCommandLine(const std::vector<std::string>& args
     }
     return UsageError(absl::StrCat("unknown command \"", line.words[0], "\""));
   }
+  if (named != nullptr) *named = line.command;
   line.words.resize(used);
   i += used;
 

@@ -118,8 +118,11 @@ const std::vector<FlagSpec>& GlobalFlags();
 // Parses `args` (argv without the program name). Usage errors for unknown commands and flags, a
 // missing value, a repeated single flag, a missing required flag or positional; none when --help
 // is given (line.help) or no command is named (line.command == nullptr).
+// When `named` is given, it is set to the command the words named (nullptr if none), also when
+// a later flag is a usage error.
 absl::StatusOr<ParsedLine> ParseCommandLine(const std::vector<std::string>& args,
-                                            const Registry& registry);
+                                            const Registry& registry,
+                                            const Command** named = nullptr);
 
 }  // namespace smp::smpctl
 
