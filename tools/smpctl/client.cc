@@ -11,7 +11,15 @@ namespace smp::smpctl {
 std::shared_ptr<grpc::Channel> Client::Channel(Service service) {
   std::shared_ptr<grpc::Channel>& channel = channels_[service];
   if (!channel) {
-    channel = grpc::CreateChannel(config_.address(service), grpc::InsecureChannelCredentials());
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!config_.tls_ca_pem.empty()) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = config_.tls_ca_pem;
+      tls.pem_cert_chain = config_.tls_cert_pem;
+      tls.pem_private_key = config_.tls_key_pem;
+      credentials = grpc::SslCredentials(tls);
+    }
+    channel = grpc::CreateChannel(config_.address(service), credentials);
   }
   return channel;
 }

@@ -142,6 +142,11 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"request_id", FlagKind::kOptional, "KEY",
        "idempotency key of the change (default: a fresh random one); repeat a failed command "
        "with the same key to retry it safely"},
+      {"tls_ca", FlagKind::kOptional, "FILE",
+       "connect with TLS, trusting these PEM roots (default: plaintext); env SMPCTL_TLS_CA"},
+      {"tls_cert", FlagKind::kOptional, "FILE",
+       "PEM client certificate for mutual TLS; env SMPCTL_TLS_CERT"},
+      {"tls_key", FlagKind::kOptional, "FILE", "its PEM private key; env SMPCTL_TLS_KEY"},
       {"help", FlagKind::kBool, "", "show help"},
   };
   return *flags;

@@ -2,7 +2,6 @@
 
 #include <sstream>
 
-#include "absl/strings/match.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -110,8 +109,9 @@ TEST(Run, BadValuesAreUsageErrorsBeforeAnyCall) {
   std::ostringstream out, err;
   auto env = [](absl::string_view name) -> std::optional<std::string> {
     if (name == "SMPCTL_TOKEN_FILE") return "/nonexistent/token";
-    if (name == "SMPCTL_TIMEOUT") return std::nullopt;
-    if (absl::StartsWith(name, "SMPCTL_")) return "127.0.0.1:1";
+    for (Service s : kAllServices) {
+      if (name == ServiceEnvVar(s)) return "127.0.0.1:1";
+    }
     return std::nullopt;
   };
   EXPECT_EQ(smpctl::Run({"appointment", "book", "--clinic=c", "--patient=p", "--practitioner=t",
@@ -125,6 +125,8 @@ TEST(Run, BadValuesAreUsageErrorsBeforeAnyCall) {
             kExitUsage);
   EXPECT_EQ(smpctl::Run({"--timeout=soon", "whoami"}, env, out, err), kExitUsage);
   EXPECT_EQ(smpctl::Run({"--identity=nope", "whoami"}, env, out, err), kExitUsage);
+  EXPECT_EQ(smpctl::Run({"--tls_ca=/nonexistent/ca.pem", "whoami"}, env, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), HasSubstr("--tls_ca: cannot read /nonexistent/ca.pem"));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "tools/smpctl/config.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +21,21 @@ absl::Status CheckAddress(absl::string_view name, absl::string_view address) {
     return UsageError(absl::StrCat("--", name, ": want host:port, got \"", address, "\""));
   }
   return absl::OkStatus();
+}
+
+// The value of a flag naming a file, else of its environment variable; the file's content.
+absl::StatusOr<std::string> PemFile(const Lookup& flag, const Lookup& env, absl::string_view name,
+                                    absl::string_view var) {
+  std::optional<std::string> path = flag(name);
+  if (!path) path = env(var);
+  if (!path || path->empty()) return std::string();
+  std::ifstream in(*path);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (!in || content.str().empty()) {
+    return UsageError(absl::StrCat("--", name, ": cannot read ", *path));
+  }
+  return content.str();
 }
 
 }  // namespace
@@ -107,6 +125,15 @@ absl::StatusOr<Config> ResolveConfig(const Lookup& flag, const Lookup& env) {
     ASSIGN_OR_RETURN(config.timeout, ParseTimeout(*v));
   } else if (auto e = env("SMPCTL_TIMEOUT"); e && !e->empty()) {
     ASSIGN_OR_RETURN(config.timeout, ParseTimeout(*e));
+  }
+  ASSIGN_OR_RETURN(config.tls_ca_pem, PemFile(flag, env, "tls_ca", "SMPCTL_TLS_CA"));
+  ASSIGN_OR_RETURN(config.tls_cert_pem, PemFile(flag, env, "tls_cert", "SMPCTL_TLS_CERT"));
+  ASSIGN_OR_RETURN(config.tls_key_pem, PemFile(flag, env, "tls_key", "SMPCTL_TLS_KEY"));
+  if (config.tls_cert_pem.empty() != config.tls_key_pem.empty()) {
+    return UsageError("--tls_cert and --tls_key go together");
+  }
+  if (!config.tls_cert_pem.empty() && config.tls_ca_pem.empty()) {
+    return UsageError("--tls_cert needs --tls_ca (the server's roots)");
   }
   if (auto v = flag("request_id")) {
     if (v->empty() || v->size() > 128) {

@@ -12,6 +12,10 @@
 //   --token_file=PATH        SMPCTL_TOKEN_FILE   $XDG_CONFIG_HOME/smpctl/token, else
 //                                                ~/.config/smpctl/token
 //   --timeout=DURATION       SMPCTL_TIMEOUT      10s per call (report export: 10m)
+//   --tls_ca=FILE            SMPCTL_TLS_CA       PEM roots: connect with TLS (default plaintext,
+//                                                as the services listen by default)
+//   --tls_cert=FILE          SMPCTL_TLS_CERT     PEM client certificate, for servers that ask
+//   --tls_key=FILE           SMPCTL_TLS_KEY      for one (--tls_client_ca); both or neither
 
 #include <array>
 #include <functional>
@@ -44,6 +48,10 @@ struct Config {
   bool json = false;
   // Given with --request_id: every mutating call of the run uses it (an idempotent retry).
   std::string request_id;
+  // TLS: on when tls_ca_pem is set; the PEM texts, read at start-up.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 
   const std::string& address(Service service) const { return addresses[static_cast<int>(service)]; }
 };
