@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the suite on the embedded defaults: a redis-server
 # (sessions; append-only file on) and the services on loopback, with SQLite data under ./data.
-# Ctrl-C stops everything; running it again keeps the data.
+# The first run seeds a demo chain (scripts/demo.sh; SMP_DEMO=0 skips it); every run then plays a
+# demo day through smpctl. Ctrl-C stops everything; running it again keeps the data.
 #
 # Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
 # SMP_SCHEDULING_PORT=7002, SMP_INVENTORY_PORT=7003, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005;
@@ -15,7 +16,7 @@ bash scripts/install-deps.sh
 export CCACHE_BASEDIR="$(pwd)"
 build_dir="${SMP_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -USMP_SERVICES >/dev/null
-ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling inventory compliance billing
+ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling inventory compliance billing smpctl
 
 data_dir="${SMP_DATA_DIR:-$root/data}"
 redis_port="${SMP_REDIS_PORT:-6390}"
@@ -54,6 +55,7 @@ start_service() {
   local name=$1 port=$2 metrics=$3
   shift 3
   mkdir -p "$data_dir/$name"
+  rm -f "$data_dir/$name.ready"
   "$build_dir/services/$name/$name" \
     --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \
     --data_dir="$data_dir/$name" --redis="127.0.0.1:$redis_port" \
@@ -61,21 +63,62 @@ start_service() {
     2>>"$data_dir/logs/$name.log" &
   pids+=($!)
 }
-start_service identity "$identity_port" "$identity_metrics_port"
-# Scheduling's compliance gate and its charges to billing need a service credential, which the suite
-# issue wires up; until then procedures cannot be booked from this stack (UNAVAILABLE, as documented)
-# and charges wait in scheduling's outbox (visible, retried); consultations book as usual.
-start_service scheduling "$scheduling_port" "$scheduling_metrics_port" \
-  --billing_address="127.0.0.1:${SMP_BILLING_PORT:-7005}"
-start_service inventory "$inventory_port" 9103 --scheduling_address="127.0.0.1:$scheduling_port"
-start_service compliance "$compliance_port" 9104 --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
-start_service billing "$billing_port" 9105
-for ready in identity scheduling inventory compliance billing; do
-  for _ in $(seq 1 100); do
-    [ -f "$data_dir/$ready.ready" ] && break
-    sleep 0.1
+wait_ready() {
+  for name in "$@"; do
+    for _ in $(seq 1 150); do
+      [ -f "$data_dir/$name.ready" ] && continue 2
+      sleep 0.1
+    done
+    echo "run-suite: $name did not start; see $data_dir/logs/$name.log" >&2
+    exit 1
   done
+}
+
+export SMP_DATA_DIR="$data_dir" SMPCTL="$root/$build_dir/tools/smpctl/smpctl"
+export SMPCTL_IDENTITY="127.0.0.1:$identity_port" SMPCTL_SCHEDULING="127.0.0.1:$scheduling_port"
+export SMPCTL_INVENTORY="127.0.0.1:$inventory_port" SMPCTL_COMPLIANCE="127.0.0.1:$compliance_port"
+export SMPCTL_BILLING="127.0.0.1:$billing_port"
+secrets="$data_dir/secrets"
+
+# Identity, compliance and billing call no peer; they start first.
+start_service identity "$identity_port" "$identity_metrics_port"
+start_service compliance "$compliance_port" 9104 \
+  --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
+start_service billing "$billing_port" 9105
+wait_ready identity compliance billing
+
+# On an empty system: the first admin and the service accounts scheduling and inventory run under.
+if [ -f "$data_dir/identity/identity-setup-code" ] && [ "${SMP_DEMO:-1}" = 1 ]; then
+  echo "First run: creating the first admin and the service accounts..."
+  bash scripts/demo.sh accounts
+fi
+peer_flags=(--identity_address="127.0.0.1:$identity_port")
+for service in scheduling inventory; do
+  if [ ! -f "$secrets/svc.$service.credentials" ]; then
+    echo "run-suite: no $secrets/svc.$service.credentials; $service cannot call its peers" >&2
+  fi
 done
+start_service inventory "$inventory_port" 9103 "${peer_flags[@]}" \
+  --service_credentials_file="$secrets/svc.inventory.credentials" \
+  --scheduling_address="127.0.0.1:$scheduling_port" \
+  --compliance_address="127.0.0.1:$compliance_port"
+start_service scheduling "$scheduling_port" "$scheduling_metrics_port" "${peer_flags[@]}" \
+  --service_credentials_file="$secrets/svc.scheduling.credentials" \
+  --compliance_address="127.0.0.1:$compliance_port" \
+  --inventory_address="127.0.0.1:$inventory_port" \
+  --billing_address="127.0.0.1:$billing_port"
+wait_ready inventory scheduling
+
+if [ "${SMP_DEMO:-1}" = 1 ]; then
+  if [ -f "$secrets/owner.password" ] && [ ! -f "$secrets/chain.env" ]; then
+    echo "First run: seeding the demo chain..."
+    bash scripts/demo.sh chain
+  fi
+  if [ -f "$secrets/chain.env" ]; then
+    echo
+    bash scripts/demo.sh day
+  fi
+fi
 
 cat <<EOT
 
@@ -87,12 +130,21 @@ smp-suite is running (logs in $data_dir/logs):
   compliance 127.0.0.1:$compliance_port  gRPC (health, reflection)   metrics http://127.0.0.1:9104/metrics
   billing    127.0.0.1:$billing_port  gRPC (health, reflection)   metrics http://127.0.0.1:9105/metrics
 EOT
-if [ -f "$data_dir/identity/identity-setup-code" ]; then
+if [ -f "$secrets/owner.password" ]; then
   cat <<EOT
 
-No staff accounts yet. Create the first admin with IdentityService.BootstrapAdmin and the one-time
-setup code in $data_dir/identity/identity-setup-code:
-  setup code: $(cat "$data_dir/identity/identity-setup-code")
+Log in with smpctl (addresses are in the SMPCTL_* variables below; run "smpctl help" for commands):
+  export SMPCTL_IDENTITY=$SMPCTL_IDENTITY SMPCTL_SCHEDULING=$SMPCTL_SCHEDULING SMPCTL_INVENTORY=$SMPCTL_INVENTORY
+  export SMPCTL_COMPLIANCE=$SMPCTL_COMPLIANCE SMPCTL_BILLING=$SMPCTL_BILLING
+  $SMPCTL login --username owner --password_file $secrets/owner.password
+  $SMPCTL login --username desk.austin --password_file $secrets/demo.password
+Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; billing.clerk; auditor.
+EOT
+elif [ -f "$data_dir/identity/identity-setup-code" ]; then
+  cat <<EOT
+
+No staff accounts yet (SMP_DEMO=0). Create the first admin with the one-time setup code:
+  $SMPCTL bootstrap-admin --setup_code_file=$data_dir/identity/identity-setup-code --username=owner
 EOT
 fi
 echo

@@ -80,6 +80,7 @@ bool BlocksTime(AppointmentStatus status, absl::Time hold_expire, absl::Time now
     case v1::BOOKED:
     case v1::ARRIVED:
     case v1::IN_PROGRESS:
+    case v1::FULFILLED:  // the visit used the time, even one finished early
       return true;
     default:
       return false;

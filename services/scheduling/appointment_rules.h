@@ -29,8 +29,8 @@ absl::StatusOr<v1::AppointmentStatus> NextStatus(v1::AppointmentStatus current,
                                                  absl::Time now);
 
 // True when an appointment in `status` occupies its practitioner and chair: held (until the hold
-// lapses), booked, arrived or in progress. Cancelled and no-show appointments free their time;
-// fulfilled ones are in the past.
+// lapses), booked, arrived, in progress or fulfilled (a visit finished early keeps its slot, as
+// booking does). Cancelled and no-show appointments free their time.
 bool BlocksTime(v1::AppointmentStatus status, absl::Time hold_expire, absl::Time now);
 
 // A cancellation at `cancel_time` of an appointment starting at `start` is late when it comes less

@@ -63,6 +63,7 @@ TEST(AppointmentRulesTest, WhatBlocksTime) {
   EXPECT_TRUE(BlocksTime(v1::BOOKED, {}, kNow));
   EXPECT_TRUE(BlocksTime(v1::ARRIVED, {}, kNow));
   EXPECT_TRUE(BlocksTime(v1::IN_PROGRESS, {}, kNow));
+  EXPECT_TRUE(BlocksTime(v1::FULFILLED, {}, kNow));  // availability must not offer it again
   EXPECT_FALSE(BlocksTime(v1::CANCELLED, {}, kNow));
   EXPECT_FALSE(BlocksTime(v1::NOSHOW, {}, kNow));
 }

@@ -826,8 +826,7 @@ absl::StatusOr<v1::Appointment> SchedulingServiceImpl::Transition(
             a.set_status(next);
             if (next != v1::PROPOSED) a.clear_hold_expire_time();
             RETURN_IF_ERROR(apply(txn, a, schedule, now));
-            if (!BlocksTime(next, FromProtoTimestamp(a.hold_expire_time()), now) &&
-                next != v1::FULFILLED) {
+            if (!BlocksTime(next, FromProtoTimestamp(a.hold_expire_time()), now)) {
               RETURN_IF_ERROR(store_.Release(txn, a.id()));
             }
             // What billing must charge travels with the change, through the outbox.

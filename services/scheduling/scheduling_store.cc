@@ -492,7 +492,7 @@ absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
                                       ToDbMicros(window.start), ToDbMicros(now)};
   constexpr char kBlocking[] =
       " AND start_time > ? AND start_time < ? AND block_end_time > ?"
-      " AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS') OR"
+      " AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS', 'FULFILLED') OR"
       " (status = 'PROPOSED' AND hold_expire_time > ?))";
   std::vector<DbValue> params = {std::string(clinic_id)};
   params.insert(params.end(), range.begin(), range.end());
