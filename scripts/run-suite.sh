@@ -1,152 +1,15 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine and runs the suite on the embedded defaults: a redis-server
-# (sessions; append-only file on) and the services on loopback, with SQLite data under ./data.
-# The first run seeds a demo chain (scripts/demo.sh; SMP_DEMO=0 skips it); every run then plays a
+# Sets up a fresh Debian 12 machine and runs the suite on the embedded defaults: installs packages,
+# builds, then scripts/stack.sh starts a redis-server (sessions; append-only file on) and the five
+# services on loopback with SQLite data under ./data, seeds a demo chain the first time and plays a
 # demo day through smpctl. Ctrl-C stops everything; running it again keeps the data.
-#
-# Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
-# SMP_SCHEDULING_PORT=7002, SMP_INVENTORY_PORT=7003, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005;
-# metrics on 9101...
-# 9105. SMP_DATA_DIR=./data.
+# Ports, data directory and demo switches: see scripts/stack.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(pwd)"
 
 bash scripts/install-deps.sh
 export CCACHE_BASEDIR="$(pwd)"
 build_dir="${SMP_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -USMP_SERVICES >/dev/null
 ninja -C "$build_dir" -j"${SMP_JOBS:-2}" identity scheduling inventory compliance billing smpctl
-
-data_dir="${SMP_DATA_DIR:-$root/data}"
-redis_port="${SMP_REDIS_PORT:-6390}"
-identity_port="${SMP_IDENTITY_PORT:-7001}"
-identity_metrics_port="${SMP_IDENTITY_METRICS_PORT:-9101}"
-scheduling_port="${SMP_SCHEDULING_PORT:-7002}"
-scheduling_metrics_port="${SMP_SCHEDULING_METRICS_PORT:-9102}"
-inventory_port="${SMP_INVENTORY_PORT:-7003}"
-compliance_port="${SMP_COMPLIANCE_PORT:-7004}"
-billing_port="${SMP_BILLING_PORT:-7005}"
-mkdir -p "$data_dir/redis" "$data_dir/logs"
-
-rm -f "$data_dir"/*.ready  # left by a run that was killed
-pids=()
-stop_all() {
-  trap - INT TERM EXIT
-  echo
-  echo "stopping..."
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  echo "stopped; data kept in $data_dir"
-}
-trap stop_all INT TERM EXIT
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/redis" \
-  --appendonly yes --appendfsync everysec --save "" --daemonize no \
-  >"$data_dir/logs/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
-# start_service NAME PORT METRICS_PORT [extra flags...]
-start_service() {
-  local name=$1 port=$2 metrics=$3
-  shift 3
-  mkdir -p "$data_dir/$name"
-  rm -f "$data_dir/$name.ready"
-  "$build_dir/services/$name/$name" \
-    --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \
-    --data_dir="$data_dir/$name" --redis="127.0.0.1:$redis_port" \
-    --ready_file="$data_dir/$name.ready" "$@" \
-    2>>"$data_dir/logs/$name.log" &
-  pids+=($!)
-}
-wait_ready() {
-  for name in "$@"; do
-    for _ in $(seq 1 150); do
-      [ -f "$data_dir/$name.ready" ] && continue 2
-      sleep 0.1
-    done
-    echo "run-suite: $name did not start; see $data_dir/logs/$name.log" >&2
-    exit 1
-  done
-}
-
-export SMP_DATA_DIR="$data_dir" SMPCTL="$root/$build_dir/tools/smpctl/smpctl"
-export SMPCTL_IDENTITY="127.0.0.1:$identity_port" SMPCTL_SCHEDULING="127.0.0.1:$scheduling_port"
-export SMPCTL_INVENTORY="127.0.0.1:$inventory_port" SMPCTL_COMPLIANCE="127.0.0.1:$compliance_port"
-export SMPCTL_BILLING="127.0.0.1:$billing_port"
-secrets="$data_dir/secrets"
-
-# Identity, compliance and billing call no peer; they start first.
-start_service identity "$identity_port" "$identity_metrics_port"
-start_service compliance "$compliance_port" 9104 \
-  --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
-start_service billing "$billing_port" 9105
-wait_ready identity compliance billing
-
-# On an empty system: the first admin and the service accounts scheduling and inventory run under.
-if [ -f "$data_dir/identity/identity-setup-code" ] && [ "${SMP_DEMO:-1}" = 1 ]; then
-  echo "First run: creating the first admin and the service accounts..."
-  bash scripts/demo.sh accounts
-fi
-peer_flags=(--identity_address="127.0.0.1:$identity_port")
-for service in scheduling inventory; do
-  if [ ! -f "$secrets/svc.$service.credentials" ]; then
-    echo "run-suite: no $secrets/svc.$service.credentials; $service cannot call its peers" >&2
-  fi
-done
-start_service inventory "$inventory_port" 9103 "${peer_flags[@]}" \
-  --service_credentials_file="$secrets/svc.inventory.credentials" \
-  --scheduling_address="127.0.0.1:$scheduling_port" \
-  --compliance_address="127.0.0.1:$compliance_port"
-start_service scheduling "$scheduling_port" "$scheduling_metrics_port" "${peer_flags[@]}" \
-  --service_credentials_file="$secrets/svc.scheduling.credentials" \
-  --compliance_address="127.0.0.1:$compliance_port" \
-  --inventory_address="127.0.0.1:$inventory_port" \
-  --billing_address="127.0.0.1:$billing_port"
-wait_ready inventory scheduling
-
-if [ "${SMP_DEMO:-1}" = 1 ]; then
-  if [ -f "$secrets/owner.password" ] && [ ! -f "$secrets/chain.env" ]; then
-    echo "First run: seeding the demo chain..."
-    bash scripts/demo.sh chain
-  fi
-  if [ -f "$secrets/chain.env" ]; then
-    echo
-    bash scripts/demo.sh day
-  fi
-fi
-
-cat <<EOT
-
-smp-suite is running (logs in $data_dir/logs):
-  redis      127.0.0.1:$redis_port  (sessions; append-only file in $data_dir/redis)
-  identity   127.0.0.1:$identity_port  gRPC (health, reflection)   metrics http://127.0.0.1:$identity_metrics_port/metrics
-  scheduling 127.0.0.1:$scheduling_port  gRPC (health, reflection)   metrics http://127.0.0.1:$scheduling_metrics_port/metrics
-  inventory  127.0.0.1:$inventory_port  gRPC (health, reflection)   metrics http://127.0.0.1:9103/metrics
-  compliance 127.0.0.1:$compliance_port  gRPC (health, reflection)   metrics http://127.0.0.1:9104/metrics
-  billing    127.0.0.1:$billing_port  gRPC (health, reflection)   metrics http://127.0.0.1:9105/metrics
-EOT
-if [ -f "$secrets/owner.password" ]; then
-  cat <<EOT
-
-Log in with smpctl (addresses are in the SMPCTL_* variables below; run "smpctl help" for commands):
-  export SMPCTL_IDENTITY=$SMPCTL_IDENTITY SMPCTL_SCHEDULING=$SMPCTL_SCHEDULING SMPCTL_INVENTORY=$SMPCTL_INVENTORY
-  export SMPCTL_COMPLIANCE=$SMPCTL_COMPLIANCE SMPCTL_BILLING=$SMPCTL_BILLING
-  $SMPCTL login --username owner --password_file $secrets/owner.password
-  $SMPCTL login --username desk.austin --password_file $secrets/demo.password
-Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; billing.clerk; auditor.
-EOT
-elif [ -f "$data_dir/identity/identity-setup-code" ]; then
-  cat <<EOT
-
-No staff accounts yet (SMP_DEMO=0). Create the first admin with the one-time setup code:
-  $SMPCTL bootstrap-admin --setup_code_file=$data_dir/identity/identity-setup-code --username=owner
-EOT
-fi
-echo
-echo "Press Ctrl-C to stop."
-wait "${pids[@]}"
+SMP_BUILD_DIR="$build_dir" exec bash scripts/stack.sh
