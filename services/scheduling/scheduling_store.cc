@@ -1,5 +1,6 @@
 #include "services/scheduling/scheduling_store.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -500,15 +501,19 @@ absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
   for (const auto& [column, ids] :
        {std::pair{"practitioner_id", &practitioner_ids}, std::pair{"chair_id", &chair_ids}}) {
     if (ids->empty()) continue;
-    absl::StrAppend(&sql, sql.empty() ? "" : " UNION ", kColumns, " FROM appointments WHERE ",
+    absl::StrAppend(&sql, sql.empty() ? "" : " UNION ALL ", kColumns, " FROM appointments WHERE ",
                     column, " IN (", Placeholders(ids->size()), ")", kBlocking);
     for (const std::string& id : *ids) params.emplace_back(id);
     params.insert(params.end(), range.begin(), range.end());
   }
   if (sql.empty()) return std::vector<BusyBlock>{};
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  // An appointment found by both its practitioner and its chair comes twice (UNION ALL: cheaper
+  // than SQLite's de-duplicating temporary B-tree of whole rows).
+  absl::flat_hash_set<absl::string_view> seen;
   std::vector<BusyBlock> blocks;
   for (const Row& row : rows) {
+    if (!seen.insert(row.Text(0)).second) continue;
     blocks.push_back(BusyBlock{row.Text(0), row.Text(1), row.Text(2),
                                Interval{FromDbMicros(row.Int(3)), FromDbMicros(row.Int(4))}});
   }
