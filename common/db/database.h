@@ -86,6 +86,9 @@ struct SqliteOptions {
   int max_connections = 8;
   // How long a statement waits for another process's lock before failing with UNAVAILABLE.
   int busy_timeout_ms = 5000;
+  // Group commit: at most this many write transactions share one COMMIT (one fsync) when writers
+  // queue up; each one's Commit() still returns only once it is durable. 1 commits each alone.
+  int max_group_commit = 32;
 };
 
 // Opens (creating if missing) a SQLite database in WAL mode with synchronous=FULL, so that a

@@ -213,34 +213,38 @@ std::string ComplianceStore::ProcedureKey(const v1::ProcedureRecord& r) {
 absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
     Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
     absl::CivilDay last, absl::string_view after_key, int limit) const {
-  std::string after_date = "0000-00-00", after_id;
+  // The first page starts before every procedure of the first day.
+  std::string after_date = DateText(first), after_id;
   int64_t after_time = INT64_MIN;
   if (!after_key.empty()) {
     std::vector<std::string> parts = absl::StrSplit(after_key, '/');
     if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &after_time)) {
       return absl::InternalError("bad procedure page key");
     }
-    after_date = parts[0];
-    after_id = parts[2];
+    if (parts[0] >= after_date) {  // (a key before the period starts it from its first day)
+      after_date = parts[0];
+      after_id = parts[2];
+    } else {
+      after_time = INT64_MIN;
+    }
   }
-  std::vector<DbValue> params = {DateText(first), DateText(last), after_date, after_date,
-                                 after_time,      after_date,     after_time, after_id};
+  std::vector<DbValue> params = {after_date, after_time, after_id, DateText(last)};
   std::string in;
   for (const std::string& c : clinics) {
     absl::StrAppend(&in, in.empty() ? "?" : ", ?");
     params.emplace_back(c);
   }
   params.emplace_back(int64_t{limit});
+  // Walks procedures_by_time from the page key and stops after `limit` rows of the clinics
+  // ("+clinic_id" keeps the planner off the clinic index, which would read and sort every
+  // remaining procedure for each page).
   ASSIGN_OR_RETURN(
       auto rows,
-      txn.Query(
-          absl::StrCat(
-              "SELECT record FROM procedure_records WHERE performed_date >= ? AND "
-              "performed_date <= ? AND (performed_date > ? OR (performed_date = ? AND "
-              "(performed_time > ? OR (performed_date = ? AND performed_time = ? AND id > ?))))"
-              " AND clinic_id IN (",
-              in, ") ORDER BY performed_date, performed_time, id LIMIT ?"),
-          params));
+      txn.Query(absl::StrCat("SELECT record FROM procedure_records "
+                             "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
+                             "performed_date <= ? AND +clinic_id IN (",
+                             in, ") ORDER BY performed_date, performed_time, id LIMIT ?"),
+                params));
   return ParseAll<v1::ProcedureRecord>(rows);
 }
 

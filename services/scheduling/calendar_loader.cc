@@ -24,8 +24,15 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
   const Interval window{zone.At(absl::CivilSecond(scope.first_day - 1)).pre,
                         zone.At(absl::CivilSecond(scope.last_day + 2)).pre};
 
-  ASSIGN_OR_RETURN(std::vector<v1::WorkingHours> hours,
-                   store.ListWorkingHours(txn, schedule.clinic_id()));
+  // One practitioner (a booking): read that row, not the clinic's whole staff.
+  std::vector<v1::WorkingHours> hours;
+  if (scope.only_practitioner.empty()) {
+    ASSIGN_OR_RETURN(hours, store.ListWorkingHours(txn, schedule.clinic_id()));
+  } else {
+    ASSIGN_OR_RETURN(std::optional<v1::WorkingHours> one,
+                     store.GetWorkingHours(txn, scope.only_practitioner, schedule.clinic_id()));
+    if (one.has_value()) hours.push_back(*std::move(one));
+  }
   absl::flat_hash_map<std::string, size_t> index;
   for (const v1::WorkingHours& h : hours) {
     if (!scope.only_practitioner.empty() && h.practitioner_id() != scope.only_practitioner)
@@ -53,7 +60,14 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
     (e.kind() == v1::LEAVE ? p.leave : p.extra_shifts).push_back(span);
   }
 
-  ASSIGN_OR_RETURN(std::vector<v1::Chair> chairs, store.ListChairs(txn, schedule.clinic_id()));
+  std::vector<v1::Chair> chairs;
+  if (scope.only_chair.empty()) {
+    ASSIGN_OR_RETURN(chairs, store.ListChairs(txn, schedule.clinic_id()));
+  } else {
+    absl::StatusOr<v1::Chair> one = store.GetChair(txn, scope.only_chair);
+    if (!one.ok() && !absl::IsNotFound(one.status())) return one.status();
+    if (one.ok() && one->clinic_id() == schedule.clinic_id()) chairs.push_back(*std::move(one));
+  }
   absl::flat_hash_map<std::string, size_t> chair_index;
   for (const v1::Chair& c : chairs) {
     if (!c.active()) continue;
@@ -62,10 +76,13 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
     in.chairs.push_back(ChairCalendar{c.id(), {}});
   }
 
-  std::vector<std::string> ids;
-  for (const PractitionerCalendar& p : in.practitioners) ids.push_back(p.practitioner_id);
-  ASSIGN_OR_RETURN(std::vector<BusyBlock> blocks,
-                   store.BusyBlocks(txn, schedule.clinic_id(), ids, window, now));
+  std::vector<std::string> practitioner_ids, chair_ids;
+  for (const PractitionerCalendar& p : in.practitioners)
+    practitioner_ids.push_back(p.practitioner_id);
+  for (const ChairCalendar& c : in.chairs) chair_ids.push_back(c.chair_id);
+  ASSIGN_OR_RETURN(
+      std::vector<BusyBlock> blocks,
+      store.BusyBlocks(txn, practitioner_ids, chair_ids, scope.busy_window.value_or(window), now));
   for (const BusyBlock& b : blocks) {
     if (b.appointment_id == scope.ignore_appointment_id) continue;
     if (auto it = index.find(b.practitioner_id); it != index.end()) {

@@ -1,6 +1,7 @@
 #ifndef SMP_SERVICES_SCHEDULING_CALENDAR_LOADER_H_
 #define SMP_SERVICES_SCHEDULING_CALENDAR_LOADER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct CalendarScope {
   std::string only_practitioner;      // "" = every practitioner with hours at the clinic
   std::string only_chair;             // "" = every active chair
   std::string ignore_appointment_id;  // its own time, when rescheduling
+  // Set: only busy blocks overlapping this interval are read (a booking checking one slot needs
+  // only what overlaps its own block; the slot grid does not depend on other appointments).
+  // Unset: every block overlapping the days.
+  std::optional<Interval> busy_window = std::nullopt;
 };
 
 // Reads opening hours, working hours, exceptions, active chairs and busy blocks. A practitioner

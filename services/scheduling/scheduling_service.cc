@@ -121,6 +121,9 @@ absl::Status SchedulingServiceImpl::TakeSlot(Transaction& txn, const v1::ClinicS
   if (start < now) return absl::InvalidArgumentError("start_time: is in the past");
   const absl::CivilDay day = absl::ToCivilDay(start, zone);
   CalendarScope scope{day, day, a.practitioner_id(), chair_chosen ? a.chair_id() : "", a.id()};
+  // Only what overlaps this appointment's own block can stop it.
+  scope.busy_window =
+      Interval{start, end + std::max(ToDuration(schedule.buffer_after()), absl::ZeroDuration())};
   ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(store_, txn, schedule, scope, now));
   in.query.duration = end - start;
   in.query.not_before = start;

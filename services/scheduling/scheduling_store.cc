@@ -1,5 +1,6 @@
 #include "services/scheduling/scheduling_store.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -483,34 +484,36 @@ absl::Status SchedulingStore::Release(Transaction& txn, absl::string_view appoin
 }
 
 absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
-    Transaction& txn, absl::string_view clinic_id, const std::vector<std::string>& practitioner_ids,
-    Interval window, absl::Time now) const {
+    Transaction& txn, const std::vector<std::string>& practitioner_ids,
+    const std::vector<std::string>& chair_ids, Interval window, absl::Time now) const {
   // A block overlapping the window starts before its end and, being at most kMaxBlock long, after
-  // its start minus kMaxBlock: both bounds keep each half on its (owner, start_time) index instead
-  // of scanning every appointment the clinic ever had.
+  // its start minus kMaxBlock: both bounds keep each half on its (resource, start_time) index
+  // instead of scanning every appointment the resource ever had.
   const std::vector<DbValue> range = {ToDbMicros(window.start - kMaxBlock), ToDbMicros(window.end),
                                       ToDbMicros(window.start), ToDbMicros(now)};
   constexpr char kBlocking[] =
       " AND start_time > ? AND start_time < ? AND block_end_time > ?"
       " AND (status IN ('BOOKED', 'ARRIVED', 'IN_PROGRESS', 'FULFILLED') OR"
       " (status = 'PROPOSED' AND hold_expire_time > ?))";
-  std::vector<DbValue> params = {std::string(clinic_id)};
-  params.insert(params.end(), range.begin(), range.end());
-  std::string sql = absl::StrCat(
-      "SELECT id, practitioner_id, chair_id, start_time, block_end_time FROM appointments "
-      "WHERE clinic_id = ?",
-      kBlocking);
-  if (!practitioner_ids.empty()) {
-    absl::StrAppend(&sql,
-                    " UNION SELECT id, practitioner_id, chair_id, start_time, block_end_time "
-                    "FROM appointments WHERE practitioner_id IN (",
-                    Placeholders(practitioner_ids.size()), ")", kBlocking);
-    for (const std::string& p : practitioner_ids) params.emplace_back(p);
+  constexpr char kColumns[] = "SELECT id, practitioner_id, chair_id, start_time, block_end_time";
+  std::string sql;
+  std::vector<DbValue> params;
+  for (const auto& [column, ids] :
+       {std::pair{"practitioner_id", &practitioner_ids}, std::pair{"chair_id", &chair_ids}}) {
+    if (ids->empty()) continue;
+    absl::StrAppend(&sql, sql.empty() ? "" : " UNION ALL ", kColumns, " FROM appointments WHERE ",
+                    column, " IN (", Placeholders(ids->size()), ")", kBlocking);
+    for (const std::string& id : *ids) params.emplace_back(id);
     params.insert(params.end(), range.begin(), range.end());
   }
+  if (sql.empty()) return std::vector<BusyBlock>{};
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+  // An appointment found by both its practitioner and its chair comes twice (UNION ALL: cheaper
+  // than SQLite's de-duplicating temporary B-tree of whole rows).
+  absl::flat_hash_set<absl::string_view> seen;
   std::vector<BusyBlock> blocks;
   for (const Row& row : rows) {
+    if (!seen.insert(row.Text(0)).second) continue;
     blocks.push_back(BusyBlock{row.Text(0), row.Text(1), row.Text(2),
                                Interval{FromDbMicros(row.Int(3)), FromDbMicros(row.Int(4))}});
   }

@@ -103,11 +103,12 @@ class SchedulingStore {
                                                      Interval block) const;
   // Gives the appointment's granules back (cancelled, no-show, rescheduled, lapsed).
   absl::Status Release(Transaction& txn, absl::string_view appointment_id) const;
-  // Blocking appointments overlapping `window` of any of `practitioner_ids` or any chair of
-  // `clinic_id` (holds lapsed by `now` excluded).
+  // Blocking appointments overlapping `window` of any of `practitioner_ids` (in any clinic) or in
+  // any of `chair_ids` (holds lapsed by `now` excluded). Each half reads its own (resource,
+  // start_time) index, so a booking reads its two resources' calendars, not the whole clinic's.
   absl::StatusOr<std::vector<BusyBlock>> BusyBlocks(
-      Transaction& txn, absl::string_view clinic_id,
-      const std::vector<std::string>& practitioner_ids, Interval window, absl::Time now) const;
+      Transaction& txn, const std::vector<std::string>& practitioner_ids,
+      const std::vector<std::string>& chair_ids, Interval window, absl::Time now) const;
   absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end) const;
   // Rewrites the appointment if its version is `expected_version`; ABORTED naming the current etag.

@@ -7,6 +7,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <cstdio>
 #include <string>
@@ -22,11 +23,14 @@
 #include "tools/loadgen/load.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/scenarios.h"
+#include "tools/loadgen/task.h"
 
 ABSL_FLAG(std::string, target, "", "Service to load, host:port (plaintext). Required.");
 ABSL_FLAG(std::string, scenario, "echo",
           "Built-in scenario: echo, identity.get_clinic, scheduling.find_availability, "
-          "scheduling.book, scheduling.book_contention.");
+          "scheduling.book, scheduling.book_contention, scheduling.sync (tasks), inventory.issue, "
+          "compliance.report (task), billing.balance. --list_scenarios describes them.");
+ABSL_FLAG(bool, list_scenarios, false, "Print the built-in scenarios and exit.");
 ABSL_FLAG(int, concurrency, 1,
           "Closed loop: calls kept outstanding. Open loop (--rate): cap on outstanding calls.");
 ABSL_FLAG(int, channels, 1,
@@ -48,8 +52,16 @@ ABSL_FLAG(std::string, password, "bench password 0123", "identity.*: its passwor
 ABSL_FLAG(std::string, identity_target, "",
           "scheduling.*: the identity service (host:port) sharing Redis with the target, for "
           "setup (clinic, staff).");
-ABSL_FLAG(int64_t, booking_slots, 20000,
-          "scheduling.book*: distinct booking requests prepared; no run makes more calls.");
+ABSL_FLAG(
+    int64_t, booking_slots, 20000,
+    "scheduling.book*, inventory.issue: distinct requests prepared; no run makes more calls.");
+ABSL_FLAG(int64_t, sync_changes, 100000,
+          "scheduling.sync: changes in the clinic's feed (bookings seeded through the API).");
+ABSL_FLAG(int64_t, report_procedures, 50000,
+          "compliance.report: procedure records of the year (seeded through the API).");
+ABSL_FLAG(int, report_clinics, 10, "compliance.report: clinics of the chain.");
+ABSL_FLAG(int, seed_concurrency, 32, "Calls in flight while seeding data through the API.");
+ABSL_FLAG(int, task_runs, 3, "Task scenarios: runs of each task (interleaved); median reported.");
 ABSL_FLAG(bool, json, false,
           "Print the result as one JSON line on stdout (the summary line goes to stderr).");
 ABSL_FLAG(std::string, label, "", "Free text copied into the report (e.g. \"cache off\").");
@@ -87,11 +99,51 @@ void SampleCpu(std::vector<Watched>& watched, bool start) {
   }
 }
 
+// A task scenario: setup, then each task --task_runs times; one JSON line per task on stdout
+// with --json (a summary line each on stderr), else the summaries on stdout.
+int RunTaskScenario(const Scenario& scenario, const ScenarioOptions& options,
+                    const std::shared_ptr<grpc::Channel>& channel, const RunInfo& info,
+                    const std::vector<Watched>& watched) {
+  absl::StatusOr<TaskSet> set = scenario.prepare_tasks(options, channel);
+  if (!set.ok()) {
+    std::fprintf(stderr, "smp_loadgen: scenario %s setup failed: %s\n", info.scenario.c_str(),
+                 set.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<WatchedProcess> processes;
+  for (const Watched& w : watched) processes.push_back({w.name, w.pid});
+  absl::StatusOr<std::vector<TaskReport>> reports =
+      RunTasks(*set, absl::GetFlag(FLAGS_task_runs), processes);
+  if (!reports.ok()) {
+    std::fprintf(stderr, "smp_loadgen: scenario %s: %s\n", info.scenario.c_str(),
+                 reports.status().ToString().c_str());
+    return 1;
+  }
+  for (const TaskReport& report : *reports) {
+    const std::string summary = FormatTaskSummary(info, report);
+    if (absl::GetFlag(FLAGS_json)) {
+      std::fprintf(stderr, "%s\n", summary.c_str());
+      std::printf("%s\n", FormatTaskJson(info, report, set->setup).c_str());
+    } else {
+      std::printf("%s\n", summary.c_str());
+    }
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Load generator for the smp services: closed or open loop, latency percentiles, errors "
       "by status code.\nUsage: smp_loadgen --target=HOST:PORT [--scenario=NAME] [flags]");
   ParseFlagsWithEnvironment(argc, argv);
+  if (absl::GetFlag(FLAGS_list_scenarios)) {
+    for (const Scenario& scenario : Scenarios()) {
+      std::printf("%s%s\n    %s\n", scenario.name.c_str(),
+                  scenario.prepare_tasks != nullptr ? " (timed tasks)" : "",
+                  scenario.description.c_str());
+    }
+    return 0;
+  }
 
   RunInfo info;
   info.scenario = absl::GetFlag(FLAGS_scenario);
@@ -112,15 +164,31 @@ int Main(int argc, char** argv) {
   }
 
   ScenarioOptions scenario_options;
+  scenario_options.target = info.target;
   scenario_options.payload_bytes = absl::GetFlag(FLAGS_payload_bytes);
   scenario_options.setup_code = absl::GetFlag(FLAGS_setup_code);
   scenario_options.username = absl::GetFlag(FLAGS_username);
   scenario_options.password = absl::GetFlag(FLAGS_password);
   scenario_options.identity_target = absl::GetFlag(FLAGS_identity_target);
   scenario_options.booking_slots = absl::GetFlag(FLAGS_booking_slots);
-  absl::StatusOr<CallSpec> call =
-      PrepareScenario(info.scenario, scenario_options,
-                      grpc::CreateChannel(info.target, grpc::InsecureChannelCredentials()));
+  scenario_options.sync_changes = absl::GetFlag(FLAGS_sync_changes);
+  scenario_options.report_procedures = absl::GetFlag(FLAGS_report_procedures);
+  scenario_options.report_clinics = absl::GetFlag(FLAGS_report_clinics);
+  scenario_options.seed_concurrency = absl::GetFlag(FLAGS_seed_concurrency);
+  absl::StatusOr<const Scenario*> scenario = FindScenario(info.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "smp_loadgen: %s\n", scenario.status().ToString().c_str());
+    return 2;
+  }
+  // Setup and task calls may carry large pages (ListChanges of 5000 changes).
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(-1);
+  const std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(info.target, grpc::InsecureChannelCredentials(), channel_args);
+  if ((*scenario)->prepare_tasks != nullptr) {
+    return RunTaskScenario(**scenario, scenario_options, channel, info, *watched);
+  }
+  absl::StatusOr<CallSpec> call = PrepareScenario(info.scenario, scenario_options, channel);
   if (!call.ok()) {
     std::fprintf(stderr, "smp_loadgen: scenario %s setup failed: %s\n", info.scenario.c_str(),
                  call.status().ToString().c_str());

@@ -91,6 +91,59 @@ std::string FormatSummary(const RunInfo& info, const LoadResult& result) {
   return out;
 }
 
+namespace {
+
+template <typename T>
+void AppendObject(std::string* out, absl::string_view key,
+                  const std::vector<std::pair<std::string, T>>& values, const char* format) {
+  absl::StrAppend(out, ",\"", key, "\":{");
+  const char* sep = "";
+  for (const auto& [name, value] : values) {
+    absl::StrAppend(out, sep, Quote(name), ":", absl::StrFormat(format, value));
+    sep = ",";
+  }
+  absl::StrAppend(out, "}");
+}
+
+}  // namespace
+
+std::string FormatTaskJson(const RunInfo& info, const TaskReport& report,
+                           const std::vector<std::pair<std::string, double>>& setup) {
+  const double median = report.median_seconds();
+  std::string out = absl::StrCat(
+      "{\"kind\":\"task\",\"scenario\":", Quote(info.scenario), ",\"label\":", Quote(info.label),
+      ",\"target\":", Quote(info.target), ",\"task\":", Quote(report.task),
+      ",\"unit\":", Quote(report.unit), ",\"items\":", report.items,
+      ",\"runs\":", report.seconds.size(), ",\"seconds\":[");
+  const char* sep = "";
+  for (double s : report.seconds) {
+    absl::StrAppend(&out, sep, absl::StrFormat("%.3f", s));
+    sep = ",";
+  }
+  absl::StrAppend(
+      &out, "],\"median_s\":", absl::StrFormat("%.3f", median), ",\"items_per_s\":",
+      absl::StrFormat("%.1f", median > 0 ? static_cast<double>(report.items) / median : 0.0));
+  AppendObject(&out, "setup", setup, "%.3f");
+  AppendObject(&out, "cpu_s", report.cpu_seconds, "%.3f");
+  AppendObject(&out, "peak_rss_kb", report.peak_rss_kb, "%d");
+  AppendObject(&out, "rss_before_kb", report.rss_before_kb, "%d");
+  absl::StrAppend(&out, "}");
+  return out;
+}
+
+std::string FormatTaskSummary(const RunInfo& info, const TaskReport& report) {
+  const double median = report.median_seconds();
+  std::string out =
+      absl::StrFormat("%s%s %s: %d %s in %.2f s (median of %d), %.0f %s/s", info.scenario,
+                      info.label.empty() ? "" : absl::StrCat(" [", info.label, "]"), report.task,
+                      report.items, report.unit, median, report.seconds.size(),
+                      median > 0 ? static_cast<double>(report.items) / median : 0.0, report.unit);
+  for (const auto& [name, kb] : report.peak_rss_kb) {
+    absl::StrAppend(&out, absl::StrFormat(", %s peak %.1f MB", name, kb / 1024.0));
+  }
+  return out;
+}
+
 absl::StatusOr<double> ProcessCpuSeconds(int pid) {
   const std::string path = pid == 0 ? "/proc/self/stat" : absl::StrCat("/proc/", pid, "/stat");
   std::ifstream in(path);

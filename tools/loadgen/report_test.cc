@@ -37,6 +37,29 @@ TEST(ReportTest, JsonHasEveryFieldOnOneLine) {
   EXPECT_TRUE(absl::StrContains(summary, "RESOURCE_EXHAUSTED=50")) << summary;
 }
 
+TEST(ReportTest, TaskJsonHasEveryFieldOnOneLine) {
+  RunInfo info;
+  info.scenario = "scheduling.sync";
+  info.target = "127.0.0.1:1";
+  TaskReport report;
+  report.task = "list_changes";
+  report.unit = "changes";
+  report.items = 1000;
+  report.seconds = {2.0, 1.0, 4.0};
+  report.cpu_seconds = {{"server", 0.5}};
+  report.peak_rss_kb = {{"server", 2048}};
+  report.rss_before_kb = {{"server", 1024}};
+  EXPECT_EQ(FormatTaskJson(info, report, {{"seed_s", 3.25}}),
+            "{\"kind\":\"task\",\"scenario\":\"scheduling.sync\",\"label\":\"\","
+            "\"target\":\"127.0.0.1:1\",\"task\":\"list_changes\",\"unit\":\"changes\","
+            "\"items\":1000,\"runs\":3,\"seconds\":[2.000,1.000,4.000],\"median_s\":2.000,"
+            "\"items_per_s\":500.0,\"setup\":{\"seed_s\":3.250},\"cpu_s\":{\"server\":0.500},"
+            "\"peak_rss_kb\":{\"server\":2048},\"rss_before_kb\":{\"server\":1024}}");
+  const std::string summary = FormatTaskSummary(info, report);
+  EXPECT_TRUE(absl::StrContains(summary, "1000 changes in 2.00 s")) << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "server peak 2.0 MB")) << summary;
+}
+
 TEST(ReportTest, CpuSecondsOfThisProcess) {
   absl::StatusOr<double> cpu = ProcessCpuSeconds(0);
   ASSERT_TRUE(cpu.ok()) << cpu.status();

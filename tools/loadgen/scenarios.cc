@@ -18,36 +18,10 @@
 #include "smp/bench/v1/echo.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
+#include "tools/loadgen/scenario_support.h"
 
 namespace smp::loadgen {
 namespace {
-
-using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-// A client context for one setup call.
-void Prepare(grpc::ClientContext& context, const ScenarioOptions& options,
-             const Metadata& metadata = {}) {
-  context.set_deadline(std::chrono::system_clock::now() +
-                       absl::ToChronoNanoseconds(options.timeout));
-  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
-}
-
-absl::Status SetupError(absl::string_view what, const grpc::Status& status) {
-  const absl::Status s = FromGrpcStatus(status);
-  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
-}
-
-std::string MethodPath(const char* service, absl::string_view method) {
-  return absl::StrCat("/", service, "/", method);
-}
-
-CallSpec MakeCall(std::string method, std::string request, Metadata metadata) {
-  CallSpec call;
-  call.method = std::move(method);
-  call.request = std::move(request);
-  call.metadata = std::move(metadata);
-  return call;
-}
 
 // ---- echo: the null baseline ----
 
@@ -58,7 +32,7 @@ absl::StatusOr<CallSpec> PrepareEcho(const ScenarioOptions& options,
   request.set_payload(std::string(static_cast<size_t>(options.payload_bytes), 'x'));
   auto stub = bench::v1::EchoService::NewStub(channel);
   grpc::ClientContext context;
-  Prepare(context, options);
+  PrepareContext(context, options);
   bench::v1::EchoResponse response;
   grpc::Status status = stub->Echo(&context, request, &response);
   if (!status.ok()) return SetupError("Echo (check call)", status);
@@ -70,36 +44,6 @@ absl::StatusOr<CallSpec> PrepareEcho(const ScenarioOptions& options,
 }
 
 // ---- identity.get_clinic: an authenticated read (session check + one SQLite read) ----
-
-// Logs in as options.username, creating that first admin first when a setup code is given, and
-// returns the bearer metadata.
-absl::StatusOr<Metadata> LogInAsAdmin(const ScenarioOptions& options,
-                                      identity::v1::IdentityService::Stub& stub) {
-  if (!options.setup_code.empty()) {
-    identity::v1::BootstrapAdminRequest request;
-    request.set_setup_code(options.setup_code);
-    request.set_username(options.username);
-    request.set_display_name("Benchmark Admin");
-    request.set_password(options.password);
-    grpc::ClientContext context;
-    Prepare(context, options);
-    identity::v1::Staff staff;
-    grpc::Status status = stub.BootstrapAdmin(&context, request, &staff);
-    // FAILED_PRECONDITION: an account exists already (an earlier run made it); log in below.
-    if (!status.ok() && status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
-      return SetupError("BootstrapAdmin", status);
-    }
-  }
-  identity::v1::LoginRequest request;
-  request.set_username(options.username);
-  request.set_password(options.password);
-  grpc::ClientContext context;
-  Prepare(context, options);
-  identity::v1::LoginResponse response;
-  grpc::Status status = stub.Login(&context, request, &response);
-  if (!status.ok()) return SetupError("Login", status);
-  return Metadata{{"authorization", absl::StrCat("Bearer ", response.access_token())}};
-}
 
 absl::StatusOr<CallSpec> PrepareIdentityGetClinic(const ScenarioOptions& options,
                                                   const std::shared_ptr<grpc::Channel>& channel) {
@@ -115,7 +59,7 @@ absl::StatusOr<CallSpec> PrepareIdentityGetClinic(const ScenarioOptions& options
   identity::v1::Clinic clinic;
   {
     grpc::ClientContext context;
-    Prepare(context, options, *auth);
+    PrepareContext(context, options, *auth);
     grpc::Status status = stub->CreateClinic(&context, create, &clinic);
     if (!status.ok()) return SetupError("CreateClinic", status);
   }
@@ -124,7 +68,7 @@ absl::StatusOr<CallSpec> PrepareIdentityGetClinic(const ScenarioOptions& options
   get.set_id(clinic.id());
   {
     grpc::ClientContext context;
-    Prepare(context, options, *auth);
+    PrepareContext(context, options, *auth);
     identity::v1::Clinic got;
     grpc::Status status = stub->GetClinic(&context, get, &got);
     if (!status.ok()) return SetupError("GetClinic (check call)", status);
@@ -136,20 +80,6 @@ absl::StatusOr<CallSpec> PrepareIdentityGetClinic(const ScenarioOptions& options
 // ---- scheduling.*: a clinic set up through identity and scheduling, as a real one would be ----
 
 namespace sv1 = scheduling::v1;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-
-common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
 
 void SetHours(sv1::WeeklyInterval* w, int day, int from_hour, int to_hour) {
   w->set_day(static_cast<common::v1::DayOfWeek>(day));
@@ -196,7 +126,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     req.mutable_clinic()->set_time_zone(kZone);
     identity::v1::Clinic out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = identity->CreateClinic(&context, req, &out);
     if (!status.ok()) return SetupError("CreateClinic", status);
     c.clinic_id = out.id();
@@ -211,7 +141,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     req.set_initial_password(options.password);
     identity::v1::Staff out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = identity->CreateStaff(&context, req, &out);
     if (!status.ok()) return SetupError("CreateStaff", status);
     c.practitioners.push_back(out.id());
@@ -229,7 +159,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     s->mutable_slot_step()->set_seconds(absl::ToInt64Seconds(slot_step));
     sv1::ClinicSchedule out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = c.stub->UpdateClinicSchedule(&context, req, &out);
     if (!status.ok()) return SetupError("UpdateClinicSchedule", status);
   }
@@ -240,7 +170,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     req.mutable_chair()->set_name(absl::StrCat("Chair ", i + 1));
     sv1::Chair out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = c.stub->CreateChair(&context, req, &out);
     if (!status.ok()) return SetupError("CreateChair", status);
     c.chairs.push_back(out.id());
@@ -255,7 +185,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     }
     sv1::WorkingHours out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = c.stub->SetWorkingHours(&context, req, &out);
     if (!status.ok()) return SetupError("SetWorkingHours", status);
   }
@@ -268,7 +198,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     req.mutable_patient()->set_preferred_clinic_id(c.clinic_id);
     sv1::Patient out;
     grpc::ClientContext context;
-    Prepare(context, options, c.auth);
+    PrepareContext(context, options, c.auth);
     grpc::Status status = c.stub->CreatePatient(&context, req, &out);
     if (!status.ok()) return SetupError("CreatePatient", status);
     c.patient_id = out.id();
@@ -296,7 +226,7 @@ absl::Status Book(const ScenarioOptions& options, const BenchClinic& c,
                   const sv1::BookAppointmentRequest& req, absl::string_view what) {
   sv1::Appointment out;
   grpc::ClientContext context;
-  Prepare(context, options, c.auth);
+  PrepareContext(context, options, c.auth);
   grpc::Status status = c.stub->BookAppointment(&context, req, &out);
   if (!status.ok()) return SetupError(what, status);
   return absl::OkStatus();
@@ -331,7 +261,7 @@ absl::StatusOr<CallSpec> PrepareFindAvailability(const ScenarioOptions& options,
   {
     sv1::FindAvailabilityResponse out;
     grpc::ClientContext context;
-    Prepare(context, options, c->auth);
+    PrepareContext(context, options, c->auth);
     grpc::Status status = c->stub->FindAvailability(&context, find, &out);
     if (!status.ok()) return SetupError("FindAvailability (check call)", status);
     if (out.slots_size() == 0) {
@@ -344,36 +274,51 @@ absl::StatusOr<CallSpec> PrepareFindAvailability(const ScenarioOptions& options,
 
 // Durable bookings, each of a different (practitioner, start): 10 practitioners with a chair
 // each, 10-minute consultations back to back (buffer 0, step 10 min), 09:00-18:00, day after
-// day from tomorrow; options.booking_slots of them, taken in order.
+// day from tomorrow. This clinic, and `n` such bookings taken in order.
+constexpr int kBookingPractitioners = 10;
+
+absl::StatusOr<BenchClinic> SetUpBookingClinic(const ScenarioOptions& options,
+                                               const std::shared_ptr<grpc::Channel>& channel,
+                                               absl::string_view tag) {
+  return SetUpClinic(options, channel, tag, kBookingPractitioners, kBookingPractitioners,
+                     absl::ZeroDuration(), absl::Minutes(10));
+}
+
+std::vector<sv1::BookAppointmentRequest> DistinctBookings(const BenchClinic& c, int64_t n) {
+  std::vector<sv1::BookAppointmentRequest> out;
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t per_day = 54 * kBookingPractitioners;  // 09:00-18:00 in 10-minute slots
+    const int64_t day = k / per_day, minute = (k % per_day) / kBookingPractitioners;
+    const size_t p = static_cast<size_t>(k % kBookingPractitioners);
+    sv1::BookAppointmentRequest req =
+        Booking(c, absl::StrCat(c.run, "-", k), c.practitioners[p],
+                LocalTime(c, c.first_day + day, 9 * 60 + 10 * static_cast<int>(minute)));
+    req.set_chair_id(c.chairs[p]);
+    req.mutable_duration()->set_seconds(600);
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+// options.booking_slots distinct bookings, one per call.
 absl::StatusOr<CallSpec> PrepareBook(const ScenarioOptions& options,
                                      const std::shared_ptr<grpc::Channel>& channel) {
-  constexpr int kPractitioners = 10;
-  absl::StatusOr<BenchClinic> c =
-      SetUpClinic(options, channel, "bk", kPractitioners, kPractitioners, absl::ZeroDuration(),
-                  absl::Minutes(10));
+  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "bk");
   if (!c.ok()) return c.status();
   CallSpec call = MakeCall(
       MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"), "", c->auth);
   // One more than asked for: the last is the check call's.
-  const int64_t n = std::max<int64_t>(options.booking_slots, 1) + 1;
-  call.requests.reserve(static_cast<size_t>(n));
-  sv1::BookAppointmentRequest check;
-  for (int64_t k = 0; k < n; ++k) {
-    const int64_t per_day = 54 * kPractitioners;  // 09:00-18:00 in 10-minute slots
-    const int64_t day = k / per_day, minute = (k % per_day) / kPractitioners;
-    const size_t p = static_cast<size_t>(k % kPractitioners);
-    sv1::BookAppointmentRequest req =
-        Booking(*c, absl::StrCat(c->run, "-", k), c->practitioners[p],
-                LocalTime(*c, c->first_day + day, 9 * 60 + 10 * static_cast<int>(minute)));
-    req.set_chair_id(c->chairs[p]);
-    req.mutable_duration()->set_seconds(600);
-    if (k + 1 == n) {
-      check = req;
-    } else {
-      call.requests.push_back(req.SerializeAsString());
-    }
+  std::vector<sv1::BookAppointmentRequest> bookings =
+      DistinctBookings(*c, std::max<int64_t>(options.booking_slots, 1) + 1);
+  call.requests.reserve(bookings.size() - 1);
+  for (size_t k = 0; k + 1 < bookings.size(); ++k) {
+    call.requests.push_back(bookings[k].SerializeAsString());
   }
-  if (absl::Status s = Book(options, *c, check, "BookAppointment (check call)"); !s.ok()) return s;
+  if (absl::Status s = Book(options, *c, bookings.back(), "BookAppointment (check call)");
+      !s.ok()) {
+    return s;
+  }
   return call;
 }
 
@@ -412,7 +357,7 @@ absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
     req.set_page_size(500);
     sv1::ListAppointmentsResponse out;
     grpc::ClientContext context;
-    Prepare(context, options, shared->auth);
+    PrepareContext(context, options, shared->auth);
     grpc::Status status = shared->stub->ListAppointments(&context, req, &out);
     if (!status.ok()) return SetupError("ListAppointments (verify)", status);
     int at_slot = 0;
@@ -428,41 +373,187 @@ absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
   return call;
 }
 
+// ---- scheduling.get_appointment: the authenticated read ----
+
+// One booked appointment, read by id with the front desk's bearer token.
+absl::StatusOr<CallSpec> PrepareGetAppointment(const ScenarioOptions& options,
+                                               const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "ga");
+  if (!c.ok()) return c.status();
+  sv1::Appointment booked;
+  {
+    grpc::ClientContext context;
+    PrepareContext(context, options, c->auth);
+    grpc::Status status =
+        c->stub->BookAppointment(&context, DistinctBookings(*c, 1).front(), &booked);
+    if (!status.ok()) return SetupError("BookAppointment", status);
+  }
+  sv1::GetAppointmentRequest get;
+  get.set_id(booked.id());
+  {
+    sv1::Appointment out;
+    grpc::ClientContext context;
+    PrepareContext(context, options, c->auth);
+    grpc::Status status = c->stub->GetAppointment(&context, get, &out);
+    if (!status.ok()) return SetupError("GetAppointment (check call)", status);
+  }
+  return MakeCall(MethodPath(sv1::SchedulingService::service_full_name(), "GetAppointment"),
+                  get.SerializeAsString(), c->auth);
+}
+
+// ---- scheduling.sync: a branch pulling its clinic's change feed ----
+
+// Reads the whole feed after `since` with ListChanges pages of the maximum size.
+absl::StatusOr<int64_t> PullByListChanges(const ScenarioOptions& options,
+                                          sv1::SchedulingService::Stub& stub, const Metadata& auth,
+                                          const std::string& clinic_id) {
+  int64_t since = 0, count = 0;
+  while (true) {
+    sv1::ListChangesRequest req;
+    req.set_clinic_id(clinic_id);
+    req.set_since_sequence(since);
+    req.set_page_size(5000);
+    sv1::ListChangesResponse out;
+    grpc::ClientContext context;
+    PrepareContext(context, options, auth);
+    grpc::Status status = stub.ListChanges(&context, req, &out);
+    if (!status.ok()) return SetupError("ListChanges", status);
+    for (const sv1::Change& change : out.changes()) {
+      if (change.sequence() != since + 1) {
+        return absl::DataLossError(
+            absl::StrCat("ListChanges: sequence ", change.sequence(), " after ", since));
+      }
+      since = change.sequence();
+      ++count;
+    }
+    if (out.changes().empty() || since >= out.head_sequence()) return count;
+  }
+}
+
+// Holds a WatchChanges stream from the start of the feed until `expected` changes arrived.
+absl::StatusOr<int64_t> PullByWatchChanges(const ScenarioOptions& options,
+                                           sv1::SchedulingService::Stub& stub, const Metadata& auth,
+                                           const std::string& clinic_id, int64_t expected) {
+  sv1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_id);
+  req.set_since_sequence(0);
+  grpc::ClientContext context;
+  PrepareContext(context, options, auth);
+  std::unique_ptr<grpc::ClientReader<sv1::Change>> reader = stub.WatchChanges(&context, req);
+  sv1::Change change;
+  int64_t count = 0;
+  while (count < expected && reader->Read(&change)) {
+    if (change.sequence() != count + 1) {
+      context.TryCancel();
+      (void)reader->Finish();
+      return absl::DataLossError(
+          absl::StrCat("WatchChanges: sequence ", change.sequence(), " after ", count));
+    }
+    ++count;
+  }
+  context.TryCancel();  // the stream would wait for the next change
+  grpc::Status status = reader->Finish();
+  if (count < expected) return SetupError("WatchChanges", status);
+  return count;
+}
+
+// A clinic whose feed holds options.sync_changes changes (bookings made through BookAppointment,
+// options.seed_concurrency at a time), pulled whole by ListChanges and by WatchChanges.
+absl::StatusOr<TaskSet> PrepareSync(const ScenarioOptions& options,
+                                    const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "sy");
+  if (!c.ok()) return c.status();
+  const int64_t n = std::max<int64_t>(options.sync_changes, 1);
+  std::vector<std::string> requests;
+  requests.reserve(static_cast<size_t>(n));
+  for (const sv1::BookAppointmentRequest& req : DistinctBookings(*c, n)) {
+    requests.push_back(req.SerializeAsString());
+  }
+  absl::StatusOr<double> seconds =
+      Seed(options, "bookings",
+           MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"),
+           std::move(requests), c->auth);
+  if (!seconds.ok()) return seconds.status();
+  auto shared = std::make_shared<BenchClinic>(*std::move(c));
+  TaskSet set;
+  set.setup = {{"seed_s", *seconds}, {"seeded_calls", static_cast<double>(n)}};
+  set.tasks.push_back(
+      {"list_changes", "changes", [options, shared, n]() -> absl::StatusOr<int64_t> {
+         absl::StatusOr<int64_t> count =
+             PullByListChanges(options, *shared->stub, shared->auth, shared->clinic_id);
+         if (count.ok() && *count != n) {
+           return absl::InternalError(absl::StrCat("ListChanges: ", *count, " changes, want ", n));
+         }
+         return count;
+       }});
+  set.tasks.push_back(
+      {"watch_changes", "changes", [options, shared, n]() -> absl::StatusOr<int64_t> {
+         return PullByWatchChanges(options, *shared->stub, shared->auth, shared->clinic_id, n);
+       }});
+  return set;
+}
+
 }  // namespace
 
 const std::vector<Scenario>& Scenarios() {
-  static const auto* scenarios = new std::vector<Scenario>{
-      {"echo", "EchoService/Echo with --payload_bytes (64) of payload: the null baseline",
-       &PrepareEcho},
-      {"identity.get_clinic",
-       "IdentityService/GetClinic with a bearer token (setup: BootstrapAdmin with --setup_code "
-       "if given, Login, CreateClinic)",
-       &PrepareIdentityGetClinic},
-      {"scheduling.find_availability",
-       "SchedulingService/FindAvailability, CONSULTATION, any of 10 practitioners, 4 chairs, 4 "
-       "weeks, 280 existing bookings (setup through --identity_target and the target)",
-       &PrepareFindAvailability},
-      {"scheduling.book",
-       "SchedulingService/BookAppointment, durable, each call a different free (practitioner, "
-       "start); at most --booking_slots calls",
-       &PrepareBook},
-      {"scheduling.book_contention",
-       "SchedulingService/BookAppointment, every call the same slot: one OK, the rest "
-       "FAILED_PRECONDITION (expected); verified by ListAppointments after the run",
-       &PrepareBookContention},
-  };
+  static const auto* scenarios = [] {
+    auto* all = new std::vector<Scenario>{
+        {"echo", "EchoService/Echo with --payload_bytes (64) of payload: the null baseline",
+         &PrepareEcho},
+        {"identity.get_clinic",
+         "IdentityService/GetClinic with a bearer token (setup: BootstrapAdmin with --setup_code "
+         "if given, Login, CreateClinic)",
+         &PrepareIdentityGetClinic},
+        {"scheduling.find_availability",
+         "SchedulingService/FindAvailability, CONSULTATION, any of 10 practitioners, 4 chairs, 4 "
+         "weeks, 280 existing bookings (setup through --identity_target and the target)",
+         &PrepareFindAvailability},
+        {"scheduling.book",
+         "SchedulingService/BookAppointment, durable, each call a different free (practitioner, "
+         "start); at most --booking_slots calls",
+         &PrepareBook},
+        {"scheduling.book_contention",
+         "SchedulingService/BookAppointment, every call the same slot: one OK, the rest "
+         "FAILED_PRECONDITION (expected); verified by ListAppointments after the run",
+         &PrepareBookContention},
+        {"scheduling.get_appointment",
+         "SchedulingService/GetAppointment with a bearer token: one booked appointment read by id "
+         "(setup through --identity_target and the target)",
+         &PrepareGetAppointment},
+        {"scheduling.sync",
+         "Tasks list_changes and watch_changes: a branch pulls its clinic's whole change feed "
+         "(--sync_changes bookings, seeded through BookAppointment) by ListChanges pages of 5000 "
+         "and by one WatchChanges stream",
+         nullptr, &PrepareSync},
+    };
+    for (std::vector<Scenario> more :
+         {InventoryScenarios(), ComplianceScenarios(), BillingScenarios()}) {
+      for (Scenario& scenario : more) all->push_back(std::move(scenario));
+    }
+    return all;
+  }();
   return *scenarios;
 }
 
-absl::StatusOr<CallSpec> PrepareScenario(absl::string_view name, const ScenarioOptions& options,
-                                         const std::shared_ptr<grpc::Channel>& channel) {
+absl::StatusOr<const Scenario*> FindScenario(absl::string_view name) {
   std::vector<std::string> names;
   for (const Scenario& scenario : Scenarios()) {
-    if (scenario.name == name) return scenario.prepare(options, channel);
+    if (scenario.name == name) return &scenario;
     names.push_back(scenario.name);
   }
   return absl::NotFoundError(
       absl::StrCat("unknown scenario \"", name, "\"; known: ", absl::StrJoin(names, ", ")));
+}
+
+absl::StatusOr<CallSpec> PrepareScenario(absl::string_view name, const ScenarioOptions& options,
+                                         const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<const Scenario*> scenario = FindScenario(name);
+  if (!scenario.ok()) return scenario.status();
+  if ((*scenario)->prepare == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario \"", name, "\" is a set of timed tasks, not a load"));
+  }
+  return (*scenario)->prepare(options, channel);
 }
 
 }  // namespace smp::loadgen

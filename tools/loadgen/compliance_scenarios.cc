@@ -1,0 +1,256 @@
+// compliance.report: an auditor's report over a year of a chain, after seeding that year through
+// compliance's own API.
+
+#include <grpcpp/client_context.h>
+
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/util/ids.h"
+#include "smp/compliance/v1/compliance.grpc.pb.h"
+#include "tools/loadgen/scenario_support.h"
+
+namespace smp::loadgen {
+namespace {
+
+namespace cv1 = compliance::v1;
+
+constexpr int kPractitionersPerClinic = 5;
+constexpr int kProceduresPerPatient = 5;  // a course of sessions over about two months
+constexpr int kNeedlesPerProcedure = 2;
+constexpr int kYear = 365;
+// Every 100th procedure has an incomplete checklist: findings the report must list.
+constexpr int kIncompleteEvery = 100;
+
+struct SeedData {
+  std::vector<std::string> credentials, permits, consents, screenings, procedures;
+};
+
+std::string Service(const char* method) {
+  return MethodPath(cv1::ComplianceService::service_full_name(), method);
+}
+
+// The chain's year: options.report_clinics clinics (made through identity, four time zones),
+// kPractitionersPerClinic practitioners each with the three credentials valid all year, a county
+// permit per clinic, and options.report_procedures procedures of patients who each signed a
+// procedure consent and were screened clear a week before a course of kProceduresPerPatient
+// sessions two weeks apart, all within the last kYear days. Each procedure uses two labelled
+// needles and a pigment.
+absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
+                                      const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> identity =
+      IdentityStub(options, "compliance.report");
+  if (!identity.ok()) return identity.status();
+  absl::StatusOr<Metadata> auth = LogInAsAdmin(options, **identity);
+  if (!auth.ok()) return auth.status();
+  const std::string run = RunTag("cr");
+  const std::vector<std::string> zones = {"Europe/London", "America/New_York", "America/Chicago",
+                                          "America/Los_Angeles"};
+  const int clinics = std::max(options.report_clinics, 1);
+  std::vector<std::string> clinic_ids;
+  std::vector<absl::TimeZone> clinic_zones;
+  for (int i = 0; i < clinics; ++i) {
+    const std::string& zone = zones[static_cast<size_t>(i) % zones.size()];
+    absl::StatusOr<std::string> id =
+        CreateClinic(options, **identity, *auth, absl::StrCat("clinic-", run, "-", i),
+                     absl::StrCat("Bench ", run, " #", i), zone);
+    if (!id.ok()) return id.status();
+    clinic_ids.push_back(*id);
+    absl::TimeZone tz;
+    absl::LoadTimeZone(zone, &tz);
+    clinic_zones.push_back(tz);
+  }
+  const absl::Time now = absl::Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  const absl::CivilDay first_day = today - (kYear - 1);
+  // Practitioner ids: compliance keeps credentials by identity's staff id but does not look the
+  // staff up, so the benchmark makes ids rather than 50 accounts.
+  std::vector<std::vector<std::string>> practitioners(static_cast<size_t>(clinics));
+  SeedData seed;
+  for (int i = 0; i < clinics; ++i) {
+    for (int p = 0; p < kPractitionersPerClinic; ++p) {
+      const std::string id = NewId();
+      practitioners[static_cast<size_t>(i)].push_back(id);
+      for (cv1::CredentialKind kind : {cv1::CREDENTIAL_KIND_SMP_CERTIFICATION,
+                                       cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING,
+                                       cv1::CREDENTIAL_KIND_BODY_ART_LICENSE}) {
+        cv1::RecordCredentialRequest req;
+        req.set_request_id(absl::StrCat("cred-", run, "-", id, "-", kind));
+        cv1::Credential* c = req.mutable_credential();
+        c->set_practitioner_id(id);
+        c->set_kind(kind);
+        c->set_issuer("State Board");
+        c->set_number(absl::StrCat("N", p, "-", kind));
+        *c->mutable_valid_from() = ToLocalDate(first_day - 30);
+        *c->mutable_valid_until() = ToLocalDate(today + 365);
+        if (kind == cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
+          c->mutable_training()->set_content_summary("Bloodborne pathogens, OSHA 1910.1030");
+          c->mutable_training()->set_trainer_name("A. Trainer");
+          c->mutable_training()->set_trainer_qualification("RN");
+          *c->mutable_training()->mutable_training_date() = ToLocalDate(first_day - 30);
+        }
+        seed.credentials.push_back(req.SerializeAsString());
+      }
+    }
+    cv1::RecordPermitRequest req;
+    req.set_request_id(absl::StrCat("permit-", run, "-", i));
+    cv1::Permit* permit = req.mutable_permit();
+    permit->set_clinic_id(clinic_ids[static_cast<size_t>(i)]);
+    permit->set_kind(cv1::PERMIT_KIND_COUNTY_HEALTH);
+    permit->set_issuer("County Health Department");
+    permit->set_number(absl::StrCat("P-", i));
+    *permit->mutable_valid_from() = ToLocalDate(first_day - 30);
+    *permit->mutable_valid_until() = ToLocalDate(today + 365);
+    seed.permits.push_back(req.SerializeAsString());
+  }
+
+  const int64_t procedures = std::max<int64_t>(options.report_procedures, 1);
+  const int64_t patients = (procedures + kProceduresPerPatient - 1) / kProceduresPerPatient;
+  // A course spans 8 weeks; its first session falls in the year's first 300 days.
+  constexpr int kCourseDays = (kProceduresPerPatient - 1) * 14;
+  const int start_days = kYear - kCourseDays - 1;
+  const std::string needle_product = NewId(), pigment_product = NewId();
+  int64_t made = 0;
+  for (int64_t patient = 0; patient < patients; ++patient) {
+    const size_t clinic = static_cast<size_t>(patient % clinics);
+    const absl::TimeZone zone = clinic_zones[clinic];
+    const std::string patient_id = NewId();
+    const std::string& practitioner =
+        practitioners[clinic][static_cast<size_t>(patient / clinics) % kPractitionersPerClinic];
+    const absl::CivilDay course = first_day + (patient * 7919) % start_days;
+    const absl::Time screened = zone.At(absl::CivilSecond(course - 7) + 10 * 3600).pre;
+    {
+      cv1::RecordConsentRequest req;
+      req.set_request_id(absl::StrCat("consent-", run, "-", patient));
+      cv1::Consent* c = req.mutable_consent();
+      c->set_patient_id(patient_id);
+      c->set_clinic_id(clinic_ids[clinic]);
+      c->set_kind(cv1::CONSENT_KIND_PROCEDURE);
+      c->set_form_version("2026-03");
+      *c->mutable_signed_time() = ToTimestamp(screened);
+      seed.consents.push_back(req.SerializeAsString());
+    }
+    {
+      cv1::RecordScreeningRequest req;
+      req.set_request_id(absl::StrCat("screening-", run, "-", patient));
+      cv1::Screening* s = req.mutable_screening();
+      s->set_patient_id(patient_id);
+      s->set_clinic_id(clinic_ids[clinic]);
+      *s->mutable_screened_time() = ToTimestamp(screened);
+      seed.screenings.push_back(req.SerializeAsString());
+    }
+    for (int session = 0; session < kProceduresPerPatient && made < procedures; ++session) {
+      const absl::CivilDay day = course + 14 * session;
+      const absl::Time performed =
+          zone.At(absl::CivilSecond(day) + (made % 2 == 0 ? 9 : 14) * 3600).pre;
+      cv1::RecordProcedureRequest req;
+      req.set_request_id(absl::StrCat("procedure-", run, "-", made));
+      cv1::ProcedureRecord* r = req.mutable_record();
+      r->set_appointment_id(NewId());
+      r->set_clinic_id(clinic_ids[clinic]);
+      r->set_patient_id(patient_id);
+      r->set_practitioner_id(practitioner);
+      r->set_procedure_type(cv1::PROCEDURE_TYPE_TREATMENT_SESSION);
+      *r->mutable_performed_time() = ToTimestamp(performed);
+      *r->mutable_performed_date() = ToLocalDate(day);
+      const std::string month = absl::FormatCivilTime(absl::CivilMonth(day));
+      for (int j = 0; j < kNeedlesPerProcedure; ++j) {
+        cv1::NeedleUse* n = r->add_needles();
+        n->set_product_id(needle_product);
+        n->set_lot(absl::StrCat("NL-", clinic, "-", month));
+        n->set_serial(absl::StrCat("SN-", run, "-", made, "-", j));
+        *n->mutable_expiry_date() = ToLocalDate(day + 300);
+      }
+      cv1::PigmentUse* pigment = r->add_pigments();
+      pigment->set_product_id(pigment_product);
+      pigment->set_shade("Dark Espresso");
+      pigment->set_lot(absl::StrCat("PL-", clinic, "-", month));
+      *pigment->mutable_expiry_date() = ToLocalDate(day + 200);
+      r->set_pigment_blend("Dark Espresso 70%, Soft Black 30%");
+      r->set_anaesthetic("lidocaine 5% cream");
+      cv1::ProcedureChecklist* c = r->mutable_checklist();
+      c->set_sealed_needles_opened_before_client(true);
+      c->set_gloves_worn(true);
+      c->set_mask_worn(made % kIncompleteEvery != kIncompleteEvery - 1);
+      c->set_sterile_field(true);
+      c->set_sharps_disposed(true);
+      seed.procedures.push_back(req.SerializeAsString());
+      ++made;
+    }
+  }
+
+  double seconds = 0;
+  for (auto [what, method, requests] :
+       {std::tuple{"credentials", "RecordCredential", &seed.credentials},
+        std::tuple{"permits", "RecordPermit", &seed.permits},
+        std::tuple{"consents", "RecordConsent", &seed.consents},
+        std::tuple{"screenings", "RecordScreening", &seed.screenings},
+        std::tuple{"procedure records", "RecordProcedure", &seed.procedures}}) {
+    absl::StatusOr<double> s = Seed(options, what, Service(method), std::move(*requests), *auth);
+    if (!s.ok()) return s.status();
+    seconds += *s;
+  }
+  const int64_t seeded_calls =
+      static_cast<int64_t>(clinics) * (kPractitionersPerClinic * 3 + 1) + 2 * patients + procedures;
+
+  auto stub =
+      std::shared_ptr<cv1::ComplianceService::Stub>(cv1::ComplianceService::NewStub(channel));
+  cv1::GenerateReportRequest report;
+  for (const std::string& id : clinic_ids) report.add_clinic_ids(id);
+  *report.mutable_period()->mutable_start_date() = ToLocalDate(first_day - 1);
+  *report.mutable_period()->mutable_end_date() = ToLocalDate(today);
+  const Metadata bearer = *auth;
+  const int64_t want_findings = procedures / kIncompleteEvery;
+  TaskSet set;
+  set.setup = {{"seed_s", seconds},
+               {"seeded_calls", static_cast<double>(seeded_calls)},
+               {"clinics", static_cast<double>(clinics)},
+               {"procedures", static_cast<double>(procedures)}};
+  set.tasks.push_back(
+      {"report", "procedures",
+       [options, stub, report, bearer, procedures, want_findings]() -> absl::StatusOr<int64_t> {
+         grpc::ClientContext context;
+         ScenarioOptions long_call = options;
+         long_call.timeout = absl::Minutes(10);
+         PrepareContext(context, long_call, bearer);
+         std::unique_ptr<grpc::ClientReader<cv1::ReportPart>> reader =
+             stub->GenerateReport(&context, report);
+         cv1::ReportPart part;
+         int64_t rows = 0, findings = 0;
+         bool summary = false;
+         while (reader->Read(&part)) {
+           if (part.has_procedure()) ++rows;
+           if (part.has_finding()) ++findings;
+           if (part.has_summary()) summary = part.summary().procedures() == rows;
+         }
+         grpc::Status status = reader->Finish();
+         if (!status.ok()) return SetupError("GenerateReport", status);
+         if (rows != procedures || !summary || findings != want_findings) {
+           return absl::InternalError(absl::StrCat("GenerateReport: ", rows, " procedures and ",
+                                                   findings, " findings (summary ",
+                                                   summary ? "agrees" : "missing or disagrees",
+                                                   "); want ", procedures, " and ", want_findings));
+         }
+         return rows;
+       }});
+  return set;
+}
+
+}  // namespace
+
+std::vector<Scenario> ComplianceScenarios() {
+  return {
+      {"compliance.report",
+       "Task report: ComplianceService/GenerateReport for a year of a chain of --report_clinics "
+       "clinics with --report_procedures procedures (2 needles and a pigment each; consents, "
+       "screenings, credentials and permits; every 100th checklist incomplete), all seeded "
+       "through compliance's Record* RPCs; the report is read to its end and checked",
+       nullptr, &PrepareReport},
+  };
+}
+
+}  // namespace smp::loadgen
