@@ -40,15 +40,15 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  // The database first: it creates the data directory, beside which the default key lives.
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      OpenServiceDatabase(data_dir, "compliance", ComplianceMigrations());
+  if (!db.ok()) return FailStartup("cannot open the database", db.status());
   std::string key_file = absl::GetFlag(FLAGS_checkpoint_key_file);
   if (key_file.empty()) key_file = data_dir + "/../compliance-checkpoint.key";
   absl::StatusOr<CheckpointSigner> signer = CheckpointSigner::LoadOrCreate(key_file);
   if (!signer.ok()) return FailStartup("cannot load the checkpoint key", signer.status());
   LogInfo("audit checkpoints are signed", {{"public_key", signer->public_key_hex()}});
-
-  absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenServiceDatabase(data_dir, "compliance", ComplianceMigrations());
-  if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   SessionAuth auth;
 
