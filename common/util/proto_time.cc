@@ -14,4 +14,12 @@ absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
+common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
+  common::v1::LocalDate d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
 }  // namespace smp

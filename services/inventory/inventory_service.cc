@@ -967,7 +967,7 @@ grpc::Status InventoryServiceImpl::OpenBottle(grpc::ServerContext* ctx,
               bottle.set_product_id(product.id());
               bottle.set_lot_id(lot.id());
               *bottle.mutable_open_time() = ToProtoTimestamp(now);
-              *bottle.mutable_use_by_date() = DayToProto(BottleUseBy(
+              *bottle.mutable_use_by_date() = ToLocalDate(BottleUseBy(
                   ViewOf(lot).expiry, today, product.pigment().opened_shelf_life_days()));
               bottle.set_state(v1::BOTTLE_STATE_OPEN);
               bottle.set_opened_by(who.staff_id);

@@ -53,7 +53,7 @@ v1::Lot LotFromRow(const Row& row) {
   lot.set_id(row.Text(0));
   lot.set_product_id(row.Text(1));
   lot.set_lot_number(row.Text(2));
-  *lot.mutable_expiry_date() = DayToProto(DayFromText(row.Text(3)));
+  *lot.mutable_expiry_date() = ToLocalDate(DayFromText(row.Text(3)));
   lot.set_serialised(row.Int(4) != 0);
   lot.set_status(static_cast<v1::LotStatus>(row.Int(5)));
   lot.set_recall_reason(row.Text(6));
@@ -116,7 +116,7 @@ v1::PigmentBottle BottleFromRow(const Row& row) {
   b.set_product_id(row.Text(2));
   b.set_lot_id(row.Text(3));
   b.set_state(static_cast<v1::BottleState>(row.Int(4)));
-  *b.mutable_use_by_date() = DayToProto(DayFromText(row.Text(5)));
+  *b.mutable_use_by_date() = ToLocalDate(DayFromText(row.Text(5)));
   *b.mutable_open_time() = ToProtoTimestamp(FromDbMicros(row.Int(6)));
   b.set_opened_by(row.Text(7));
   if (row.Int(8) != 0) *b.mutable_close_time() = ToProtoTimestamp(FromDbMicros(row.Int(8)));
@@ -362,7 +362,7 @@ absl::StatusOr<std::vector<v1::StockLevel>> InventoryStore::ListStock(Transactio
       level.set_lot_id(row.Text(0));
       level.set_product_id(row.Text(1));
       level.set_lot_number(row.Text(4));
-      *level.mutable_expiry_date() = DayToProto(DayFromText(row.Text(5)));
+      *level.mutable_expiry_date() = ToLocalDate(DayFromText(row.Text(5)));
       level.set_lot_status(static_cast<v1::LotStatus>(row.Int(6)));
       levels.push_back(std::move(level));
     }
@@ -462,7 +462,7 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
       v1::LotUse use;
       use.set_appointment_id(row.Text(0));
       use.set_clinic_id(row.Text(1));
-      *use.mutable_date() = DayToProto(DayFromText(row.Text(2)));
+      *use.mutable_date() = ToLocalDate(DayFromText(row.Text(2)));
       use.set_patient_id(row.Text(3));
       uses.push_back(std::move(use));
     }

@@ -6,6 +6,7 @@
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
+#include "common/util/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/inventory/inventory_migrations.h"
 
@@ -108,7 +109,7 @@ TEST_F(InventoryStoreTest, BottleUsesAppearInLotUsesAndRecallQuarantinesOpenBott
   open.set_product_id("P");
   open.set_lot_id("L");
   open.set_state(v1::BOTTLE_STATE_OPEN);
-  *open.mutable_use_by_date() = DayToProto(absl::CivilDay(2027, 2, 1));
+  *open.mutable_use_by_date() = ToLocalDate(absl::CivilDay(2027, 2, 1));
   v1::PigmentBottle finished = open;
   finished.set_id("B2");
   finished.set_state(v1::BOTTLE_STATE_FINISHED);

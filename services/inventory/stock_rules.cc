@@ -67,14 +67,6 @@ absl::StatusOr<absl::CivilDay> DayFromProto(absl::string_view field,
   return day;
 }
 
-common::v1::LocalDate DayToProto(absl::CivilDay day) {
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
 std::string DayText(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }

@@ -74,7 +74,6 @@ absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone);
 // A LocalDate as a day; INVALID_ARGUMENT naming `field` when unset or not a real date.
 absl::StatusOr<absl::CivilDay> DayFromProto(absl::string_view field,
                                             const common::v1::LocalDate& date);
-common::v1::LocalDate DayToProto(absl::CivilDay day);
 std::string DayText(absl::CivilDay day);
 // A lot is usable through its expiry day and expired from the next day on.
 inline bool IsExpired(absl::CivilDay expiry, absl::CivilDay today) { return today > expiry; }

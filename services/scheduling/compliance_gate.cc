@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/util/proto_time.h"
 #include "services/scheduling/procedure_record.h"
 
 namespace smp::scheduling {
@@ -18,9 +19,7 @@ absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
   request.set_patient_id(query.patient_id);
   request.set_practitioner_id(query.practitioner_id);
   request.set_clinic_id(query.clinic_id);
-  request.mutable_date()->set_year(static_cast<int32_t>(query.date.year()));
-  request.mutable_date()->set_month(query.date.month());
-  request.mutable_date()->set_day(query.date.day());
+  *request.mutable_date() = ToLocalDate(query.date);
   request.set_procedure_type(ComplianceProcedureType(query.type));
 
   grpc::ClientContext context;

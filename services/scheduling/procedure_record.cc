@@ -59,10 +59,7 @@ compliance::v1::RecordProcedureRequest ProcedureRecordFor(
   const google::protobuf::Timestamp& performed =
       done.has_procedure_start_time() ? done.procedure_start_time() : done.start_time();
   *r.mutable_performed_time() = performed;
-  const absl::CivilDay day = absl::ToCivilDay(FromProtoTimestamp(performed), zone);
-  r.mutable_performed_date()->set_year(static_cast<int32_t>(day.year()));
-  r.mutable_performed_date()->set_month(day.month());
-  r.mutable_performed_date()->set_day(day.day());
+  *r.mutable_performed_date() = ToLocalDate(absl::ToCivilDay(FromProtoTimestamp(performed), zone));
   for (const inventory::v1::IssuedItem& item : done.supplies()) {
     switch (item.product_kind()) {
       case inventory::v1::PRODUCT_KIND_NEEDLE_CARTRIDGE: {

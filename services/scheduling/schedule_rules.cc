@@ -147,14 +147,6 @@ absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
   return day;
 }
 
-common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
 absl::StatusOr<absl::CivilMinute> ToCivilMinute(absl::string_view field,
                                                 const common::v1::LocalDateTime& when) {
   ASSIGN_OR_RETURN(absl::CivilDay day, ToCivilDay(absl::StrCat(field, ".date"), when.date()));

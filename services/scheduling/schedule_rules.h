@@ -30,7 +30,6 @@ std::vector<WeeklyShift> ToShifts(
 // A real calendar date (INVALID_ARGUMENT naming `field`).
 absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
                                           const common::v1::LocalDate& date);
-common::v1::LocalDate ToLocalDate(absl::CivilDay day);
 // A real local date and time on a 5-minute mark.
 absl::StatusOr<absl::CivilMinute> ToCivilMinute(absl::string_view field,
                                                 const common::v1::LocalDateTime& when);

@@ -45,14 +45,6 @@ using ::smp::testing::ServiceProcess;
 
 constexpr char kZone[] = "America/New_York";
 
-common::v1::LocalDate Date(absl::CivilDay d) {
-  common::v1::LocalDate out;
-  out.set_year(static_cast<int>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
-
 // Polls `done` every 100 ms for up to 20 s.
 bool Eventually(const std::function<bool()>& done) {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -146,13 +138,13 @@ class SuiteTest : public ::testing::Test {
       c.set_practitioner_id(tech_);
       c.set_kind(kind);
       c.set_issuer("NY DOH");
-      *c.mutable_valid_from() = Date(day_ - 300);
-      *c.mutable_valid_until() = Date(day_ + 300);
+      *c.mutable_valid_from() = ToLocalDate(day_ - 300);
+      *c.mutable_valid_until() = ToLocalDate(day_ + 300);
       if (kind == cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
         c.mutable_training()->set_content_summary("OSHA BBP standard");
         c.mutable_training()->set_trainer_name("Dana Lee");
         c.mutable_training()->set_trainer_qualification("RN");
-        *c.mutable_training()->mutable_training_date() = Date(day_ - 300);
+        *c.mutable_training()->mutable_training_date() = ToLocalDate(day_ - 300);
       }
       cv1::Credential out;
       grpc::Status s = compliance_stub_->RecordCredential(CallContext(admin_).get(), req, &out);
@@ -163,8 +155,8 @@ class SuiteTest : public ::testing::Test {
     permit.mutable_permit()->set_clinic_id(clinic_);
     permit.mutable_permit()->set_kind(cv1::PERMIT_KIND_COUNTY_HEALTH);
     permit.mutable_permit()->set_issuer("NYC DOHMH");
-    *permit.mutable_permit()->mutable_valid_from() = Date(day_ - 300);
-    *permit.mutable_permit()->mutable_valid_until() = Date(day_ + 300);
+    *permit.mutable_permit()->mutable_valid_from() = ToLocalDate(day_ - 300);
+    *permit.mutable_permit()->mutable_valid_until() = ToLocalDate(day_ + 300);
     cv1::Permit p;
     grpc::Status s = compliance_stub_->RecordPermit(CallContext(admin_).get(), permit, &p);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -175,7 +167,7 @@ class SuiteTest : public ::testing::Test {
     prices.set_request_id("prices");
     bv1::PriceList* list = prices.mutable_price_list();
     list->set_clinic_id(clinic_);
-    *list->mutable_effective_date() = Date(absl::ToCivilDay(absl::Now(), zone_) - 1);
+    *list->mutable_effective_date() = ToLocalDate(absl::ToCivilDay(absl::Now(), zone_) - 1);
     list->set_time_zone(kZone);
     list->set_currency_code("USD");
     auto usd = [](int64_t cents) {
@@ -234,7 +226,7 @@ class SuiteTest : public ::testing::Test {
     needles.set_clinic_id(clinic_);
     needles.set_product_id(needle_product);
     needles.set_lot_number("N-2026-11");
-    *needles.mutable_expiry_date() = Date(day_ + 200);
+    *needles.mutable_expiry_date() = ToLocalDate(day_ + 200);
     needles.set_quantity(10);
     for (int i = 1; i <= 10; ++i) needles.add_serials(absl::StrCat("SN-", i));
     needles.set_supplier("Acme Medical");
@@ -391,8 +383,8 @@ class SuiteTest : public ::testing::Test {
     cv1::GenerateReportRequest req;
     req.add_clinic_ids(clinic_);
     const absl::CivilDay today = absl::ToCivilDay(absl::Now(), zone_);
-    *req.mutable_period()->mutable_start_date() = Date(today - 1);
-    *req.mutable_period()->mutable_end_date() = Date(today + 1);
+    *req.mutable_period()->mutable_start_date() = ToLocalDate(today - 1);
+    *req.mutable_period()->mutable_end_date() = ToLocalDate(today + 1);
     auto context = CallContext(auditor_);
     auto reader = compliance_stub_->GenerateReport(context.get(), req);
     Report report;

@@ -96,14 +96,6 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return ts;
 }
 
-common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
 std::string RunTag(absl::string_view tag) {
   return absl::StrCat(tag, "-", absl::ToUnixMicros(absl::Now()));
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/util/proto_time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "smp/common/v1/dates.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
@@ -54,7 +55,6 @@ absl::StatusOr<std::string> CreateClinic(const ScenarioOptions& options,
                                          const std::string& name, const std::string& time_zone);
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
-common::v1::LocalDate ToLocalDate(absl::CivilDay day);
 
 // Unique per call in this process and across runs: "<tag>-<unix micros>".
 std::string RunTag(absl::string_view tag);

@@ -132,18 +132,6 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view flag, absl::string_vi
   return day;
 }
 
-common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
-absl::CivilDay FromLocalDate(const common::v1::LocalDate& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
-
 std::string FormatDate(const common::v1::LocalDate& date) {
   if (date.year() == 0) return "";
   return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/util/proto_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/generated_enum_reflection.h"
@@ -59,8 +60,6 @@ absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view text);
 // ---- dates and times
 
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view flag, absl::string_view text);
-common::v1::LocalDate ToLocalDate(absl::CivilDay day);
-absl::CivilDay FromLocalDate(const common::v1::LocalDate& date);
 // "2026-12-01"; "" when unset.
 std::string FormatDate(const common::v1::LocalDate& date);
 
