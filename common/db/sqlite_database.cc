@@ -13,21 +13,12 @@
 // transaction is durable, and a transaction that fails or rolls back undoes only its savepoint. If
 // the batch's COMMIT fails, every transaction in it gets that error and none of them happened. A
 // single writer (nobody queued) commits alone, as before.
-//
-// Checkpoints run off the request path. SQLite's automatic checkpoint ran inside the COMMIT that
-// took the WAL past 1,000 pages: that writer, holding the write lock, copied the WAL into the
-// database file and fsynced it while every other writer waited (about every 50 bookings). Instead
-// each connection's WAL hook wakes a background thread of this database, which runs a PASSIVE
-// checkpoint on its own connection (it takes no write lock: writers go on appending to the WAL
-// meanwhile). The commit itself is unchanged: durable in the WAL (synchronous=FULL) before Commit()
-// returns; the checkpoint only moves committed pages into the main file.
 
 #include <sqlite3.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -277,24 +268,14 @@ class SqliteDatabase final : public Database {
       : path_(std::move(path)), options_(options) {}
 
   ~SqliteDatabase() override {
-    {
-      absl::MutexLock lock(&checkpoint_mu_);
-      stopping_ = true;
-    }
-    if (checkpointer_.joinable()) checkpointer_.join();
-    checkpoint_connection_.reset();
     absl::MutexLock lock(&mu_);
     SMP_CHECK(open_ == static_cast<int>(idle_.size()), "database closed with a transaction open");
   }
 
-  // Opens the first connection and sets the file-wide settings; starts the checkpointer.
+  // Opens the first connection and sets the file-wide settings.
   absl::Status Init() {
     absl::StatusOr<std::unique_ptr<Connection>> connection = OpenConnection();
     if (!connection.ok()) return connection.status();
-    absl::StatusOr<std::unique_ptr<Connection>> checkpoint_connection = OpenConnection();
-    if (!checkpoint_connection.ok()) return checkpoint_connection.status();
-    checkpoint_connection_ = *std::move(checkpoint_connection);
-    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     absl::MutexLock lock(&mu_);
     idle_.push_back(*std::move(connection));
     ++open_;
@@ -388,36 +369,6 @@ class SqliteDatabase final : public Database {
     return txn;
   }
 
-  // Called by SQLite after each commit on any of our connections with the WAL's size in pages.
-  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-    if (pages >= kCheckpointPages) {
-      auto* db = static_cast<SqliteDatabase*>(self);
-      absl::MutexLock lock(&db->checkpoint_mu_);
-      db->checkpoint_wanted_ = true;
-    }
-    return SQLITE_OK;
-  }
-
-  // The background thread: a PASSIVE checkpoint whenever a commit found the WAL past
-  // kCheckpointPages.
-  void CheckpointLoop() {
-    while (true) {
-      {
-        absl::MutexLock lock(&checkpoint_mu_);
-        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) {
-          return checkpoint_wanted_ || stopping_;
-        };
-        checkpoint_mu_.Await(absl::Condition(&wake));
-        if (stopping_) return;
-        checkpoint_wanted_ = false;
-      }
-      // Failure (SQLITE_BUSY: another checkpoint, e.g. a sqlite3 shell's, is running) only
-      // leaves the pages in the WAL for the next one.
-      (void)sqlite3_wal_checkpoint_v2(checkpoint_connection_->db, nullptr,
-                                      SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    }
-  }
-
   static absl::Status RunOn(Connection& connection, const char* sql) {
     int rc = sqlite3_exec(connection.db, sql, nullptr, nullptr, nullptr);
     return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(connection.db, rc, sql);
@@ -448,8 +399,6 @@ class SqliteDatabase final : public Database {
       sqlite3_close(db);
       return status;
     }
-    // Replaces SQLite's automatic checkpoint in the committing writer (see the top of the file).
-    sqlite3_wal_hook(db, &SqliteDatabase::OnWalCommit, this);
     return std::make_unique<Connection>(db);
   }
 
@@ -487,13 +436,6 @@ class SqliteDatabase final : public Database {
   int batch_size_ = 0;                  // committed (released) transactions in the batch
   std::atomic<int> writers_queued_{0};  // waiting in BeginWrite for write_mu_
   absl::Mutex batch_mu_;
-  // The background checkpointer (SQLite's default automatic checkpoint size).
-  static constexpr int kCheckpointPages = 1000;
-  std::unique_ptr<Connection> checkpoint_connection_;
-  std::thread checkpointer_;
-  absl::Mutex checkpoint_mu_;
-  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
 };
 
 absl::Status SqliteTransaction::Commit() {
