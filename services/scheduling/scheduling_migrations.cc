@@ -117,55 +117,6 @@ CREATE TABLE appointment_changes (
 );
 )sql" + std::string(kIdempotencyTableSql)},
       {2, "outbox of events for other services", kOutboxTableSql},
-      // A booking inserts a row per 5-minute granule and resource into occupancy, one change and
-      // the feed head, and its idempotency key. As rowid tables each of these was a table B-tree
-      // plus its primary-key index, both written and both appended to the WAL at every commit;
-      // keyed by their primary key alone (WITHOUT ROWID) each is one B-tree. Same columns, keys
-      // and rows.
-      {3, "occupancy, change feed and idempotency keys clustered on their primary keys",
-       R"sql(
-CREATE TABLE occupancy_v3 (
-  resource_id TEXT NOT NULL,
-  granule INTEGER NOT NULL,
-  appointment_id TEXT NOT NULL,
-  PRIMARY KEY (resource_id, granule)
-) WITHOUT ROWID;
-INSERT INTO occupancy_v3 (resource_id, granule, appointment_id)
-  SELECT resource_id, granule, appointment_id FROM occupancy;
-DROP TABLE occupancy;
-ALTER TABLE occupancy_v3 RENAME TO occupancy;
-CREATE INDEX occupancy_by_appointment ON occupancy (appointment_id);
-CREATE TABLE feed_heads_v3 (
-  clinic_id TEXT PRIMARY KEY,
-  head INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO feed_heads_v3 (clinic_id, head) SELECT clinic_id, head FROM feed_heads;
-DROP TABLE feed_heads;
-ALTER TABLE feed_heads_v3 RENAME TO feed_heads;
-CREATE TABLE appointment_changes_v3 (
-  clinic_id TEXT NOT NULL,
-  sequence INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  change BLOB NOT NULL,
-  PRIMARY KEY (clinic_id, sequence)
-) WITHOUT ROWID;
-INSERT INTO appointment_changes_v3 (clinic_id, sequence, type, change)
-  SELECT clinic_id, sequence, type, change FROM appointment_changes;
-DROP TABLE appointment_changes;
-ALTER TABLE appointment_changes_v3 RENAME TO appointment_changes;
-CREATE TABLE idempotency_keys_v3 (
-  scope TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  response BLOB NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (scope, request_id)
-) WITHOUT ROWID;
-INSERT INTO idempotency_keys_v3 (scope, request_id, fingerprint, response, created_at)
-  SELECT scope, request_id, fingerprint, response, created_at FROM idempotency_keys;
-DROP TABLE idempotency_keys;
-ALTER TABLE idempotency_keys_v3 RENAME TO idempotency_keys;
-)sql"},
   };
   return *migrations;
 }
