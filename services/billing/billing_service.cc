@@ -8,6 +8,7 @@
 #include "common/db/idempotency.h"
 #include "common/money/money.h"
 #include "common/rpc/handler.h"
+#include "common/rpc/read_scoped.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
@@ -214,13 +215,9 @@ grpc::Status BillingServiceImpl::GetQuote(grpc::ServerContext* ctx, const v1::Ge
                                           v1::Quote* out) {
   return ServeRpc(authorizer_, ctx, "GetQuote", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(ValidateId("id", req->id()));
-    v1::Quote quote;
-    RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(quote, store_.GetQuote(txn, req->id()));
-      return absl::OkStatus();
+    ASSIGN_OR_RETURN(*out, ReadInClinicScope<v1::Quote>(*deps_.db, who, [&](Transaction& txn) {
+      return store_.GetQuote(txn, req->id());
     }));
-    RETURN_IF_ERROR(who.CheckClinic(quote.clinic_id()));
-    *out = std::move(quote);
     return absl::OkStatus();
   });
 }
@@ -400,13 +397,9 @@ grpc::Status BillingServiceImpl::GetInvoice(grpc::ServerContext* ctx,
                                             const v1::GetInvoiceRequest* req, v1::Invoice* out) {
   return ServeRpc(authorizer_, ctx, "GetInvoice", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(ValidateId("id", req->id()));
-    v1::Invoice inv;
-    RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(inv, store_.GetInvoice(txn, req->id()));
-      return absl::OkStatus();
+    ASSIGN_OR_RETURN(*out, ReadInClinicScope<v1::Invoice>(*deps_.db, who, [&](Transaction& txn) {
+      return store_.GetInvoice(txn, req->id());
     }));
-    RETURN_IF_ERROR(who.CheckClinic(inv.clinic_id()));
-    *out = std::move(inv);
     return absl::OkStatus();
   });
 }
@@ -609,13 +602,9 @@ grpc::Status BillingServiceImpl::GetPayment(grpc::ServerContext* ctx,
                                             const v1::GetPaymentRequest* req, v1::Payment* out) {
   return ServeRpc(authorizer_, ctx, "GetPayment", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(ValidateId("id", req->id()));
-    v1::Payment payment;
-    RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(payment, store_.GetPayment(txn, req->id()));
-      return absl::OkStatus();
+    ASSIGN_OR_RETURN(*out, ReadInClinicScope<v1::Payment>(*deps_.db, who, [&](Transaction& txn) {
+      return store_.GetPayment(txn, req->id());
     }));
-    RETURN_IF_ERROR(who.CheckClinic(payment.clinic_id()));
-    *out = std::move(payment);
     return absl::OkStatus();
   });
 }

@@ -9,6 +9,7 @@
 #include "common/outbox/outbox.h"
 #include "common/peer/compliance_deliverer.h"
 #include "common/rpc/handler.h"
+#include "common/rpc/read_scoped.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
@@ -1069,13 +1070,10 @@ grpc::Status SchedulingServiceImpl::GetAppointment(grpc::ServerContext* ctx,
                                                    v1::Appointment* out) {
   return ServeRpc(authorizer_, ctx, "GetAppointment", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(ValidateId("id", req->id()));
-    v1::Appointment a;
-    RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(a, store_.GetAppointment(txn, req->id()));
-      return absl::OkStatus();
-    }));
-    RETURN_IF_ERROR(who.CheckClinic(a.clinic_id()));
-    *out = std::move(a);
+    ASSIGN_OR_RETURN(*out,
+                     ReadInClinicScope<v1::Appointment>(*deps_.db, who, [&](Transaction& txn) {
+                       return store_.GetAppointment(txn, req->id());
+                     }));
     return absl::OkStatus();
   });
 }
