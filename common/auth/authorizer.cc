@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 
 namespace smp {
@@ -60,8 +61,11 @@ absl::Status Authorizer::Check(const Principal& principal, absl::string_view met
   if (!principal.authenticated) {
     return absl::UnauthenticatedError(absl::StrCat(method, " needs a session"));
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      method, " needs ", common::v1::Permission_Name(permission), "; your roles do not grant it"));
+  return WithErrorInfo(absl::PermissionDeniedError(
+                           absl::StrCat(method, " needs ", common::v1::Permission_Name(permission),
+                                        "; your roles do not grant it")),
+                       reason::kMissingPermission,
+                       {{"permission", common::v1::Permission_Name(permission)}});
 }
 
 absl::StatusOr<Principal> Authorizer::Authorize(const grpc::ServerContextBase& context,

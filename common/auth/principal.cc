@@ -4,11 +4,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/permissions.h"
+#include "common/status/error_details.h"
 
 namespace smp {
 
 bool Principal::IsChainWide() const {
   return authenticated && std::any_of(roles.begin(), roles.end(), IsChainWideRole);
+}
+
+bool Principal::HasRole(common::v1::Role role) const {
+  return authenticated && std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+std::optional<std::vector<std::string>> Principal::ClinicFilter() const {
+  if (IsChainWide()) return std::nullopt;
+  return clinic_ids;
 }
 
 bool Principal::Has(common::v1::Permission permission) const {
@@ -27,8 +37,9 @@ bool Principal::CanAccessClinic(absl::string_view clinic_id) const {
 
 absl::Status Principal::CheckClinic(absl::string_view clinic_id) const {
   if (CanAccessClinic(clinic_id)) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("clinic ", clinic_id, " is outside your clinic scope"));
+  return WithErrorInfo(absl::PermissionDeniedError(
+                           absl::StrCat("clinic ", clinic_id, " is outside your clinic scope")),
+                       reason::kOutsideClinicScope, {{"clinic_id", std::string(clinic_id)}});
 }
 
 }  // namespace smp

@@ -1,6 +1,7 @@
 #ifndef SMP_COMMON_AUTH_PRINCIPAL_H_
 #define SMP_COMMON_AUTH_PRINCIPAL_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct Principal {
 
   // True when authenticated and any role is chain-wide (admin, auditor, service).
   bool IsChainWide() const;
+
+  // True when authenticated and `role` is one of the roles.
+  bool HasRole(common::v1::Role role) const;
+
+  // The clinics a list may show this caller: nullopt (no filter) for a chain-wide caller, else the
+  // caller's own clinics. Lists filter with it; single reads and writes use CheckClinic.
+  std::optional<std::vector<std::string>> ClinicFilter() const;
 
   // True when the principal holds `permission`: PUBLIC always; AUTHENTICATED when authenticated;
   // anything else when authenticated and one of the roles grants it (see permissions.h).

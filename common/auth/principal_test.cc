@@ -42,6 +42,24 @@ TEST(PrincipalTest, ChainWideRolesSeeEveryClinic) {
   }
 }
 
+TEST(PrincipalTest, ClinicFilterIsTheBranchClinicsOrNoneForChainWide) {
+  Principal desk = Staff({common::v1::ROLE_FRONT_DESK}, {"clinic-a", "clinic-b"});
+  ASSERT_TRUE(desk.ClinicFilter().has_value());
+  EXPECT_THAT(*desk.ClinicFilter(), ::testing::ElementsAre("clinic-a", "clinic-b"));
+  EXPECT_FALSE(Staff({common::v1::ROLE_AUDITOR}, {"clinic-a"}).ClinicFilter().has_value());
+  // A branch caller with no clinics filters to nothing, not to everything.
+  ASSERT_TRUE(Staff({common::v1::ROLE_TECHNICIAN}, {}).ClinicFilter().has_value());
+  EXPECT_TRUE(Staff({common::v1::ROLE_TECHNICIAN}, {}).ClinicFilter()->empty());
+}
+
+TEST(PrincipalTest, HasRoleOnlyWhenAuthenticated) {
+  Principal auditor = Staff({common::v1::ROLE_AUDITOR}, {});
+  EXPECT_TRUE(auditor.HasRole(common::v1::ROLE_AUDITOR));
+  EXPECT_FALSE(auditor.HasRole(common::v1::ROLE_ADMIN));
+  auditor.authenticated = false;
+  EXPECT_FALSE(auditor.HasRole(common::v1::ROLE_AUDITOR));
+}
+
 TEST(PrincipalTest, HasUnionOfRoles) {
   Principal principal = Staff({common::v1::ROLE_TECHNICIAN, common::v1::ROLE_BILLING_CLERK}, {});
   EXPECT_TRUE(principal.Has(common::v1::PERMISSION_PROCEDURES_PERFORM));

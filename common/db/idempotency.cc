@@ -1,6 +1,7 @@
 #include "common/db/idempotency.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/util/crypto.h"
 #include "common/util/validation.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -39,11 +40,24 @@ absl::StatusOr<std::optional<std::string>> FindIdempotentResponse(Transaction& t
                                         {key.scope, key.request_id}));
   if (rows.empty()) return std::nullopt;
   if (rows[0].Text(0) != key.fingerprint) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id \"", key.request_id,
-                     "\" was already used for a different request; use a new request_id"));
+    return WithFieldViolation(
+        WithErrorInfo(absl::InvalidArgumentError(absl::StrCat(
+                          "request_id \"", key.request_id,
+                          "\" was already used for a different request; use a new request_id")),
+                      reason::kRequestIdReused),
+        "request_id", "already used for a different request");
   }
   return rows[0].Text(1);
+}
+
+absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_before) {
+  int64_t purged = 0;
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(purged, txn.ExecCount("DELETE FROM idempotency_keys WHERE created_at < ?",
+                                           {absl::ToUnixMicros(created_before)}));
+    return absl::OkStatus();
+  }));
+  return purged;
 }
 
 absl::Status SaveIdempotentResponse(Transaction& txn, const IdempotencyKey& key,

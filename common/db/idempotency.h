@@ -54,6 +54,14 @@ absl::StatusOr<std::optional<std::string>> FindIdempotentResponse(Transaction& t
 absl::Status SaveIdempotentResponse(Transaction& txn, const IdempotencyKey& key,
                                     const google::protobuf::Message& response, absl::Time now);
 
+// How long a request_id is remembered by default: far longer than any client retries, short enough
+// that stored responses (which may hold health data) do not pile up for ever.
+inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 30);
+
+// Forgets keys (and their stored responses) created before `created_before`; returns how many.
+// Services run it periodically (--idempotency_retention). A retry after that runs the request anew.
+absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_before);
+
 // Runs `change` in a write transaction unless `key` was seen before, in which case it returns the
 // first response without running anything. Typical use in a handler:
 //   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/db/migrations.h"
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "gtest/gtest.h"
@@ -67,6 +68,9 @@ TEST_F(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
   ASSERT_OK(Create("key-1", MakeMoney(100, "USD")).status());
   EXPECT_THAT(Create("key-1", MakeMoney(999, "USD")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different request")));
+  EXPECT_EQ(ErrorReason(Create("key-1", MakeMoney(999, "USD")).status()), reason::kRequestIdReused);
+  EXPECT_EQ(ViolatedFields(Create("key-1", MakeMoney(999, "USD")).status()),
+            std::vector<std::string>{"request_id"});
   EXPECT_THAT(Create("key-1", MakeMoney(100, "USD"), "staff-2"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key-1")));
   EXPECT_EQ(runs_, 1);
@@ -77,6 +81,25 @@ TEST_F(IdempotencyTest, FailureIsNotRememberedSoARetryRuns) {
   EXPECT_THAT(Create("key-1", MakeMoney(5, "EUR")), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_OK(Create("key-1", MakeMoney(5, "EUR")).status());
   EXPECT_EQ(runs_, 2);
+}
+
+TEST_F(IdempotencyTest, PurgeForgetsOldKeysSoTheyRunAgainAndKeepsNewOnes) {
+  ASSERT_OK(Create("old", MakeMoney(1, "USD")).status());
+  // A key made a day later than kNow: purging everything before kNow + 1h spares it.
+  ASSERT_OK_AND_ASSIGN(IdempotencyKey later,
+                       MakeIdempotencyKey("Create", "new", "staff-1", MakeMoney(2, "USD")));
+  ASSERT_OK(RunIdempotent<Money>(*db_, later, kNow + absl::Hours(24),
+                                 [](Transaction&) -> absl::StatusOr<Money> { return Money(); })
+                .status());
+  ASSERT_OK_AND_ASSIGN(int64_t purged, PurgeIdempotencyKeys(*db_, kNow + absl::Hours(1)));
+  EXPECT_EQ(purged, 1);
+  ASSERT_OK(Create("old", MakeMoney(1, "USD")).status());
+  EXPECT_EQ(runs_, 2) << "a purged key runs again";
+  // Left now: the re-run's key (made at kNow) and the later one.
+  ASSERT_OK_AND_ASSIGN(int64_t rerun, PurgeIdempotencyKeys(*db_, kNow + absl::Hours(1)));
+  EXPECT_EQ(rerun, 1);
+  ASSERT_OK_AND_ASSIGN(int64_t newer, PurgeIdempotencyKeys(*db_, kNow + absl::Hours(25)));
+  EXPECT_EQ(newer, 1);
 }
 
 TEST_F(IdempotencyTest, BadRequestIdIsInvalidArgument) {

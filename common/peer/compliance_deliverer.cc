@@ -1,24 +1,17 @@
 #include "common/peer/compliance_deliverer.h"
 
-#include <grpcpp/client_context.h>
-
 #include "absl/strings/str_cat.h"
-#include "common/status/grpc_status.h"
-#include "common/status/status_macros.h"
+#include "common/peer/peer_call.h"
 
 namespace smp {
 namespace {
 
 namespace cv1 = ::smp::compliance::v1;
 
+// Compliance deduplicates on request_id: the event id.
 template <typename Request>
-absl::Status Parse(const OutboxEvent& event, Request& request) {
-  if (!request.ParseFromString(event.payload)) {
-    return absl::DataLossError(absl::StrCat("outbox event ", event.id, " (", event.kind,
-                                            ") does not hold a ", Request::descriptor()->name()));
-  }
+void StampEventId(Request& request, const OutboxEvent& event) {
   request.set_request_id(event.id);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -30,35 +23,29 @@ ComplianceDeliverer::ComplianceDeliverer(std::shared_ptr<grpc::Channel> channel,
       deadline_(deadline) {}
 
 absl::Status ComplianceDeliverer::Deliver(const OutboxEvent& event) {
-  grpc::ClientContext context;
-  SetTimeout(context, deadline_);
-  grpc::Status status;
   if (event.kind == kRecordProcedureKind) {
-    cv1::RecordProcedureRequest request;
-    RETURN_IF_ERROR(Parse(event, request));
-    RETURN_IF_ERROR(credentials_->Authorize(context));
-    cv1::ProcedureRecord response;
-    status = stub_->RecordProcedure(&context, request, &response);
-  } else if (event.kind == kReportIncidentKind) {
-    cv1::ReportIncidentRequest request;
-    RETURN_IF_ERROR(Parse(event, request));
-    RETURN_IF_ERROR(credentials_->Authorize(context));
-    cv1::Incident response;
-    status = stub_->ReportIncident(&context, request, &response);
-  } else if (event.kind == kRecordLotRecallKind) {
-    cv1::RecordLotRecallRequest request;
-    RETURN_IF_ERROR(Parse(event, request));
-    RETURN_IF_ERROR(credentials_->Authorize(context));
-    cv1::LotRecall response;
-    status = stub_->RecordLotRecall(&context, request, &response);
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("outbox event ", event.id, " has kind \"",
-                                                   event.kind,
-                                                   "\", which compliance does not take"));
+    return DeliverEvent<cv1::RecordProcedureRequest, cv1::ProcedureRecord>(
+        event, *credentials_, deadline_, StampEventId<cv1::RecordProcedureRequest>,
+        [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+          return stub_->RecordProcedure(ctx, req, resp);
+        });
   }
-  credentials_->Observe(status);
-  if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) return absl::OkStatus();
-  return FromGrpcStatus(status);
+  if (event.kind == kReportIncidentKind) {
+    return DeliverEvent<cv1::ReportIncidentRequest, cv1::Incident>(
+        event, *credentials_, deadline_, StampEventId<cv1::ReportIncidentRequest>,
+        [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+          return stub_->ReportIncident(ctx, req, resp);
+        });
+  }
+  if (event.kind == kRecordLotRecallKind) {
+    return DeliverEvent<cv1::RecordLotRecallRequest, cv1::LotRecall>(
+        event, *credentials_, deadline_, StampEventId<cv1::RecordLotRecallRequest>,
+        [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+          return stub_->RecordLotRecall(ctx, req, resp);
+        });
+  }
+  return absl::InvalidArgumentError(absl::StrCat("outbox event ", event.id, " has kind \"",
+                                                 event.kind, "\", which compliance does not take"));
 }
 
 }  // namespace smp

@@ -1,29 +1,15 @@
 #include "common/rpc/handler.h"
 
-#include <string>
+#include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "common/server/log.h"
-#include "common/server/rpc_observer.h"
-#include "common/status/grpc_status.h"
+#include "common/rpc/finish.h"
 
 namespace smp {
 
 namespace {
 
-// Maps the outcome to gRPC; internal errors are logged with the request id and answered without
-// internals.
 grpc::Status Finish(grpc::ServerContext* context, absl::string_view method, absl::Status status) {
-  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
-      status.code() == absl::StatusCode::kDataLoss) {
-    const std::string request_id = RequestIdOf(*context);
-    LogError("internal error", {{"method", std::string(method)},
-                                {"request_id", request_id},
-                                {"error", status.ToString()}});
-    status =
-        absl::Status(status.code(), absl::StrCat("internal error; quote request id ", request_id));
-  }
-  return ToGrpcStatus(status);
+  return FinishRpc(*context, method, std::move(status));
 }
 
 }  // namespace

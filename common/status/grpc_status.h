@@ -9,7 +9,7 @@ namespace smp {
 
 // The one place absl::Status (inside the services) meets grpc::Status (on the wire). Abseil's and
 // gRPC's codes are the same numbers, so the mapping keeps code and message; an OK status maps to
-// OK.
+// OK. Structured details (error_details.h) travel in the binary error details both ways.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The inverse, for clients of peer services: a peer's grpc::Status as an absl::Status.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 
 namespace smp {
 
@@ -23,9 +24,10 @@ absl::StatusOr<int64_t> VersionFromEtag(absl::string_view field, absl::string_vi
 
 absl::Status StaleEtagError(absl::string_view kind, absl::string_view id,
                             absl::string_view given_etag, absl::string_view current_etag) {
-  return absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ", given_etag,
-                                         "; the current etag is ", current_etag,
-                                         ": read it again and retry"));
+  return WithErrorInfo(absl::AbortedError(absl::StrCat(kind, " ", id, " changed since etag ",
+                                                       given_etag, "; the current etag is ",
+                                                       current_etag, ": read it again and retry")),
+                       reason::kStaleEtag, {{"current_etag", std::string(current_etag)}});
 }
 
 absl::Status StaleEtagError(absl::string_view kind, absl::string_view id, int64_t given_version,

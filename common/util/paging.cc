@@ -15,6 +15,10 @@ std::string MakePageToken(absl::string_view query, absl::string_view last_key) {
   return Base64UrlEncode(absl::StrCat("1:", QueryTag(query), ":", last_key));
 }
 
+std::string NextPageToken(absl::string_view query, absl::string_view last_key) {
+  return last_key.empty() ? std::string() : MakePageToken(query, last_key);
+}
+
 absl::StatusOr<PageRequest> ParsePageRequest(int32_t page_size, absl::string_view page_token,
                                              absl::string_view query) {
   PageRequest page;

@@ -29,6 +29,9 @@ absl::StatusOr<PageRequest> ParsePageRequest(int32_t page_size, absl::string_vie
 // The token that continues `query` after the row whose sort key is `last_key`.
 std::string MakePageToken(absl::string_view query, absl::string_view last_key);
 
+// A response's next_page_token: MakePageToken, or "" (the last page) when `last_key` is empty.
+std::string NextPageToken(absl::string_view query, absl::string_view last_key);
+
 }  // namespace smp
 
 #endif  // SMP_COMMON_UTIL_PAGING_H_

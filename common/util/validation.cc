@@ -79,6 +79,11 @@ absl::Status ValidateRequiredText(absl::string_view field, absl::string_view val
   return ValidateOptionalText(field, value, max_chars);
 }
 
+absl::Status ValidateOptionalId(absl::string_view field, absl::string_view value) {
+  if (value.empty()) return absl::OkStatus();
+  return ValidateId(field, value);
+}
+
 absl::Status ValidateId(absl::string_view field, absl::string_view value) {
   if (value.empty()) return Invalid(field, "is required");
   if (!IsWellFormedId(value)) {

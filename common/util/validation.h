@@ -21,6 +21,8 @@ absl::Status ValidateOptionalText(absl::string_view field, absl::string_view val
                                   size_t max_chars);
 // A resource id as made by NewId.
 absl::Status ValidateId(absl::string_view field, absl::string_view value);
+// Like ValidateId but empty (an optional reference or filter left out) is allowed.
+absl::Status ValidateOptionalId(absl::string_view field, absl::string_view value);
 // An idempotency key: 1..128 characters of [A-Za-z0-9._:-].
 absl::Status ValidateRequestId(absl::string_view field, absl::string_view value);
 // An IANA time zone name known to this machine's tz database (e.g. "Europe/London").

@@ -1,0 +1,47 @@
+#include "common/rpc/frame.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/finish.h"
+#include "google/protobuf/descriptor.h"
+
+namespace smp {
+
+RpcFrame::RpcFrame(absl::string_view service_full_name, Authenticator* authenticator,
+                   const Clock* clock, DeniedHook on_denied)
+    : authorizer_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                      std::string(service_full_name)),
+                  authenticator),
+      authenticator_(authenticator),
+      clock_(clock),
+      on_denied_(std::move(on_denied)) {}
+
+grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view method,
+                           absl::FunctionRef<absl::Status(const Call&)> body) const {
+  absl::StatusOr<Principal> caller;
+  if (on_denied_ && authenticator_ != nullptr &&
+      authorizer_.RequiredPermission(method) != common::v1::PERMISSION_PUBLIC) {
+    // Authenticate and check apart, so that a refusal can be reported with the caller.
+    caller = authenticator_->Authenticate(*context);
+    if (caller.ok()) {
+      absl::Status allowed = authorizer_.Check(*caller, method);
+      if (absl::IsPermissionDenied(allowed)) on_denied_(*caller, allowed);
+      if (!allowed.ok()) caller = std::move(allowed);
+    }
+  } else {
+    caller = authorizer_.Authorize(*context, method);
+  }
+  if (!caller.ok()) return FinishRpc(*context, method, caller.status());
+  const Call call{.who = *std::move(caller), .now = clock_->Now(), .method = std::string(method)};
+  return FinishRpc(*context, method, body(call));
+}
+
+absl::StatusOr<Call> RpcFrame::CallFor(absl::string_view authorization,
+                                       absl::string_view method) const {
+  ASSIGN_OR_RETURN(Principal who, authorizer_.AuthorizeHeader(authorization, method));
+  return Call{.who = std::move(who), .now = clock_->Now(), .method = std::string(method)};
+}
+
+}  // namespace smp
