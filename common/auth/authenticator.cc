@@ -128,11 +128,6 @@ void Authenticator::ForgetStaff(absl::string_view staff_id) {
       cache_, [staff_id](const auto& item) { return item.second.principal.staff_id == staff_id; });
 }
 
-void Authenticator::ForgetAll() {
-  absl::MutexLock lock(&mu_);
-  cache_.clear();
-}
-
 size_t Authenticator::cached_entries() const {
   absl::MutexLock lock(&mu_);
   return cache_.size();

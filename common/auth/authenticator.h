@@ -72,10 +72,9 @@ class Authenticator {
   void Forget(absl::string_view token);
 
   // Drop cached entries of one session (after RevokeById here) or of one staff member (after
-  // RevokeAllForStaff here), or all of them.
+  // RevokeAllForStaff here).
   void ForgetSession(absl::string_view session_id);
   void ForgetStaff(absl::string_view staff_id);
-  void ForgetAll();
 
   size_t cached_entries() const;
 

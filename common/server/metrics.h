@@ -18,8 +18,8 @@ namespace smp {
 // labels in a fixed order.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 
-// A small in-process metrics registry rendered in the Prometheus text exposition format 0.0.4
-// (prometheus-cpp is not packaged for Debian 12). Thread-safe.
+// A small in-process metrics registry rendered in the Prometheus text exposition format 0.0.4.
+// Thread-safe. (Why not prometheus-cpp, which Debian 12 does package: see metrics_http.h.)
 //
 // Metric and label names are program constants and must match [a-zA-Z_:][a-zA-Z0-9_:]* (not
 // checked). Label values and help text may be any bytes; they are escaped on output. A metric

@@ -25,6 +25,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr auto kIoTimeout = std::chrono::seconds(5);
+// How long a worker waits before accepting again after accept() failed for lack of resources.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 enum class WaitResult { kReady, kTimeout, kStop };
 
@@ -164,14 +166,16 @@ MetricsHttpServer::MetricsHttpServer(int listen_fd, int wake_read_fd, int wake_w
       wake_read_fd_(wake_read_fd),
       wake_write_fd_(wake_write_fd),
       port_(port),
-      render_(std::move(render)),
-      thread_([this] { Run(); }) {}
+      render_(std::move(render)) {
+  workers_.reserve(kWorkers);
+  for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Run(); });
+}
 
 MetricsHttpServer::~MetricsHttpServer() {
   const char byte = 0;
   while (::write(wake_write_fd_, &byte, 1) < 0 && errno == EINTR) {
   }
-  thread_.join();
+  for (std::thread& worker : workers_) worker.join();
   ::close(listen_fd_);
   ::close(wake_read_fd_);
   ::close(wake_write_fd_);
@@ -183,7 +187,18 @@ void MetricsHttpServer::Run() {
         WaitFor(listen_fd_, POLLIN, wake_read_fd_, SteadyClock::time_point::max());
     if (wait == WaitResult::kStop) return;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;  // EAGAIN after a client gave up, EMFILE, ...: keep serving.
+    if (fd < 0) {
+      // EAGAIN: another worker took the connection, or the client gave up. Out of descriptors or
+      // memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection stays queued and poll would
+      // report it again at once, so back off instead of spinning.
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+        if (WaitFor(wake_read_fd_, POLLIN, -1, SteadyClock::now() + kAcceptBackoff) !=
+            WaitResult::kTimeout) {
+          return;
+        }
+      }
+      continue;
+    }
     Serve(fd);
     ::close(fd);
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -195,6 +196,26 @@ TEST_F(MetricsHttpTest, StopsPromptlyWithAnIdleClientConnected) {
   server_.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   ::close(fd);
+}
+
+TEST_F(MetricsHttpTest, IdleClientsDoNotStarveScrapes) {
+  // Fewer idle connections than workers: a scrape is answered at once, not after their timeout.
+  std::vector<int> idle;
+  for (int i = 0; i + 1 < MetricsHttpServer::kWorkers; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::send(fd, "GET /met", 8, MSG_NOSIGNAL);  // and never more
+    idle.push_back(fd);
+  }
+  absl::SleepFor(absl::Milliseconds(100));  // let the workers take the idle connections
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(HttpGet(server_->port(), "/metrics"), StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  for (int fd : idle) ::close(fd);
 }
 
 TEST(MetricsHttpStartTest, PortInUseAndBadAddressAreErrors) {

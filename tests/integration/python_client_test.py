@@ -119,12 +119,32 @@ def generate_stubs(protos, out_dir):
              "smp/common/v1/money.proto", "smp/identity/v1/identity.proto",
              "smp/scheduling/v1/scheduling.proto", "smp/compliance/v1/eligibility.proto",
              "smp/compliance/v1/compliance.proto", "smp/billing/v1/billing.proto",
-             "smp/inventory/v1/inventory.proto"]
+             "smp/inventory/v1/inventory.proto", "google/rpc/status.proto",
+             "google/rpc/error_details.proto"]
     args = ["protoc", "-I" + protos] + ["-I" + p for p in include] + [
         "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files
     if protoc.main(args) != 0:
         raise RuntimeError("protoc failed")
     sys.path.insert(0, out_dir)
+
+
+def rich_error(error):
+    """The google.rpc details of a failed call, as any gRPC client reads them: (ErrorInfo reasons,
+    BadRequest fields) from the `grpc-status-details-bin` trailer."""
+    from google.rpc import error_details_pb2, status_pb2
+    reasons, fields = [], []
+    for key, value in (error.trailing_metadata() or ()):
+        if key != "grpc-status-details-bin":
+            continue
+        status = status_pb2.Status.FromString(value)
+        assert status.code == error.code().value[0], (status.code, error.code())
+        for any_detail in status.details:
+            info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+            if any_detail.Unpack(info):
+                reasons.append(info.reason)
+            elif any_detail.Unpack(bad):
+                fields.extend(v.field for v in bad.field_violations)
+    return reasons, fields
 
 
 def main():
@@ -228,7 +248,8 @@ def main():
                 raise AssertionError("bad time zone accepted")
             except grpc.RpcError as e:
                 assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
-                assert "clinic.time_zone" in e.details(), e.details()
+                # The bad field, read from the structured details rather than the text.
+                assert rich_error(e)[1] == ["clinic.time_zone"], rich_error(e)
 
         def front_desk_books_a_consultation():
             import datetime
@@ -307,6 +328,7 @@ def main():
                 raise AssertionError("an auditor changed a policy")
             except grpc.RpcError as e:
                 assert e.code() == grpc.StatusCode.PERMISSION_DENIED, e
+                assert rich_error(e)[0] == ["MISSING_PERMISSION"], rich_error(e)
 
         def clerk_sets_a_price_list():
             import datetime

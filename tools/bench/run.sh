@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The suite's benchmark (issue 8): every scenario in one run, compared with a null echo server in
-# the same run at the same concurrency, against the targets in DESIGN.md ("Non-functional
-# targets"):
+# the same run at the same concurrency, against the suite's non-functional targets (README.md,
+# "Benchmarks"):
 #   - an authenticated read serves >= 60% of the echo's queries per second, p99 <= 2x the echo's;
 #   - durable booking serves >= 30% of the echo's queries per second;
 #   - idle resident memory of a service < 30 MB.
@@ -62,7 +62,7 @@ WARMUP=1s
 DURATION=5s
 MAX_REQUESTS=5000000
 SERVER_ARGS=""
-# DESIGN.md targets.
+# The non-functional targets (README.md, "Benchmarks").
 MIN_QPS_RATIO=0.60
 MIN_BOOK_QPS_RATIO=0.30
 MAX_P99_RATIO=2.0

@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 
 namespace smp::smpctl {
 namespace {
@@ -33,6 +34,9 @@ absl::Status RpcError(absl::string_view rpc, absl::string_view service, absl::st
                                  ? std::string("(no message from the server)")
                                  : status.error_message();
   const auto code = static_cast<absl::StatusCode>(status.error_code());
+  // The server's structured details (reason, fields, rules) stay on the status for the commands.
+  const absl::Status details =
+      AttachStatusDetails(absl::Status(code, server), status.error_details());
   std::string text;
   switch (status.error_code()) {
     case grpc::StatusCode::UNAUTHENTICATED:
@@ -56,6 +60,9 @@ absl::Status RpcError(absl::string_view rpc, absl::string_view service, absl::st
                           ": changed since it was read (read it again, or pass the current "
                           "--etag): ",
                           server);
+      if (const std::string current = ErrorMetadata(details, "current_etag"); !current.empty()) {
+        absl::StrAppend(&text, " [current --etag=", current, "]");
+      }
       break;
     case grpc::StatusCode::FAILED_PRECONDITION:
       text = absl::StrCat(rpc, " refused: ", server);
@@ -86,7 +93,7 @@ absl::Status RpcError(absl::string_view rpc, absl::string_view service, absl::st
       text = absl::StrCat(rpc, " failed (", absl::StatusCodeToString(code), "): ", server);
       break;
   }
-  return absl::Status(code, text);
+  return AttachStatusDetails(absl::Status(code, text), status.error_details());
 }
 
 int ExitCodeFor(const absl::Status& status) {
@@ -123,6 +130,10 @@ std::string ErrorLine(const absl::Status& status) {
   // One line, whatever the server sent.
   for (char& c : message) {
     if (c == '\n' || c == '\r') c = ' ';
+  }
+  // The stable reason, for scripts that grep the line (the exit code says the class of failure).
+  if (const std::string reason = ErrorReason(status); !reason.empty()) {
+    absl::StrAppend(&message, " (", reason, ")");
   }
   return absl::StrCat("smpctl: ", message);
 }

@@ -45,13 +45,16 @@ absl::Status LocalError(absl::string_view message);
 // A failed call: keeps the server's code and puts a plain-words explanation before the server's
 // message, e.g. "BookAppointment refused (failed precondition): practitioner ... is booked".
 // `service` and `address` name where the call went (used for UNAVAILABLE and DEADLINE_EXCEEDED).
+// The server's structured details (common/status/error_details.h) stay on the returned status, so
+// a command switches on ErrorReason(status), never on the text.
 absl::Status RpcError(absl::string_view rpc, absl::string_view service, absl::string_view address,
                       const grpc::Status& status);
 
 // The exit code of a failure (0 for OK).
 int ExitCodeFor(const absl::Status& status);
 
-// The one line printed on stderr for a failure: "smpctl: <message>".
+// The one line printed on stderr for a failure: "smpctl: <message>", then " (<REASON>)" when the
+// server gave a stable reason.
 std::string ErrorLine(const absl::Status& status);
 
 }  // namespace smp::smpctl

@@ -1,5 +1,7 @@
 #include "tools/smpctl/errors.h"
 
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +41,17 @@ TEST(Errors, UsageAndLocalOverrideTheCode) {
   EXPECT_TRUE(IsUsageError(UsageError("bad flag")));
   EXPECT_EQ(ExitCodeFor(LocalError("disk full")), kExitOther);
   EXPECT_EQ(ExitCodeFor(absl::OkStatus()), kExitOk);
+}
+
+TEST(Errors, TheServersReasonStaysOnTheStatusAndEndsTheLine) {
+  const absl::Status sent =
+      WithErrorInfo(absl::AbortedError("appointment a1 changed since etag v3"), reason::kStaleEtag,
+                    {{"current_etag", "v4"}});
+  absl::Status s = RpcError("RescheduleAppointment", "scheduling", "a:1", ToGrpcStatus(sent));
+  EXPECT_EQ(ErrorReason(s), "STALE_ETAG");
+  EXPECT_EQ(ExitCodeFor(s), kExitConflict);
+  EXPECT_THAT(ErrorLine(s), HasSubstr("[current --etag=v4]"));
+  EXPECT_THAT(ErrorLine(s), ::testing::EndsWith("(STALE_ETAG)"));
 }
 
 TEST(Errors, OneLine) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/money/money.h"
+#include "common/util/local_date.h"
 #include "tools/smpctl/errors.h"
 
 namespace smp::smpctl {
@@ -120,14 +121,11 @@ absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view text) {
 }
 
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view flag, absl::string_view text) {
-  absl::CivilDay day;
-  // ParseCivilTime is strict: exactly YYYY-MM-DD, and the day must exist in that month.
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) ||
-      absl::FormatCivilTime(day) != text) {
-    return UsageError(absl::StrCat("--", flag, ": want a date YYYY-MM-DD, got ", Quote(text)));
-  }
-  if (day.year() < 1900 || day.year() > 9999) {
-    return UsageError(absl::StrCat("--", flag, ": year out of range in ", Quote(text)));
+  // The contract's own parse (exactly YYYY-MM-DD, a real day, years 1900..9999), as a usage error.
+  absl::StatusOr<absl::CivilDay> day = ParseDayText(flag, text);
+  if (!day.ok()) {
+    return UsageError(absl::StrCat("--", flag, ": want a date YYYY-MM-DD (a real day, years ",
+                                   kMinLocalYear, "..", kMaxLocalYear, "), got ", Quote(text)));
   }
   return day;
 }
