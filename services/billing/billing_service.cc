@@ -1,7 +1,5 @@
 #include "services/billing/billing_service.h"
 
-#include <utility>
-
 namespace smp::billing {
 
 BillingServiceImpl::BillingServiceImpl(BillingDeps deps)

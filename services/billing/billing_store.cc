@@ -388,16 +388,6 @@ absl::StatusOr<std::vector<int64_t>> BillingStore::AmountsCreated(Transaction& t
 
 // ---------------------------------------------------------------- charge events
 
-absl::StatusOr<std::optional<v1::ChargeEventResult>> BillingStore::GetChargeEvent(
-    Transaction& txn, absl::string_view event_id) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT result FROM charge_events WHERE event_id = ?",
-                                        {std::string(event_id)}));
-  if (rows.empty()) return std::nullopt;
-  ASSIGN_OR_RETURN(v1::ChargeEventResult result,
-                   Parse<v1::ChargeEventResult>(rows[0].Text(0), "charge event"));
-  return result;
-}
-
 absl::Status BillingStore::InsertChargeEvent(Transaction& txn, const v1::ChargeEventResult& result,
                                              absl::Time now) const {
   return txn.Exec("INSERT INTO charge_events (event_id, result, create_time) VALUES (?, ?, ?)",

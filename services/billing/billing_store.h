@@ -118,8 +118,8 @@ class BillingStore {
                                                       absl::Time to) const;
 
   // ---- Charge events ----
-  absl::StatusOr<std::optional<v1::ChargeEventResult>> GetChargeEvent(
-      Transaction& txn, absl::string_view event_id) const;
+  // Remembers the result of a charge event (the request_id table keeps the replay; this row is the
+  // record of which events were charged).
   absl::Status InsertChargeEvent(Transaction& txn, const v1::ChargeEventResult& result,
                                  absl::Time now) const;
 };

@@ -26,6 +26,10 @@
 
 namespace smp::billing::testing_env {
 
+using ::smp::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
 // 2026-01-15 15:00 UTC, 10:00 in New York.
 inline const absl::Time kNow = absl::FromUnixSeconds(1768489200);
 inline constexpr char kZone[] = "America/New_York";
@@ -107,6 +111,15 @@ class BillingUnitTest : public ::testing::Test {
 
   std::unique_ptr<Database> db_;
   BillingStore store_;
+};
+
+// The fixture of units that need clinic A's prices: a price list in force since 2026-01-01.
+class PricedBillingUnitTest : public BillingUnitTest {
+ protected:
+  void SetUp() override {
+    BillingUnitTest::SetUp();
+    SeedPriceList();
+  }
 };
 
 // A status (or StatusOr) whose ErrorInfo reason is `reason`.

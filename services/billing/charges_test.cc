@@ -7,18 +7,10 @@
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::StatusIs;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
-using namespace testing_env;  // NOLINT: the shared fixture and its constants
+using namespace testing_env;  // NOLINT: the shared fixture, its constants and matchers
 
-class ChargesTest : public BillingUnitTest {
+class ChargesTest : public PricedBillingUnitTest {
  protected:
-  void SetUp() override {
-    BillingUnitTest::SetUp();
-    SeedPriceList();
-  }
-
   Charges charges() { return Charges(db_.get(), &store_); }
 
   // Scheduling's delivery session.

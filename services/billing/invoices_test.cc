@@ -5,18 +5,10 @@
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::StatusIs;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
-using namespace testing_env;  // NOLINT: the shared fixture and its constants
+using namespace testing_env;  // NOLINT: the shared fixture, its constants and matchers
 
-class InvoicesTest : public BillingUnitTest {
+class InvoicesTest : public PricedBillingUnitTest {
  protected:
-  void SetUp() override {
-    BillingUnitTest::SetUp();
-    SeedPriceList();
-  }
-
   Invoices invoices() { return Invoices(db_.get(), &store_); }
 
   static v1::CreateInvoiceRequest Request(const std::string& request_id,

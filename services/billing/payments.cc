@@ -59,6 +59,7 @@ absl::StatusOr<v1::Payment> Payments::Record(const Call& call,
         std::string currency;
         if (!in.invoice_id().empty()) {
           ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, in.invoice_id()));
+          RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
           if (inv.clinic_id() != in.clinic_id() || inv.patient_id() != in.patient_id()) {
             return absl::InvalidArgumentError(
                 absl::StrCat("payment.invoice_id: invoice ", inv.id(),
@@ -92,6 +93,7 @@ absl::StatusOr<v1::Payment> Payments::ApplyDeposit(const Call& call,
         ASSIGN_OR_RETURN(v1::Payment deposit, store_->GetPayment(txn, request.deposit_id()));
         RETURN_IF_ERROR(call.who.CheckClinic(deposit.clinic_id()));
         ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.invoice_id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
         RETURN_IF_ERROR(
             ValidatePositiveAmount("amount", deposit.amount().currency_code(), request.amount()));
         RETURN_IF_ERROR(CheckDepositApplication(deposit, inv, request.amount()));

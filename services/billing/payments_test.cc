@@ -6,18 +6,10 @@
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::StatusIs;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
-using namespace testing_env;  // NOLINT: the shared fixture and its constants
+using namespace testing_env;  // NOLINT: the shared fixture, its constants and matchers
 
-class PaymentsTest : public BillingUnitTest {
+class PaymentsTest : public PricedBillingUnitTest {
  protected:
-  void SetUp() override {
-    BillingUnitTest::SetUp();
-    SeedPriceList();
-  }
-
   Payments payments() { return Payments(db_.get(), &store_); }
 
   // An issued invoice of one line (plus 8.25% tax), optionally of `plan`.

@@ -5,10 +5,7 @@
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::StatusIs;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
-using namespace testing_env;  // NOLINT: the shared fixture and its constants
+using namespace testing_env;  // NOLINT: the shared fixture, its constants and matchers
 
 class PriceListsTest : public BillingUnitTest {
  protected:

@@ -5,18 +5,10 @@
 namespace smp::billing {
 namespace {
 
-using ::smp::testing::StatusIs;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
-using namespace testing_env;  // NOLINT: the shared fixture and its constants
+using namespace testing_env;  // NOLINT: the shared fixture, its constants and matchers
 
-class QuotesTest : public BillingUnitTest {
+class QuotesTest : public PricedBillingUnitTest {
  protected:
-  void SetUp() override {
-    BillingUnitTest::SetUp();
-    SeedPriceList();
-  }
-
   static v1::CreateQuoteRequest Request(const std::string& request_id, int sessions = 2) {
     v1::CreateQuoteRequest req;
     req.set_request_id(request_id);
