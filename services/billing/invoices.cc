@@ -15,6 +15,21 @@
 #include "services/billing/price_lists.h"
 
 namespace smp::billing {
+namespace {
+
+// The invoice a change request names (`id`, `etag`), once the caller's scope over its clinic and
+// the etag are checked: a stale etag is reported before any rule, so a client that lost a race
+// learns that first.
+template <typename Request>
+absl::StatusOr<v1::Invoice> InvoiceToChange(const BillingStore& store, Transaction& txn,
+                                            const Call& call, const Request& request) {
+  ASSIGN_OR_RETURN(v1::Invoice inv, store.GetInvoice(txn, request.id()));
+  RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
+  RETURN_IF_ERROR(CheckCurrentEtag("invoice", inv.id(), inv.etag(), request.etag()));
+  return inv;
+}
+
+}  // namespace
 
 absl::StatusOr<v1::Invoice> Invoices::Create(const Call& call,
                                              const v1::CreateInvoiceRequest& request) {
@@ -51,9 +66,7 @@ absl::StatusOr<v1::Invoice> Invoices::UpdateDraft(const Call& call,
   ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", request.etag()));
   return RunIdempotent<v1::Invoice>(
       *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
-        ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.id()));
-        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
-        RETURN_IF_ERROR(CheckCurrentEtag("invoice", inv.id(), inv.etag(), request.etag()));
+        ASSIGN_OR_RETURN(v1::Invoice inv, InvoiceToChange(*store_, txn, call, request));
         RETURN_IF_ERROR(CheckDraft(inv, /*edit=*/true));
         *inv.mutable_lines() = request.lines();
         ASSIGN_OR_RETURN(
@@ -70,9 +83,7 @@ absl::StatusOr<v1::Invoice> Invoices::Issue(const Call& call,
   ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", request.etag()));
   return RunIdempotent<v1::Invoice>(
       *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
-        ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.id()));
-        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
-        RETURN_IF_ERROR(CheckCurrentEtag("invoice", inv.id(), inv.etag(), request.etag()));
+        ASSIGN_OR_RETURN(v1::Invoice inv, InvoiceToChange(*store_, txn, call, request));
         RETURN_IF_ERROR(CheckDraft(inv, /*edit=*/false));
         // The number is taken in this transaction: a failed issue gives it back.
         ASSIGN_OR_RETURN(int64_t number, store_->NextInvoiceNumber(txn, inv.clinic_id()));
@@ -91,9 +102,7 @@ absl::StatusOr<v1::Invoice> Invoices::Void(const Call& call,
   RETURN_IF_ERROR(ValidateRequiredText("reason", request.reason(), 500));
   return RunIdempotent<v1::Invoice>(
       *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
-        ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.id()));
-        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
-        RETURN_IF_ERROR(CheckCurrentEtag("invoice", inv.id(), inv.etag(), request.etag()));
+        ASSIGN_OR_RETURN(v1::Invoice inv, InvoiceToChange(*store_, txn, call, request));
         RETURN_IF_ERROR(VoidUntouchedInvoice(inv, request.reason(), call.now));
         return store_->UpdateInvoice(txn, inv, version);
       });

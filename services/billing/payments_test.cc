@@ -226,6 +226,14 @@ TEST_F(PaymentsTest, AnotherClinicsCallerIsRefused) {
   balance.set_patient_id(kPatient);
   EXPECT_THAT(payments().Balance(OtherClinic("GetPatientBalance"), balance),
               HasReason(reason::kOutsideClinicScope));
+  // A payment at clinic B naming clinic A's invoice is refused on the invoice's clinic.
+  SeedPriceList(kClinicB);
+  v1::RecordPaymentRequest at_b = Cash("pay-b2", inv.id(), 100);
+  at_b.mutable_payment()->set_clinic_id(kClinicB);
+  EXPECT_THAT(
+      payments().Record(OtherClinic("RecordPayment"), at_b),
+      AllOf(StatusIs(absl::StatusCode::kPermissionDenied), HasReason(reason::kOutsideClinicScope)));
+  EXPECT_EQ(Read(inv.id()).amount_paid().amount_minor(), 100);
 }
 
 TEST_F(PaymentsTest, ReplayedPaymentCountsOnce) {
