@@ -6,8 +6,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "common/money/money.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
+#include "common/util/etag.h"
+#include "common/util/local_date.h"
+#include "common/util/proto_time.h"
 #include "common/util/validation.h"
+#include "services/billing/billing_reasons.h"
 
 namespace smp::billing {
 namespace {
@@ -50,22 +55,6 @@ absl::Status ValidateBasisPoints(absl::string_view field, int32_t bp) {
         absl::StrCat(field, ": must be 0..10000 basis points (10000 = 100%)"));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<absl::CivilDay> CivilDayOf(absl::string_view field, const common::v1::LocalDate& d) {
-  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
-      d.day() > 31) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid date"));
-  }
-  const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (day.year() != d.year() || day.month() != d.month() || day.day() != d.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid date"));
-  }
-  return day;
-}
-
-absl::CivilDay DayOf(const common::v1::LocalDate& d) {
-  return absl::CivilDay(d.year(), d.month(), d.day());
 }
 
 absl::Status ValidateFee(absl::string_view field, const v1::PriceList& list, const Money& fee) {
@@ -127,7 +116,7 @@ absl::StatusOr<v1::Totals> PriceLines(absl::string_view field, absl::string_view
 absl::StatusOr<absl::Time> ValidatePriceList(const v1::PriceList& list) {
   RETURN_IF_ERROR(ValidateId("price_list.clinic_id", list.clinic_id()));
   ASSIGN_OR_RETURN(absl::CivilDay day,
-                   CivilDayOf("price_list.effective_date", list.effective_date()));
+                   ParseLocalDate("price_list.effective_date", list.effective_date()));
   ASSIGN_OR_RETURN(absl::TimeZone zone, ValidateTimeZone("price_list.time_zone", list.time_zone()));
   RETURN_IF_ERROR(CurrencyMinorDigits("price_list.currency_code", list.currency_code()).status());
   RETURN_IF_ERROR(ValidateBasisPoints("price_list.tax_rate_bp", list.tax_rate_bp()));
@@ -161,29 +150,43 @@ absl::StatusOr<Money> SessionPrice(absl::string_view field, const v1::PriceList&
   }
 }
 
-common::v1::LocalDate LocalDateAt(const v1::PriceList& list, absl::Time t) {
+absl::Status CheckCurrentEtag(absl::string_view kind, absl::string_view id,
+                              absl::string_view current, absl::string_view given) {
+  if (current == given) return absl::OkStatus();
+  return StaleEtagError(kind, id, given, current);
+}
+
+absl::TimeZone ClinicZone(const v1::PriceList& list) {
   absl::TimeZone zone;
   absl::LoadTimeZone(list.time_zone(), &zone);  // validated when the list was saved
-  const absl::CivilDay day = absl::ToCivilDay(t, zone);
-  common::v1::LocalDate d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
+  return zone;
+}
+
+common::v1::LocalDate LocalDateAt(const v1::PriceList& list, absl::Time t) {
+  return ToLocalDate(absl::ToCivilDay(t, ClinicZone(list)));
+}
+
+absl::Status CheckSameCurrency(const v1::PriceList& current, const v1::PriceList& next) {
+  if (current.currency_code() == next.currency_code()) return absl::OkStatus();
+  return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                           "clinic ", next.clinic_id(), " bills in ", current.currency_code(),
+                           "; a clinic's currency cannot change")),
+                       billing_reason::kCurrencyFixed,
+                       {{"currency_code", current.currency_code()}});
 }
 
 absl::Status PriceQuote(const v1::PriceList& list, const common::v1::LocalDate& today,
                         v1::Quote& quote) {
   RETURN_IF_ERROR(ValidateId("quote.clinic_id", quote.clinic_id()));
   RETURN_IF_ERROR(ValidateId("quote.patient_id", quote.patient_id()));
-  if (!quote.plan_id().empty()) RETURN_IF_ERROR(ValidateId("quote.plan_id", quote.plan_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("quote.plan_id", quote.plan_id()));
   if (quote.sessions() < kMinQuoteSessions || quote.sessions() > kMaxQuoteSessions) {
     return absl::InvalidArgumentError(
         absl::StrCat("quote.sessions: must be ", kMinQuoteSessions, "..", kMaxQuoteSessions));
   }
   RETURN_IF_ERROR(ValidateBasisPoints("quote.discount_bp", quote.discount_bp()));
-  ASSIGN_OR_RETURN(absl::CivilDay until, CivilDayOf("quote.valid_until", quote.valid_until()));
-  if (until < DayOf(today)) {
+  ASSIGN_OR_RETURN(absl::CivilDay until, ParseLocalDate("quote.valid_until", quote.valid_until()));
+  if (until < FromLocalDate(today)) {
     return absl::InvalidArgumentError("quote.valid_until: is in the past");
   }
   ASSIGN_OR_RETURN(Money price, SessionPrice("quote.area", list, quote.area()));
@@ -207,7 +210,53 @@ absl::Status PriceQuote(const v1::PriceList& list, const common::v1::LocalDate& 
 }
 
 bool QuoteExpired(const v1::Quote& quote, const common::v1::LocalDate& today) {
-  return DayOf(today) > DayOf(quote.valid_until());
+  return FromLocalDate(today) > FromLocalDate(quote.valid_until());
+}
+
+absl::Status AcceptOpenQuote(v1::Quote& quote, const common::v1::LocalDate& today, absl::Time now) {
+  if (quote.status() != v1::QUOTE_OPEN) {
+    const std::string status = v1::QuoteStatus_Name(quote.status());
+    return WithErrorInfo(absl::FailedPreconditionError(
+                             absl::StrCat("quote ", quote.id(), " is ", status, ", not open")),
+                         billing_reason::kQuoteNotOpen, {{"status", status}});
+  }
+  if (QuoteExpired(quote, today)) {
+    return WithErrorInfo(absl::FailedPreconditionError(
+                             absl::StrCat("quote ", quote.id(), " expired after its valid_until")),
+                         billing_reason::kQuoteExpired,
+                         {{"valid_until", DayText(FromLocalDate(quote.valid_until()))}});
+  }
+  quote.set_status(v1::QUOTE_ACCEPTED);
+  *quote.mutable_accept_time() = ToProtoTimestamp(now);
+  return absl::OkStatus();
+}
+
+absl::Status CheckDraft(const v1::Invoice& invoice, bool edit) {
+  if (invoice.status() == v1::INVOICE_DRAFT) return absl::OkStatus();
+  const std::string status = v1::InvoiceStatus_Name(invoice.status());
+  return WithErrorInfo(
+      absl::FailedPreconditionError(absl::StrCat(
+          "invoice ", invoice.id(), " is ", status,
+          edit ? ": an issued invoice is never edited; credit it instead" : ", not a draft")),
+      billing_reason::kInvoiceNotDraft, {{"status", status}});
+}
+
+absl::Status VoidUntouchedInvoice(v1::Invoice& invoice, absl::string_view reason, absl::Time now) {
+  const bool untouched =
+      invoice.amount_paid().amount_minor() == 0 && invoice.amount_credited().amount_minor() == 0;
+  if ((invoice.status() != v1::INVOICE_DRAFT && invoice.status() != v1::INVOICE_ISSUED) ||
+      !untouched) {
+    const std::string status = v1::InvoiceStatus_Name(invoice.status());
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "invoice ", invoice.id(), " is ", status,
+                             " with payments or credits: refund or credit it instead of voiding")),
+                         billing_reason::kInvoiceNotVoidable, {{"status", status}});
+  }
+  invoice.set_status(v1::INVOICE_VOID);
+  invoice.set_void_reason(std::string(reason));
+  *invoice.mutable_void_time() = ToProtoTimestamp(now);
+  *invoice.mutable_amount_due() = MakeMoney(0, invoice.currency_code());
+  return absl::OkStatus();
 }
 
 absl::Status SettleInvoice(v1::Invoice& invoice) {
@@ -249,15 +298,20 @@ absl::Status CheckPayable(const v1::Invoice& invoice, const Money& amount, absl:
     case v1::INVOICE_ISSUED:
     case v1::INVOICE_PARTIALLY_PAID:
       break;
-    default:
-      return absl::FailedPreconditionError(absl::StrCat("cannot apply a ", what, " to invoice ",
-                                                        invoice.id(), ": it is ",
-                                                        v1::InvoiceStatus_Name(invoice.status())));
+    default: {
+      const std::string status = v1::InvoiceStatus_Name(invoice.status());
+      return WithErrorInfo(
+          absl::FailedPreconditionError(absl::StrCat("cannot apply a ", what, " to invoice ",
+                                                     invoice.id(), ": it is ", status)),
+          billing_reason::kInvoiceNotPayable, {{"status", status}});
+    }
   }
   if (amount.amount_minor() > invoice.amount_due().amount_minor()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " of ", FormatMoney(amount), " exceeds the ",
-                     FormatMoney(invoice.amount_due()), " due on invoice ", invoice.id()));
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             what, " of ", FormatMoney(amount), " exceeds the ",
+                             FormatMoney(invoice.amount_due()), " due on invoice ", invoice.id())),
+                         billing_reason::kExceedsAmountDue,
+                         {{"amount_due_minor", absl::StrCat(invoice.amount_due().amount_minor())}});
   }
   return absl::OkStatus();
 }
@@ -285,10 +339,38 @@ absl::StatusOr<Money> Refundable(const v1::Payment& payment) {
 absl::Status CheckRefund(const v1::Payment& payment, const Money& amount) {
   ASSIGN_OR_RETURN(Money refundable, Refundable(payment));
   if (amount.amount_minor() > refundable.amount_minor()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("refund of ", FormatMoney(amount), " exceeds the ", FormatMoney(refundable),
-                     " refundable on payment ", payment.id(), " (captured ",
-                     FormatMoney(payment.amount()), ", already refunded or applied the rest)"));
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "refund of ", FormatMoney(amount), " exceeds the ", FormatMoney(refundable),
+            " refundable on payment ", payment.id(), " (captured ", FormatMoney(payment.amount()),
+            ", already refunded or applied the rest)")),
+        billing_reason::kExceedsRefundable,
+        {{"refundable_minor", absl::StrCat(refundable.amount_minor())}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDepositApplication(const v1::Payment& deposit, const v1::Invoice& invoice,
+                                     const Money& amount) {
+  if (!deposit.invoice_id().empty()) {
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "payment ", deposit.id(), " paid an invoice; it is no deposit")),
+                         billing_reason::kNotADeposit, {{"payment_id", deposit.id()}});
+  }
+  if (invoice.clinic_id() != deposit.clinic_id() || invoice.patient_id() != deposit.patient_id() ||
+      invoice.plan_id() != deposit.plan_id()) {
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat("invoice ", invoice.id(), " is not of the plan ",
+                                                   deposit.plan_id(), " the deposit is held for")),
+        billing_reason::kDepositPlanMismatch, {{"plan_id", deposit.plan_id()}});
+  }
+  ASSIGN_OR_RETURN(Money left, Refundable(deposit));
+  if (amount.amount_minor() > left.amount_minor()) {
+    return WithErrorInfo(absl::FailedPreconditionError(
+                             absl::StrCat("deposit ", deposit.id(), " has only ", FormatMoney(left),
+                                          " unapplied; cannot apply ", FormatMoney(amount))),
+                         billing_reason::kExceedsDeposit,
+                         {{"unapplied_minor", absl::StrCat(left.amount_minor())}});
   }
   return absl::OkStatus();
 }

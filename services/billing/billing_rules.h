@@ -50,8 +50,21 @@ absl::StatusOr<absl::Time> ValidatePriceList(const v1::PriceList& list);
 absl::StatusOr<common::v1::Money> SessionPrice(absl::string_view field, const v1::PriceList& list,
                                                v1::TreatmentArea area);
 
+// OK when the etag a request carries is the resource's current one; ABORTED (STALE_ETAG) naming
+// the current etag otherwise. Checked before any other rule, so a client that lost a race learns
+// that first.
+absl::Status CheckCurrentEtag(absl::string_view kind, absl::string_view id,
+                              absl::string_view current, absl::string_view given);
+
+// The clinic's time zone as its price list names it (validated when the list was saved).
+absl::TimeZone ClinicZone(const v1::PriceList& list);
+
 // The clinic-local date of `t` in the price list's time zone.
 common::v1::LocalDate LocalDateAt(const v1::PriceList& list, absl::Time t);
+
+// OK when a clinic billing in `current.currency_code()` may add `next`: the currency of a clinic
+// never changes. FAILED_PRECONDITION (CURRENCY_FIXED) otherwise.
+absl::Status CheckSameCurrency(const v1::PriceList& current, const v1::PriceList& next);
 
 // Validates the client's part of a quote (sessions, area, discount, valid_until not before `today`)
 // and prices it from `list`: `sessions` treatment-session lines at the area's price with the
@@ -61,6 +74,18 @@ absl::Status PriceQuote(const v1::PriceList& list, const common::v1::LocalDate& 
 
 // True when `today` is after the quote's valid_until.
 bool QuoteExpired(const v1::Quote& quote, const common::v1::LocalDate& today);
+
+// Accepts an open quote at `now` (clinic-local `today`): FAILED_PRECONDITION with QUOTE_NOT_OPEN
+// when it is not open, QUOTE_EXPIRED when `today` is after its valid_until.
+absl::Status AcceptOpenQuote(v1::Quote& quote, const common::v1::LocalDate& today, absl::Time now);
+
+// OK when the invoice is a draft. FAILED_PRECONDITION (INVOICE_NOT_DRAFT) otherwise; with `edit`
+// the message says an issued invoice is never edited, only credited.
+absl::Status CheckDraft(const v1::Invoice& invoice, bool edit);
+
+// Voids a draft, or an issued invoice with nothing paid or credited, at `now`: it keeps its number
+// and owes nothing. FAILED_PRECONDITION (INVOICE_NOT_VOIDABLE) otherwise.
+absl::Status VoidUntouchedInvoice(v1::Invoice& invoice, absl::string_view reason, absl::Time now);
 
 // Recomputes amount_due (total - paid - credited) and, for an issued invoice, its status (ISSUED,
 // PARTIALLY_PAID, PAID). Drafts and void invoices keep their status.
@@ -86,6 +111,12 @@ absl::StatusOr<common::v1::Money> Refundable(const v1::Payment& payment);
 
 // OK when `amount` is at most Refundable(payment); FAILED_PRECONDITION naming both otherwise.
 absl::Status CheckRefund(const v1::Payment& payment, const common::v1::Money& amount);
+
+// OK when `amount` of the deposit may be applied to `invoice`: the payment is a deposit (no
+// invoice), the invoice is of the deposit's clinic, patient and plan, and the deposit has that much
+// unapplied. FAILED_PRECONDITION with NOT_A_DEPOSIT, DEPOSIT_PLAN_MISMATCH or EXCEEDS_DEPOSIT.
+absl::Status CheckDepositApplication(const v1::Payment& deposit, const v1::Invoice& invoice,
+                                     const common::v1::Money& amount);
 
 // Validates a new payment's method oneof (exactly one; card last4 of 4 digits and a reference;
 // financing provider and reference). Errors name "payment.<method>...".

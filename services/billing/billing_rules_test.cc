@@ -1,8 +1,11 @@
 #include "services/billing/billing_rules.h"
 
 #include "common/money/money.h"
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
+#include "common/util/proto_time.h"
 #include "gtest/gtest.h"
+#include "services/billing/billing_reasons.h"
 
 namespace smp::billing {
 namespace {
@@ -24,13 +27,7 @@ v1::Line MakeLine(int64_t unit_minor, int64_t qty, int32_t discount_bp = 0,
   return line;
 }
 
-common::v1::LocalDate Date(int y, int m, int d) {
-  common::v1::LocalDate date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
+common::v1::LocalDate Date(int y, int m, int d) { return ToLocalDate(absl::CivilDay(y, m, d)); }
 
 v1::PriceList MakeList() {
   v1::PriceList list;
@@ -142,7 +139,8 @@ TEST(PriceListTest, EffectiveTimeIsClinicLocalMidnight) {
   EXPECT_THAT(ValidatePriceList(bad).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tax_rate_bp")));
   bad = MakeList();
-  *bad.mutable_effective_date() = Date(2026, 2, 30);
+  bad.mutable_effective_date()->set_day(30);  // 2026-02-30
+  bad.mutable_effective_date()->set_month(2);
   EXPECT_THAT(ValidatePriceList(bad).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("effective_date")));
 }
@@ -223,6 +221,76 @@ TEST(RefundTest, NeverMoreThanCapturedLessRefundedAndApplied) {
   EXPECT_EQ(left.amount_minor(), 1000);
   EXPECT_THAT(CheckRefund(p, MakeMoney(1001, "USD")),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(InvoiceTest, OnlyDraftsAreEditedAndOnlyUntouchedInvoicesVoided) {
+  const absl::Time now = absl::FromUnixSeconds(1767261600);
+  v1::Invoice draft = IssuedInvoice(100);
+  draft.set_status(v1::INVOICE_DRAFT);
+  ASSERT_OK(CheckDraft(draft, /*edit=*/true));
+  v1::Invoice inv = IssuedInvoice(10000);
+  const absl::Status edit = CheckDraft(inv, /*edit=*/true);
+  EXPECT_THAT(edit, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("never edited")));
+  EXPECT_EQ(ErrorReason(edit), billing_reason::kInvoiceNotDraft);
+  EXPECT_EQ(ErrorMetadata(edit, "status"), "INVOICE_ISSUED");
+  EXPECT_THAT(CheckDraft(inv, /*edit=*/false),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a draft")));
+
+  v1::Invoice paid = inv;
+  ASSERT_OK(ApplyToInvoice(paid, MakeMoney(1, "USD"), /*credit=*/true));
+  const absl::Status refused = VoidUntouchedInvoice(paid, "typo", now);
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("refund or credit")));
+  EXPECT_EQ(ErrorReason(refused), billing_reason::kInvoiceNotVoidable);
+  EXPECT_EQ(paid.status(), v1::INVOICE_PARTIALLY_PAID);
+  ASSERT_OK(VoidUntouchedInvoice(inv, "typo", now));
+  EXPECT_EQ(inv.status(), v1::INVOICE_VOID);
+  EXPECT_EQ(inv.amount_due().amount_minor(), 0);
+  EXPECT_EQ(inv.void_reason(), "typo");
+  EXPECT_EQ(ErrorReason(VoidUntouchedInvoice(inv, "again", now)),
+            billing_reason::kInvoiceNotVoidable);
+}
+
+TEST(QuoteTest, AcceptedOnceAndUntilValidUntil) {
+  const absl::Time now = absl::FromUnixSeconds(1767261600);
+  v1::Quote quote;
+  quote.set_id("01JD0000000000000000000QA1");
+  quote.set_status(v1::QUOTE_OPEN);
+  *quote.mutable_valid_until() = Date(2026, 3, 9);
+  EXPECT_EQ(ErrorReason(AcceptOpenQuote(quote, Date(2026, 3, 10), now)),
+            billing_reason::kQuoteExpired);
+  EXPECT_EQ(quote.status(), v1::QUOTE_OPEN);
+  ASSERT_OK(AcceptOpenQuote(quote, Date(2026, 3, 9), now));
+  EXPECT_EQ(quote.status(), v1::QUOTE_ACCEPTED);
+  EXPECT_EQ(quote.accept_time().seconds(), 1767261600);
+  const absl::Status again = AcceptOpenQuote(quote, Date(2026, 3, 9), now);
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not open")));
+  EXPECT_EQ(ErrorReason(again), billing_reason::kQuoteNotOpen);
+}
+
+TEST(DepositTest, AppliedOnlyToItsPlansInvoicesAndOnlyWhatItHolds) {
+  v1::Payment deposit;
+  deposit.set_id("01JD0000000000000000000PA1");
+  deposit.set_clinic_id(kClinic);
+  deposit.set_patient_id(kPatient);
+  deposit.set_plan_id("01JD0000000000000000000TP1");
+  *deposit.mutable_amount() = MakeMoney(5000, "USD");
+  *deposit.mutable_amount_applied() = MakeMoney(1000, "USD");
+  v1::Invoice inv = IssuedInvoice(10000);
+  inv.set_clinic_id(kClinic);
+  inv.set_patient_id(kPatient);
+  inv.set_plan_id(deposit.plan_id());
+  ASSERT_OK(CheckDepositApplication(deposit, inv, MakeMoney(4000, "USD")));
+  EXPECT_EQ(ErrorReason(CheckDepositApplication(deposit, inv, MakeMoney(4001, "USD"))),
+            billing_reason::kExceedsDeposit);
+  v1::Invoice other = inv;
+  other.set_plan_id("01JD0000000000000000000TP2");
+  EXPECT_EQ(ErrorReason(CheckDepositApplication(deposit, other, MakeMoney(1, "USD"))),
+            billing_reason::kDepositPlanMismatch);
+  v1::Payment payment = deposit;
+  payment.set_invoice_id(inv.id());
+  EXPECT_EQ(ErrorReason(CheckDepositApplication(payment, inv, MakeMoney(1, "USD"))),
+            billing_reason::kNotADeposit);
 }
 
 TEST(PaymentMethodTest, ExactlyOneWellFormedMethod) {

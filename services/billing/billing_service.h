@@ -2,10 +2,16 @@
 #define SMP_SERVICES_BILLING_BILLING_SERVICE_H_
 
 #include "common/auth/authenticator.h"
-#include "common/auth/authorizer.h"
 #include "common/db/database.h"
+#include "common/rpc/frame.h"
 #include "common/util/clock.h"
 #include "services/billing/billing_store.h"
+#include "services/billing/charges.h"
+#include "services/billing/invoices.h"
+#include "services/billing/payments.h"
+#include "services/billing/price_lists.h"
+#include "services/billing/quotes.h"
+#include "services/billing/reports.h"
 #include "smp/billing/v1/billing.grpc.pb.h"
 
 namespace smp::billing {
@@ -17,8 +23,9 @@ struct BillingDeps {
   const Clock* clock;
 };
 
-// The gRPC handlers of smp.billing.v1.BillingService: validate, authorise (permission from the
-// contract, clinic scope), call the rules and the store in one transaction, map errors.
+// The gRPC overrides of smp.billing.v1.BillingService, each one statement: the frame authorises
+// the caller (permission from the contract), builds the Call and maps the status; the operation
+// units (price_lists, quotes, invoices, payments, charges, reports) do the rest.
 class BillingServiceImpl final : public v1::BillingService::Service {
  public:
   explicit BillingServiceImpl(BillingDeps deps);
@@ -68,21 +75,14 @@ class BillingServiceImpl final : public v1::BillingService::Service {
                                    v1::ReceivablesAging*) override;
 
  private:
-  // Pays as much of the issued invoice `inv` (of a plan) as the plan's unapplied deposits cover,
-  // oldest deposit first; records each application. `inv` is updated in memory, not saved.
-  absl::Status DrawPlanDeposits(Transaction& txn, v1::Invoice& inv, absl::Time now);
-  // Any price list of the clinic (its currency and time zone are the clinic's); INVALID_ARGUMENT
-  // naming `field` when it has none (a clinic billing does not know).
-  absl::StatusOr<v1::PriceList> RequireClinic(Transaction& txn, absl::string_view clinic_id,
-                                              absl::string_view field);
-  // The price list in force at `at`: INVALID_ARGUMENT naming `field` when the clinic has none at
-  // all (unknown here), FAILED_PRECONDITION when none is in force yet.
-  absl::StatusOr<v1::PriceList> RequirePriceList(Transaction& txn, absl::string_view clinic_id,
-                                                 absl::Time at, absl::string_view field);
-
-  BillingDeps deps_;
+  RpcFrame frame_;
   BillingStore store_;
-  Authorizer authorizer_;
+  PriceLists price_lists_;
+  Quotes quotes_;
+  Invoices invoices_;
+  Payments payments_;
+  Charges charges_;
+  Reports reports_;
 };
 
 }  // namespace smp::billing

@@ -1,44 +1,19 @@
 #include "services/billing/billing_store.h"
 
-#include <functional>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
+#include "services/billing/billing_reasons.h"
 
 namespace smp::billing {
 namespace {
 
-absl::Status NotFound(absl::string_view kind, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
-}
-
-template <typename Message>
-absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat(what, " does not parse"));
-  return m;
-}
-
-Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
-
-template <typename T>
-Page<T> MakePage(std::vector<T> items, int size, const std::function<std::string(const T&)>& key) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > size) {
-    items.resize(size);
-    page.last_key = key(items.back());
-  }
-  page.items = std::move(items);
-  return page;
-}
-
-std::string DateText(const common::v1::LocalDate& d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
+// A clinic-local date as stored ("YYYY-MM-DD").
+std::string DateText(const common::v1::LocalDate& date) { return DayText(FromLocalDate(date)); }
 
 // The version part of a row read as (body, version).
 template <typename Message>
@@ -71,9 +46,11 @@ absl::StatusOr<v1::PriceList> BillingStore::InsertPriceList(Transaction& txn,
       {stored.id(), stored.clinic_id(), DateText(stored.effective_date()),
        ToDbMicros(effective_time), stored.currency_code(), Serialize(stored), ToDbMicros(now)});
   if (absl::IsAlreadyExists(inserted)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("clinic ", stored.clinic_id(), " already has a price list effective ",
-                     DateText(stored.effective_date()), "; add one with another date"));
+    const std::string date = DateText(stored.effective_date());
+    return WithErrorInfo(absl::AlreadyExistsError(absl::StrCat(
+                             "clinic ", stored.clinic_id(), " already has a price list effective ",
+                             date, "; add one with another date")),
+                         billing_reason::kPriceListDateTaken, {{"effective_date", date}});
   }
   RETURN_IF_ERROR(inserted);
   return stored;
@@ -106,14 +83,9 @@ absl::StatusOr<Page<v1::PriceList>> BillingStore::ListPriceLists(Transaction& tx
                    txn.Query("SELECT body FROM price_lists WHERE clinic_id = ? AND "
                              "effective_date < ? ORDER BY effective_date DESC LIMIT ?",
                              {std::string(clinic_id), AfterId(page), int64_t{page.size} + 1}));
-  std::vector<v1::PriceList> items;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::PriceList list, Parse<v1::PriceList>(row.Text(0), "price list"));
-    items.push_back(std::move(list));
-  }
-  return MakePage<v1::PriceList>(std::move(items), page.size, [](const v1::PriceList& l) {
-    return DateText(l.effective_date());
-  });
+  ASSIGN_OR_RETURN(std::vector<v1::PriceList> items, ParseAll<v1::PriceList>(rows));
+  return MakePage(std::move(items), page.size,
+                  [](const v1::PriceList& l) { return DateText(l.effective_date()); });
 }
 
 // ---------------------------------------------------------------- quotes
@@ -266,8 +238,7 @@ absl::StatusOr<Page<v1::Invoice>> BillingStore::ListInvoices(Transaction& txn,
   params.push_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
   ASSIGN_OR_RETURN(std::vector<v1::Invoice> items, InvoicesFrom(rows));
-  return MakePage<v1::Invoice>(std::move(items), page.size,
-                               [](const v1::Invoice& i) { return i.id(); });
+  return MakePage(std::move(items), page.size, [](const v1::Invoice& i) { return i.id(); });
 }
 
 absl::StatusOr<std::vector<v1::Invoice>> BillingStore::PatientInvoices(
@@ -330,8 +301,7 @@ absl::StatusOr<v1::Payment> BillingStore::InsertPayment(Transaction& txn,
 absl::StatusOr<v1::Payment> BillingStore::GetPayment(Transaction& txn, absl::string_view id) const {
   ASSIGN_OR_RETURN(auto rows,
                    txn.Query("SELECT body FROM payments WHERE id = ?", {std::string(id)}));
-  if (rows.empty()) return NotFound("payment", id);
-  return Parse<v1::Payment>(rows[0].Text(0), "payment");
+  return ParseOne<v1::Payment>(rows, "payment", id);
 }
 
 absl::Status BillingStore::UpdatePayment(Transaction& txn, const v1::Payment& payment) const {
@@ -356,13 +326,8 @@ absl::StatusOr<Page<v1::Payment>> BillingStore::ListPayments(Transaction& txn,
   absl::StrAppend(&sql, " ORDER BY id DESC LIMIT ?");
   params.push_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
-  std::vector<v1::Payment> items;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Payment p, Parse<v1::Payment>(row.Text(0), "payment"));
-    items.push_back(std::move(p));
-  }
-  return MakePage<v1::Payment>(std::move(items), page.size,
-                               [](const v1::Payment& p) { return p.id(); });
+  ASSIGN_OR_RETURN(std::vector<v1::Payment> items, ParseAll<v1::Payment>(rows));
+  return MakePage(std::move(items), page.size, [](const v1::Payment& p) { return p.id(); });
 }
 
 absl::StatusOr<std::vector<v1::Payment>> BillingStore::PatientDeposits(
@@ -370,12 +335,7 @@ absl::StatusOr<std::vector<v1::Payment>> BillingStore::PatientDeposits(
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT body FROM payments WHERE clinic_id = ? AND "
                                         "patient_id = ? AND invoice_id = '' ORDER BY id",
                                         {std::string(clinic_id), std::string(patient_id)}));
-  std::vector<v1::Payment> out;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Payment p, Parse<v1::Payment>(row.Text(0), "payment"));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return ParseAll<v1::Payment>(rows);
 }
 
 absl::StatusOr<std::vector<v1::Payment>> BillingStore::PlanDeposits(
@@ -383,12 +343,7 @@ absl::StatusOr<std::vector<v1::Payment>> BillingStore::PlanDeposits(
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT body FROM payments WHERE clinic_id = ? AND "
                                         "plan_id = ? AND invoice_id = '' ORDER BY id",
                                         {std::string(clinic_id), std::string(plan_id)}));
-  std::vector<v1::Payment> out;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Payment p, Parse<v1::Payment>(row.Text(0), "payment"));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return ParseAll<v1::Payment>(rows);
 }
 
 absl::StatusOr<v1::Refund> BillingStore::InsertRefund(Transaction& txn, const v1::Refund& refund,
@@ -432,16 +387,6 @@ absl::StatusOr<std::vector<int64_t>> BillingStore::AmountsCreated(Transaction& t
 }
 
 // ---------------------------------------------------------------- charge events
-
-absl::StatusOr<std::optional<v1::ChargeEventResult>> BillingStore::GetChargeEvent(
-    Transaction& txn, absl::string_view event_id) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT result FROM charge_events WHERE event_id = ?",
-                                        {std::string(event_id)}));
-  if (rows.empty()) return std::nullopt;
-  ASSIGN_OR_RETURN(v1::ChargeEventResult result,
-                   Parse<v1::ChargeEventResult>(rows[0].Text(0), "charge event"));
-  return result;
-}
 
 absl::Status BillingStore::InsertChargeEvent(Transaction& txn, const v1::ChargeEventResult& result,
                                              absl::Time now) const {

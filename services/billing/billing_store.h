@@ -1,9 +1,6 @@
 #ifndef SMP_SERVICES_BILLING_BILLING_STORE_H_
 #define SMP_SERVICES_BILLING_BILLING_STORE_H_
 
-// The SQL of the billing service. Every function runs inside a transaction the caller owns, so a
-// handler combines its steps and its idempotency key atomically.
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,16 +9,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/db/store_kit.h"
 #include "common/util/paging.h"
 #include "smp/billing/v1/billing.pb.h"
 
 namespace smp::billing {
-
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
-};
 
 // An issued, not void invoice as the reports see it.
 struct IssuedAmounts {
@@ -31,6 +23,20 @@ struct IssuedAmounts {
   absl::Time issue_time;
 };
 
+// The billing SQL: price-list versions, quotes, invoices with the per-clinic invoice counter,
+// credit notes, payments and deposits with their applications, refunds, and the charge events
+// recorded from scheduling. Messages are kept whole as BLOB bodies (common/db/store_kit.h) beside
+// the columns the queries filter and sum on; quotes and invoices carry a version that becomes
+// their etag.
+//
+// Every function runs inside the caller's transaction: the operation decides its extent, so that
+// its steps, the invoice number it takes and its request_id commit or roll back together. The
+// store holds no state of its own.
+//
+// Errors: a missing row is NOT_FOUND "<kind> <id> not found"; a version other than the expected
+// one is ABORTED with STALE_ETAG naming the current etag; a second price list of a clinic for the
+// same date is ALREADY_EXISTS with PRICE_LIST_DATE_TAKEN; a stored body that does not parse is
+// DATA_LOSS; anything else the database reports passes through as common/db/database.h maps it.
 class BillingStore {
  public:
   // ---- Price lists ----
@@ -112,8 +118,8 @@ class BillingStore {
                                                       absl::Time to) const;
 
   // ---- Charge events ----
-  absl::StatusOr<std::optional<v1::ChargeEventResult>> GetChargeEvent(
-      Transaction& txn, absl::string_view event_id) const;
+  // Remembers the result of a charge event (the request_id table keeps the replay; this row is the
+  // record of which events were charged).
   absl::Status InsertChargeEvent(Transaction& txn, const v1::ChargeEventResult& result,
                                  absl::Time now) const;
 };

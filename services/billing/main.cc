@@ -10,6 +10,7 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/server/flags_env.h"
+#include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
 #include "services/billing/billing_migrations.h"
@@ -42,8 +43,11 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
+  std::unique_ptr<PeriodicTask> purge =
+      StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
   WaitForTerminationSignal();
   (*server)->Shutdown();
+  purge->Stop();
   server->reset();
   return 0;
 }

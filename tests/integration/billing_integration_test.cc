@@ -17,10 +17,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
 #include "gtest/gtest.h"
+#include "services/billing/billing_reasons.h"
 #include "smp/billing/v1/billing.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "tests/integration/identity_harness.h"
@@ -35,8 +38,16 @@ using ::smp::testing::ServiceProcess;
 using ::smp::testing::CallContext;
 using ::smp::testing::GrpcIs;
 using ::smp::testing::IdentityHarness;
+using ::testing::AllOf;
 
 constexpr char kZone[] = "America/New_York";
+
+// A grpc::Status whose ErrorInfo (in the standard details trailer) has `reason`.
+MATCHER_P(HasReason, reason, "") {
+  const std::string got = ErrorReason(FromGrpcStatus(arg));
+  *result_listener << "reason \"" << got << "\"";
+  return got == std::string(reason);
+}
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) { return CallContext(token); }
 
@@ -231,18 +242,22 @@ TEST_F(BillingIntegrationTest, PriceChangeEffectiveTomorrowDoesNotChangeTodaysQu
   EXPECT_EQ(accepted.status(), v1::QUOTE_ACCEPTED);
   EXPECT_EQ(accepted.totals().total().amount_minor(), 350730);
   accept.set_request_id("accept-2");
-  EXPECT_THAT(stub_->AcceptQuote(Ctx(clerk_).get(), accept, &accepted),
-              GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+  EXPECT_THAT(
+      stub_->AcceptQuote(Ctx(clerk_).get(), accept, &accepted),
+      AllOf(GrpcIs(grpc::StatusCode::ABORTED, "current etag"), HasReason(reason::kStaleEtag)));
   accept.set_etag(accepted.etag());
   EXPECT_THAT(stub_->AcceptQuote(Ctx(clerk_).get(), accept, &accepted),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "not open"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "not open"),
+                    HasReason(billing_reason::kQuoteNotOpen)));
 
   // A clinic's currency cannot change; a second version for the same day is refused.
   v1::PriceList ignored;
   EXPECT_THAT(PutPriceList(Today() + 5, 100000, "eur", "EUR", &ignored),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "currency cannot change"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "currency cannot change"),
+                    HasReason(billing_reason::kCurrencyFixed)));
   EXPECT_THAT(PutPriceList(Today() + 1, 100000, "tomorrow-again", "USD", &ignored),
-              GrpcIs(grpc::StatusCode::ALREADY_EXISTS, "already has a price list"));
+              AllOf(GrpcIs(grpc::StatusCode::ALREADY_EXISTS, "already has a price list"),
+                    HasReason(billing_reason::kPriceListDateTaken)));
 }
 
 TEST_F(BillingIntegrationTest, ConcurrentIssuingNumbersInvoicesWithoutGaps) {
@@ -288,7 +303,8 @@ TEST_F(BillingIntegrationTest, ConcurrentIssuingNumbersInvoicesWithoutGaps) {
   *edit.add_lines() = Line(1);
   v1::Invoice ignored;
   EXPECT_THAT(stub_->UpdateDraftInvoice(Ctx(clerk_).get(), edit, &ignored),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "never edited"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "never edited"),
+                    HasReason(billing_reason::kInvoiceNotDraft)));
   v1::CreateCreditNoteRequest credit;
   credit.set_request_id("credit-0");
   credit.mutable_credit_note()->set_invoice_id(issued.id());
@@ -326,8 +342,9 @@ TEST_F(BillingIntegrationTest, DraftsChangeIssuedInvoicesDoNotAndEverythingSurvi
   issue.set_id(draft.id());
   issue.set_etag(draft.etag());
   v1::Invoice issued;
-  EXPECT_THAT(stub_->IssueInvoice(Ctx(clerk_).get(), issue, &issued),
-              GrpcIs(grpc::StatusCode::ABORTED, edited.etag()));
+  EXPECT_THAT(
+      stub_->IssueInvoice(Ctx(clerk_).get(), issue, &issued),
+      AllOf(GrpcIs(grpc::StatusCode::ABORTED, edited.etag()), HasReason(reason::kStaleEtag)));
   issue.set_request_id("issue-1");
   issue.set_etag(edited.etag());
   ASSERT_TRUE(stub_->IssueInvoice(Ctx(clerk_).get(), issue, &issued).ok());
@@ -344,7 +361,8 @@ TEST_F(BillingIntegrationTest, DraftsChangeIssuedInvoicesDoNotAndEverythingSurvi
   v1::Payment payment;
   EXPECT_THAT(stub_->RecordPayment(Ctx(desk_a_).get(), CashPayment("pay-void", voided.id(), M(1)),
                                    &payment),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "INVOICE_VOID"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "INVOICE_VOID"),
+                    HasReason(billing_reason::kInvoiceNotPayable)));
 
   // The next issued invoice takes number 2; a paid one cannot be voided.
   const v1::Invoice second = IssuedInvoice(5000, "second");
@@ -358,7 +376,8 @@ TEST_F(BillingIntegrationTest, DraftsChangeIssuedInvoicesDoNotAndEverythingSurvi
   void_req.set_id(second.id());
   void_req.set_etag(GetInvoice(second.id()).etag());
   EXPECT_THAT(stub_->VoidInvoice(Ctx(clerk_).get(), void_req, &voided),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "refund or credit"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "refund or credit"),
+                    HasReason(billing_reason::kInvoiceNotVoidable)));
 
   // Restart the billing process on the same data: everything acknowledged is there.
   const std::string dir = billing_dir_;
@@ -402,7 +421,8 @@ TEST_F(BillingIntegrationTest, ReplayedPaymentCountsOnceAndRefundsNeverExceedWha
   EXPECT_EQ(first.id(), replay.id());
   EXPECT_THAT(
       stub_->RecordPayment(Ctx(desk_a_).get(), CashPayment("pay-1", inv.id(), M(4001)), &replay),
-      GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"));
+      AllOf(GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"),
+            HasReason(reason::kRequestIdReused)));
   v1::Invoice after = GetInvoice(inv.id());
   EXPECT_EQ(after.amount_paid().amount_minor(), 4000);
   EXPECT_EQ(after.status(), v1::INVOICE_PARTIALLY_PAID);
@@ -412,7 +432,8 @@ TEST_F(BillingIntegrationTest, ReplayedPaymentCountsOnceAndRefundsNeverExceedWha
   v1::Payment rest;
   EXPECT_THAT(
       stub_->RecordPayment(Ctx(desk_a_).get(), CashPayment("pay-2", inv.id(), M(6826)), &rest),
-      GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"));
+      AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"),
+            HasReason(billing_reason::kExceedsAmountDue)));
   auto card = CashPayment("pay-3", inv.id(), M(6825));
   card.mutable_payment()->mutable_card()->set_last4("4242");
   card.mutable_payment()->mutable_card()->set_authorization_reference("AUTH-778");
@@ -428,7 +449,8 @@ TEST_F(BillingIntegrationTest, ReplayedPaymentCountsOnceAndRefundsNeverExceedWha
   refund.mutable_refund()->set_reason("patient moved away");
   v1::Refund done;
   EXPECT_THAT(stub_->RefundPayment(Ctx(clerk_).get(), refund, &done),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"),
+                    HasReason(billing_reason::kExceedsRefundable)));
   *refund.mutable_refund()->mutable_amount() = M(2500);
   EXPECT_THAT(stub_->RefundPayment(Ctx(desk_a_).get(), refund, &done),
               GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_BILLING_WRITE"));
@@ -436,7 +458,8 @@ TEST_F(BillingIntegrationTest, ReplayedPaymentCountsOnceAndRefundsNeverExceedWha
   refund.set_request_id("refund-2");
   *refund.mutable_refund()->mutable_amount() = M(1501);
   EXPECT_THAT(stub_->RefundPayment(Ctx(clerk_).get(), refund, &done),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"),
+                    HasReason(billing_reason::kExceedsRefundable)));
   EXPECT_EQ(GetInvoice(inv.id()).status(), v1::INVOICE_PARTIALLY_PAID);
   EXPECT_EQ(Balance().amount_due().amount_minor(), 2500);
 
@@ -472,7 +495,8 @@ TEST_F(BillingIntegrationTest, ReplayedPaymentCountsOnceAndRefundsNeverExceedWha
   refund.mutable_refund()->set_payment_id(deposit.id());
   *refund.mutable_refund()->mutable_amount() = M(28351);
   EXPECT_THAT(stub_->RefundPayment(Ctx(clerk_).get(), refund, &done),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"));
+              AllOf(GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "exceeds"),
+                    HasReason(billing_reason::kExceedsRefundable)));
   EXPECT_EQ(Balance().unapplied_deposits().amount_minor(), 28350);
 }
 
@@ -537,7 +561,8 @@ TEST_F(BillingIntegrationTest, RolesAndClinicScope) {
   get.set_id(inv.id());
   v1::Invoice out;
   EXPECT_THAT(stub_->GetInvoice(Ctx(desk_b_).get(), get, &out),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+              AllOf(GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"),
+                    HasReason(reason::kOutsideClinicScope)));
   EXPECT_TRUE(stub_->GetInvoice(Ctx(desk_a_).get(), get, &out).ok());
   EXPECT_THAT(TryCreateInvoice({Line(100)}, "desk-inv", &out, desk_a_),
               GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_BILLING_WRITE"));
@@ -546,7 +571,8 @@ TEST_F(BillingIntegrationTest, RolesAndClinicScope) {
   v1::Payment payment;
   EXPECT_THAT(
       stub_->RecordPayment(Ctx(desk_b_).get(), CashPayment("b-pay", inv.id(), M(100)), &payment),
-      GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+      AllOf(GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"),
+            HasReason(reason::kOutsideClinicScope)));
   EXPECT_THAT(
       stub_->RecordPayment(Ctx(auditor_).get(), CashPayment("a-pay", inv.id(), M(100)), &payment),
       GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_PAYMENTS_TAKE"));
@@ -573,9 +599,11 @@ TEST_F(BillingIntegrationTest, ChargeEventsAreIdempotentByEventIdAndFeedTheRepor
   EXPECT_EQ(again.invoice().id(), first.invoice().id());
   ev.set_type(v1::CHARGE_EVENT_LATE_CANCELLATION);
   EXPECT_THAT(stub_->RecordChargeEvent(Ctx(service_).get(), ev, &again),
-              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "already recorded with different"));
+              AllOf(GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "already recorded with different"),
+                    HasReason(reason::kRequestIdReused)));
   EXPECT_THAT(stub_->RecordChargeEvent(Ctx(desk_a_).get(), ev, &again),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_SERVICE_CALL"));
+              AllOf(GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_SERVICE_CALL"),
+                    HasReason(reason::kMissingPermission)));
 
   // A completed session of a plan with an accepted quote is charged at the quote's price.
   const std::string plan = NewId();
