@@ -22,7 +22,9 @@ function(smp_test target)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  # Each test is named "<target>.<Suite>.<Test>", so `ctest -R billing` selects a target's tests.
   gtest_discover_tests(${target}
+    TEST_PREFIX "${target}."
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 30)
 endfunction()
