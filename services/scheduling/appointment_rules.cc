@@ -1,6 +1,7 @@
 #include "services/scheduling/appointment_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 
 namespace smp::scheduling {
 
@@ -96,5 +97,31 @@ bool IsProcedure(v1::AppointmentType type) {
 }
 
 bool NeedsComplianceGate(v1::AppointmentType type) { return IsProcedure(type); }
+
+absl::Status SlotTakenError(absl::string_view message, absl::string_view resource,
+                            absl::string_view resource_id) {
+  return WithErrorInfo(
+      absl::FailedPreconditionError(message), reason::kSlotTaken,
+      {{"resource", std::string(resource)}, {"resource_id", std::string(resource_id)}});
+}
+
+namespace {
+bool Overlaps(const std::vector<Interval>& busy, Interval block) {
+  for (const Interval& b : busy) {
+    if (b.start < block.end && block.start < b.end) return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::string BusyResource(const std::vector<Interval>& practitioner_busy,
+                         const std::vector<std::vector<Interval>>& chairs_busy, Interval block) {
+  if (Overlaps(practitioner_busy, block)) return "practitioner";
+  if (chairs_busy.empty()) return "";
+  for (const std::vector<Interval>& chair : chairs_busy) {
+    if (!Overlaps(chair, block)) return "";
+  }
+  return "chair";
+}
 
 }  // namespace smp::scheduling

@@ -137,4 +137,19 @@ DayRange TouchUpDue(absl::CivilDay last_session_day) {
   return {plus_years(last_session_day, 2), plus_years(last_session_day, 3)};
 }
 
+bool CompletePlanIfDone(v1::TreatmentPlan& plan, absl::string_view appointment_id,
+                        absl::CivilDay session_day) {
+  if (plan.status() != v1::PLAN_ACTIVE) return false;
+  int fulfilled = 1;  // this one
+  for (const v1::PlanSession& s : plan.sessions()) {
+    if (s.status() == v1::FULFILLED && s.appointment_id() != appointment_id) ++fulfilled;
+  }
+  if (fulfilled < plan.planned_sessions()) return false;
+  const DayRange due = TouchUpDue(session_day);
+  plan.set_status(v1::PLAN_COMPLETED);
+  *plan.mutable_touch_up_due()->mutable_start_date() = ToLocalDate(due.first);
+  *plan.mutable_touch_up_due()->mutable_end_date() = ToLocalDate(due.last);
+  return true;
+}
+
 }  // namespace smp::scheduling
