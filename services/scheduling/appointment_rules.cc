@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/error_details.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 
@@ -38,9 +39,11 @@ absl::StatusOr<AppointmentStatus> NextStatus(AppointmentStatus current, Appointm
   using v1::PROPOSED;
   const bool lapsed = current == PROPOSED && hold_expire <= now;
   if (lapsed && action != AppointmentAction::kCancel) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the hold lapsed at ",
-        absl::FormatTime(absl::RFC3339_sec, hold_expire, absl::UTCTimeZone()), "; book again"));
+    const std::string expired =
+        absl::FormatTime(absl::RFC3339_sec, hold_expire, absl::UTCTimeZone());
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat("the hold lapsed at ", expired, "; book again")),
+        kHoldLapsedReason, {{"hold_expire_time", expired}});
   }
   AppointmentStatus next = v1::APPOINTMENT_STATUS_UNSPECIFIED;
   switch (action) {

@@ -5,6 +5,7 @@
 #include "services/scheduling/billing_events.h"
 #include "services/scheduling/compliance_deliverer.h"
 #include "services/scheduling/scheduling_fakes.h"
+#include "services/scheduling/scheduling_reasons.h"
 #include "services/scheduling/scheduling_test_env.h"
 
 namespace smp::scheduling::testing {
@@ -36,18 +37,7 @@ class AppointmentsTest : public SchedulingTestEnv {
   // A second practitioner working at clinic A, for chair conflicts.
   std::string AddPractitioner() {
     const std::string id = NewIdAt(now_ - absl::Hours(1));
-    EXPECT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
-      v1::WorkingHours hours;
-      hours.set_practitioner_id(id);
-      hours.set_clinic_id(clinic_a_);
-      for (int day = 1; day <= 7; ++day) {
-        v1::WeeklyInterval* w = hours.add_intervals();
-        w->set_day(static_cast<common::v1::DayOfWeek>(day));
-        w->mutable_start_time()->set_hours(9);
-        w->mutable_end_time()->set_hours(18);
-      }
-      return store_.PutWorkingHours(txn, hours, 0).status();
-    }));
+    EXPECT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) { return PutHours(txn, id); }));
     return id;
   }
 
@@ -346,9 +336,11 @@ TEST_F(AppointmentsTest, AHoldLapsesUnlessConfirmed) {
   hold = Booking("hold-2", At(1, 14));
   hold.set_hold(true);
   ASSERT_OK_AND_ASSIGN(held, appointments_.Book(Desk("BookAppointment"), hold));
-  EXPECT_THAT(appointments_.Confirm(Later(Desk("ConfirmAppointment"), absl::Minutes(11)),
-                                    Step<v1::ConfirmAppointmentRequest>("late", held)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lapsed")));
+  const absl::StatusOr<v1::Appointment> late =
+      appointments_.Confirm(Later(Desk("ConfirmAppointment"), absl::Minutes(11)),
+                            Step<v1::ConfirmAppointmentRequest>("late", held));
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lapsed")));
+  EXPECT_EQ(ErrorReason(late.status()), kHoldLapsedReason);
   // Another booking takes the lapsed hold's time.
   ASSERT_OK(
       appointments_.Book(Later(Desk("BookAppointment"), absl::Minutes(11)), Booking("b", At(1, 14)))

@@ -1,9 +1,11 @@
 #include "services/scheduling/plan_rules.h"
 
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "common/util/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/aftercare.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 namespace {
@@ -84,8 +86,13 @@ TEST(PlanRulesTest, SpacingMinAndMaxOnBothSides) {
   EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay - absl::Minutes(1)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("healing interval")));
   EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 42 * kDay));  // exactly the maximum
-  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  const absl::Status late = CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay);
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(late), kOutsideSessionWindowReason);
+  EXPECT_EQ(ErrorMetadata(late, "earliest_start"),
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 10 * kDay, absl::UTCTimeZone()));
+  EXPECT_EQ(ErrorMetadata(late, "latest_start"),
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 42 * kDay, absl::UTCTimeZone()));
 
   // Rescheduling session 2 between booked sessions 1 and 3 honours both neighbours.
   AddSession(plan, 2, kDay0 + 20 * kDay);

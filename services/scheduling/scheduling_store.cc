@@ -24,6 +24,18 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
+// Adds " AND <column> IN (...)" for a caller's clinic filter (Principal::ClinicFilter; nullopt:
+// no restriction). False when the filter is empty: nothing can match, skip the query.
+bool RestrictToClinics(absl::string_view column,
+                       const std::optional<std::vector<std::string>>& clinics, std::string& sql,
+                       std::vector<DbValue>& params) {
+  if (!clinics.has_value()) return true;
+  if (clinics->empty()) return false;
+  absl::StrAppend(&sql, " AND ", column, " IN (", Placeholders(clinics->size()), ")");
+  for (const std::string& c : *clinics) params.emplace_back(c);
+  return true;
+}
+
 // --- patients ---
 
 constexpr char kPatientColumns[] =
@@ -188,11 +200,7 @@ absl::StatusOr<Page<v1::Patient>> SchedulingStore::SearchPatients(
   std::vector<DbValue> params = {page.after_key, pattern};
   std::string sql = absl::StrCat("SELECT ", kPatientColumns,
                                  " FROM patients WHERE id > ? AND search_text LIKE ? ESCAPE '\\'");
-  if (clinics.has_value()) {
-    if (clinics->empty()) return Page<v1::Patient>{};
-    absl::StrAppend(&sql, " AND preferred_clinic_id IN (", Placeholders(clinics->size()), ")");
-    for (const std::string& c : *clinics) params.emplace_back(c);
-  }
+  if (!RestrictToClinics("preferred_clinic_id", clinics, sql, params)) return Page<v1::Patient>{};
   absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
   params.emplace_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
@@ -443,11 +451,7 @@ absl::StatusOr<Page<v1::TreatmentPlan>> SchedulingStore::ListPlans(
     absl::StrAppend(&sql, " AND id < ?");
     params.emplace_back(page.after_key);
   }
-  if (clinics.has_value()) {
-    if (clinics->empty()) return Page<v1::TreatmentPlan>{};
-    absl::StrAppend(&sql, " AND clinic_id IN (", Placeholders(clinics->size()), ")");
-    for (const std::string& c : *clinics) params.emplace_back(c);
-  }
+  if (!RestrictToClinics("clinic_id", clinics, sql, params)) return Page<v1::TreatmentPlan>{};
   absl::StrAppend(&sql, " ORDER BY id DESC LIMIT ?");
   params.emplace_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));

@@ -66,20 +66,25 @@ class SchedulingTestEnv : public ::testing::Test {
         ASSIGN_OR_RETURN(v1::Chair saved, store_.CreateChair(txn, chair, now_));
         (clinic == clinic_a_ ? chair_a_ : chair_b_) = saved.id();
       }
-      v1::WorkingHours hours;
-      hours.set_practitioner_id(practitioner_);
-      hours.set_clinic_id(clinic_a_);
-      for (int day = 1; day <= 7; ++day) {
-        v1::WeeklyInterval* w = hours.add_intervals();
-        w->set_day(static_cast<common::v1::DayOfWeek>(day));
-        w->mutable_start_time()->set_hours(9);
-        w->mutable_end_time()->set_hours(18);
-      }
-      RETURN_IF_ERROR(store_.PutWorkingHours(txn, hours, 0).status());
+      RETURN_IF_ERROR(PutHours(txn, practitioner_));
       ASSIGN_OR_RETURN(v1::Patient patient, store_.CreatePatient(txn, NewPatient(clinic_a_), now_));
       patient_ = patient.id();
       return absl::OkStatus();
     }));
+  }
+
+  // Working hours 09:00-18:00 every day at clinic A for `practitioner`.
+  absl::Status PutHours(Transaction& txn, const std::string& practitioner) const {
+    v1::WorkingHours hours;
+    hours.set_practitioner_id(practitioner);
+    hours.set_clinic_id(clinic_a_);
+    for (int day = 1; day <= 7; ++day) {
+      v1::WeeklyInterval* w = hours.add_intervals();
+      w->set_day(static_cast<common::v1::DayOfWeek>(day));
+      w->mutable_start_time()->set_hours(9);
+      w->mutable_end_time()->set_hours(18);
+    }
+    return store_.PutWorkingHours(txn, hours, 0).status();
   }
 
   static v1::Patient NewPatient(const std::string& clinic) {
