@@ -1,6 +1,8 @@
 #include "services/scheduling/appointment_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 
@@ -37,9 +39,11 @@ absl::StatusOr<AppointmentStatus> NextStatus(AppointmentStatus current, Appointm
   using v1::PROPOSED;
   const bool lapsed = current == PROPOSED && hold_expire <= now;
   if (lapsed && action != AppointmentAction::kCancel) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the hold lapsed at ",
-        absl::FormatTime(absl::RFC3339_sec, hold_expire, absl::UTCTimeZone()), "; book again"));
+    const std::string expired =
+        absl::FormatTime(absl::RFC3339_sec, hold_expire, absl::UTCTimeZone());
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat("the hold lapsed at ", expired, "; book again")),
+        kHoldLapsedReason, {{"hold_expire_time", expired}});
   }
   AppointmentStatus next = v1::APPOINTMENT_STATUS_UNSPECIFIED;
   switch (action) {
@@ -96,5 +100,31 @@ bool IsProcedure(v1::AppointmentType type) {
 }
 
 bool NeedsComplianceGate(v1::AppointmentType type) { return IsProcedure(type); }
+
+absl::Status SlotTakenError(absl::string_view message, absl::string_view resource,
+                            absl::string_view resource_id) {
+  return WithErrorInfo(
+      absl::FailedPreconditionError(message), reason::kSlotTaken,
+      {{"resource", std::string(resource)}, {"resource_id", std::string(resource_id)}});
+}
+
+namespace {
+bool Overlaps(const std::vector<Interval>& busy, Interval block) {
+  for (const Interval& b : busy) {
+    if (b.start < block.end && block.start < b.end) return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::string BusyResource(const std::vector<Interval>& practitioner_busy,
+                         const std::vector<std::vector<Interval>>& chairs_busy, Interval block) {
+  if (Overlaps(practitioner_busy, block)) return "practitioner";
+  if (chairs_busy.empty()) return "";
+  for (const std::vector<Interval>& chair : chairs_busy) {
+    if (!Overlaps(chair, block)) return "";
+  }
+  return "chair";
+}
 
 }  // namespace smp::scheduling

@@ -4,8 +4,13 @@
 // The life of an appointment: which status changes are legal, what blocks time, what counts as a
 // late cancellation. Plain functions; no I/O, no clock of their own.
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/scheduling/availability.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
 
 namespace smp::scheduling {
@@ -44,6 +49,17 @@ bool IsProcedure(v1::AppointmentType type);
 bool NeedsComplianceGate(v1::AppointmentType type);
 
 const char* ActionName(AppointmentAction action);
+
+// FAILED_PRECONDITION `message` with ErrorInfo SLOT_TAKEN naming the busy resource ("practitioner"
+// or "chair") and its id as metadata `resource` and `resource_id`: a client offers another slot.
+absl::Status SlotTakenError(absl::string_view message, absl::string_view resource,
+                            absl::string_view resource_id);
+
+// Which of the booking's resources is already busy during `block`, given their busy intervals:
+// "practitioner", "chair" (when `chair_busy` is given: the chosen chair; else every chair) or ""
+// when neither is (the slot is refused for another reason: hours, closures, grid).
+std::string BusyResource(const std::vector<Interval>& practitioner_busy,
+                         const std::vector<std::vector<Interval>>& chairs_busy, Interval block);
 
 }  // namespace smp::scheduling
 

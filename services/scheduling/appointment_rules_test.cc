@@ -1,7 +1,9 @@
 #include "services/scheduling/appointment_rules.h"
 
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 namespace {
@@ -51,8 +53,11 @@ TEST(AppointmentRulesTest, IllegalTransitionsNameTheCurrentStatus) {
 }
 
 TEST(AppointmentRulesTest, LapsedHoldCanOnlyBeCancelled) {
-  EXPECT_THAT(NextStatus(v1::PROPOSED, AppointmentAction::kConfirm, kHoldLapsed, kNow),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("hold lapsed")));
+  const absl::StatusOr<AppointmentStatus> confirm =
+      NextStatus(v1::PROPOSED, AppointmentAction::kConfirm, kHoldLapsed, kNow);
+  EXPECT_THAT(confirm, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("hold lapsed")));
+  EXPECT_EQ(ErrorReason(confirm.status()), kHoldLapsedReason);
+  EXPECT_FALSE(ErrorMetadata(confirm.status(), "hold_expire_time").empty());
   EXPECT_EQ(*NextStatus(v1::PROPOSED, AppointmentAction::kCancel, kHoldLapsed, kNow),
             v1::CANCELLED);
 }

@@ -1,31 +1,29 @@
 #include "services/scheduling/billing_deliverer.h"
 
-#include <grpcpp/client_context.h>
+#include <utility>
 
-#include "common/status/grpc_status.h"
-#include "common/status/status_macros.h"
+#include "common/peer/peer_call.h"
 
 namespace smp::scheduling {
 
+namespace bv1 = ::smp::billing::v1;
+
 BillingDeliverer::BillingDeliverer(std::shared_ptr<grpc::Channel> channel,
                                    ServiceCredentials* credentials, absl::Duration deadline)
-    : stub_(billing::v1::BillingService::NewStub(std::move(channel))),
+    : stub_(bv1::BillingService::NewStub(std::move(channel))),
       credentials_(credentials),
       deadline_(deadline) {}
 
 absl::Status BillingDeliverer::Deliver(const OutboxEvent& event) {
-  billing::v1::RecordChargeEventRequest request;
-  if (!request.ParseFromString(event.payload)) {
-    return absl::DataLossError("outbox payload is not a RecordChargeEventRequest");
-  }
-  request.set_event_id(event.id);
-  grpc::ClientContext context;
-  SetTimeout(context, deadline_);
-  RETURN_IF_ERROR(credentials_->Authorize(context));
-  billing::v1::ChargeEventResult result;
-  const grpc::Status status = stub_->RecordChargeEvent(&context, request, &result);
-  credentials_->Observe(status);
-  return FromGrpcStatus(status);
+  return DeliverEvent<bv1::RecordChargeEventRequest, bv1::ChargeEventResult>(
+      event, *credentials_, deadline_,
+      // Billing deduplicates on the charge's event id: the outbox event's.
+      [](bv1::RecordChargeEventRequest& request, const OutboxEvent& e) {
+        request.set_event_id(e.id);
+      },
+      [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+        return stub_->RecordChargeEvent(ctx, req, resp);
+      });
 }
 
 }  // namespace smp::scheduling

@@ -2,8 +2,14 @@
 
 #include <grpcpp/client_context.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/peer/peer_call.h"
+#include "common/status/error_details.h"
 #include "common/util/proto_time.h"
 #include "services/scheduling/procedure_record.h"
 
@@ -22,21 +28,17 @@ absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
   *request.mutable_date() = ToLocalDate(query.date);
   request.set_procedure_type(ComplianceProcedureType(query.type));
 
-  grpc::ClientContext context;
-  SetTimeout(context, deadline_);
-  if (absl::Status auth = credentials_->Authorize(context); !auth.ok()) {
-    return absl::UnavailableError(absl::StrCat("compliance gate cannot be asked (", auth.message(),
-                                               "); procedures cannot be booked until it can"));
-  }
   compliance::v1::CheckEligibilityResponse response;
-  grpc::Status status = stub_->CheckEligibility(&context, request, &response);
-  credentials_->Observe(status);
-  if (!status.ok()) {
+  const absl::Status asked = CallPeer(*credentials_, deadline_, request, &response,
+                                      [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                                        return stub_->CheckEligibility(ctx, req, resp);
+                                      });
+  if (!asked.ok()) {
     // Whatever went wrong on the way (down, slow, our credential refused), the booking cannot be
     // approved now; a retry later may succeed.
     return absl::UnavailableError(
-        absl::StrCat("compliance gate cannot answer (", grpc::StatusCode(status.error_code()), ": ",
-                     status.error_message(), "); procedures cannot be booked until it does"));
+        absl::StrCat("compliance gate cannot answer (", absl::StatusCodeToString(asked.code()),
+                     ": ", asked.message(), "); procedures cannot be booked until it does"));
   }
   if (response.allowed()) return absl::OkStatus();
   std::vector<std::string> reasons;
@@ -45,8 +47,16 @@ absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
         absl::StrCat(compliance::v1::IneligibilityCode_Name(r.code()), ": ", r.message()));
   }
   if (reasons.empty()) reasons.push_back("no reason given");
-  return absl::FailedPreconditionError(
-      absl::StrCat("compliance does not allow this procedure: ", absl::StrJoin(reasons, "; ")));
+  // The first refusal's code names what must change (credential, permit, consent, screening).
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (!response.reasons().empty()) {
+    metadata.emplace_back("code",
+                          compliance::v1::IneligibilityCode_Name(response.reasons(0).code()));
+  }
+  return WithErrorInfo(
+      absl::FailedPreconditionError(
+          absl::StrCat("compliance does not allow this procedure: ", absl::StrJoin(reasons, "; "))),
+      reason::kNotEligible, std::move(metadata));
 }
 
 absl::Status UnconfiguredComplianceGate::CheckAllowed(const EligibilityQuery&) {

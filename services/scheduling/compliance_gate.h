@@ -24,8 +24,9 @@ struct EligibilityQuery {
 };
 
 // Asks compliance whether a procedure may be booked: practitioner credentials, clinic permit,
-// consent and screening on that date. OK when allowed; FAILED_PRECONDITION listing every reason
-// when not; UNAVAILABLE when compliance cannot answer (the booking must then fail, never pass).
+// consent and screening on that date. OK when allowed; FAILED_PRECONDITION with ErrorInfo
+// NOT_ELIGIBLE (metadata `code`: the first IneligibilityCode) listing every reason when not;
+// UNAVAILABLE when compliance cannot answer (the booking must then fail, never pass).
 class ComplianceGate {
  public:
   virtual ~ComplianceGate() = default;

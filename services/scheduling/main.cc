@@ -4,10 +4,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -15,14 +13,16 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
-#include "common/peer/compliance_deliverer.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
+#include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
+#include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "services/scheduling/billing_deliverer.h"
 #include "services/scheduling/billing_events.h"
 #include "services/scheduling/change_notifier.h"
+#include "services/scheduling/compliance_deliverer.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_migrations.h"
 #include "services/scheduling/scheduling_service.h"
@@ -125,24 +125,17 @@ int Main(int argc, char** argv) {
   if (!server.ok()) return FailStartup("cannot start server", server.status());
 
   outbox.Start(absl::GetFlag(FLAGS_outbox_interval));
-  std::atomic<bool> stopping{false};
-  std::thread sweeper([&] {
-    const absl::Duration interval = absl::GetFlag(FLAGS_hold_sweep_interval);
-    while (!stopping.load()) {
-      absl::StatusOr<int> swept = service.SweepLapsedHolds();
-      if (!swept.ok()) LogWarning("hold sweep failed", {{"error", swept.status().ToString()}});
-      for (absl::Duration waited; waited < interval && !stopping.load();
-           waited += absl::Milliseconds(100)) {
-        absl::SleepFor(absl::Milliseconds(100));
-      }
-    }
-  });
+  PeriodicTask hold_sweeper("hold sweep", absl::GetFlag(FLAGS_hold_sweep_interval),
+                            [&service] { return service.SweepLapsedHolds().status(); });
+  hold_sweeper.Start();
+  std::unique_ptr<PeriodicTask> idempotency_purge =
+      StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
 
   WaitForTerminationSignal();
   notifier.Stop();  // ends WatchChanges streams so the drain does not wait for them
   (*server)->Shutdown();
-  stopping.store(true);
-  sweeper.join();
+  hold_sweeper.Stop();
+  idempotency_purge->Stop();
   outbox.Stop();
   server->reset();
   return 0;

@@ -3,21 +3,15 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
+#include "services/scheduling/schedule_rules.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 namespace {
-
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-void ToProto(absl::Duration d, google::protobuf::Duration* out) {
-  out->set_seconds(absl::ToInt64Seconds(d));
-  out->set_nanos(0);
-}
 
 std::string Day(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
@@ -44,10 +38,10 @@ absl::Status NormalizeNewPlan(v1::TreatmentPlan& plan) {
     return absl::InvalidArgumentError("plan.planned_sessions: a course has 2 to 4 sessions");
   }
   RETURN_IF_ERROR(ValidateOptionalText("plan.pigment_notes", plan.pigment_notes(), 1000));
-  if (!plan.has_min_interval()) ToProto(kDefaultMinInterval, plan.mutable_min_interval());
-  if (!plan.has_max_interval()) ToProto(kDefaultMaxInterval, plan.mutable_max_interval());
-  const absl::Duration min = FromProto(plan.min_interval());
-  const absl::Duration max = FromProto(plan.max_interval());
+  if (!plan.has_min_interval()) *plan.mutable_min_interval() = ToProtoDuration(kDefaultMinInterval);
+  if (!plan.has_max_interval()) *plan.mutable_max_interval() = ToProtoDuration(kDefaultMaxInterval);
+  const absl::Duration min = ToDuration(plan.min_interval());
+  const absl::Duration max = ToDuration(plan.max_interval());
   if (min < absl::Hours(24) || min > absl::Hours(24 * 365)) {
     return absl::InvalidArgumentError("plan.min_interval: must be 1 to 365 days");
   }
@@ -62,8 +56,8 @@ absl::Status NormalizeNewPlan(v1::TreatmentPlan& plan) {
 
 PlanSpacing SpacingOf(const v1::TreatmentPlan& plan) {
   PlanSpacing spacing;
-  if (plan.has_min_interval()) spacing.min_interval = FromProto(plan.min_interval());
-  if (plan.has_max_interval()) spacing.max_interval = FromProto(plan.max_interval());
+  if (plan.has_min_interval()) spacing.min_interval = ToDuration(plan.min_interval());
+  if (plan.has_max_interval()) spacing.max_interval = ToDuration(plan.max_interval());
   return spacing;
 }
 
@@ -117,12 +111,21 @@ absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl
   const Interval window = SessionWindow(plan, number);
   if (start < window.start || start > window.end) {
     const PlanSpacing spacing = SpacingOf(plan);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "session ", number, " of plan ", plan.id(), " must start between ",
-        window.start == absl::InfinitePast() ? std::string("any time") : Day(window.start), " and ",
-        window.end == absl::InfiniteFuture() ? std::string("any time") : Day(window.end),
-        " (healing interval ", absl::ToInt64Hours(spacing.min_interval) / 24, " to ",
-        absl::ToInt64Hours(spacing.max_interval) / 24, " days between sessions)"));
+    auto bound = [](absl::Time t) {
+      return t == absl::InfinitePast() || t == absl::InfiniteFuture()
+                 ? std::string()
+                 : absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+    };
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "session ", number, " of plan ", plan.id(), " must start between ",
+            window.start == absl::InfinitePast() ? std::string("any time") : Day(window.start),
+            " and ",
+            window.end == absl::InfiniteFuture() ? std::string("any time") : Day(window.end),
+            " (healing interval ", absl::ToInt64Hours(spacing.min_interval) / 24, " to ",
+            absl::ToInt64Hours(spacing.max_interval) / 24, " days between sessions)")),
+        kOutsideSessionWindowReason,
+        {{"earliest_start", bound(window.start)}, {"latest_start", bound(window.end)}});
   }
   return absl::OkStatus();
 }
@@ -135,6 +138,21 @@ DayRange TouchUpDue(absl::CivilDay last_session_day) {
     return out;
   };
   return {plus_years(last_session_day, 2), plus_years(last_session_day, 3)};
+}
+
+bool CompletePlanIfDone(v1::TreatmentPlan& plan, absl::string_view appointment_id,
+                        absl::CivilDay session_day) {
+  if (plan.status() != v1::PLAN_ACTIVE) return false;
+  int fulfilled = 1;  // this one
+  for (const v1::PlanSession& s : plan.sessions()) {
+    if (s.status() == v1::FULFILLED && s.appointment_id() != appointment_id) ++fulfilled;
+  }
+  if (fulfilled < plan.planned_sessions()) return false;
+  const DayRange due = TouchUpDue(session_day);
+  plan.set_status(v1::PLAN_COMPLETED);
+  *plan.mutable_touch_up_due()->mutable_start_date() = ToLocalDate(due.first);
+  *plan.mutable_touch_up_due()->mutable_end_date() = ToLocalDate(due.last);
+  return true;
 }
 
 }  // namespace smp::scheduling

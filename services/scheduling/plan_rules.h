@@ -10,8 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/util/proto_time.h"
 #include "services/scheduling/availability.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
 
@@ -57,6 +59,26 @@ struct DayRange {
   absl::CivilDay last;
 };
 DayRange TouchUpDue(absl::CivilDay last_session_day);
+
+// When the appointment `appointment_id` of `plan`, on the clinic-local `session_day`, has just
+// been fulfilled: if that makes every planned session fulfilled and the plan is active, marks the
+// plan COMPLETED with its touch-up due (TouchUpDue) and returns true; otherwise leaves it and
+// returns false. `plan.sessions()` may still show the appointment as not yet fulfilled.
+bool CompletePlanIfDone(v1::TreatmentPlan& plan, absl::string_view appointment_id,
+                        absl::CivilDay session_day);
+
+// Sets `out`'s next_session_window (a plan or a completion response) from NextSessionWindow, or
+// clears it when there is none.
+template <typename Message>
+void SetNextWindow(const v1::TreatmentPlan& plan, Message& out) {
+  const std::optional<Interval> window = NextSessionWindow(plan);
+  if (!window.has_value()) {
+    out.clear_next_session_window();
+    return;
+  }
+  *out.mutable_next_session_window()->mutable_start_time() = ToProtoTimestamp(window->start);
+  *out.mutable_next_session_window()->mutable_end_time() = ToProtoTimestamp(window->end);
+}
 
 }  // namespace smp::scheduling
 

@@ -1,9 +1,11 @@
 #include "services/scheduling/plan_rules.h"
 
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "common/util/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/aftercare.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 namespace {
@@ -84,8 +86,13 @@ TEST(PlanRulesTest, SpacingMinAndMaxOnBothSides) {
   EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay - absl::Minutes(1)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("healing interval")));
   EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 42 * kDay));  // exactly the maximum
-  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  const absl::Status late = CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay);
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(late), kOutsideSessionWindowReason);
+  EXPECT_EQ(ErrorMetadata(late, "earliest_start"),
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 10 * kDay, absl::UTCTimeZone()));
+  EXPECT_EQ(ErrorMetadata(late, "latest_start"),
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 42 * kDay, absl::UTCTimeZone()));
 
   // Rescheduling session 2 between booked sessions 1 and 3 honours both neighbours.
   AddSession(plan, 2, kDay0 + 20 * kDay);
@@ -123,6 +130,42 @@ TEST(PlanRulesTest, TouchUpDueTwoToThreeYearsLater) {
   DayRange leap = TouchUpDue(absl::CivilDay(2028, 2, 29));
   EXPECT_EQ(leap.first, absl::CivilDay(2030, 2, 28));
   EXPECT_EQ(leap.last, absl::CivilDay(2031, 2, 28));
+}
+
+TEST(PlanRulesTest, CompletingTheLastPlannedSessionCompletesThePlan) {
+  v1::TreatmentPlan plan = NewPlan(2);
+  AddSession(plan, 1, kDay0, v1::FULFILLED);
+  plan.mutable_sessions(0)->set_appointment_id("A1");
+  AddSession(plan, 2, kDay0 + 20 * kDay, v1::IN_PROGRESS);
+  plan.mutable_sessions(1)->set_appointment_id("A2");
+  const absl::CivilDay day(2026, 1, 21);
+
+  // Completing session 1 again (a replay) does not count it twice.
+  v1::TreatmentPlan replay = plan;
+  EXPECT_FALSE(CompletePlanIfDone(replay, "A1", day));
+  EXPECT_EQ(replay.status(), v1::PLAN_ACTIVE);
+
+  ASSERT_TRUE(CompletePlanIfDone(plan, "A2", day));
+  EXPECT_EQ(plan.status(), v1::PLAN_COMPLETED);
+  EXPECT_EQ(FromLocalDate(plan.touch_up_due().start_date()), absl::CivilDay(2028, 1, 21));
+  EXPECT_EQ(FromLocalDate(plan.touch_up_due().end_date()), absl::CivilDay(2029, 1, 21));
+
+  // A plan already completed or cancelled is left alone.
+  EXPECT_FALSE(CompletePlanIfDone(plan, "A2", day));
+  v1::TreatmentPlan cancelled = NewPlan(2);
+  cancelled.set_status(v1::PLAN_CANCELLED);
+  AddSession(cancelled, 1, kDay0, v1::FULFILLED);
+  EXPECT_FALSE(CompletePlanIfDone(cancelled, "A9", day));
+  EXPECT_EQ(cancelled.status(), v1::PLAN_CANCELLED);
+}
+
+TEST(PlanRulesTest, CompletingAnEarlierSessionLeavesThePlanActive) {
+  v1::TreatmentPlan plan = NewPlan(3);
+  AddSession(plan, 1, kDay0, v1::IN_PROGRESS);
+  plan.mutable_sessions(0)->set_appointment_id("A1");
+  EXPECT_FALSE(CompletePlanIfDone(plan, "A1", absl::CivilDay(2026, 1, 1)));
+  EXPECT_EQ(plan.status(), v1::PLAN_ACTIVE);
+  EXPECT_FALSE(plan.has_touch_up_due());
 }
 
 TEST(AftercareTest, FourDaysDryThenLimitedSun) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/util/local_date.h"
 #include "common/util/validation.h"
 
 namespace smp::scheduling {
@@ -136,31 +137,11 @@ absl::StatusOr<v1::ClinicSchedule> NormalizeSchedule(const v1::ClinicSchedule& i
   return s;
 }
 
-absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
-                                          const common::v1::LocalDate& date) {
-  const absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 1900 || date.year() > 9999 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return Invalid(field, absl::StrCat("is not a calendar date (", date.year(), "-", date.month(),
-                                       "-", date.day(), ")"));
-  }
-  return day;
-}
-
 absl::StatusOr<absl::CivilMinute> ToCivilMinute(absl::string_view field,
                                                 const common::v1::LocalDateTime& when) {
-  ASSIGN_OR_RETURN(absl::CivilDay day, ToCivilDay(absl::StrCat(field, ".date"), when.date()));
+  ASSIGN_OR_RETURN(absl::CivilDay day, ParseLocalDate(absl::StrCat(field, ".date"), when.date()));
   RETURN_IF_ERROR(ValidateTime(absl::StrCat(field, ".time"), when.time()));
   return absl::CivilMinute(day) + MinuteOfDay(when.time());
-}
-
-absl::Status ValidateDateRange(absl::string_view field, absl::CivilDay first, absl::CivilDay last,
-                               int max_days) {
-  if (last < first) return Invalid(field, "end_date is before start_date");
-  if (last - first + 1 > max_days) {
-    return Invalid(field, absl::StrCat("spans ", last - first + 1, " days; at most ", max_days));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<LocalSpan> ValidateException(const v1::ScheduleException& e) {
@@ -186,7 +167,7 @@ absl::Status ValidatePatient(const v1::Patient& p, absl::CivilDay today) {
   RETURN_IF_ERROR(ValidateRequiredText("patient.given_name", p.given_name(), 100));
   RETURN_IF_ERROR(ValidateRequiredText("patient.family_name", p.family_name(), 100));
   if (p.has_birth_date()) {
-    ASSIGN_OR_RETURN(absl::CivilDay born, ToCivilDay("patient.birth_date", p.birth_date()));
+    ASSIGN_OR_RETURN(absl::CivilDay born, ParseLocalDate("patient.birth_date", p.birth_date()));
     if (born > today) return Invalid("patient.birth_date", "is in the future");
   }
   if (p.phone().empty() && p.email().empty()) {
@@ -195,6 +176,12 @@ absl::Status ValidatePatient(const v1::Patient& p, absl::CivilDay today) {
   RETURN_IF_ERROR(ValidateOptionalPhone("patient.phone", p.phone()));
   RETURN_IF_ERROR(ValidateOptionalEmail("patient.email", p.email()));
   return ValidateId("patient.preferred_clinic_id", p.preferred_clinic_id());
+}
+
+absl::TimeZone ZoneOf(const v1::ClinicSchedule& schedule) {
+  absl::TimeZone zone;
+  absl::LoadTimeZone(schedule.time_zone(), &zone);  // validated when the schedule was saved
+  return zone;
 }
 
 absl::StatusOr<absl::Duration> AppointmentDuration(

@@ -27,16 +27,10 @@ absl::Status ValidateWeeklyIntervals(
 std::vector<WeeklyShift> ToShifts(
     const google::protobuf::RepeatedPtrField<v1::WeeklyInterval>& intervals);
 
-// A real calendar date (INVALID_ARGUMENT naming `field`).
-absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
-                                          const common::v1::LocalDate& date);
-// A real local date and time on a 5-minute mark.
+// A real local date (see common/util/local_date.h ParseLocalDate: `field`.date) and time on a
+// 5-minute mark (`field`.time).
 absl::StatusOr<absl::CivilMinute> ToCivilMinute(absl::string_view field,
                                                 const common::v1::LocalDateTime& when);
-// A date range with end not before start and at most `max_days` days (inclusive).
-absl::Status ValidateDateRange(absl::string_view field, absl::CivilDay first, absl::CivilDay last,
-                               int max_days);
-
 // The exception's fields (kind, practitioner for leave and extra shifts only, local start < end,
 // at most 31 days, reason <= 200 characters) and its local span.
 absl::StatusOr<LocalSpan> ValidateException(const v1::ScheduleException& exception);
@@ -50,6 +44,9 @@ absl::Status ValidatePatient(const v1::Patient& patient, absl::CivilDay today);
 absl::StatusOr<absl::Duration> AppointmentDuration(
     const v1::ClinicSchedule& schedule, v1::AppointmentType type,
     const google::protobuf::Duration* override_duration);
+
+// The clinic's time zone (validated when the schedule was saved).
+absl::TimeZone ZoneOf(const v1::ClinicSchedule& schedule);
 
 absl::Duration ToDuration(const google::protobuf::Duration& d);
 google::protobuf::Duration ToProtoDuration(absl::Duration d);

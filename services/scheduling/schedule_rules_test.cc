@@ -6,6 +6,7 @@
 namespace smp::scheduling {
 namespace {
 
+using ::smp::testing::IsOkAndHolds;
 using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
 constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
@@ -81,18 +82,19 @@ TEST(ScheduleRulesTest, ShiftsAreMinutesOfTheDay) {
   EXPECT_EQ(shifts[1].end_minute, 1440);
 }
 
-TEST(ScheduleRulesTest, DatesAndRanges) {
-  common::v1::LocalDate feb30;
-  feb30.set_year(2026);
-  feb30.set_month(2);
-  feb30.set_day(30);
-  EXPECT_THAT(ToCivilDay("period.start_date", feb30),
-              StatusIs(kInvalid, HasSubstr("period.start_date")));
-  const absl::CivilDay d(2026, 3, 1);
-  EXPECT_OK(ValidateDateRange("period", d, d + 61, 62));
-  EXPECT_THAT(ValidateDateRange("period", d, d + 62, 62),
-              StatusIs(kInvalid, HasSubstr("at most 62")));
-  EXPECT_THAT(ValidateDateRange("period", d, d - 1, 62), StatusIs(kInvalid, HasSubstr("before")));
+TEST(ScheduleRulesTest, LocalDateTimesUseTheContractsDateRange) {
+  common::v1::LocalDateTime when;
+  when.mutable_date()->set_year(2026);
+  when.mutable_date()->set_month(2);
+  when.mutable_date()->set_day(30);
+  when.mutable_time()->set_hours(9);
+  EXPECT_THAT(ToCivilMinute("exception.start", when),
+              StatusIs(kInvalid, HasSubstr("exception.start.date")));
+  when.mutable_date()->set_day(28);
+  EXPECT_THAT(ToCivilMinute("exception.start", when),
+              IsOkAndHolds(absl::CivilMinute(2026, 2, 28, 9, 0)));
+  when.mutable_date()->set_year(1899);
+  EXPECT_THAT(ToCivilMinute("exception.start", when), StatusIs(kInvalid));
 }
 
 TEST(ScheduleRulesTest, Exceptions) {

@@ -5,14 +5,19 @@
 #include <string>
 
 #include "common/auth/authenticator.h"
-#include "common/auth/authorizer.h"
 #include "common/db/database.h"
+#include "common/rpc/frame.h"
 #include "common/util/clock.h"
-#include "services/scheduling/appointment_rules.h"
+#include "services/scheduling/appointment_book.h"
+#include "services/scheduling/appointments.h"
+#include "services/scheduling/change_feed.h"
 #include "services/scheduling/change_notifier.h"
+#include "services/scheduling/clinic_resources.h"
 #include "services/scheduling/compliance_gate.h"
+#include "services/scheduling/patients.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/supply_issuer.h"
+#include "services/scheduling/treatment_plans.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace smp::scheduling {
@@ -30,15 +35,15 @@ struct SchedulingDeps {
   std::function<void()> on_event_committed;
 };
 
-// The gRPC handlers of smp.scheduling.v1.SchedulingService: validate, authorise (permission from
-// the contract, clinic scope), call the rules and the store in one transaction, map errors.
+// The gRPC overrides of smp.scheduling.v1.SchedulingService: each runs one operation of a unit
+// (patients, clinic_resources, treatment_plans, appointments, change_feed) in the RpcFrame, which
+// authorises the caller for the method and maps the operation's status at the edge.
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
   explicit SchedulingServiceImpl(SchedulingDeps deps);
 
-  // Cancels held appointments whose hold has lapsed, so that their clinics' change feeds say so
-  // (bookings also free lapsed holds they collide with). Returns how many it cancelled. main.cc
-  // runs it every few seconds.
+  // Cancels held appointments whose hold has lapsed by the clock's now (AppointmentBook's
+  // SweepLapsedHolds). Returns how many it cancelled. main.cc runs it every few seconds.
   absl::StatusOr<int> SweepLapsedHolds();
 
   grpc::Status CreatePatient(grpc::ServerContext*, const v1::CreatePatientRequest*,
@@ -114,35 +119,15 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
                             grpc::ServerWriter<v1::Change>*) override;
 
  private:
-  // A status change of an existing appointment (confirm, cancel, check in, start, complete,
-  // no-show). `apply` may adjust the appointment (e.g. record the cancellation) before it is saved.
-  using ApplyFn = std::function<absl::Status(Transaction&, v1::Appointment&,
-                                             const v1::ClinicSchedule&, absl::Time now)>;
-  absl::StatusOr<v1::Appointment> Transition(const Principal& who, absl::string_view method,
-                                             const google::protobuf::Message& request,
-                                             absl::string_view request_id, absl::string_view id,
-                                             absl::string_view etag, AppointmentAction action,
-                                             const ApplyFn& apply);
-
-  // Appends the change to the clinic's feed and stamps its sequence and the new etag on `a`.
-  absl::Status RecordChange(Transaction& txn, v1::Appointment& a, v1::ChangeType type,
-                            int64_t new_version, absl::Time now);
-  // Cancels one held appointment whose hold has lapsed: frees its time, records the change.
-  absl::Status CancelLapsedHold(Transaction& txn, v1::Appointment& held, absl::Time now);
-  // Cancels held appointments occupying `block` on these resources whose hold has lapsed.
-  absl::Status LapseHolds(Transaction& txn, const std::vector<std::string>& resources,
-                          Interval block, absl::Time now);
-  // Books `a` (id, clinic, practitioner, chair, times, type set) if its slot is free now: checks
-  // hours, exceptions and conflicts through FindSlots, then takes the occupancy granules.
-  absl::Status TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule, v1::Appointment& a,
-                        bool chair_chosen, absl::Time now);
-  absl::StatusOr<v1::ClinicSchedule> RequireSchedule(Transaction& txn, absl::string_view clinic_id,
-                                                     absl::string_view field);
-  void NotifyCommitted(const v1::Appointment& a);
-
   SchedulingDeps deps_;
+  RpcFrame frame_;
   SchedulingStore store_;
-  Authorizer authorizer_;
+  AppointmentBook book_;
+  Patients patients_;
+  ClinicResources resources_;
+  TreatmentPlans plans_;
+  Appointments appointments_;
+  ChangeFeed feed_;
 };
 
 }  // namespace smp::scheduling

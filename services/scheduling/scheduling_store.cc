@@ -5,28 +5,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/db/store_kit.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
+#include "services/scheduling/appointment_rules.h"
 
 namespace smp::scheduling {
 namespace {
 
 constexpr int64_t kGranuleSeconds = 300;
-
-absl::Status NotFound(absl::string_view kind, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
-}
-
-template <typename Message>
-absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat(what, " does not parse"));
-  return m;
-}
-
-Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
 
 std::string Placeholders(size_t n) {
   std::string out;
@@ -34,15 +24,16 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-template <typename T>
-Page<T> MakePage(std::vector<T> items, int size, const std::function<std::string(const T&)>& key) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > size) {
-    items.resize(size);
-    page.last_key = key(items.back());
-  }
-  page.items = std::move(items);
-  return page;
+// Adds " AND <column> IN (...)" for a caller's clinic filter (Principal::ClinicFilter; nullopt:
+// no restriction). False when the filter is empty: nothing can match, skip the query.
+bool RestrictToClinics(absl::string_view column,
+                       const std::optional<std::vector<std::string>>& clinics, std::string& sql,
+                       std::vector<DbValue>& params) {
+  if (!clinics.has_value()) return true;
+  if (clinics->empty()) return false;
+  absl::StrAppend(&sql, " AND ", column, " IN (", Placeholders(clinics->size()), ")");
+  for (const std::string& c : *clinics) params.emplace_back(c);
+  return true;
 }
 
 // --- patients ---
@@ -51,30 +42,24 @@ constexpr char kPatientColumns[] =
     "id, given_name, family_name, birth_date, phone, email, preferred_clinic_id, create_time, "
     "update_time, version";
 
-std::string DateText(const common::v1::LocalDate& d) {
-  if (d.year() == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+// A birth date as stored: "" when the patient gave none.
+std::string BirthDateText(const v1::Patient& p) {
+  return p.has_birth_date() ? DayText(FromLocalDate(p.birth_date())) : std::string();
 }
 
-common::v1::LocalDate DateFromText(const std::string& text) {
-  common::v1::LocalDate d;
-  std::vector<std::string> parts = absl::StrSplit(text, '-');
-  int y = 0, m = 0, day = 0;
-  if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &y) && absl::SimpleAtoi(parts[1], &m) &&
-      absl::SimpleAtoi(parts[2], &day)) {
-    d.set_year(y);
-    d.set_month(m);
-    d.set_day(day);
-  }
-  return d;
-}
-
-v1::Patient PatientFromRow(const Row& row) {
+absl::StatusOr<v1::Patient> PatientFromRow(const Row& row) {
   v1::Patient p;
   p.set_id(row.Text(0));
   p.set_given_name(row.Text(1));
   p.set_family_name(row.Text(2));
-  if (!row.Text(3).empty()) *p.mutable_birth_date() = DateFromText(row.Text(3));
+  if (!row.Text(3).empty()) {
+    absl::StatusOr<absl::CivilDay> born = ParseDayText("birth_date", row.Text(3));
+    if (!born.ok()) {
+      return absl::DataLossError(absl::StrCat("stored birth date of patient ", p.id(),
+                                              " does not parse: ", born.status().message()));
+    }
+    *p.mutable_birth_date() = ToLocalDate(*born);
+  }
   p.set_phone(row.Text(4));
   p.set_email(row.Text(5));
   p.set_preferred_clinic_id(row.Text(6));
@@ -120,6 +105,18 @@ absl::StatusOr<std::optional<v1::ClinicSchedule>> SchedulingStore::GetSchedule(
   return schedule;
 }
 
+absl::StatusOr<v1::ClinicSchedule> SchedulingStore::RequireSchedule(Transaction& txn,
+                                                                    absl::string_view clinic_id,
+                                                                    absl::string_view field) const {
+  ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> schedule, GetSchedule(txn, clinic_id));
+  if (!schedule.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": clinic ", clinic_id,
+        " has no schedule here (an unknown clinic, or an admin has not set its hours yet)"));
+  }
+  return *std::move(schedule);
+}
+
 absl::StatusOr<v1::ClinicSchedule> SchedulingStore::PutSchedule(Transaction& txn,
                                                                 const v1::ClinicSchedule& schedule,
                                                                 int64_t expected_version,
@@ -153,12 +150,11 @@ absl::StatusOr<v1::Patient> SchedulingStore::CreatePatient(Transaction& txn,
                                                            const v1::Patient& patient,
                                                            absl::Time now) const {
   const std::string id = NewIdAt(now);
-  RETURN_IF_ERROR(
-      txn.Exec(absl::StrCat("INSERT INTO patients (", kPatientColumns,
-                            ", search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"),
-               {id, patient.given_name(), patient.family_name(), DateText(patient.birth_date()),
-                patient.phone(), patient.email(), patient.preferred_clinic_id(), ToDbMicros(now),
-                ToDbMicros(now), SearchText(patient)}));
+  RETURN_IF_ERROR(txn.Exec(absl::StrCat("INSERT INTO patients (", kPatientColumns,
+                                        ", search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"),
+                           {id, patient.given_name(), patient.family_name(), BirthDateText(patient),
+                            patient.phone(), patient.email(), patient.preferred_clinic_id(),
+                            ToDbMicros(now), ToDbMicros(now), SearchText(patient)}));
   return GetPatient(txn, id);
 }
 
@@ -180,7 +176,7 @@ absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
       txn.ExecCount("UPDATE patients SET given_name = ?, family_name = ?, birth_date = ?, "
                     "phone = ?, email = ?, preferred_clinic_id = ?, search_text = ?, "
                     "update_time = ?, version = version + 1 WHERE id = ? AND version = ?",
-                    {patient.given_name(), patient.family_name(), DateText(patient.birth_date()),
+                    {patient.given_name(), patient.family_name(), BirthDateText(patient),
                      patient.phone(), patient.email(), patient.preferred_clinic_id(),
                      SearchText(patient), ToDbMicros(now), patient.id(), expected_version}));
   if (changed == 0) {
@@ -204,18 +200,16 @@ absl::StatusOr<Page<v1::Patient>> SchedulingStore::SearchPatients(
   std::vector<DbValue> params = {page.after_key, pattern};
   std::string sql = absl::StrCat("SELECT ", kPatientColumns,
                                  " FROM patients WHERE id > ? AND search_text LIKE ? ESCAPE '\\'");
-  if (clinics.has_value()) {
-    if (clinics->empty()) return Page<v1::Patient>{};
-    absl::StrAppend(&sql, " AND preferred_clinic_id IN (", Placeholders(clinics->size()), ")");
-    for (const std::string& c : *clinics) params.emplace_back(c);
-  }
+  if (!RestrictToClinics("preferred_clinic_id", clinics, sql, params)) return Page<v1::Patient>{};
   absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
   params.emplace_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
   std::vector<v1::Patient> patients;
-  for (const Row& row : rows) patients.push_back(PatientFromRow(row));
-  return MakePage<v1::Patient>(std::move(patients), page.size,
-                               [](const v1::Patient& p) { return p.id(); });
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Patient p, PatientFromRow(row));
+    patients.push_back(std::move(p));
+  }
+  return MakePage(std::move(patients), page.size, [](const v1::Patient& p) { return p.id(); });
 }
 
 // ---------------------------------------------------------------- chairs
@@ -249,6 +243,19 @@ absl::StatusOr<std::vector<v1::Chair>> SchedulingStore::ListChairs(
   return chairs;
 }
 
+absl::StatusOr<Page<v1::Chair>> SchedulingStore::ListChairs(Transaction& txn,
+                                                            absl::string_view clinic_id,
+                                                            const PageRequest& page) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT ", kChairColumns,
+                                          " FROM chairs WHERE clinic_id = ? AND id > ?"
+                                          " ORDER BY id LIMIT ?"),
+                             {std::string(clinic_id), page.after_key, int64_t{page.size} + 1}));
+  std::vector<v1::Chair> chairs;
+  for (const Row& row : rows) chairs.push_back(ChairFromRow(row));
+  return MakePage(std::move(chairs), page.size, [](const v1::Chair& c) { return c.id(); });
+}
+
 absl::StatusOr<v1::Chair> SchedulingStore::UpdateChair(Transaction& txn, const v1::Chair& chair,
                                                        int64_t expected_version) const {
   ASSIGN_OR_RETURN(
@@ -272,7 +279,8 @@ absl::StatusOr<std::optional<v1::WorkingHours>> SchedulingStore::GetWorkingHours
                                         "WHERE practitioner_id = ? AND clinic_id = ?",
                                         {std::string(practitioner_id), std::string(clinic_id)}));
   if (rows.empty()) return std::nullopt;
-  ASSIGN_OR_RETURN(v1::WorkingHours hours, Parse<v1::WorkingHours>(rows[0].Text(0), "hours"));
+  ASSIGN_OR_RETURN(v1::WorkingHours hours,
+                   Parse<v1::WorkingHours>(rows[0].Text(0), "working hours"));
   hours.set_etag(EtagOf(rows[0].Int(1)));
   return hours;
 }
@@ -310,13 +318,22 @@ absl::StatusOr<std::vector<v1::WorkingHours>> SchedulingStore::ListWorkingHours(
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT hours, version FROM working_hours "
                                         "WHERE clinic_id = ? ORDER BY practitioner_id",
                                         {std::string(clinic_id)}));
-  std::vector<v1::WorkingHours> all;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::WorkingHours hours, Parse<v1::WorkingHours>(row.Text(0), "hours"));
-    hours.set_etag(EtagOf(row.Int(1)));
-    all.push_back(std::move(hours));
-  }
+  ASSIGN_OR_RETURN(std::vector<v1::WorkingHours> all, ParseAll<v1::WorkingHours>(rows));
+  for (size_t i = 0; i < all.size(); ++i) all[i].set_etag(EtagOf(rows[i].Int(1)));
   return all;
+}
+
+absl::StatusOr<Page<v1::WorkingHours>> SchedulingStore::ListWorkingHours(
+    Transaction& txn, absl::string_view clinic_id, const PageRequest& page) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT hours, version FROM working_hours "
+                             "WHERE clinic_id = ? AND practitioner_id > ? "
+                             "ORDER BY practitioner_id LIMIT ?",
+                             {std::string(clinic_id), page.after_key, int64_t{page.size} + 1}));
+  ASSIGN_OR_RETURN(std::vector<v1::WorkingHours> all, ParseAll<v1::WorkingHours>(rows));
+  for (size_t i = 0; i < all.size(); ++i) all[i].set_etag(EtagOf(rows[i].Int(1)));
+  return MakePage(std::move(all), page.size,
+                  [](const v1::WorkingHours& h) { return h.practitioner_id(); });
 }
 
 absl::StatusOr<v1::ScheduleException> SchedulingStore::CreateException(
@@ -336,8 +353,7 @@ absl::StatusOr<v1::ScheduleException> SchedulingStore::GetException(Transaction&
                                                                     absl::string_view id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT exception FROM schedule_exceptions WHERE id = ?",
                                         {std::string(id)}));
-  if (rows.empty()) return NotFound("schedule exception", id);
-  return Parse<v1::ScheduleException>(rows[0].Text(0), "exception");
+  return ParseOne<v1::ScheduleException>(rows, "schedule exception", id);
 }
 
 absl::Status SchedulingStore::DeleteException(Transaction& txn, absl::string_view id) const {
@@ -354,12 +370,37 @@ absl::StatusOr<std::vector<v1::ScheduleException>> SchedulingStore::ListExceptio
                                         "ORDER BY start_time, id",
                                         {std::string(clinic_id), ToDbMicros(window.end),
                                          ToDbMicros(window.start)}));
-  std::vector<v1::ScheduleException> out;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::ScheduleException e,
-                     Parse<v1::ScheduleException>(row.Text(0), "exception"));
-    out.push_back(std::move(e));
+  return ParseAll<v1::ScheduleException>(rows);
+}
+
+absl::StatusOr<Page<v1::ScheduleException>> SchedulingStore::ListExceptions(
+    Transaction& txn, absl::string_view clinic_id, Interval window, const PageRequest& page) const {
+  // Keyset on (start_time, id): the page key is "<start micros>/<id>".
+  int64_t after_start = std::numeric_limits<int64_t>::min();
+  std::string after_id;
+  if (!page.after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page.after_key, '/');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_start)) {
+      return absl::InvalidArgumentError("page_token: malformed");
+    }
+    after_id = parts[1];
   }
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT exception, start_time FROM schedule_exceptions "
+                                        "WHERE clinic_id = ? AND start_time < ? AND end_time > ? "
+                                        "AND (start_time > ? OR (start_time = ? AND id > ?)) "
+                                        "ORDER BY start_time, id LIMIT ?",
+                                        {std::string(clinic_id), ToDbMicros(window.end),
+                                         ToDbMicros(window.start), after_start, after_start,
+                                         after_id, int64_t{page.size} + 1}));
+  ASSIGN_OR_RETURN(std::vector<v1::ScheduleException> all, ParseAll<v1::ScheduleException>(rows));
+  std::vector<std::pair<v1::ScheduleException, int64_t>> keyed;
+  for (size_t i = 0; i < all.size(); ++i) keyed.emplace_back(std::move(all[i]), rows[i].Int(1));
+  Page<std::pair<v1::ScheduleException, int64_t>> cut =
+      MakePage(std::move(keyed), page.size,
+               [](const auto& e) { return absl::StrCat(e.second, "/", e.first.id()); });
+  Page<v1::ScheduleException> out;
+  out.last_key = std::move(cut.last_key);
+  for (auto& [e, start] : cut.items) out.items.push_back(std::move(e));
   return out;
 }
 
@@ -384,8 +425,7 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::GetPlan(Transaction& txn,
                                                            absl::string_view id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT plan, version FROM treatment_plans WHERE id = ?",
                                         {std::string(id)}));
-  if (rows.empty()) return NotFound("treatment plan", id);
-  ASSIGN_OR_RETURN(v1::TreatmentPlan plan, Parse<v1::TreatmentPlan>(rows[0].Text(0), "plan"));
+  ASSIGN_OR_RETURN(v1::TreatmentPlan plan, ParseOne<v1::TreatmentPlan>(rows, "treatment plan", id));
   plan.set_etag(EtagOf(rows[0].Int(1)));
   ASSIGN_OR_RETURN(auto sessions, txn.Query("SELECT record FROM appointments WHERE plan_id = ? "
                                             "ORDER BY session_number, start_time",
@@ -401,17 +441,26 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::GetPlan(Transaction& txn,
   return plan;
 }
 
-absl::StatusOr<std::vector<v1::TreatmentPlan>> SchedulingStore::ListPlans(
-    Transaction& txn, absl::string_view patient_id) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM treatment_plans WHERE patient_id = ? "
-                                        "ORDER BY id DESC",
-                                        {std::string(patient_id)}));
+absl::StatusOr<Page<v1::TreatmentPlan>> SchedulingStore::ListPlans(
+    Transaction& txn, absl::string_view patient_id,
+    const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const {
+  // Newest first: keyset on id descending (ids are time-sortable).
+  std::string sql = "SELECT id FROM treatment_plans WHERE patient_id = ?";
+  std::vector<DbValue> params = {std::string(patient_id)};
+  if (!page.after_key.empty()) {
+    absl::StrAppend(&sql, " AND id < ?");
+    params.emplace_back(page.after_key);
+  }
+  if (!RestrictToClinics("clinic_id", clinics, sql, params)) return Page<v1::TreatmentPlan>{};
+  absl::StrAppend(&sql, " ORDER BY id DESC LIMIT ?");
+  params.emplace_back(int64_t{page.size} + 1);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
   std::vector<v1::TreatmentPlan> plans;
   for (const Row& row : rows) {
     ASSIGN_OR_RETURN(v1::TreatmentPlan plan, GetPlan(txn, row.Text(0)));
     plans.push_back(std::move(plan));
   }
-  return plans;
+  return MakePage(std::move(plans), page.size, [](const v1::TreatmentPlan& p) { return p.id(); });
 }
 
 absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
@@ -448,13 +497,16 @@ absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& ap
         ASSIGN_OR_RETURN(auto holder, txn.Query("SELECT appointment_id FROM occupancy "
                                                 "WHERE resource_id = ? AND granule = ?",
                                                 {*resource, g}));
-        const bool is_practitioner = resource == &appointment.practitioner_id();
-        return absl::FailedPreconditionError(absl::StrCat(
-            is_practitioner ? "practitioner " : "chair ", *resource, " is not free at ",
-            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(g * kGranuleSeconds),
-                             absl::UTCTimeZone()),
-            holder.empty() ? std::string() : absl::StrCat(" (appointment ", holder[0].Text(0), ")"),
-            "; pick another slot"));
+        const char* kind = resource == &appointment.practitioner_id() ? "practitioner" : "chair";
+        return SlotTakenError(
+            absl::StrCat(
+                kind, " ", *resource, " is not free at ",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(g * kGranuleSeconds),
+                                 absl::UTCTimeZone()),
+                holder.empty() ? std::string()
+                               : absl::StrCat(" (appointment ", holder[0].Text(0), ")"),
+                "; pick another slot"),
+            kind, *resource);
       }
       RETURN_IF_ERROR(taken);
     }
@@ -567,8 +619,17 @@ absl::StatusOr<v1::Appointment> SchedulingStore::GetAppointment(Transaction& txn
                                                                 absl::string_view id) const {
   ASSIGN_OR_RETURN(auto rows,
                    txn.Query("SELECT record FROM appointments WHERE id = ?", {std::string(id)}));
-  if (rows.empty()) return NotFound("appointment", id);
-  return Parse<v1::Appointment>(rows[0].Text(0), "appointment");
+  return ParseOne<v1::Appointment>(rows, "appointment", id);
+}
+
+absl::StatusOr<std::vector<std::string>> SchedulingStore::ClinicsWithLapsedHolds(
+    Transaction& txn, absl::Time now) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM appointments "
+                                        "WHERE status = 'PROPOSED' AND hold_expire_time <= ?",
+                                        {ToDbMicros(now)}));
+  std::vector<std::string> clinics;
+  for (const Row& row : rows) clinics.push_back(row.Text(0));
+  return clinics;
 }
 
 absl::StatusOr<std::vector<v1::Appointment>> SchedulingStore::LapsedHolds(
@@ -577,12 +638,7 @@ absl::StatusOr<std::vector<v1::Appointment>> SchedulingStore::LapsedHolds(
                                         "status = 'PROPOSED' AND hold_expire_time <= ? "
                                         "ORDER BY id LIMIT ?",
                                         {std::string(clinic_id), ToDbMicros(now), int64_t{limit}}));
-  std::vector<v1::Appointment> lapsed;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Appointment a, Parse<v1::Appointment>(row.Text(0), "appointment"));
-    lapsed.push_back(std::move(a));
-  }
-  return lapsed;
+  return ParseAll<v1::Appointment>(rows);
 }
 
 absl::StatusOr<Page<v1::Appointment>> SchedulingStore::ListAppointments(
@@ -619,12 +675,8 @@ absl::StatusOr<Page<v1::Appointment>> SchedulingStore::ListAppointments(
   absl::StrAppend(&sql, " ORDER BY start_time, id LIMIT ?");
   params.emplace_back(int64_t{page.size} + 1);
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
-  std::vector<v1::Appointment> items;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Appointment a, Parse<v1::Appointment>(row.Text(0), "appointment"));
-    items.push_back(std::move(a));
-  }
-  return MakePage<v1::Appointment>(std::move(items), page.size, [](const v1::Appointment& a) {
+  ASSIGN_OR_RETURN(std::vector<v1::Appointment> items, ParseAll<v1::Appointment>(rows));
+  return MakePage(std::move(items), page.size, [](const v1::Appointment& a) {
     return absl::StrCat(ToDbMicros(FromProtoTimestamp(a.start_time())), "/", a.id());
   });
 }
@@ -656,12 +708,7 @@ absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction
                                         "WHERE clinic_id = ? AND sequence > ? "
                                         "ORDER BY sequence LIMIT ?",
                                         {std::string(clinic_id), since, int64_t{limit}}));
-  std::vector<v1::Change> changes;
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Change c, Parse<v1::Change>(row.Text(0), "change"));
-    changes.push_back(std::move(c));
-  }
-  return changes;
+  return ParseAll<v1::Change>(rows);
 }
 
 absl::StatusOr<int64_t> SchedulingStore::HeadSequence(Transaction& txn,

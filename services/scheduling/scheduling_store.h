@@ -1,9 +1,6 @@
 #ifndef SMP_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 #define SMP_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 
-// The SQL of the scheduling service. Every function runs inside a transaction the caller owns, so a
-// handler combines its steps, the change-feed entry and its idempotency key atomically.
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,17 +8,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/db/store_kit.h"
 #include "common/util/paging.h"
 #include "services/scheduling/availability.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
 
 namespace smp::scheduling {
-
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
-};
 
 // The longest a block can be: the longest appointment (6 h) plus the longest cleaning buffer (2 h).
 inline constexpr absl::Duration kMaxBlock = absl::Hours(8);
@@ -34,11 +26,25 @@ struct BusyBlock {
   Interval block;  // start to end plus buffer
 };
 
+// The scheduling SQL: clinic schedules, patients, chairs, working hours and exceptions, treatment
+// plans, appointments with the occupancy granules that exclude double booking, and the per-clinic
+// change feed. Protobuf records are kept as BLOB columns next to the indexed columns queries need.
+//
+// Every function runs inside the caller's transaction (an operation unit decides its extent), so an
+// operation's steps, its change-feed entry, its outbox events and its request_id commit together or
+// not at all. Errors: NOT_FOUND "<kind> <id> not found" for a missing resource; ABORTED with
+// STALE_ETAG (current etag as metadata) when an update's expected version is not the stored one;
+// FAILED_PRECONDITION with SLOT_TAKEN when a granule is held; DATA_LOSS for a stored record that
+// does not parse; anything else is the database's own error (see common/db/database.h).
 class SchedulingStore {
  public:
   // ---- Clinic schedules ----
   absl::StatusOr<std::optional<v1::ClinicSchedule>> GetSchedule(Transaction& txn,
                                                                 absl::string_view clinic_id) const;
+  // The clinic's schedule, or INVALID_ARGUMENT naming `field` (the request field that named the
+  // clinic) when there is none: an unknown clinic, or one an admin has not set up yet.
+  absl::StatusOr<v1::ClinicSchedule> RequireSchedule(Transaction& txn, absl::string_view clinic_id,
+                                                     absl::string_view field) const;
   // Writes `schedule` if the stored version is `expected_version` (0: none stored yet); ABORTED
   // otherwise, naming the current etag.
   absl::StatusOr<v1::ClinicSchedule> PutSchedule(Transaction& txn,
@@ -61,8 +67,12 @@ class SchedulingStore {
   absl::StatusOr<v1::Chair> CreateChair(Transaction& txn, const v1::Chair& chair,
                                         absl::Time now) const;
   absl::StatusOr<v1::Chair> GetChair(Transaction& txn, absl::string_view id) const;
+  // Every chair of the clinic, by id (the calendar loader's read).
   absl::StatusOr<std::vector<v1::Chair>> ListChairs(Transaction& txn,
                                                     absl::string_view clinic_id) const;
+  // One page of the clinic's chairs, by id.
+  absl::StatusOr<Page<v1::Chair>> ListChairs(Transaction& txn, absl::string_view clinic_id,
+                                             const PageRequest& page) const;
   absl::StatusOr<v1::Chair> UpdateChair(Transaction& txn, const v1::Chair& chair,
                                         int64_t expected_version) const;
 
@@ -71,8 +81,13 @@ class SchedulingStore {
       Transaction& txn, absl::string_view practitioner_id, absl::string_view clinic_id) const;
   absl::StatusOr<v1::WorkingHours> PutWorkingHours(Transaction& txn, const v1::WorkingHours& hours,
                                                    int64_t expected_version) const;
+  // Every practitioner's hours at the clinic, by practitioner id.
   absl::StatusOr<std::vector<v1::WorkingHours>> ListWorkingHours(Transaction& txn,
                                                                  absl::string_view clinic_id) const;
+  // One page of them, keyed by practitioner id.
+  absl::StatusOr<Page<v1::WorkingHours>> ListWorkingHours(Transaction& txn,
+                                                          absl::string_view clinic_id,
+                                                          const PageRequest& page) const;
   absl::StatusOr<v1::ScheduleException> CreateException(Transaction& txn,
                                                         const v1::ScheduleException& exception,
                                                         Interval span, absl::Time now) const;
@@ -82,13 +97,21 @@ class SchedulingStore {
   absl::StatusOr<std::vector<v1::ScheduleException>> ListExceptions(Transaction& txn,
                                                                     absl::string_view clinic_id,
                                                                     Interval window) const;
+  // One page of them, keyed by (start, id).
+  absl::StatusOr<Page<v1::ScheduleException>> ListExceptions(Transaction& txn,
+                                                             absl::string_view clinic_id,
+                                                             Interval window,
+                                                             const PageRequest& page) const;
 
   // ---- Treatment plans (sessions are read from the appointments that belong to the plan) ----
   absl::StatusOr<v1::TreatmentPlan> CreatePlan(Transaction& txn, const v1::TreatmentPlan& plan,
                                                absl::Time now) const;
   absl::StatusOr<v1::TreatmentPlan> GetPlan(Transaction& txn, absl::string_view id) const;
-  absl::StatusOr<std::vector<v1::TreatmentPlan>> ListPlans(Transaction& txn,
-                                                           absl::string_view patient_id) const;
+  // One page of the patient's plans, newest first; `clinics` (when set) keeps only plans of those
+  // clinics.
+  absl::StatusOr<Page<v1::TreatmentPlan>> ListPlans(
+      Transaction& txn, absl::string_view patient_id,
+      const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const;
   // Rewrites the plan's terms and status if the version is `expected_version`.
   absl::StatusOr<v1::TreatmentPlan> UpdatePlan(Transaction& txn, const v1::TreatmentPlan& plan,
                                                int64_t expected_version) const;
@@ -115,6 +138,9 @@ class SchedulingStore {
   absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end, int64_t expected_version) const;
   absl::StatusOr<v1::Appointment> GetAppointment(Transaction& txn, absl::string_view id) const;
+  // Clinics that have held appointments whose hold lapsed by `now`.
+  absl::StatusOr<std::vector<std::string>> ClinicsWithLapsedHolds(Transaction& txn,
+                                                                  absl::Time now) const;
   // Held appointments of `clinic_id` whose hold lapsed by `now` (to be cancelled by the caller).
   absl::StatusOr<std::vector<v1::Appointment>> LapsedHolds(Transaction& txn,
                                                            absl::string_view clinic_id,
@@ -128,12 +154,14 @@ class SchedulingStore {
                                                          const PageRequest& page) const;
 
   // ---- Change feed ----
-  // Appends a change for `appointment` (whose change_sequence the caller has set from NextSequence)
-  // to its clinic's feed.
+  // Advances the clinic's feed head and returns it: the sequence of the change being recorded.
   absl::StatusOr<int64_t> NextSequence(Transaction& txn, absl::string_view clinic_id) const;
+  // Appends `change` (whose sequence the caller has taken from NextSequence) to its clinic's feed.
   absl::Status AppendChange(Transaction& txn, const v1::Change& change) const;
+  // At most `limit` of the clinic's changes after sequence `since`, in sequence order.
   absl::StatusOr<std::vector<v1::Change>> ListChanges(Transaction& txn, absl::string_view clinic_id,
                                                       int64_t since, int limit) const;
+  // The clinic's feed head (0 before the first change).
   absl::StatusOr<int64_t> HeadSequence(Transaction& txn, absl::string_view clinic_id) const;
 };
 

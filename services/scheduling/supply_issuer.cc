@@ -37,10 +37,16 @@ absl::StatusOr<std::vector<inventory::v1::IssuedItem>> GrpcSupplyIssuer::Issue(
       return absl::UnavailableError(absl::StrCat(
           "inventory cannot issue the supplies now (", grpc::StatusCode(status.error_code()), ": ",
           status.error_message(), "); the procedure has not started, try again"));
-    default:
-      // Inventory's own verdict on the supplies (or on the caller), passed on as it is.
-      return absl::Status(FromGrpcStatus(status).code(),
-                          absl::StrCat("supplies: ", status.error_message()));
+    default: {
+      // Inventory's own verdict on the supplies (or on the caller), passed on as it is, with its
+      // structured details (UNIT_ALREADY_USED, EXPIRED, RECALLED and their serial or lot).
+      const absl::Status verdict = FromGrpcStatus(status);
+      absl::Status out(verdict.code(), absl::StrCat("supplies: ", status.error_message()));
+      verdict.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+        out.SetPayload(type_url, payload);
+      });
+      return out;
+    }
   }
 }
 

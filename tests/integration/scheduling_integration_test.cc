@@ -17,6 +17,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
@@ -257,7 +259,7 @@ TEST_F(SchedulingIntegrationTest, FrontDeskOfAnotherClinicCanNeitherSeeNorBook) 
 
 TEST_F(SchedulingIntegrationTest, FiftyConcurrentBookingsOfOneSlotYieldExactlyOne) {
   constexpr int kClients = 50;
-  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::atomic<int> ok{0}, refused{0}, other{0}, slot_taken{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
@@ -267,6 +269,11 @@ TEST_F(SchedulingIntegrationTest, FiftyConcurrentBookingsOfOneSlotYieldExactlyOn
         ++ok;
       } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
         ++refused;
+        // The refusal says why, in the structured details a client switches on.
+        if (ErrorReason(FromGrpcStatus(s)) == reason::kSlotTaken &&
+            ErrorMetadata(FromGrpcStatus(s), "resource") == "practitioner") {
+          ++slot_taken;
+        }
       } else {
         ++other;
         ADD_FAILURE() << s.error_code() << " " << s.error_message();
@@ -276,6 +283,7 @@ TEST_F(SchedulingIntegrationTest, FiftyConcurrentBookingsOfOneSlotYieldExactlyOn
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(refused.load(), kClients - 1);
+  EXPECT_EQ(slot_taken.load(), kClients - 1);
   EXPECT_EQ(other.load(), 0);
 
   v1::ListAppointmentsRequest list;
@@ -433,8 +441,10 @@ TEST_F(SchedulingIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {
 TEST_F(SchedulingIntegrationTest, ProceduresNeedComplianceConsultationsDoNot) {
   v1::Appointment a;
   eligibility_.set_allowed(false);
-  EXPECT_THAT(Book(Booking("patch-1", At(9), v1::SAMPLE_PATCH), &a),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CONSENT_MISSING"));
+  const grpc::Status refused = Book(Booking("patch-1", At(9), v1::SAMPLE_PATCH), &a);
+  EXPECT_THAT(refused, GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CONSENT_MISSING"));
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(refused)), reason::kNotEligible);
+  EXPECT_EQ(ErrorMetadata(FromGrpcStatus(refused), "code"), "CONSENT_MISSING");
   EXPECT_EQ(eligibility_.calls(), 1);
   EXPECT_EQ(eligibility_.last().date().day(), day_.day());  // the clinic-local day
   eligibility_.set_allowed(true);

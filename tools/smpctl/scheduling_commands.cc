@@ -281,8 +281,12 @@ absl::Status ChairCreate(Invocation& inv) {
 absl::Status ChairList(Invocation& inv) {
   sv1::ListChairsRequest req;
   req.set_clinic_id(inv.Get("clinic"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(sv1::ListChairsResponse resp, RPC(ListChairs, req));
-  Show(inv, resp, [&] { PrintChairs(inv, {resp.chairs().begin(), resp.chairs().end()}); });
+  Show(inv, resp, [&] {
+    PrintChairs(inv, {resp.chairs().begin(), resp.chairs().end()});
+    inv.out().NextPage(resp.next_page_token());
+  });
   return absl::OkStatus();
 }
 
@@ -298,14 +302,18 @@ absl::Status ChairUpdate(Invocation& inv) {
   c.set_id(inv.Arg());
   c.set_etag(inv.Get("etag"));
   if (!inv.Has("etag")) {
-    // There is no GetChair: find it in its clinic's list.
+    // There is no GetChair: find it in its clinic's list, page by page.
     sv1::ListChairsRequest list;
     list.set_clinic_id(inv.Get("clinic"));
+    list.set_page_size(500);
     if (list.clinic_id().empty()) return UsageError("give --clinic (to read the chair) or --etag");
-    ASSIGN_OR_RETURN(sv1::ListChairsResponse chairs, RPC(ListChairs, list));
-    for (const sv1::Chair& each : chairs.chairs()) {
-      if (each.id() == inv.Arg()) c.set_etag(each.etag());
-    }
+    do {
+      ASSIGN_OR_RETURN(sv1::ListChairsResponse chairs, RPC(ListChairs, list));
+      for (const sv1::Chair& each : chairs.chairs()) {
+        if (each.id() == inv.Arg()) c.set_etag(each.etag());
+      }
+      list.set_page_token(chairs.next_page_token());
+    } while (c.etag().empty() && !list.page_token().empty());
     if (c.etag().empty()) {
       return absl::NotFoundError(
           absl::StrCat("no chair ", inv.Arg(), " at clinic ", list.clinic_id()));
@@ -374,9 +382,11 @@ absl::Status HoursList(Invocation& inv) {
   }
   sv1::ListWorkingHoursRequest req;
   req.set_clinic_id(inv.Get("clinic"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(sv1::ListWorkingHoursResponse resp, RPC(ListWorkingHours, req));
   Show(inv, resp, [&] {
     PrintHours(inv, {resp.working_hours().begin(), resp.working_hours().end()});
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -451,15 +461,18 @@ absl::Status ExceptionList(Invocation& inv) {
   RETURN_IF_ERROR(ReadPeriod(inv, req.clinic_id(), 31, &from, &to));
   *req.mutable_period()->mutable_start_date() = ToLocalDate(from);
   *req.mutable_period()->mutable_end_date() = ToLocalDate(to);
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(sv1::ListScheduleExceptionsResponse resp, RPC(ListScheduleExceptions, req));
   Show(inv, resp, [&] {
     PrintExceptions(inv, {resp.exceptions().begin(), resp.exceptions().end()});
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
 
 absl::Status ExceptionDelete(Invocation& inv) {
   sv1::DeleteScheduleExceptionRequest req;
+  req.set_request_id(inv.client().NewRequestId());
   req.set_id(inv.Arg());
   ASSIGN_OR_RETURN(sv1::DeleteScheduleExceptionResponse resp, RPC(DeleteScheduleException, req));
   Show(inv, resp, [&] { inv.out().Line(absl::StrCat("exception ", req.id(), " deleted")); });
@@ -536,6 +549,7 @@ absl::Status PlanGet(Invocation& inv) {
 absl::Status PlanList(Invocation& inv) {
   sv1::ListTreatmentPlansRequest req;
   req.set_patient_id(inv.Get("patient"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(sv1::ListTreatmentPlansResponse resp, RPC(ListTreatmentPlans, req));
   Show(inv, resp, [&] {
     Table t({"id", "clinic", "area", "status", "planned", "booked"});
@@ -544,6 +558,7 @@ absl::Status PlanList(Invocation& inv) {
                 absl::StrCat(p.planned_sessions()), absl::StrCat(p.sessions_size())});
     }
     inv.out().Print(t);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -964,7 +979,7 @@ void AddSchedulingCommands(Registry& r) {
          "list a clinic's chairs",
          "",
          false,
-         {Req("clinic", "ID", "the clinic")},
+         WithPaging({Req("clinic", "ID", "the clinic")}),
          "",
          ChairList});
   r.Add({{"chair", "update"},
@@ -991,7 +1006,8 @@ void AddSchedulingCommands(Registry& r) {
          "list working hours at a clinic",
          "",
          false,
-         {Req("clinic", "ID", "the clinic"), Opt("practitioner", "ID", "only this practitioner")},
+         WithPaging({Req("clinic", "ID", "the clinic"),
+                     Opt("practitioner", "ID", "only this practitioner")}),
          "",
          HoursList});
   r.Add({{"exception", "create"},
@@ -1011,8 +1027,9 @@ void AddSchedulingCommands(Registry& r) {
          "list a clinic's exceptions in a period",
          "",
          false,
-         {Req("clinic", "ID", "the clinic"), Opt("from", "DATE", "first day (default today)"),
-          Opt("to", "DATE", "last day (default from + 30 days)")},
+         WithPaging({Req("clinic", "ID", "the clinic"),
+                     Opt("from", "DATE", "first day (default today)"),
+                     Opt("to", "DATE", "last day (default from + 30 days)")}),
          "",
          ExceptionList});
   r.Add({{"exception", "delete"},
@@ -1051,7 +1068,7 @@ void AddSchedulingCommands(Registry& r) {
          "list a patient's plans",
          "",
          false,
-         {Req("patient", "ID", "the patient")},
+         WithPaging({Req("patient", "ID", "the patient")}),
          "",
          PlanList});
   r.Add({{"plan", "cancel"},

@@ -1,0 +1,211 @@
+#include "services/scheduling/appointment_book.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/idempotency.h"
+#include "common/outbox/outbox.h"
+#include "common/status/status_macros.h"
+#include "common/util/etag.h"
+#include "common/util/proto_time.h"
+#include "common/util/validation.h"
+#include "services/scheduling/billing_events.h"
+#include "services/scheduling/calendar_loader.h"
+#include "services/scheduling/schedule_rules.h"
+
+namespace smp::scheduling {
+namespace {
+
+constexpr int kMaxSlotsLimit = 1000;
+constexpr int kSweepBatch = 500;
+
+std::string LocalText(absl::Time t, absl::TimeZone zone) {
+  return absl::FormatTime("%Y-%m-%d %H:%M %Z", t, zone);
+}
+
+}  // namespace
+
+AppointmentBook::AppointmentBook(Database* db, const SchedulingStore* store,
+                                 ChangeNotifier* notifier, std::function<void()> on_event_committed)
+    : db_(db),
+      store_(store),
+      notifier_(notifier),
+      on_event_committed_(std::move(on_event_committed)) {}
+
+void AppointmentBook::NotifyCommitted(const v1::Appointment& a) const {
+  notifier_->Notify(a.clinic_id(), a.change_sequence());
+}
+
+absl::Status AppointmentBook::RecordChange(Transaction& txn, v1::Appointment& a,
+                                           v1::ChangeType type, int64_t new_version,
+                                           absl::Time now) const {
+  ASSIGN_OR_RETURN(int64_t sequence, store_->NextSequence(txn, a.clinic_id()));
+  a.set_change_sequence(sequence);
+  a.set_etag(EtagOf(new_version));
+  *a.mutable_update_time() = ToProtoTimestamp(now);
+  v1::Change change;
+  change.set_sequence(sequence);
+  change.set_clinic_id(a.clinic_id());
+  change.set_type(type);
+  *change.mutable_appointment() = a;
+  *change.mutable_commit_time() = ToProtoTimestamp(now);
+  return store_->AppendChange(txn, change);
+}
+
+absl::Status AppointmentBook::LapseHolds(Transaction& txn,
+                                         const std::vector<std::string>& resources, Interval block,
+                                         absl::Time now) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> occupants, store_->Occupants(txn, resources, block));
+  for (const std::string& id : occupants) {
+    ASSIGN_OR_RETURN(v1::Appointment held, store_->GetAppointment(txn, id));
+    if (held.status() != v1::PROPOSED || FromProtoTimestamp(held.hold_expire_time()) > now) {
+      continue;
+    }
+    RETURN_IF_ERROR(CancelLapsedHold(txn, held, now));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppointmentBook::CancelLapsedHold(Transaction& txn, v1::Appointment& held,
+                                               absl::Time now) const {
+  ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", held.etag()));
+  held.set_status(v1::CANCELLED);
+  held.clear_hold_expire_time();
+  held.mutable_cancellation()->set_reason("hold lapsed");
+  *held.mutable_cancellation()->mutable_cancel_time() = ToProtoTimestamp(now);
+  RETURN_IF_ERROR(store_->Release(txn, held.id()));
+  RETURN_IF_ERROR(RecordChange(txn, held, v1::CHANGE_TYPE_CANCELLED, version + 1, now));
+  return store_->UpdateAppointment(txn, held, FromProtoTimestamp(held.end_time()), version);
+}
+
+absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
+                                       v1::Appointment& a, bool chair_chosen,
+                                       absl::Time now) const {
+  const absl::TimeZone zone = ZoneOf(schedule);
+  const absl::Time start = FromProtoTimestamp(a.start_time());
+  const absl::Time end = FromProtoTimestamp(a.end_time());
+  if (start < now) return absl::InvalidArgumentError("start_time: is in the past");
+  const absl::CivilDay day = absl::ToCivilDay(start, zone);
+  CalendarScope scope{day, day, a.practitioner_id(), chair_chosen ? a.chair_id() : "", a.id()};
+  // Only what overlaps this appointment's own block can stop it.
+  scope.busy_window =
+      Interval{start, end + std::max(ToDuration(schedule.buffer_after()), absl::ZeroDuration())};
+  ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(*store_, txn, schedule, scope, now));
+  in.query.duration = end - start;
+  in.query.not_before = start;
+  in.query.not_after = start;
+  in.query.max_slots = kMaxSlotsLimit;
+  const AvailabilityResult result = FindSlots(in.query, in.practitioners, in.chairs);
+  const Slot* chosen = nullptr;
+  for (const Slot& s : result.slots) {
+    if (s.start == start && s.practitioner_id == a.practitioner_id()) {
+      chosen = &s;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    const std::string message = absl::StrCat(
+        "practitioner ", a.practitioner_id(), " cannot take ", LocalText(start, zone), " to ",
+        LocalText(end, zone),
+        chair_chosen ? absl::StrCat(" in chair ", a.chair_id()) : std::string(),
+        ": outside opening or working hours, off the ", absl::FormatDuration(in.query.step),
+        " grid, or already booked; FindAvailability lists free slots");
+    // Another booking holding the time is the refusal a client acts on (offer another slot).
+    std::vector<Interval> practitioner_busy;
+    for (const PractitionerCalendar& p : in.practitioners) {
+      if (p.practitioner_id == a.practitioner_id()) practitioner_busy = p.busy;
+    }
+    std::vector<std::vector<Interval>> chairs_busy;
+    for (const ChairCalendar& c : in.chairs) chairs_busy.push_back(c.busy);
+    const std::string busy =
+        BusyResource(practitioner_busy, chairs_busy, Interval{start, end + in.query.buffer_after});
+    if (busy.empty()) return absl::FailedPreconditionError(message);
+    return SlotTakenError(message, busy,
+                          busy == "practitioner" ? a.practitioner_id() : a.chair_id());
+  }
+  a.set_chair_id(chosen->chair_id);
+  const Interval block{start, end + in.query.buffer_after};
+  RETURN_IF_ERROR(LapseHolds(txn, {a.practitioner_id(), a.chair_id()}, block, now));
+  // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
+  // booking of the same practitioner or chair (a primary-key collision fails the transaction).
+  return store_->Occupy(txn, a, block);
+}
+
+absl::StatusOr<int> AppointmentBook::SweepLapsedHolds(absl::Time now) const {
+  std::vector<v1::Appointment> lapsed;
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> clinics, store_->ClinicsWithLapsedHolds(txn, now));
+    for (const std::string& clinic_id : clinics) {
+      ASSIGN_OR_RETURN(std::vector<v1::Appointment> holds,
+                       store_->LapsedHolds(txn, clinic_id, now, kSweepBatch));
+      for (v1::Appointment& held : holds) {
+        RETURN_IF_ERROR(CancelLapsedHold(txn, held, now));
+        lapsed.push_back(held);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  for (const v1::Appointment& a : lapsed) NotifyCommitted(a);
+  return static_cast<int>(lapsed.size());
+}
+
+absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
+                                                            const TransitionRequest& t) const {
+  RETURN_IF_ERROR(ValidateId("id", t.id));
+  ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", t.etag));
+  ASSIGN_OR_RETURN(IdempotencyKey key,
+                   MakeIdempotencyKey(call.method, t.request_id, call.who.staff_id, *t.request));
+  const absl::Time now = call.now;
+  bool changed = false;
+  bool event_enqueued = false;
+  ASSIGN_OR_RETURN(
+      v1::Appointment result,
+      RunIdempotent<v1::Appointment>(
+          *db_, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
+            ASSIGN_OR_RETURN(v1::Appointment a, store_->GetAppointment(txn, t.id));
+            RETURN_IF_ERROR(call.who.CheckClinic(a.clinic_id()));
+            ASSIGN_OR_RETURN(int64_t current, VersionFromEtag("etag", a.etag()));
+            if (current != version) {
+              return StaleEtagError("appointment", a.id(), t.etag, a.etag());
+            }
+            ASSIGN_OR_RETURN(
+                v1::AppointmentStatus next,
+                NextStatus(a.status(), t.action, FromProtoTimestamp(a.hold_expire_time()), now));
+            ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                             store_->RequireSchedule(txn, a.clinic_id(), "clinic_id"));
+            a.set_status(next);
+            if (next != v1::PROPOSED) a.clear_hold_expire_time();
+            if (t.apply) RETURN_IF_ERROR(t.apply(txn, a, schedule, now));
+            if (!BlocksTime(next, FromProtoTimestamp(a.hold_expire_time()), now)) {
+              RETURN_IF_ERROR(store_->Release(txn, a.id()));
+            }
+            // What billing must charge travels with the change, through the outbox.
+            v1::TreatmentPlan plan;
+            const v1::TreatmentPlan* plan_ptr = nullptr;
+            if (next == v1::FULFILLED && !a.plan_id().empty()) {
+              ASSIGN_OR_RETURN(plan, store_->GetPlan(txn, a.plan_id()));
+              plan_ptr = &plan;
+            }
+            if (std::optional<billing::v1::RecordChargeEventRequest> charge =
+                    ChargeEventFor(a, plan_ptr, now)) {
+              RETURN_IF_ERROR(
+                  EnqueueEvent(txn, kBillingDestination, kChargeEventKind, *charge, now).status());
+              event_enqueued = true;
+            }
+            RETURN_IF_ERROR(RecordChange(
+                txn, a, next == v1::CANCELLED ? v1::CHANGE_TYPE_CANCELLED : v1::CHANGE_TYPE_UPDATED,
+                version + 1, now));
+            RETURN_IF_ERROR(store_->UpdateAppointment(
+                txn, a, FromProtoTimestamp(a.end_time()) + ToDuration(schedule.buffer_after()),
+                version));
+            changed = true;
+            return a;
+          }));
+  if (changed) NotifyCommitted(result);
+  if (event_enqueued && on_event_committed_) on_event_committed_();
+  return result;
+}
+
+}  // namespace smp::scheduling

@@ -1,0 +1,161 @@
+#include "services/scheduling/appointment_book.h"
+
+#include "services/scheduling/scheduling_test_env.h"
+
+namespace smp::scheduling::testing {
+namespace {
+
+class AppointmentBookTest : public SchedulingTestEnv {
+ protected:
+  // Takes `start` for an hour for the practitioner, held (for the clinic's 10 minutes) or booked,
+  // as BookAppointment does.
+  absl::StatusOr<v1::Appointment> Take(absl::Time start, bool hold, absl::Time at) {
+    v1::Appointment a;
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                       store_.RequireSchedule(txn, clinic_a_, "clinic_id"));
+      a.set_id(NewIdAt(at));
+      a.set_clinic_id(clinic_a_);
+      a.set_patient_id(patient_);
+      a.set_practitioner_id(practitioner_);
+      a.set_type(v1::CONSULTATION);
+      *a.mutable_start_time() = ToProtoTimestamp(start);
+      *a.mutable_end_time() = ToProtoTimestamp(start + absl::Hours(1));
+      a.set_status(hold ? v1::PROPOSED : v1::BOOKED);
+      if (hold) *a.mutable_hold_expire_time() = ToProtoTimestamp(at + absl::Minutes(10));
+      RETURN_IF_ERROR(book_.TakeSlot(txn, schedule, a, false, at));
+      RETURN_IF_ERROR(book_.RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, at));
+      return store_.InsertAppointment(txn, a, start + absl::Minutes(90));
+    }));
+    return a;
+  }
+
+  absl::StatusOr<std::vector<v1::Change>> Feed() {
+    std::vector<v1::Change> changes;
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(changes, store_.ListChanges(txn, clinic_a_, 0, 100));
+      return absl::OkStatus();
+    }));
+    return changes;
+  }
+
+  static v1::ConfirmAppointmentRequest Confirm(const std::string& request_id,
+                                               const v1::Appointment& a) {
+    v1::ConfirmAppointmentRequest req;
+    req.set_request_id(request_id);
+    req.set_id(a.id());
+    req.set_etag(a.etag());
+    return req;
+  }
+
+  ChangeNotifier notifier_;
+  int wakes_ = 0;
+  AppointmentBook book_{db_.get(), &store_, &notifier_, [this] { ++wakes_; }};
+};
+
+TEST_F(AppointmentBookTest, SweepCancelsLapsedHoldsAndRecordsIt) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment held, Take(At(1, 10), /*hold=*/true, now_));
+  EXPECT_THAT(book_.SweepLapsedHolds(now_ + absl::Minutes(5)), IsOkAndHolds(0));
+  EXPECT_THAT(book_.SweepLapsedHolds(now_ + absl::Minutes(11)), IsOkAndHolds(1));
+  EXPECT_THAT(book_.SweepLapsedHolds(now_ + absl::Minutes(12)), IsOkAndHolds(0));
+
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Change> feed, Feed());
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[1].type(), v1::CHANGE_TYPE_CANCELLED);
+  EXPECT_EQ(feed[1].sequence(), 2);
+  EXPECT_EQ(feed[1].appointment().cancellation().reason(), "hold lapsed");
+  EXPECT_EQ(feed[1].appointment().etag(), "v2");
+  // The time is free again.
+  ASSERT_OK(Take(At(1, 10), /*hold=*/false, now_ + absl::Minutes(13)).status());
+}
+
+TEST_F(AppointmentBookTest, ATakenSlotIsRefusedWithSlotTaken) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment first, Take(At(1, 10), false, now_));
+  absl::StatusOr<v1::Appointment> second = Take(At(1, 10, 15), false, now_);
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(second.status()), reason::kSlotTaken);
+  EXPECT_EQ(ErrorMetadata(second.status(), "resource"), "practitioner");
+
+  // Two writers that both saw the slot free: the occupancy granules stop the second.
+  v1::Appointment racer = first;
+  racer.set_id(NewIdAt(now_ + absl::Seconds(1)));
+  racer.set_chair_id(NewIdAt(now_ + absl::Seconds(2)));
+  absl::Status raced = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return store_.Occupy(txn, racer, Interval{At(1, 10), At(1, 11)});
+  });
+  EXPECT_THAT(raced, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(first.id())));
+  EXPECT_EQ(ErrorReason(raced), reason::kSlotTaken);
+  EXPECT_EQ(ErrorMetadata(raced, "resource_id"), practitioner_);
+
+  EXPECT_THAT(Take(now_ - absl::Hours(1), false, now_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("start_time")));
+}
+
+TEST_F(AppointmentBookTest, TransitionChecksScopeEtagAndRuleAndReplays) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment held, Take(At(1, 10), true, now_));
+  const Call desk = Desk("ConfirmAppointment");
+  const v1::ConfirmAppointmentRequest req = Confirm("confirm-1", held);
+  int applied = 0;
+  auto count = [&](Transaction&, v1::Appointment&, const v1::ClinicSchedule&, absl::Time) {
+    ++applied;
+    return absl::OkStatus();
+  };
+
+  EXPECT_EQ(ErrorReason(book_
+                            .Transition(OtherDesk("ConfirmAppointment"),
+                                        TransitionOf(req, AppointmentAction::kConfirm, count))
+                            .status()),
+            reason::kOutsideClinicScope);
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment booked,
+      book_.Transition(desk, TransitionOf(req, AppointmentAction::kConfirm, count)));
+  EXPECT_EQ(booked.status(), v1::BOOKED);
+  EXPECT_FALSE(booked.has_hold_expire_time());
+  EXPECT_EQ(booked.etag(), "v2");
+  EXPECT_EQ(booked.change_sequence(), 2);
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment replay,
+      book_.Transition(desk, TransitionOf(req, AppointmentAction::kConfirm, count)));
+  EXPECT_EQ(replay.SerializeAsString(), booked.SerializeAsString());
+  EXPECT_EQ(applied, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Change> feed, Feed());
+  EXPECT_EQ(feed.size(), 2u);
+
+  // The etag read before the confirmation is stale now.
+  absl::StatusOr<v1::Appointment> stale =
+      book_.Transition(desk, TransitionOf(Confirm("confirm-2", held), AppointmentAction::kConfirm));
+  EXPECT_THAT(stale, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(ErrorReason(stale.status()), reason::kStaleEtag);
+  EXPECT_EQ(ErrorMetadata(stale.status(), "current_etag"), "v2");
+
+  // A booked appointment cannot be confirmed again.
+  EXPECT_THAT(book_.Transition(
+                  desk, TransitionOf(Confirm("confirm-3", booked), AppointmentAction::kConfirm)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::ConfirmAppointmentRequest bad = Confirm("confirm-4", booked);
+  bad.set_id("nope");
+  EXPECT_THAT(book_.Transition(desk, TransitionOf(bad, AppointmentAction::kConfirm)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("id")));
+  bad = Confirm("", booked);
+  EXPECT_THAT(book_.Transition(desk, TransitionOf(bad, AppointmentAction::kConfirm)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id")));
+  EXPECT_EQ(wakes_, 0);  // nothing for billing
+}
+
+TEST_F(AppointmentBookTest, ANoShowIsChargedThroughTheOutbox) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment booked, Take(At(1, 10), false, now_));
+  v1::MarkNoShowRequest req;
+  req.set_request_id("ns");
+  req.set_id(booked.id());
+  req.set_etag(booked.etag());
+  ASSERT_OK_AND_ASSIGN(v1::Appointment noshow,
+                       book_.Transition(Later(Desk("MarkNoShow"), absl::Hours(28)),
+                                        TransitionOf(req, AppointmentAction::kNoShow)));
+  EXPECT_EQ(noshow.status(), v1::NOSHOW);
+  EXPECT_EQ(wakes_, 1);
+  // The no-show freed its time.
+  ASSERT_OK(Take(At(1, 10), false, now_ + absl::Hours(1)).status());
+}
+
+}  // namespace
+}  // namespace smp::scheduling::testing

@@ -1,0 +1,383 @@
+#include "services/scheduling/appointments.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/outbox/outbox.h"
+#include "common/status/status_macros.h"
+#include "common/util/etag.h"
+#include "common/util/ids.h"
+#include "common/util/local_date.h"
+#include "common/util/paging.h"
+#include "common/util/proto_time.h"
+#include "common/util/validation.h"
+#include "services/scheduling/aftercare.h"
+#include "services/scheduling/availability.h"
+#include "services/scheduling/calendar_loader.h"
+#include "services/scheduling/compliance_deliverer.h"
+#include "services/scheduling/plan_rules.h"
+#include "services/scheduling/procedure_record.h"
+#include "services/scheduling/schedule_rules.h"
+
+namespace smp::scheduling {
+namespace {
+
+constexpr int kMaxSlotsDefault = 200;
+constexpr int kMaxSlotsLimit = 1000;
+constexpr int kMaxAvailabilityDays = 62;
+constexpr absl::Duration kMaxListPeriod = absl::Hours(24 * 92);
+
+absl::Status ValidateType(v1::AppointmentType type) {
+  if (type == v1::APPOINTMENT_TYPE_UNSPECIFIED || !v1::AppointmentType_IsValid(type)) {
+    return absl::InvalidArgumentError("type: choose an appointment type");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBooking(const v1::BookAppointmentRequest& req) {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  RETURN_IF_ERROR(ValidateId("patient_id", req.patient_id()));
+  RETURN_IF_ERROR(ValidateId("practitioner_id", req.practitioner_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("chair_id", req.chair_id()));
+  RETURN_IF_ERROR(ValidateType(req.type()));
+  if (!req.has_start_time()) return absl::InvalidArgumentError("start_time: is required");
+  if (req.type() == v1::TREATMENT_SESSION && req.plan_id().empty()) {
+    return absl::InvalidArgumentError(
+        "plan_id: a treatment session belongs to a treatment plan (CreateTreatmentPlan)");
+  }
+  if (!req.plan_id().empty()) {
+    RETURN_IF_ERROR(ValidateId("plan_id", req.plan_id()));
+    if (req.type() != v1::TREATMENT_SESSION) {
+      return absl::InvalidArgumentError("plan_id: only treatment sessions belong to a plan");
+    }
+  }
+  return ValidateOptionalText("notes", req.notes(), 1000);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
+    const Call& call, const v1::FindAvailabilityRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  RETURN_IF_ERROR(ValidateType(req.type()));
+  ASSIGN_OR_RETURN(LocalPeriod period,
+                   ParseDateRange("period", req.period(), kMaxAvailabilityDays));
+  RETURN_IF_ERROR(ValidateOptionalId("practitioner_id", req.practitioner_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("plan_id", req.plan_id()));
+  if (req.max_slots() < 0) return absl::InvalidArgumentError("max_slots: must not be negative");
+  v1::FindAvailabilityResponse out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                     store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+    ASSIGN_OR_RETURN(
+        absl::Duration duration,
+        AppointmentDuration(schedule, req.type(), req.has_duration() ? &req.duration() : nullptr));
+    CalendarScope scope{period.first, period.last, req.practitioner_id(), "", ""};
+    ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(*store_, txn, schedule, scope, call.now));
+    in.query.duration = duration;
+    in.query.not_before = call.now;
+    in.query.max_slots =
+        req.max_slots() == 0 ? kMaxSlotsDefault : std::min(req.max_slots(), kMaxSlotsLimit);
+    if (!req.plan_id().empty()) {
+      ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, req.plan_id()));
+      if (plan.clinic_id() != req.clinic_id()) {
+        return absl::InvalidArgumentError("plan_id: the plan belongs to another clinic");
+      }
+      ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
+      const Interval window = SessionWindow(plan, number);
+      in.query.not_before = std::max(in.query.not_before, window.start);
+      in.query.not_after = window.end;
+    }
+    const AvailabilityResult result = FindSlots(in.query, in.practitioners, in.chairs);
+    for (const Slot& s : result.slots) {
+      v1::Slot* slot = out.add_slots();
+      *slot->mutable_start_time() = ToProtoTimestamp(s.start);
+      *slot->mutable_end_time() = ToProtoTimestamp(s.end);
+      slot->set_practitioner_id(s.practitioner_id);
+      slot->set_chair_id(s.chair_id);
+    }
+    out.set_truncated(result.truncated);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
+                                                   const v1::BookAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateBooking(req));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
+  const absl::Time start = FromProtoTimestamp(req.start_time());
+  const absl::Time now = call.now;
+
+  // The compliance gate is a network call: ask before the write transaction, not inside it.
+  if (NeedsComplianceGate(req.type())) {
+    v1::ClinicSchedule schedule;
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(schedule, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+      return absl::OkStatus();
+    }));
+    RETURN_IF_ERROR(compliance_->CheckAllowed(
+        EligibilityQuery{req.patient_id(), req.practitioner_id(), req.clinic_id(),
+                         absl::ToCivilDay(start, ZoneOf(schedule)), req.type()}));
+  }
+
+  bool created = false;
+  ASSIGN_OR_RETURN(
+      v1::Appointment out,
+      RunIdempotent<v1::Appointment>(
+          *db_, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
+            ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                             store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+            RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());
+            if (!req.chair_id().empty()) {
+              ASSIGN_OR_RETURN(v1::Chair chair, store_->GetChair(txn, req.chair_id()));
+              if (chair.clinic_id() != req.clinic_id()) {
+                return absl::InvalidArgumentError("chair_id: the chair is in another clinic");
+              }
+              if (!chair.active()) {
+                return absl::FailedPreconditionError(
+                    absl::StrCat("chair ", chair.id(), " is retired"));
+              }
+            }
+            ASSIGN_OR_RETURN(absl::Duration duration,
+                             AppointmentDuration(schedule, req.type(),
+                                                 req.has_duration() ? &req.duration() : nullptr));
+            v1::Appointment a;
+            a.set_id(NewIdAt(now));
+            a.set_clinic_id(req.clinic_id());
+            a.set_patient_id(req.patient_id());
+            a.set_practitioner_id(req.practitioner_id());
+            a.set_chair_id(req.chair_id());
+            a.set_type(req.type());
+            *a.mutable_start_time() = req.start_time();
+            *a.mutable_end_time() = ToProtoTimestamp(start + duration);
+            a.set_notes(req.notes());
+            *a.mutable_late_cancellation_window() = schedule.late_cancellation_window();
+            *a.mutable_create_time() = ToProtoTimestamp(now);
+            if (req.hold()) {
+              a.set_status(v1::PROPOSED);
+              *a.mutable_hold_expire_time() =
+                  ToProtoTimestamp(now + ToDuration(schedule.hold_duration()));
+            } else {
+              a.set_status(v1::BOOKED);
+            }
+            if (!req.plan_id().empty()) {
+              ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, req.plan_id()));
+              if (plan.patient_id() != req.patient_id() || plan.clinic_id() != req.clinic_id()) {
+                return absl::InvalidArgumentError(
+                    "plan_id: the plan is for another patient or clinic");
+              }
+              ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
+              RETURN_IF_ERROR(CheckSessionSpacing(plan, number, start));
+              a.set_plan_id(plan.id());
+              a.set_session_number(number);
+            }
+            RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
+            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now));
+            RETURN_IF_ERROR(store_->InsertAppointment(
+                txn, a, start + duration + ToDuration(schedule.buffer_after())));
+            created = true;
+            return a;
+          }));
+  if (created) book_->NotifyCommitted(out);
+  return out;
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Confirm(
+    const Call& call, const v1::ConfirmAppointmentRequest& req) const {
+  return book_->Transition(call, TransitionOf(req, AppointmentAction::kConfirm));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::CheckIn(
+    const Call& call, const v1::CheckInAppointmentRequest& req) const {
+  return book_->Transition(call, TransitionOf(req, AppointmentAction::kCheckIn));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::MarkNoShow(const Call& call,
+                                                         const v1::MarkNoShowRequest& req) const {
+  return book_->Transition(call, TransitionOf(req, AppointmentAction::kNoShow));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Cancel(
+    const Call& call, const v1::CancelAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
+  return book_->Transition(
+      call,
+      TransitionOf(req, AppointmentAction::kCancel,
+                   [&](Transaction&, v1::Appointment& a, const v1::ClinicSchedule&,
+                       absl::Time now) -> absl::Status {
+                     v1::Cancellation* c = a.mutable_cancellation();
+                     c->set_reason(req.reason());
+                     c->set_cancelled_by(call.who.staff_id);
+                     *c->mutable_cancel_time() = ToProtoTimestamp(now);
+                     // The window recorded at booking, not today's policy.
+                     c->set_late(IsLateCancellation(FromProtoTimestamp(a.start_time()), now,
+                                                    ToDuration(a.late_cancellation_window())));
+                     return absl::OkStatus();
+                   }));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Start(const Call& call,
+                                                    const v1::StartAppointmentRequest& req,
+                                                    const std::string& authorization) const {
+  RETURN_IF_ERROR(ValidateId("id", req.id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  ASSIGN_OR_RETURN(v1::Appointment current,
+                   ReadInClinicScope<v1::Appointment>(*db_, call, [&](Transaction& txn) {
+                     return store_->GetAppointment(txn, req.id());
+                   }));
+  RETURN_IF_ERROR(ValidateSupplies(current.type(), req.supplies()));
+  // Supplies are issued only from the one state a start can leave, and only for the version the
+  // caller saw; anything else (a replay of this start included) is Transition's to answer.
+  std::vector<inventory::v1::IssuedItem> issued;
+  if (IsProcedure(current.type()) && current.status() == v1::ARRIVED &&
+      current.etag() == req.etag()) {
+    SupplyRequest supply{.clinic_id = current.clinic_id(),
+                         .appointment_id = current.id(),
+                         .patient_id = current.patient_id(),
+                         .lines = {req.supplies().begin(), req.supplies().end()}};
+    // The issue is made as the technician: their token goes with it.
+    ASSIGN_OR_RETURN(issued, supplies_->Issue(supply, authorization));
+  }
+  return book_->Transition(
+      call, TransitionOf(req, AppointmentAction::kStart,
+                         [&](Transaction&, v1::Appointment& a, const v1::ClinicSchedule&,
+                             absl::Time now) -> absl::Status {
+                           *a.mutable_procedure_start_time() = ToProtoTimestamp(now);
+                           for (inventory::v1::IssuedItem& item : issued) {
+                             *a.add_supplies() = std::move(item);
+                           }
+                           return absl::OkStatus();
+                         }));
+}
+
+absl::StatusOr<v1::CompleteAppointmentResponse> Appointments::Complete(
+    const Call& call, const v1::CompleteAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateCompletion(req));
+  ASSIGN_OR_RETURN(
+      v1::Appointment done,
+      book_->Transition(
+          call, TransitionOf(
+                    req, AppointmentAction::kComplete,
+                    [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule& schedule,
+                        absl::Time now) -> absl::Status {
+                      const absl::TimeZone zone = ZoneOf(schedule);
+                      if (IsProcedure(a.type())) {
+                        // Compliance's record of the procedure commits with the
+                        // completion.
+                        RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination,
+                                                     kRecordProcedureKind,
+                                                     ProcedureRecordFor(a, req, zone), now)
+                                            .status());
+                      }
+                      if (a.plan_id().empty()) return absl::OkStatus();
+                      ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, a.plan_id()));
+                      ASSIGN_OR_RETURN(int64_t plan_version, VersionFromEtag("etag", plan.etag()));
+                      const absl::CivilDay day =
+                          absl::ToCivilDay(FromProtoTimestamp(a.start_time()), zone);
+                      if (!CompletePlanIfDone(plan, a.id(), day)) return absl::OkStatus();
+                      return store_->UpdatePlan(txn, plan, plan_version).status();
+                    })));
+  // Aftercare and the next window are derived from stored state, so a replay answers the same.
+  v1::CompleteAppointmentResponse out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                     store_->RequireSchedule(txn, done.clinic_id(), "clinic_id"));
+    bool course_continues = false;
+    if (!done.plan_id().empty()) {
+      ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, done.plan_id()));
+      course_continues = plan.status() == v1::PLAN_ACTIVE;
+      SetNextWindow(plan, out);
+    }
+    const absl::CivilDay day =
+        absl::ToCivilDay(FromProtoTimestamp(done.start_time()), ZoneOf(schedule));
+    for (v1::AftercareItem& item : AftercareSchedule(day, course_continues)) {
+      *out.add_aftercare() = std::move(item);
+    }
+    *out.mutable_appointment() = std::move(done);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Reschedule(
+    const Call& call, const v1::RescheduleAppointmentRequest& req) const {
+  if (!req.has_start_time()) return absl::InvalidArgumentError("start_time: is required");
+  RETURN_IF_ERROR(ValidateOptionalId("practitioner_id", req.practitioner_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("chair_id", req.chair_id()));
+  const absl::Time new_start = FromProtoTimestamp(req.start_time());
+  return book_->Transition(
+      call,
+      TransitionOf(req, AppointmentAction::kReschedule,
+                   [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule& schedule,
+                       absl::Time now) -> absl::Status {
+                     if (NeedsComplianceGate(a.type()) && !req.practitioner_id().empty() &&
+                         req.practitioner_id() != a.practitioner_id()) {
+                       return absl::FailedPreconditionError(
+                           "changing the practitioner of a procedure needs a new booking (the "
+                           "compliance check is per practitioner); cancel and book again");
+                     }
+                     const absl::Duration duration =
+                         FromProtoTimestamp(a.end_time()) - FromProtoTimestamp(a.start_time());
+                     if (!a.plan_id().empty()) {
+                       ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, a.plan_id()));
+                       RETURN_IF_ERROR(CheckSessionSpacing(plan, a.session_number(), new_start));
+                     }
+                     RETURN_IF_ERROR(store_->Release(txn, a.id()));
+                     if (!req.practitioner_id().empty())
+                       a.set_practitioner_id(req.practitioner_id());
+                     *a.mutable_start_time() = req.start_time();
+                     *a.mutable_end_time() = ToProtoTimestamp(new_start + duration);
+                     const bool chair_chosen = !req.chair_id().empty();
+                     if (chair_chosen) a.set_chair_id(req.chair_id());
+                     return book_->TakeSlot(txn, schedule, a, chair_chosen, now);
+                   }));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Get(const Call& call,
+                                                  const v1::GetAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("id", req.id()));
+  return ReadInClinicScope<v1::Appointment>(
+      *db_, call, [&](Transaction& txn) { return store_->GetAppointment(txn, req.id()); });
+}
+
+absl::StatusOr<v1::ListAppointmentsResponse> Appointments::List(
+    const Call& call, const v1::ListAppointmentsRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  if (!req.period().has_start_time() || !req.period().has_end_time()) {
+    return absl::InvalidArgumentError("period: start_time and end_time are required");
+  }
+  const Interval period{FromProtoTimestamp(req.period().start_time()),
+                        FromProtoTimestamp(req.period().end_time())};
+  if (period.end <= period.start) {
+    return absl::InvalidArgumentError("period: end_time must be after start_time");
+  }
+  if (period.end - period.start > kMaxListPeriod) {
+    return absl::InvalidArgumentError("period: at most 92 days");
+  }
+  RETURN_IF_ERROR(ValidateOptionalId("practitioner_id", req.practitioner_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("patient_id", req.patient_id()));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  const std::string query =
+      absl::StrCat("appointments?clinic=", req.clinic_id(), "&from=", ToDbMicros(period.start),
+                   "&to=", ToDbMicros(period.end), "&practitioner=", req.practitioner_id(),
+                   "&patient=", req.patient_id());
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  v1::ListAppointmentsResponse out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(Page<v1::Appointment> result,
+                     store_->ListAppointments(txn, req.clinic_id(), period, req.practitioner_id(),
+                                              req.patient_id(), page));
+    for (v1::Appointment& a : result.items) *out.add_appointments() = std::move(a);
+    out.set_next_page_token(NextPageToken(query, result.last_key));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace smp::scheduling

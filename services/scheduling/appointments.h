@@ -1,0 +1,72 @@
+#ifndef SMP_SERVICES_SCHEDULING_APPOINTMENTS_H_
+#define SMP_SERVICES_SCHEDULING_APPOINTMENTS_H_
+
+// Appointments: finding free slots, booking (with the compliance gate for procedures), the status
+// changes of an appointment's life (through the appointment book), reads and lists. Each operation
+// validates, authorises the appointment's clinic and runs the rules and the store in one
+// transaction.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/db/database.h"
+#include "common/rpc/call.h"
+#include "services/scheduling/appointment_book.h"
+#include "services/scheduling/compliance_gate.h"
+#include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/supply_issuer.h"
+#include "smp/scheduling/v1/scheduling.pb.h"
+
+namespace smp::scheduling {
+
+class Appointments {
+ public:
+  // Every pointer must outlive the unit.
+  Appointments(Database* db, const SchedulingStore* store, const AppointmentBook* book,
+               ComplianceGate* compliance, SupplyIssuer* supplies)
+      : db_(db), store_(store), book_(book), compliance_(compliance), supplies_(supplies) {}
+
+  // Free slots of a clinic over at most 62 local days (a plan's next-session window applied).
+  absl::StatusOr<v1::FindAvailabilityResponse> FindAvailability(
+      const Call& call, const v1::FindAvailabilityRequest& req) const;
+  // Books (or holds) a slot. Procedures first pass the compliance gate (FAILED_PRECONDITION with
+  // NOT_ELIGIBLE when compliance refuses, UNAVAILABLE when it cannot answer); a taken slot is
+  // FAILED_PRECONDITION with SLOT_TAKEN. Idempotent by request_id.
+  absl::StatusOr<v1::Appointment> Book(const Call& call,
+                                       const v1::BookAppointmentRequest& req) const;
+  absl::StatusOr<v1::Appointment> Confirm(const Call& call,
+                                          const v1::ConfirmAppointmentRequest& req) const;
+  // Moves a held or booked appointment (same duration), keeping a plan's session spacing.
+  absl::StatusOr<v1::Appointment> Reschedule(const Call& call,
+                                             const v1::RescheduleAppointmentRequest& req) const;
+  // Cancels, recording whether it came inside the late-cancellation window set at booking.
+  absl::StatusOr<v1::Appointment> Cancel(const Call& call,
+                                         const v1::CancelAppointmentRequest& req) const;
+  absl::StatusOr<v1::Appointment> CheckIn(const Call& call,
+                                          const v1::CheckInAppointmentRequest& req) const;
+  // Starts the appointment; a procedure first has its supplies issued by inventory as the caller,
+  // whose `authorization` header value is passed on.
+  absl::StatusOr<v1::Appointment> Start(const Call& call, const v1::StartAppointmentRequest& req,
+                                        const std::string& authorization) const;
+  // Completes it: compliance's procedure record and billing's charge go to the outbox with the
+  // change; a plan whose last session this was is completed (plan_rules CompletePlanIfDone).
+  absl::StatusOr<v1::CompleteAppointmentResponse> Complete(
+      const Call& call, const v1::CompleteAppointmentRequest& req) const;
+  absl::StatusOr<v1::Appointment> MarkNoShow(const Call& call,
+                                             const v1::MarkNoShowRequest& req) const;
+  absl::StatusOr<v1::Appointment> Get(const Call& call, const v1::GetAppointmentRequest& req) const;
+  // One page of a clinic's appointments starting in a period of at most 92 days, by start.
+  absl::StatusOr<v1::ListAppointmentsResponse> List(const Call& call,
+                                                    const v1::ListAppointmentsRequest& req) const;
+
+ private:
+  Database* db_;
+  const SchedulingStore* store_;
+  const AppointmentBook* book_;
+  ComplianceGate* compliance_;
+  SupplyIssuer* supplies_;
+};
+
+}  // namespace smp::scheduling
+
+#endif  // SMP_SERVICES_SCHEDULING_APPOINTMENTS_H_

@@ -1,0 +1,410 @@
+#include "services/scheduling/appointments.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "common/outbox/outbox.h"
+#include "services/scheduling/billing_events.h"
+#include "services/scheduling/compliance_deliverer.h"
+#include "services/scheduling/scheduling_fakes.h"
+#include "services/scheduling/scheduling_reasons.h"
+#include "services/scheduling/scheduling_test_env.h"
+
+namespace smp::scheduling::testing {
+namespace {
+
+class AppointmentsTest : public SchedulingTestEnv {
+ protected:
+  v1::BookAppointmentRequest Booking(const std::string& request_id, absl::Time start,
+                                     v1::AppointmentType type = v1::CONSULTATION) const {
+    v1::BookAppointmentRequest req;
+    req.set_request_id(request_id);
+    req.set_clinic_id(clinic_a_);
+    req.set_patient_id(patient_);
+    req.set_practitioner_id(practitioner_);
+    req.set_type(type);
+    *req.mutable_start_time() = ToProtoTimestamp(start);
+    return req;
+  }
+
+  template <typename Request>
+  static Request Step(const std::string& request_id, const v1::Appointment& a) {
+    Request req;
+    req.set_request_id(request_id);
+    req.set_id(a.id());
+    req.set_etag(a.etag());
+    return req;
+  }
+
+  // A second practitioner working at clinic A, for chair conflicts.
+  std::string AddPractitioner() {
+    const std::string id = NewIdAt(now_ - absl::Hours(1));
+    EXPECT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) { return PutHours(txn, id); }));
+    return id;
+  }
+
+  // The outbox's events, delivered to recording deliverers.
+  std::vector<OutboxEvent> Outbox() {
+    RecordingDeliverer compliance, billing;
+    FakeClock clock(now_ + absl::Hours(24 * 30));
+    OutboxDispatcher dispatcher(
+        db_.get(), clock, RetryPolicy{},
+        {{kComplianceDestination, &compliance}, {kBillingDestination, &billing}});
+    EXPECT_OK(dispatcher.RunOnce().status());
+    std::vector<OutboxEvent> all = compliance.events;
+    all.insert(all.end(), billing.events.begin(), billing.events.end());
+    return all;
+  }
+
+  int ListedOn(int days) {
+    v1::ListAppointmentsRequest list;
+    list.set_clinic_id(clinic_a_);
+    *list.mutable_period()->mutable_start_time() = ToProtoTimestamp(At(days, 0));
+    *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(days + 1, 0));
+    absl::StatusOr<v1::ListAppointmentsResponse> listed =
+        appointments_.List(Desk("ListAppointments"), list);
+    EXPECT_OK(listed.status());
+    return listed.ok() ? listed->appointments_size() : -1;
+  }
+
+  FakeComplianceGate gate_;
+  FakeSupplyIssuer supplies_;
+  ChangeNotifier notifier_;
+  int wakes_ = 0;
+  AppointmentBook book_{db_.get(), &store_, &notifier_, [this] { ++wakes_; }};
+  Appointments appointments_{db_.get(), &store_, &book_, &gate_, &supplies_};
+};
+
+TEST_F(AppointmentsTest, BooksAConsultationAndReplaysByRequestId) {
+  const v1::BookAppointmentRequest req = Booking("book-1", At(1, 10));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a, appointments_.Book(Desk("BookAppointment"), req));
+  EXPECT_EQ(a.status(), v1::BOOKED);
+  EXPECT_EQ(a.chair_id(), chair_a_);  // the free chair was chosen
+  EXPECT_EQ(FromProtoTimestamp(a.end_time()) - FromProtoTimestamp(a.start_time()),
+            absl::Minutes(60));
+  EXPECT_EQ(a.change_sequence(), 1);
+  EXPECT_EQ(a.etag(), "v1");
+  EXPECT_TRUE(gate_.queries.empty());  // consultations need no compliance check
+
+  ASSERT_OK_AND_ASSIGN(v1::Appointment again, appointments_.Book(Desk("BookAppointment"), req));
+  EXPECT_EQ(again.SerializeAsString(), a.SerializeAsString());
+  v1::BookAppointmentRequest other = Booking("book-1", At(1, 14));
+  EXPECT_EQ(ErrorReason(appointments_.Book(Desk("BookAppointment"), other).status()),
+            reason::kRequestIdReused);
+  EXPECT_EQ(ListedOn(1), 1);
+
+  v1::GetAppointmentRequest get;
+  get.set_id(a.id());
+  ASSERT_OK_AND_ASSIGN(v1::Appointment read, appointments_.Get(Desk("GetAppointment"), get));
+  EXPECT_EQ(read.etag(), a.etag());
+}
+
+TEST_F(AppointmentsTest, ValidationNamesTheField) {
+  v1::BookAppointmentRequest req = Booking("bad-1", At(1, 10));
+  req.clear_start_time();
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("start_time")));
+  req = Booking("bad-2", At(1, 10), v1::TREATMENT_SESSION);
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("plan_id")));
+  req = Booking("bad-3", At(1, 10));
+  req.set_chair_id("chair 1");
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("chair_id")));
+  req = Booking("bad-4", At(1, 10), v1::APPOINTMENT_TYPE_UNSPECIFIED);
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("type")));
+  req = Booking("bad-5", now_ - absl::Hours(1));
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("start_time")));
+  EXPECT_EQ(ListedOn(0) + ListedOn(1), 0);
+
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::CONSULTATION);
+  *find.mutable_period()->mutable_start_date() = Date(Today());
+  *find.mutable_period()->mutable_end_date() = Date(Today() + 62);
+  EXPECT_THAT(appointments_.FindAvailability(Desk("FindAvailability"), find),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("period")));
+}
+
+TEST_F(AppointmentsTest, AnotherClinicsDeskIsRefused) {
+  absl::StatusOr<v1::Appointment> refused =
+      appointments_.Book(OtherDesk("BookAppointment"), Booking("b-1", At(1, 10)));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kOutsideClinicScope);
+
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a,
+                       appointments_.Book(Desk("BookAppointment"), Booking("a-1", At(1, 10))));
+  v1::GetAppointmentRequest get;
+  get.set_id(a.id());
+  EXPECT_EQ(ErrorReason(appointments_.Get(OtherDesk("GetAppointment"), get).status()),
+            reason::kOutsideClinicScope);
+  EXPECT_EQ(ErrorReason(appointments_
+                            .CheckIn(OtherDesk("CheckInAppointment"),
+                                     Step<v1::CheckInAppointmentRequest>("ci-b", a))
+                            .status()),
+            reason::kOutsideClinicScope);
+  v1::ListAppointmentsRequest list;
+  list.set_clinic_id(clinic_a_);
+  *list.mutable_period()->mutable_start_time() = ToProtoTimestamp(At(0, 0));
+  *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(7, 0));
+  EXPECT_EQ(ErrorReason(appointments_.List(OtherDesk("ListAppointments"), list).status()),
+            reason::kOutsideClinicScope);
+}
+
+TEST_F(AppointmentsTest, ATakenSlotSaysWhichResourceHoldsIt) {
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("first", At(1, 10))).status());
+  // The same practitioner at an overlapping time.
+  absl::StatusOr<v1::Appointment> clash =
+      appointments_.Book(Desk("BookAppointment"), Booking("second", At(1, 10, 30)));
+  EXPECT_THAT(clash, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(clash.status()), reason::kSlotTaken);
+  EXPECT_EQ(ErrorMetadata(clash.status(), "resource"), "practitioner");
+  EXPECT_EQ(ErrorMetadata(clash.status(), "resource_id"), practitioner_);
+
+  // Another practitioner in the only chair, which is taken.
+  v1::BookAppointmentRequest chair_clash = Booking("third", At(1, 10));
+  chair_clash.set_practitioner_id(AddPractitioner());
+  chair_clash.set_chair_id(chair_a_);
+  absl::StatusOr<v1::Appointment> taken = appointments_.Book(Desk("BookAppointment"), chair_clash);
+  EXPECT_EQ(ErrorReason(taken.status()), reason::kSlotTaken);
+  EXPECT_EQ(ErrorMetadata(taken.status(), "resource"), "chair");
+  EXPECT_EQ(ErrorMetadata(taken.status(), "resource_id"), chair_a_);
+
+  // Outside working hours is refused without SLOT_TAKEN.
+  absl::StatusOr<v1::Appointment> closed =
+      appointments_.Book(Desk("BookAppointment"), Booking("night", At(1, 19)));
+  EXPECT_THAT(closed, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(closed.status()), "");
+  EXPECT_EQ(ListedOn(1), 1);
+}
+
+TEST_F(AppointmentsTest, ProceduresPassTheComplianceGate) {
+  gate_.verdict = WithErrorInfo(
+      absl::FailedPreconditionError("compliance does not allow this procedure: CONSENT_MISSING"),
+      reason::kNotEligible, {{"code", "CONSENT_MISSING"}});
+  absl::StatusOr<v1::Appointment> refused =
+      appointments_.Book(Desk("BookAppointment"), Booking("patch-1", At(1, 10), v1::SAMPLE_PATCH));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kNotEligible);
+  ASSERT_EQ(gate_.queries.size(), 1u);
+  EXPECT_EQ(gate_.queries[0].date, Today() + 1);
+  EXPECT_EQ(gate_.queries[0].practitioner_id, practitioner_);
+  EXPECT_EQ(ListedOn(1), 0);
+
+  gate_.verdict = absl::UnavailableError("compliance is down");
+  EXPECT_THAT(
+      appointments_.Book(Desk("BookAppointment"), Booking("patch-2", At(1, 10), v1::SAMPLE_PATCH)),
+      StatusIs(absl::StatusCode::kUnavailable));
+
+  gate_.verdict = absl::OkStatus();
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment a,
+      appointments_.Book(Desk("BookAppointment"), Booking("patch-3", At(1, 10), v1::SAMPLE_PATCH)));
+  EXPECT_EQ(a.type(), v1::SAMPLE_PATCH);
+}
+
+TEST_F(AppointmentsTest, AProcedureRunsFromCheckInToCompletion) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment a,
+      appointments_.Book(Desk("BookAppointment"), Booking("patch", At(0, 10), v1::SAMPLE_PATCH)));
+  const Call desk = Later(Desk("CheckInAppointment"), absl::Hours(3));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment arrived,
+                       appointments_.CheckIn(desk, Step<v1::CheckInAppointmentRequest>("ci", a)));
+  EXPECT_EQ(arrived.status(), v1::ARRIVED);
+  // The etag the desk read before check-in is stale now.
+  absl::StatusOr<v1::Appointment> stale = appointments_.MarkNoShow(
+      Later(Desk("MarkNoShow"), absl::Hours(3)), Step<v1::MarkNoShowRequest>("ns", a));
+  EXPECT_THAT(stale, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(ErrorReason(stale.status()), reason::kStaleEtag);
+
+  v1::StartAppointmentRequest start = Step<v1::StartAppointmentRequest>("start", arrived);
+  EXPECT_THAT(
+      appointments_.Start(Later(Desk("StartAppointment"), absl::Hours(3)), start, "Bearer tech"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("supplies")));
+  start.add_supplies()->set_serial("N-0001");
+  supplies_.refusal = WithErrorInfo(absl::FailedPreconditionError("supplies: N-0001 was used"),
+                                    reason::kUnitAlreadyUsed, {{"serial", "N-0001"}});
+  EXPECT_EQ(
+      ErrorReason(
+          appointments_.Start(Later(Desk("StartAppointment"), absl::Hours(3)), start, "Bearer tech")
+              .status()),
+      reason::kUnitAlreadyUsed);
+  supplies_.refusal = absl::OkStatus();
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment started,
+      appointments_.Start(Later(Desk("StartAppointment"), absl::Hours(3)), start, "Bearer tech"));
+  EXPECT_EQ(started.status(), v1::IN_PROGRESS);
+  ASSERT_EQ(started.supplies_size(), 1);
+  EXPECT_EQ(started.supplies(0).serial(), "N-0001");
+  EXPECT_EQ(supplies_.authorizations.back(), "Bearer tech");
+
+  // Completing twice in a row is refused the second time (a domain rule, not the etag).
+  v1::CompleteAppointmentRequest complete = Step<v1::CompleteAppointmentRequest>("done", started);
+  ASSERT_OK_AND_ASSIGN(
+      v1::CompleteAppointmentResponse done,
+      appointments_.Complete(Later(Desk("CompleteAppointment"), absl::Hours(4)), complete));
+  EXPECT_EQ(done.appointment().status(), v1::FULFILLED);
+  EXPECT_GT(done.aftercare_size(), 0);
+  ASSERT_OK_AND_ASSIGN(
+      v1::CompleteAppointmentResponse replay,
+      appointments_.Complete(Later(Desk("CompleteAppointment"), absl::Hours(5)), complete));
+  EXPECT_EQ(replay.appointment().etag(), done.appointment().etag());
+  complete = Step<v1::CompleteAppointmentRequest>("done-again", done.appointment());
+  EXPECT_THAT(appointments_.Complete(Later(Desk("CompleteAppointment"), absl::Hours(5)), complete),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  // Compliance's record and billing's charge, once each.
+  std::vector<std::string> kinds;
+  for (const OutboxEvent& e : Outbox()) kinds.push_back(e.kind);
+  EXPECT_THAT(kinds, ::testing::UnorderedElementsAre(kRecordProcedureKind, kChargeEventKind));
+  EXPECT_GE(wakes_, 1);
+}
+
+TEST_F(AppointmentsTest, CompletingTheLastSessionCompletesThePlan) {
+  std::string plan_id;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::TreatmentPlan plan;
+    plan.set_patient_id(patient_);
+    plan.set_clinic_id(clinic_a_);
+    plan.set_area(v1::HAIRLINE);
+    plan.set_planned_sessions(2);
+    plan.set_status(v1::PLAN_ACTIVE);
+    plan.mutable_min_interval()->set_seconds(10 * 24 * 3600);
+    plan.mutable_max_interval()->set_seconds(42 * 24 * 3600);
+    ASSIGN_OR_RETURN(v1::TreatmentPlan saved, store_.CreatePlan(txn, plan, now_));
+    plan_id = saved.id();
+    return absl::OkStatus();
+  }));
+  // Each session: booked, checked in, started and completed on its day.
+  auto run_session = [&](int n, int days) -> absl::StatusOr<v1::CompleteAppointmentResponse> {
+    v1::BookAppointmentRequest book =
+        Booking(absl::StrCat("s", n), At(days, 9), v1::TREATMENT_SESSION);
+    book.set_plan_id(plan_id);
+    ASSIGN_OR_RETURN(v1::Appointment a, appointments_.Book(Desk("BookAppointment"), book));
+    EXPECT_EQ(a.session_number(), n);
+    const Call later = Later(Desk("X"), absl::Hours(24 * days + 3));
+    Call step = later;
+    step.method = "CheckInAppointment";
+    ASSIGN_OR_RETURN(a, appointments_.CheckIn(
+                            step, Step<v1::CheckInAppointmentRequest>(absl::StrCat("c", n), a)));
+    step.method = "StartAppointment";
+    v1::StartAppointmentRequest start = Step<v1::StartAppointmentRequest>(absl::StrCat("t", n), a);
+    start.add_supplies()->set_serial(absl::StrCat("N-", n));
+    ASSIGN_OR_RETURN(a, appointments_.Start(step, start, "Bearer tech"));
+    step.method = "CompleteAppointment";
+    return appointments_.Complete(step,
+                                  Step<v1::CompleteAppointmentRequest>(absl::StrCat("d", n), a));
+  };
+  ASSERT_OK_AND_ASSIGN(v1::CompleteAppointmentResponse first, run_session(1, 0));
+  EXPECT_TRUE(first.has_next_session_window());  // session 2 is due 10 to 42 days later
+  ASSERT_OK_AND_ASSIGN(v1::CompleteAppointmentResponse second, run_session(2, 14));
+  EXPECT_FALSE(second.has_next_session_window());
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_.GetPlan(txn, plan_id));
+    EXPECT_EQ(plan.status(), v1::PLAN_COMPLETED);
+    EXPECT_EQ(FromLocalDate(plan.touch_up_due().start_date()), absl::CivilDay(2032, 1, 21));
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(AppointmentsTest, CancellingFreesTheSlotAndFlagsALateCancellation) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a,
+                       appointments_.Book(Desk("BookAppointment"), Booking("a", At(1, 10))));
+  v1::CancelAppointmentRequest cancel = Step<v1::CancelAppointmentRequest>("cancel", a);
+  EXPECT_THAT(appointments_.Cancel(Desk("CancelAppointment"), cancel),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+  cancel.set_reason("unwell");
+  ASSERT_OK_AND_ASSIGN(v1::Appointment cancelled,
+                       appointments_.Cancel(Desk("CancelAppointment"), cancel));
+  EXPECT_EQ(cancelled.status(), v1::CANCELLED);
+  EXPECT_TRUE(cancelled.cancellation().late());  // 27 hours ahead, inside the 48-hour window
+  EXPECT_EQ(cancelled.cancellation().cancelled_by(), "desk-" + clinic_a_);
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("b", At(1, 10))).status());
+  EXPECT_EQ(Outbox().size(), 1u);  // the late cancellation's fee
+}
+
+TEST_F(AppointmentsTest, AHoldLapsesUnlessConfirmed) {
+  v1::BookAppointmentRequest hold = Booking("hold", At(1, 10));
+  hold.set_hold(true);
+  ASSERT_OK_AND_ASSIGN(v1::Appointment held, appointments_.Book(Desk("BookAppointment"), hold));
+  EXPECT_EQ(held.status(), v1::PROPOSED);
+  ASSERT_OK_AND_ASSIGN(v1::Appointment confirmed,
+                       appointments_.Confirm(Later(Desk("ConfirmAppointment"), absl::Minutes(5)),
+                                             Step<v1::ConfirmAppointmentRequest>("ok", held)));
+  EXPECT_EQ(confirmed.status(), v1::BOOKED);
+
+  hold = Booking("hold-2", At(1, 14));
+  hold.set_hold(true);
+  ASSERT_OK_AND_ASSIGN(held, appointments_.Book(Desk("BookAppointment"), hold));
+  const absl::StatusOr<v1::Appointment> late =
+      appointments_.Confirm(Later(Desk("ConfirmAppointment"), absl::Minutes(11)),
+                            Step<v1::ConfirmAppointmentRequest>("late", held));
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lapsed")));
+  EXPECT_EQ(ErrorReason(late.status()), kHoldLapsedReason);
+  // Another booking takes the lapsed hold's time.
+  ASSERT_OK(
+      appointments_.Book(Later(Desk("BookAppointment"), absl::Minutes(11)), Booking("b", At(1, 14)))
+          .status());
+}
+
+TEST_F(AppointmentsTest, RescheduleMovesTheBlockAndNoShowFreesIt) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a,
+                       appointments_.Book(Desk("BookAppointment"), Booking("a", At(1, 10))));
+  v1::RescheduleAppointmentRequest move = Step<v1::RescheduleAppointmentRequest>("move", a);
+  *move.mutable_start_time() = ToProtoTimestamp(At(1, 14));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment moved,
+                       appointments_.Reschedule(Desk("RescheduleAppointment"), move));
+  EXPECT_EQ(FromProtoTimestamp(moved.start_time()), At(1, 14));
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("b", At(1, 10))).status());
+  // Moving onto a taken time is refused and keeps the old one.
+  move = Step<v1::RescheduleAppointmentRequest>("move-back", moved);
+  *move.mutable_start_time() = ToProtoTimestamp(At(1, 10));
+  EXPECT_EQ(ErrorReason(appointments_.Reschedule(Desk("RescheduleAppointment"), move).status()),
+            reason::kSlotTaken);
+
+  ASSERT_OK_AND_ASSIGN(v1::Appointment noshow,
+                       appointments_.MarkNoShow(Later(Desk("MarkNoShow"), absl::Hours(32)),
+                                                Step<v1::MarkNoShowRequest>("ns", moved)));
+  EXPECT_EQ(noshow.status(), v1::NOSHOW);
+}
+
+TEST_F(AppointmentsTest, ListPagesAndAvailabilityOffersFreeSlots) {
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("a", At(1, 10))).status());
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("b", At(1, 14))).status());
+  v1::ListAppointmentsRequest list;
+  list.set_clinic_id(clinic_a_);
+  *list.mutable_period()->mutable_start_time() = ToProtoTimestamp(At(1, 0));
+  *list.mutable_period()->mutable_end_time() = ToProtoTimestamp(At(2, 0));
+  list.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListAppointmentsResponse page1,
+                       appointments_.List(Desk("ListAppointments"), list));
+  ASSERT_EQ(page1.appointments_size(), 1);
+  EXPECT_EQ(FromProtoTimestamp(page1.appointments(0).start_time()), At(1, 10));
+  list.set_page_token(page1.next_page_token());
+  ASSERT_OK_AND_ASSIGN(v1::ListAppointmentsResponse page2,
+                       appointments_.List(Desk("ListAppointments"), list));
+  ASSERT_EQ(page2.appointments_size(), 1);
+  EXPECT_EQ(FromProtoTimestamp(page2.appointments(0).start_time()), At(1, 14));
+  EXPECT_TRUE(page2.next_page_token().empty());
+
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::CONSULTATION);
+  *find.mutable_period()->mutable_start_date() = Date(Today() + 1);
+  *find.mutable_period()->mutable_end_date() = Date(Today() + 1);
+  ASSERT_OK_AND_ASSIGN(v1::FindAvailabilityResponse free,
+                       appointments_.FindAvailability(Desk("FindAvailability"), find));
+  ASSERT_GT(free.slots_size(), 0);
+  for (const v1::Slot& s : free.slots()) {
+    // An hour and the 30-minute buffer must clear the 10:00 booking (busy until 11:30).
+    const absl::Time start = FromProtoTimestamp(s.start_time());
+    EXPECT_TRUE(start + absl::Minutes(90) <= At(1, 10) || start >= At(1, 11, 30))
+        << absl::FormatTime(start, zone_);
+  }
+  EXPECT_EQ(
+      ErrorReason(appointments_.FindAvailability(OtherDesk("FindAvailability"), find).status()),
+      reason::kOutsideClinicScope);
+}
+
+}  // namespace
+}  // namespace smp::scheduling::testing
