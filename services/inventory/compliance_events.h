@@ -2,8 +2,8 @@
 #define SMP_SERVICES_INVENTORY_COMPLIANCE_EVENTS_H_
 
 // What compliance must hear from inventory, built as compliance's own requests and sent through
-// the outbox (common/peer/compliance_deliverer): a recall, and a unit refused at a procedure
-// because it was already used, expired or recalled. Pure functions.
+// the outbox (services/inventory/compliance_deliverer.h): a recall, and a unit refused at a
+// procedure because it was already used, expired or recalled. Pure functions.
 
 #include <string>
 

@@ -5,11 +5,18 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/auth/authenticator.h"
-#include "common/auth/authorizer.h"
 #include "common/db/database.h"
+#include "common/rpc/frame.h"
 #include "common/util/clock.h"
 #include "services/inventory/appointment_source.h"
-#include "services/inventory/inventory_store.h"
+#include "services/inventory/bottles.h"
+#include "services/inventory/catalog.h"
+#include "services/inventory/issuing.h"
+#include "services/inventory/recalls.h"
+#include "services/inventory/receiving.h"
+#include "services/inventory/replenishment.h"
+#include "services/inventory/stock_queries.h"
+#include "services/inventory/transfers.h"
 #include "smp/inventory/v1/inventory.grpc.pb.h"
 
 namespace smp::inventory {
@@ -26,9 +33,9 @@ struct InventoryDeps {
   absl::Duration watch_poll_interval = absl::Seconds(1);
 };
 
-// The gRPC handlers of smp.inventory.v1.InventoryService: validate, authorise (permission from the
-// contract, clinic scope), apply the stock rules and the store in one write transaction, map
-// errors.
+// The gRPC edge of smp.inventory.v1.InventoryService: each override runs one operation of a unit
+// (catalog, receiving, issuing, stock queries, recalls, bottles, transfers, replenishment) in the
+// RpcFrame, which authorises the caller for the method and maps the operation's status.
 class InventoryServiceImpl final : public v1::InventoryService::Service {
  public:
   explicit InventoryServiceImpl(InventoryDeps deps);
@@ -96,20 +103,16 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                             v1::ReconcileDayResponse*) override;
 
  private:
-  // Wakes the outbox dispatcher after a change that queued an event has committed.
-  void EventCommitted() const {
-    if (deps_.on_event_committed) deps_.on_event_committed();
-  }
-  // The clinic's time zone; INVALID_ARGUMENT naming `field` when an admin has not set it (an
-  // unknown clinic).
-  absl::StatusOr<absl::TimeZone> RequireZone(Transaction& txn, absl::string_view clinic_id,
-                                             absl::string_view field) const;
-  // The low-stock list of a clinic now.
-  absl::StatusOr<v1::ListLowStockResponse> LowStock(const std::string& clinic_id) const;
-
   InventoryDeps deps_;
-  InventoryStore store_;
-  Authorizer authorizer_;
+  RpcFrame frame_;
+  Catalog catalog_;
+  Receiving receiving_;
+  Issuing issuing_;
+  StockQueries queries_;
+  Recalls recalls_;
+  Bottles bottles_;
+  Transfers transfers_;
+  Replenishment replenishment_;
   absl::Notification stop_watches_;
 };
 

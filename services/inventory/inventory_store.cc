@@ -7,42 +7,20 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/db/store_kit.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 
 namespace smp::inventory {
 namespace {
 
-absl::Status NotFound(absl::string_view kind, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
-}
-
-template <typename Message>
-absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat(what, " does not parse"));
-  return m;
-}
-
-Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
-
-absl::CivilDay DayFromText(const std::string& text) {
-  absl::CivilDay day;
-  absl::ParseCivilTime(text, &day);  // written by DayText
-  return day;
-}
-
-template <typename T, typename KeyFn>
-Page<T> MakePage(std::vector<T> items, int size, KeyFn key) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > size) {
-    items.resize(size);
-    page.last_key = key(items.back());
-  }
-  page.items = std::move(items);
-  return page;
+// A day the store wrote with DayText; the epoch day if the text was damaged (the row is still
+// readable, and the date shows the damage).
+absl::CivilDay StoredDay(const std::string& text) {
+  return ParseDayText("stored day", text).value_or(absl::CivilDay());
 }
 
 constexpr char kLotColumns[] =
@@ -53,7 +31,7 @@ v1::Lot LotFromRow(const Row& row) {
   lot.set_id(row.Text(0));
   lot.set_product_id(row.Text(1));
   lot.set_lot_number(row.Text(2));
-  *lot.mutable_expiry_date() = ToLocalDate(DayFromText(row.Text(3)));
+  *lot.mutable_expiry_date() = ToLocalDate(StoredDay(row.Text(3)));
   lot.set_serialised(row.Int(4) != 0);
   lot.set_status(static_cast<v1::LotStatus>(row.Int(5)));
   lot.set_recall_reason(row.Text(6));
@@ -116,7 +94,7 @@ v1::PigmentBottle BottleFromRow(const Row& row) {
   b.set_product_id(row.Text(2));
   b.set_lot_id(row.Text(3));
   b.set_state(static_cast<v1::BottleState>(row.Int(4)));
-  *b.mutable_use_by_date() = ToLocalDate(DayFromText(row.Text(5)));
+  *b.mutable_use_by_date() = ToLocalDate(StoredDay(row.Text(5)));
   *b.mutable_open_time() = ToProtoTimestamp(FromDbMicros(row.Int(6)));
   b.set_opened_by(row.Text(7));
   if (row.Int(8) != 0) *b.mutable_close_time() = ToProtoTimestamp(FromDbMicros(row.Int(8)));
@@ -125,8 +103,7 @@ v1::PigmentBottle BottleFromRow(const Row& row) {
 }
 
 std::string UseByText(const v1::PigmentBottle& b) {
-  return DayText(
-      absl::CivilDay(b.use_by_date().year(), b.use_by_date().month(), b.use_by_date().day()));
+  return DayText(FromLocalDate(b.use_by_date()));
 }
 
 }  // namespace
@@ -257,7 +234,7 @@ absl::StatusOr<v1::Lot> InventoryStore::CreateLot(Transaction& txn, const v1::Lo
   out.set_id(NewIdAt(now));
   out.set_status(v1::LOT_STATUS_ACTIVE);
   *out.mutable_create_time() = ToProtoTimestamp(now);
-  ASSIGN_OR_RETURN(absl::CivilDay expiry, DayFromProto("expiry_date", lot.expiry_date()));
+  ASSIGN_OR_RETURN(absl::CivilDay expiry, ParseLocalDate("expiry_date", lot.expiry_date()));
   RETURN_IF_ERROR(txn.Exec(
       absl::StrCat("INSERT INTO lots (", kLotColumns, ") VALUES (?, ?, ?, ?, ?, ?, '', ?)"),
       {out.id(), out.product_id(), out.lot_number(), DayText(expiry),
@@ -362,7 +339,7 @@ absl::StatusOr<std::vector<v1::StockLevel>> InventoryStore::ListStock(Transactio
       level.set_lot_id(row.Text(0));
       level.set_product_id(row.Text(1));
       level.set_lot_number(row.Text(4));
-      *level.mutable_expiry_date() = ToLocalDate(DayFromText(row.Text(5)));
+      *level.mutable_expiry_date() = ToLocalDate(StoredDay(row.Text(5)));
       level.set_lot_status(static_cast<v1::LotStatus>(row.Int(6)));
       levels.push_back(std::move(level));
     }
@@ -418,7 +395,7 @@ absl::StatusOr<std::vector<LotCandidate>> InventoryStore::AvailableLots(
     LotCandidate c;
     c.lot.id = row.Text(0);
     c.lot.lot_number = row.Text(1);
-    c.lot.expiry = DayFromText(row.Text(2));
+    c.lot.expiry = StoredDay(row.Text(2));
     c.lot.status = static_cast<v1::LotStatus>(row.Int(3));
     c.lot.serialised = row.Int(4) != 0;
     c.available = row.Int(5);
@@ -462,7 +439,7 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
       v1::LotUse use;
       use.set_appointment_id(row.Text(0));
       use.set_clinic_id(row.Text(1));
-      *use.mutable_date() = ToLocalDate(DayFromText(row.Text(2)));
+      *use.mutable_date() = ToLocalDate(StoredDay(row.Text(2)));
       use.set_patient_id(row.Text(3));
       uses.push_back(std::move(use));
     }
@@ -621,17 +598,19 @@ absl::Status InventoryStore::UpdateBottle(Transaction& txn, const v1::PigmentBot
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::PigmentBottle>> InventoryStore::UnclosedBottles(
-    Transaction& txn, absl::string_view clinic_id) const {
-  ASSIGN_OR_RETURN(auto rows,
-                   txn.Query(absl::StrCat("SELECT ", kBottleColumns,
-                                          " FROM bottles WHERE clinic_id = ? AND state IN (?, ?) "
-                                          "ORDER BY id"),
-                             {std::string(clinic_id), static_cast<int64_t>(v1::BOTTLE_STATE_OPEN),
-                              static_cast<int64_t>(v1::BOTTLE_STATE_QUARANTINED)}));
+absl::StatusOr<Page<v1::PigmentBottle>> InventoryStore::UnclosedBottles(
+    Transaction& txn, absl::string_view clinic_id, const PageRequest& page) const {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(absl::StrCat("SELECT ", kBottleColumns,
+                             " FROM bottles WHERE clinic_id = ? AND state IN (?, ?) AND id > ? "
+                             "ORDER BY id LIMIT ?"),
+                {std::string(clinic_id), static_cast<int64_t>(v1::BOTTLE_STATE_OPEN),
+                 static_cast<int64_t>(v1::BOTTLE_STATE_QUARANTINED), page.after_key,
+                 static_cast<int64_t>(page.size + 1)}));
   std::vector<v1::PigmentBottle> out;
   for (const Row& row : rows) out.push_back(BottleFromRow(row));
-  return out;
+  return MakePage(std::move(out), page.size, [](const v1::PigmentBottle& b) { return b.id(); });
 }
 
 absl::StatusOr<int64_t> InventoryStore::QuarantineBottlesOfLot(Transaction& txn,

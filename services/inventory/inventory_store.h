@@ -10,17 +10,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/db/store_kit.h"
 #include "common/util/paging.h"
 #include "services/inventory/stock_rules.h"
 #include "smp/inventory/v1/inventory.pb.h"
 
 namespace smp::inventory {
-
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
-};
 
 // What a ledger line says besides its leg: kind, who, why, for which procedure or transfer.
 struct EntryMeta {
@@ -131,9 +126,10 @@ class InventoryStore {
   // Writes the bottle's new state and close fields if it is still in `expected`; ABORTED otherwise.
   absl::Status UpdateBottle(Transaction& txn, const v1::PigmentBottle& bottle,
                             v1::BottleState expected) const;
-  // A clinic's open and quarantined bottles, by id.
-  absl::StatusOr<std::vector<v1::PigmentBottle>> UnclosedBottles(Transaction& txn,
-                                                                 absl::string_view clinic_id) const;
+  // A page of a clinic's open and quarantined bottles, by id.
+  absl::StatusOr<Page<v1::PigmentBottle>> UnclosedBottles(Transaction& txn,
+                                                          absl::string_view clinic_id,
+                                                          const PageRequest& page) const;
   // Marks every open bottle of a lot QUARANTINED, chain-wide; returns how many.
   absl::StatusOr<int64_t> QuarantineBottlesOfLot(Transaction& txn, absl::string_view lot_id) const;
   // Appends a use of an open bottle by a procedure (read back by LotUses).

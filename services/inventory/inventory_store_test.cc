@@ -156,8 +156,9 @@ TEST_F(InventoryStoreTest, BottleUsesAppearInLotUsesAndRecallQuarantinesOpenBott
     EXPECT_EQ(b1.state(), v1::BOTTLE_STATE_QUARANTINED);
     ASSIGN_OR_RETURN(v1::PigmentBottle b2, store_.GetBottle(txn, "B2"));
     EXPECT_EQ(b2.state(), v1::BOTTLE_STATE_FINISHED);
-    ASSIGN_OR_RETURN(auto unclosed, store_.UnclosedBottles(txn, "CA"));
-    EXPECT_EQ(unclosed.size(), 1u);
+    ASSIGN_OR_RETURN(Page<v1::PigmentBottle> unclosed,
+                     store_.UnclosedBottles(txn, "CA", PageRequest{}));
+    EXPECT_EQ(unclosed.items.size(), 1u);
     b1.set_state(v1::BOTTLE_STATE_DISCARDED);
     EXPECT_THAT(store_.UpdateBottle(txn, b1, v1::BOTTLE_STATE_OPEN),
                 smp::testing::StatusIs(absl::StatusCode::kAborted));

@@ -14,12 +14,13 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
-#include "common/peer/compliance_deliverer.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
+#include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
 #include "services/inventory/appointment_source.h"
+#include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/inventory_migrations.h"
 #include "services/inventory/inventory_service.h"
 
@@ -93,10 +94,13 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
   outbox.Start(absl::GetFlag(FLAGS_outbox_interval));
+  std::unique_ptr<PeriodicTask> purge =
+      StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
   WaitForTerminationSignal();
   service.StopWatches();  // ends WatchLowStock streams so the drain does not wait for them
   (*server)->Shutdown();
   outbox.Stop();
+  purge->Stop();  // after the server: no request can add a key any more
   server->reset();
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/status/error_details.h"
 #include "common/util/validation.h"
 
 namespace smp::inventory {
@@ -53,37 +54,22 @@ int64_t StockBook::LedgerSum(const StockKey& key) const {
 
 absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone) { return absl::ToCivilDay(t, zone); }
 
-absl::StatusOr<absl::CivilDay> DayFromProto(absl::string_view field,
-                                            const common::v1::LocalDate& date) {
-  if (date.year() < 1900 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
-      date.day() < 1 || date.day() > 31) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": a valid date is required"));
-  }
-  const absl::CivilDay day(date.year(), date.month(), date.day());
-  if (day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", date.year(), "-", date.month(), "-",
-                                                   date.day(), " is not a calendar date"));
-  }
-  return day;
-}
-
-std::string DayText(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
-}
-
 bool IsExpiredAt(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone) {
   return IsExpired(expiry, LocalDay(now, zone));
 }
 
 absl::Status CheckLotIssuable(const LotView& lot, absl::CivilDay today) {
   if (lot.status == v1::LOT_STATUS_RECALLED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("lot ", lot.lot_number, " (", lot.id, ") is recalled and quarantined"));
+    return WithErrorInfo(
+        absl::FailedPreconditionError(
+            absl::StrCat("lot ", lot.lot_number, " (", lot.id, ") is recalled and quarantined")),
+        reason::kRecalled, {{"lot_id", lot.id}});
   }
   if (IsExpired(lot.expiry, today)) {
-    return absl::FailedPreconditionError(absl::StrCat("lot ", lot.lot_number, " (", lot.id,
-                                                      ") expired on ", DayText(lot.expiry),
-                                                      "; the clinic's date is ", DayText(today)));
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "lot ", lot.lot_number, " (", lot.id, ") expired on ",
+                             DayText(lot.expiry), "; the clinic's date is ", DayText(today))),
+                         reason::kExpired, {{"lot_id", lot.id}});
   }
   return absl::OkStatus();
 }
@@ -159,8 +145,9 @@ std::string BottleStateName(v1::BottleState state) {
 absl::Status CheckBottleIssuable(const BottleView& bottle, absl::string_view clinic_id,
                                  absl::CivilDay procedure_day) {
   if (bottle.state == v1::BOTTLE_STATE_QUARANTINED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("bottle ", bottle.id, " is quarantined: its lot is recalled"));
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "bottle ", bottle.id, " is quarantined: its lot is recalled")),
+                         reason::kRecalled, {{"bottle_id", bottle.id}});
   }
   if (bottle.state != v1::BOTTLE_STATE_OPEN) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -171,9 +158,11 @@ absl::Status CheckBottleIssuable(const BottleView& bottle, absl::string_view cli
                                                       bottle.clinic_id, ", not at ", clinic_id));
   }
   if (bottle.use_by < procedure_day) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("bottle ", bottle.id, " is past its use-by date ", DayText(bottle.use_by),
-                     " (procedure date ", DayText(procedure_day), "): discard it"));
+    return WithErrorInfo(
+        absl::FailedPreconditionError(
+            absl::StrCat("bottle ", bottle.id, " is past its use-by date ", DayText(bottle.use_by),
+                         " (procedure date ", DayText(procedure_day), "): discard it")),
+        reason::kExpired, {{"bottle_id", bottle.id}});
   }
   return absl::OkStatus();
 }

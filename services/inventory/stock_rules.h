@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/util/local_date.h"
 #include "smp/common/v1/dates.pb.h"
 #include "smp/inventory/v1/inventory.pb.h"
 
@@ -71,10 +72,6 @@ class StockBook {
 
 // The clinic-local calendar day of an instant.
 absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone);
-// A LocalDate as a day; INVALID_ARGUMENT naming `field` when unset or not a real date.
-absl::StatusOr<absl::CivilDay> DayFromProto(absl::string_view field,
-                                            const common::v1::LocalDate& date);
-std::string DayText(absl::CivilDay day);
 // A lot is usable through its expiry day and expired from the next day on.
 inline bool IsExpired(absl::CivilDay expiry, absl::CivilDay today) { return today > expiry; }
 // Whether a lot expiring on `expiry` is expired at instant `now` in the clinic's time zone.
@@ -91,8 +88,8 @@ struct LotView {
   bool serialised = false;
 };
 
-// OK when the lot may be issued on `today` (clinic-local); FAILED_PRECONDITION naming the reason
-// (recalled, expired) otherwise.
+// OK when the lot may be issued on `today` (clinic-local); FAILED_PRECONDITION otherwise, with
+// ErrorInfo RECALLED or EXPIRED (metadata lot_id).
 absl::Status CheckLotIssuable(const LotView& lot, absl::CivilDay today);
 
 // A lot with usable stock at a clinic, for suggestions.
@@ -130,7 +127,8 @@ struct BottleView {
 
 // OK when the bottle may be issued at `clinic_id` to a procedure on `procedure_day`
 // (clinic-local); FAILED_PRECONDITION naming the reason (finished, discarded, quarantined, held at
-// another clinic, past its use-by date) otherwise. Usable through its use-by day.
+// another clinic, past its use-by date) otherwise, with ErrorInfo RECALLED (quarantined) or
+// EXPIRED (past its use-by date; metadata bottle_id). Usable through its use-by day.
 absl::Status CheckBottleIssuable(const BottleView& bottle, absl::string_view clinic_id,
                                  absl::CivilDay procedure_day);
 // OK when a bottle may go from `from` to `to` (open -> finished / discarded / quarantined;

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/time/civil_time.h"
+#include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -154,20 +155,7 @@ TEST(ExpiryTest, BoundaryDayInTwoTimeZones) {
   lot.status = v1::LOT_STATUS_RECALLED;
   EXPECT_THAT(CheckLotIssuable(lot, LocalDay(late_utc, new_york)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("recalled")));
-}
-
-TEST(DayFromProtoTest, RejectsNonDates) {
-  common::v1::LocalDate d;
-  EXPECT_THAT(DayFromProto("expiry_date", d).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expiry_date")));
-  d.set_year(2026);
-  d.set_month(2);
-  d.set_day(30);
-  EXPECT_THAT(DayFromProto("expiry_date", d).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a calendar date")));
-  d.set_day(28);
-  ASSERT_OK_AND_ASSIGN(absl::CivilDay day, DayFromProto("expiry_date", d));
-  EXPECT_EQ(day, absl::CivilDay(2026, 2, 28));
+  EXPECT_EQ(ErrorReason(CheckLotIssuable(lot, LocalDay(late_utc, new_york))), reason::kRecalled);
 }
 
 LotCandidate Candidate(const std::string& id, absl::CivilDay expiry, int64_t available,

@@ -18,6 +18,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
@@ -439,6 +441,15 @@ TEST_F(InventoryIntegrationTest, NeedleSerialsAreSingleUseAndReuseIsRecorded) {
   ASSERT_EQ(stock.levels_size(), 1);
   EXPECT_EQ(stock.levels(0).available(), 2);
   EXPECT_EQ(LedgerSum(clinic_a_, lot.lot().id(), v1::STOCK_BUCKET_AVAILABLE), 2);
+
+  // The refusal carries its reason and the serial; a technician of another clinic presenting the
+  // unit is not told which procedure of clinic A used it.
+  const absl::Status reused = FromGrpcStatus(IssueSerial(tech_a_, clinic_a_, "SN-1", NewId()));
+  EXPECT_EQ(ErrorReason(reused), reason::kUnitAlreadyUsed);
+  EXPECT_EQ(ErrorMetadata(reused, "serial"), "SN-1");
+  const absl::Status elsewhere = FromGrpcStatus(IssueSerial(tech_b_, clinic_b_, "SN-1", NewId()));
+  EXPECT_EQ(ErrorReason(elsewhere), reason::kUnitAlreadyUsed);
+  EXPECT_EQ(elsewhere.message().find(first), absl::string_view::npos) << elsewhere.message();
 }
 
 TEST_F(InventoryIntegrationTest, ConcurrentIssuesOfOneSerialExactlyOneSucceeds) {
@@ -534,6 +545,9 @@ TEST_F(InventoryIntegrationTest, RecallQuarantinesEverywhereAndFindsEveryUse) {
   }
   EXPECT_THAT(IssueCount(tech_a_, clinic_a_, lot, 1, NewId()),
               GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "recalled"));
+  const absl::Status refused = FromGrpcStatus(IssueCount(tech_a_, clinic_a_, lot, 1, NewId()));
+  EXPECT_EQ(ErrorReason(refused), reason::kRecalled);
+  EXPECT_EQ(ErrorMetadata(refused, "lot_id"), lot);
   v1::ReceiveStockResponse more;
   EXPECT_THAT(
       stub_->ReceiveStock(Ctx(admin_).get(), Receipt(clinic_a_, pigment_, "INK-2019", 1), &more),

@@ -305,11 +305,13 @@ absl::Status StockLevels(Invocation& inv) {
   req.set_clinic_id(inv.Get("clinic"));
   req.set_product_id(inv.Get("product"));
   req.set_include_empty(inv.Bool("include_empty"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(nv1::ListStockResponse resp, RPC(ListStock, req));
   Show(inv, resp, [&] {
     std::vector<const nv1::StockLevel*> levels;
     for (const nv1::StockLevel& l : resp.levels()) levels.push_back(&l);
     PrintLevels(inv, levels);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -558,11 +560,13 @@ absl::Status BottleOpen(Invocation& inv) {
 absl::Status BottleList(Invocation& inv) {
   nv1::ListOpenBottlesRequest req;
   req.set_clinic_id(inv.Get("clinic"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(nv1::ListOpenBottlesResponse resp, RPC(ListOpenBottles, req));
   Show(inv, resp, [&] {
     std::vector<const nv1::PigmentBottle*> all;
     for (const nv1::PigmentBottle& b : resp.bottles()) all.push_back(&b);
     PrintBottles(inv, all);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -630,6 +634,7 @@ absl::Status ReorderSet(Invocation& inv) {
 absl::Status LowStock(Invocation& inv) {
   nv1::ListLowStockRequest req;
   req.set_clinic_id(inv.Get("clinic"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(nv1::ListLowStockResponse resp, RPC(ListLowStock, req));
   Show(inv, resp, [&] {
     std::set<std::string> ids;
@@ -642,6 +647,7 @@ absl::Status LowStock(Invocation& inv) {
                 absl::StrCat(i.point().reorder_quantity())});
     }
     inv.out().Print(t);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -771,8 +777,8 @@ void AddInventoryCommands(Registry& r) {
          "stock balances at a clinic by product and lot",
          "",
          false,
-         {clinic, Opt("product", "ID", "only this product"),
-          Switch("include_empty", "include all-zero balances")},
+         WithPaging({clinic, Opt("product", "ID", "only this product"),
+                     Switch("include_empty", "include all-zero balances")}),
          "",
          StockLevels});
   r.Add({{"stock", "ledger"},
@@ -866,7 +872,7 @@ void AddInventoryCommands(Registry& r) {
          "a clinic's open (and quarantined) bottles",
          "",
          false,
-         {clinic},
+         WithPaging({clinic}),
          "",
          BottleList});
   r.Add({{"bottle", "close"},
@@ -901,7 +907,7 @@ void AddInventoryCommands(Registry& r) {
          "products at or below their reorder point",
          "",
          false,
-         {clinic},
+         WithPaging({clinic}),
          "",
          LowStock});
   r.Add({{"forecast"},

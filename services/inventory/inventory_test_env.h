@@ -1,0 +1,146 @@
+#ifndef SMP_SERVICES_INVENTORY_INVENTORY_TEST_ENV_H_
+#define SMP_SERVICES_INVENTORY_INVENTORY_TEST_ENV_H_
+// Test-only: the fixture the operation units' in-process tests share. A temporary SQLite file with
+// inventory's migrations, two clinics (A and B, Europe/London) with settings, a fixed "now",
+// callers built with common/rpc/testing/calls.h, and helpers that create products and receive
+// stock through the operations themselves.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/db/migrations.h"
+#include "common/rpc/testing/calls.h"
+#include "common/status/error_details.h"
+#include "common/status/status_macros.h"
+#include "common/status/status_matchers.h"
+#include "common/util/ids.h"
+#include "common/util/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/inventory/appointment_source.h"
+#include "services/inventory/catalog.h"
+#include "services/inventory/inventory_migrations.h"
+#include "services/inventory/receiving.h"
+
+namespace smp::inventory {
+
+// Scheduling as the forecast and the reconciliation see it: a fixed list of procedures, or
+// UNAVAILABLE when `down`.
+class FakeAppointments final : public AppointmentSource {
+ public:
+  absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
+                                                                   absl::Time from,
+                                                                   absl::Time to) override {
+    asked_clinic = clinic_id;
+    if (down) return absl::UnavailableError("scheduling is down");
+    std::vector<ProcedureAppointment> out;
+    for (const ProcedureAppointment& a : procedures) {
+      if (a.start >= from && a.start < to) out.push_back(a);
+    }
+    return out;
+  }
+
+  std::vector<ProcedureAppointment> procedures;
+  bool down = false;
+  std::string asked_clinic;  // the clinic of the last question
+};
+
+class InventoryUnitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(
+        db_, OpenSqliteDatabase(::testing::TempDir() + "/inventory_unit_" + NewId() + ".sqlite"));
+    ASSERT_OK(ApplyMigrations(*db_, InventoryMigrations(), now_));
+    for (const std::string& clinic : {clinic_a_, clinic_b_}) {
+      v1::UpdateClinicInventorySettingsRequest req;
+      req.set_request_id(NewId());
+      req.mutable_settings()->set_clinic_id(clinic);
+      req.mutable_settings()->set_time_zone("Europe/London");
+      ASSERT_OK(Catalog(db_.get())
+                    .UpdateSettings(Staff(clinic, "UpdateClinicInventorySettings"), req)
+                    .status());
+    }
+  }
+
+  // An inventory staff member of `clinic` calling `method` now.
+  Call Staff(const std::string& clinic, const std::string& method) const {
+    return smp::testing::CallAs(
+        smp::testing::StaffOf({common::v1::ROLE_INVENTORY_STAFF}, {clinic}, "staff-" + clinic),
+        now_, method);
+  }
+  // A technician of `clinic` calling `method` now.
+  Call Technician(const std::string& clinic, const std::string& method) const {
+    return smp::testing::CallAs(
+        smp::testing::StaffOf({common::v1::ROLE_TECHNICIAN}, {clinic}, "tech-" + clinic), now_,
+        method);
+  }
+
+  v1::Product CreateProduct(v1::Product product) {
+    v1::CreateProductRequest req;
+    req.set_request_id(NewId());
+    *req.mutable_product() = std::move(product);
+    absl::StatusOr<v1::Product> out =
+        Catalog(db_.get()).CreateProduct(Staff(clinic_a_, "CreateProduct"), req);
+    EXPECT_OK(out.status());
+    return out.value_or(v1::Product());
+  }
+  static v1::Product NeedleSpec() {
+    v1::Product p;
+    p.set_name("3RL 0.30");
+    p.set_unit(v1::UNIT_OF_MEASURE_EACH);
+    p.set_single_use(true);
+    p.mutable_needle_cartridge()->set_configuration("3RL");
+    p.mutable_needle_cartridge()->set_needle_diameter_um(300);
+    return p;
+  }
+  static v1::Product PigmentSpec(int shelf_life_days = 365) {
+    v1::Product p;
+    p.set_name("Dark Espresso");
+    p.set_unit(v1::UNIT_OF_MEASURE_EACH);
+    p.mutable_pigment()->set_brand("Acme");
+    p.mutable_pigment()->set_shade("Dark Espresso");
+    p.mutable_pigment()->set_opened_shelf_life_days(shelf_life_days);
+    return p;
+  }
+  static v1::Product ConsumableSpec() {
+    v1::Product p;
+    p.set_name("Gloves");
+    p.set_unit(v1::UNIT_OF_MEASURE_EACH);
+    p.mutable_consumable()->set_description("nitrile gloves");
+    return p;
+  }
+
+  static v1::ReceiveStockRequest Receipt(const std::string& clinic, const std::string& product,
+                                         const std::string& lot_number, int64_t quantity,
+                                         absl::CivilDay expiry = absl::CivilDay(2028, 1, 31),
+                                         std::vector<std::string> serials = {}) {
+    v1::ReceiveStockRequest req;
+    req.set_request_id(NewId());
+    req.set_clinic_id(clinic);
+    req.set_product_id(product);
+    req.set_lot_number(lot_number);
+    *req.mutable_expiry_date() = ToLocalDate(expiry);
+    req.set_quantity(quantity);
+    for (std::string& s : serials) req.add_serials(std::move(s));
+    return req;
+  }
+  // Receives stock through the receiving unit; the lot received.
+  v1::Lot Receive(const v1::ReceiveStockRequest& req) {
+    absl::StatusOr<v1::ReceiveStockResponse> out =
+        Receiving(db_.get()).Receive(Staff(req.clinic_id(), "ReceiveStock"), req);
+    EXPECT_OK(out.status());
+    return out.ok() ? out->lot() : v1::Lot();
+  }
+
+  std::unique_ptr<Database> db_;
+  // 2027-03-10 12:00 UTC (noon in London).
+  absl::Time now_ = absl::FromCivil(absl::CivilSecond(2027, 3, 10, 12, 0, 0), absl::UTCTimeZone());
+  std::string clinic_a_ = NewId();
+  std::string clinic_b_ = NewId();
+};
+
+}  // namespace smp::inventory
+
+#endif  // SMP_SERVICES_INVENTORY_INVENTORY_TEST_ENV_H_

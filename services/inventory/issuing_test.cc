@@ -1,0 +1,201 @@
+#include "services/inventory/issuing.h"
+
+#include "services/inventory/bottles.h"
+#include "services/inventory/inventory_test_env.h"
+#include "services/inventory/recalls.h"
+
+namespace smp::inventory {
+namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class IssuingTest : public InventoryUnitTest {
+ protected:
+  void SetUp() override {
+    InventoryUnitTest::SetUp();
+    needle_ = CreateProduct(NeedleSpec());
+    gloves_ = CreateProduct(ConsumableSpec());
+    needle_lot_ = Receive(
+        Receipt(clinic_a_, needle_.id(), "N-1", 2, absl::CivilDay(2028, 1, 31), {"SN-1", "SN-2"}));
+    gloves_lot_ = Receive(Receipt(clinic_a_, gloves_.id(), "G-1", 10, absl::CivilDay(2027, 3, 20)));
+  }
+
+  Issuing issuing() {
+    return Issuing(db_.get(), [this] { ++events_committed_; });
+  }
+  v1::IssueToProcedureRequest Issue(const std::string& clinic) {
+    v1::IssueToProcedureRequest req;
+    req.set_request_id(NewId());
+    req.set_clinic_id(clinic);
+    req.set_appointment_id(NewId());
+    return req;
+  }
+  int ReuseAttempts(const std::string& clinic) {
+    int n = 0;
+    EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      PageRequest page;
+      ASSIGN_OR_RETURN(Page<v1::ReuseAttempt> attempts,
+                       InventoryStore().ListReuseAttempts(txn, clinic, page));
+      n = static_cast<int>(attempts.items.size());
+      return absl::OkStatus();
+    }));
+    return n;
+  }
+
+  v1::Product needle_, gloves_;
+  v1::Lot needle_lot_, gloves_lot_;
+  int events_committed_ = 0;
+};
+
+TEST_F(IssuingTest, IssuesUnitsQuantitiesAndBottlesOnce) {
+  const v1::Product pigment = CreateProduct(PigmentSpec());
+  const v1::Lot pigment_lot = Receive(Receipt(clinic_a_, pigment.id(), "P-1", 2));
+  v1::OpenBottleRequest open;
+  open.set_request_id(NewId());
+  open.set_clinic_id(clinic_a_);
+  open.set_lot_id(pigment_lot.id());
+  ASSERT_OK_AND_ASSIGN(v1::OpenBottleResponse bottle,
+                       Bottles(db_.get()).Open(Staff(clinic_a_, "OpenBottle"), open));
+
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->set_serial("SN-1");
+  req.add_lines()->mutable_lot_quantity()->set_lot_id(gloves_lot_.id());
+  req.mutable_lines(1)->mutable_lot_quantity()->set_quantity(4);
+  req.add_lines()->set_bottle_id(bottle.bottle().id());
+  const Call call = Technician(clinic_a_, "IssueToProcedure");
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse out, issuing().Issue(call, req));
+  ASSERT_EQ(out.items_size(), 3);
+  EXPECT_EQ(out.items(0).serial(), "SN-1");
+  EXPECT_EQ(out.items(1).quantity(), 4);
+  EXPECT_EQ(out.items(2).bottle_id(), bottle.bottle().id());
+  EXPECT_EQ(out.entries_size(), 2);  // the needle lot and the gloves lot
+  EXPECT_EQ(out.bottles_size(), 1);
+  // The same request again answers the same issue and takes nothing more.
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse replay, issuing().Issue(call, req));
+  EXPECT_EQ(replay.entries(0).id(), out.entries(0).id());
+  EXPECT_EQ(ReuseAttempts(clinic_a_), 0);
+}
+
+TEST_F(IssuingTest, RequestsAreValidated) {
+  const Call call = Technician(clinic_a_, "IssueToProcedure");
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  EXPECT_THAT(issuing().Issue(call, req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lines")));
+  req.add_lines()->set_serial("SN-1");
+  req.add_lines()->set_serial("SN-1");
+  EXPECT_THAT(issuing().Issue(call, req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lines[1].serial")));
+  req = Issue(clinic_a_);
+  req.add_lines();
+  EXPECT_THAT(issuing().Issue(call, req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lines[0]")));
+}
+
+TEST_F(IssuingTest, AnotherClinicsCallerIsRefused) {
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->set_serial("SN-1");
+  const absl::Status s = issuing().Issue(Technician(clinic_b_, "IssueToProcedure"), req).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(s), reason::kOutsideClinicScope);
+}
+
+TEST_F(IssuingTest, AUsedUnitIsRefusedRecordedAndReported) {
+  v1::IssueToProcedureRequest first = Issue(clinic_a_);
+  first.add_lines()->set_serial("SN-1");
+  ASSERT_OK(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), first).status());
+
+  v1::IssueToProcedureRequest again = Issue(clinic_a_);
+  again.add_lines()->set_serial("SN-1");
+  const absl::Status s = issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), again).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("single use")));
+  EXPECT_EQ(ErrorReason(s), reason::kUnitAlreadyUsed);
+  EXPECT_EQ(ErrorMetadata(s, "serial"), "SN-1");
+  // The caller may see clinic A: the first procedure is named.
+  EXPECT_THAT(s.message(), HasSubstr(first.appointment_id()));
+  EXPECT_EQ(ReuseAttempts(clinic_a_), 1);
+  EXPECT_EQ(events_committed_, 1);  // compliance's incident queued
+}
+
+TEST_F(IssuingTest, AUsedUnitDoesNotRevealAnotherClinicsProcedure) {
+  v1::IssueToProcedureRequest first = Issue(clinic_a_);
+  first.add_lines()->set_serial("SN-2");
+  ASSERT_OK(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), first).status());
+
+  // Clinic B's technician presents the same unit at clinic B.
+  v1::IssueToProcedureRequest elsewhere = Issue(clinic_b_);
+  elsewhere.add_lines()->set_serial("SN-2");
+  const absl::Status s =
+      issuing().Issue(Technician(clinic_b_, "IssueToProcedure"), elsewhere).status();
+  EXPECT_EQ(ErrorReason(s), reason::kUnitAlreadyUsed);
+  EXPECT_EQ(ErrorMetadata(s, "serial"), "SN-2");
+  EXPECT_THAT(s.message(), Not(HasSubstr(first.appointment_id())));
+  EXPECT_EQ(ErrorMetadata(s, "appointment_id"), "");
+  EXPECT_EQ(ReuseAttempts(clinic_b_), 1);
+}
+
+TEST_F(IssuingTest, AnExpiredLotIsRefusedAsExpired) {
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->mutable_lot_quantity()->set_lot_id(gloves_lot_.id());
+  req.mutable_lines(0)->mutable_lot_quantity()->set_quantity(1);
+  // The gloves lot expires on 2027-03-20; the procedure is on the 21st.
+  const Call later =
+      smp::testing::CallAs(smp::testing::StaffOf({common::v1::ROLE_TECHNICIAN}, {clinic_a_}),
+                           now_ + absl::Hours(24 * 11), "IssueToProcedure");
+  const absl::Status s = issuing().Issue(later, req).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("expired")));
+  EXPECT_EQ(ErrorReason(s), reason::kExpired);
+  EXPECT_EQ(ErrorMetadata(s, "lot_id"), gloves_lot_.id());
+  EXPECT_EQ(events_committed_, 1);
+}
+
+TEST_F(IssuingTest, ARecalledLotAndItsUnitsAreRefusedAsRecalled) {
+  v1::RecallLotRequest recall;
+  recall.set_request_id(NewId());
+  recall.set_lot_id(needle_lot_.id());
+  recall.set_reason("maker's notice");
+  ASSERT_OK(Recalls(db_.get(), nullptr).Recall(Staff(clinic_a_, "RecallLot"), recall).status());
+
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->set_serial("SN-1");
+  const absl::Status s = issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("quarantined")));
+  EXPECT_EQ(ErrorReason(s), reason::kRecalled);
+  EXPECT_EQ(ErrorMetadata(s, "serial"), "SN-1");
+  EXPECT_EQ(ReuseAttempts(clinic_a_), 0);
+  EXPECT_EQ(events_committed_, 1);
+}
+
+TEST_F(IssuingTest, ShortStockIsRefusedNamingStockElsewhere) {
+  Receive(Receipt(clinic_b_, gloves_.id(), "G-1", 5, absl::CivilDay(2027, 3, 20)));
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->mutable_lot_quantity()->set_lot_id(gloves_lot_.id());
+  req.mutable_lines(0)->mutable_lot_quantity()->set_quantity(11);
+  EXPECT_THAT(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("other clinics")));
+  EXPECT_EQ(events_committed_, 0);
+}
+
+TEST_F(IssuingTest, SuggestsFirstExpiryFirst) {
+  Receive(Receipt(clinic_a_, gloves_.id(), "G-2", 10, absl::CivilDay(2027, 12, 31)));
+  v1::SuggestLotsRequest req;
+  req.set_clinic_id(clinic_a_);
+  req.set_product_id(gloves_.id());
+  req.set_quantity(12);
+  *req.mutable_procedure_date() = ToLocalDate(absl::CivilDay(2027, 3, 12));
+  ASSERT_OK_AND_ASSIGN(v1::SuggestLotsResponse out,
+                       issuing().Suggest(Technician(clinic_a_, "SuggestLots"), req));
+  ASSERT_EQ(out.suggestions_size(), 2);
+  EXPECT_EQ(out.suggestions(0).lot().lot_number(), "G-1");
+  EXPECT_EQ(out.suggestions(0).quantity(), 10);
+  EXPECT_EQ(out.quantity_covered(), 12);
+  *req.mutable_procedure_date() = ToLocalDate(absl::CivilDay(2027, 3, 1));
+  EXPECT_THAT(issuing().Suggest(Technician(clinic_a_, "SuggestLots"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("procedure_date")));
+  EXPECT_EQ(ErrorReason(issuing().Suggest(Technician(clinic_b_, "SuggestLots"), req).status()),
+            reason::kOutsideClinicScope);
+}
+
+}  // namespace
+}  // namespace smp::inventory

@@ -1,0 +1,98 @@
+#include "services/inventory/recalls.h"
+
+#include "services/inventory/inventory_test_env.h"
+#include "services/inventory/issuing.h"
+
+namespace smp::inventory {
+namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class RecallsTest : public InventoryUnitTest {
+ protected:
+  void SetUp() override {
+    InventoryUnitTest::SetUp();
+    gloves_ = CreateProduct(ConsumableSpec());
+    lot_ = Receive(Receipt(clinic_a_, gloves_.id(), "G-1", 10));
+    Receive(Receipt(clinic_b_, gloves_.id(), "G-1", 4));
+  }
+  Recalls recalls() {
+    return Recalls(db_.get(), [this] { ++events_committed_; });
+  }
+  v1::RecallLotRequest Recall() const {
+    v1::RecallLotRequest req;
+    req.set_request_id(NewId());
+    req.set_lot_id(lot_.id());
+    req.set_reason("maker's notice 42");
+    return req;
+  }
+  // Issues `quantity` gloves at `clinic` to a new appointment; its id.
+  std::string Use(const std::string& clinic, int64_t quantity) {
+    v1::IssueToProcedureRequest req;
+    req.set_request_id(NewId());
+    req.set_clinic_id(clinic);
+    req.set_appointment_id(NewId());
+    v1::LotQuantity* lq = req.add_lines()->mutable_lot_quantity();
+    lq->set_lot_id(lot_.id());
+    lq->set_quantity(quantity);
+    EXPECT_OK(
+        Issuing(db_.get(), nullptr).Issue(Technician(clinic, "IssueToProcedure"), req).status());
+    return req.appointment_id();
+  }
+
+  v1::Product gloves_;
+  v1::Lot lot_;
+  int events_committed_ = 0;
+};
+
+TEST_F(RecallsTest, ARecallQuarantinesChainWideAndShowsOnlyTheCallersClinics) {
+  const std::string used_at_a = Use(clinic_a_, 2);
+  Use(clinic_b_, 1);
+  const v1::RecallLotRequest req = Recall();
+  const Call call = Staff(clinic_a_, "RecallLot");
+  ASSERT_OK_AND_ASSIGN(v1::RecallLotResponse out, recalls().Recall(call, req));
+  EXPECT_EQ(out.lot().status(), v1::LOT_STATUS_RECALLED);
+  EXPECT_EQ(events_committed_, 1);
+  // Both clinics' stock moved to quarantine; the caller sees only clinic A's.
+  ASSERT_EQ(out.quarantined_size(), 2);  // out of available, into quarantine
+  for (const v1::LedgerEntry& e : out.quarantined()) EXPECT_EQ(e.clinic_id(), clinic_a_);
+  ASSERT_EQ(out.uses_size(), 1);
+  EXPECT_EQ(out.uses(0).appointment_id(), used_at_a);
+  // A retry answers the same recall.
+  ASSERT_OK_AND_ASSIGN(v1::RecallLotResponse replay, recalls().Recall(call, req));
+  EXPECT_EQ(replay.quarantined(0).id(), out.quarantined(0).id());
+  // A second recall is refused as already recalled.
+  const absl::Status again = recalls().Recall(call, Recall()).status();
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already")));
+  EXPECT_EQ(ErrorReason(again), reason::kRecalled);
+}
+
+TEST_F(RecallsTest, RecallsAreValidated) {
+  v1::RecallLotRequest req = Recall();
+  req.clear_reason();
+  EXPECT_THAT(recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+  req = Recall();
+  req.set_lot_id(NewId());
+  EXPECT_THAT(recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lot_id")));
+  EXPECT_EQ(events_committed_, 0);
+}
+
+TEST_F(RecallsTest, LotUsesAreLimitedToTheCallersClinics) {
+  Use(clinic_a_, 1);
+  const std::string used_at_b = Use(clinic_b_, 1);
+  v1::ListLotUsesRequest req;
+  req.set_lot_id(lot_.id());
+  ASSERT_OK_AND_ASSIGN(v1::ListLotUsesResponse out,
+                       recalls().ListUses(Staff(clinic_b_, "ListLotUses"), req));
+  ASSERT_EQ(out.uses_size(), 1);
+  EXPECT_EQ(out.uses(0).appointment_id(), used_at_b);
+  req.set_lot_id(NewId());
+  EXPECT_THAT(recalls().ListUses(Staff(clinic_b_, "ListLotUses"), req).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace smp::inventory
