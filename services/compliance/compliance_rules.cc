@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 
 namespace smp::compliance {
@@ -19,10 +20,6 @@ bool NeverOverridable(int c) {
   return c == v1::CONTRAINDICATION_HERPES_SIMPLEX || c == v1::CONTRAINDICATION_INFLAMED_SKIN;
 }
 
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 v1::IneligibilityReason Reason(v1::IneligibilityCode code, std::string message) {
   v1::IneligibilityReason r;
   r.set_code(code);
@@ -32,14 +29,10 @@ v1::IneligibilityReason Reason(v1::IneligibilityCode code, std::string message) 
 
 bool ValidOn(const common::v1::LocalDate& from, const common::v1::LocalDate& until,
              absl::CivilDay day) {
-  return DayOf(from) <= day && day <= DayOf(until);
+  return FromLocalDate(from) <= day && day <= FromLocalDate(until);
 }
 
 }  // namespace
-
-absl::CivilDay DayOf(const common::v1::LocalDate& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
 
 v1::ScreeningOutcome OutcomeOf(const std::vector<v1::Contraindication>& findings) {
   if (findings.empty()) return v1::SCREENING_OUTCOME_CLEAR;
@@ -82,16 +75,19 @@ std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& in) {
     for (const v1::Credential& c : in.credentials) {
       if (c.kind() != kind) continue;
       if (ValidOn(c.valid_from(), c.valid_until(), in.day)) valid = true;
-      if (latest == nullptr || DayOf(c.valid_until()) > DayOf(latest->valid_until())) latest = &c;
+      if (latest == nullptr ||
+          FromLocalDate(c.valid_until()) > FromLocalDate(latest->valid_until()))
+        latest = &c;
     }
     if (valid) continue;
     const std::string name = v1::CredentialKind_Name(kind).substr(strlen("CREDENTIAL_KIND_"));
-    reasons.push_back(Reason(
-        v1::CREDENTIAL_INVALID,
-        latest == nullptr
-            ? absl::StrCat(name, ": none on file")
-            : absl::StrCat(name, ": valid ", DayText(DayOf(latest->valid_from())), " to ",
-                           DayText(DayOf(latest->valid_until())), ", not on ", DayText(in.day))));
+    reasons.push_back(
+        Reason(v1::CREDENTIAL_INVALID,
+               latest == nullptr
+                   ? absl::StrCat(name, ": none on file")
+                   : absl::StrCat(name, ": valid ", DayText(FromLocalDate(latest->valid_from())),
+                                  " to ", DayText(FromLocalDate(latest->valid_until())),
+                                  ", not on ", DayText(in.day))));
   }
 
   const bool permitted =

@@ -50,9 +50,6 @@ struct EligibilityInputs {
 //  - a screening made at or before `at`, still valid at `at`, that allows treatment.
 std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& inputs);
 
-// A LocalDate as a civil day (no validation: stored dates were validated on the way in).
-absl::CivilDay DayOf(const common::v1::LocalDate& date);
-
 }  // namespace smp::compliance
 
 #endif  // SMP_SERVICES_COMPLIANCE_COMPLIANCE_RULES_H_

@@ -1,15 +1,26 @@
 #ifndef SMP_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
 #define SMP_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
 
-#include <functional>
-#include <string>
+// The two gRPC services of the compliance binary. Each override is one RpcFrame call into an
+// operation unit; refused attempts (a missing permission) go on the audit log through the frame's
+// DeniedHook.
 
+#include "absl/time/time.h"
 #include "common/auth/authenticator.h"
-#include "common/auth/authorizer.h"
 #include "common/db/database.h"
+#include "common/rpc/frame.h"
 #include "common/util/clock.h"
 #include "services/compliance/audit_chain.h"
+#include "services/compliance/audit_log.h"
+#include "services/compliance/audit_trail.h"
+#include "services/compliance/compliance_rules.h"
 #include "services/compliance/compliance_store.h"
+#include "services/compliance/consents_screenings.h"
+#include "services/compliance/credentials_permits.h"
+#include "services/compliance/eligibility.h"
+#include "services/compliance/procedures_incidents.h"
+#include "services/compliance/reports.h"
+#include "services/compliance/retention.h"
 #include "smp/compliance/v1/compliance.grpc.pb.h"
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 
@@ -17,51 +28,43 @@ namespace smp::compliance {
 
 struct ComplianceDeps {
   Database* db;
-  Authenticator* authenticator;
   const CheckpointSigner* signer;
-  const Clock* clock;
   // How long a screening counts for eligibility (valid_until = screened_time + this).
-  absl::Duration screening_validity = absl::Hours(24 * 90);
+  absl::Duration screening_validity = kScreeningValidity;
 };
 
-// Shared by both gRPC services of the compliance binary: the store, the audit trail, and the frame
-// every handler runs in (authorise; record refused attempts; record auditors' reads).
-class ComplianceCore {
- public:
-  explicit ComplianceCore(ComplianceDeps deps);
+// Every operation unit of the service, over one store and one audit trail. Not copyable (the units
+// point into it).
+struct ComplianceUnits {
+  explicit ComplianceUnits(ComplianceDeps deps)
+      : audit(deps.db, &store),
+        credentials_permits(&audit),
+        consents_screenings(&audit, deps.screening_validity),
+        procedures_incidents(&audit),
+        reports(&audit),
+        audit_log(&audit, deps.signer),
+        retention(&audit),
+        eligibility(&audit) {}
+  ComplianceUnits(const ComplianceUnits&) = delete;
+  ComplianceUnits& operator=(const ComplianceUnits&) = delete;
 
-  // Runs `body` for `method` of `service`: a caller whose roles lack the permission gets
-  // PERMISSION_DENIED and the attempt is appended to the audit log.
-  grpc::Status Serve(const Authorizer& authorizer, grpc::ServerContext* ctx,
-                     absl::string_view method,
-                     const std::function<absl::Status(const Principal&)>& body);
-  // A read: in one transaction with an audit entry when the caller is an auditor (every read by an
-  // auditor is on the record), else a plain read transaction.
-  absl::Status Read(const Principal& who, absl::string_view method, absl::string_view entity_type,
-                    absl::string_view entity_id,
-                    const std::function<absl::Status(Transaction&)>& fn);
-  // Appends an audit entry for `who` inside `txn`.
-  absl::StatusOr<v1::AuditEntry> Audit(Transaction& txn, const Principal& who,
-                                       v1::AuditAction action, absl::string_view method,
-                                       absl::string_view entity_type, absl::string_view entity_id,
-                                       absl::string_view detail);
-
-  // Destroys health questionnaires past their clinic's destruction rule, one audit entry each, as
-  // `who` (the caller, or the daily job). Returns how many it destroyed.
-  absl::StatusOr<int64_t> PurgeByRetention(const Principal& who);
-
-  const ComplianceDeps& deps() const { return deps_; }
-  const ComplianceStore& store() const { return store_; }
-
- private:
-  ComplianceDeps deps_;
-  ComplianceStore store_;
+  ComplianceStore store;
+  AuditTrail audit;
+  CredentialsPermits credentials_permits;
+  ConsentsScreenings consents_screenings;
+  ProceduresIncidents procedures_incidents;
+  Reports reports;
+  AuditLog audit_log;
+  Retention retention;
+  Eligibility eligibility;
 };
 
 // smp.compliance.v1.ComplianceService.
 class ComplianceServiceImpl final : public v1::ComplianceService::Service {
  public:
-  explicit ComplianceServiceImpl(ComplianceCore* core);
+  // All must outlive the service.
+  ComplianceServiceImpl(const ComplianceUnits* units, Authenticator* authenticator,
+                        const Clock* clock);
 
   grpc::Status RecordCredential(grpc::ServerContext*, const v1::RecordCredentialRequest*,
                                 v1::Credential*) override;
@@ -116,21 +119,23 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                 v1::VerifyCheckpointResponse*) override;
 
  private:
-  ComplianceCore* core_;
-  Authorizer authorizer_;
+  const ComplianceUnits& units_;
+  RpcFrame frame_;
 };
 
 // smp.compliance.v1.EligibilityService: the gate scheduling asks before booking a procedure.
 class EligibilityServiceImpl final : public v1::EligibilityService::Service {
  public:
-  explicit EligibilityServiceImpl(ComplianceCore* core);
+  // All must outlive the service.
+  EligibilityServiceImpl(const ComplianceUnits* units, Authenticator* authenticator,
+                         const Clock* clock);
 
   grpc::Status CheckEligibility(grpc::ServerContext*, const v1::CheckEligibilityRequest*,
                                 v1::CheckEligibilityResponse*) override;
 
  private:
-  ComplianceCore* core_;
-  Authorizer authorizer_;
+  const ComplianceUnits& units_;
+  RpcFrame frame_;
 };
 
 }  // namespace smp::compliance

@@ -5,39 +5,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/db/store_kit.h"
 #include "common/status/status_macros.h"
 #include "common/util/ids.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 #include "services/compliance/audit_chain.h"
 #include "services/compliance/compliance_rules.h"
 
 namespace smp::compliance {
 namespace {
-
-std::string DateText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-Blob Serialize(const google::protobuf::Message& m) { return Blob{m.SerializeAsString()}; }
-
-template <typename Message>
-absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<Row>& rows) {
-  std::vector<Message> out;
-  for (const Row& row : rows) {
-    Message m;
-    if (!m.ParseFromString(row.Text(0))) return absl::DataLossError("stored record does not parse");
-    out.push_back(std::move(m));
-  }
-  return out;
-}
-
-template <typename Message>
-absl::StatusOr<Message> ParseOne(const std::vector<Row>& rows, absl::string_view kind,
-                                 absl::string_view id) {
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
-  ASSIGN_OR_RETURN(std::vector<Message> all, ParseAll<Message>(rows));
-  return all[0];
-}
 
 constexpr char kAuditColumns[] =
     "sequence, time, actor_id, actor_roles, action, method, entity_type, entity_id, detail, "
@@ -75,11 +52,11 @@ absl::StatusOr<v1::Credential> ComplianceStore::AddCredential(Transaction& txn, 
       txn.Exec("INSERT INTO credentials (id, practitioner_id, kind, valid_until, record) "
                "VALUES (?, ?, ?, ?, ?)",
                {c.id(), c.practitioner_id(), v1::CredentialKind_Name(c.kind()),
-                DateText(DayOf(c.valid_until())), Serialize(c)}));
+                DayText(FromLocalDate(c.valid_until())), Serialize(c)}));
   return c;
 }
 
-absl::StatusOr<std::vector<v1::Credential>> ComplianceStore::ListCredentials(
+absl::StatusOr<std::vector<v1::Credential>> ComplianceStore::CredentialsOf(
     Transaction& txn, absl::string_view practitioner_id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM credentials WHERE practitioner_id = ? "
                                         "ORDER BY id DESC",
@@ -95,11 +72,11 @@ absl::StatusOr<v1::Permit> ComplianceStore::AddPermit(Transaction& txn, v1::Perm
       txn.Exec("INSERT INTO permits (id, clinic_id, kind, valid_until, record) "
                "VALUES (?, ?, ?, ?, ?)",
                {p.id(), p.clinic_id(), v1::PermitKind_Name(p.kind()),
-                DateText(DayOf(p.valid_until())), Serialize(p)}));
+                DayText(FromLocalDate(p.valid_until())), Serialize(p)}));
   return p;
 }
 
-absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::ListPermits(
+absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::PermitsOf(
     Transaction& txn, absl::string_view clinic_id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM permits WHERE clinic_id = ? "
                                         "ORDER BY id DESC",
@@ -111,7 +88,7 @@ absl::StatusOr<std::vector<v1::Credential>> ComplianceStore::CredentialsEndingBy
     Transaction& txn, absl::CivilDay until) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM credentials WHERE valid_until <= ? "
                                         "ORDER BY valid_until, id",
-                                        {DateText(until)}));
+                                        {DayText(until)}));
   return ParseAll<v1::Credential>(rows);
 }
 
@@ -119,7 +96,7 @@ absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::PermitsEndingBy(
     Transaction& txn, absl::CivilDay until) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM permits WHERE valid_until <= ? "
                                         "ORDER BY valid_until, id",
-                                        {DateText(until)}));
+                                        {DayText(until)}));
   return ParseAll<v1::Permit>(rows);
 }
 
@@ -142,7 +119,7 @@ absl::Status ComplianceStore::UpdateConsent(Transaction& txn, const v1::Consent&
   return txn.Exec("UPDATE consents SET record = ? WHERE id = ?", {Serialize(c), c.id()});
 }
 
-absl::StatusOr<std::vector<v1::Consent>> ComplianceStore::ListConsents(
+absl::StatusOr<std::vector<v1::Consent>> ComplianceStore::ConsentsOf(
     Transaction& txn, absl::string_view patient_id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM consents WHERE patient_id = ? "
                                         "ORDER BY id DESC",
@@ -172,12 +149,83 @@ absl::Status ComplianceStore::UpdateScreening(Transaction& txn, const v1::Screen
   return txn.Exec("UPDATE screenings SET record = ? WHERE id = ?", {Serialize(s), s.id()});
 }
 
-absl::StatusOr<std::vector<v1::Screening>> ComplianceStore::ListScreenings(
+absl::StatusOr<std::vector<v1::Screening>> ComplianceStore::ScreeningsOf(
     Transaction& txn, absl::string_view patient_id) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM screenings WHERE patient_id = ? "
                                         "ORDER BY screened_time DESC, id DESC",
                                         {std::string(patient_id)}));
   return ParseAll<v1::Screening>(rows);
+}
+
+namespace {
+
+// One page of the records of `table` whose `column` is `value`, newest (highest id) first, keyed
+// by id. `table` and `column` are this file's constants, never input.
+template <typename Message>
+absl::StatusOr<Page<Message>> PageById(Transaction& txn, absl::string_view table,
+                                       absl::string_view column, absl::string_view value,
+                                       const PageRequest& page) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(absl::StrCat("SELECT record FROM ", table, " WHERE ", column,
+                             " = ? AND (? = '' OR id < ?) "
+                             "ORDER BY id DESC LIMIT ?"),
+                {std::string(value), page.after_key, page.after_key, int64_t{page.size + 1}}));
+  ASSIGN_OR_RETURN(auto all, ParseAll<Message>(rows));
+  return MakePage(std::move(all), page.size, [](const Message& m) { return m.id(); });
+}
+
+// "<micros>/<id>", the key of the screenings list (newest first).
+std::string ScreeningKey(const v1::Screening& s) {
+  return absl::StrCat(ToDbMicros(FromProtoTimestamp(s.screened_time())), "/", s.id());
+}
+
+}  // namespace
+
+absl::StatusOr<Page<v1::Credential>> ComplianceStore::ListCredentials(
+    Transaction& txn, absl::string_view practitioner_id, const PageRequest& page) const {
+  return PageById<v1::Credential>(txn, "credentials", "practitioner_id", practitioner_id, page);
+}
+
+absl::StatusOr<Page<v1::Permit>> ComplianceStore::ListPermits(Transaction& txn,
+                                                              absl::string_view clinic_id,
+                                                              const PageRequest& page) const {
+  return PageById<v1::Permit>(txn, "permits", "clinic_id", clinic_id, page);
+}
+
+absl::StatusOr<Page<v1::Consent>> ComplianceStore::ListConsents(Transaction& txn,
+                                                                absl::string_view patient_id,
+                                                                const PageRequest& page) const {
+  return PageById<v1::Consent>(txn, "consents", "patient_id", patient_id, page);
+}
+
+absl::StatusOr<Page<v1::Screening>> ComplianceStore::ListScreenings(Transaction& txn,
+                                                                    absl::string_view patient_id,
+                                                                    const PageRequest& page) const {
+  int64_t after_time = INT64_MAX;
+  std::string after_id;
+  if (!page.after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page.after_key, '/');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_time)) {
+      return absl::InternalError("bad screening page key");
+    }
+    after_id = parts[1];
+  }
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM screenings WHERE patient_id = ? AND "
+                                        "(? = '' OR (screened_time, id) < (?, ?)) "
+                                        "ORDER BY screened_time DESC, id DESC LIMIT ?",
+                                        {std::string(patient_id), page.after_key, after_time,
+                                         after_id, int64_t{page.size + 1}}));
+  ASSIGN_OR_RETURN(auto all, ParseAll<v1::Screening>(rows));
+  return MakePage(std::move(all), page.size, ScreeningKey);
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::ProcedureClinics(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM procedure_records "
+                                        "ORDER BY clinic_id"));
+  std::vector<std::string> clinics;
+  for (const Row& row : rows) clinics.push_back(row.Text(0));
+  return clinics;
 }
 
 absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& txn,
@@ -189,8 +237,8 @@ absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& t
       "INSERT INTO procedure_records (id, appointment_id, clinic_id, patient_id, practitioner_id, "
       "performed_date, performed_time, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       {r.id(), r.appointment_id(), r.clinic_id(), r.patient_id(), r.practitioner_id(),
-       DateText(DayOf(r.performed_date())), ToDbMicros(FromProtoTimestamp(r.performed_time())),
-       Serialize(r)});
+       DayText(FromLocalDate(r.performed_date())),
+       ToDbMicros(FromProtoTimestamp(r.performed_time())), Serialize(r)});
   if (absl::IsAlreadyExists(inserted)) {
     return absl::AlreadyExistsError(absl::StrCat("record.appointment_id: appointment ",
                                                  r.appointment_id(),
@@ -206,7 +254,7 @@ absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& t
 }
 
 std::string ComplianceStore::ProcedureKey(const v1::ProcedureRecord& r) {
-  return absl::StrCat(DateText(DayOf(r.performed_date())), "/",
+  return absl::StrCat(DayText(FromLocalDate(r.performed_date())), "/",
                       ToDbMicros(FromProtoTimestamp(r.performed_time())), "/", r.id());
 }
 
@@ -214,7 +262,7 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
     Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
     absl::CivilDay last, absl::string_view after_key, int limit) const {
   // The first page starts before every procedure of the first day.
-  std::string after_date = DateText(first), after_id;
+  std::string after_date = DayText(first), after_id;
   int64_t after_time = INT64_MIN;
   if (!after_key.empty()) {
     std::vector<std::string> parts = absl::StrSplit(after_key, '/');
@@ -228,7 +276,7 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
       after_time = INT64_MIN;
     }
   }
-  std::vector<DbValue> params = {after_date, after_time, after_id, DateText(last)};
+  std::vector<DbValue> params = {after_date, after_time, after_id, DayText(last)};
   std::string in;
   for (const std::string& c : clinics) {
     absl::StrAppend(&in, in.empty() ? "?" : ", ?");
@@ -297,8 +345,7 @@ absl::StatusOr<std::optional<v1::LotRecall>> ComplianceStore::RecallOf(
                                         "lot = ?",
                                         {std::string(product_id), std::string(lot)}));
   if (rows.empty()) return std::nullopt;
-  ASSIGN_OR_RETURN(auto all, ParseAll<v1::LotRecall>(rows));
-  return all[0];
+  return Parse<v1::LotRecall>(rows.front().Text(0), "lot recall");
 }
 
 absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::IncidentsOfAppointment(
@@ -314,8 +361,7 @@ absl::StatusOr<std::optional<v1::RetentionPolicy>> ComplianceStore::GetRetention
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT policy FROM retention_policies WHERE clinic_id = ?",
                                         {std::string(clinic_id)}));
   if (rows.empty()) return std::nullopt;
-  ASSIGN_OR_RETURN(auto all, ParseAll<v1::RetentionPolicy>(rows));
-  return all[0];
+  return Parse<v1::RetentionPolicy>(rows.front().Text(0), "retention policy");
 }
 
 absl::Status ComplianceStore::PutRetention(Transaction& txn, const v1::RetentionPolicy& p) const {

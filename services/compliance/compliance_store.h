@@ -1,9 +1,6 @@
 #ifndef SMP_SERVICES_COMPLIANCE_COMPLIANCE_STORE_H_
 #define SMP_SERVICES_COMPLIANCE_COMPLIANCE_STORE_H_
 
-// The SQL of the compliance service. Every function runs in a transaction the caller owns, so a
-// change and its audit entry commit together.
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +9,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/db/store_kit.h"
+#include "common/util/paging.h"
 #include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
@@ -21,15 +20,35 @@ struct AuditHead {
   std::string hash;  // GenesisHash() for an empty log
 };
 
+// What the compliance service keeps in its SQLite file: practitioners' credentials, clinics'
+// permits, patients' consents and screenings (each a serialized message in a `record` column, with
+// the columns it is looked up by), procedure records and the needle serials they used, incidents,
+// lot recalls, clinics' retention policies, and the hash-chained audit log (plain columns, so the
+// chain can be recomputed from what is stored).
+//
+// Every function runs inside the caller's transaction (a change and its audit entry commit
+// together); none opens one. Errors: a missing resource is NOT_FOUND "<kind> <id> not found"
+// (store_kit NotFound); a second procedure record for an appointment or a second recall of a lot is
+// ALREADY_EXISTS; a stored record that does not parse is DATA_LOSS; anything else from SQLite is
+// passed on (INTERNAL / UNAVAILABLE when busy). Lists page by keyset: `LIMIT size + 1` after the
+// page's key, cut by MakePage.
 class ComplianceStore {
  public:
   absl::StatusOr<v1::Credential> AddCredential(Transaction& txn, v1::Credential credential,
                                                absl::Time now) const;
-  absl::StatusOr<std::vector<v1::Credential>> ListCredentials(
+  // A practitioner's credentials, newest first: all of them (eligibility rules), or one page
+  // (key: id).
+  absl::StatusOr<std::vector<v1::Credential>> CredentialsOf(
       Transaction& txn, absl::string_view practitioner_id) const;
+  absl::StatusOr<Page<v1::Credential>> ListCredentials(Transaction& txn,
+                                                       absl::string_view practitioner_id,
+                                                       const PageRequest& page) const;
   absl::StatusOr<v1::Permit> AddPermit(Transaction& txn, v1::Permit permit, absl::Time now) const;
-  absl::StatusOr<std::vector<v1::Permit>> ListPermits(Transaction& txn,
-                                                      absl::string_view clinic_id) const;
+  // A clinic's permits, newest first: all, or one page (key: id).
+  absl::StatusOr<std::vector<v1::Permit>> PermitsOf(Transaction& txn,
+                                                    absl::string_view clinic_id) const;
+  absl::StatusOr<Page<v1::Permit>> ListPermits(Transaction& txn, absl::string_view clinic_id,
+                                               const PageRequest& page) const;
   // Credentials and permits whose last valid day is on or before `until` (soonest first).
   absl::StatusOr<std::vector<v1::Credential>> CredentialsEndingBy(Transaction& txn,
                                                                   absl::CivilDay until) const;
@@ -40,15 +59,21 @@ class ComplianceStore {
                                          absl::Time now) const;
   absl::StatusOr<v1::Consent> GetConsent(Transaction& txn, absl::string_view id) const;
   absl::Status UpdateConsent(Transaction& txn, const v1::Consent& consent) const;
-  absl::StatusOr<std::vector<v1::Consent>> ListConsents(Transaction& txn,
-                                                        absl::string_view patient_id) const;
+  // A patient's consents, newest first: all, or one page (key: id).
+  absl::StatusOr<std::vector<v1::Consent>> ConsentsOf(Transaction& txn,
+                                                      absl::string_view patient_id) const;
+  absl::StatusOr<Page<v1::Consent>> ListConsents(Transaction& txn, absl::string_view patient_id,
+                                                 const PageRequest& page) const;
 
   absl::StatusOr<v1::Screening> AddScreening(Transaction& txn, v1::Screening screening,
                                              absl::Time now) const;
   absl::StatusOr<v1::Screening> GetScreening(Transaction& txn, absl::string_view id) const;
   absl::Status UpdateScreening(Transaction& txn, const v1::Screening& screening) const;
-  absl::StatusOr<std::vector<v1::Screening>> ListScreenings(Transaction& txn,
-                                                            absl::string_view patient_id) const;
+  // A patient's screenings, newest screened first: all, or one page (key: "<micros>/<id>").
+  absl::StatusOr<std::vector<v1::Screening>> ScreeningsOf(Transaction& txn,
+                                                          absl::string_view patient_id) const;
+  absl::StatusOr<Page<v1::Screening>> ListScreenings(Transaction& txn, absl::string_view patient_id,
+                                                     const PageRequest& page) const;
 
   // ALREADY_EXISTS when the appointment already has a record.
   absl::StatusOr<v1::ProcedureRecord> AddProcedure(Transaction& txn, v1::ProcedureRecord record,
@@ -58,6 +83,8 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::ProcedureRecord>> ListProcedures(
       Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
       absl::CivilDay last, absl::string_view after_key, int limit) const;
+  // Every clinic that has a procedure record, in id order.
+  absl::StatusOr<std::vector<std::string>> ProcedureClinics(Transaction& txn) const;
   static std::string ProcedureKey(const v1::ProcedureRecord& record);
   // Other procedures that recorded the same needle serial.
   absl::StatusOr<std::vector<std::string>> OtherUsesOfSerial(Transaction& txn,

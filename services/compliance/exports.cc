@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/server/log.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 
 namespace smp::compliance {
@@ -29,10 +30,6 @@ const char* FhirAction(v1::AuditAction action) {
     default:
       return "E";  // execute: a refused attempt to do something
   }
-}
-
-std::string Date(const common::v1::LocalDate& d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
 }  // namespace
@@ -87,7 +84,8 @@ std::string CsvReportWriter::Line(const v1::ReportPart& part) const {
     const v1::ReportHeader& h = part.header();
     f[0] = "header";
     f[1] = absl::StrJoin(h.clinic_ids(), " ");
-    f[6] = absl::StrCat(Date(h.period().start_date()), "..", Date(h.period().end_date()));
+    f[6] = absl::StrCat(DayText(FromLocalDate(h.period().start_date())), "..",
+                        DayText(FromLocalDate(h.period().end_date())));
     f[11] =
         absl::StrCat("audit log entries ", h.audit_log_count(), ", head ", h.audit_log_head_hash());
   } else if (part.has_procedure()) {
@@ -101,7 +99,7 @@ std::string CsvReportWriter::Line(const v1::ReportPart& part) const {
          r.appointment_id(),
          r.patient_id(),
          r.practitioner_id(),
-         Date(r.performed_date()),
+         DayText(FromLocalDate(r.performed_date())),
          std::string(ProcedureType_Name(r.procedure_type())),
          absl::StrJoin(needles, " "),
          absl::StrJoin(pigments, " "),

@@ -2,18 +2,20 @@
 // the hash-chained audit log with signed checkpoints, and auditors' reports; also the eligibility
 // gate scheduling asks before booking a procedure. Flags are listed in README.md.
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
+#include "common/rpc/call.h"
 #include "common/server/flags_env.h"
+#include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
+#include "common/server/periodic_task.h"
 #include "common/server/server.h"
+#include "common/status/status_macros.h"
 #include "services/compliance/audit_chain.h"
 #include "services/compliance/compliance_migrations.h"
 #include "services/compliance/compliance_service.h"
@@ -51,47 +53,41 @@ int Main(int argc, char** argv) {
   LogInfo("audit checkpoints are signed", {{"public_key", signer->public_key_hex()}});
 
   SessionAuth auth;
+  const Clock& clock = Clock::Real();
 
-  ComplianceCore core(
+  ComplianceUnits units(
       ComplianceDeps{.db = db->get(),
-                     .authenticator = &auth.authenticator(),
                      .signer = &*signer,
-                     .clock = &Clock::Real(),
                      .screening_validity = absl::GetFlag(FLAGS_screening_validity)});
-  ComplianceServiceImpl compliance(&core);
-  EligibilityServiceImpl eligibility(&core);
+  ComplianceServiceImpl compliance(&units, &auth.authenticator(), &clock);
+  EligibilityServiceImpl eligibility(&units, &auth.authenticator(), &clock);
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server =
       RunningServer::Start(config, {&compliance, &eligibility});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
+  std::unique_ptr<PeriodicTask> idempotency_purge =
+      StartIdempotencyPurge(**db, clock, IdempotencyRetentionFromFlags());
 
-  // The daily purge acts as the service itself; each destruction is in the audit log.
-  std::atomic<bool> stopping{false};
-  std::thread purger([&] {
-    Principal job;
-    job.staff_id = "system:retention-job";
-    job.roles = {common::v1::ROLE_SERVICE};
-    job.authenticated = true;
-    const absl::Duration interval = absl::GetFlag(FLAGS_retention_purge_interval);
-    absl::Time next = absl::Now();
-    while (!stopping.load()) {
-      if (absl::Now() >= next) {
-        absl::StatusOr<int64_t> destroyed = core.PurgeByRetention(job);
-        if (!destroyed.ok()) {
-          LogWarning("retention purge failed", {{"error", destroyed.status().ToString()}});
-        } else if (*destroyed > 0) {
-          LogInfo("retention purge", {{"destroyed", std::to_string(*destroyed)}});
-        }
-        next = absl::Now() + interval;
-      }
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-  });
+  // The retention purge acts as the service itself; each destruction is in the audit log. It runs
+  // once at start, then every interval.
+  Principal job;
+  job.staff_id = "system:retention-job";
+  job.roles = {common::v1::ROLE_SERVICE};
+  job.authenticated = true;
+  PeriodicTask retention_purge(
+      "retention purge", absl::GetFlag(FLAGS_retention_purge_interval), [&]() -> absl::Status {
+        const Call call{.who = job, .now = clock.Now(), .method = "RunRetentionPurge"};
+        ASSIGN_OR_RETURN(int64_t destroyed, units.retention.Purge(call));
+        if (destroyed > 0) LogInfo("retention purge", {{"destroyed", std::to_string(destroyed)}});
+        return absl::OkStatus();
+      });
+  retention_purge.RunOnce().IgnoreError();  // a failure is logged, and retried at the next tick
+  retention_purge.Start();
 
   WaitForTerminationSignal();
   (*server)->Shutdown();
-  stopping.store(true);
-  purger.join();
+  retention_purge.Stop();
+  idempotency_purge->Stop();
   server->reset();
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/status/status_macros.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/compliance_rules.h"
@@ -16,36 +17,34 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 
 constexpr absl::Duration kClockSkew = absl::Minutes(1);
 
+// Domain rule, not a date-format limit: no consent, screening, procedure or incident of the chain
+// predates 1990 (scalp micropigmentation clinics did not exist before), so an earlier time is a
+// typing error.
+absl::Time EarliestRecordTime() {
+  return absl::FromCivil(absl::CivilDay(1990, 1, 1), absl::UTCTimeZone());
+}
+
 absl::Status ValidatePast(absl::string_view field, bool present,
                           const google::protobuf::Timestamp& t, absl::Time now) {
   if (!present) return Invalid(field, "is required");
   if (FromProtoTimestamp(t) > now + kClockSkew) return Invalid(field, "is in the future");
-  if (FromProtoTimestamp(t) < absl::FromCivil(absl::CivilDay(1990, 1, 1), absl::UTCTimeZone())) {
-    return Invalid(field, "is implausibly old");
-  }
+  if (FromProtoTimestamp(t) < EarliestRecordTime()) return Invalid(field, "is implausibly old");
   return absl::OkStatus();
 }
 
 absl::Status ValidateValidity(absl::string_view prefix, const common::v1::LocalDate& from,
                               const common::v1::LocalDate& until) {
-  RETURN_IF_ERROR(ValidateDate(absl::StrCat(prefix, ".valid_from"), from));
-  RETURN_IF_ERROR(ValidateDate(absl::StrCat(prefix, ".valid_until"), until));
-  if (DayOf(until) < DayOf(from)) {
+  ASSIGN_OR_RETURN(const absl::CivilDay first,
+                   ParseLocalDate(absl::StrCat(prefix, ".valid_from"), from));
+  ASSIGN_OR_RETURN(const absl::CivilDay last,
+                   ParseLocalDate(absl::StrCat(prefix, ".valid_until"), until));
+  if (last < first) {
     return Invalid(absl::StrCat(prefix, ".valid_until"), "is before valid_from");
   }
   return absl::OkStatus();
 }
 
 }  // namespace
-
-absl::Status ValidateDate(absl::string_view field, const common::v1::LocalDate& date) {
-  const absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 1990 || date.year() > 2200 || day.month() != date.month() ||
-      day.day() != date.day()) {
-    return Invalid(field, "is not a calendar date");
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidateCredential(const v1::Credential& c) {
   RETURN_IF_ERROR(ValidateId("credential.practitioner_id", c.practitioner_id()));
@@ -66,7 +65,8 @@ absl::Status ValidateCredential(const v1::Credential& c) {
         ValidateRequiredText("credential.training.trainer_name", t.trainer_name(), 200));
     RETURN_IF_ERROR(ValidateRequiredText("credential.training.trainer_qualification",
                                          t.trainer_qualification(), 200));
-    RETURN_IF_ERROR(ValidateDate("credential.training.training_date", t.training_date()));
+    RETURN_IF_ERROR(
+        ParseLocalDate("credential.training.training_date", t.training_date()).status());
   }
   return absl::OkStatus();
 }
@@ -118,20 +118,22 @@ absl::Status ValidateProcedure(const v1::ProcedureRecord& r, absl::Time now) {
   }
   RETURN_IF_ERROR(
       ValidatePast("record.performed_time", r.has_performed_time(), r.performed_time(), now));
-  RETURN_IF_ERROR(ValidateDate("record.performed_date", r.performed_date()));
+  RETURN_IF_ERROR(ParseLocalDate("record.performed_date", r.performed_date()).status());
   if (r.needles_size() > 50) return Invalid("record.needles", "at most 50 needle cartridges");
   if (r.pigments_size() > 20) return Invalid("record.pigments", "at most 20 pigments");
   for (int i = 0; i < r.needles_size(); ++i) {
     const std::string f = absl::StrCat("record.needles[", i, "]");
     RETURN_IF_ERROR(ValidateRequiredText(absl::StrCat(f, ".lot"), r.needles(i).lot(), 100));
     RETURN_IF_ERROR(ValidateOptionalText(absl::StrCat(f, ".serial"), r.needles(i).serial(), 100));
-    RETURN_IF_ERROR(ValidateDate(absl::StrCat(f, ".expiry_date"), r.needles(i).expiry_date()));
+    RETURN_IF_ERROR(
+        ParseLocalDate(absl::StrCat(f, ".expiry_date"), r.needles(i).expiry_date()).status());
   }
   for (int i = 0; i < r.pigments_size(); ++i) {
     const std::string f = absl::StrCat("record.pigments[", i, "]");
     RETURN_IF_ERROR(ValidateRequiredText(absl::StrCat(f, ".lot"), r.pigments(i).lot(), 100));
     RETURN_IF_ERROR(ValidateOptionalText(absl::StrCat(f, ".shade"), r.pigments(i).shade(), 100));
-    RETURN_IF_ERROR(ValidateDate(absl::StrCat(f, ".expiry_date"), r.pigments(i).expiry_date()));
+    RETURN_IF_ERROR(
+        ParseLocalDate(absl::StrCat(f, ".expiry_date"), r.pigments(i).expiry_date()).status());
   }
   RETURN_IF_ERROR(ValidateOptionalText("record.pigment_blend", r.pigment_blend(), 500));
   RETURN_IF_ERROR(ValidateOptionalText("record.anaesthetic", r.anaesthetic(), 200));

@@ -16,8 +16,6 @@ absl::Status ValidateConsent(const v1::Consent& c, absl::Time now);
 absl::Status ValidateScreening(const v1::Screening& s, absl::Time now);
 absl::Status ValidateProcedure(const v1::ProcedureRecord& r, absl::Time now);
 absl::Status ValidateIncident(const v1::Incident& i, absl::Time now);
-// A real calendar date.
-absl::Status ValidateDate(absl::string_view field, const common::v1::LocalDate& date);
 
 }  // namespace smp::compliance
 

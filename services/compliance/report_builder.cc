@@ -7,17 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
+#include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/compliance_rules.h"
-#include "services/compliance/record_validation.h"
 
 namespace smp::compliance {
 namespace {
-
-std::string DateText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
 
 v1::FindingKind FindingOf(v1::IneligibilityCode code) {
   switch (code) {
@@ -36,42 +32,39 @@ constexpr int kReportPage = 200;
 
 }  // namespace
 
-absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::string_view method,
-                         const v1::GenerateReportRequest* req,
-                         const std::function<bool(const v1::ReportPart&)>& emit) {
-  RETURN_IF_ERROR(ValidateDate("period.start_date", req->period().start_date()));
-  RETURN_IF_ERROR(ValidateDate("period.end_date", req->period().end_date()));
-  const absl::CivilDay first = DayOf(req->period().start_date());
-  const absl::CivilDay last = DayOf(req->period().end_date());
-  if (last < first) return absl::InvalidArgumentError("period: end_date is before start_date");
-  if (last - first + 1 > 366) return absl::InvalidArgumentError("period: at most 366 days");
-  std::vector<std::string> clinics(req->clinic_ids().begin(), req->clinic_ids().end());
+absl::Status BuildReport(const AuditTrail& audit, const Call& call,
+                         const v1::GenerateReportRequest& req,
+                         absl::FunctionRef<bool(const v1::ReportPart&)> emit) {
+  ASSIGN_OR_RETURN(const LocalPeriod period, ParseDateRange("period", req.period(), 366));
+  const absl::CivilDay first = period.first;
+  const absl::CivilDay last = period.last;
+  const Principal& who = call.who;
+  std::vector<std::string> clinics(req.clinic_ids().begin(), req.clinic_ids().end());
   for (size_t i = 0; i < clinics.size(); ++i) {
     RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
     RETURN_IF_ERROR(who.CheckClinic(clinics[i]));
   }
-  const ComplianceStore& store = core_->store();
-  Database& db = *core_->deps().db;
+  const ComplianceStore& store = audit.store();
+  Database& db = audit.db();
 
   // The pull is on the record before anything is sent; the header carries the head that
   // includes it.
   v1::ReportPart header;
   RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     if (clinics.empty()) {
-      ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM procedure_records "
-                                            "ORDER BY clinic_id"));
-      for (const Row& row : rows) {
-        if (who.CanAccessClinic(row.Text(0))) clinics.push_back(row.Text(0));
+      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ProcedureClinics(txn));
+      for (std::string& clinic : all) {
+        if (who.CanAccessClinic(clinic)) clinics.push_back(std::move(clinic));
       }
     }
     ASSIGN_OR_RETURN(v1::AuditEntry pulled,
-                     core_->Audit(txn, who, v1::AUDIT_ACTION_READ, method, "report", "",
-                                  absl::StrCat(DateText(first), "..", DateText(last), " ",
+                     audit.Record(txn, call, v1::AUDIT_ACTION_READ, "report", "",
+                                  absl::StrCat(DayText(first), "..", DayText(last), " ",
                                                clinics.size(), " clinic(s)")));
     v1::ReportHeader* h = header.mutable_header();
     *h->mutable_generated_time() = pulled.time();
     for (const std::string& c : clinics) h->add_clinic_ids(c);
-    *h->mutable_period() = req->period();
+    *h->mutable_period() = req.period();
     h->set_audit_log_count(pulled.sequence());
     h->set_audit_log_head_hash(pulled.hash());
     return absl::OkStatus();
@@ -95,18 +88,18 @@ absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::stri
         after = ComplianceStore::ProcedureKey(r);
         if (!credentials.contains(r.practitioner_id())) {
           ASSIGN_OR_RETURN(credentials[r.practitioner_id()],
-                           store.ListCredentials(txn, r.practitioner_id()));
+                           store.CredentialsOf(txn, r.practitioner_id()));
         }
         if (!permits.contains(r.clinic_id())) {
-          ASSIGN_OR_RETURN(permits[r.clinic_id()], store.ListPermits(txn, r.clinic_id()));
+          ASSIGN_OR_RETURN(permits[r.clinic_id()], store.PermitsOf(txn, r.clinic_id()));
         }
         EligibilityInputs in;
-        in.day = DayOf(r.performed_date());
+        in.day = FromLocalDate(r.performed_date());
         in.at = FromProtoTimestamp(r.performed_time());
         in.credentials = credentials[r.practitioner_id()];
         in.permits = permits[r.clinic_id()];
-        ASSIGN_OR_RETURN(in.consents, store.ListConsents(txn, r.patient_id()));
-        ASSIGN_OR_RETURN(in.screenings, store.ListScreenings(txn, r.patient_id()));
+        ASSIGN_OR_RETURN(in.consents, store.ConsentsOf(txn, r.patient_id()));
+        ASSIGN_OR_RETURN(in.screenings, store.ScreeningsOf(txn, r.patient_id()));
         std::vector<v1::Finding> findings;
         auto add = [&](v1::FindingKind kind, std::string detail) {
           v1::Finding f;
@@ -127,9 +120,10 @@ absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::stri
               "the sterile-procedure checklist is incomplete");
         }
         for (const v1::NeedleUse& n : r.needles()) {
-          if (DayOf(n.expiry_date()) < in.day) {
-            add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("needle lot ", n.lot(), " expired ",
-                                                           DateText(DayOf(n.expiry_date()))));
+          if (FromLocalDate(n.expiry_date()) < in.day) {
+            add(v1::FINDING_KIND_EXPIRED_LOT,
+                absl::StrCat("needle lot ", n.lot(), " expired ",
+                             DayText(FromLocalDate(n.expiry_date()))));
           }
           if (n.serial().empty()) continue;
           ASSIGN_OR_RETURN(auto others, store.OtherUsesOfSerial(txn, n.serial(), r.id()));
@@ -156,9 +150,10 @@ absl::Status BuildReport(ComplianceCore* core_, const Principal& who, absl::stri
           RETURN_IF_ERROR(check_recall(p.product_id(), p.lot(), "pigment"));
         }
         for (const v1::PigmentUse& p : r.pigments()) {
-          if (DayOf(p.expiry_date()) < in.day) {
-            add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("pigment lot ", p.lot(), " expired ",
-                                                           DateText(DayOf(p.expiry_date()))));
+          if (FromLocalDate(p.expiry_date()) < in.day) {
+            add(v1::FINDING_KIND_EXPIRED_LOT,
+                absl::StrCat("pigment lot ", p.lot(), " expired ",
+                             DayText(FromLocalDate(p.expiry_date()))));
           }
         }
         ASSIGN_OR_RETURN(auto incidents, store.IncidentsOfAppointment(txn, r.appointment_id()));

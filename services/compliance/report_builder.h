@@ -1,10 +1,11 @@
 #ifndef SMP_SERVICES_COMPLIANCE_REPORT_BUILDER_H_
 #define SMP_SERVICES_COMPLIANCE_REPORT_BUILDER_H_
 
-#include <functional>
-
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
-#include "services/compliance/compliance_service.h"
+#include "common/rpc/call.h"
+#include "services/compliance/audit_trail.h"
+#include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
 
@@ -18,9 +19,13 @@ namespace smp::compliance {
 // consent, screening), an incomplete checklist, a needle or pigment lot past its expiry date, a
 // needle serial recorded in another procedure (both are flagged), and reuse-attempt incidents on
 // the appointment.
-absl::Status BuildReport(ComplianceCore* core, const Principal& who, absl::string_view method,
-                         const v1::GenerateReportRequest* req,
-                         const std::function<bool(const v1::ReportPart&)>& emit);
+//
+// The pull is recorded as call.who doing call.method. INVALID_ARGUMENT for a bad period (at most
+// 366 days) or clinic id; PERMISSION_DENIED (OUTSIDE_CLINIC_SCOPE) for a clinic outside the
+// caller's scope; CANCELLED when `emit` returns false.
+absl::Status BuildReport(const AuditTrail& audit, const Call& call,
+                         const v1::GenerateReportRequest& req,
+                         absl::FunctionRef<bool(const v1::ReportPart&)> emit);
 
 }  // namespace smp::compliance
 

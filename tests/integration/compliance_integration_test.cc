@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "common/db/database.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -142,8 +144,10 @@ TEST_F(ComplianceIntegrationTest, AuditorsReadEverythingWriteNothingAndAreOnTheR
   req.set_request_id("permit-1");
   *req.mutable_permit() = permit;
   v1::Permit out;
-  EXPECT_THAT(stub_->RecordPermit(Ctx(auditor_).get(), req, &out),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_COMPLIANCE_MANAGE"));
+  const grpc::Status refused = stub_->RecordPermit(Ctx(auditor_).get(), req, &out);
+  EXPECT_THAT(refused, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_COMPLIANCE_MANAGE"));
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(refused)), ::smp::reason::kMissingPermission);
+  EXPECT_EQ(ErrorMetadata(FromGrpcStatus(refused), "permission"), "PERMISSION_COMPLIANCE_MANAGE");
   ASSERT_TRUE(stub_->RecordPermit(Ctx(admin_).get(), req, &out).ok());
 
   v1::ListPermitsRequest list;
@@ -403,8 +407,10 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
       ToProtoTimestamp(absl::FromCivil(absl::CivilSecond(oct1 + 9), absl::UTCTimeZone()));
   recall.mutable_recall()->set_reason("microbial contamination");
   v1::LotRecall recorded;
-  EXPECT_THAT(stub_->RecordLotRecall(Ctx(tech_token_).get(), recall, &recorded),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "chain-wide"));
+  const grpc::Status not_chain_wide =
+      stub_->RecordLotRecall(Ctx(tech_token_).get(), recall, &recorded);
+  EXPECT_THAT(not_chain_wide, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "chain-wide"));
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(not_chain_wide)), "CHAIN_WIDE_ONLY");
   ASSERT_TRUE(stub_->RecordLotRecall(Ctx(service_).get(), recall, &recorded).ok());
   procedure(good, oct1 + 11, true, future_expiry, "UDI-8", {v1::FINDING_KIND_RECALLED_LOT},
             "N-RECALLED");
@@ -520,8 +526,9 @@ TEST_F(ComplianceIntegrationTest, RetentionPurgeDestroysOnlyWhatTheRuleRequires)
   policy.mutable_policy()->set_destroy_health_questionnaire_after_years(2);
   ASSERT_TRUE(stub_->SetRetentionPolicy(Ctx(admin_).get(), policy, &saved).ok());
   EXPECT_EQ(saved.training_records_years(), 3);
-  EXPECT_THAT(stub_->SetRetentionPolicy(Ctx(auditor_).get(), policy, &saved),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  const grpc::Status auditor_set = stub_->SetRetentionPolicy(Ctx(auditor_).get(), policy, &saved);
+  EXPECT_THAT(auditor_set, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(auditor_set)), ::smp::reason::kMissingPermission);
 
   ASSERT_TRUE(
       stub_->RunRetentionPurge(Ctx(admin_).get(), v1::RunRetentionPurgeRequest(), &purged).ok());

@@ -106,11 +106,13 @@ absl::Status CredentialRecord(Invocation& inv) {
 absl::Status CredentialList(Invocation& inv) {
   cv1::ListCredentialsRequest req;
   req.set_practitioner_id(inv.Get("practitioner"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(cv1::ListCredentialsResponse resp, RPC(ListCredentials, req));
   Show(inv, resp, [&] {
     std::vector<const cv1::Credential*> all;
     for (const cv1::Credential& c : resp.credentials()) all.push_back(&c);
     PrintCredentials(inv, all);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -136,11 +138,13 @@ absl::Status PermitRecord(Invocation& inv) {
 absl::Status PermitList(Invocation& inv) {
   cv1::ListPermitsRequest req;
   req.set_clinic_id(inv.Get("clinic"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(cv1::ListPermitsResponse resp, RPC(ListPermits, req));
   Show(inv, resp, [&] {
     std::vector<const cv1::Permit*> all;
     for (const cv1::Permit& p : resp.permits()) all.push_back(&p);
     PrintPermits(inv, all);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -192,11 +196,13 @@ absl::Status ConsentWithdraw(Invocation& inv) {
 absl::Status ConsentList(Invocation& inv) {
   cv1::ListConsentsRequest req;
   req.set_patient_id(inv.Get("patient"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(cv1::ListConsentsResponse resp, RPC(ListConsents, req));
   Show(inv, resp, [&] {
     std::vector<const cv1::Consent*> all;
     for (const cv1::Consent& c : resp.consents()) all.push_back(&c);
     PrintConsents(inv, all);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -244,11 +250,13 @@ absl::Status ScreeningOverride(Invocation& inv) {
 absl::Status ScreeningList(Invocation& inv) {
   cv1::ListScreeningsRequest req;
   req.set_patient_id(inv.Get("patient"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(cv1::ListScreeningsResponse resp, RPC(ListScreenings, req));
   Show(inv, resp, [&] {
     std::vector<const cv1::Screening*> all;
     for (const cv1::Screening& s : resp.screenings()) all.push_back(&s);
     PrintScreenings(inv, all);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -542,7 +550,9 @@ absl::Status CheckpointCreate(Invocation& inv) {
   if (inv.Has("out")) {
     ASSIGN_OR_RETURN(file, AtomicFile::Create(inv.Get("out")));
   }
-  ASSIGN_OR_RETURN(cv1::Checkpoint out, RPC(CreateCheckpoint, cv1::CreateCheckpointRequest()));
+  cv1::CreateCheckpointRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  ASSIGN_OR_RETURN(cv1::Checkpoint out, RPC(CreateCheckpoint, req));
   if (file) {
     RETURN_IF_ERROR(file->Write(ToJsonLine(out) + "\n"));
     RETURN_IF_ERROR(file->Commit());
@@ -635,8 +645,9 @@ absl::Status RetentionSet(Invocation& inv) {
 }
 
 absl::Status RetentionPurge(Invocation& inv) {
-  ASSIGN_OR_RETURN(cv1::RunRetentionPurgeResponse resp,
-                   RPC(RunRetentionPurge, cv1::RunRetentionPurgeRequest()));
+  cv1::RunRetentionPurgeRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  ASSIGN_OR_RETURN(cv1::RunRetentionPurgeResponse resp, RPC(RunRetentionPurge, req));
   Show(inv, resp, [&] {
     inv.out().Line(absl::StrCat(resp.screenings_destroyed(),
                                 " health questionnaire(s) destroyed, each with an audit entry"));
@@ -682,7 +693,7 @@ void AddComplianceCommands(Registry& r) {
          "a practitioner's credentials",
          "",
          false,
-         {Req("practitioner", "ID", "the practitioner")},
+         WithPaging({Req("practitioner", "ID", "the practitioner")}),
          "",
          CredentialList});
   r.Add({{"permit", "record"},
@@ -702,7 +713,7 @@ void AddComplianceCommands(Registry& r) {
          "a clinic's permits",
          "",
          false,
-         {Req("clinic", "ID", "the clinic")},
+         WithPaging({Req("clinic", "ID", "the clinic")}),
          "",
          PermitList});
   r.Add({{"consent", "record"},
@@ -729,7 +740,7 @@ void AddComplianceCommands(Registry& r) {
          "a patient's consents",
          "",
          false,
-         {Req("patient", "ID", "the patient")},
+         WithPaging({Req("patient", "ID", "the patient")}),
          "",
          ConsentList});
   r.Add({{"screening", "record"},
@@ -757,7 +768,7 @@ void AddComplianceCommands(Registry& r) {
          "a patient's screenings",
          "",
          false,
-         {Req("patient", "ID", "the patient")},
+         WithPaging({Req("patient", "ID", "the patient")}),
          "",
          ScreeningList});
   r.Add({{"incident", "report"},

@@ -1,0 +1,130 @@
+#include "services/compliance/audit_log.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "services/compliance/exports.h"
+
+namespace smp::compliance {
+namespace {
+
+constexpr int kAuditPageDefault = 500;
+constexpr int kAuditPageMax = 5000;
+
+// A page of the audit log after `since`: at most `page_size` entries (0: the default).
+absl::StatusOr<int> AuditPageLimit(int64_t since, int32_t page_size) {
+  if (since < 0) return absl::InvalidArgumentError("since_sequence: must not be negative");
+  if (page_size < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+  return page_size == 0 ? kAuditPageDefault : std::min(page_size, kAuditPageMax);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListAuditEntriesResponse> AuditLog::ListAuditEntries(
+    const Call& call, const v1::ListAuditEntriesRequest& req) const {
+  ASSIGN_OR_RETURN(const int limit, AuditPageLimit(req.since_sequence(), req.page_size()));
+  v1::ListAuditEntriesResponse out;
+  RETURN_IF_ERROR(audit_->Read(call, "audit_log", "", [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto entries, audit_->store().ListAudit(txn, req.since_sequence(), limit));
+    for (auto& e : entries) *out.add_entries() = std::move(e);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ExportAuditEventsResponse> AuditLog::ExportAuditEvents(
+    const Call& call, const v1::ExportAuditEventsRequest& req) const {
+  ASSIGN_OR_RETURN(const int limit, AuditPageLimit(req.since_sequence(), req.page_size()));
+  v1::ExportAuditEventsResponse out;
+  RETURN_IF_ERROR(audit_->Read(call, "audit_log", "", [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto entries, audit_->store().ListAudit(txn, req.since_sequence(), limit));
+    for (const v1::AuditEntry& e : entries) {
+      out.add_fhir_json(ToFhirAuditEvent(e));
+      out.set_last_sequence(e.sequence());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::VerifyAuditLogResponse> AuditLog::VerifyAuditLog(
+    const Call& call, const v1::VerifyAuditLogRequest&) const {
+  ChainVerifier verifier;
+  RETURN_IF_ERROR(audit_->db().Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    int64_t since = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, audit_->store().ListAudit(txn, since, kAuditPageMax));
+      for (const v1::AuditEntry& e : page) {
+        if (!verifier.Add(e)) return absl::OkStatus();
+        since = e.sequence();
+      }
+      if (static_cast<int>(page.size()) < kAuditPageMax) return absl::OkStatus();
+    }
+  }));
+  const ChainVerdict& verdict = verifier.verdict();
+  v1::VerifyAuditLogResponse out;
+  out.set_intact(verdict.intact);
+  out.set_entries_checked(verdict.entries_checked);
+  out.set_first_bad_sequence(verdict.first_bad_sequence);
+  out.set_problem(verdict.problem);
+  // Recorded after the check, so the check covers the log as it was asked about.
+  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) {
+    return audit_
+        ->Record(txn, call, v1::AUDIT_ACTION_READ, "audit_log", "",
+                 verdict.intact ? "intact" : absl::StrCat("broken at ", verdict.first_bad_sequence))
+        .status();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Checkpoint> AuditLog::CreateCheckpoint(
+    const Call& call, const v1::CreateCheckpointRequest& req) const {
+  auto sign = [&](Transaction& txn) -> absl::StatusOr<v1::Checkpoint> {
+    ASSIGN_OR_RETURN(v1::AuditEntry entry, audit_->Record(txn, call, v1::AUDIT_ACTION_READ,
+                                                          "audit_log", "", "checkpoint signed"));
+    return signer_->Sign(entry.sequence(), entry.hash(), call.now);
+  };
+  // Older clients send no request_id: each such call signs a new checkpoint.
+  if (!req.request_id().empty()) {
+    return RunIdempotent<v1::Checkpoint>(audit_->db(), call, req, sign);
+  }
+  v1::Checkpoint out;
+  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(out, sign(txn));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::VerifyCheckpointResponse> AuditLog::VerifyCheckpoint(
+    const Call& call, const v1::VerifyCheckpointRequest& req) const {
+  const v1::Checkpoint& c = req.checkpoint();
+  if (c.count() < 1) return absl::InvalidArgumentError("checkpoint.count: must be positive");
+  v1::VerifyCheckpointResponse out;
+  RETURN_IF_ERROR(audit_->Read(call, "audit_log", "", [&](Transaction& txn) -> absl::Status {
+    if (!signer_->VerifySignature(c)) {
+      out.set_valid(false);
+      out.set_problem("the signature is not this service's (or the checkpoint was altered)");
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(std::optional<v1::AuditEntry> entry, audit_->store().GetAudit(txn, c.count()));
+    if (!entry.has_value()) {
+      out.set_valid(false);
+      out.set_problem(
+          absl::StrCat("the log no longer has entry ", c.count(), ": history was truncated"));
+    } else if (entry->hash() != c.head_hash()) {
+      out.set_valid(false);
+      out.set_problem(absl::StrCat("entry ", c.count(),
+                                   " differs from the signed checkpoint: history was rewritten"));
+    } else {
+      out.set_valid(true);
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace smp::compliance

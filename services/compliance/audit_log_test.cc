@@ -1,0 +1,94 @@
+#include "services/compliance/audit_log.h"
+
+#include "services/compliance/unit_test_env.h"
+
+namespace smp::compliance {
+namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class AuditLogTest : public testing::UnitTestEnv {
+ protected:
+  void SetUp() override {
+    UnitTestEnv::SetUp();
+    absl::StatusOr<CheckpointSigner> signer =
+        CheckpointSigner::LoadOrCreate(::testing::TempDir() + "/checkpoint_" + NewId() + ".key");
+    ASSERT_OK(signer.status());
+    signer_ = std::make_unique<CheckpointSigner>(*std::move(signer));
+    unit_ = std::make_unique<AuditLog>(audit_.get(), signer_.get());
+    // Three entries to read.
+    ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      for (int i = 0; i < 3; ++i) {
+        RETURN_IF_ERROR(audit_
+                            ->Record(txn, StaffA(common::v1::ROLE_ADMIN, "RecordPermit"),
+                                     v1::AUDIT_ACTION_CREATE, "permit", absl::StrCat("p", i))
+                            .status());
+      }
+      return absl::OkStatus();
+    }));
+  }
+  std::unique_ptr<CheckpointSigner> signer_;
+  std::unique_ptr<AuditLog> unit_;
+};
+
+TEST_F(AuditLogTest, EntriesPageBySequenceAndAuditorsReadsAreRecorded) {
+  v1::ListAuditEntriesRequest req;
+  req.set_since_sequence(1);
+  req.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(auto page, unit_->ListAuditEntries(Auditor("ListAuditEntries"), req));
+  ASSERT_EQ(page.entries_size(), 1);
+  EXPECT_EQ(page.entries(0).sequence(), 2);
+  EXPECT_EQ(page.entries(0).entity_id(), "p1");
+  EXPECT_EQ(AuditEntries().back().method(), "ListAuditEntries");
+  req.set_since_sequence(-1);
+  EXPECT_THAT(unit_->ListAuditEntries(Auditor("ListAuditEntries"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("since_sequence")));
+}
+
+TEST_F(AuditLogTest, ExportsFhirAuditEvents) {
+  v1::ExportAuditEventsRequest req;
+  ASSERT_OK_AND_ASSIGN(auto out, unit_->ExportAuditEvents(Admin("ExportAuditEvents"), req));
+  ASSERT_EQ(out.fhir_json_size(), 3);
+  EXPECT_EQ(out.last_sequence(), 3);
+  EXPECT_THAT(out.fhir_json(0), HasSubstr("AuditEvent"));
+  req.set_page_size(-5);
+  EXPECT_THAT(unit_->ExportAuditEvents(Admin("ExportAuditEvents"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+}
+
+TEST_F(AuditLogTest, VerifyFindsTheChainIntactAndRecordsTheCheck) {
+  ASSERT_OK_AND_ASSIGN(
+      auto verdict, unit_->VerifyAuditLog(Auditor("VerifyAuditLog"), v1::VerifyAuditLogRequest()));
+  EXPECT_TRUE(verdict.intact());
+  EXPECT_EQ(verdict.entries_checked(), 3);
+  EXPECT_EQ(AuditEntries().size(), 4u);
+  EXPECT_EQ(AuditEntries().back().detail(), "intact");
+}
+
+TEST_F(AuditLogTest, CheckpointIsSignedOnceARequestIdAndVerifies) {
+  v1::CreateCheckpointRequest req;
+  req.set_request_id("cp-1");
+  const Call auditor = Auditor("CreateCheckpoint");
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint checkpoint, unit_->CreateCheckpoint(auditor, req));
+  EXPECT_EQ(checkpoint.count(), 4);  // the three entries and the signing itself
+  EXPECT_EQ(FromProtoTimestamp(checkpoint.signed_time()), now_);
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint retry, unit_->CreateCheckpoint(auditor, req));
+  EXPECT_EQ(retry.signature(), checkpoint.signature());
+  EXPECT_EQ(AuditEntries().size(), 4u);
+
+  v1::VerifyCheckpointRequest verify;
+  *verify.mutable_checkpoint() = checkpoint;
+  ASSERT_OK_AND_ASSIGN(auto ok, unit_->VerifyCheckpoint(Auditor("VerifyCheckpoint"), verify));
+  EXPECT_TRUE(ok.valid()) << ok.problem();
+  verify.mutable_checkpoint()->set_head_hash(std::string(64, '0'));
+  ASSERT_OK_AND_ASSIGN(auto altered, unit_->VerifyCheckpoint(Auditor("VerifyCheckpoint"), verify));
+  EXPECT_FALSE(altered.valid());
+  EXPECT_THAT(altered.problem(), HasSubstr("signature"));
+  verify.mutable_checkpoint()->set_count(0);
+  EXPECT_THAT(unit_->VerifyCheckpoint(Auditor("VerifyCheckpoint"), verify).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("checkpoint.count")));
+}
+
+}  // namespace
+}  // namespace smp::compliance

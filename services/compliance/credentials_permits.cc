@@ -1,0 +1,105 @@
+#include "services/compliance/credentials_permits.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
+#include "common/status/status_macros.h"
+#include "common/util/paging.h"
+#include "common/util/validation.h"
+#include "services/compliance/compliance_reasons.h"
+#include "services/compliance/record_validation.h"
+
+namespace smp::compliance {
+
+absl::StatusOr<v1::Credential> CredentialsPermits::RecordCredential(
+    const Call& call, const v1::RecordCredentialRequest& req) const {
+  RETURN_IF_ERROR(ValidateCredential(req.credential()));
+  return audit_->Create<v1::Credential>(call, req, "credential", [&](Transaction& txn) {
+    return audit_->store().AddCredential(txn, req.credential(), call.now);
+  });
+}
+
+absl::StatusOr<v1::ListCredentialsResponse> CredentialsPermits::ListCredentials(
+    const Call& call, const v1::ListCredentialsRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("practitioner_id", req.practitioner_id()));
+  const std::string query = absl::StrCat("ListCredentials/", req.practitioner_id());
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  if (!call.who.IsChainWide() && call.who.staff_id != req.practitioner_id()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("clinic-scoped staff may read only their own credentials"),
+        reason::kOwnRecordsOnly, {{"practitioner_id", req.practitioner_id()}});
+  }
+  v1::ListCredentialsResponse out;
+  RETURN_IF_ERROR(audit_->Read(
+      call, "practitioner", req.practitioner_id(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(auto found,
+                         audit_->store().ListCredentials(txn, req.practitioner_id(), page));
+        for (auto& c : found.items) *out.add_credentials() = std::move(c);
+        out.set_next_page_token(NextPageToken(query, found.last_key));
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<v1::Permit> CredentialsPermits::RecordPermit(
+    const Call& call, const v1::RecordPermitRequest& req) const {
+  RETURN_IF_ERROR(ValidatePermit(req.permit()));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.permit().clinic_id()));
+  return audit_->Create<v1::Permit>(call, req, "permit", [&](Transaction& txn) {
+    return audit_->store().AddPermit(txn, req.permit(), call.now);
+  });
+}
+
+absl::StatusOr<v1::ListPermitsResponse> CredentialsPermits::ListPermits(
+    const Call& call, const v1::ListPermitsRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  const std::string query = absl::StrCat("ListPermits/", req.clinic_id());
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  v1::ListPermitsResponse out;
+  RETURN_IF_ERROR(
+      audit_->Read(call, "clinic", req.clinic_id(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(auto found, audit_->store().ListPermits(txn, req.clinic_id(), page));
+        for (auto& p : found.items) *out.add_permits() = std::move(p);
+        out.set_next_page_token(NextPageToken(query, found.last_key));
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<v1::ListExpiringResponse> CredentialsPermits::ListExpiring(
+    const Call& call, const v1::ListExpiringRequest& req) const {
+  if (req.within_days() < 1 || req.within_days() > 365) {
+    return absl::InvalidArgumentError("within_days: must be 1 to 365");
+  }
+  for (int i = 0; i < req.clinic_ids_size(); ++i) {
+    RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), req.clinic_ids(i)));
+    RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_ids(i)));
+  }
+  const absl::CivilDay until = absl::ToCivilDay(call.now, absl::UTCTimeZone()) + req.within_days();
+  auto wanted = [&](const std::string& clinic) {
+    if (req.clinic_ids_size() == 0) return call.who.CanAccessClinic(clinic);
+    return std::find(req.clinic_ids().begin(), req.clinic_ids().end(), clinic) !=
+           req.clinic_ids().end();
+  };
+  v1::ListExpiringResponse out;
+  RETURN_IF_ERROR(audit_->Read(call, "", "", [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto permits, audit_->store().PermitsEndingBy(txn, until));
+    for (auto& p : permits) {
+      if (wanted(p.clinic_id())) *out.add_permits() = std::move(p);
+    }
+    // Credentials belong to people, not clinics: chain-wide callers see all; others their own.
+    ASSIGN_OR_RETURN(auto credentials, audit_->store().CredentialsEndingBy(txn, until));
+    for (auto& c : credentials) {
+      if (call.who.IsChainWide() || c.practitioner_id() == call.who.staff_id) {
+        *out.add_credentials() = std::move(c);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace smp::compliance

@@ -1,0 +1,155 @@
+#include "services/compliance/credentials_permits.h"
+
+#include "services/compliance/compliance_reasons.h"
+#include "services/compliance/unit_test_env.h"
+
+namespace smp::compliance {
+namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class CredentialsPermitsTest : public testing::UnitTestEnv {
+ protected:
+  void SetUp() override {
+    UnitTestEnv::SetUp();
+    unit_ = std::make_unique<CredentialsPermits>(audit_.get());
+  }
+  std::unique_ptr<CredentialsPermits> unit_;
+};
+
+TEST_F(CredentialsPermitsTest, RecordsACredentialOnceAndItsAuditEntry) {
+  v1::RecordCredentialRequest req;
+  req.set_request_id("cred-1");
+  *req.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+  const Call call = Admin("RecordCredential");
+  ASSERT_OK_AND_ASSIGN(v1::Credential first, unit_->RecordCredential(call, req));
+  EXPECT_FALSE(first.id().empty());
+  EXPECT_EQ(FromProtoTimestamp(first.create_time()), now_);
+  // The same request_id again: the first answer, nothing recorded twice.
+  ASSERT_OK_AND_ASSIGN(v1::Credential again, unit_->RecordCredential(call, req));
+  EXPECT_EQ(again.id(), first.id());
+  const auto log = AuditEntries();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].action(), v1::AUDIT_ACTION_CREATE);
+  EXPECT_EQ(log[0].method(), "RecordCredential");
+  EXPECT_EQ(log[0].entity_id(), first.id());
+  // A different request under the same id is refused.
+  req.mutable_credential()->set_issuer("Another board");
+  EXPECT_EQ(ErrorReason(unit_->RecordCredential(call, req).status()),
+            ::smp::reason::kRequestIdReused);
+}
+
+TEST_F(CredentialsPermitsTest, InvalidCredentialNamesTheField) {
+  v1::RecordCredentialRequest req;
+  req.set_request_id("cred-bad");
+  *req.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+  *req.mutable_credential()->mutable_valid_until() = Date(2025, 12, 31);
+  EXPECT_THAT(unit_->RecordCredential(Admin("RecordCredential"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("credential.valid_until")));
+  // The contract's date range is 1900..9999: 1950 is a date (1990..2200 was the old, wrong bound).
+  *req.mutable_credential()->mutable_valid_from() = Date(1950, 1, 1);
+  *req.mutable_credential()->mutable_valid_until() = Date(2500, 2, 28);
+  EXPECT_OK(unit_->RecordCredential(Admin("RecordCredential"), req).status());
+  *req.mutable_credential()->mutable_valid_until() = Date(2026, 2, 30);
+  req.set_request_id("cred-bad-2");
+  EXPECT_THAT(unit_->RecordCredential(Admin("RecordCredential"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("credential.valid_until")));
+}
+
+TEST_F(CredentialsPermitsTest, ClinicStaffReadOnlyTheirOwnCredentialsAPageAtATime) {
+  for (int i = 0; i < 3; ++i) {
+    v1::RecordCredentialRequest req;
+    req.set_request_id(absl::StrCat("c", i));
+    *req.mutable_credential() = Credential(staff_a_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+    ASSERT_OK(unit_->RecordCredential(Admin("RecordCredential"), req).status());
+  }
+  v1::ListCredentialsRequest list;
+  list.set_practitioner_id(staff_a_);
+  list.set_page_size(2);
+  const Call own = StaffA(common::v1::ROLE_TECHNICIAN, "ListCredentials");
+  ASSERT_OK_AND_ASSIGN(auto page1, unit_->ListCredentials(own, list));
+  EXPECT_EQ(page1.credentials_size(), 2);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  list.set_page_token(page1.next_page_token());
+  ASSERT_OK_AND_ASSIGN(auto page2, unit_->ListCredentials(own, list));
+  ASSERT_EQ(page2.credentials_size(), 1);
+  EXPECT_TRUE(page2.next_page_token().empty());
+  EXPECT_GT(page1.credentials(1).id(), page2.credentials(0).id());  // newest first, no repeats
+
+  list.set_practitioner_id(NewId());
+  list.clear_page_token();
+  absl::Status refused = unit_->ListCredentials(own, list).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), reason::kOwnRecordsOnly);
+  // A token from another query is refused.
+  list.set_page_token(page1.next_page_token());
+  EXPECT_THAT(unit_->ListCredentials(Admin("ListCredentials"), list).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
+TEST_F(CredentialsPermitsTest, PermitsOfAnotherClinicAreRefused) {
+  v1::RecordPermitRequest req;
+  req.set_request_id("permit-1");
+  *req.mutable_permit() = Permit(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(v1::Permit permit,
+                       unit_->RecordPermit(StaffA(common::v1::ROLE_ADMIN, "RecordPermit"), req));
+  absl::Status refused =
+      unit_->RecordPermit(StaffB(common::v1::ROLE_FRONT_DESK, "RecordPermit"), req).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+
+  v1::ListPermitsRequest list;
+  list.set_clinic_id(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(
+      auto listed, unit_->ListPermits(StaffA(common::v1::ROLE_FRONT_DESK, "ListPermits"), list));
+  ASSERT_EQ(listed.permits_size(), 1);
+  EXPECT_EQ(listed.permits(0).id(), permit.id());
+  EXPECT_TRUE(listed.next_page_token().empty());
+  EXPECT_EQ(
+      ErrorReason(
+          unit_->ListPermits(StaffB(common::v1::ROLE_FRONT_DESK, "ListPermits"), list).status()),
+      ::smp::reason::kOutsideClinicScope);
+  list.set_clinic_id("");
+  EXPECT_THAT(unit_->ListPermits(Admin("ListPermits"), list).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("clinic_id")));
+}
+
+TEST_F(CredentialsPermitsTest, AuditorsReadsAreOnTheRecord) {
+  v1::ListPermitsRequest list;
+  list.set_clinic_id(clinic_a_);
+  ASSERT_OK(unit_->ListPermits(Auditor("ListPermits"), list).status());
+  const auto log = AuditEntries();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].action(), v1::AUDIT_ACTION_READ);
+  EXPECT_EQ(log[0].actor_id(), "auditor");
+  EXPECT_EQ(log[0].entity_id(), clinic_a_);
+}
+
+TEST_F(CredentialsPermitsTest, ExpiringListsWhatEndsWithinTheDaysFromNow) {
+  v1::RecordPermitRequest soon;
+  soon.set_request_id("soon");
+  *soon.mutable_permit() = Permit(clinic_a_);
+  *soon.mutable_permit()->mutable_valid_until() = Date(2027, 1, 20);  // now is 2027-01-15
+  ASSERT_OK(unit_->RecordPermit(Admin("RecordPermit"), soon).status());
+  v1::RecordPermitRequest later = soon;
+  later.set_request_id("later");
+  *later.mutable_permit()->mutable_valid_until() = Date(2027, 6, 1);
+  ASSERT_OK(unit_->RecordPermit(Admin("RecordPermit"), later).status());
+  v1::ListExpiringRequest req;
+  req.set_within_days(30);
+  ASSERT_OK_AND_ASSIGN(
+      auto out, unit_->ListExpiring(StaffA(common::v1::ROLE_FRONT_DESK, "ListExpiring"), req));
+  ASSERT_EQ(out.permits_size(), 1);
+  EXPECT_EQ(out.permits(0).valid_until().day(), 20);
+  // Clinic B's staff see none of clinic A's.
+  ASSERT_OK_AND_ASSIGN(
+      out, unit_->ListExpiring(StaffB(common::v1::ROLE_FRONT_DESK, "ListExpiring"), req));
+  EXPECT_EQ(out.permits_size(), 0);
+  req.set_within_days(0);
+  EXPECT_THAT(unit_->ListExpiring(Admin("ListExpiring"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("within_days")));
+}
+
+}  // namespace
+}  // namespace smp::compliance

@@ -1,0 +1,41 @@
+#include "services/compliance/eligibility.h"
+
+#include <utility>
+
+#include "common/status/status_macros.h"
+#include "common/util/local_date.h"
+#include "common/util/validation.h"
+#include "services/compliance/compliance_rules.h"
+
+namespace smp::compliance {
+
+absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
+    const Call& call, const v1::CheckEligibilityRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("patient_id", req.patient_id()));
+  RETURN_IF_ERROR(ValidateId("practitioner_id", req.practitioner_id()));
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  ASSIGN_OR_RETURN(const absl::CivilDay day, ParseLocalDate("date", req.date()));
+  if (req.procedure_type() == v1::PROCEDURE_TYPE_UNSPECIFIED ||
+      !v1::ProcedureType_IsValid(req.procedure_type())) {
+    return absl::InvalidArgumentError("procedure_type: choose a procedure type");
+  }
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  v1::CheckEligibilityResponse out;
+  RETURN_IF_ERROR(
+      audit_->Read(call, "patient", req.patient_id(), [&](Transaction& txn) -> absl::Status {
+        const ComplianceStore& store = audit_->store();
+        EligibilityInputs in;
+        in.day = day;
+        in.at = call.now;
+        ASSIGN_OR_RETURN(in.credentials, store.CredentialsOf(txn, req.practitioner_id()));
+        ASSIGN_OR_RETURN(in.permits, store.PermitsOf(txn, req.clinic_id()));
+        ASSIGN_OR_RETURN(in.consents, store.ConsentsOf(txn, req.patient_id()));
+        ASSIGN_OR_RETURN(in.screenings, store.ScreeningsOf(txn, req.patient_id()));
+        for (v1::IneligibilityReason& r : Decide(in)) *out.add_reasons() = std::move(r);
+        out.set_allowed(out.reasons_size() == 0);
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+}  // namespace smp::compliance

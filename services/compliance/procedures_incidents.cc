@@ -1,0 +1,92 @@
+#include "services/compliance/procedures_incidents.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/status/error_details.h"
+#include "common/status/status_macros.h"
+#include "common/util/validation.h"
+#include "services/compliance/compliance_reasons.h"
+#include "services/compliance/record_validation.h"
+
+namespace smp::compliance {
+
+absl::StatusOr<v1::ProcedureRecord> ProceduresIncidents::RecordProcedure(
+    const Call& call, const v1::RecordProcedureRequest& req) const {
+  RETURN_IF_ERROR(ValidateProcedure(req.record(), call.now));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.record().clinic_id()));
+  absl::StatusOr<v1::ProcedureRecord> out = audit_->Create<v1::ProcedureRecord>(
+      call, req, "procedure",
+      [&](Transaction& txn) { return audit_->store().AddProcedure(txn, req.record(), call.now); });
+  if (absl::IsAlreadyExists(out.status())) {
+    return WithErrorInfo(out.status(), reason::kProcedureRecorded,
+                         {{"appointment_id", req.record().appointment_id()}});
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Incident> ProceduresIncidents::ReportIncident(
+    const Call& call, const v1::ReportIncidentRequest& req) const {
+  RETURN_IF_ERROR(ValidateIncident(req.incident(), call.now));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.incident().clinic_id()));
+  return audit_->Create<v1::Incident>(call, req, "incident", [&](Transaction& txn) {
+    v1::Incident i = req.incident();
+    i.set_reported_by(call.who.staff_id);
+    return audit_->store().AddIncident(txn, std::move(i), call.now);
+  });
+}
+
+absl::StatusOr<v1::Incident> ProceduresIncidents::RecordIncidentFollowUp(
+    const Call& call, const v1::RecordIncidentFollowUpRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("id", req.id()));
+  RETURN_IF_ERROR(ValidateRequiredText("follow_up", req.follow_up(), 2000));
+  return RunIdempotent<v1::Incident>(
+      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
+        ASSIGN_OR_RETURN(v1::Incident i, audit_->store().GetIncident(txn, req.id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(i.clinic_id()));
+        // Follow-ups accumulate; nothing said before is overwritten.
+        const std::string entry =
+            absl::StrCat(absl::FormatTime("%Y-%m-%d", call.now, absl::UTCTimeZone()), " ",
+                         call.who.username, ": ", req.follow_up());
+        i.set_follow_up(i.follow_up().empty() ? entry : absl::StrCat(i.follow_up(), "\n", entry));
+        if (i.follow_up().size() > 20000) {
+          return WithErrorInfo(absl::ResourceExhaustedError("the incident's follow-up log is full"),
+                               reason::kFollowUpLogFull, {{"incident_id", i.id()}});
+        }
+        RETURN_IF_ERROR(audit_->store().UpdateIncident(txn, i));
+        RETURN_IF_ERROR(
+            audit_->Record(txn, call, v1::AUDIT_ACTION_UPDATE, "incident", i.id()).status());
+        return i;
+      });
+}
+
+absl::StatusOr<v1::LotRecall> ProceduresIncidents::RecordLotRecall(
+    const Call& call, const v1::RecordLotRecallRequest& req) const {
+  const v1::LotRecall& r = req.recall();
+  RETURN_IF_ERROR(ValidateId("recall.product_id", r.product_id()));
+  RETURN_IF_ERROR(ValidateRequiredText("recall.lot", r.lot(), 100));
+  RETURN_IF_ERROR(ValidateRequiredText("recall.reason", r.reason(), 500));
+  if (!r.has_recall_time()) return absl::InvalidArgumentError("recall.recall_time: is required");
+  if (!call.who.IsChainWide()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("a recall is chain-wide: admins and the inventory service"),
+        reason::kChainWideOnly);
+  }
+  absl::StatusOr<v1::LotRecall> out = RunIdempotent<v1::LotRecall>(
+      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
+        RETURN_IF_ERROR(audit_->store().AddRecall(txn, r));
+        RETURN_IF_ERROR(
+            audit_->Record(txn, call, v1::AUDIT_ACTION_CREATE, "lot", r.lot(), r.reason())
+                .status());
+        return r;
+      });
+  if (absl::IsAlreadyExists(out.status())) {
+    return WithErrorInfo(out.status(), reason::kRecallOnFile,
+                         {{"product_id", r.product_id()}, {"lot", r.lot()}});
+  }
+  return out;
+}
+
+}  // namespace smp::compliance

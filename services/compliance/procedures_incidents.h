@@ -1,0 +1,40 @@
+#ifndef SMP_SERVICES_COMPLIANCE_PROCEDURES_INCIDENTS_H_
+#define SMP_SERVICES_COMPLIANCE_PROCEDURES_INCIDENTS_H_
+
+// Operations on what happened in the chair: procedure records, incidents and their follow-ups, and
+// lot recalls (RecordProcedure, ReportIncident, RecordIncidentFollowUp, RecordLotRecall).
+
+#include "absl/status/statusor.h"
+#include "common/rpc/call.h"
+#include "services/compliance/audit_trail.h"
+#include "smp/compliance/v1/compliance.pb.h"
+
+namespace smp::compliance {
+
+class ProceduresIncidents {
+ public:
+  // `audit` must outlive the unit.
+  explicit ProceduresIncidents(const AuditTrail* audit) : audit_(audit) {}
+
+  // ALREADY_EXISTS (PROCEDURE_ALREADY_RECORDED) when the appointment has a record.
+  absl::StatusOr<v1::ProcedureRecord> RecordProcedure(const Call& call,
+                                                      const v1::RecordProcedureRequest& req) const;
+  // reported_by is the caller.
+  absl::StatusOr<v1::Incident> ReportIncident(const Call& call,
+                                              const v1::ReportIncidentRequest& req) const;
+  // Appends "<UTC day> <username>: <text>" to the follow-up log; RESOURCE_EXHAUSTED
+  // (FOLLOW_UP_LOG_FULL) past 20000 bytes.
+  absl::StatusOr<v1::Incident> RecordIncidentFollowUp(
+      const Call& call, const v1::RecordIncidentFollowUpRequest& req) const;
+  // Chain-wide callers only (PERMISSION_DENIED, CHAIN_WIDE_ONLY); ALREADY_EXISTS (RECALL_ON_FILE)
+  // for a lot recalled before.
+  absl::StatusOr<v1::LotRecall> RecordLotRecall(const Call& call,
+                                                const v1::RecordLotRecallRequest& req) const;
+
+ private:
+  const AuditTrail* audit_;
+};
+
+}  // namespace smp::compliance
+
+#endif  // SMP_SERVICES_COMPLIANCE_PROCEDURES_INCIDENTS_H_
