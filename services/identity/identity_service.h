@@ -1,39 +1,17 @@
 #ifndef SMP_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 #define SMP_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 
-#include <string>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/authorizer.h"
-#include "common/auth/login_limiter.h"
-#include "common/auth/session_store.h"
-#include "common/db/database.h"
-#include "common/util/clock.h"
-#include "services/identity/identity_store.h"
-#include "services/identity/password_hasher.h"
+#include "common/rpc/frame.h"
+#include "services/identity/clinics.h"
+#include "services/identity/sessions.h"
+#include "services/identity/staff.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 
 namespace smp::identity {
 
-// What the identity service is built from; main.cc wires real ones, tests may wire others.
-struct IdentityDeps {
-  Database* db;
-  SessionStore* sessions;
-  Authenticator* authenticator;
-  LoginLimiter* login_limiter;
-  const PasswordHasher* hasher;
-  const Clock* clock;
-  // The one-time code BootstrapAdmin needs; empty once any staff account exists.
-  std::string setup_code;
-  // Called after a successful BootstrapAdmin (main.cc deletes the setup code file).
-  std::function<void()> on_bootstrapped;
-};
-
-// The gRPC handlers of smp.identity.v1.IdentityService: each validates the request, authorises the
-// caller (permission from the contract, clinic scope), calls the rules and the store, and maps
-// errors. Sessions live in Redis (SessionStore); everything else in the service's database.
+// The gRPC overrides of smp.identity.v1.IdentityService: each runs one operation of the units
+// (sessions.h, clinics.h, staff.h) in the RpcFrame, which authorises the caller for the method
+// (permission from the contract), gives the operation its Call and maps the status at the edge.
 class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
   explicit IdentityServiceImpl(IdentityDeps deps);
@@ -79,17 +57,10 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                   v1::Staff* out) override;
 
  private:
-  // Revokes every session of `staff_id` and logs what could not be revoked.
-  absl::Status RevokeAllSessions(absl::string_view staff_id, absl::string_view except = "");
-  // Login's last step: the account may have been disabled while the session was being made.
-  absl::Status ConfirmStillActive(const v1::Staff& staff, absl::string_view session_id);
-  v1::Session ToSessionProto(const SessionRecord& record) const;
-
-  IdentityDeps deps_;
-  IdentityStore store_;
-  Authorizer authorizer_;
-  absl::Mutex bootstrap_mu_;
-  bool bootstrapped_ ABSL_GUARDED_BY(bootstrap_mu_) = false;
+  RpcFrame frame_;
+  Sessions sessions_;
+  Clinics clinics_;
+  StaffAccounts staff_;
 };
 
 }  // namespace smp::identity

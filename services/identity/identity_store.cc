@@ -3,10 +3,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
+#include "services/identity/identity_reasons.h"
 
 namespace smp::identity {
 namespace {
@@ -60,10 +62,6 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-absl::Status NotFound(absl::string_view kind, absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
-}
-
 // Turns an UPDATE ... WHERE version = ? that matched nothing into NOT_FOUND or ABORTED.
 absl::Status VersionConflict(Transaction& txn, absl::string_view table, absl::string_view kind,
                              absl::string_view id, int64_t expected_version) {
@@ -74,16 +72,10 @@ absl::Status VersionConflict(Transaction& txn, absl::string_view table, absl::st
   return StaleEtagError(kind, id, expected_version, rows[0].Int(0));
 }
 
-// Fetches one more row than the page holds to learn whether another page follows.
+// The keyset of every identity list: ids, which are time-sortable.
 template <typename T>
-Page<T> MakePage(std::vector<T> items, int page_size) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > page_size) {
-    items.resize(page_size);
-    page.last_key = items.back().id();
-  }
-  page.items = std::move(items);
-  return page;
+std::string IdOf(const T& item) {
+  return item.id();
 }
 
 }  // namespace
@@ -125,7 +117,7 @@ absl::StatusOr<Page<v1::Clinic>> IdentityStore::ListClinics(
   ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
   std::vector<v1::Clinic> clinics;
   for (const Row& row : rows) clinics.push_back(ClinicFromRow(row));
-  return MakePage(std::move(clinics), page.size);
+  return MakePage(std::move(clinics), page.size, IdOf<v1::Clinic>);
 }
 
 absl::StatusOr<v1::Clinic> IdentityStore::UpdateClinic(Transaction& txn, const v1::Clinic& updated,
@@ -152,8 +144,10 @@ absl::Status IdentityStore::CheckClinicsExist(Transaction& txn, const v1::Staff&
     ASSIGN_OR_RETURN(auto rows,
                      txn.Query("SELECT 1 FROM clinics WHERE id = ?", {staff.clinic_ids(i)}));
     if (rows.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat(prefix, ".clinic_ids[", i, "]: clinic ", staff.clinic_ids(i), " not found"));
+      const std::string field = absl::StrCat(prefix, ".clinic_ids[", i, "]");
+      return WithErrorInfo(
+          absl::NotFoundError(absl::StrCat(field, ": clinic ", staff.clinic_ids(i), " not found")),
+          identity_reason::kUnknownClinic, {{"clinic_id", staff.clinic_ids(i)}, {"field", field}});
     }
   }
   return absl::OkStatus();
@@ -203,8 +197,9 @@ absl::StatusOr<v1::Staff> IdentityStore::CreateStaff(Transaction& txn, const v1:
       {stored.id(), staff.username(), staff.display_name(), staff.email(), password_hash,
        ToDbMicros(now), ToDbMicros(now)});
   if (absl::IsAlreadyExists(inserted)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("staff.username: \"", staff.username(), "\" is already taken"));
+    return WithErrorInfo(absl::AlreadyExistsError(absl::StrCat(
+                             "staff.username: \"", staff.username(), "\" is already taken")),
+                         identity_reason::kUsernameTaken, {{"username", staff.username()}});
   }
   RETURN_IF_ERROR(inserted);
   RETURN_IF_ERROR(WriteGrants(txn, stored));
@@ -260,7 +255,7 @@ absl::StatusOr<Page<v1::Staff>> IdentityStore::ListStaff(
     staff.push_back(StaffFromRow(row));
     RETURN_IF_ERROR(LoadGrants(txn, staff.back()));
   }
-  return MakePage(std::move(staff), page.size);
+  return MakePage(std::move(staff), page.size, IdOf<v1::Staff>);
 }
 
 absl::StatusOr<v1::Staff> IdentityStore::UpdateStaffProfile(Transaction& txn,

@@ -1,10 +1,6 @@
 #ifndef SMP_SERVICES_IDENTITY_IDENTITY_STORE_H_
 #define SMP_SERVICES_IDENTITY_IDENTITY_STORE_H_
 
-// The SQL of the identity service: clinics, staff accounts, memberships and the change record.
-// Every function runs inside a transaction the caller owns, so a handler can combine several steps
-// (and its idempotency key) atomically.
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/db/store_kit.h"
 #include "common/util/paging.h"
 #include "smp/identity/v1/identity.pb.h"
 
@@ -22,12 +19,17 @@ struct StaffCredentials {
   std::string password_hash;
 };
 
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string last_key;  // sort key of the last item when more may follow; "" on the last page
-};
-
+// The identity SQL: clinics, staff accounts with their roles, clinic memberships and password
+// hashes, and the change record (identity_events: who did what to which account or clinic).
+// Sessions are not here: they live in Redis (common/auth/session_store.h).
+//
+// Every function runs inside the caller's transaction; the operation decides its extent, so that a
+// change, its change record and its request_id commit together. Errors: NOT_FOUND "<kind> <id> not
+// found" (store kit) for a missing clinic or account; ABORTED with reason STALE_ETAG naming the
+// current etag when an update's version is no longer current; ALREADY_EXISTS (USERNAME_TAKEN) for a
+// taken username; NOT_FOUND (UNKNOWN_CLINIC) naming the field of a membership in no clinic;
+// whatever the database reports otherwise (see common/db/database.h). Stateless: one may be shared
+// freely.
 class IdentityStore {
  public:
   // Clinics. `clinic` holds validated client fields; id, times and version are assigned here.

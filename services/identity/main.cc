@@ -11,6 +11,7 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/server/flags_env.h"
+#include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
 #include "services/identity/identity_migrations.h"
@@ -75,6 +76,10 @@ int Main(int argc, char** argv) {
       .on_bootstrapped = [setup_code_path] { RemoveSetupCode(setup_code_path); },
   });
 
+  // request_ids are remembered for --idempotency_retention, then forgotten.
+  std::unique_ptr<PeriodicTask> purge =
+      StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
+
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
   LogInfo("identity serving",
@@ -83,6 +88,7 @@ int Main(int argc, char** argv) {
   WaitForTerminationSignal();
   (*server)->Shutdown();  // drains in-flight RPCs; then the stores below go away
   server->reset();
+  purge->Stop();
   return 0;
 }
 

@@ -6,9 +6,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/permissions.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/validation.h"
 #include "services/identity/clinic_rules.h"
+#include "services/identity/identity_reasons.h"
 
 namespace smp::identity {
 
@@ -120,10 +122,21 @@ bool IsActiveAdmin(const v1::Staff& staff) {
              staff.roles().end();
 }
 
+absl::Status CheckCanSeeStaff(const Principal& caller, const v1::Staff& staff) {
+  if (CanSeeStaff(caller, staff)) return absl::OkStatus();
+  return WithErrorInfo(absl::PermissionDeniedError(absl::StrCat(
+                           "staff ", staff.id(), " works at no clinic in your clinic scope")),
+                       reason::kOutsideClinicScope, {{"staff_id", staff.id()}});
+}
+
 absl::Status CheckAdminRemains(int active_admins_after_change) {
   if (active_admins_after_change < 1) {
-    return absl::FailedPreconditionError(
-        "the chain must keep at least one active admin; make another admin first");
+    return WithPreconditionFailure(
+        WithErrorInfo(
+            absl::FailedPreconditionError(
+                "the chain must keep at least one active admin; make another admin first"),
+            identity_reason::kLastAdmin),
+        identity_reason::kLastAdmin, "admins", "make another account an active admin first");
   }
   return absl::OkStatus();
 }

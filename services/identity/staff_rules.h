@@ -41,6 +41,9 @@ bool UpdateTouchesGrants(const google::protobuf::FieldMask& mask);
 // itself and staff who share one of its clinics.
 bool CanSeeStaff(const Principal& caller, const v1::Staff& staff);
 
+// OK when CanSeeStaff, else PERMISSION_DENIED with reason OUTSIDE_CLINIC_SCOPE.
+absl::Status CheckCanSeeStaff(const Principal& caller, const v1::Staff& staff);
+
 // The chain must keep an active admin: refuses (FAILED_PRECONDITION) a change that would leave
 // none.
 absl::Status CheckAdminRemains(int active_admins_after_change);

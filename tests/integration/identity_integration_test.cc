@@ -10,6 +10,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/status/error_details.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
@@ -39,6 +41,9 @@ MATCHER_P2(GrpcIs, code, substring, "") {
   *result_listener << "status " << arg.error_code() << " \"" << arg.error_message() << "\"";
   return arg.error_code() == code && arg.error_message().find(substring) != std::string::npos;
 }
+
+// The ErrorInfo reason a gRPC status carries in its details, or "".
+std::string ReasonOf(const grpc::Status& status) { return ErrorReason(FromGrpcStatus(status)); }
 
 class IdentityIntegrationTest : public ::testing::Test {
  protected:
@@ -190,8 +195,9 @@ TEST_F(IdentityIntegrationTest, WrongPasswordAndUnknownUserLookAlike) {
   v1::LoginResponse out;
   EXPECT_THAT(Login("root", "wrong password!", &out),
               GrpcIs(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password"));
-  EXPECT_THAT(Login("nobody", "wrong password!", &out),
-              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password"));
+  grpc::Status unknown = Login("nobody", "wrong password!", &out);
+  EXPECT_THAT(unknown, GrpcIs(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password"));
+  EXPECT_EQ(ReasonOf(unknown), "WRONG_CREDENTIALS");
   EXPECT_TRUE(out.access_token().empty());
   EXPECT_THAT(Login("", "x", &out), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "username"));
 }
@@ -203,8 +209,9 @@ TEST_F(IdentityIntegrationTest, RepeatedFailuresAreRateLimited) {
                 GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
   }
   // Now even the right password is refused until the window passes.
-  EXPECT_THAT(Login("root", kAdminPassword, &out),
-              GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many failed logins"));
+  grpc::Status locked = Login("root", kAdminPassword, &out);
+  EXPECT_THAT(locked, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many failed logins"));
+  EXPECT_EQ(ReasonOf(locked), "TOO_MANY_FAILED_LOGINS");
   EXPECT_TRUE(out.access_token().empty());
 }
 
@@ -237,8 +244,9 @@ TEST_F(IdentityIntegrationTest, DisablingAnAccountRevokesItsSessionsAtOnce) {
   EXPECT_EQ(disabled.state(), v1::STAFF_STATE_DISABLED);
   EXPECT_LT(TimeUntilRefused(*stub_, token, absl::Seconds(2)), absl::Seconds(1));
   v1::LoginResponse out;
-  EXPECT_THAT(Login("desk.austin", "staff password 1", &out),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "disabled"));
+  grpc::Status refused = Login("desk.austin", "staff password 1", &out);
+  EXPECT_THAT(refused, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "disabled"));
+  EXPECT_EQ(ReasonOf(refused), "ACCOUNT_DISABLED");
 }
 
 TEST_F(IdentityIntegrationTest, RedisDownFailsClosedAndRecovers) {
@@ -315,8 +323,9 @@ TEST_F(IdentityIntegrationTest, FrontDeskSeesOnlyItsOwnClinic) {
   v1::Clinic clinic;
   EXPECT_TRUE(stub_->GetClinic(Ctx(desk).get(), get, &clinic).ok());
   get.set_id(b.id());
-  EXPECT_THAT(stub_->GetClinic(Ctx(desk).get(), get, &clinic),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  grpc::Status outside = stub_->GetClinic(Ctx(desk).get(), get, &clinic);
+  EXPECT_THAT(outside, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  EXPECT_EQ(ReasonOf(outside), reason::kOutsideClinicScope);
 
   v1::ListClinicsResponse listed;
   ASSERT_TRUE(stub_->ListClinics(Ctx(desk).get(), v1::ListClinicsRequest(), &listed).ok());
@@ -326,8 +335,9 @@ TEST_F(IdentityIntegrationTest, FrontDeskSeesOnlyItsOwnClinic) {
   v1::GetStaffRequest get_staff;
   get_staff.set_id(tech_b.id());
   v1::Staff staff;
-  EXPECT_THAT(stub_->GetStaff(Ctx(desk).get(), get_staff, &staff),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  grpc::Status other_staff = stub_->GetStaff(Ctx(desk).get(), get_staff, &staff);
+  EXPECT_THAT(other_staff, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  EXPECT_EQ(ReasonOf(other_staff), reason::kOutsideClinicScope);
   v1::ListStaffRequest list_b;
   list_b.set_clinic_id(b.id());
   v1::ListStaffResponse staff_b;
@@ -335,8 +345,9 @@ TEST_F(IdentityIntegrationTest, FrontDeskSeesOnlyItsOwnClinic) {
               GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
 
   v1::Clinic created;
-  EXPECT_THAT(CreateClinic(desk, "desk-create", ClinicNamed("Rogue", "UTC"), &created),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_CLINICS_WRITE"));
+  grpc::Status rogue = CreateClinic(desk, "desk-create", ClinicNamed("Rogue", "UTC"), &created);
+  EXPECT_THAT(rogue, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_CLINICS_WRITE"));
+  EXPECT_EQ(ReasonOf(rogue), reason::kMissingPermission);
   EXPECT_EQ(CountClinics(), 2);
 }
 
@@ -348,9 +359,10 @@ TEST_F(IdentityIntegrationTest, ReplayedCreateReturnsTheSameClinic) {
       CreateClinic(admin_token_, "req-42", ClinicNamed("Miami", "America/New_York"), &second).ok());
   EXPECT_EQ(first.id(), second.id());
   EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
-  EXPECT_THAT(
-      CreateClinic(admin_token_, "req-42", ClinicNamed("Tampa", "America/New_York"), &third),
-      GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"));
+  grpc::Status reused =
+      CreateClinic(admin_token_, "req-42", ClinicNamed("Tampa", "America/New_York"), &third);
+  EXPECT_THAT(reused, GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "different request"));
+  EXPECT_EQ(ReasonOf(reused), reason::kRequestIdReused);
   EXPECT_EQ(CountClinics(), 1);
 }
 
@@ -367,8 +379,10 @@ TEST_F(IdentityIntegrationTest, StaleEtagIsAborted) {
   EXPECT_NE(updated.etag(), c.etag());
   req.set_request_id("rename-2");  // same stale etag, new request
   req.mutable_clinic()->set_name("Denver North");
-  EXPECT_THAT(stub_->UpdateClinic(Ctx(admin_token_).get(), req, &updated),
-              GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+  grpc::Status stale = stub_->UpdateClinic(Ctx(admin_token_).get(), req, &updated);
+  EXPECT_THAT(stale, GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
+  EXPECT_EQ(ReasonOf(stale), reason::kStaleEtag);
+  EXPECT_EQ(ErrorMetadata(FromGrpcStatus(stale), "current_etag"), updated.etag());
 }
 
 TEST_F(IdentityIntegrationTest, BootstrapWorksOnlyOnce) {
@@ -378,8 +392,9 @@ TEST_F(IdentityIntegrationTest, BootstrapWorksOnlyOnce) {
   boot.set_display_name("Second");
   boot.set_password("another password");
   v1::Staff out;
-  EXPECT_THAT(stub_->BootstrapAdmin(Ctx().get(), boot, &out),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "already has staff"));
+  grpc::Status again = stub_->BootstrapAdmin(Ctx().get(), boot, &out);
+  EXPECT_THAT(again, GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "already has staff"));
+  EXPECT_EQ(ReasonOf(again), "ALREADY_BOOTSTRAPPED");
 }
 
 TEST_F(IdentityIntegrationTest, SessionsCanBeListedAndRevoked) {
@@ -397,18 +412,39 @@ TEST_F(IdentityIntegrationTest, SessionsCanBeListedAndRevoked) {
   std::string desk = LoginOk("desk.austin", "staff password 1");
   v1::ListSessionsRequest others;
   others.set_staff_id(me.staff().id());
-  EXPECT_THAT(stub_->ListSessions(Ctx(desk).get(), others, &sessions),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "SESSIONS_MANAGE"));
+  grpc::Status not_theirs = stub_->ListSessions(Ctx(desk).get(), others, &sessions);
+  EXPECT_THAT(not_theirs, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "SESSIONS_MANAGE"));
+  EXPECT_EQ(ReasonOf(not_theirs), reason::kMissingPermission);
   v1::RevokeSessionRequest revoke;
+  revoke.set_request_id("revoke-by-desk");
   revoke.set_session_id(me.session().id());
   v1::RevokeSessionResponse revoked;
   EXPECT_THAT(stub_->RevokeSession(Ctx(desk).get(), revoke, &revoked),
               GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+  revoke.set_request_id("revoke-1");
   ASSERT_TRUE(stub_->RevokeSession(Ctx(admin_token_).get(), revoke, &revoked).ok());
   EXPECT_THAT(WhoAmI(*stub_, second), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
   EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());
+  // A retry of the same request answers as the first time; a new request finds nothing to revoke.
+  EXPECT_TRUE(stub_->RevokeSession(Ctx(admin_token_).get(), revoke, &revoked).ok());
+  revoke.set_request_id("revoke-2");
   EXPECT_THAT(stub_->RevokeSession(Ctx(admin_token_).get(), revoke, &revoked),
               GrpcIs(grpc::StatusCode::NOT_FOUND, ""));
+
+  // Sessions page, newest first.
+  LoginOk("root", kAdminPassword);
+  v1::ListSessionsRequest paged;
+  paged.set_page_size(1);
+  v1::ListSessionsResponse first_page;
+  ASSERT_TRUE(stub_->ListSessions(Ctx(admin_token_).get(), paged, &first_page).ok());
+  ASSERT_EQ(first_page.sessions_size(), 1);
+  EXPECT_FALSE(first_page.next_page_token().empty());
+  paged.set_page_token(first_page.next_page_token());
+  v1::ListSessionsResponse second_page;
+  ASSERT_TRUE(stub_->ListSessions(Ctx(admin_token_).get(), paged, &second_page).ok());
+  ASSERT_EQ(second_page.sessions_size(), 1);
+  EXPECT_NE(second_page.sessions(0).id(), first_page.sessions(0).id());
+  EXPECT_TRUE(second_page.next_page_token().empty());
 }
 
 TEST_F(IdentityIntegrationTest, ChangingRolesRevokesSessionsAndTakesEffect) {
@@ -436,19 +472,23 @@ TEST_F(IdentityIntegrationTest, ChangingRolesRevokesSessionsAndTakesEffect) {
   disable.set_id(root.staff().id());
   disable.set_reason("testing");
   v1::Staff out;
-  EXPECT_THAT(stub_->DisableStaff(Ctx(admin_token_).get(), disable, &out),
-              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "at least one active admin"));
+  grpc::Status last = stub_->DisableStaff(Ctx(admin_token_).get(), disable, &out);
+  EXPECT_THAT(last, GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "at least one active admin"));
+  EXPECT_EQ(ReasonOf(last), "LAST_ADMIN");
   EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());
 }
 
 TEST_F(IdentityIntegrationTest, ChangePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
   std::string other = LoginOk("root", kAdminPassword);
   v1::ChangePasswordRequest req;
+  req.set_request_id("change-1");
   req.set_current_password("not my password");
   req.set_new_password("a brand new password");
   v1::ChangePasswordResponse out;
-  EXPECT_THAT(stub_->ChangePassword(Ctx(admin_token_).get(), req, &out),
-              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "current_password"));
+  grpc::Status wrong = stub_->ChangePassword(Ctx(admin_token_).get(), req, &out);
+  EXPECT_THAT(wrong, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "current_password"));
+  EXPECT_EQ(ReasonOf(wrong), "WRONG_PASSWORD");
+  req.set_request_id("change-2");
   req.set_current_password(kAdminPassword);
   ASSERT_TRUE(stub_->ChangePassword(Ctx(admin_token_).get(), req, &out).ok());
   EXPECT_TRUE(WhoAmI(*stub_, admin_token_).ok());

@@ -136,6 +136,7 @@ absl::Status WhoAmI(Invocation& inv) {
 
 absl::Status BootstrapAdmin(Invocation& inv) {
   iv1::BootstrapAdminRequest req;
+  req.set_request_id(inv.client().NewRequestId());
   if (inv.Has("setup_code_file")) {
     ASSIGN_OR_RETURN(*req.mutable_setup_code(),
                      ReadSecretFile(inv.Get("setup_code_file"), "setup code"));
@@ -156,6 +157,7 @@ absl::Status BootstrapAdmin(Invocation& inv) {
 
 absl::Status ChangePassword(Invocation& inv) {
   iv1::ChangePasswordRequest req;
+  req.set_request_id(inv.client().NewRequestId());
   if (inv.Has("password_file") != inv.Has("new_password_file")) {
     return UsageError("give both --password_file and --new_password_file, or neither");
   }
@@ -178,6 +180,7 @@ absl::Status ChangePassword(Invocation& inv) {
 absl::Status SessionList(Invocation& inv) {
   iv1::ListSessionsRequest req;
   req.set_staff_id(inv.Get("staff"));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(iv1::ListSessionsResponse resp, RPC(ListSessions, req));
   Show(inv, resp, [&] {
     Table t({"id", "staff", "created", "expires", "client"});
@@ -186,12 +189,14 @@ absl::Status SessionList(Invocation& inv) {
                 FormatTimestamp(s.expire_time(), absl::UTCTimeZone()), s.client_address()});
     }
     inv.out().Print(t);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
 
 absl::Status SessionRevoke(Invocation& inv) {
   iv1::RevokeSessionRequest req;
+  req.set_request_id(inv.client().NewRequestId());
   req.set_session_id(inv.Arg());
   ASSIGN_OR_RETURN(iv1::RevokeSessionResponse resp, RPC(RevokeSession, req));
   Show(inv, resp, [&] { inv.out().Line(absl::StrCat("session ", req.session_id(), " revoked")); });
@@ -471,7 +476,7 @@ void AddIdentityCommands(Registry& r) {
          "list live sessions (yours, or a staff member's for admins)",
          "",
          false,
-         {Opt("staff", "ID", "whose sessions (default: yours)")},
+         WithPaging({Opt("staff", "ID", "whose sessions (default: yours)")}),
          "",
          SessionList});
   r.Add({{"session", "revoke"}, s, "end one session", "SESSION_ID", true, {}, "", SessionRevoke});
