@@ -27,7 +27,7 @@ grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view metho
     caller = authenticator_->Authenticate(*context);
     if (caller.ok()) {
       absl::Status allowed = authorizer_.Check(*caller, method);
-      if (absl::IsPermissionDenied(allowed)) on_denied_(*caller, allowed);
+      if (absl::IsPermissionDenied(allowed)) on_denied_(*caller, method, allowed);
       if (!allowed.ok()) caller = std::move(allowed);
     }
   } else {

@@ -31,9 +31,10 @@ namespace smp {
 
 class RpcFrame {
  public:
-  // Called with the caller and the refusal when an authenticated caller's roles lack a method's
-  // permission, before PERMISSION_DENIED is answered (compliance audits such attempts).
-  using DeniedHook = std::function<void(const Principal&, const absl::Status&)>;
+  // Called with the caller, the method and the refusal when an authenticated caller's roles lack
+  // a method's permission, before PERMISSION_DENIED is answered (compliance audits such attempts).
+  using DeniedHook =
+      std::function<void(const Principal&, absl::string_view method, const absl::Status&)>;
 
   // `service_full_name` e.g. v1::BillingService::service_full_name(); aborts at start-up if the
   // contract lacks a permission on any method (see Authorizer). `authenticator` and `clock` must

@@ -37,8 +37,9 @@ absl::Status AuditTrail::Read(const Call& call, absl::string_view entity_type,
 }
 
 RpcFrame::DeniedHook AuditTrail::DeniedHook(const Clock* clock) const {
-  return [this, clock](const Principal& who, const absl::Status& refusal) {
-    const std::string method = MethodOfRefusal(refusal);
+  return [this, clock](const Principal& who, absl::string_view method_name,
+                       const absl::Status& refusal) {
+    const std::string method(method_name);
     absl::Status logged = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
       return Append(txn, who, clock->Now(), v1::AUDIT_ACTION_DENIED, method, "", "",
                     refusal.message())
@@ -49,12 +50,6 @@ RpcFrame::DeniedHook AuditTrail::DeniedHook(const Clock* clock) const {
                {{"method", method}, {"error", logged.ToString()}});
     }
   };
-}
-
-std::string MethodOfRefusal(const absl::Status& refusal) {
-  const absl::string_view message = refusal.message();
-  const size_t space = message.find(' ');
-  return std::string(space == absl::string_view::npos ? message : message.substr(0, space));
 }
 
 }  // namespace smp::compliance

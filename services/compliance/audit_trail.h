@@ -66,10 +66,6 @@ class AuditTrail {
   const ComplianceStore* store_;
 };
 
-// The method a PERMISSION_DENIED refusal from the Authorizer names ("<Method> needs <PERMISSION>;
-// ..."): the DeniedHook is not told the method (see the report on issue 12).
-std::string MethodOfRefusal(const absl::Status& refusal);
-
 }  // namespace smp::compliance
 
 #endif  // SMP_SERVICES_COMPLIANCE_AUDIT_TRAIL_H_
