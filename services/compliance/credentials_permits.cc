@@ -1,12 +1,18 @@
 #include "services/compliance/credentials_permits.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/db/store_kit.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
+#include "common/util/local_date.h"
 #include "common/util/paging.h"
+#include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/compliance_reasons.h"
 #include "services/compliance/record_validation.h"
@@ -84,21 +90,49 @@ absl::StatusOr<v1::ListExpiringResponse> CredentialsPermits::ListExpiring(
     return std::find(req.clinic_ids().begin(), req.clinic_ids().end(), clinic) !=
            req.clinic_ids().end();
   };
-  v1::ListExpiringResponse out;
+  const std::string query =
+      absl::StrCat("ListExpiring/", req.within_days(), "/", absl::StrJoin(req.clinic_ids(), ","));
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  // Credentials and permits page as one list ordered by last valid day, kind and id; the key
+  // "<day>|<c or p>|<id>" sorts the same way.
+  auto key_of = [](const auto& record, absl::string_view kind) {
+    return absl::StrCat(DayText(FromLocalDate(record.valid_until())), "|", kind, "|", record.id());
+  };
+  std::vector<std::string> keys;  // every key on this page, plus one more when more follow
+  std::vector<v1::Credential> credentials;
+  std::vector<v1::Permit> permits;
   RETURN_IF_ERROR(audit_->Read(call, "", "", [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(auto permits, audit_->store().PermitsEndingBy(txn, until));
-    for (auto& p : permits) {
-      if (wanted(p.clinic_id())) *out.add_permits() = std::move(p);
+    ASSIGN_OR_RETURN(auto all_permits, audit_->store().PermitsEndingBy(txn, until));
+    for (auto& p : all_permits) {
+      std::string key = key_of(p, "p");
+      if (!wanted(p.clinic_id()) || key <= page.after_key) continue;
+      keys.push_back(std::move(key));
+      permits.push_back(std::move(p));
     }
     // Credentials belong to people, not clinics: chain-wide callers see all; others their own.
-    ASSIGN_OR_RETURN(auto credentials, audit_->store().CredentialsEndingBy(txn, until));
-    for (auto& c : credentials) {
-      if (call.who.IsChainWide() || c.practitioner_id() == call.who.staff_id) {
-        *out.add_credentials() = std::move(c);
+    ASSIGN_OR_RETURN(auto all_credentials, audit_->store().CredentialsEndingBy(txn, until));
+    for (auto& c : all_credentials) {
+      std::string key = key_of(c, "c");
+      if (!(call.who.IsChainWide() || c.practitioner_id() == call.who.staff_id) ||
+          key <= page.after_key) {
+        continue;
       }
+      keys.push_back(std::move(key));
+      credentials.push_back(std::move(c));
     }
     return absl::OkStatus();
   }));
+  std::sort(keys.begin(), keys.end());
+  Page<std::string> kept = MakePage(std::move(keys), page.size, [](const auto& k) { return k; });
+  const std::string last = kept.items.empty() ? "" : kept.items.back();
+  v1::ListExpiringResponse out;
+  for (auto& c : credentials) {
+    if (key_of(c, "c") <= last) *out.add_credentials() = std::move(c);
+  }
+  for (auto& p : permits) {
+    if (key_of(p, "p") <= last) *out.add_permits() = std::move(p);
+  }
+  out.set_next_page_token(NextPageToken(query, kept.last_key));
   return out;
 }
 

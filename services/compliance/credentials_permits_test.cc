@@ -1,5 +1,11 @@
 #include "services/compliance/credentials_permits.h"
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "services/compliance/compliance_reasons.h"
 #include "services/compliance/unit_test_env.h"
 
@@ -149,6 +155,50 @@ TEST_F(CredentialsPermitsTest, ExpiringListsWhatEndsWithinTheDaysFromNow) {
   req.set_within_days(0);
   EXPECT_THAT(unit_->ListExpiring(Admin("ListExpiring"), req).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("within_days")));
+}
+
+TEST_F(CredentialsPermitsTest, ExpiringPagesCredentialsAndPermitsAsOneListSoonestFirst) {
+  // Five records ending on days 16..20 of January, alternating permits and credentials.
+  std::vector<std::string> expected;
+  for (int day = 16; day <= 20; ++day) {
+    if (day % 2 == 0) {
+      v1::RecordPermitRequest req;
+      req.set_request_id(absl::StrCat("permit-", day));
+      *req.mutable_permit() = Permit(clinic_a_);
+      *req.mutable_permit()->mutable_valid_until() = Date(2027, 1, day);
+      ASSERT_OK_AND_ASSIGN(v1::Permit p, unit_->RecordPermit(Admin("RecordPermit"), req));
+      expected.push_back(p.id());
+    } else {
+      v1::RecordCredentialRequest req;
+      req.set_request_id(absl::StrCat("credential-", day));
+      *req.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+      *req.mutable_credential()->mutable_valid_until() = Date(2027, 1, day);
+      ASSERT_OK_AND_ASSIGN(v1::Credential c,
+                           unit_->RecordCredential(Admin("RecordCredential"), req));
+      expected.push_back(c.id());
+    }
+  }
+  v1::ListExpiringRequest req;
+  req.set_within_days(30);
+  req.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    ASSERT_OK_AND_ASSIGN(auto out, unit_->ListExpiring(Admin("ListExpiring"), req));
+    EXPECT_LE(out.credentials_size() + out.permits_size(), 2);
+    // Within a page the two fields interleave by day; merge them back to check the order.
+    std::vector<std::pair<int, std::string>> by_day;
+    for (const auto& c : out.credentials()) by_day.emplace_back(c.valid_until().day(), c.id());
+    for (const auto& p : out.permits()) by_day.emplace_back(p.valid_until().day(), p.id());
+    std::sort(by_day.begin(), by_day.end());
+    for (const auto& [day, id] : by_day) seen.push_back(id);
+    if (out.next_page_token().empty()) break;
+    req.set_page_token(out.next_page_token());
+  }
+  EXPECT_EQ(seen, expected);
+  // A token is bound to its horizon.
+  req.set_within_days(31);
+  EXPECT_THAT(unit_->ListExpiring(Admin("ListExpiring"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
 }  // namespace

@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/db/store_kit.h"
 #include "common/outbox/outbox.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
+#include "common/util/paging.h"
 #include "common/util/validation.h"
 #include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/compliance_events.h"
@@ -86,13 +89,26 @@ absl::StatusOr<v1::RecallLotResponse> Recalls::Recall(const Call& call,
 absl::StatusOr<v1::ListLotUsesResponse> Recalls::ListUses(const Call& call,
                                                           const v1::ListLotUsesRequest& req) const {
   RETURN_IF_ERROR(ValidateId("lot_id", req.lot_id()));
+  const std::string query = absl::StrCat("ListLotUses/", req.lot_id());
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
   v1::ListLotUsesResponse out;
   RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(store_.GetLot(txn, req.lot_id()).status());
     ASSIGN_OR_RETURN(auto uses, store_.LotUses(txn, req.lot_id()));
-    for (v1::LotUse& use : uses) {
-      if (call.who.CanAccessClinic(use.clinic_id())) *out.add_uses() = std::move(use);
+    // A lot's uses only ever grow at the end (each procedure is placed by its first, time-ordered
+    // ledger id), so a use's position in the whole list is a stable sort key for the keyset.
+    std::vector<std::pair<std::string, v1::LotUse>> visible;
+    for (size_t i = 0; i < uses.size(); ++i) {
+      std::string key = absl::StrFormat("%012d", i);
+      if (!page.after_key.empty() && key <= page.after_key) continue;
+      if (!call.who.CanAccessClinic(uses[i].clinic_id())) continue;
+      visible.emplace_back(std::move(key), std::move(uses[i]));
+      if (static_cast<int>(visible.size()) > page.size) break;
     }
+    Page<std::pair<std::string, v1::LotUse>> result =
+        MakePage(std::move(visible), page.size, [](const auto& use) { return use.first; });
+    for (auto& use : result.items) *out.add_uses() = std::move(use.second);
+    out.set_next_page_token(NextPageToken(query, result.last_key));
     return absl::OkStatus();
   }));
   return out;

@@ -94,5 +94,30 @@ TEST_F(RecallsTest, LotUsesAreLimitedToTheCallersClinics) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(RecallsTest, LotUsesPageOldestFirstAndSkipOtherClinicsUses) {
+  std::vector<std::string> used_at_a;
+  for (int i = 0; i < 3; ++i) {
+    used_at_a.push_back(Use(clinic_a_, 1));
+    Use(clinic_b_, 1);
+  }
+  v1::ListLotUsesRequest req;
+  req.set_lot_id(lot_.id());
+  req.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 3; ++page) {
+    ASSERT_OK_AND_ASSIGN(v1::ListLotUsesResponse out,
+                         recalls().ListUses(Staff(clinic_a_, "ListLotUses"), req));
+    for (const v1::LotUse& use : out.uses()) seen.push_back(use.appointment_id());
+    if (out.next_page_token().empty()) break;
+    ASSERT_EQ(out.uses_size(), 2);
+    req.set_page_token(out.next_page_token());
+  }
+  EXPECT_EQ(seen, used_at_a);
+  // A token is bound to its lot.
+  req.set_lot_id(Receive(Receipt(clinic_a_, gloves_.id(), "G-2", 1)).id());
+  EXPECT_THAT(recalls().ListUses(Staff(clinic_a_, "ListLotUses"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
 }  // namespace
 }  // namespace smp::inventory

@@ -310,6 +310,7 @@ absl::Status Expiring(Invocation& inv) {
   ASSIGN_OR_RETURN(int64_t days, inv.Int("within", 1, 365, 30));
   req.set_within_days(static_cast<int32_t>(days));
   for (const std::string& c : inv.All("clinic")) req.add_clinic_ids(c);
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(cv1::ListExpiringResponse resp, RPC(ListExpiring, req));
   Show(inv, resp, [&] {
     inv.out().Line(absl::StrCat("credentials expiring within ", days, " days:"));
@@ -321,6 +322,7 @@ absl::Status Expiring(Invocation& inv) {
     std::vector<const cv1::Permit*> permits;
     for (const cv1::Permit& p : resp.permits()) permits.push_back(&p);
     PrintPermits(inv, permits);
+    inv.out().NextPage(resp.next_page_token());
   });
   return absl::OkStatus();
 }
@@ -796,8 +798,8 @@ void AddComplianceCommands(Registry& r) {
          "credentials and permits that expire soon",
          "",
          false,
-         {Opt("within", "DAYS", "horizon in days, 1..365 (default 30)"),
-          Rep("clinic", "ID", "only these clinics (default: your scope)")},
+         WithPaging({Opt("within", "DAYS", "horizon in days, 1..365 (default 30)"),
+                     Rep("clinic", "ID", "only these clinics (default: your scope)")}),
          "",
          Expiring});
   r.Add({{"report", "generate"},

@@ -366,8 +366,12 @@ absl::Status StockRecall(Invocation& inv) {
 absl::Status StockLotUses(Invocation& inv) {
   nv1::ListLotUsesRequest req;
   req.set_lot_id(inv.Arg());
+  RETURN_IF_ERROR(ReadPaging(inv, req));
   ASSIGN_OR_RETURN(nv1::ListLotUsesResponse resp, RPC(ListLotUses, req));
-  Show(inv, resp, [&] { PrintUses(inv, resp.uses()); });
+  Show(inv, resp, [&] {
+    PrintUses(inv, resp.uses());
+    inv.out().NextPage(resp.next_page_token());
+  });
   return absl::OkStatus();
 }
 
@@ -802,7 +806,7 @@ void AddInventoryCommands(Registry& r) {
          "every procedure that used a lot",
          "LOT_ID",
          true,
-         {},
+         WithPaging({}),
          "",
          StockLotUses});
   r.Add({{"stock", "reuse-attempts"},
