@@ -122,9 +122,12 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartNew(
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartNewWithAcl(
     const std::string& user, const std::string& password, std::vector<std::string> extra_args) {
+  // `default` keeps its rights but gets a password nobody knows (only its hash is passed), rather
+  // than being switched off: Redis 7.0 replays MULTI/EXEC from the append-only file as `default`
+  // and silently drops them when it is off (redis/redis#14541).
   std::vector<std::string> args = {
-      "--user", "default", "off",  "--user", user, "on", "#" + Sha256Hex(password),
-      "~*",     "&*",      "+@all"};
+      "--user", "default", "on", "#" + Sha256Hex(RandomBytes(32)), "~*", "&*", "+@all",
+      "--user", user,      "on", "#" + Sha256Hex(password),        "~*", "&*", "+@all"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   absl::Status status;
   for (int attempt = 0; attempt < 3; ++attempt) {

@@ -38,10 +38,10 @@ class RedisServer {
   static absl::StatusOr<std::unique_ptr<RedisServer>> StartNew(
       std::vector<std::string> extra_args = {});
 
-  // Constructs and starts a server as stack.sh runs one: the `default` user is off (a client
-  // that does not authenticate gets NOAUTH) and `user` with `password` may run every command on
-  // every key. The password reaches redis-server only as its SHA-256 (ACL `#<hash>`), so it is
-  // not on the command line; options() carries user and password.
+  // Constructs and starts a server as stack.sh runs one: the `default` user has a random password
+  // nobody knows (a client that does not authenticate gets NOAUTH) and `user` with `password` may
+  // run every command on every key. The password reaches redis-server only as its SHA-256 (ACL
+  // `#<hash>`), so it is not on the command line; options() carries user and password.
   static absl::StatusOr<std::unique_ptr<RedisServer>> StartNewWithAcl(
       const std::string& user, const std::string& password,
       std::vector<std::string> extra_args = {});
