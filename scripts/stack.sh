@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts the suite from a built tree (run-suite.sh builds it first): a redis-server (sessions;
-# append-only file on) and the five services on loopback, with SQLite data under SMP_DATA_DIR. On an
+# append-only file on; access only as the ACL user "smp" with a generated password, the default
+# user's password unknown) and the five services on loopback, with SQLite data under SMP_DATA_DIR. The secrets
+# live in $SMP_DATA_DIR/secrets (0700, files 0600), made on the first run: redis.password and
+# session-mac.key (the key that signs session records; see README "Security model"). On an
 # empty system it creates the first admin and the service accounts, and seeds a demo chain
 # (scripts/demo.sh; SMP_DEMO=0 skips all of it); every start then plays a demo day through smpctl.
 # Ctrl-C stops everything by PID; the data stays. SMP_STACK_EXIT=1 stops after the demo day (tests).
@@ -41,12 +44,43 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+# Secrets, made once: the Redis password of the services' ACL user and the session MAC key.
+secrets="$data_dir/secrets"
+mkdir -p "$secrets"
+chmod 700 "$secrets"
+redis_user=smp
+redis_password_file="$secrets/redis.password"
+session_mac_key_file="$secrets/session-mac.key"
+(
+  umask 077
+  [ -s "$redis_password_file" ] ||
+    head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$redis_password_file"
+  [ -s "$session_mac_key_file" ] || head -c 32 /dev/urandom >"$session_mac_key_file"
+)
+chmod 600 "$redis_password_file" "$session_mac_key_file"
+# The ACL file holds only SHA-256 hashes. Clients that do not authenticate get NOAUTH: the
+# `default` user's password is random and thrown away (not "off": Redis 7.0 replays MULTI/EXEC
+# from the append-only file as `default` and silently drops them when it is off,
+# redis/redis#14541). The services' user may touch only smp:* keys and no admin or dangerous
+# command (FLUSHALL, CONFIG, KEYS...).
+redis_acl="$data_dir/redis/users.acl"
+(
+  umask 077
+  printf 'user default on #%s ~* &* +@all\nuser %s on #%s ~smp:* &* +@all -@dangerous -@admin\n' \
+    "$(head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1)" "$redis_user" \
+    "$(tr -d '\n' <"$redis_password_file" | sha256sum | cut -d' ' -f1)" >"$redis_acl"
+)
+export SMP_REDIS_USER="$redis_user" SMP_REDIS_PASSWORD_FILE="$redis_password_file"
+export SMP_SESSION_MAC_KEY_FILE="$session_mac_key_file"
+
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/redis" \
+  --aclfile "$redis_acl" \
   --appendonly yes --appendfsync everysec --save "" --daemonize no \
   >"$data_dir/logs/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+  REDISCLI_AUTH="$(cat "$redis_password_file")" redis-cli --user "$redis_user" -p "$redis_port" \
+    ping 2>/dev/null | grep -q PONG && break
   sleep 0.1
 done
 
@@ -80,7 +114,6 @@ export SMP_DATA_DIR="$data_dir" SMPCTL="$build_dir/tools/smpctl/smpctl"
 export SMPCTL_IDENTITY="127.0.0.1:$identity_port" SMPCTL_SCHEDULING="127.0.0.1:$scheduling_port"
 export SMPCTL_INVENTORY="127.0.0.1:$inventory_port" SMPCTL_COMPLIANCE="127.0.0.1:$compliance_port"
 export SMPCTL_BILLING="127.0.0.1:$billing_port"
-secrets="$data_dir/secrets"
 
 # Identity, compliance and billing call no peer; they start first.
 start_service identity "$identity_port" "$identity_metrics_port"
@@ -126,7 +159,7 @@ if [ "${SMP_STACK_EXIT:-0}" = 1 ]; then exit 0; fi
 cat <<EOT
 
 smp-suite is running (logs in $data_dir/logs):
-  redis      127.0.0.1:$redis_port  (sessions; append-only file in $data_dir/redis)
+  redis      127.0.0.1:$redis_port  (sessions; user $redis_user, password in $redis_password_file; append-only file in $data_dir/redis)
   identity   127.0.0.1:$identity_port  gRPC (health, reflection)   metrics http://127.0.0.1:$identity_metrics_port/metrics
   scheduling 127.0.0.1:$scheduling_port  gRPC (health, reflection)   metrics http://127.0.0.1:$scheduling_metrics_port/metrics
   inventory  127.0.0.1:$inventory_port  gRPC (health, reflection)   metrics http://127.0.0.1:$inventory_metrics_port/metrics

@@ -1,5 +1,10 @@
 #include "common/auth/auth_flags.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "gmock/gmock.h"
@@ -13,6 +18,7 @@ TEST(AuthFlagsTest, Defaults) {
   RedisOptions redis = RedisOptionsFromFlags();
   EXPECT_EQ(redis.host, "127.0.0.1");
   EXPECT_EQ(redis.port, 6379);
+  EXPECT_EQ(redis.user, "smp");
   EXPECT_EQ(redis.password, "");
   SessionPolicy policy = SessionPolicyFromFlags();
   EXPECT_EQ(policy.idle_timeout, absl::Hours(8));
@@ -26,12 +32,20 @@ TEST(AuthFlagsTest, Defaults) {
 TEST(AuthFlagsTest, SetValues) {
   absl::FlagSaver saver;
   absl::SetFlag(&FLAGS_redis, "[::1]:7000");
-  absl::SetFlag(&FLAGS_redis_password, "pw");
+  const std::string password_file = ::testing::TempDir() + "/auth-flags-redis-password";
+  {
+    std::ofstream out(password_file);
+    out << "pw\n";
+  }
+  chmod(password_file.c_str(), 0600);
+  absl::SetFlag(&FLAGS_redis_user, "svc");
+  absl::SetFlag(&FLAGS_redis_password_file, password_file);
   absl::SetFlag(&FLAGS_session_idle_timeout, absl::Seconds(30));
   absl::SetFlag(&FLAGS_auth_cache_ttl, absl::ZeroDuration());
   RedisOptions redis = RedisOptionsFromFlags();
   EXPECT_EQ(redis.host, "::1");
   EXPECT_EQ(redis.port, 7000);
+  EXPECT_EQ(redis.user, "svc");
   EXPECT_EQ(redis.password, "pw");
   SessionPolicy policy = SessionPolicyFromFlags();
   EXPECT_EQ(policy.idle_timeout, absl::Seconds(30));
@@ -48,6 +62,15 @@ TEST(AuthFlagsDeathTest, BadValuesAbortWithTheFlagName) {
   EXPECT_DEATH(SessionPolicyFromFlags(), "invalid --session_max_lifetime: must be positive");
   absl::SetFlag(&FLAGS_auth_cache_ttl, absl::Seconds(-1));
   EXPECT_DEATH(AuthCacheOptionsFromFlags(), "invalid --auth_cache_ttl");
+}
+
+TEST(AuthFlagsDeathTest, MissingSecretsEndTheProcessNamingTheFlag) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  absl::FlagSaver saver;
+  EXPECT_EXIT(SessionMacFromFlags(), ::testing::ExitedWithCode(1),
+              "--session_mac_key_file is required");
+  absl::SetFlag(&FLAGS_redis_password_file, ::testing::TempDir() + "/auth-flags-no-such-file");
+  EXPECT_EXIT(RedisOptionsFromFlags(), ::testing::ExitedWithCode(1), "--redis_password_file");
 }
 
 }  // namespace

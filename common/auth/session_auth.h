@@ -10,8 +10,14 @@
 namespace smp {
 
 // What every service wires to check sessions: the Redis pool, the session store on it and the
-// caching authenticator in front, configured from the auth flags (--redis, --session_*,
-// --auth_cache_ttl). Build one in main() and pass its parts to the service.
+// caching authenticator in front, configured from the auth flags (--redis, --redis_user,
+// --redis_password_file, --session_*, --auth_cache_ttl). Build one in main() and pass its parts
+// to the service.
+//
+// Start-up checks (each a JSON log line; the first two end the process with status 1): the
+// session MAC key file is missing or unreadable; Redis refuses the credentials (wrong password,
+// none sent, user lacking rights). Redis merely unreachable is a warning: sessions fail closed
+// until it is back, and health does not depend on it.
 class SessionAuth {
  public:
   SessionAuth();

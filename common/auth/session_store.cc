@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/permissions.h"
+#include "common/server/log.h"
+#include "common/server/metrics.h"
 #include "common/status/status_macros.h"
 #include "common/util/crypto.h"
 #include "common/util/ids.h"
@@ -21,16 +23,20 @@ namespace {
 constexpr char kUnauthenticated[] = "session token is unknown, expired or revoked";
 
 // Bumped if the hash layout changes incompatibly; readers refuse other versions.
-constexpr char kRecordVersion[] = "1";
+// Version 2 added the MAC; version 1 records (unsigned) are refused like forged ones.
+constexpr char kRecordVersion[] = "2";
 
 // Slides the expiry of a session that still exists, never backwards (another process may have
-// slid it further already). Lua, so that a session revoked between Lookup's read and this write is
-// not recreated as a partial hash. Returns -1 if the session is gone, 0 if not moved, 1 if slid.
+// slid it further already), with the record's new MAC (ARGV[4]). Lua, so that a session revoked
+// between Lookup's read and this write is not recreated as a partial hash, and so that expiry and
+// MAC change together only if the record is still the one read (its MAC is still ARGV[3]).
+// Returns -1 if the session is gone, 0 if not moved, 1 if slid.
 constexpr char kRefreshScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'mac') ~= ARGV[3] then return 0 end
 local current = tonumber(redis.call('HGET', KEYS[1], 'expire_time'))
 if current ~= nil and current >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'expire_time', ARGV[1])
+redis.call('HSET', KEYS[1], 'expire_time', ARGV[1], 'mac', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
@@ -48,10 +54,21 @@ absl::Status Malformed(absl::string_view what) {
   return absl::InternalError(absl::StrCat("session record in redis is malformed: ", what));
 }
 
-absl::StatusOr<SessionRecord> ParseRecord(const RedisReply& hgetall) {
-  absl::flat_hash_map<absl::string_view, absl::string_view> fields;
-  const std::vector<RedisReply>& items = hgetall.elements();
-  for (size_t i = 0; i + 1 < items.size(); i += 2) fields[items[i].str()] = items[i + 1].str();
+// The fields of a stored record, in the order the MAC covers them ("mac" itself is not one).
+constexpr absl::string_view kFieldNames[] = {"v",
+                                             "session_id",
+                                             "staff_id",
+                                             "username",
+                                             "roles",
+                                             "clinic_ids",
+                                             "create_time",
+                                             "expire_time",
+                                             "absolute_expire_time",
+                                             "client_address"};
+
+using FieldMap = absl::flat_hash_map<absl::string_view, absl::string_view>;
+
+absl::StatusOr<SessionRecord> ParseRecord(const FieldMap& fields) {
   auto field = [&fields](absl::string_view name) -> absl::string_view {
     auto it = fields.find(name);
     return it == fields.end() ? absl::string_view() : it->second;
@@ -92,6 +109,39 @@ std::string JoinRoles(const std::vector<common::v1::Role>& roles) {
   });
 }
 
+// The fields of `record` as stored and signed, in kFieldNames order.
+SessionMac::Fields RecordFields(const SessionRecord& record) {
+  return {
+      {"v", kRecordVersion},
+      {"session_id", record.session_id},
+      {"staff_id", record.staff_id},
+      {"username", record.username},
+      {"roles", JoinRoles(record.roles)},
+      {"clinic_ids", absl::StrJoin(record.clinic_ids, ",")},
+      {"create_time", absl::StrCat(absl::ToUnixMicros(record.create_time))},
+      {"expire_time", absl::StrCat(absl::ToUnixMicros(record.expire_time))},
+      {"absolute_expire_time", absl::StrCat(absl::ToUnixMicros(record.absolute_expire_time))},
+      {"client_address", record.client_address},
+  };
+}
+
+void ReportForgery(absl::string_view token_hash, const FieldMap& fields, absl::string_view why) {
+  auto claimed = [&fields](absl::string_view name) {
+    auto it = fields.find(name);
+    return it == fields.end() ? std::string() : std::string(it->second.substr(0, 64));
+  };
+  Metrics().IncrementCounter(
+      "smp_session_mac_failures_total",
+      "Session records in Redis refused because their MAC did not verify (forged or edited).", {});
+  // The key's hash prefix locates the record for an investigation; it is not a usable token.
+  LogWarning("session record failed its MAC check",
+             {{"why", std::string(why)},
+              {"key_prefix", std::string(token_hash.substr(0, 12))},
+              {"claimed_session_id", claimed("session_id")},
+              {"claimed_staff_id", claimed("staff_id")},
+              {"claimed_roles", claimed("roles")}});
+}
+
 }  // namespace
 
 std::string SessionStore::SessionKey(absl::string_view token_hash) {
@@ -106,8 +156,9 @@ std::string SessionStore::StaffSessionsKey(absl::string_view staff_id) {
   return absl::StrCat("smp:staff_sessions:", staff_id);
 }
 
-SessionStore::SessionStore(RedisClient* redis, SessionPolicy policy, const Clock& clock)
-    : redis_(redis), policy_(policy), clock_(clock) {
+SessionStore::SessionStore(RedisClient* redis, SessionPolicy policy, const Clock& clock,
+                           SessionMac mac)
+    : redis_(redis), policy_(policy), clock_(clock), mac_(std::move(mac)) {
   if (policy_.idle_timeout <= absl::ZeroDuration() ||
       policy_.max_lifetime <= absl::ZeroDuration() ||
       policy_.refresh_granularity < absl::ZeroDuration()) {
@@ -123,6 +174,38 @@ SessionStore::SessionStore(RedisClient* redis, SessionPolicy policy, const Clock
 
 bool SessionStore::IsLive(const SessionRecord& record, absl::Time now) const {
   return now < record.expire_time && now < record.absolute_expire_time;
+}
+
+absl::StatusOr<SessionRecord> SessionStore::VerifyAndParse(absl::string_view token_hash,
+                                                           const RedisReply& hgetall) const {
+  FieldMap fields;
+  const std::vector<RedisReply>& items = hgetall.elements();
+  for (size_t i = 0; i + 1 < items.size(); i += 2) fields[items[i].str()] = items[i + 1].str();
+  absl::string_view why;
+  auto mac = fields.find("mac");
+  if (mac == fields.end()) {
+    why = "no mac";
+  } else if (fields.size() > std::size(kFieldNames) + 1 ||
+             !std::all_of(fields.begin(), fields.end(), [](const auto& item) {
+               return item.first == "mac" ||
+                      std::find(std::begin(kFieldNames), std::end(kFieldNames), item.first) !=
+                          std::end(kFieldNames);
+             })) {
+    why = "unknown fields";
+  } else {
+    SessionMac::Fields signed_fields;
+    for (absl::string_view name : kFieldNames) {
+      auto it = fields.find(name);
+      signed_fields.emplace_back(std::string(name),
+                                 it == fields.end() ? std::string() : std::string(it->second));
+    }
+    if (!mac_.Verify(token_hash, signed_fields, mac->second)) why = "mac mismatch";
+  }
+  if (!why.empty()) {
+    ReportForgery(token_hash, fields, why);
+    return absl::UnauthenticatedError(kUnauthenticated);
+  }
+  return ParseRecord(fields);
 }
 
 absl::StatusOr<NewSession> SessionStore::Create(absl::string_view staff_id,
@@ -160,30 +243,14 @@ absl::StatusOr<NewSession> SessionStore::Create(absl::string_view staff_id,
   const std::string token_hash = Sha256Hex(session.token);
   const std::string key = SessionKey(token_hash);
   const std::string ttl = TtlMillis(record.expire_time - now);
-  std::vector<std::string> hset = {
-      "HSET",
-      key,
-      "v",
-      kRecordVersion,
-      "session_id",
-      record.session_id,
-      "staff_id",
-      record.staff_id,
-      "username",
-      record.username,
-      "roles",
-      JoinRoles(record.roles),
-      "clinic_ids",
-      absl::StrJoin(record.clinic_ids, ","),
-      "create_time",
-      absl::StrCat(absl::ToUnixMicros(record.create_time)),
-      "expire_time",
-      absl::StrCat(absl::ToUnixMicros(record.expire_time)),
-      "absolute_expire_time",
-      absl::StrCat(absl::ToUnixMicros(record.absolute_expire_time)),
-      "client_address",
-      record.client_address,
-  };
+  const SessionMac::Fields fields = RecordFields(record);
+  std::vector<std::string> hset = {"HSET", key};
+  for (const auto& [name, value] : fields) {
+    hset.push_back(name);
+    hset.push_back(value);
+  }
+  hset.push_back("mac");
+  hset.push_back(mac_.Sign(token_hash, fields));
   // One transaction, so a crash cannot leave a session that RevokeAllForStaff cannot find. The
   // staff set lives as long as the longest session it can hold.
   RETURN_IF_ERROR(
@@ -199,22 +266,27 @@ absl::StatusOr<NewSession> SessionStore::Create(absl::string_view staff_id,
 
 absl::StatusOr<SessionRecord> SessionStore::Lookup(absl::string_view token) {
   if (token.empty()) return absl::UnauthenticatedError(kUnauthenticated);
-  const std::string key = SessionKey(Sha256Hex(token));
+  const std::string token_hash = Sha256Hex(token);
+  const std::string key = SessionKey(token_hash);
   ASSIGN_OR_RETURN(RedisReply reply, redis_->Command({"HGETALL", key}));
   if (!reply.is_array() || reply.elements().empty()) {
     return absl::UnauthenticatedError(kUnauthenticated);
   }
-  ASSIGN_OR_RETURN(SessionRecord record, ParseRecord(reply));
+  ASSIGN_OR_RETURN(SessionRecord record, VerifyAndParse(token_hash, reply));
   const absl::Time now = clock_.Now();
   if (!IsLive(record, now)) return absl::UnauthenticatedError(kUnauthenticated);
 
   const absl::Time slid =
       TruncateToMicros(std::min(now + policy_.idle_timeout, record.absolute_expire_time));
   if (slid > record.expire_time && slid - record.expire_time >= policy_.refresh_granularity) {
+    SessionRecord moved = record;
+    moved.expire_time = slid;
     ASSIGN_OR_RETURN(
         RedisReply refreshed,
         redis_->Command({"EVAL", kRefreshScript, "2", key, SessionIdKey(record.session_id),
-                         absl::StrCat(absl::ToUnixMicros(slid)), TtlMillis(slid - now)}));
+                         absl::StrCat(absl::ToUnixMicros(slid)), TtlMillis(slid - now),
+                         mac_.Sign(token_hash, RecordFields(record)),
+                         mac_.Sign(token_hash, RecordFields(moved))}));
     if (refreshed.integer() < 0) return absl::UnauthenticatedError(kUnauthenticated);
     if (refreshed.integer() > 0) record.expire_time = slid;
   }
@@ -228,7 +300,9 @@ absl::StatusOr<SessionStore::Stored> SessionStore::LoadById(absl::string_view se
   if (!hash.is_string()) return not_found;
   ASSIGN_OR_RETURN(RedisReply reply, redis_->Command({"HGETALL", SessionKey(hash.str())}));
   if (!reply.is_array() || reply.elements().empty()) return not_found;
-  ASSIGN_OR_RETURN(SessionRecord record, ParseRecord(reply));
+  absl::StatusOr<SessionRecord> verified = VerifyAndParse(hash.str(), reply);
+  if (absl::IsUnauthenticated(verified.status())) return not_found;
+  ASSIGN_OR_RETURN(SessionRecord record, std::move(verified));
   if (record.session_id != session_id) return Malformed("session id index points elsewhere");
   return Stored{hash.str(), std::move(record)};
 }
@@ -301,7 +375,8 @@ absl::StatusOr<std::vector<SessionRecord>> SessionStore::ListForStaff(absl::stri
       gone.push_back(member);
       continue;
     }
-    absl::StatusOr<SessionRecord> record = ParseRecord(records[j]);
+    absl::StatusOr<SessionRecord> record =
+        VerifyAndParse(hashes[loaded_members[j]].str(), records[j]);
     // A malformed record is skipped rather than failing the whole list.
     if (!record.ok() || record->session_id != member || record->staff_id != staff_id) continue;
     if (IsLive(*record, now)) live.push_back(*std::move(record));
@@ -318,7 +393,8 @@ absl::StatusOr<std::vector<SessionRecord>> SessionStore::ListForStaff(absl::stri
 }
 
 absl::Status SessionStore::RevokeAllForStaff(absl::string_view staff_id,
-                                             absl::string_view except_session_id) {
+                                             absl::string_view except_session_id,
+                                             absl::Time spare_created_after) {
   if (staff_id.empty()) return absl::InvalidArgumentError("staff_id is empty");
   const std::string staff_key = StaffSessionsKey(staff_id);
   ASSIGN_OR_RETURN(RedisReply members, redis_->Command({"SMEMBERS", staff_key}));
@@ -332,13 +408,30 @@ absl::Status SessionStore::RevokeAllForStaff(absl::string_view staff_id,
   for (const std::string& id : ids) gets.push_back({"GET", SessionIdKey(id)});
   ASSIGN_OR_RETURN(std::vector<RedisReply> hashes, redis_->Pipeline(gets));
 
+  // Sessions made after `spare_created_after` stay (a missing or odd time counts as older).
+  std::vector<bool> spared(ids.size(), false);
+  if (spare_created_after != absl::InfiniteFuture()) {
+    std::vector<std::vector<std::string>> times;
+    for (const RedisReply& hash : hashes) {
+      times.push_back({"HGET", SessionKey(hash.is_string() ? hash.str() : ""), "create_time"});
+    }
+    ASSIGN_OR_RETURN(std::vector<RedisReply> created, redis_->Pipeline(times));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      int64_t micros = 0;
+      spared[i] = created[i].is_string() && absl::SimpleAtoi(created[i].str(), &micros) &&
+                  absl::FromUnixMicros(micros) > spare_created_after;
+    }
+  }
+
   std::vector<std::string> del = {"DEL"};
   std::vector<std::string> srem = {"SREM", staff_key};
   for (size_t i = 0; i < ids.size(); ++i) {
+    if (spared[i]) continue;
     if (hashes[i].is_string()) del.push_back(SessionKey(hashes[i].str()));
     del.push_back(SessionIdKey(ids[i]));
     srem.push_back(ids[i]);
   }
+  if (del.size() == 1) return absl::OkStatus();
   return RunTransaction(*redis_, {std::move(del), std::move(srem)}).status();
 }
 

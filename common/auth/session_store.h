@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/auth/session_mac.h"
 #include "common/redis/redis_client.h"
 #include "common/util/clock.h"
 #include "smp/common/v1/auth.pb.h"
@@ -50,7 +51,9 @@ struct NewSession {
 // The token is never stored: Redis holds only Sha256Hex(token), so a Redis dump does not yield
 // usable tokens. Layout (each key with a Redis TTL equal to the time left, so Redis drops dead
 // sessions by itself):
-//   smp:session:<sha256hex(token)>   hash: the SessionRecord fields
+//   smp:session:<sha256hex(token)>   hash: the SessionRecord fields, "v" (record version) and
+//                                    "mac": HMAC-SHA256 (SessionMac) of the token hash and every
+//                                    other field
 //   smp:session_id:<session_id>      string: sha256hex(token), to find a session by id
 //   smp:staff_sessions:<staff_id>    set of session ids (TTL max_lifetime from the latest login;
 //                                    members whose session is gone are pruned by ListForStaff)
@@ -58,6 +61,14 @@ struct NewSession {
 // A session is live when its keys exist in Redis AND the Clock says now < expire_time (and
 // < absolute_expire_time): the Redis TTL cleans up, the recorded times decide (so a FakeClock
 // controls expiry in tests, and skew between hosts cannot stretch a session).
+//
+// Records are signed: a record whose MAC does not verify under the current or previous key
+// (written into Redis by someone other than a service: forged, copied under another token,
+// edited, or with fields added) is refused as if the token were unknown (UNAUTHENTICATED from
+// Lookup, NOT_FOUND from the by-id methods, skipped by ListForStaff), logged as a warning
+// ("session record failed its MAC check", with the claimed session and staff ids, never a
+// token) and counted in smp_session_mac_failures_total. Not covered: replaying a record that was
+// once genuine under its own token after it was revoked (the absolute lifetime bounds that).
 //
 // Revocation deletes the keys at once: every later Lookup in every process refuses the token
 // (processes that cache authentications, see Authenticator, may accept it until their cache
@@ -68,7 +79,10 @@ struct NewSession {
 class SessionStore {
  public:
   // `redis` must outlive the store. Aborts on a policy with a non-positive timeout (bad config).
-  SessionStore(RedisClient* redis, SessionPolicy policy, const Clock& clock);
+  // `mac` signs and checks records; every process sharing the sessions needs the same keys
+  // (services: SessionMac::FromFiles). The default, a key of this process only, suits tests.
+  SessionStore(RedisClient* redis, SessionPolicy policy, const Clock& clock,
+               SessionMac mac = SessionMac::ProcessLocal());
 
   // Creates a session for a staff member who just proved who they are. INVALID_ARGUMENT for an
   // empty staff_id, an undefined or UNSPECIFIED role, or an empty clinic id or one with a ','.
@@ -96,11 +110,14 @@ class SessionStore {
   absl::StatusOr<std::vector<SessionRecord>> ListForStaff(absl::string_view staff_id);
 
   // Ends every session of the staff member except `except_session_id` (e.g. the caller's own on a
-  // password change; empty = none excepted). A session created concurrently with this call may
-  // survive it: to lock an account out, first make login refuse it, then call this.
-  // INVALID_ARGUMENT for an empty staff_id.
+  // password change; empty = none excepted) and except those created strictly after
+  // `spare_created_after` (a revocation finished late spares sessions made after the change that
+  // called for it). A session created concurrently with this call may survive it: to lock an
+  // account out, first make login refuse it, then call this. INVALID_ARGUMENT for an empty
+  // staff_id.
   absl::Status RevokeAllForStaff(absl::string_view staff_id,
-                                 absl::string_view except_session_id = "");
+                                 absl::string_view except_session_id = "",
+                                 absl::Time spare_created_after = absl::InfiniteFuture());
 
   // The Redis keys (see the layout above); public for tests and operational tooling.
   static std::string SessionKey(absl::string_view token_hash);
@@ -117,12 +134,17 @@ class SessionStore {
   // The session with this id if its keys exist, live or not by the clock. NOT_FOUND otherwise.
   absl::StatusOr<Stored> LoadById(absl::string_view session_id);
   bool IsLive(const SessionRecord& record, absl::Time now) const;
+  // The record in an HGETALL reply of the key of `token_hash`, if its MAC verifies; otherwise
+  // UNAUTHENTICATED (logged and counted). INTERNAL for a signed record that does not parse.
+  absl::StatusOr<SessionRecord> VerifyAndParse(absl::string_view token_hash,
+                                               const RedisReply& hgetall) const;
   absl::Status Delete(absl::string_view token_hash, absl::string_view session_id,
                       absl::string_view staff_id);
 
   RedisClient* const redis_;
   const SessionPolicy policy_;
   const Clock& clock_;
+  const SessionMac mac_;
 };
 
 }  // namespace smp

@@ -6,10 +6,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/redis/redis_pool.h"
 #include "common/redis/testing/redis_server.h"
+#include "common/server/metrics.h"
 #include "common/status/status_matchers.h"
 #include "common/util/crypto.h"
 #include "gmock/gmock.h"
@@ -339,10 +341,132 @@ TEST_F(SessionStoreTest, CreateValidatesInput) {
   EXPECT_THAT(Redis({"DBSIZE"}).integer(), 0);
 }
 
-TEST_F(SessionStoreTest, MalformedRecordIsInternal) {
+// The value of smp_session_mac_failures_total in this process's registry (0 before the first).
+double MacFailures() {
+  const std::string text = Metrics().RenderPrometheus();
+  const std::string prefix = "\nsmp_session_mac_failures_total ";
+  size_t at = text.find(prefix);
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + prefix.size()));
+}
+
+// Writes a whole session record as an attacker with Redis access would: every field a service
+// writes, with the values the attacker chose, and a MAC field of the attacker's making.
+void WriteRecord(RedisPool& pool, const std::string& token_hash,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::string> hset = {"HSET", SessionStore::SessionKey(token_hash)};
+  for (const auto& [name, value] : fields) {
+    hset.push_back(name);
+    hset.push_back(value);
+  }
+  ASSERT_OK(pool.Command(hset).status());
+}
+
+TEST_F(SessionStoreTest, ForgedAdminRecordIsRefusedLoggedAndCounted) {
+  // An admin session under a token of the attacker's choosing, well-formed in every field.
   const std::string token = NewBearerToken();
-  Redis({"HSET", SessionStore::SessionKey(Sha256Hex(token)), "v", "99", "staff_id", "x"});
-  EXPECT_THAT(store_->Lookup(token), StatusIs(absl::StatusCode::kInternal));
+  const std::string now = absl::StrCat(absl::ToUnixMicros(kStart));
+  const std::string later = absl::StrCat(absl::ToUnixMicros(kStart + absl::Hours(1)));
+  std::vector<std::pair<std::string, std::string>> forged = {
+      {"v", "2"},
+      {"session_id", "01JFORGEDSESSION0000000000"},
+      {"staff_id", "01JFORGEDSTAFF000000000000"},
+      {"username", "mallory"},
+      {"roles", absl::StrCat(static_cast<int>(ROLE_ADMIN))},
+      {"clinic_ids", ""},
+      {"create_time", now},
+      {"expire_time", later},
+      {"absolute_expire_time", later},
+      {"client_address", "ipv4:10.6.6.6:1"}};
+  WriteRecord(*pool_, Sha256Hex(token), forged);  // no MAC at all
+  const double before = MacFailures();
+  EXPECT_THAT(store_->Lookup(token), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(MacFailures(), before + 1);
+
+  // With a MAC made under a key the services do not hold.
+  SessionMac::Fields fields(forged.begin(), forged.end());
+  ASSERT_OK_AND_ASSIGN(SessionMac attacker, SessionMac::Create(std::string(32, 'k')));
+  Redis({"HSET", KeyOf(NewSession{token, {}}), "mac", attacker.Sign(Sha256Hex(token), fields)});
+  EXPECT_THAT(store_->Lookup(token), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(MacFailures(), before + 2);
+  // Nor does the forged record turn up by id.
+  Redis({"SET", SessionStore::SessionIdKey("01JFORGEDSESSION0000000000"), Sha256Hex(token)});
+  EXPECT_THAT(store_->GetById("01JFORGEDSESSION0000000000"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SessionStoreTest, GenuineRecordCopiedUnderAnotherTokenIsRefused) {
+  NewSession desk = MustCreate("staff-1");
+  RedisReply genuine = Redis({"HGETALL", KeyOf(desk)});
+  std::vector<std::pair<std::string, std::string>> copied;
+  for (size_t i = 0; i + 1 < genuine.elements().size(); i += 2) {
+    copied.emplace_back(genuine.elements()[i].str(), genuine.elements()[i + 1].str());
+  }
+  const std::string token = NewBearerToken();
+  WriteRecord(*pool_, Sha256Hex(token), copied);
+  EXPECT_THAT(store_->Lookup(token), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(store_->Lookup(desk.token), IsOk());  // the original is untouched
+}
+
+TEST_F(SessionStoreTest, EditedRecordIsRefused) {
+  const double before = MacFailures();
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"roles", absl::StrCat(static_cast<int>(ROLE_ADMIN))},
+           {"clinic_ids", "clinic-1,clinic-2"},
+           {"staff_id", "someone-else"},
+           {"absolute_expire_time", absl::StrCat(absl::ToUnixMicros(kStart + absl::Hours(99)))},
+           {"extra", "field"}}) {
+    NewSession desk = MustCreate("staff-1");
+    Redis({"HSET", KeyOf(desk), field, value});
+    EXPECT_THAT(store_->Lookup(desk.token), StatusIs(absl::StatusCode::kUnauthenticated)) << field;
+    EXPECT_THAT(store_->GetById(desk.record.session_id), StatusIs(absl::StatusCode::kNotFound))
+        << field;
+  }
+  EXPECT_EQ(MacFailures(), before + 10);
+  // ListForStaff skips them all.
+  ASSERT_OK_AND_ASSIGN(std::vector<SessionRecord> listed, store_->ListForStaff("staff-1"));
+  EXPECT_THAT(listed, IsEmpty());
+}
+
+TEST_F(SessionStoreTest, SlidingReSignsTheRecord) {
+  NewSession session = MustCreate("staff-1");
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_OK_AND_ASSIGN(SessionRecord slid, store_->Lookup(session.token));
+  EXPECT_EQ(slid.expire_time, kStart + absl::Minutes(90));
+  // The stored expiry moved and the record still verifies, in another store with the same key.
+  SessionStore other(pool_.get(), policy_, clock_);
+  ASSERT_OK_AND_ASSIGN(SessionRecord again, other.Lookup(session.token));
+  EXPECT_EQ(again.expire_time, kStart + absl::Minutes(90));
+}
+
+TEST_F(SessionStoreTest, KeyRotationAcceptsThePreviousKeyAndSignsWithTheNew) {
+  ASSERT_OK_AND_ASSIGN(SessionMac old_key, SessionMac::Create(std::string(32, 'o')));
+  ASSERT_OK_AND_ASSIGN(SessionMac new_key, SessionMac::Create(std::string(40, 'n')));
+  ASSERT_OK_AND_ASSIGN(SessionMac rotating,
+                       SessionMac::Create(std::string(40, 'n'), std::string(32, 'o')));
+  SessionStore before(pool_.get(), policy_, clock_, old_key);
+  SessionStore during(pool_.get(), policy_, clock_, rotating);
+  SessionStore after(pool_.get(), policy_, clock_, new_key);
+
+  ASSERT_OK_AND_ASSIGN(NewSession old_session,
+                       before.Create("staff-1", "a", {ROLE_FRONT_DESK}, {"c"}, ""));
+  EXPECT_THAT(after.Lookup(old_session.token), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(during.Lookup(old_session.token), IsOk());
+
+  ASSERT_OK_AND_ASSIGN(NewSession new_session,
+                       during.Create("staff-1", "a", {ROLE_FRONT_DESK}, {"c"}, ""));
+  EXPECT_THAT(after.Lookup(new_session.token), IsOk());
+  EXPECT_THAT(before.Lookup(new_session.token), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(SessionStoreTest, RevokeAllForStaffCanSpareSessionsMadeAfterAChange) {
+  NewSession old_session = MustCreate("staff-1");
+  clock_.Advance(absl::Minutes(1));
+  const absl::Time change = clock_.Now();
+  clock_.Advance(absl::Minutes(1));
+  NewSession new_session = MustCreate("staff-1");
+  ASSERT_OK(store_->RevokeAllForStaff("staff-1", "", change));
+  EXPECT_THAT(store_->Lookup(old_session.token), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(store_->Lookup(new_session.token), IsOk());
 }
 
 // Deletes a session's hash right after Lookup has read it: a revocation racing the refresh.

@@ -16,7 +16,10 @@ namespace smp {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
-  // Sent with AUTH on every new connection when not empty.
+  // Redis ACL user and its password, sent as `AUTH <user> <password>` on every new connection
+  // when the password is not empty (`AUTH <password>`, the legacy default user, when user is
+  // empty). Never logged or put in a status message.
+  std::string user;
   std::string password;
   // Bounds a TCP connect (and the AUTH that follows).
   absl::Duration connect_timeout = absl::Milliseconds(500);
@@ -77,7 +80,10 @@ class RedisReply {
 //   UNAVAILABLE  Redis could not be reached or the connection failed mid-call ("redis ...:
 //                <reason>"), or Redis answered with a transient error (LOADING, BUSY, MASTERDOWN,
 //                TRYAGAIN, CLUSTERDOWN). A later call may succeed. A write that failed this way
-//                may or may not have been applied.
+//                may or may not have been applied. Also when Redis refuses the credentials
+//                (WRONGPASS on AUTH, NOAUTH when none were sent, NOPERM for a key or command the
+//                ACL user may not use): the message says which and names the user and the
+//                settings to fix (--redis_user, --redis_password_file), never the password.
 //   INTERNAL     Redis answered with an error reply (wrong type, syntax, script error, ...); the
 //                message carries the command name and the reply text.
 // Interface (rather than RedisPool alone) so tests can wrap it with FaultInjectingRedisClient.

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -45,8 +46,29 @@ bool IsTransientError(absl::string_view message) {
   return false;
 }
 
-absl::Status ReplyError(absl::string_view command, absl::string_view message) {
+// Error replies that mean the credentials are wrong or missing, or the ACL user lacks a right.
+bool IsAuthError(absl::string_view message) {
+  for (absl::string_view prefix : {"NOAUTH", "WRONGPASS", "NOPERM"}) {
+    if (absl::StartsWith(message, prefix)) return true;
+  }
+  return false;
+}
+
+// Who we authenticate as, for messages: the user name only, never the password.
+std::string AuthHint(const RedisOptions& options) {
+  if (options.password.empty()) {
+    return "no credentials were sent; set --redis_user and --redis_password_file";
+  }
+  return absl::StrCat("authenticating as user \"", options.user.empty() ? "default" : options.user,
+                      "\"; check --redis_user and --redis_password_file");
+}
+
+absl::Status ReplyError(const RedisOptions& options, absl::string_view command,
+                        absl::string_view message) {
   std::string text = absl::StrCat("redis ", command, ": ", message);
+  if (IsAuthError(message)) {
+    return absl::UnavailableError(absl::StrCat(text, " (", AuthHint(options), ")"));
+  }
   if (IsTransientError(message)) return absl::UnavailableError(text);
   return absl::InternalError(text);
 }
@@ -113,16 +135,25 @@ absl::StatusOr<RedisPool::Connection> RedisPool::Connect() {
   if (!options_.password.empty()) {
     // AUTH is part of connecting, so it gets the connect timeout.
     redisSetTimeout(connection.get(), absl::ToTimeval(options_.connect_timeout));
-    const char* argv[] = {"AUTH", options_.password.data()};
-    const size_t lengths[] = {4, options_.password.size()};
-    auto* reply = static_cast<redisReply*>(redisCommandArgv(connection.get(), 2, argv, lengths));
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lengths = {4};
+    if (!options_.user.empty()) {
+      argv.push_back(options_.user.data());
+      lengths.push_back(options_.user.size());
+    }
+    argv.push_back(options_.password.data());
+    lengths.push_back(options_.password.size());
+    auto* reply = static_cast<redisReply*>(redisCommandArgv(
+        connection.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
     if (reply == nullptr) return IoError(*connection);
     bool failed = reply->type == REDIS_REPLY_ERROR;
     std::string message = failed ? std::string(reply->str, reply->len) : "";
     freeReplyObject(reply);
     // Unavailable rather than Internal: callers must fail closed and a fixed password recovers.
+    // Redis' message (WRONGPASS ...) never echoes the password.
     if (failed) {
-      return absl::UnavailableError(absl::StrCat("redis AUTH ", address_, ": ", message));
+      return absl::UnavailableError(
+          absl::StrCat("redis AUTH ", address_, ": ", message, " (", AuthHint(options_), ")"));
     }
   }
   if (redisSetTimeout(connection.get(), absl::ToTimeval(options_.command_timeout)) != REDIS_OK) {
@@ -188,7 +219,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisPool::Run(
     RedisReply converted = Convert(*reply);
     freeReplyObject(reply);
     if (converted.is_error() && first_error.ok()) {
-      first_error = ReplyError(argv.front(), converted.str());
+      first_error = ReplyError(options_, argv.front(), converted.str());
     }
     replies.push_back(std::move(converted));
   }

@@ -55,6 +55,32 @@ CREATE TABLE identity_events (
   detail TEXT NOT NULL
 );
 )sql" + std::string(kIdempotencyTableSql)},
+      {2, "pending session revocations, failed logins",
+       R"sql(
+-- A change that must end an account's sessions (disable, roles or clinics, password reset) adds a
+-- row in its own transaction; the row goes once Redis has revoked the sessions made before
+-- change_time, right away or later by the background task.
+CREATE TABLE pending_revocations (
+  id TEXT PRIMARY KEY,
+  staff_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  change_time INTEGER NOT NULL
+);
+CREATE INDEX pending_revocations_by_staff ON pending_revocations (staff_id);
+-- Failed logins, one row per (hour, kind, subject) with a count, so a flood cannot grow the table
+-- faster than the number of distinct subjects. kind: 'account' (subject: an existing username),
+-- 'unknown_account' (subject: '*'; what was typed is not kept, it may be a password), 'address'
+-- (subject: the client address, IPv6 by /64).
+CREATE TABLE login_failures (
+  window_start INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  first_time INTEGER NOT NULL,
+  last_time INTEGER NOT NULL,
+  PRIMARY KEY (window_start, kind, subject)
+);
+)sql"},
   };
   return *migrations;
 }

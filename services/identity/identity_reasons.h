@@ -37,6 +37,9 @@ inline constexpr char kUnknownClinic[] = "UNKNOWN_CLINIC";
 // UNAVAILABLE (DisableStaff, UpdateStaff, ResetStaffPassword, ChangePassword): the change is saved
 // but the account's sessions could not be revoked (Redis); retry the same request to finish.
 inline constexpr char kSessionsNotRevoked[] = "SESSIONS_NOT_REVOKED";
+// UNAVAILABLE (Login, ChangePassword, BootstrapAdmin, CreateStaff, ResetStaffPassword): every
+// password-hash slot stayed busy for the whole wait; retry in a moment.
+inline constexpr char kPasswordCheckBusy[] = "PASSWORD_CHECK_BUSY";
 
 }  // namespace smp::identity::identity_reason
 

@@ -9,7 +9,7 @@ IdentityServiceImpl::IdentityServiceImpl(IdentityDeps deps)
     : frame_(v1::IdentityService::service_full_name(), deps.authenticator, deps.clock),
       sessions_(deps),
       clinics_(deps.db),
-      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator) {}
+      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock) {}
 
 // ---- Sessions ----
 

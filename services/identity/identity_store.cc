@@ -316,4 +316,74 @@ absl::Status IdentityStore::RecordEvent(Transaction& txn, absl::string_view acto
        std::string(subject_id), std::string(detail)});
 }
 
+absl::Status IdentityStore::AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
+                                                 absl::string_view action, absl::Time now) const {
+  return txn.Exec(
+      "INSERT INTO pending_revocations (id, staff_id, action, change_time) VALUES (?, ?, ?, ?)",
+      {NewIdAt(now), std::string(staff_id), std::string(action), ToDbMicros(now)});
+}
+
+absl::StatusOr<std::vector<PendingRevocation>> IdentityStore::ListPendingRevocations(
+    Transaction& txn, absl::string_view staff_id, int limit) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   txn.Query("SELECT id, staff_id, action, change_time FROM pending_revocations "
+                             "WHERE ? = '' OR staff_id = ? ORDER BY id LIMIT ?",
+                             {std::string(staff_id), std::string(staff_id), int64_t{limit}}));
+  std::vector<PendingRevocation> pending;
+  for (const Row& row : rows) {
+    pending.push_back({row.Text(0), row.Text(1), row.Text(2), FromDbMicros(row.Int(3))});
+  }
+  return pending;
+}
+
+absl::Status IdentityStore::DeletePendingRevocations(Transaction& txn,
+                                                     const std::vector<std::string>& ids) const {
+  for (const std::string& id : ids) {
+    RETURN_IF_ERROR(txn.Exec("DELETE FROM pending_revocations WHERE id = ?", {id}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityStore::SetPendingRevocationsTime(Transaction& txn,
+                                                      const std::vector<std::string>& ids,
+                                                      absl::Time time) const {
+  for (const std::string& id : ids) {
+    RETURN_IF_ERROR(txn.Exec("UPDATE pending_revocations SET change_time = ? WHERE id = ?",
+                             {ToDbMicros(time), id}));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IdentityStore::CountPendingRevocations(Transaction& txn) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows, txn.Query("SELECT COUNT(*) FROM pending_revocations"));
+  return rows.at(0).Int(0);
+}
+
+absl::Status IdentityStore::AddLoginFailure(Transaction& txn, absl::string_view kind,
+                                            absl::string_view subject, absl::Duration window,
+                                            absl::Time now) const {
+  const absl::Time window_start = absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), window);
+  return txn.Exec(
+      "INSERT INTO login_failures (window_start, kind, subject, failures, first_time, last_time) "
+      "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (window_start, kind, subject) DO UPDATE SET "
+      "failures = failures + 1, last_time = excluded.last_time",
+      {ToDbMicros(window_start), std::string(kind), std::string(subject), ToDbMicros(now),
+       ToDbMicros(now)});
+}
+
+absl::StatusOr<std::vector<LoginFailureRow>> IdentityStore::ListLoginFailures(
+    Transaction& txn, absl::Time since) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   txn.Query("SELECT window_start, kind, subject, failures, first_time, last_time "
+                             "FROM login_failures WHERE window_start >= ? "
+                             "ORDER BY window_start DESC, kind, subject",
+                             {ToDbMicros(since)}));
+  std::vector<LoginFailureRow> out;
+  for (const Row& row : rows) {
+    out.push_back({FromDbMicros(row.Int(0)), row.Text(1), row.Text(2), row.Int(3),
+                   FromDbMicros(row.Int(4)), FromDbMicros(row.Int(5))});
+  }
+  return out;
+}
+
 }  // namespace smp::identity

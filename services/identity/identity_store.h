@@ -14,6 +14,24 @@
 
 namespace smp::identity {
 
+// A revocation of an account's sessions that Redis has not confirmed yet.
+struct PendingRevocation {
+  std::string id;
+  std::string staff_id;
+  std::string action;      // the change that called for it, e.g. "disable_staff"
+  absl::Time change_time;  // sessions created up to this time go
+};
+
+// One aggregated row of failed logins (see AddLoginFailure).
+struct LoginFailureRow {
+  absl::Time window_start;
+  std::string kind;  // "account", "unknown_account" or "address"
+  std::string subject;
+  int64_t failures = 0;
+  absl::Time first_time;
+  absl::Time last_time;
+};
+
 struct StaffCredentials {
   v1::Staff staff;
   std::string password_hash;
@@ -71,6 +89,27 @@ class IdentityStore {
                                absl::Time now) const;
   absl::StatusOr<int64_t> CountStaff(Transaction& txn) const;
   absl::StatusOr<int64_t> CountActiveAdmins(Transaction& txn) const;
+
+  // Pending session revocations. Add runs in the transaction of the change that calls for it.
+  absl::Status AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
+                                    absl::string_view action, absl::Time now) const;
+  // The oldest `limit` pending revocations, of every account or (staff_id not empty) of one.
+  absl::StatusOr<std::vector<PendingRevocation>> ListPendingRevocations(Transaction& txn,
+                                                                        absl::string_view staff_id,
+                                                                        int limit) const;
+  absl::Status DeletePendingRevocations(Transaction& txn,
+                                        const std::vector<std::string>& ids) const;
+  // Moves the rows' change_time (the bound of the sessions they end) to `time`.
+  absl::Status SetPendingRevocationsTime(Transaction& txn, const std::vector<std::string>& ids,
+                                         absl::Time time) const;
+  absl::StatusOr<int64_t> CountPendingRevocations(Transaction& txn) const;
+
+  // Counts one failed login in the row of (the window holding `now`, kind, subject), creating it.
+  absl::Status AddLoginFailure(Transaction& txn, absl::string_view kind, absl::string_view subject,
+                               absl::Duration window, absl::Time now) const;
+  // Rows whose window starts at or after `since`, newest first.
+  absl::StatusOr<std::vector<LoginFailureRow>> ListLoginFailures(Transaction& txn,
+                                                                 absl::Time since) const;
 
   // Appends to the change record: who did what to which account or clinic, and why.
   absl::Status RecordEvent(Transaction& txn, absl::string_view actor_staff_id,

@@ -43,7 +43,7 @@ class IdentityTestEnv {
     redis = std::make_unique<RedisPool>(redis_server->options());
     sessions = std::make_unique<SessionStore>(redis.get(), SessionPolicy{}, clock);
     authenticator = std::make_unique<Authenticator>(sessions.get(), AuthCacheOptions{}, clock);
-    login_limiter = std::make_unique<LoginLimiter>(redis.get(), LoginLimitPolicy{});
+    login_limiter = std::make_unique<LoginLimiter>(redis.get(), LoginLimitPolicy{}, clock);
     PasswordHasher::Params fast;
     fast.ops_limit = 1;
     fast.mem_limit = 8u << 10;  // libsodium's minimum

@@ -13,16 +13,21 @@
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
+#include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "services/identity/identity_migrations.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/identity_store.h"
 #include "services/identity/password_hasher.h"
+#include "services/identity/revocations.h"
 #include "services/identity/setup_code.h"
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (identity.sqlite) and, on an empty system, "
           "the one-time setup code file (identity-setup-code). Created if missing.");
+ABSL_FLAG(absl::Duration, revocation_retry_interval, absl::Seconds(2),
+          "How often session revocations that Redis could not do at the time (DisableStaff, "
+          "UpdateStaff of roles or clinics, ResetStaffPassword while Redis was down) are retried.");
 ABSL_FLAG(std::string, setup_code, "",
           "Preset one-time setup code for BootstrapAdmin on an empty system (scripted installs). "
           "Empty: a random one is generated and written to <data_dir>/identity-setup-code.");
@@ -62,7 +67,7 @@ int Main(int argc, char** argv) {
   }
 
   SessionAuth auth;
-  LoginLimiter login_limiter(&auth.redis(), LoginLimitPolicy{});
+  LoginLimiter login_limiter(&auth.redis(), LoginLimitPolicy{}, Clock::Real());
   PasswordHasher hasher;
 
   IdentityServiceImpl service(IdentityDeps{
@@ -79,6 +84,12 @@ int Main(int argc, char** argv) {
   // request_ids are remembered for --idempotency_retention, then forgotten.
   std::unique_ptr<PeriodicTask> purge =
       StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
+  // Finishes revocations saved while Redis was down, so no admin has to retry them.
+  Revocations revocations(db->get(), &auth.sessions(), &auth.authenticator(), Clock::Real());
+  PeriodicTask revocation_retry("pending session revocations",
+                                absl::GetFlag(FLAGS_revocation_retry_interval),
+                                [&revocations] { return revocations.FinishAll(); });
+  revocation_retry.Start();
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
@@ -89,6 +100,7 @@ int Main(int argc, char** argv) {
   (*server)->Shutdown();  // drains in-flight RPCs; then the stores below go away
   server->reset();
   purge->Stop();
+  revocation_retry.Stop();
   return 0;
 }
 

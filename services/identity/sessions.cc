@@ -11,6 +11,7 @@
 #include "common/auth/permissions.h"
 #include "common/db/idempotency.h"
 #include "common/server/log.h"
+#include "common/server/metrics.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/crypto.h"
@@ -88,7 +89,49 @@ absl::StatusOr<Response> RunKeyedIfGiven(
   return response;
 }
 
+bool IsServiceAccount(const v1::Staff& staff) {
+  for (int role : staff.roles()) {
+    if (role == common::v1::ROLE_SERVICE) return true;
+  }
+  return false;
+}
+
+void CountFailedLogin(absl::string_view reason) {
+  Metrics().IncrementCounter("smp_identity_failed_logins_total",
+                             "Failed password checks (wrong_credentials) and attempts refused "
+                             "by the login limits (throttled).",
+                             {{"reason", std::string(reason)}});
+}
+
 }  // namespace
+
+void Sessions::AuditFailedLogin(const Call& call, absl::string_view known_username,
+                                absl::string_view client_address) const {
+  CountFailedLogin("wrong_credentials");
+  const std::string address = AddressBucket(client_address);
+  // What was typed as an unknown username is neither logged nor kept: it may be a password.
+  LogInfo("login failed",
+          {{"username", known_username.empty() ? "(unknown)" : std::string(known_username)},
+           {"address", address}});
+  absl::Status recorded = deps_.db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    if (known_username.empty()) {
+      RETURN_IF_ERROR(
+          store_.AddLoginFailure(txn, "unknown_account", "*", kLoginFailureWindow, call.now));
+    } else {
+      RETURN_IF_ERROR(
+          store_.AddLoginFailure(txn, "account", known_username, kLoginFailureWindow, call.now));
+    }
+    if (!address.empty()) {
+      RETURN_IF_ERROR(
+          store_.AddLoginFailure(txn, "address", address, kLoginFailureWindow, call.now));
+    }
+    return absl::OkStatus();
+  });
+  // The refusal stands either way; a lost audit row is logged, not the caller's problem.
+  if (!recorded.ok()) {
+    LogWarning("could not record a failed login", {{"error", recorded.ToString()}});
+  }
+}
 
 absl::Status RevokeAllSessions(SessionStore& sessions, Authenticator& authenticator,
                                absl::string_view staff_id, absl::string_view except_session_id) {
@@ -143,8 +186,7 @@ absl::StatusOr<v1::Staff> Sessions::BootstrapAdmin(const Call& call,
   return created;
 }
 
-absl::StatusOr<v1::LoginResponse> Sessions::Login(const Call& /*call*/,
-                                                  const v1::LoginRequest& request,
+absl::StatusOr<v1::LoginResponse> Sessions::Login(const Call& call, const v1::LoginRequest& request,
                                                   absl::string_view client_address) const {
   if (request.username().empty()) return absl::InvalidArgumentError("username: is required");
   if (request.password().empty()) return absl::InvalidArgumentError("password: is required");
@@ -155,23 +197,30 @@ absl::StatusOr<v1::LoginResponse> Sessions::Login(const Call& /*call*/,
     return absl::InvalidArgumentError("password: is longer than 1024 bytes");
   }
   const std::string username = NormalizeUsername(request.username());
-  RETURN_IF_ERROR(
-      WithReasonIfExhausted(deps_.login_limiter->CheckAllowed(username, client_address)));
 
   std::optional<StaffCredentials> found;
   RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(found, store_.FindByUsername(txn, username));
     return absl::OkStatus();
   }));
+  // Service accounts are spared the per-account delays (anyone can guess svc.scheduling and would
+  // otherwise stall bookings); their failures still count against the caller's address.
+  const AccountLimit account_limit = found.has_value() && IsServiceAccount(found->staff)
+                                         ? AccountLimit::kExempt
+                                         : AccountLimit::kApply;
+  absl::Status allowed = deps_.login_limiter->CheckAllowed(username, client_address, account_limit);
+  if (absl::IsResourceExhausted(allowed)) CountFailedLogin("throttled");
+  RETURN_IF_ERROR(WithReasonIfExhausted(std::move(allowed)));
+
   bool password_ok = false;
   if (found.has_value()) {
-    password_ok = deps_.hasher->Verify(request.password(), found->password_hash);
+    ASSIGN_OR_RETURN(password_ok, deps_.hasher->Verify(request.password(), found->password_hash));
   } else {
-    deps_.hasher->VerifyDummy(request.password());
+    RETURN_IF_ERROR(deps_.hasher->VerifyDummy(request.password()));
   }
   if (!password_ok) {
-    RETURN_IF_ERROR(deps_.login_limiter->RecordFailure(username, client_address));
-    LogInfo("login failed", {{"username", username}, {"peer", std::string(client_address)}});
+    RETURN_IF_ERROR(deps_.login_limiter->RecordFailure(username, client_address, account_limit));
+    AuditFailedLogin(call, found.has_value() ? username : "", client_address);
     return WithErrorInfo(absl::UnauthenticatedError(kWrongCredentials),
                          identity_reason::kWrongCredentials);
   }
@@ -306,15 +355,21 @@ absl::StatusOr<v1::ChangePasswordResponse> Sessions::ChangePassword(
     return absl::OkStatus();
   }));
   if (!done.has_value()) {
+    const AccountLimit account_limit =
+        call.who.HasRole(common::v1::ROLE_SERVICE) ? AccountLimit::kExempt : AccountLimit::kApply;
     RETURN_IF_ERROR(WithReasonIfExhausted(
-        deps_.login_limiter->CheckAllowed(call.who.username, client_address)));
+        deps_.login_limiter->CheckAllowed(call.who.username, client_address, account_limit)));
     std::string current_hash;
     RETURN_IF_ERROR(deps_.db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
       ASSIGN_OR_RETURN(current_hash, store_.GetPasswordHash(txn, call.who.staff_id));
       return absl::OkStatus();
     }));
-    if (!deps_.hasher->Verify(request.current_password(), current_hash)) {
-      RETURN_IF_ERROR(deps_.login_limiter->RecordFailure(call.who.username, client_address));
+    ASSIGN_OR_RETURN(bool current_ok,
+                     deps_.hasher->Verify(request.current_password(), current_hash));
+    if (!current_ok) {
+      RETURN_IF_ERROR(
+          deps_.login_limiter->RecordFailure(call.who.username, client_address, account_limit));
+      AuditFailedLogin(call, call.who.username, client_address);
       return WithErrorInfo(absl::PermissionDeniedError("current_password: does not match"),
                            identity_reason::kWrongPassword);
     }

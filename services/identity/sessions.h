@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/login_limiter.h"
 #include "common/auth/session_store.h"
@@ -21,6 +22,9 @@
 #include "smp/identity/v1/identity.pb.h"
 
 namespace smp::identity {
+
+// The width of a row of the login_failures table.
+inline constexpr absl::Duration kLoginFailureWindow = absl::Hours(1);
 
 // What the identity service is built from; main.cc wires real ones, tests may wire others.
 struct IdentityDeps {
@@ -55,9 +59,11 @@ class Sessions {
   absl::StatusOr<v1::Staff> BootstrapAdmin(const Call& call,
                                            const v1::BootstrapAdminRequest& request) const;
   // A new session for `client_address` (the gRPC peer; counts towards the address's limit).
-  // UNAUTHENTICATED (WRONG_CREDENTIALS) alike for an unknown user and a wrong password;
-  // PERMISSION_DENIED (ACCOUNT_DISABLED); RESOURCE_EXHAUSTED (TOO_MANY_FAILED_LOGINS); ABORTED
-  // (ACCOUNT_CHANGED) when the account changed meanwhile.
+  // UNAUTHENTICATED (WRONG_CREDENTIALS) alike for an unknown user and a wrong password, audited
+  // (AuditFailedLogin); PERMISSION_DENIED (ACCOUNT_DISABLED); RESOURCE_EXHAUSTED
+  // (TOO_MANY_FAILED_LOGINS) while the account's delay or the address's limit holds (service
+  // accounts: the address's only); UNAVAILABLE (PASSWORD_CHECK_BUSY) when no password-hash slot
+  // came free in time; ABORTED (ACCOUNT_CHANGED) when the account changed meanwhile.
   absl::StatusOr<v1::LoginResponse> Login(const Call& call, const v1::LoginRequest& request,
                                           absl::string_view client_address) const;
   // Ends the session of `token` (the caller's bearer token) at once.
@@ -79,6 +85,10 @@ class Sessions {
  private:
   // Login's last step: the account may have been disabled while the session was being made.
   absl::Status ConfirmStillActive(const v1::Staff& staff, absl::string_view session_id) const;
+  // A wrong password: counted (smp_identity_failed_logins_total), logged, and added to the
+  // login_failures table, one row per hour per account (or "unknown account") and per address.
+  void AuditFailedLogin(const Call& call, absl::string_view known_username,
+                        absl::string_view client_address) const;
 
   IdentityDeps deps_;
   IdentityStore store_;

@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
@@ -48,7 +49,7 @@ class SessionsTest : public ::testing::Test {
     v1::LoginRequest req;
     req.set_username(username);
     req.set_password(password);
-    return sessions_->Login(Public("Login"), req, kPeer);
+    return sessions_->Login(CallAs(Principal(), env_.clock.Now(), "Login"), req, kPeer);
   }
 
   IdentityTestEnv env_;
@@ -118,16 +119,57 @@ TEST_F(SessionsTest, LoginGivesASessionAndRefusesWithReasons) {
   EXPECT_EQ(ErrorReason(disabled.status()), identity_reason::kAccountDisabled);
 }
 
-TEST_F(SessionsTest, RepeatedFailuresLockTheAccount) {
+TEST_F(SessionsTest, RepeatedFailuresDelayTheAccountInsteadOfLockingIt) {
   env_.AddStaff("desk.austin", {ROLE_FRONT_DESK}, {austin_}, kPassword);
   for (int i = 0; i < 5; ++i) {
     EXPECT_THAT(Login("desk.austin", "not the password"),
                 StatusIs(absl::StatusCode::kUnauthenticated));
   }
-  absl::StatusOr<v1::LoginResponse> locked = Login("desk.austin", kPassword);
-  EXPECT_THAT(locked,
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("too many failed logins")));
-  EXPECT_EQ(ErrorReason(locked.status()), identity_reason::kTooManyFailedLogins);
+  absl::StatusOr<v1::LoginResponse> delayed = Login("desk.austin", kPassword);
+  EXPECT_THAT(delayed,
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("too many failed logins for this account; wait 1 second")));
+  EXPECT_EQ(ErrorReason(delayed.status()), identity_reason::kTooManyFailedLogins);
+  // Before: locked for 15 minutes. Now the owner gets in once the short delay has passed.
+  env_.clock.Advance(absl::Seconds(1));
+  EXPECT_OK(Login("desk.austin", kPassword));
+}
+
+TEST_F(SessionsTest, GuessingAServiceAccountDoesNotDelayTheService) {
+  env_.AddStaff("svc.scheduling", {common::v1::ROLE_SERVICE}, {}, kPassword);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_THAT(Login("svc.scheduling", "not the password"),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  // Before: locked for 15 minutes, stopping bookings of procedures and outbox delivery.
+  EXPECT_OK(Login("svc.scheduling", kPassword));
+}
+
+// The aggregated rows of login_failures, as "kind subject failures".
+std::vector<std::string> FailureRows(IdentityTestEnv& env) {
+  std::vector<LoginFailureRow> rows = env.Write<std::vector<LoginFailureRow>>(
+      [&](Transaction& txn) { return env.store.ListLoginFailures(txn, absl::InfinitePast()); });
+  std::vector<std::string> out;
+  for (const LoginFailureRow& row : rows) {
+    out.push_back(absl::StrCat(row.kind, " ", row.subject, " ", row.failures));
+  }
+  return out;
+}
+
+TEST_F(SessionsTest, FailedLoginsAreAuditedOneRowPerSubjectAndHour) {
+  env_.AddStaff("desk.austin", {ROLE_FRONT_DESK}, {austin_}, kPassword);
+  EXPECT_THAT(Login("desk.austin", "wrong 1"), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(Login("desk.austin", "wrong 2"), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(Login("my password typed as a name", "x"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_OK(Login("desk.austin", kPassword));  // successes are not failures
+  EXPECT_THAT(FailureRows(env_),
+              ::testing::UnorderedElementsAre("account desk.austin 2", "unknown_account * 1",
+                                              "address 10.0.0.7 3"));
+  // An hour later the counts start again in new rows.
+  env_.clock.Advance(absl::Hours(1));
+  EXPECT_THAT(Login("desk.austin", "wrong 3"), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(FailureRows(env_).size(), 5u);
 }
 
 TEST_F(SessionsTest, WhoAmIAndLogout) {
@@ -255,7 +297,8 @@ TEST_F(SessionsTest, ChangePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
   EXPECT_OK(sessions_->ChangePassword(As(mine, "ChangePassword"), req, kPeer));
   std::string hash = env_.Write<std::string>(
       [&](Transaction& txn) { return env_.store.GetPasswordHash(txn, desk.id()); });
-  EXPECT_TRUE(env_.hasher->Verify("a brand new password", hash));
+  EXPECT_THAT(env_.hasher->Verify("a brand new password", hash),
+              ::smp::testing::IsOkAndHolds(true));
 }
 
 }  // namespace

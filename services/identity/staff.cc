@@ -113,14 +113,15 @@ absl::StatusOr<v1::Staff> StaffAccounts::Update(const Call& call,
             }
             RETURN_IF_ERROR(store_.RecordEvent(txn, call.who.staff_id, "update_staff", written.id(),
                                                request.update_mask().ShortDebugString(), call.now));
+            // Sessions carry the grants they were made with, so they go when roles or clinics
+            // are written. Decided by the mask, not by a diff.
+            if (UpdateTouchesGrants(request.update_mask())) {
+              RETURN_IF_ERROR(revocations_.Record(txn, written.id(), "update_staff", call.now));
+            }
             return written;
           }));
-  // Sessions carry the grants they were made with, so they go when roles or clinics are written.
-  // Decided by the mask, not by a diff, so that a replay after a Redis failure revokes too.
-  if (UpdateTouchesGrants(request.update_mask())) {
-    RETURN_IF_ERROR(RevokeAllSessions(*sessions_, *authenticator_, saved.id()));
-  }
-  return saved;
+  if (!UpdateTouchesGrants(request.update_mask())) return saved;
+  return FinishRevocation(std::move(saved));
 }
 
 template <typename Request>
@@ -145,8 +146,17 @@ absl::StatusOr<v1::Staff> StaffAccounts::SetState(const Call& call, const Reques
         }
         RETURN_IF_ERROR(
             store_.RecordEvent(txn, call.who.staff_id, action, saved.id(), detail, call.now));
+        if (state == v1::STAFF_STATE_DISABLED) {
+          RETURN_IF_ERROR(revocations_.Record(txn, saved.id(), action, call.now));
+        }
         return saved;
       });
+}
+
+absl::StatusOr<v1::Staff> StaffAccounts::FinishRevocation(v1::Staff saved) const {
+  ASSIGN_OR_RETURN(bool pending, revocations_.Finish(saved.id()));
+  saved.set_session_revocation_pending(pending);
+  return saved;
 }
 
 absl::StatusOr<v1::Staff> StaffAccounts::Disable(const Call& call,
@@ -155,9 +165,8 @@ absl::StatusOr<v1::Staff> StaffAccounts::Disable(const Call& call,
   ASSIGN_OR_RETURN(v1::Staff saved, SetState(call, request, v1::STAFF_STATE_DISABLED,
                                              "disable_staff", request.reason()));
   // After the commit, so that a concurrent login either sees "disabled" or has its new session
-  // revoked here. Also on a replay: a retry after a Redis failure finishes the job.
-  RETURN_IF_ERROR(RevokeAllSessions(*sessions_, *authenticator_, saved.id()));
-  return saved;
+  // revoked (by its own re-check, see Sessions::ConfirmStillActive, or here).
+  return FinishRevocation(std::move(saved));
 }
 
 absl::StatusOr<v1::Staff> StaffAccounts::Enable(const Call& call,
@@ -171,18 +180,19 @@ absl::StatusOr<v1::Staff> StaffAccounts::ResetPassword(
   RETURN_IF_ERROR(ValidatePassword("new_password", request.new_password()));
   RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
   ASSIGN_OR_RETURN(std::string hash, hasher_->Hash(request.new_password()));
-  ASSIGN_OR_RETURN(v1::Staff saved,
-                   RunIdempotent<v1::Staff>(
-                       *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Staff> {
-                         ASSIGN_OR_RETURN(v1::Staff current, store_.GetStaff(txn, request.id()));
-                         RETURN_IF_ERROR(CheckCanSeeStaff(call.who, current));
-                         RETURN_IF_ERROR(store_.SetPasswordHash(txn, request.id(), hash, call.now));
-                         RETURN_IF_ERROR(store_.RecordEvent(
-                             txn, call.who.staff_id, "reset_password", request.id(), "", call.now));
-                         return store_.GetStaff(txn, request.id());
-                       }));
-  RETURN_IF_ERROR(RevokeAllSessions(*sessions_, *authenticator_, saved.id()));
-  return saved;
+  ASSIGN_OR_RETURN(
+      v1::Staff saved,
+      RunIdempotent<v1::Staff>(
+          *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Staff> {
+            ASSIGN_OR_RETURN(v1::Staff current, store_.GetStaff(txn, request.id()));
+            RETURN_IF_ERROR(CheckCanSeeStaff(call.who, current));
+            RETURN_IF_ERROR(store_.SetPasswordHash(txn, request.id(), hash, call.now));
+            RETURN_IF_ERROR(store_.RecordEvent(txn, call.who.staff_id, "reset_password",
+                                               request.id(), "", call.now));
+            RETURN_IF_ERROR(revocations_.Record(txn, request.id(), "reset_password", call.now));
+            return store_.GetStaff(txn, request.id());
+          }));
+  return FinishRevocation(std::move(saved));
 }
 
 }  // namespace smp::identity

@@ -4,12 +4,14 @@
 #include <set>
 #include <string>
 
+#include "common/redis/testing/fault_injecting_redis_client.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/identity/identity_reasons.h"
 #include "services/identity/identity_test_env.h"
+#include "services/identity/revocations.h"
 
 namespace smp::identity {
 namespace {
@@ -21,6 +23,7 @@ using common::v1::ROLE_TECHNICIAN;
 using ::smp::identity::testing::IdentityTestEnv;
 using ::smp::identity::testing::kTestNow;
 using ::smp::testing::CallAs;
+using ::smp::testing::IsOkAndHolds;
 using ::smp::testing::StaffOf;
 using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -32,7 +35,7 @@ class StaffTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(env_.Start());
     staff_ = std::make_unique<StaffAccounts>(env_.db.get(), env_.hasher.get(), env_.sessions.get(),
-                                             env_.authenticator.get());
+                                             env_.authenticator.get(), env_.clock);
     austin_ = env_.AddClinic("Austin").id();
     london_ = env_.AddClinic("London").id();
     root_ = env_.AddStaff("root", {ROLE_ADMIN}, {}, kPassword);
@@ -83,7 +86,7 @@ TEST_F(StaffTest, CreateStoresANormalisedAccountWithItsPassword) {
   EXPECT_EQ(env_.ReadStaff(created.id()).SerializeAsString(), created.SerializeAsString());
   std::string hash = env_.Write<std::string>(
       [&](Transaction& txn) { return env_.store.GetPasswordHash(txn, created.id()); });
-  EXPECT_TRUE(env_.hasher->Verify(kPassword, hash));
+  EXPECT_THAT(env_.hasher->Verify(kPassword, hash), IsOkAndHolds(true));
 }
 
 TEST_F(StaffTest, CreateRefusesBadFieldsTakenNamesAndUnknownClinics) {
@@ -306,23 +309,83 @@ TEST_F(StaffTest, DisableRevokesSessionsAndEnableRestores) {
   EXPECT_THAT(staff_->Enable(Admin("EnableStaff"), enable), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST_F(StaffTest, RevocationFailureIsReportedAndARetryFinishesIt) {
+// Units wired to a Redis that can fail on demand (sessions keep their data meanwhile).
+struct FlakyRedis {
+  explicit FlakyRedis(IdentityTestEnv& env)
+      : redis(env.redis.get()),
+        sessions(&redis, SessionPolicy{}, env.clock),
+        authenticator(&sessions, AuthCacheOptions{}, env.clock),
+        staff(env.db.get(), env.hasher.get(), &sessions, &authenticator, env.clock),
+        revocations(env.db.get(), &sessions, &authenticator, env.clock) {}
+  ::smp::testing::FaultInjectingRedisClient redis;
+  SessionStore sessions;
+  Authenticator authenticator;
+  StaffAccounts staff;
+  Revocations revocations;
+};
+
+int64_t PendingRows(IdentityTestEnv& env) {
+  return env.Write<int64_t>(
+      [&](Transaction& txn) { return env.store.CountPendingRevocations(txn); });
+}
+
+// Before: DisableStaff answered UNAVAILABLE and the sessions stayed valid unless the admin retried.
+TEST_F(StaffTest, RevocationRedisCannotDoIsSavedAndFinishedWithoutARetry) {
+  FlakyRedis flaky(env_);
   v1::Staff desk = MustCreate("desk.austin", ROLE_FRONT_DESK, austin_);
   NewSession session = env_.MustLogIn(desk);
   v1::DisableStaffRequest disable;
   disable.set_request_id("disable-1");
   disable.set_id(desk.id());
   disable.set_reason("left");
-  ASSERT_OK(env_.redis_server->Stop());
-  absl::StatusOr<v1::Staff> failed = staff_->Disable(Admin("DisableStaff"), disable);
-  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("retry")));
-  EXPECT_EQ(ErrorReason(failed.status()), identity_reason::kSessionsNotRevoked);
-  EXPECT_EQ(env_.ReadStaff(desk.id()).state(), v1::STAFF_STATE_DISABLED);  // saved
-  ASSERT_OK(env_.redis_server->Start());
-  NewSession later = env_.MustLogIn(desk);  // Redis came back empty; a session appears
-  ASSERT_OK_AND_ASSIGN(v1::Staff retried, staff_->Disable(Admin("DisableStaff"), disable));
-  EXPECT_EQ(retried.state(), v1::STAFF_STATE_DISABLED);
-  EXPECT_FALSE(env_.Live(later));
+
+  flaky.redis.set_down(true);
+  ASSERT_OK_AND_ASSIGN(v1::Staff disabled, flaky.staff.Disable(Admin("DisableStaff"), disable));
+  EXPECT_EQ(disabled.state(), v1::STAFF_STATE_DISABLED);
+  EXPECT_TRUE(disabled.session_revocation_pending());
+  EXPECT_EQ(PendingRows(env_), 1);
+  EXPECT_THAT(flaky.revocations.FinishAll(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("1 accounts'")));
+
+  flaky.redis.set_down(false);
+  EXPECT_TRUE(env_.Live(session));  // nothing has happened yet in Redis
+  ASSERT_OK(flaky.revocations.FinishAll());
+  EXPECT_FALSE(env_.Live(session));
+  EXPECT_EQ(PendingRows(env_), 0);
+  ASSERT_OK(flaky.revocations.FinishAll());  // nothing left: a no-op
+}
+
+TEST_F(StaffTest, ALateRevocationSparesSessionsMadeAfterIt) {
+  FlakyRedis flaky(env_);
+  v1::Staff desk = MustCreate("desk.austin", ROLE_FRONT_DESK, austin_);
+  NewSession before = env_.MustLogIn(desk);
+  v1::ResetStaffPasswordRequest reset;
+  reset.set_request_id("reset-1");
+  reset.set_id(desk.id());
+  reset.set_new_password("a fresh long password");
+  flaky.redis.set_down(true);
+  ASSERT_OK_AND_ASSIGN(v1::Staff saved,
+                       flaky.staff.ResetPassword(Admin("ResetStaffPassword"), reset));
+  EXPECT_TRUE(saved.session_revocation_pending());
+  flaky.redis.set_down(false);
+  env_.clock.Advance(absl::Minutes(1));
+  NewSession after = env_.MustLogIn(desk);  // the owner, with the new password
+  ASSERT_OK(flaky.revocations.FinishAll());
+  EXPECT_FALSE(env_.Live(before));
+  EXPECT_TRUE(env_.Live(after));
+}
+
+TEST_F(StaffTest, RevocationThatWorksAtOnceLeavesNothingPending) {
+  v1::Staff desk = MustCreate("desk.austin", ROLE_FRONT_DESK, austin_);
+  NewSession session = env_.MustLogIn(desk);
+  v1::DisableStaffRequest disable;
+  disable.set_request_id("disable-1");
+  disable.set_id(desk.id());
+  disable.set_reason("left");
+  ASSERT_OK_AND_ASSIGN(v1::Staff disabled, staff_->Disable(Admin("DisableStaff"), disable));
+  EXPECT_FALSE(disabled.session_revocation_pending());
+  EXPECT_FALSE(env_.Live(session));
+  EXPECT_EQ(PendingRows(env_), 0);
 }
 
 TEST_F(StaffTest, ResetPasswordSetsANewOneAndRevokesSessions) {
@@ -340,7 +403,7 @@ TEST_F(StaffTest, ResetPasswordSetsANewOneAndRevokesSessions) {
   EXPECT_FALSE(env_.Live(session));
   std::string hash = env_.Write<std::string>(
       [&](Transaction& txn) { return env_.store.GetPasswordHash(txn, desk.id()); });
-  EXPECT_TRUE(env_.hasher->Verify("a fresh long password", hash));
+  EXPECT_THAT(env_.hasher->Verify("a fresh long password", hash), IsOkAndHolds(true));
   ASSERT_OK_AND_ASSIGN(v1::Staff replayed, staff_->ResetPassword(Admin("ResetStaffPassword"), req));
   EXPECT_EQ(replayed.etag(), reset.etag());
 

@@ -1,18 +1,23 @@
 #include "tests/integration/identity_harness.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/util/crypto.h"
 #include "gtest/gtest.h"
 
 namespace smp::testing {
 namespace {
 
 constexpr char kSetupCode[] = "integration-harness-setup-code";
+constexpr char kRedisUser[] = "smp";
 
 }  // namespace
 
@@ -23,8 +28,28 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token) {
   return ctx;
 }
 
+std::string WriteSecretFile(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 &&
+            ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  EXPECT_TRUE(ok) << "cannot write " << path;
+  return ok ? path : "";
+}
+
 absl::Status IdentityHarness::Start() {
-  ASSIGN_OR_RETURN(redis_, RedisServer::StartNew());
+  const std::string secrets = MakeTempDir("secrets");
+  const std::string redis_password = Base64UrlEncode(RandomBytes(24));
+  redis_password_file_ = WriteSecretFile(secrets + "/redis.password", redis_password + "\n");
+  session_mac_key_file_ = WriteSecretFile(secrets + "/session-mac.key", RandomBytes(32));
+  if (redis_password_file_.empty() || session_mac_key_file_.empty()) {
+    return absl::InternalError("cannot write the harness's secret files");
+  }
+  // Inherited by every service process the test starts from here on.
+  setenv("SMP_REDIS_USER", kRedisUser, 1);
+  setenv("SMP_REDIS_PASSWORD_FILE", redis_password_file_.c_str(), 1);
+  setenv("SMP_SESSION_MAC_KEY_FILE", session_mac_key_file_.c_str(), 1);
+  ASSIGN_OR_RETURN(redis_, RedisServer::StartNewWithAcl(kRedisUser, redis_password));
   ASSIGN_OR_RETURN(identity_,
                    ServiceProcess::Start(SMP_IDENTITY_BINARY,
                                          {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
@@ -46,6 +71,12 @@ absl::Status IdentityHarness::Start() {
 
 std::string IdentityHarness::RedisFlag() const {
   return absl::StrCat("--redis=127.0.0.1:", redis_->port());
+}
+
+std::vector<std::string> IdentityHarness::SecretFlags() const {
+  return {absl::StrCat("--redis_user=", kRedisUser),
+          "--redis_password_file=" + redis_password_file_,
+          "--session_mac_key_file=" + session_mac_key_file_};
 }
 
 std::string IdentityHarness::MakeClinic(const std::string& name, const std::string& time_zone) {

@@ -34,11 +34,21 @@ class IdentityHarness {
   // Password of every account the harness makes (the admin's too).
   static constexpr char kPassword[] = "a long password 1";
 
-  // Starts redis-server and identity, creates the first admin ("root") and logs it in.
+  // Starts redis-server (ACL user "smp" with a random password, the default user off, as
+  // stack.sh runs it) and identity, creates the first admin ("root") and logs it in.
+  //
+  // The secrets every service needs are files of a fresh directory (0600): the Redis password and
+  // the session MAC key. Start() exports SMP_REDIS_USER, SMP_REDIS_PASSWORD_FILE and
+  // SMP_SESSION_MAC_KEY_FILE into this test process's environment, so every service binary the
+  // test starts afterwards (by any helper) inherits them; SecretFlags() gives the same as flags.
   absl::Status Start();
 
   // "--redis=127.0.0.1:<port>", for the service binaries under test.
   std::string RedisFlag() const;
+  // --redis_user, --redis_password_file and --session_mac_key_file of this harness.
+  std::vector<std::string> SecretFlags() const;
+  const std::string& redis_password_file() const { return redis_password_file_; }
+  const std::string& session_mac_key_file() const { return session_mac_key_file_; }
   RedisServer& redis() { return *redis_; }
   ServiceProcess& identity() { return *identity_; }
   identity::v1::IdentityService::Stub& stub() { return *stub_; }
@@ -59,7 +69,13 @@ class IdentityHarness {
   std::unique_ptr<ServiceProcess> identity_;
   std::unique_ptr<identity::v1::IdentityService::Stub> stub_;
   std::string admin_token_;
+  std::string redis_password_file_;
+  std::string session_mac_key_file_;
 };
+
+// Writes `content` to a new file `path` with mode 0600. Returns the path, or "" after recording a
+// test failure.
+std::string WriteSecretFile(const std::string& path, const std::string& content);
 
 }  // namespace smp::testing
 

@@ -1,7 +1,9 @@
 // The identity service as a real process, with a real redis-server, over real gRPC.
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,10 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/redis/redis_pool.h"
 #include "common/redis/testing/redis_server.h"
 #include "common/status/error_details.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
+#include "common/util/crypto.h"
+#include "common/util/ids.h"
 #include "gtest/gtest.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "tests/integration/service_process.h"
@@ -25,6 +30,7 @@ using ::smp::common::v1::ROLE_FRONT_DESK;
 using ::smp::common::v1::ROLE_TECHNICIAN;
 using ::smp::testing::RedisServer;
 using ::smp::testing::ServiceProcess;
+using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kSetupCode[] = "integration-setup-code";
@@ -48,7 +54,16 @@ std::string ReasonOf(const grpc::Status& status) { return ErrorReason(FromGrpcSt
 class IdentityIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::StartNew());
+    // Redis as stack.sh runs it: an ACL user with a password from a file, the default user off,
+    // and the append-only file on (so a restart keeps sessions, as in production).
+    const std::string secrets = smp::testing::MakeTempDir("secrets");
+    redis_password_ = Base64UrlEncode(RandomBytes(24));
+    redis_password_file_ = WriteSecret(secrets + "/redis.password", redis_password_ + "\n");
+    mac_key_file_ = WriteSecret(secrets + "/session-mac.key", RandomBytes(32));
+    ASSERT_OK_AND_ASSIGN(redis_,
+                         RedisServer::StartNewWithAcl(
+                             "smp", redis_password_,
+                             {"--appendonly", "yes", "--dir", smp::testing::MakeTempDir("redis")}));
     data_dir_ = smp::testing::MakeTempDir("identity");
     ASSERT_FALSE(data_dir_.empty());
     ASSERT_OK_AND_ASSIGN(identity_, StartIdentity({}));
@@ -64,9 +79,23 @@ class IdentityIntegrationTest : public ::testing::Test {
     admin_token_ = LoginOk("root", kAdminPassword);
   }
 
+  static std::string WriteSecret(const std::string& path, const std::string& content) {
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << content;
+    }
+    chmod(path.c_str(), 0600);
+    return path;
+  }
+
+  // The flags every identity process of this test gets unless `extra` overrides them (later
+  // flags win).
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIdentity(std::vector<std::string> extra) {
     std::vector<std::string> args = {"--data_dir=" + data_dir_,
                                      absl::StrCat("--redis=127.0.0.1:", redis_->port()),
+                                     "--redis_user=smp",
+                                     "--redis_password_file=" + redis_password_file_,
+                                     "--session_mac_key_file=" + mac_key_file_,
                                      absl::StrCat("--setup_code=", kSetupCode)};
     args.insert(args.end(), extra.begin(), extra.end());
     return ServiceProcess::Start(SMP_IDENTITY_BINARY, args);
@@ -157,7 +186,18 @@ class IdentityIntegrationTest : public ::testing::Test {
     return absl::InfiniteDuration();
   }
 
+  // A client of this test's Redis with the services' credentials, to play the attacker who can
+  // write to Redis.
+  RedisPool& Redis() {
+    if (pool_ == nullptr) pool_ = std::make_unique<RedisPool>(redis_->options());
+    return *pool_;
+  }
+
   std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RedisPool> pool_;
+  std::string redis_password_;
+  std::string redis_password_file_;
+  std::string mac_key_file_;
   std::string data_dir_;
   std::unique_ptr<ServiceProcess> identity_;
   std::unique_ptr<v1::IdentityService::Stub> stub_;
@@ -202,17 +242,151 @@ TEST_F(IdentityIntegrationTest, WrongPasswordAndUnknownUserLookAlike) {
   EXPECT_THAT(Login("", "x", &out), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "username"));
 }
 
-TEST_F(IdentityIntegrationTest, RepeatedFailuresAreRateLimited) {
+TEST_F(IdentityIntegrationTest, RepeatedFailuresAreDelayedNotLockedOut) {
   v1::LoginResponse out;
   for (int i = 0; i < 5; ++i) {
     EXPECT_THAT(Login("root", "wrong password!", &out),
                 GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
   }
-  // Now even the right password is refused until the window passes.
-  grpc::Status locked = Login("root", kAdminPassword, &out);
-  EXPECT_THAT(locked, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many failed logins"));
-  EXPECT_EQ(ReasonOf(locked), "TOO_MANY_FAILED_LOGINS");
+  // Now even the right password waits a moment ...
+  grpc::Status delayed = Login("root", kAdminPassword, &out);
+  EXPECT_THAT(delayed, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "too many failed logins for this account; wait 1 second"));
+  EXPECT_EQ(ReasonOf(delayed), "TOO_MANY_FAILED_LOGINS");
   EXPECT_TRUE(out.access_token().empty());
+  // ... but no 15 minutes: the owner is in once it has passed.
+  absl::SleepFor(absl::Milliseconds(1100));
+  EXPECT_FALSE(LoginOk("root", kAdminPassword).empty());
+}
+
+TEST_F(IdentityIntegrationTest, RedisRefusesClientsWithoutThePassword) {
+  RedisOptions anonymous = redis_->options();
+  anonymous.user.clear();
+  anonymous.password.clear();
+  RedisPool pool(anonymous);
+  EXPECT_THAT(pool.Command({"KEYS", "smp:session:*"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("NOAUTH")));
+  EXPECT_THAT(pool.Command({"HSET", "smp:session:x", "roles", "1"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("NOAUTH")));
+}
+
+TEST_F(IdentityIntegrationTest, ServiceWithoutTheRightSecretsDoesNotStart) {
+  const std::string dir = smp::testing::MakeTempDir("bad-secrets");
+  // A wrong Redis password: the process ends at start (and logs WRONGPASS, not the password).
+  EXPECT_THAT(StartIdentity({"--redis_password_file=" +
+                             WriteSecret(dir + "/wrong.password", "not the password\n")}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  // No session MAC key, or one that others can read.
+  EXPECT_THAT(StartIdentity({"--session_mac_key_file="}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  const std::string readable = WriteSecret(dir + "/readable.key", RandomBytes(32));
+  chmod(readable.c_str(), 0644);
+  EXPECT_THAT(StartIdentity({"--session_mac_key_file=" + readable}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+}
+
+// Writes a session record into Redis under `token`'s key, as an attacker with Redis access can.
+void WriteRecord(RedisPool& redis, const std::string& token,
+                 const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::string> hset = {"HSET", "smp:session:" + Sha256Hex(token)};
+  for (const auto& [name, value] : fields) {
+    hset.push_back(name);
+    hset.push_back(value);
+  }
+  ASSERT_OK(redis.Command(hset).status());
+  ASSERT_OK(redis.Command({"PEXPIRE", hset[1], "3600000"}).status());
+}
+
+TEST_F(IdentityIntegrationTest, ForgedAdminSessionIsRefused) {
+  const std::string token = NewBearerToken();  // the attacker's choice
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  const std::string later = absl::StrCat(now + 3600000000);
+  WriteRecord(Redis(), token,
+              {{"v", "2"},
+               {"session_id", NewId()},
+               {"staff_id", NewId()},
+               {"username", "root"},
+               {"roles", "1"},  // ROLE_ADMIN
+               {"clinic_ids", ""},
+               {"create_time", absl::StrCat(now)},
+               {"expire_time", later},
+               {"absolute_expire_time", later},
+               {"client_address", "ipv4:127.0.0.1:1"},
+               {"mac", std::string(64, 'a')}});
+  EXPECT_THAT(WhoAmI(*stub_, token), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  v1::Clinic out;
+  EXPECT_THAT(CreateClinic(token, "forged-1", ClinicNamed("Evil", "UTC"), &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_EQ(CountClinics(), 0);
+}
+
+TEST_F(IdentityIntegrationTest, FrontDeskRecordCopiedAndEditedIntoAnAdminIsRefused) {
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  const std::string desk_token = LoginOk("desk.austin", "staff password 1");
+  ASSERT_OK_AND_ASSIGN(RedisReply genuine,
+                       Redis().Command({"HGETALL", "smp:session:" + Sha256Hex(desk_token)}));
+  ASSERT_FALSE(genuine.elements().empty());
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (size_t i = 0; i + 1 < genuine.elements().size(); i += 2) {
+    const std::string& name = genuine.elements()[i].str();
+    fields.emplace_back(name, name == "roles" ? "1" : genuine.elements()[i + 1].str());
+  }
+  // The copy, with admin roles, under a token of the attacker's choosing.
+  const std::string token = NewBearerToken();
+  WriteRecord(Redis(), token, fields);
+  EXPECT_THAT(WhoAmI(*stub_, token), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  v1::Clinic out;
+  EXPECT_THAT(CreateClinic(token, "copied-1", ClinicNamed("Evil", "UTC"), &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  // The copy unchanged under another token is refused as well (the MAC covers the token hash).
+  const std::string plain_copy = NewBearerToken();
+  std::vector<std::pair<std::string, std::string>> unchanged;
+  for (size_t i = 0; i + 1 < genuine.elements().size(); i += 2) {
+    unchanged.emplace_back(genuine.elements()[i].str(), genuine.elements()[i + 1].str());
+  }
+  WriteRecord(Redis(), plain_copy, unchanged);
+  EXPECT_THAT(WhoAmI(*stub_, plain_copy), GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+
+  // The desk's own record edited in place: its own token stops working.
+  ASSERT_TRUE(WhoAmI(*stub_, desk_token).ok());
+  ASSERT_OK(
+      Redis().Command({"HSET", "smp:session:" + Sha256Hex(desk_token), "roles", "1"}).status());
+  EXPECT_LT(TimeUntilRefused(*stub_, desk_token, absl::Seconds(3)), absl::Seconds(2));
+  EXPECT_EQ(CountClinics(), 1);
+}
+
+// Before: DisableStaff answered UNAVAILABLE and the token stayed valid until an admin retried.
+TEST_F(IdentityIntegrationTest, DisableWhileRedisIsDownIsFinishedWhenRedisIsBack) {
+  // The admin's session must pass while Redis is down: a long cache here, and a quick retry.
+  ASSERT_OK_AND_ASSIGN(
+      auto identity, StartIdentity({"--auth_cache_ttl=30s", "--revocation_retry_interval=200ms"}));
+  auto stub = StubFor(*identity);
+  v1::Clinic a = MakeClinic("Austin", "America/Chicago");
+  v1::Staff desk = MakeStaff("desk.austin", ROLE_FRONT_DESK, {a.id()});
+  const std::string desk_token = LoginOk("desk.austin", "staff password 1");
+  ASSERT_TRUE(WhoAmI(*stub, admin_token_).ok());  // cached by `identity`
+
+  ASSERT_OK(redis_->Stop());
+  v1::DisableStaffRequest req;
+  req.set_request_id("disable-while-down");
+  req.set_id(desk.id());
+  req.set_reason("left the company");
+  v1::Staff disabled;
+  grpc::Status status = stub->DisableStaff(Ctx(admin_token_).get(), req, &disabled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(disabled.state(), v1::STAFF_STATE_DISABLED);
+  EXPECT_TRUE(disabled.session_revocation_pending());
+
+  ASSERT_OK(redis_->Start());  // the append-only file brings the sessions back ...
+  ASSERT_OK_AND_ASSIGN(RedisReply kept,
+                       Redis().Command({"EXISTS", "smp:session:" + Sha256Hex(admin_token_)}));
+  ASSERT_EQ(kept.integer(), 1);  // ... so the desk's is not gone merely by the restart
+  // No retry by anyone: identity finishes the revocation by itself.
+  EXPECT_LT(TimeUntilRefused(*stub_, desk_token, absl::Seconds(15)), absl::Seconds(15));
+  ASSERT_OK_AND_ASSIGN(RedisReply left,
+                       Redis().Command({"EXISTS", "smp:session:" + Sha256Hex(desk_token)}));
+  EXPECT_EQ(left.integer(), 0);
 }
 
 TEST_F(IdentityIntegrationTest, ExpiredSessionIsRefused) {
@@ -257,8 +431,7 @@ TEST_F(IdentityIntegrationTest, RedisDownFailsClosedAndRecovers) {
   v1::LoginResponse out;
   EXPECT_THAT(Login("root", kAdminPassword, &out), GrpcIs(grpc::StatusCode::UNAVAILABLE, ""));
   ASSERT_OK(redis_->Start());
-  // This test's Redis keeps nothing across a restart, so the old session is gone; a new login
-  // works.
+  // Back: the pool reconnects (and authenticates again); a new login works.
   std::string token = LoginOk("root", kAdminPassword);
   EXPECT_TRUE(WhoAmI(*stub_, token).ok());
 }

@@ -59,12 +59,18 @@ class Stack:
         ready = os.path.join(self.tmp, name + ".ready")
         self.procs.append(subprocess.Popen(
             [binary, "--listen=127.0.0.1:0", "--ready_file=" + ready,
-             "--data_dir=" + os.path.join(self.tmp, name), "--redis=127.0.0.1:%d" % self.redis_port]
+             "--data_dir=" + os.path.join(self.tmp, name), "--redis=127.0.0.1:%d" % self.redis_port,
+             "--session_mac_key_file=" + self.mac_key_file]
             + list(extra),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, name + ".log"), "w")))
         return wait_for(lambda: self._ready_port(ready), 20, name + " ready file")
 
     def _start(self, identity, scheduling, compliance, billing, inventory, redis_server):
+        # The key every service shares to sign and check session records (owner-only file).
+        self.mac_key_file = os.path.join(self.tmp, "session-mac.key")
+        fd = os.open(self.mac_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
         self.redis_port = free_port()
         self.procs.append(subprocess.Popen(
             [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",

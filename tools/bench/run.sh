@@ -194,6 +194,9 @@ start_server() {
 
 SETUP_CODE=bench-setup-$RANDOM$RANDOM
 REDIS_FLAG=--redis=127.0.0.1:$REDIS_PORT
+# The key every service needs to sign and check session records (README "Security model").
+(umask 077; head -c 32 /dev/urandom >"$TMP/session-mac.key")
+export SMP_SESSION_MAC_KEY_FILE="$TMP/session-mac.key"
 start_server echo "$ECHO_BIN"
 start_server identity "$BUILD/services/identity/identity" --data_dir="$TMP/identity" \
   --setup_code="$SETUP_CODE" "$REDIS_FLAG"

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/util/crypto.h"
 
 namespace smp::testing {
 namespace {
@@ -47,7 +48,7 @@ int PickFreePort() {
 }
 
 // True when the server at `port` answers PING (after AUTH when a password is set).
-bool Pings(int port, const std::string& password) {
+bool Pings(int port, const std::string& user, const std::string& password) {
   redisContext* context =
       redisConnectWithTimeout("127.0.0.1", port, absl::ToTimeval(absl::Milliseconds(100)));
   if (context == nullptr) return false;
@@ -57,7 +58,9 @@ bool Pings(int port, const std::string& password) {
     bool authed = true;
     if (!password.empty()) {
       auto* reply = static_cast<redisReply*>(
-          redisCommand(context, "AUTH %b", password.data(), password.size()));
+          user.empty() ? redisCommand(context, "AUTH %b", password.data(), password.size())
+                       : redisCommand(context, "AUTH %b %b", user.data(), user.size(),
+                                      password.data(), password.size()));
       authed = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
       if (reply != nullptr) freeReplyObject(reply);
     }
@@ -117,10 +120,31 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartNew(
   return status;
 }
 
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::StartNewWithAcl(
+    const std::string& user, const std::string& password, std::vector<std::string> extra_args) {
+  // `default` keeps its rights but gets a password nobody knows (only its hash is passed), rather
+  // than being switched off: Redis 7.0 replays MULTI/EXEC from the append-only file as `default`
+  // and silently drops them when it is off (redis/redis#14541).
+  std::vector<std::string> args = {
+      "--user", "default", "on", "#" + Sha256Hex(RandomBytes(32)), "~*", "&*", "+@all",
+      "--user", user,      "on", "#" + Sha256Hex(password),        "~*", "&*", "+@all"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  absl::Status status;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto server = std::make_unique<RedisServer>(args);
+    server->user_ = user;
+    server->password_ = password;
+    status = server->Start();
+    if (status.ok()) return server;
+  }
+  return status;
+}
+
 RedisOptions RedisServer::options() const {
   RedisOptions options;
   options.host = "127.0.0.1";
   options.port = port_;
+  options.user = user_;
   options.password = password_;
   options.connect_timeout = absl::Milliseconds(500);
   options.command_timeout = absl::Seconds(2);
@@ -173,7 +197,7 @@ absl::Status RedisServer::WaitUntilReady() {
           absl::StrCat("redis-server on port ", port_, " ", DescribeExit(status),
                        " before answering PING (binary: ", FindRedisServerBinary(), ")"));
     }
-    if (Pings(port_, password_)) return absl::OkStatus();
+    if (Pings(port_, user_, password_)) return absl::OkStatus();
     if (absl::Now() > deadline) {
       Stop().IgnoreError();
       return absl::UnavailableError(absl::StrCat("redis-server on port ", port_,

@@ -38,6 +38,14 @@ class RedisServer {
   static absl::StatusOr<std::unique_ptr<RedisServer>> StartNew(
       std::vector<std::string> extra_args = {});
 
+  // Constructs and starts a server as stack.sh runs one: the `default` user has a random password
+  // nobody knows (a client that does not authenticate gets NOAUTH) and `user` with `password` may
+  // run every command on every key. The password reaches redis-server only as its SHA-256 (ACL
+  // `#<hash>`), so it is not on the command line; options() carries user and password.
+  static absl::StatusOr<std::unique_ptr<RedisServer>> StartNewWithAcl(
+      const std::string& user, const std::string& password,
+      std::vector<std::string> extra_args = {});
+
   // Starts the server and waits (at most 5 s) until it answers PING. FAILED_PRECONDITION if it is
   // already running; UNAVAILABLE if it exited or did not answer in time (then it is killed).
   absl::Status Start();
@@ -49,13 +57,14 @@ class RedisServer {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   // Options to reach this server ("127.0.0.1", port, short timeouts suited to tests; password
-  // from --requirepass in extra_args if given).
+  // from --requirepass in extra_args if given, or user and password of StartNewWithAcl).
   RedisOptions options() const;
 
  private:
   absl::Status WaitUntilReady();
 
   std::vector<std::string> extra_args_;
+  std::string user_;
   std::string password_;
   int port_ = 0;
   pid_t pid_ = -1;
