@@ -54,7 +54,7 @@ done
 start_service() {
   local name=$1 port=$2 metrics=$3
   shift 3
-  mkdir -p "$data_dir/$name"
+  mkdir -p -m 700 "$data_dir/$name"  # the services refuse a data directory others can read
   rm -f "$data_dir/$name.ready"
   "$build_dir/services/$name/$name" \
     --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \

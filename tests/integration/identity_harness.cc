@@ -25,10 +25,9 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token) {
 
 absl::Status IdentityHarness::Start() {
   ASSIGN_OR_RETURN(redis_, RedisServer::StartNew());
-  ASSIGN_OR_RETURN(identity_,
-                   ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
+  ASSIGN_OR_RETURN(identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
+                                                    {"--data_dir=" + MakeTempDir("identity"),
+                                                     RedisFlag(), SetupCodeFileFlag(kSetupCode)}));
   stub_ = identity::v1::IdentityService::NewStub(
       grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
   identity::v1::BootstrapAdminRequest boot;

@@ -1,6 +1,7 @@
 // The identity service as a real process, with a real redis-server, over real gRPC.
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@ using ::smp::common::v1::ROLE_FRONT_DESK;
 using ::smp::common::v1::ROLE_TECHNICIAN;
 using ::smp::testing::RedisServer;
 using ::smp::testing::ServiceProcess;
+using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kSetupCode[] = "integration-setup-code";
@@ -67,7 +69,7 @@ class IdentityIntegrationTest : public ::testing::Test {
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIdentity(std::vector<std::string> extra) {
     std::vector<std::string> args = {"--data_dir=" + data_dir_,
                                      absl::StrCat("--redis=127.0.0.1:", redis_->port()),
-                                     absl::StrCat("--setup_code=", kSetupCode)};
+                                     smp::testing::SetupCodeFileFlag(kSetupCode)};
     args.insert(args.end(), extra.begin(), extra.end());
     return ServiceProcess::Start(SMP_IDENTITY_BINARY, args);
   }
@@ -383,6 +385,50 @@ TEST_F(IdentityIntegrationTest, StaleEtagIsAborted) {
   EXPECT_THAT(stale, GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
   EXPECT_EQ(ReasonOf(stale), reason::kStaleEtag);
   EXPECT_EQ(ErrorMetadata(FromGrpcStatus(stale), "current_etag"), updated.etag());
+}
+
+// Octal permission bits of `path` (not following a link), or -1.
+int ModeOf(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+TEST_F(IdentityIntegrationTest, FilesArePrivateWhateverTheUmaskAndAnOpenDatabaseIsRefused) {
+  // A fresh service started under the most permissive umask, on an empty system.
+  const std::string dir = smp::testing::MakeTempDir("umask") + "/data/identity";
+  const mode_t old_umask = ::umask(0);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> fresh = ServiceProcess::Start(
+      SMP_IDENTITY_BINARY,
+      {"--data_dir=" + dir, absl::StrCat("--redis=127.0.0.1:", redis_->port())});
+  ::umask(old_umask);
+  ASSERT_OK(fresh.status());
+  EXPECT_EQ(ModeOf(dir), 0700);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-wal"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-shm"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity-setup-code"), 0600);
+  EXPECT_EQ((*fresh)->Stop(), 0);
+
+  // A database others can read (an older install, a careless copy): the service refuses to start
+  // (the log names the file and `chmod 600`), and starts again once it is fixed.
+  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0644), 0);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> refused = ServiceProcess::Start(
+      SMP_IDENTITY_BINARY,
+      {"--data_dir=" + dir, absl::StrCat("--redis=127.0.0.1:", redis_->port())});
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  refused = ServiceProcess::Start(
+      SMP_IDENTITY_BINARY,
+      {"--data_dir=" + dir, absl::StrCat("--redis=127.0.0.1:", redis_->port())});
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+  ASSERT_OK(ServiceProcess::Start(
+                SMP_IDENTITY_BINARY,
+                {"--data_dir=" + dir, absl::StrCat("--redis=127.0.0.1:", redis_->port())})
+                .status());
 }
 
 TEST_F(IdentityIntegrationTest, BootstrapWorksOnlyOnce) {
