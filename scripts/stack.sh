@@ -140,7 +140,7 @@ Log in with smpctl (addresses are in the SMPCTL_* variables below; run "smpctl h
   export SMPCTL_IDENTITY=$SMPCTL_IDENTITY SMPCTL_SCHEDULING=$SMPCTL_SCHEDULING SMPCTL_INVENTORY=$SMPCTL_INVENTORY
   export SMPCTL_COMPLIANCE=$SMPCTL_COMPLIANCE SMPCTL_BILLING=$SMPCTL_BILLING
   $SMPCTL login --username owner --password_file $secrets/owner.password
-  $SMPCTL login --username desk.austin --password_file $secrets/demo.password
+  $SMPCTL login --username desk.austin --password_file $secrets/passwords/desk.austin
 Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; billing.clerk; auditor.
 EOT
 elif [ -f "$data_dir/identity/identity-setup-code" ]; then
