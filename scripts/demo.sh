@@ -34,11 +34,29 @@ id_of() {
 remember() { echo "$1=$2" >>"$state.partial"; }
 new_password() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24; }
 login() { as "$1" login --username "$1" --password_file "$2" >/dev/null; }
+# password_file USER: prints the file of USER's own demo password, generating it (0600) if new.
+# Every demo account has its own, so one user's password does not open another's account.
+password_file() {
+  local file="$secrets/passwords/$1"
+  if [ ! -f "$file" ]; then
+    mkdir -p "$secrets/passwords"
+    new_password >"$file"
+  fi
+  echo "$file"
+}
+# demo_login USER: logs USER in with its own password (a chain seeded before per-account
+# passwords keeps the shared demo.password).
+demo_login() {
+  if [ -f "$secrets/passwords/$1" ]; then
+    login "$1" "$secrets/passwords/$1"
+  else
+    login "$1" "$secrets/demo.password"
+  fi
+}
 local_date() { TZ="$1" date -d "${2:-today}" +%F; }
 
 accounts() {
   new_password >"$secrets/owner.password"
-  new_password >"$secrets/demo.password"
   "$SMPCTL" bootstrap-admin --setup_code_file="$data_dir/identity/identity-setup-code" \
     --username=owner --display_name="Chain Owner" --password_file="$secrets/owner.password" >/dev/null
   login owner "$secrets/owner.password"
@@ -65,10 +83,10 @@ clinic() {
   for role in front_desk:desk technician:tech inventory_staff:stock; do
     local staff
     staff=$(id_of owner staff create --username="${role#*:}.$slug" --role="${role%%:*}" \
-      --clinic="$clinic" --password_file="$secrets/demo.password")
+      --clinic="$clinic" --password_file="$(password_file "${role#*:}.$slug")")
     if [ "${role#*:}" = tech ]; then tech=$staff; fi
   done
-  login "stock.$slug" "$secrets/demo.password"
+  demo_login "stock.$slug"
   remember "TECH_$slug" "$tech"
   today=$(local_date "$zone")
 
@@ -141,10 +159,10 @@ chain() {
   source "$state.partial"
   as owner staff create --username=billing.clerk --role=billing_clerk --clinic="$CLINIC_austin" \
     --clinic="$CLINIC_london" --clinic="$CLINIC_sydney" \
-    --password_file="$secrets/demo.password" >/dev/null
+    --password_file="$(password_file billing.clerk)" >/dev/null
   as owner staff create --username=auditor --role=auditor \
-    --password_file="$secrets/demo.password" >/dev/null
-  say "billing.clerk (all three clinics) and auditor; every demo account's password is in $secrets/demo.password"
+    --password_file="$(password_file auditor)" >/dev/null
+  say "billing.clerk (all three clinics) and auditor; each demo account's own password is in $secrets/passwords/<username>"
   mv "$state.partial" "$state"
 }
 
@@ -171,7 +189,7 @@ day() {
   source "$state"
   for user in desk.austin tech.austin stock.austin desk.london desk.sydney tech.london \
     tech.sydney billing.clerk auditor; do
-    login "$user" "$secrets/demo.password"
+    demo_login "$user"
   done
   local stamp
   stamp=$(date +%H%M%S)

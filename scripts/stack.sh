@@ -88,7 +88,7 @@ done
 start_service() {
   local name=$1 port=$2 metrics=$3
   shift 3
-  mkdir -p "$data_dir/$name"
+  mkdir -p -m 700 "$data_dir/$name"  # the services refuse a data directory others can read
   rm -f "$data_dir/$name.ready"
   "$build_dir/services/$name/$name" \
     --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \
@@ -173,7 +173,7 @@ Log in with smpctl (addresses are in the SMPCTL_* variables below; run "smpctl h
   export SMPCTL_IDENTITY=$SMPCTL_IDENTITY SMPCTL_SCHEDULING=$SMPCTL_SCHEDULING SMPCTL_INVENTORY=$SMPCTL_INVENTORY
   export SMPCTL_COMPLIANCE=$SMPCTL_COMPLIANCE SMPCTL_BILLING=$SMPCTL_BILLING
   $SMPCTL login --username owner --password_file $secrets/owner.password
-  $SMPCTL login --username desk.austin --password_file $secrets/demo.password
+  $SMPCTL login --username desk.austin --password_file $secrets/passwords/desk.austin
 Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; billing.clerk; auditor.
 EOT
 elif [ -f "$data_dir/identity/identity-setup-code" ]; then

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status/status_macros.h"
+#include "common/util/private_file.h"
 
 namespace smp {
 
@@ -23,8 +24,17 @@ absl::StatusOr<std::unique_ptr<Database>> OpenServiceDatabase(
     }
     if (slash == std::string::npos) break;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
-                   OpenSqliteDatabase(absl::StrCat(data_dir, "/", service, ".sqlite")));
+  RETURN_IF_ERROR(CheckPrivateDirectory(data_dir, "data directory"));
+  const std::string path = absl::StrCat(data_dir, "/", service, ".sqlite");
+  // A new database file is made 0600 here, before SQLite opens it: SQLite would create it 0644
+  // under the usual umask, and it gives its -wal, -shm and -journal files the database's mode.
+  absl::Status created = CreatePrivateFile(path);
+  if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    absl::Status checked = CheckPrivateFile(path + suffix, "database file");
+    if (!checked.ok() && !(*suffix != '\0' && absl::IsNotFound(checked))) return checked;
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenSqliteDatabase(path));
   RETURN_IF_ERROR(ApplyMigrations(*db, migrations, absl::Now()));
   return db;
 }

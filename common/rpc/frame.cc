@@ -16,26 +16,39 @@ RpcFrame::RpcFrame(absl::string_view service_full_name, Authenticator* authentic
                   authenticator),
       authenticator_(authenticator),
       clock_(clock),
-      on_denied_(std::move(on_denied)) {}
+      refusals_(std::make_unique<RefusalLog>(std::move(on_denied), clock)) {}
 
 grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view method,
                            absl::FunctionRef<absl::Status(const Call&)> body) const {
+  absl::StatusOr<Call> call = Admit(*context, method);
+  if (!call.ok()) return FinishRpc(*context, method, call.status());
+  absl::Status status = body(*call);
+  if (absl::IsPermissionDenied(status)) NoteRefusal(call->who, method, status);
+  return FinishRpc(*context, method, std::move(status));
+}
+
+void RpcFrame::NoteRefusal(const Principal& who, absl::string_view method,
+                           const absl::Status& refusal) const {
+  refusals_->Record(who, method, refusal);
+}
+
+absl::StatusOr<Call> RpcFrame::Admit(const grpc::ServerContextBase& context,
+                                     absl::string_view method) const {
   absl::StatusOr<Principal> caller;
-  if (on_denied_ && authenticator_ != nullptr &&
+  if (authenticator_ != nullptr &&
       authorizer_.RequiredPermission(method) != common::v1::PERMISSION_PUBLIC) {
-    // Authenticate and check apart, so that a refusal can be reported with the caller.
-    caller = authenticator_->Authenticate(*context);
+    // Authenticate and check apart, so that a refusal can be recorded with the caller.
+    caller = authenticator_->Authenticate(context);
     if (caller.ok()) {
       absl::Status allowed = authorizer_.Check(*caller, method);
-      if (absl::IsPermissionDenied(allowed)) on_denied_(*caller, method, allowed);
+      if (absl::IsPermissionDenied(allowed)) NoteRefusal(*caller, method, allowed);
       if (!allowed.ok()) caller = std::move(allowed);
     }
   } else {
-    caller = authorizer_.Authorize(*context, method);
+    caller = authorizer_.Authorize(context, method);
   }
-  if (!caller.ok()) return FinishRpc(*context, method, caller.status());
-  const Call call{.who = *std::move(caller), .now = clock_->Now(), .method = std::string(method)};
-  return FinishRpc(*context, method, body(call));
+  if (!caller.ok()) return caller.status();
+  return Call{.who = *std::move(caller), .now = clock_->Now(), .method = std::string(method)};
 }
 
 absl::StatusOr<Call> RpcFrame::CallFor(absl::string_view authorization,

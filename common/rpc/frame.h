@@ -17,6 +17,7 @@
 #include <grpcpp/server_context.h>
 
 #include <functional>
+#include <memory>
 #include <type_traits>
 
 #include "absl/functional/function_ref.h"
@@ -25,16 +26,19 @@
 #include "common/auth/authenticator.h"
 #include "common/auth/authorizer.h"
 #include "common/rpc/call.h"
+#include "common/rpc/refusal_log.h"
 #include "common/util/clock.h"
 
 namespace smp {
 
 class RpcFrame {
  public:
-  // Called with the caller, the method and the refusal when an authenticated caller's roles lack
-  // a method's permission, before PERMISSION_DENIED is answered (compliance audits such attempts).
-  using DeniedHook =
-      std::function<void(const Principal&, absl::string_view method, const absl::Status&)>;
+  // Every PERMISSION_DENIED the frame answers (a role without the method's permission, found
+  // here; a clinic outside the caller's scope, or any other refusal the operation returns) goes to
+  // the frame's RefusalLog: the smp_rpc_refusals_total counter, and per (caller, method, reason)
+  // at most two summaries a window in the JSON log, each also handed to this hook (compliance
+  // writes it to its audit log with the count). See refusal_log.h.
+  using DeniedHook = RefusalLog::Sink;
 
   // `service_full_name` e.g. v1::BillingService::service_full_name(); aborts at start-up if the
   // contract lacks a permission on any method (see Authorizer). `authenticator` and `clock` must
@@ -57,9 +61,20 @@ class RpcFrame {
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Call&)> body) const;
 
+  // The first step of Run on its own, for RPCs served outside a sync handler (callback-API
+  // streams, see stream_guard.h): authenticates and authorises the caller for `method` (refusals
+  // reported to the DeniedHook as in Run) and builds the Call. The status is not yet mapped to gRPC
+  // (FinishRpc does that).
+  absl::StatusOr<Call> Admit(const grpc::ServerContextBase& context,
+                             absl::string_view method) const;
+
   // The Call a request would get, for paths outside a gRPC handler (tests, non-gRPC transports):
   // authorises `authorization` (the header value) for `method`.
   absl::StatusOr<Call> CallFor(absl::string_view authorization, absl::string_view method) const;
+
+  // Counts a refusal the frame did not see itself (e.g. a stream's, after admission).
+  void NoteRefusal(const Principal& who, absl::string_view method,
+                   const absl::Status& refusal) const;
 
   const Authorizer& authorizer() const { return authorizer_; }
   const Clock& clock() const { return *clock_; }
@@ -68,7 +83,7 @@ class RpcFrame {
   Authorizer authorizer_;
   Authenticator* authenticator_;
   const Clock* clock_;
-  DeniedHook on_denied_;
+  std::unique_ptr<RefusalLog> refusals_;
 };
 
 }  // namespace smp

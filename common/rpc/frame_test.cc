@@ -36,8 +36,9 @@ class PingService final : public tv1::AuthzTestService::Service {
  public:
   PingService(Authenticator* authenticator, const Clock* clock, std::vector<std::string>* denied)
       : frame_(tv1::AuthzTestService::service_full_name(), authenticator, clock,
-               [denied](const Principal& who, absl::string_view method, const absl::Status&) {
-                 denied->push_back(absl::StrCat(who.staff_id, " ", method));
+               [denied](const RefusalSummary& refused) {
+                 denied->push_back(
+                     absl::StrCat(refused.who.staff_id, " ", refused.method, " ", refused.count));
                }) {}
 
   grpc::Status Ping(grpc::ServerContext* ctx, const tv1::PingRequest*,
@@ -135,7 +136,7 @@ TEST_F(RpcFrameTest, AMissingPermissionIsReportedToTheHookAndCarriesItsReason) {
                                 HasSubstr("needs PERMISSION_CLINICS_WRITE")));
   EXPECT_EQ(ErrorReason(refused.status()), reason::kMissingPermission);
   EXPECT_EQ(ErrorMetadata(refused.status(), "permission"), "PERMISSION_CLINICS_WRITE");
-  EXPECT_THAT(denied_, ::testing::ElementsAre("tech-1 WriteClinic"));
+  EXPECT_THAT(denied_, ::testing::ElementsAre("tech-1 WriteClinic 1"));
 }
 
 TEST_F(RpcFrameTest, AnOperationsScopeRefusalReachesTheClientWithItsReason) {

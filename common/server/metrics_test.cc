@@ -2,9 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -216,6 +219,55 @@ TEST_F(MetricsHttpTest, IdleClientsDoNotStarveScrapes) {
   EXPECT_THAT(HttpGet(server_->port(), "/metrics"), StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   for (int fd : idle) ::close(fd);
+}
+
+// CPU time this process has used (all threads).
+absl::Duration ProcessCpu() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) + absl::DurationFromTimeval(usage.ru_stime);
+}
+
+TEST_F(MetricsHttpTest, AcceptOutOfDescriptorsBacksOffAndServesOnceTheyAreBack) {
+  // The client's socket first: connect(2) needs no new descriptor.
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  rlimit old_limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  // Use up every descriptor under a lowered soft limit, so that accept(2) fails with EMFILE.
+  rlimit low = old_limit;
+  low.rlim_cur = static_cast<rlim_t>(client) + 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> hogs;
+  for (int fd; (fd = ::dup(client)) >= 0;) hogs.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);  // queued
+
+  // The workers see the pending connection, fail to accept it and back off: they do not spin.
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Duration cpu_before = ProcessCpu();
+  absl::SleepFor(absl::Seconds(1));
+  const absl::Duration cpu = ProcessCpu() - cpu_before;
+  for (int fd : hogs) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  // Spinning, the workers would take most of a core; backing off (100 ms) about nothing.
+  EXPECT_LT(cpu, absl::Milliseconds(150));
+
+  // With descriptors back, the queued connection is served.
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(client, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  timeval timeout{.tv_sec = 5, .tv_usec = 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char buf[64] = {};
+  const ssize_t n = ::recv(client, buf, sizeof(buf) - 1, 0);
+  ::close(client);
+  ASSERT_GT(n, 0);
+  EXPECT_THAT(std::string(buf, static_cast<size_t>(n)), StartsWith("HTTP/1.1 200 OK"));
 }
 
 TEST(MetricsHttpStartTest, PortInUseAndBadAddressAreErrors) {

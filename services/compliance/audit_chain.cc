@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/util/crypto.h"
+#include "common/util/private_file.h"
 #include "common/util/proto_time.h"
 
 namespace smp::compliance {
@@ -83,8 +85,11 @@ ChainVerdict VerifyChain(const std::vector<v1::AuditEntry>& entries) {
 absl::StatusOr<CheckpointSigner> CheckpointSigner::LoadOrCreate(const std::string& path) {
   (void)RandomBytes(1);  // initialises libsodium
   CheckpointSigner signer;
+  // The key signs the audit log's checkpoints: this user's alone (0600), never through a link.
+  absl::Status private_key = CheckPrivateFile(path, "checkpoint key file");
+  if (!private_key.ok() && !absl::IsNotFound(private_key)) return private_key;
   std::ifstream in(path, std::ios::binary);
-  if (in) {
+  if (private_key.ok() && in) {
     std::stringstream bytes;
     bytes << in.rdbuf();
     signer.secret_key_ = bytes.str();
@@ -99,12 +104,13 @@ absl::StatusOr<CheckpointSigner> CheckpointSigner::LoadOrCreate(const std::strin
     signer.public_key_.assign(crypto_sign_PUBLICKEYBYTES, '\0');
     crypto_sign_keypair(reinterpret_cast<unsigned char*>(signer.public_key_.data()),
                         reinterpret_cast<unsigned char*>(signer.secret_key_.data()));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
     }
-    const bool ok = ::write(fd, signer.secret_key_.data(), signer.secret_key_.size()) ==
+    const bool ok = ::fchmod(fd, 0600) == 0 &&  // whatever the umask
+                    ::write(fd, signer.secret_key_.data(), signer.secret_key_.size()) ==
                         static_cast<ssize_t>(signer.secret_key_.size()) &&
                     ::fsync(fd) == 0;
     ::close(fd);

@@ -1,5 +1,6 @@
 #include "services/compliance/audit_chain.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
@@ -7,10 +8,14 @@
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace smp::compliance {
 namespace {
+
+using ::smp::testing::StatusIs;
+using ::testing::HasSubstr;
 
 std::vector<v1::AuditEntry> Chain(int n) {
   std::vector<v1::AuditEntry> entries;
@@ -121,6 +126,21 @@ TEST(AuditChainTest, ARecomputedChainPassesVerifyButNotTheCheckpoint) {
   EXPECT_FALSE(other.VerifySignature(checkpoint));
   ::unlink(key.c_str());
   ::unlink((key + ".other").c_str());
+}
+
+TEST(AuditChainTest, CheckpointKeyIsPrivateWhateverTheUmaskAndAnOpenOneIsRefused) {
+  const std::string key = ::testing::TempDir() + "/checkpoint-" + NewId() + ".key";
+  const mode_t old_umask = ::umask(0);
+  absl::StatusOr<CheckpointSigner> signer = CheckpointSigner::LoadOrCreate(key);
+  ::umask(old_umask);
+  ASSERT_OK(signer.status());
+  struct stat st;
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  EXPECT_THAT(CheckpointSigner::LoadOrCreate(key),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("chmod 600 " + key)));
+  ::unlink(key.c_str());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/server/log.h"
 #include "common/status/status_macros.h"
 #include "common/util/proto_time.h"
@@ -29,25 +31,31 @@ absl::StatusOr<v1::AuditEntry> AuditTrail::Append(Transaction& txn, const Princi
 absl::Status AuditTrail::Read(const Call& call, absl::string_view entity_type,
                               absl::string_view entity_id,
                               absl::FunctionRef<absl::Status(Transaction&)> read) const {
-  if (!call.who.HasRole(common::v1::ROLE_AUDITOR)) return db_->Run(TxMode::kRead, read);
+  const bool health_data = entity_type == "patient";
+  if (!health_data && !call.who.HasRole(common::v1::ROLE_AUDITOR)) {
+    return db_->Run(TxMode::kRead, read);
+  }
   return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(read(txn));
     return Record(txn, call, v1::AUDIT_ACTION_READ, entity_type, entity_id).status();
   });
 }
 
-RpcFrame::DeniedHook AuditTrail::DeniedHook(const Clock* clock) const {
-  return [this, clock](const Principal& who, absl::string_view method_name,
-                       const absl::Status& refusal) {
-    const std::string method(method_name);
+RpcFrame::DeniedHook AuditTrail::DeniedHook() const {
+  return [this](const RefusalSummary& refused) {
+    const std::string detail = absl::StrCat(
+        refused.count, refused.count == 1 ? " refused attempt " : " refused attempts ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", refused.window_start, absl::UTCTimeZone()), "..",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", refused.window_end, absl::UTCTimeZone()), " [",
+        refused.reason, "]: ", refused.message);
     absl::Status logged = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
-      return Append(txn, who, clock->Now(), v1::AUDIT_ACTION_DENIED, method, "", "",
-                    refusal.message())
+      return Append(txn, refused.who, refused.window_end, v1::AUDIT_ACTION_DENIED, refused.method,
+                    "", "", detail)
           .status();
     });
     if (!logged.ok()) {
-      LogError("could not record a refused attempt in the audit log",
-               {{"method", method}, {"error", logged.ToString()}});
+      LogError("could not record refused attempts in the audit log",
+               {{"method", refused.method}, {"error", logged.ToString()}});
     }
   };
 }

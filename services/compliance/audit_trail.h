@@ -2,8 +2,9 @@
 #define SMP_SERVICES_COMPLIANCE_AUDIT_TRAIL_H_
 
 // What every compliance operation puts on the record: an audit entry for each change (in the
-// change's own transaction), each read by an auditor, and each attempt refused for a missing
-// permission (RpcFrame's DeniedHook).
+// change's own transaction), each read of a patient's health data (by anyone, admins included) and
+// each other read by an auditor, and refused attempts aggregated per caller, method and reason
+// (RpcFrame's DeniedHook, fed by its RefusalLog: at most two entries per window, with the count).
 
 #include <string>
 
@@ -34,8 +35,9 @@ class AuditTrail {
     return Append(txn, call.who, call.now, action, call.method, entity_type, entity_id, detail);
   }
 
-  // A read: in one write transaction with an AUDIT_ACTION_READ entry when the caller is an auditor
-  // (no unrecorded auditor read), else a plain read transaction.
+  // A read: in one write transaction with an AUDIT_ACTION_READ entry when it reads a patient's
+  // health data (`entity_type` "patient": consents, screenings, eligibility), whoever the caller,
+  // or when the caller is an auditor (no unrecorded auditor read); else a plain read transaction.
   absl::Status Read(const Call& call, absl::string_view entity_type, absl::string_view entity_id,
                     absl::FunctionRef<absl::Status(Transaction&)> read) const;
 
@@ -54,9 +56,10 @@ class AuditTrail {
         });
   }
 
-  // RpcFrame's DeniedHook: appends an AUDIT_ACTION_DENIED entry for the refused attempt at
-  // `clock`'s time (a failure to record is logged; the caller is refused either way).
-  RpcFrame::DeniedHook DeniedHook(const Clock* clock) const;
+  // RpcFrame's DeniedHook: appends one AUDIT_ACTION_DENIED entry for a summary of refused attempts
+  // (detail: "<count> refused attempt(s) <first>..<last> [<reason>]: <first message>"), at the
+  // summary's last refusal time (a failure to record is logged; the caller is refused either way).
+  RpcFrame::DeniedHook DeniedHook() const;
 
   Database& db() const { return *db_; }
   const ComplianceStore& store() const { return *store_; }

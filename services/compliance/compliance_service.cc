@@ -8,7 +8,7 @@ ComplianceServiceImpl::ComplianceServiceImpl(const ComplianceUnits* units,
                                              Authenticator* authenticator, const Clock* clock)
     : units_(*units),
       frame_(v1::ComplianceService::service_full_name(), authenticator, clock,
-             units->audit.DeniedHook(clock)) {}
+             units->audit.DeniedHook()) {}
 
 grpc::Status ComplianceServiceImpl::RecordCredential(grpc::ServerContext* ctx,
                                                      const v1::RecordCredentialRequest* req,
@@ -217,7 +217,7 @@ EligibilityServiceImpl::EligibilityServiceImpl(const ComplianceUnits* units,
                                                Authenticator* authenticator, const Clock* clock)
     : units_(*units),
       frame_(v1::EligibilityService::service_full_name(), authenticator, clock,
-             units->audit.DeniedHook(clock)) {}
+             units->audit.DeniedHook()) {}
 
 grpc::Status EligibilityServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
                                                       const v1::CheckEligibilityRequest* req,

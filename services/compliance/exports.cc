@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/server/log.h"
+#include "common/util/csv.h"
 #include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 
@@ -33,17 +34,6 @@ const char* FhirAction(v1::AuditAction action) {
 }
 
 }  // namespace
-
-std::string CsvField(absl::string_view value) {
-  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(value);
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 std::string ToFhirAuditEvent(const v1::AuditEntry& e) {
   std::vector<std::string> roles;

@@ -33,9 +33,6 @@ class JsonReportWriter {
   bool first_ = true;
 };
 
-// One RFC 4180 field: quoted when it holds a comma, quote or line break; quotes doubled.
-std::string CsvField(absl::string_view value);
-
 }  // namespace smp::compliance
 
 #endif  // SMP_SERVICES_COMPLIANCE_EXPORTS_H_

@@ -9,11 +9,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(ExportsTest, CsvFieldsAreQuotedOnlyWhenNeeded) {
-  EXPECT_EQ(CsvField("plain"), "plain");
-  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
-  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
-  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+TEST(ExportsTest, CsvLinesNeutraliseFormulasInUserText) {
+  v1::ReportPart procedure;
+  v1::ProcedureRecord* r = procedure.mutable_procedure();
+  r->set_clinic_id("C1");
+  r->set_id("P1");
+  v1::NeedleUse* n = r->add_needles();
+  n->set_lot("=HYPERLINK(\"http://evil\",\"x\")");
+  n->set_serial("S1");
+  const std::string line = CsvReportWriter().Line(procedure);
+  EXPECT_THAT(line, HasSubstr(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")/S1\","));
+  v1::ReportPart finding;
+  finding.mutable_finding()->set_clinic_id("C1");
+  finding.mutable_finding()->set_detail("@SUM(1+1)");
+  EXPECT_THAT(CsvReportWriter().Line(finding), HasSubstr(",'@SUM(1+1),"));
 }
 
 TEST(ExportsTest, CsvLinesHaveEveryColumn) {

@@ -9,6 +9,7 @@ namespace {
 
 using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ReportsTest : public testing::UnitTestEnv {
  protected:
@@ -97,6 +98,27 @@ TEST_F(ReportsTest, ExportsCsvAndStopsWhenTheClientGoesAway) {
   EXPECT_THAT(
       unit_->ExportReport(Admin("ExportReport"), req, [](const v1::ExportChunk&) { return true; }),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("format")));
+}
+
+TEST_F(ReportsTest, CsvExportNeutralisesSpreadsheetFormulas) {
+  v1::ProcedureRecord r = Procedure(clinic_a_);
+  r.mutable_needles(0)->set_lot("=cmd|' /C calc'!A0");
+  v1::PigmentUse* p = r.add_pigments();
+  p->set_shade("+espresso");
+  p->set_lot("P1");
+  Plant(r);
+  v1::ExportReportRequest req;
+  *req.mutable_report() = January();
+  req.set_format(v1::EXPORT_FORMAT_CSV);
+  std::string csv;
+  ASSERT_OK(unit_->ExportReport(Admin("ExportReport"), req, [&](const v1::ExportChunk& c) {
+    csv += c.data();
+    return true;
+  }));
+  EXPECT_THAT(csv, HasSubstr(",'=cmd|' /C calc'!A0/"));
+  EXPECT_THAT(csv, HasSubstr(",'+espresso/P1,"));
+  EXPECT_THAT(csv, Not(HasSubstr(",=cmd")));
+  EXPECT_THAT(csv, Not(HasSubstr(",+espresso")));
 }
 
 }  // namespace

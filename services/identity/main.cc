@@ -28,9 +28,11 @@ ABSL_FLAG(std::string, data_dir, "data",
 ABSL_FLAG(absl::Duration, revocation_retry_interval, absl::Seconds(2),
           "How often session revocations that Redis could not do at the time (DisableStaff, "
           "UpdateStaff of roles or clinics, ResetStaffPassword while Redis was down) are retried.");
-ABSL_FLAG(std::string, setup_code, "",
-          "Preset one-time setup code for BootstrapAdmin on an empty system (scripted installs). "
-          "Empty: a random one is generated and written to <data_dir>/identity-setup-code.");
+ABSL_FLAG(std::string, setup_code_file, "",
+          "File of the one-time setup code for BootstrapAdmin on an empty system. If it exists "
+          "(a scripted install wrote it: mode 0600, one line of at least 16 characters) its code "
+          "is used; otherwise a random one is written to it (0600). Empty: "
+          "<data_dir>/identity-setup-code. The code is never taken as a flag value.");
 
 namespace smp::identity {
 namespace {
@@ -48,14 +50,14 @@ int Main(int argc, char** argv) {
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   // Until the first admin exists, BootstrapAdmin accepts the code written here.
-  const std::string setup_code_path = data_dir + "/identity-setup-code";
+  std::string setup_code_path = absl::GetFlag(FLAGS_setup_code_file);
+  if (setup_code_path.empty()) setup_code_path = data_dir + "/identity-setup-code";
   std::string setup_code;
   absl::Status counted = (*db)->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     absl::StatusOr<int64_t> staff = IdentityStore().CountStaff(txn);
     if (!staff.ok()) return staff.status();
     if (*staff > 0) return absl::OkStatus();
-    absl::StatusOr<std::string> code =
-        WriteSetupCode(setup_code_path, absl::GetFlag(FLAGS_setup_code));
+    absl::StatusOr<std::string> code = PrepareSetupCode(setup_code_path);
     if (!code.ok()) return code.status();
     setup_code = *code;
     return absl::OkStatus();

@@ -17,7 +17,8 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
       recalls_(deps_.db, deps_.on_event_committed),
       bottles_(deps_.db),
       transfers_(deps_.db),
-      replenishment_(deps_.db, deps_.appointments) {}
+      replenishment_(deps_.db, deps_.appointments),
+      streams_(&frame_, deps_.streams) {}
 
 // ---------------------------------------------------------------- settings
 
@@ -224,33 +225,13 @@ grpc::Status InventoryServiceImpl::ForecastDemand(grpc::ServerContext* ctx,
                       [&](const Call& call) { return replenishment_.Forecast(call, *req); });
 }
 
-void InventoryServiceImpl::StopWatches() {
-  if (!stop_watches_.HasBeenNotified()) stop_watches_.Notify();
-}
+void InventoryServiceImpl::StopWatches() { streams_.Stop(); }
 
-// The list now, then again whenever it differs from the last one sent; the stream ends when the
-// client goes away or the server drains. Each round is judged at its own time.
-grpc::Status InventoryServiceImpl::WatchLowStock(
-    grpc::ServerContext* ctx, const v1::ListLowStockRequest* req,
-    grpc::ServerWriter<v1::ListLowStockResponse>* writer) {
-  return frame_.Run(ctx, "WatchLowStock", [&](const Call& call) -> absl::Status {
-    std::string last_sent;
-    bool sent = false;
-    Call round = call;
-    while (!ctx->IsCancelled() && !stop_watches_.HasBeenNotified()) {
-      round.now = deps_.clock->Now();
-      ASSIGN_OR_RETURN(v1::ListLowStockResponse list, replenishment_.WatchList(round, *req));
-      const std::string bytes = list.SerializeAsString();
-      if (!sent || bytes != last_sent) {
-        if (!writer->Write(list)) return absl::CancelledError("the watcher went away");
-        last_sent = bytes;
-        sent = true;
-      }
-      stop_watches_.WaitForNotificationWithTimeout(deps_.watch_poll_interval);
-    }
-    return ctx->IsCancelled() ? absl::CancelledError("the watcher went away")
-                              : absl::UnavailableError("the server is shutting down; resume later");
-  });
+grpc::ServerWriteReactor<v1::ListLowStockResponse>* InventoryServiceImpl::WatchLowStock(
+    grpc::CallbackServerContext* ctx, const v1::ListLowStockRequest* req) {
+  return streams_.Serve<v1::ListLowStockResponse>(
+      ctx, "WatchLowStock", deps_.watch_poll_interval,
+      [this, req](const Call& call) { return replenishment_.OpenLowStockWatch(call, *req); });
 }
 
 }  // namespace smp::inventory

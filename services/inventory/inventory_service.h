@@ -3,10 +3,10 @@
 
 #include <functional>
 
-#include "absl/synchronization/notification.h"
 #include "common/auth/authenticator.h"
 #include "common/db/database.h"
 #include "common/rpc/frame.h"
+#include "common/rpc/stream_guard.h"
 #include "common/util/clock.h"
 #include "services/inventory/appointment_source.h"
 #include "services/inventory/bottles.h"
@@ -31,12 +31,16 @@ struct InventoryDeps {
   std::function<void()> on_event_committed;
   // How often a WatchLowStock stream recomputes its list (it sends only when the list changed).
   absl::Duration watch_poll_interval = absl::Seconds(1);
+  // Caps and session re-checks of WatchLowStock streams (main: StreamLimitsFromFlags()).
+  StreamLimits streams;
 };
 
 // The gRPC edge of smp.inventory.v1.InventoryService: each override runs one operation of a unit
 // (catalog, receiving, issuing, stock queries, recalls, bottles, transfers, replenishment) in the
 // RpcFrame, which authorises the caller for the method and maps the operation's status.
-class InventoryServiceImpl final : public v1::InventoryService::Service {
+// WatchLowStock is served on gRPC's callback API (WatchStreams): open watches hold no thread.
+class InventoryServiceImpl final
+    : public v1::InventoryService::WithCallbackMethod_WatchLowStock<v1::InventoryService::Service> {
  public:
   explicit InventoryServiceImpl(InventoryDeps deps);
 
@@ -95,8 +99,8 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                                v1::ReorderPoint*) override;
   grpc::Status ListLowStock(grpc::ServerContext*, const v1::ListLowStockRequest*,
                             v1::ListLowStockResponse*) override;
-  grpc::Status WatchLowStock(grpc::ServerContext*, const v1::ListLowStockRequest*,
-                             grpc::ServerWriter<v1::ListLowStockResponse>*) override;
+  grpc::ServerWriteReactor<v1::ListLowStockResponse>* WatchLowStock(
+      grpc::CallbackServerContext*, const v1::ListLowStockRequest*) override;
   grpc::Status ForecastDemand(grpc::ServerContext*, const v1::ForecastDemandRequest*,
                               v1::ForecastDemandResponse*) override;
   grpc::Status ReconcileDay(grpc::ServerContext*, const v1::ReconcileDayRequest*,
@@ -113,7 +117,7 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   Bottles bottles_;
   Transfers transfers_;
   Replenishment replenishment_;
-  absl::Notification stop_watches_;
+  WatchStreams streams_;
 };
 
 }  // namespace smp::inventory

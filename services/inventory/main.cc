@@ -89,6 +89,7 @@ int Main(int argc, char** argv) {
       .appointments = appointments.get(),
       .clock = &Clock::Real(),
       .on_event_committed = [&outbox] { outbox.Wake(); },
+      .streams = StreamLimitsFromFlags(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});

@@ -1,6 +1,7 @@
 #include "services/inventory/replenishment.h"
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,38 @@ absl::StatusOr<v1::ListLowStockResponse> Replenishment::WatchList(
   v1::ListLowStockResponse out;
   for (v1::LowStockItem& item : items) *out.add_items() = std::move(item);
   return out;
+}
+
+namespace {
+
+class LowStockWatch final : public WatchSource<v1::ListLowStockResponse> {
+ public:
+  LowStockWatch(const Replenishment* unit, v1::ListLowStockRequest req)
+      : unit_(unit), req_(std::move(req)) {}
+
+  absl::StatusOr<std::optional<v1::ListLowStockResponse>> Next(const Call& call) override {
+    ASSIGN_OR_RETURN(v1::ListLowStockResponse list, unit_->WatchList(call, req_));
+    std::string bytes = list.SerializeAsString();
+    if (sent_ && bytes == last_sent_) return std::nullopt;
+    last_sent_ = std::move(bytes);
+    sent_ = true;
+    return list;
+  }
+
+ private:
+  const Replenishment* const unit_;
+  const v1::ListLowStockRequest req_;
+  bool sent_ = false;
+  std::string last_sent_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WatchSource<v1::ListLowStockResponse>>>
+Replenishment::OpenLowStockWatch(const Call& call, const v1::ListLowStockRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  return std::make_unique<LowStockWatch>(this, req);
 }
 
 absl::StatusOr<std::vector<v1::LowStockItem>> Replenishment::LowStockAfter(

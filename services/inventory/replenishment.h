@@ -3,12 +3,14 @@
 // Keeping clinics stocked: reorder points, the products at or below them (usable stock only), and
 // the demand forecast from past use and the procedures scheduling has booked.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/db/database.h"
 #include "common/rpc/call.h"
+#include "common/rpc/stream_guard.h"
 #include "common/util/paging.h"
 #include "services/inventory/appointment_source.h"
 #include "services/inventory/inventory_store.h"
@@ -32,6 +34,11 @@ class Replenishment {
   // The whole low-stock list (no paging), for WatchLowStock's rounds.
   absl::StatusOr<v1::ListLowStockResponse> WatchList(const Call& call,
                                                      const v1::ListLowStockRequest& req) const;
+  // A WatchLowStock stream: the list now, then again whenever it differs from the last one sent.
+  // Each round is judged at the call's time, with the caller as re-checked by the stream (scope
+  // included). Validates the request and the scope now.
+  absl::StatusOr<std::unique_ptr<WatchSource<v1::ListLowStockResponse>>> OpenLowStockWatch(
+      const Call& call, const v1::ListLowStockRequest& req) const;
   // UNAVAILABLE when scheduling cannot say which procedures are booked.
   absl::StatusOr<v1::ForecastDemandResponse> Forecast(const Call& call,
                                                       const v1::ForecastDemandRequest& req) const;

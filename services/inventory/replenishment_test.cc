@@ -83,6 +83,16 @@ TEST_F(ReplenishmentTest, LowStockPagesByProduct) {
   ASSERT_OK_AND_ASSIGN(v1::ListLowStockResponse all,
                        replenishment().WatchList(Staff(clinic_a_, "WatchLowStock"), req));
   EXPECT_EQ(all.items_size(), 2);
+  // A watch sends the list, then only when it changes.
+  const Replenishment unit = replenishment();  // the watch refers to it
+  ASSERT_OK_AND_ASSIGN(auto watch, unit.OpenLowStockWatch(Staff(clinic_a_, "WatchLowStock"), req));
+  ASSERT_OK_AND_ASSIGN(auto sent, watch->Next(Staff(clinic_a_, "WatchLowStock")));
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->items_size(), 2);
+  ASSERT_OK_AND_ASSIGN(auto unchanged, watch->Next(Staff(clinic_a_, "WatchLowStock")));
+  EXPECT_FALSE(unchanged.has_value());
+  EXPECT_EQ(ErrorReason(watch->Next(Staff(clinic_b_, "WatchLowStock")).status()),
+            reason::kOutsideClinicScope);
 }
 
 TEST_F(ReplenishmentTest, ReorderPointsAreValidatedAndScoped) {

@@ -1,6 +1,9 @@
 #include "services/scheduling/change_feed.h"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -42,29 +45,48 @@ absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
   return out;
 }
 
-absl::Status ChangeFeed::Watch(const Call& call, const v1::WatchChangesRequest& req,
-                               const Stream& stream) const {
+namespace {
+
+class ChangeWatch final : public WatchSource<v1::Change> {
+ public:
+  ChangeWatch(Database* db, const SchedulingStore* store, std::string clinic_id, int64_t seen)
+      : db_(db), store_(store), clinic_id_(std::move(clinic_id)), seen_(seen) {}
+
+  absl::StatusOr<std::optional<v1::Change>> Next(const Call& call) override {
+    RETURN_IF_ERROR(call.who.CheckClinic(clinic_id_));
+    if (pending_.empty()) {
+      std::vector<v1::Change> batch;
+      RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(batch, store_->ListChanges(txn, clinic_id_, seen_, kChangesPageDefault));
+        return absl::OkStatus();
+      }));
+      for (v1::Change& c : batch) pending_.push_back(std::move(c));
+    }
+    if (pending_.empty()) return std::nullopt;
+    v1::Change next = std::move(pending_.front());
+    pending_.pop_front();
+    seen_ = next.sequence();
+    return next;
+  }
+
+  std::string wake_key() const override { return clinic_id_; }
+
+ private:
+  Database* const db_;
+  const SchedulingStore* const store_;
+  const std::string clinic_id_;
+  int64_t seen_;  // the last sequence read from the feed
+  std::deque<v1::Change> pending_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> ChangeFeed::OpenWatch(
+    const Call& call, const v1::WatchChangesRequest& req) const {
   RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
   RETURN_IF_ERROR(ValidateSince(req.since_sequence()));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
-  int64_t seen = req.since_sequence();
-  // Backlog first, then each change as it commits; the stream ends when the client goes away or
-  // the server drains. A client resumes with the last sequence it received.
-  while (!stream.cancelled() && !notifier_->stopped()) {
-    std::vector<v1::Change> batch;
-    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(batch, store_->ListChanges(txn, req.clinic_id(), seen, kChangesPageDefault));
-      return absl::OkStatus();
-    }));
-    for (const v1::Change& c : batch) {
-      if (!stream.write(c)) return absl::CancelledError("the watcher went away");
-      seen = c.sequence();
-    }
-    if (static_cast<int>(batch.size()) == kChangesPageDefault) continue;  // more backlog
-    notifier_->Wait(req.clinic_id(), seen, poll_interval_);
-  }
-  return stream.cancelled() ? absl::CancelledError("the watcher went away")
-                            : absl::UnavailableError("the server is shutting down; resume later");
+  return std::make_unique<ChangeWatch>(db_, store_, req.clinic_id(), req.since_sequence());
 }
 
 }  // namespace smp::scheduling

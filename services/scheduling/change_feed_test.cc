@@ -23,8 +23,18 @@ class ChangeFeedTest : public SchedulingTestEnv {
     }));
   }
 
-  ChangeNotifier notifier_;
-  ChangeFeed feed_{db_.get(), &store_, &notifier_, absl::Milliseconds(10)};
+  // Every change the source gives until it has none now.
+  static std::vector<int64_t> Drain(WatchSource<v1::Change>& source, const Call& call) {
+    std::vector<int64_t> seen;
+    while (true) {
+      absl::StatusOr<std::optional<v1::Change>> next = source.Next(call);
+      EXPECT_OK(next.status());
+      if (!next.ok() || !next->has_value()) return seen;
+      seen.push_back((*next)->sequence());
+    }
+  }
+
+  ChangeFeed feed_{db_.get(), &store_};
 };
 
 TEST_F(ChangeFeedTest, ListPagesBySequenceAndReportsTheHead) {
@@ -51,54 +61,33 @@ TEST_F(ChangeFeedTest, ListPagesBySequenceAndReportsTheHead) {
             reason::kOutsideClinicScope);
 }
 
-TEST_F(ChangeFeedTest, WatchSendsTheBacklogThenEndsWhenTheClientGoes) {
+TEST_F(ChangeFeedTest, WatchSendsTheBacklogThenEachNewChange) {
   Append(3);
   v1::WatchChangesRequest req;
   req.set_clinic_id(clinic_a_);
   req.set_since_sequence(1);
-  std::vector<int64_t> seen;
-  ChangeFeed::Stream stream{.write =
-                                [&](const v1::Change& c) {
-                                  seen.push_back(c.sequence());
-                                  return seen.size() < 2;  // the client goes after two
-                                },
-                            .cancelled = [] { return false; }};
-  EXPECT_THAT(feed_.Watch(Desk("WatchChanges"), req, stream),
-              StatusIs(absl::StatusCode::kCancelled));
-  EXPECT_EQ(seen, (std::vector<int64_t>{2, 3}));
-
-  // A draining server ends the stream with UNAVAILABLE (the client resumes elsewhere).
-  seen.clear();
-  notifier_.Stop();
-  stream.write = [&](const v1::Change& c) {
-    seen.push_back(c.sequence());
-    return true;
-  };
-  EXPECT_THAT(feed_.Watch(Desk("WatchChanges"), req, stream),
-              StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(ErrorReason(feed_.Watch(OtherDesk("WatchChanges"), req, stream)),
-            reason::kOutsideClinicScope);
+  ASSERT_OK_AND_ASSIGN(auto source, feed_.OpenWatch(Desk("WatchChanges"), req));
+  EXPECT_EQ(source->wake_key(), clinic_a_);
+  EXPECT_EQ(Drain(*source, Desk("WatchChanges")), (std::vector<int64_t>{2, 3}));
+  Append(2);  // committed after the backlog: the next rounds find them
+  EXPECT_EQ(Drain(*source, Desk("WatchChanges")), (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(Drain(*source, Desk("WatchChanges")), (std::vector<int64_t>{}));
 }
 
-TEST_F(ChangeFeedTest, WatchFollowsNewChanges) {
+TEST_F(ChangeFeedTest, WatchChecksTheRequestAndTheScopeAtOpenAndAtEveryStep) {
+  Append(1);
   v1::WatchChangesRequest req;
   req.set_clinic_id(clinic_a_);
-  std::vector<int64_t> seen;
-  int polls = 0;
-  ChangeFeed::Stream stream{.write =
-                                [&](const v1::Change& c) {
-                                  seen.push_back(c.sequence());
-                                  return true;
-                                },
-                            .cancelled =
-                                [&] {
-                                  // Each poll of an idle feed: a change arrives on the second.
-                                  if (++polls == 2) Append(1);
-                                  return seen.size() >= 1;
-                                }};
-  EXPECT_THAT(feed_.Watch(Desk("WatchChanges"), req, stream),
-              StatusIs(absl::StatusCode::kCancelled));
-  EXPECT_EQ(seen, (std::vector<int64_t>{1}));
+  req.set_since_sequence(-1);
+  EXPECT_THAT(feed_.OpenWatch(Desk("WatchChanges"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("since_sequence")));
+  req.set_since_sequence(0);
+  EXPECT_EQ(ErrorReason(feed_.OpenWatch(OtherDesk("WatchChanges"), req).status()),
+            reason::kOutsideClinicScope);
+  // A caller whose re-checked scope no longer covers the clinic is refused on the next step.
+  ASSERT_OK_AND_ASSIGN(auto source, feed_.OpenWatch(Desk("WatchChanges"), req));
+  EXPECT_EQ(ErrorReason(source->Next(OtherDesk("WatchChanges")).status()),
+            reason::kOutsideClinicScope);
 }
 
 }  // namespace

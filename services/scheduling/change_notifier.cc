@@ -1,13 +1,21 @@
 #include "services/scheduling/change_notifier.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace smp::scheduling {
 
 void ChangeNotifier::Notify(const std::string& clinic_id, int64_t head) {
-  absl::MutexLock lock(&mu_);
-  int64_t& known = heads_[clinic_id];
-  known = std::max(known, head);
+  {
+    absl::MutexLock lock(&mu_);
+    int64_t& known = heads_[clinic_id];
+    known = std::max(known, head);
+  }
+  if (listener_) listener_(clinic_id);
+}
+
+void ChangeNotifier::OnNotify(std::function<void(const std::string& clinic_id)> listener) {
+  listener_ = std::move(listener);
 }
 
 void ChangeNotifier::Wait(const std::string& clinic_id, int64_t seen, absl::Duration timeout) {

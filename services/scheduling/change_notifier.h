@@ -2,6 +2,7 @@
 #define SMP_SERVICES_SCHEDULING_CHANGE_NOTIFIER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -22,8 +23,12 @@ class ChangeNotifier {
   // Wakes every watcher for good (shutdown).
   void Stop();
   bool stopped() const;
+  // Also calls `listener` with the clinic id after each Notify (outside the lock): WatchChanges
+  // streams on the callback API wait as delayed tasks, not in Wait. Set before serving.
+  void OnNotify(std::function<void(const std::string& clinic_id)> listener);
 
  private:
+  std::function<void(const std::string&)> listener_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> heads_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

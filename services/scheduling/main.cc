@@ -119,6 +119,7 @@ int Main(int argc, char** argv) {
       .notifier = &notifier,
       .clock = &Clock::Real(),
       .on_event_committed = [&outbox] { outbox.Wake(); },
+      .streams = StreamLimitsFromFlags(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
@@ -132,7 +133,7 @@ int Main(int argc, char** argv) {
       StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
 
   WaitForTerminationSignal();
-  notifier.Stop();  // ends WatchChanges streams so the drain does not wait for them
+  service.StopWatches();  // ends WatchChanges streams so the drain does not wait for them
   (*server)->Shutdown();
   hold_sweeper.Stop();
   idempotency_purge->Stop();

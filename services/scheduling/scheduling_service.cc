@@ -16,7 +16,16 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
       resources_(deps_.db, &store_),
       plans_(deps_.db, &store_),
       appointments_(deps_.db, &store_, &book_, deps_.compliance, deps_.supplies),
-      feed_(deps_.db, &store_, deps_.notifier, deps_.watch_poll_interval) {}
+      feed_(deps_.db, &store_),
+      streams_(&frame_, deps_.streams) {
+  // This process's commits wake the clinic's watchers at once; the poll finds other replicas'.
+  deps_.notifier->OnNotify([this](const std::string& clinic_id) { streams_.Wake(clinic_id); });
+}
+
+void SchedulingServiceImpl::StopWatches() {
+  deps_.notifier->Stop();
+  streams_.Stop();
+}
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepLapsedHolds() {
   return book_.SweepLapsedHolds(deps_.clock->Now());
@@ -239,14 +248,11 @@ grpc::Status SchedulingServiceImpl::ListChanges(grpc::ServerContext* ctx,
                       [&](const Call& call) { return feed_.List(call, *req); });
 }
 
-grpc::Status SchedulingServiceImpl::WatchChanges(grpc::ServerContext* ctx,
-                                                 const v1::WatchChangesRequest* req,
-                                                 grpc::ServerWriter<v1::Change>* writer) {
-  return frame_.Run(ctx, "WatchChanges", [&](const Call& call) {
-    return feed_.Watch(call, *req,
-                       {.write = [&](const v1::Change& c) { return writer->Write(c); },
-                        .cancelled = [&] { return ctx->IsCancelled(); }});
-  });
+grpc::ServerWriteReactor<v1::Change>* SchedulingServiceImpl::WatchChanges(
+    grpc::CallbackServerContext* ctx, const v1::WatchChangesRequest* req) {
+  return streams_.Serve<v1::Change>(
+      ctx, "WatchChanges", deps_.watch_poll_interval,
+      [this, req](const Call& call) { return feed_.OpenWatch(call, *req); });
 }
 
 }  // namespace smp::scheduling

@@ -7,6 +7,7 @@
 #include "common/auth/authenticator.h"
 #include "common/db/database.h"
 #include "common/rpc/frame.h"
+#include "common/rpc/stream_guard.h"
 #include "common/util/clock.h"
 #include "services/scheduling/appointment_book.h"
 #include "services/scheduling/appointments.h"
@@ -33,14 +34,22 @@ struct SchedulingDeps {
   absl::Duration watch_poll_interval = absl::Seconds(1);
   // Called after a change that put an event in the outbox has committed (wakes the dispatcher).
   std::function<void()> on_event_committed;
+  // Caps and session re-checks of WatchChanges streams (main: StreamLimitsFromFlags()).
+  StreamLimits streams;
 };
 
 // The gRPC overrides of smp.scheduling.v1.SchedulingService: each runs one operation of a unit
 // (patients, clinic_resources, treatment_plans, appointments, change_feed) in the RpcFrame, which
-// authorises the caller for the method and maps the operation's status at the edge.
-class SchedulingServiceImpl final : public v1::SchedulingService::Service {
+// authorises the caller for the method and maps the operation's status at the edge. WatchChanges
+// is served on gRPC's callback API (WatchStreams), so open watches hold no server thread.
+class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMethod_WatchChanges<
+                                        v1::SchedulingService::Service> {
  public:
   explicit SchedulingServiceImpl(SchedulingDeps deps);
+
+  // Ends WatchChanges streams (UNAVAILABLE: resume later) so that a drain does not wait for them.
+  // main.cc calls it on SIGTERM before shutting the server down. Idempotent.
+  void StopWatches();
 
   // Cancels held appointments whose hold has lapsed by the clock's now (AppointmentBook's
   // SweepLapsedHolds). Returns how many it cancelled. main.cc runs it every few seconds.
@@ -115,8 +124,8 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
 
   grpc::Status ListChanges(grpc::ServerContext*, const v1::ListChangesRequest*,
                            v1::ListChangesResponse*) override;
-  grpc::Status WatchChanges(grpc::ServerContext*, const v1::WatchChangesRequest*,
-                            grpc::ServerWriter<v1::Change>*) override;
+  grpc::ServerWriteReactor<v1::Change>* WatchChanges(grpc::CallbackServerContext*,
+                                                     const v1::WatchChangesRequest*) override;
 
  private:
   SchedulingDeps deps_;
@@ -128,6 +137,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   TreatmentPlans plans_;
   Appointments appointments_;
   ChangeFeed feed_;
+  WatchStreams streams_;
 };
 
 }  // namespace smp::scheduling

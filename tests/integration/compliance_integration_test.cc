@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -61,10 +62,11 @@ class ComplianceIntegrationTest : public ::testing::Test {
     service_ = harness_.Login("gate");
     const std::string dir = smp::testing::MakeTempDir("compliance");
     data_dir_ = dir + "/data";
-    ASSERT_OK_AND_ASSIGN(compliance_,
-                         ServiceProcess::Start(SMP_COMPLIANCE_BINARY,
-                                               {"--data_dir=" + data_dir_, harness_.RedisFlag(),
-                                                "--checkpoint_key_file=" + dir + "/key"}));
+    ASSERT_OK_AND_ASSIGN(
+        compliance_,
+        ServiceProcess::Start(SMP_COMPLIANCE_BINARY,
+                              {"--data_dir=" + data_dir_, harness_.RedisFlag(),
+                               "--checkpoint_key_file=" + dir + "/key", "--refusal_window=1s"}));
     auto channel = grpc::CreateChannel(compliance_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::ComplianceService::NewStub(channel);
     gate_ = v1::EligibilityService::NewStub(channel);
@@ -166,6 +168,66 @@ TEST_F(ComplianceIntegrationTest, AuditorsReadEverythingWriteNothingAndAreOnTheR
   EXPECT_EQ(log[2].action(), v1::AUDIT_ACTION_READ);
   EXPECT_EQ(log[2].method(), "ListPermits");
   EXPECT_TRUE(Verify().intact());
+}
+
+TEST_F(ComplianceIntegrationTest, ABurstOfRefusalsIsAuditedAsABoundedNumberOfCountedEntries) {
+  v1::RecordPermitRequest req;
+  req.set_request_id("permit-burst");
+  req.mutable_permit()->set_clinic_id(clinic_);
+  v1::Permit out;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_THAT(stub_->RecordPermit(Ctx(auditor_).get(), req, &out),
+                GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_COMPLIANCE_MANAGE"));
+  }
+  // --refusal_window=1s: the first at once, the rest counted when its window closes.
+  int64_t counted = 0;
+  std::vector<v1::AuditEntry> denied;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (counted < 100 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    denied.clear();
+    counted = 0;
+    for (const v1::AuditEntry& e : AuditLog()) {
+      if (e.action() != v1::AUDIT_ACTION_DENIED) continue;
+      denied.push_back(e);
+      int64_t n = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(e.detail().substr(0, e.detail().find(' ')), &n)) << e.detail();
+      counted += n;
+    }
+  }
+  EXPECT_EQ(counted, 100);
+  EXPECT_GE(denied.size(), 2u);
+  EXPECT_LE(denied.size(), 6u);  // at most two per window, and the burst spans a few windows
+  for (const v1::AuditEntry& e : denied) {
+    EXPECT_EQ(e.method(), "RecordPermit");
+    EXPECT_THAT(e.detail(), ::testing::HasSubstr("MISSING_PERMISSION"));
+  }
+  EXPECT_TRUE(Verify().intact());
+}
+
+TEST_F(ComplianceIntegrationTest, EveryReadOfHealthDataIsAuditedAdminsIncluded) {
+  const std::string patient = NewId();
+  v1::ListScreeningsRequest req;
+  req.set_patient_id(patient);
+  v1::ListScreeningsResponse screenings;
+  grpc::Status s = stub_->ListScreenings(Ctx(admin_).get(), req, &screenings);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ListConsentsRequest consents_req;
+  consents_req.set_patient_id(patient);
+  v1::ListConsentsResponse consents;
+  s = stub_->ListConsents(Ctx(tech_token_).get(), consents_req, &consents);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<v1::AuditEntry> reads;
+  for (const v1::AuditEntry& e : AuditLog()) {
+    if (e.action() == v1::AUDIT_ACTION_READ) reads.push_back(e);
+  }
+  ASSERT_EQ(reads.size(), 2u);
+  EXPECT_EQ(reads[0].method(), "ListScreenings");
+  EXPECT_EQ(reads[0].entity_type(), "patient");
+  EXPECT_EQ(reads[0].entity_id(), patient);
+  EXPECT_EQ(reads[0].actor_roles(0), "ROLE_ADMIN");
+  EXPECT_EQ(reads[1].method(), "ListConsents");
+  EXPECT_EQ(reads[1].actor_roles(0), "ROLE_TECHNICIAN");
 }
 
 TEST_F(ComplianceIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {

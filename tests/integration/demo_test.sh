@@ -58,6 +58,23 @@ if grep -q "First run" "$data_dir/run2.out"; then
 fi
 [ "$(stat -c %a "$SMP_DATA_DIR/secrets/svc.scheduling.credentials")" = 600 ] ||
   { echo "credentials file is not 0600"; failures=$((failures + 1)); }
+# Private files: data directories 0700, databases and secrets 0600 (under the test's umask).
+for service in identity scheduling inventory compliance billing; do
+  [ "$(stat -c %a "$SMP_DATA_DIR/$service")" = 700 ] ||
+    { echo "$service's data directory is not 0700"; failures=$((failures + 1)); }
+  for f in "$SMP_DATA_DIR/$service/$service".sqlite*; do
+    [ "$(stat -c %a "$f")" = 600 ] || { echo "$f is not 0600"; failures=$((failures + 1)); }
+  done
+done
+# Every demo account has its own password (identity checks each account's own), so a desk user
+# cannot log in as the auditor; the day above logged each of them in with theirs.
+passwords="$SMP_DATA_DIR/secrets/passwords"
+for user in desk.austin tech.austin stock.austin desk.london billing.clerk auditor; do
+  [ "$(stat -c %a "$passwords/$user")" = 600 ] ||
+    { echo "$passwords/$user is not 0600"; failures=$((failures + 1)); }
+done
+[ "$(sort "$passwords"/* | uniq -d | wc -l)" = 0 ] ||
+  { echo "two demo accounts share a password"; failures=$((failures + 1)); }
 reports=("$SMP_DATA_DIR"/reports/*.csv)
 [ "${#reports[@]}" = 2 ] || { echo "expected 2 exported reports, got ${#reports[@]}"; failures=$((failures + 1)); }
 echo "$failures failures"

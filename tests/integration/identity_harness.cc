@@ -53,7 +53,7 @@ absl::Status IdentityHarness::Start() {
   ASSIGN_OR_RETURN(identity_,
                    ServiceProcess::Start(SMP_IDENTITY_BINARY,
                                          {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
-                                          absl::StrCat("--setup_code=", kSetupCode)}));
+                                          SetupCodeFileFlag(kSetupCode)}));
   stub_ = identity::v1::IdentityService::NewStub(
       grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
   identity::v1::BootstrapAdminRequest boot;

@@ -91,14 +91,18 @@ class IdentityIntegrationTest : public ::testing::Test {
   // The flags every identity process of this test gets unless `extra` overrides them (later
   // flags win).
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIdentity(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"--data_dir=" + data_dir_,
-                                     absl::StrCat("--redis=127.0.0.1:", redis_->port()),
-                                     "--redis_user=smp",
-                                     "--redis_password_file=" + redis_password_file_,
-                                     "--session_mac_key_file=" + mac_key_file_,
-                                     absl::StrCat("--setup_code=", kSetupCode)};
+    std::vector<std::string> args = ArgsFor(data_dir_);
+    args.push_back(smp::testing::SetupCodeFileFlag(kSetupCode));
     args.insert(args.end(), extra.begin(), extra.end());
     return ServiceProcess::Start(SMP_IDENTITY_BINARY, args);
+  }
+
+  // An identity on `data_dir` with this fixture's Redis and secrets (and the default setup-code
+  // file, in `data_dir`).
+  std::vector<std::string> ArgsFor(const std::string& data_dir) const {
+    return {"--data_dir=" + data_dir, absl::StrCat("--redis=127.0.0.1:", redis_->port()),
+            "--redis_user=smp", "--redis_password_file=" + redis_password_file_,
+            "--session_mac_key_file=" + mac_key_file_};
   }
 
   static std::unique_ptr<v1::IdentityService::Stub> StubFor(const ServiceProcess& process) {
@@ -556,6 +560,43 @@ TEST_F(IdentityIntegrationTest, StaleEtagIsAborted) {
   EXPECT_THAT(stale, GrpcIs(grpc::StatusCode::ABORTED, "current etag"));
   EXPECT_EQ(ReasonOf(stale), reason::kStaleEtag);
   EXPECT_EQ(ErrorMetadata(FromGrpcStatus(stale), "current_etag"), updated.etag());
+}
+
+// Octal permission bits of `path` (not following a link), or -1.
+int ModeOf(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+TEST_F(IdentityIntegrationTest, FilesArePrivateWhateverTheUmaskAndAnOpenDatabaseIsRefused) {
+  // A fresh service started under the most permissive umask, on an empty system.
+  const std::string dir = smp::testing::MakeTempDir("umask") + "/data/identity";
+  const mode_t old_umask = ::umask(0);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> fresh =
+      ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
+  ::umask(old_umask);
+  ASSERT_OK(fresh.status());
+  EXPECT_EQ(ModeOf(dir), 0700);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-wal"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-shm"), 0600);
+  EXPECT_EQ(ModeOf(dir + "/identity-setup-code"), 0600);
+  EXPECT_EQ((*fresh)->Stop(), 0);
+
+  // A database others can read (an older install, a careless copy): the service refuses to start
+  // (the log names the file and `chmod 600`), and starts again once it is fixed.
+  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0644), 0);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> refused =
+      ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  refused = ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+  ASSERT_OK(ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir)).status());
 }
 
 TEST_F(IdentityIntegrationTest, BootstrapWorksOnlyOnce) {

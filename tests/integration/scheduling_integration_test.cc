@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -381,6 +382,180 @@ TEST_F(SchedulingIntegrationTest, WatcherSeesEveryChangeOnceInOrderAndResumes) {
   EXPECT_EQ(feed.changes(2).type(), v1::CHANGE_TYPE_UPDATED);
   EXPECT_EQ(feed.changes(2).appointment().status(), v1::ARRIVED);
   EXPECT_EQ(feed.head_sequence(), 6);
+}
+
+// The end of a watch read on its own thread: its status and when it came.
+struct WatchEnd {
+  grpc::Status status;
+  absl::Time at;
+  int changes = 0;
+};
+
+TEST_F(SchedulingIntegrationTest, DisabledAccountsWatchEndsUnauthenticatedWithinASecond) {
+  const std::string watcher_id =
+      harness_.MakeStaff("watcher.a", common::v1::ROLE_FRONT_DESK, clinic_a_);
+  const std::string watcher = harness_.Login("watcher.a");
+  v1::Appointment booked;
+  ASSERT_TRUE(Book(Booking("before-watch", At(9)), &booked).ok());
+
+  auto ctx = Ctx(watcher);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  auto reader = stub_->WatchChanges(ctx.get(), req);
+  absl::Notification first;
+  WatchEnd end;
+  std::thread reading([&] {
+    v1::Change change;
+    while (reader->Read(&change)) {
+      if (++end.changes == 1) first.Notify();
+    }
+    end.at = absl::Now();
+    end.status = reader->Finish();
+  });
+  ASSERT_TRUE(first.WaitForNotificationWithTimeout(absl::Seconds(10)));  // the watch is live
+  absl::SleepFor(absl::Milliseconds(700));  // and has passed a session re-check or two
+
+  identity::v1::DisableStaffRequest disable;
+  disable.set_request_id("disable-watcher");
+  disable.set_id(watcher_id);
+  disable.set_reason("left the company");
+  identity::v1::Staff disabled;
+  const absl::Time disabled_at = absl::Now();
+  grpc::Status s = harness_.stub().DisableStaff(Ctx(admin_).get(), disable, &disabled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  reading.join();
+  EXPECT_EQ(end.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << end.status.error_message();
+  // --auth_cache_ttl is 500ms: a re-check at most every 500ms, a cached answer at most 500ms old.
+  EXPECT_LT(end.at - disabled_at, absl::Milliseconds(1200));
+  EXPECT_EQ(end.changes, 1);  // nothing after the account was disabled
+}
+
+TEST_F(SchedulingIntegrationTest, WatchesBeyondTheCapsAreResourceExhausted) {
+  scheduling_.reset();
+  ASSERT_OK_AND_ASSIGN(
+      scheduling_,
+      StartScheduling(harness_.RedisFlag(), {"--max_streams_per_session=2", "--max_streams=3"}));
+  stub_ = v1::SchedulingService::NewStub(
+      grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
+  v1::Appointment booked;
+  ASSERT_TRUE(Book(Booking("cap", At(9)), &booked).ok());
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+
+  struct Open {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
+  };
+  std::vector<Open> open;
+  // Each admitted watch sends the one change at once: reading it proves the slot is taken.
+  auto watch = [&](const std::string& token) -> grpc::Status {
+    Open o{Ctx(token), nullptr};
+    o.reader = stub_->WatchChanges(o.ctx.get(), req);
+    v1::Change change;
+    if (o.reader->Read(&change)) {
+      open.push_back(std::move(o));
+      return grpc::Status::OK;
+    }
+    return o.reader->Finish();
+  };
+  ASSERT_TRUE(watch(desk_a_).ok());
+  ASSERT_TRUE(watch(desk_a_).ok());
+  EXPECT_THAT(watch(desk_a_),
+              GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "--max_streams_per_session=2"));
+  ASSERT_TRUE(watch(admin_).ok());  // another session: the third slot of the service
+  EXPECT_THAT(watch(admin_), GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, "--max_streams=3"));
+
+  // A closed watch frees its slot.
+  open.front().ctx->TryCancel();
+  open.front().reader->Finish();
+  open.erase(open.begin());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  grpc::Status again;
+  do {
+    again = watch(desk_a_);
+  } while (!again.ok() && absl::Now() < deadline);
+  EXPECT_TRUE(again.ok()) << again.error_message();
+  for (Open& o : open) {
+    o.ctx->TryCancel();
+    o.reader->Finish();
+  }
+}
+
+TEST_F(SchedulingIntegrationTest, TwoHundredOpenWatchesDoNotStarveUnaryCalls) {
+  // The default thread cap (--max_threads=128) once went to the first 128 watches.
+  scheduling_.reset();
+  ASSERT_OK_AND_ASSIGN(scheduling_,
+                       StartScheduling(harness_.RedisFlag(), {"--max_streams_per_session=250"}));
+  auto channel = grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials());
+  stub_ = v1::SchedulingService::NewStub(channel);
+  v1::Appointment booked;
+  ASSERT_TRUE(Book(Booking("many", At(9)), &booked).ok());
+
+  constexpr int kWatches = 200;
+  grpc::CompletionQueue cq;
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientAsyncReader<v1::Change>>> readers;
+  std::vector<v1::Change> first(kWatches);
+  for (int i = 0; i < kWatches; ++i) {
+    contexts.push_back(Ctx(desk_a_));
+    readers.push_back(stub_->PrepareAsyncWatchChanges(contexts.back().get(), req, &cq));
+    readers.back()->StartCall(reinterpret_cast<void*>(static_cast<intptr_t>(i)));
+  }
+  // Each started call, then its first change: every watch is admitted and open.
+  int started = 0, received = 0;
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
+  for (int events = 0; events < 2 * kWatches; ++events) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_EQ(cq.AsyncNext(&tag, &ok, deadline), grpc::CompletionQueue::GOT_EVENT);
+    const intptr_t i = reinterpret_cast<intptr_t>(tag);
+    ASSERT_TRUE(ok) << "watch " << (i % kWatches) << " ended early";
+    if (i < kWatches) {
+      ++started;
+      readers[i]->Read(&first[i], reinterpret_cast<void*>(i + kWatches));
+    } else {
+      ++received;
+      EXPECT_EQ(first[i - kWatches].sequence(), 1);
+    }
+  }
+  EXPECT_EQ(started, kWatches);
+  EXPECT_EQ(received, kWatches);
+
+  // Unary calls are answered promptly while all of them stay open.
+  for (int i = 0; i < 20; ++i) {
+    v1::GetAppointmentRequest get;
+    get.set_id(booked.id());
+    v1::Appointment got;
+    auto ctx = Ctx(desk_a_);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::Status s = stub_->GetAppointment(ctx.get(), get, &got);
+    ASSERT_TRUE(s.ok()) << "call " << i << ": " << s.error_message();
+  }
+  v1::Appointment another;
+  ASSERT_TRUE(Book(Booking("during-watches", At(11)), &another).ok());
+
+  for (auto& ctx : contexts) ctx->TryCancel();
+  std::vector<grpc::Status> ends(kWatches);
+  for (int i = 0; i < kWatches; ++i) {
+    readers[i]->Finish(&ends[i], reinterpret_cast<void*>(static_cast<intptr_t>(i)));
+  }
+  // Drain the finishes.
+  int finished = 0;
+  while (finished < kWatches) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_EQ(cq.AsyncNext(&tag, &ok, deadline), grpc::CompletionQueue::GOT_EVENT);
+    if (reinterpret_cast<intptr_t>(tag) < kWatches) ++finished;
+  }
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(SchedulingIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,23 @@ std::string MakeTempDir(const std::string& prefix) {
   std::string pattern = dir + prefix + "XXXXXX";
   char* made = ::mkdtemp(pattern.data());
   return made ? std::string(made) : std::string();
+}
+
+std::string WritePrivateFile(const std::string& name, const std::string& contents) {
+  const std::string path = MakeTempDir("private") + "/" + name;
+  {
+    std::ofstream out(path);
+    out << contents;
+  }
+  if (::chmod(path.c_str(), 0600) != 0) {
+    ADD_FAILURE() << "cannot write " << path;
+    return "";
+  }
+  return path;
+}
+
+std::string SetupCodeFileFlag(const std::string& code) {
+  return "--setup_code_file=" + WritePrivateFile("setup-code", code + "\n");
 }
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(

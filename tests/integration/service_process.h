@@ -45,6 +45,13 @@ class ServiceProcess {
 // A fresh, empty directory under the test's temporary directory.
 std::string MakeTempDir(const std::string& prefix);
 
+// Writes `contents` to a new file `<fresh temporary directory>/<name>` with mode 0600 (as secret
+// files must be) and returns its path; "" after recording a test failure.
+std::string WritePrivateFile(const std::string& name, const std::string& contents);
+
+// "--setup_code_file=<a 0600 file holding `code`>", for an identity process on an empty system.
+std::string SetupCodeFileFlag(const std::string& code);
+
 }  // namespace smp::testing
 
 #endif  // SMP_TESTS_INTEGRATION_SERVICE_PROCESS_H_

@@ -45,6 +45,7 @@ namespace {
 using ::smp::testing::IdentityHarness;
 using ::smp::testing::MakeTempDir;
 using ::smp::testing::ServiceProcess;
+using ::smp::testing::SetupCodeFileFlag;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -298,7 +299,7 @@ TEST_F(SmpctlTest, LoginKeepsA0600TokenWhoAmIRefusesAnUnsafeFileAndLogoutEndsIt)
   ASSERT_OK_AND_ASSIGN(
       auto fresh,
       ServiceProcess::Start(SMP_IDENTITY_BINARY, {"--data_dir=" + MakeTempDir("fresh"),
-                                                  harness_.RedisFlag(), "--setup_code=" + code}));
+                                                  harness_.RedisFlag(), SetupCodeFileFlag(code)}));
   addresses_["identity"] = fresh->address();
   r = RunRaw({"bootstrap-admin", "--username=owner", "--display_name=Chain Owner",
               "--setup_code_file=" + dir_ + "/code", "--password_file=" + password_file_});

@@ -193,15 +193,16 @@ start_server() {
 }
 
 SETUP_CODE=bench-setup-$RANDOM$RANDOM
+(umask 077 && printf '%s\n' "$SETUP_CODE" >"$TMP/setup-code")  # identity takes it by file only
 REDIS_FLAG=--redis=127.0.0.1:$REDIS_PORT
 # The key every service needs to sign and check session records (README "Security model").
 (umask 077; head -c 32 /dev/urandom >"$TMP/session-mac.key")
 export SMP_SESSION_MAC_KEY_FILE="$TMP/session-mac.key"
 start_server echo "$ECHO_BIN"
 start_server identity "$BUILD/services/identity/identity" --data_dir="$TMP/identity" \
-  --setup_code="$SETUP_CODE" "$REDIS_FLAG"
+  --setup_code_file="$TMP/setup-code" "$REDIS_FLAG"
 start_server identity_nocache "$BUILD/services/identity/identity" \
-  --data_dir="$TMP/identity-nocache" --setup_code="$SETUP_CODE" "$REDIS_FLAG" --auth_cache_ttl=0
+  --data_dir="$TMP/identity-nocache" --setup_code_file="$TMP/setup-code" "$REDIS_FLAG" --auth_cache_ttl=0
 start_server scheduling "$BUILD/services/scheduling/scheduling" --data_dir="$TMP/scheduling" \
   "$REDIS_FLAG"
 start_server inventory "$BUILD/services/inventory/inventory" --data_dir="$TMP/inventory" \
