@@ -34,6 +34,9 @@ grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view metho
     caller = authorizer_.Authorize(*context, method);
   }
   if (!caller.ok()) return FinishRpc(*context, method, caller.status());
+  // Clinic scope is judged for the method's permission (a chain-wide role reaches every clinic
+  // only for what it grants; see Principal::acting_permission).
+  caller->acting_permission = authorizer_.RequiredPermission(method);
   const Call call{.who = *std::move(caller), .now = clock_->Now(), .method = std::string(method)};
   return FinishRpc(*context, method, body(call));
 }
