@@ -75,6 +75,7 @@ absl::StatusOr<Principal> Authorizer::Authorize(const grpc::ServerContextBase& c
   if (authenticator_ == nullptr) return NoAuthenticator();
   ASSIGN_OR_RETURN(Principal principal, authenticator_->Authenticate(context));
   RETURN_IF_ERROR(Check(principal, method));
+  principal.acting_permission = permission;
   return principal;
 }
 
@@ -85,6 +86,7 @@ absl::StatusOr<Principal> Authorizer::AuthorizeHeader(absl::string_view authoriz
   if (authenticator_ == nullptr) return NoAuthenticator();
   ASSIGN_OR_RETURN(Principal principal, authenticator_->AuthenticateHeader(authorization));
   RETURN_IF_ERROR(Check(principal, method));
+  principal.acting_permission = permission;
   return principal;
 }
 

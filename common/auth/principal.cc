@@ -8,8 +8,18 @@
 
 namespace smp {
 
-bool Principal::IsChainWide() const {
-  return authenticated && std::any_of(roles.begin(), roles.end(), IsChainWideRole);
+bool Principal::IsChainWide() const { return IsChainWideFor(acting_permission); }
+
+bool Principal::IsChainWideFor(common::v1::Permission permission) const {
+  if (!authenticated) return false;
+  // PUBLIC and AUTHENTICATED are granted by every role, so they decide nothing about scope: judge
+  // them, like an unspecified permission, by whether any role is chain-wide.
+  const bool any_role = permission == common::v1::PERMISSION_UNSPECIFIED ||
+                        permission == common::v1::PERMISSION_PUBLIC ||
+                        permission == common::v1::PERMISSION_AUTHENTICATED;
+  return std::any_of(roles.begin(), roles.end(), [&](common::v1::Role role) {
+    return IsChainWideRole(role) && (any_role || RoleGrants(role, permission));
+  });
 }
 
 bool Principal::HasRole(common::v1::Role role) const {

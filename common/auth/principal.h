@@ -21,9 +21,21 @@ struct Principal {
   // Clinics the staff member belongs to; ignored for chain-wide roles, which see every clinic.
   std::vector<std::string> clinic_ids;
   bool authenticated = false;
+  // The permission this call was authorised for (the method's declared permission; the Authorizer
+  // sets it). Clinic scope is judged per role for it: a chain-wide role (admin, auditor, service)
+  // reaches every clinic only for the permissions that role grants, so an auditor who is also a
+  // front desk still writes only in the desk's clinics, while reading chain-wide.
+  // PERMISSION_UNSPECIFIED (a principal built outside the frame, e.g. in a test) judges with every
+  // role the principal holds.
+  common::v1::Permission acting_permission = common::v1::PERMISSION_UNSPECIFIED;
 
-  // True when authenticated and any role is chain-wide (admin, auditor, service).
+  // True when authenticated and a chain-wide role (admin, auditor, service) grants
+  // acting_permission (any chain-wide role when it is unspecified).
   bool IsChainWide() const;
+
+  // The same for `permission` instead of acting_permission: does a chain-wide role of this
+  // principal grant it? For operations that gate a part of their work on a further permission.
+  bool IsChainWideFor(common::v1::Permission permission) const;
 
   // True when authenticated and `role` is one of the roles.
   bool HasRole(common::v1::Role role) const;
@@ -36,8 +48,9 @@ struct Principal {
   // anything else when authenticated and one of the roles grants it (see permissions.h).
   bool Has(common::v1::Permission permission) const;
 
-  // True when the principal may see or change resources of `clinic_id`: authenticated and either
-  // chain-wide or a member of that clinic. False for an empty id.
+  // True when the principal may see or change resources of `clinic_id` under acting_permission:
+  // authenticated and either chain-wide for it (IsChainWide) or a member of that clinic. False for
+  // an empty id.
   bool CanAccessClinic(absl::string_view clinic_id) const;
 
   // OK when CanAccessClinic, else PERMISSION_DENIED "clinic <id> is outside your clinic scope".

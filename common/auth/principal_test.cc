@@ -42,6 +42,33 @@ TEST(PrincipalTest, ChainWideRolesSeeEveryClinic) {
   }
 }
 
+// Issue 13: a chain-wide role reaches every clinic only for its own permissions.
+TEST(PrincipalTest, ChainWideRoleWidensScopeOnlyForItsOwnPermissions) {
+  Principal both = Staff({common::v1::ROLE_AUDITOR, common::v1::ROLE_FRONT_DESK}, {"clinic-a"});
+  // Writing appointments is the desk's permission alone: the desk's clinics only.
+  both.acting_permission = common::v1::PERMISSION_APPOINTMENTS_WRITE;
+  EXPECT_FALSE(both.IsChainWide());
+  EXPECT_TRUE(both.CanAccessClinic("clinic-a"));
+  EXPECT_FALSE(both.CanAccessClinic("clinic-b"));
+  EXPECT_THAT(both.CheckClinic("clinic-b"), StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_TRUE(both.ClinicFilter().has_value());
+  EXPECT_THAT(*both.ClinicFilter(), ::testing::ElementsAre("clinic-a"));
+  both.acting_permission = common::v1::PERMISSION_PAYMENTS_TAKE;
+  EXPECT_FALSE(both.CanAccessClinic("clinic-b"));
+  // Reading appointments is the auditor's too: every clinic, no filter.
+  both.acting_permission = common::v1::PERMISSION_APPOINTMENTS_READ;
+  EXPECT_TRUE(both.IsChainWide());
+  EXPECT_TRUE(both.CanAccessClinic("clinic-b"));
+  EXPECT_FALSE(both.ClinicFilter().has_value());
+  // An admin who is also a technician: admin grants everything but SERVICE_CALL.
+  Principal admin_tech = Staff({common::v1::ROLE_TECHNICIAN, common::v1::ROLE_ADMIN}, {});
+  admin_tech.acting_permission = common::v1::PERMISSION_PROCEDURES_PERFORM;
+  EXPECT_TRUE(admin_tech.CanAccessClinic("clinic-b"));
+  EXPECT_TRUE(admin_tech.IsChainWideFor(common::v1::PERMISSION_INVENTORY_WRITE));
+  EXPECT_FALSE(both.IsChainWideFor(common::v1::PERMISSION_PATIENTS_WRITE));
+  EXPECT_TRUE(both.IsChainWideFor(common::v1::PERMISSION_PATIENTS_READ));
+}
+
 TEST(PrincipalTest, ClinicFilterIsTheBranchClinicsOrNoneForChainWide) {
   Principal desk = Staff({common::v1::ROLE_FRONT_DESK}, {"clinic-a", "clinic-b"});
   ASSERT_TRUE(desk.ClinicFilter().has_value());

@@ -30,7 +30,10 @@ absl::StatusOr<IdempotencyKey> MakeIdempotencyKey(absl::string_view scope,
   RETURN_IF_ERROR(ValidateRequestId("request_id", request_id));
   std::string material =
       absl::StrCat(caller_id.size(), ":", caller_id, ":", scope, ":", DeterministicBytes(request));
-  return IdempotencyKey{std::string(scope), std::string(request_id), Sha256Hex(material)};
+  // The caller is part of the stored scope: one caller's key never occupies another's (issue 13).
+  // Length-prefixed, so no (scope, caller) pair can be spelt as another.
+  std::string keyed_scope = absl::StrCat(scope, "|", caller_id.size(), ":", caller_id);
+  return IdempotencyKey{std::move(keyed_scope), std::string(request_id), Sha256Hex(material)};
 }
 
 absl::StatusOr<std::optional<std::string>> FindIdempotentResponse(Transaction& txn,

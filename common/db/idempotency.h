@@ -24,7 +24,7 @@ namespace smp {
 // Every service adds this table in one of its migrations.
 inline constexpr char kIdempotencyTableSql[] =
     "CREATE TABLE idempotency_keys ("
-    "  scope TEXT NOT NULL,"          // the RPC, e.g. "CreateClinic"
+    "  scope TEXT NOT NULL,"          // the RPC and the caller, e.g. "CreateClinic|5:staff"
     "  request_id TEXT NOT NULL,"     // the client's key
     "  fingerprint TEXT NOT NULL,"    // SHA-256 of caller and request
     "  response BLOB NOT NULL,"       // the serialised first response
@@ -32,14 +32,17 @@ inline constexpr char kIdempotencyTableSql[] =
     "  PRIMARY KEY (scope, request_id));";
 
 struct IdempotencyKey {
+  // The scope as given to MakeIdempotencyKey and the caller: keys are unique per (RPC, caller,
+  // request_id), so one caller can neither occupy nor replay another caller's key.
   std::string scope;
   std::string request_id;
   std::string fingerprint;
 };
 
 // Validates request_id (1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming the field)
-// and fingerprints the request together with the caller, so that another caller reusing a key is
-// told the key is taken rather than handed someone else's response.
+// and scopes the key to `scope` and `caller_id`: the same request_id from another caller is another
+// key (it runs, and neither caller sees the other's response), so no caller can squat on, or
+// replay, a key another caller will use. The fingerprint covers the caller and the request.
 absl::StatusOr<IdempotencyKey> MakeIdempotencyKey(absl::string_view scope,
                                                   absl::string_view request_id,
                                                   absl::string_view caller_id,

@@ -71,9 +71,27 @@ TEST_F(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
   EXPECT_EQ(ErrorReason(Create("key-1", MakeMoney(999, "USD")).status()), reason::kRequestIdReused);
   EXPECT_EQ(ViolatedFields(Create("key-1", MakeMoney(999, "USD")).status()),
             std::vector<std::string>{"request_id"});
-  EXPECT_THAT(Create("key-1", MakeMoney(100, "USD"), "staff-2"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key-1")));
   EXPECT_EQ(runs_, 1);
+}
+
+// Issue 13: a key is the caller's own. Another caller using the same request_id first cannot
+// occupy it (the owner's request still runs) nor be handed the owner's response.
+TEST_F(IdempotencyTest, KeysAreScopedToTheCaller) {
+  ASSERT_OK_AND_ASSIGN(Money squatter, Create("key-1", MakeMoney(999, "USD"), "staff-2"));
+  ASSERT_OK_AND_ASSIGN(Money owner, Create("key-1", MakeMoney(100, "USD"), "staff-1"));
+  EXPECT_EQ(runs_, 2);
+  EXPECT_NE(owner.amount_minor(), squatter.amount_minor());
+  ASSERT_OK_AND_ASSIGN(Money replay, Create("key-1", MakeMoney(100, "USD"), "staff-1"));
+  EXPECT_EQ(replay.SerializeAsString(), owner.SerializeAsString());
+  // The same request from a third caller runs anew rather than replaying staff-1's response.
+  ASSERT_OK(Create("key-1", MakeMoney(100, "USD"), "staff-3").status());
+  EXPECT_EQ(runs_, 3);
+  // A caller id cannot be spelt to collide with another (scope, caller) pair.
+  ASSERT_OK_AND_ASSIGN(IdempotencyKey a,
+                       MakeIdempotencyKey("A", "k", "x|1:y", MakeMoney(1, "USD")));
+  ASSERT_OK_AND_ASSIGN(IdempotencyKey b,
+                       MakeIdempotencyKey("A|3:x", "k", "y", MakeMoney(1, "USD")));
+  EXPECT_NE(a.scope, b.scope);
 }
 
 TEST_F(IdempotencyTest, FailureIsNotRememberedSoARetryRuns) {

@@ -48,6 +48,9 @@ absl::StatusOr<Call> RpcFrame::Admit(const grpc::ServerContextBase& context,
     caller = authorizer_.Authorize(context, method);
   }
   if (!caller.ok()) return caller.status();
+  // Clinic scope is judged for the method's permission (a chain-wide role reaches every clinic
+  // only for what it grants; see Principal::acting_permission).
+  caller->acting_permission = authorizer_.RequiredPermission(method);
   return Call{.who = *std::move(caller), .now = clock_->Now(), .method = std::string(method)};
 }
 

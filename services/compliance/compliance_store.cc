@@ -1,5 +1,7 @@
 #include "services/compliance/compliance_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -442,6 +444,33 @@ absl::StatusOr<std::optional<v1::AuditEntry>> ComplianceStore::GetAudit(Transact
                                         {sequence}));
   if (rows.empty()) return std::nullopt;
   return AuditFromRow(rows[0]);
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::ClinicsOfPatient(
+    Transaction& txn, absl::string_view patient_id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT clinic_id FROM screenings WHERE patient_id = ? "
+                             "UNION SELECT clinic_id FROM procedure_records WHERE patient_id = ?",
+                             {std::string(patient_id), std::string(patient_id)}));
+  std::vector<std::string> clinics;
+  for (const auto& row : rows) clinics.push_back(row.Text(0));
+  ASSIGN_OR_RETURN(std::vector<v1::Consent> consents, ConsentsOf(txn, patient_id));
+  for (const v1::Consent& c : consents) clinics.push_back(c.clinic_id());
+  std::sort(clinics.begin(), clinics.end());
+  clinics.erase(std::unique(clinics.begin(), clinics.end()), clinics.end());
+  return clinics;
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::ClinicsOfAppointment(
+    Transaction& txn, absl::string_view appointment_id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT clinic_id FROM procedure_records WHERE appointment_id = ? "
+                             "UNION SELECT clinic_id FROM incidents WHERE appointment_id = ? "
+                             "ORDER BY 1",
+                             {std::string(appointment_id), std::string(appointment_id)}));
+  std::vector<std::string> clinics;
+  for (const auto& row : rows) clinics.push_back(row.Text(0));
+  return clinics;
 }
 
 }  // namespace smp::compliance

@@ -103,6 +103,14 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::Incident>> IncidentsOfAppointment(
       Transaction& txn, absl::string_view appointment_id) const;
 
+  // Every clinic compliance has a record of the patient at (consents, screenings, procedures),
+  // sorted, without duplicates; empty for a patient it has never heard of.
+  absl::StatusOr<std::vector<std::string>> ClinicsOfPatient(Transaction& txn,
+                                                            absl::string_view patient_id) const;
+  // Every clinic compliance has a record of the appointment at (its procedure record, incidents).
+  absl::StatusOr<std::vector<std::string>> ClinicsOfAppointment(
+      Transaction& txn, absl::string_view appointment_id) const;
+
   absl::StatusOr<std::optional<v1::RetentionPolicy>> GetRetention(
       Transaction& txn, absl::string_view clinic_id) const;
   absl::Status PutRetention(Transaction& txn, const v1::RetentionPolicy& policy) const;

@@ -9,6 +9,7 @@
 #include "common/util/paging.h"
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
+#include "services/compliance/clinic_scope.h"
 #include "services/compliance/compliance_reasons.h"
 #include "services/compliance/compliance_rules.h"
 #include "services/compliance/record_validation.h"
@@ -19,11 +20,14 @@ absl::StatusOr<v1::Consent> ConsentsScreenings::RecordConsent(
     const Call& call, const v1::RecordConsentRequest& req) const {
   RETURN_IF_ERROR(ValidateConsent(req.consent(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.consent().clinic_id()));
-  return audit_->Create<v1::Consent>(call, req, "consent", [&](Transaction& txn) {
-    v1::Consent c = req.consent();
-    c.clear_withdrawn_time();
-    return audit_->store().AddConsent(txn, std::move(c), call.now);
-  });
+  return audit_->Create<v1::Consent>(
+      call, req, "consent", [&](Transaction& txn) -> absl::StatusOr<v1::Consent> {
+        RETURN_IF_ERROR(
+            CheckPatientInScope(audit_->store(), txn, call.who, req.consent().patient_id()));
+        v1::Consent c = req.consent();
+        c.clear_withdrawn_time();
+        return audit_->store().AddConsent(txn, std::move(c), call.now);
+      });
 }
 
 absl::StatusOr<v1::Consent> ConsentsScreenings::WithdrawConsent(
@@ -77,16 +81,21 @@ absl::StatusOr<v1::Screening> ConsentsScreenings::RecordScreening(
     const Call& call, const v1::RecordScreeningRequest& req) const {
   RETURN_IF_ERROR(ValidateScreening(req.screening(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.screening().clinic_id()));
-  return audit_->Create<v1::Screening>(call, req, "screening", [&](Transaction& txn) {
-    v1::Screening s = req.screening();
-    s.clear_override();
-    std::vector<v1::Contraindication> findings;
-    for (int f : s.findings()) findings.push_back(static_cast<v1::Contraindication>(f));
-    s.set_outcome(OutcomeOf(findings));
-    *s.mutable_valid_until() =
-        ToProtoTimestamp(FromProtoTimestamp(s.screened_time()) + screening_validity_);
-    return audit_->store().AddScreening(txn, std::move(s), call.now);
-  });
+  return audit_->Create<v1::Screening>(
+      call, req, "screening", [&](Transaction& txn) -> absl::StatusOr<v1::Screening> {
+        // Another clinic's patient cannot be screened here (the newest screening decides
+        // eligibility everywhere, so this would unblock or block that clinic's bookings).
+        RETURN_IF_ERROR(
+            CheckPatientInScope(audit_->store(), txn, call.who, req.screening().patient_id()));
+        v1::Screening s = req.screening();
+        s.clear_override();
+        std::vector<v1::Contraindication> findings;
+        for (int f : s.findings()) findings.push_back(static_cast<v1::Contraindication>(f));
+        s.set_outcome(OutcomeOf(findings));
+        *s.mutable_valid_until() =
+            ToProtoTimestamp(FromProtoTimestamp(s.screened_time()) + screening_validity_);
+        return audit_->store().AddScreening(txn, std::move(s), call.now);
+      });
 }
 
 absl::StatusOr<v1::Screening> ConsentsScreenings::OverrideScreening(

@@ -56,6 +56,39 @@ TEST_F(ConsentsScreeningsTest, ConsentIsRecordedOnceAndWithdrawnOnce) {
   EXPECT_EQ(AuditEntries().size(), 2u);
 }
 
+// Issue 13: clinic B's technician cannot add a consent or a screening (recorded "at clinic B") to
+// clinic A's patient, so clinic A's eligibility cannot be changed from clinic B.
+TEST_F(ConsentsScreeningsTest, AnotherClinicsPatientIsNeitherConsentedNorScreened) {
+  Record(Consent(patient_, clinic_a_), "consent-a");
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("consent-b");
+  *consent.mutable_consent() = Consent(patient_, clinic_b_);
+  absl::Status refused =
+      unit_->RecordConsent(StaffB(common::v1::ROLE_TECHNICIAN, "RecordConsent"), consent).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+
+  v1::RecordScreeningRequest screening;
+  screening.set_request_id("screening-b");
+  *screening.mutable_screening() = Screening(patient_, clinic_b_);
+  refused =
+      unit_->RecordScreening(StaffB(common::v1::ROLE_TECHNICIAN, "RecordScreening"), screening)
+          .status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  EXPECT_EQ(AuditEntries().size(), 1u);  // only clinic A's consent
+
+  // Clinic A's own technician may, and so may an admin anywhere.
+  screening.set_request_id("screening-a");
+  *screening.mutable_screening() = Screening(patient_, clinic_a_);
+  ASSERT_OK(
+      unit_->RecordScreening(StaffA(common::v1::ROLE_TECHNICIAN, "RecordScreening"), screening)
+          .status());
+  screening.set_request_id("screening-admin");
+  *screening.mutable_screening() = Screening(patient_, clinic_b_);
+  ASSERT_OK(unit_->RecordScreening(Admin("RecordScreening"), screening).status());
+}
+
 TEST_F(ConsentsScreeningsTest, ConsentValidationNamesTheField) {
   v1::RecordConsentRequest req;
   req.set_request_id("bad");

@@ -5,6 +5,7 @@
 #include "common/status/status_macros.h"
 #include "common/util/local_date.h"
 #include "common/util/validation.h"
+#include "services/compliance/clinic_scope.h"
 #include "services/compliance/compliance_rules.h"
 
 namespace smp::compliance {
@@ -24,6 +25,8 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
   RETURN_IF_ERROR(
       audit_->Read(call, "patient", req.patient_id(), [&](Transaction& txn) -> absl::Status {
         const ComplianceStore& store = audit_->store();
+        // Another clinic's patient is refused before anything about them is read.
+        RETURN_IF_ERROR(CheckPatientInScope(store, txn, call.who, req.patient_id()));
         EligibilityInputs in;
         in.day = day;
         in.at = call.now;
@@ -31,7 +34,14 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
         ASSIGN_OR_RETURN(in.permits, store.PermitsOf(txn, req.clinic_id()));
         ASSIGN_OR_RETURN(in.consents, store.ConsentsOf(txn, req.patient_id()));
         ASSIGN_OR_RETURN(in.screenings, store.ScreeningsOf(txn, req.patient_id()));
-        for (v1::IneligibilityReason& r : Decide(in)) *out.add_reasons() = std::move(r);
+        // A clinic-scoped caller learns allowed/denied and the reason codes; the detail (dates,
+        // named contraindications, another clinic's practitioner's credentials) is for the
+        // chain-wide callers: scheduling's gate, admins and auditors.
+        const bool details = call.who.IsChainWide();
+        for (v1::IneligibilityReason& r : Decide(in)) {
+          if (!details) r.clear_message();
+          *out.add_reasons() = std::move(r);
+        }
         out.set_allowed(out.reasons_size() == 0);
         return absl::OkStatus();
       }));

@@ -84,6 +84,41 @@ TEST_F(EligibilityOperationTest, ValidationAndScope) {
   EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
 }
 
+// Issue 13: clinic B's desk asking about clinic A's patient (at clinic B, its own clinic) is
+// refused before anything is read; a scoped caller's own answer carries codes, not details.
+TEST_F(EligibilityOperationTest, ScopedCallersGetCodesOnlyAndNeverAnotherClinicsPatient) {
+  PlantEverything();  // the patient's consent and screening are clinic A's
+  v1::CheckEligibilityRequest req = Request();
+  req.set_clinic_id(clinic_b_);
+  absl::Status refused =
+      unit_->CheckEligibility(StaffB(common::v1::ROLE_FRONT_DESK, "CheckEligibility"), req)
+          .status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  EXPECT_THAT(std::string(refused.message()), ::testing::Not(HasSubstr(clinic_a_)));
+
+  // Clinic B has no permit: clinic A's desk... is not B's; an admin sees the detail, a scoped
+  // caller of clinic A (asking at A, with the credential missing) only the code.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    return store_.AddCredential(txn, Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION), now_)
+        .status();
+  }));
+  req = Request();
+  req.set_practitioner_id(NewId());  // holds no credential at all
+  ASSERT_OK_AND_ASSIGN(auto admin, unit_->CheckEligibility(Admin("CheckEligibility"), req));
+  ASSERT_OK_AND_ASSIGN(
+      auto desk,
+      unit_->CheckEligibility(StaffA(common::v1::ROLE_FRONT_DESK, "CheckEligibility"), req));
+  ASSERT_GT(admin.reasons_size(), 0);
+  ASSERT_EQ(desk.reasons_size(), admin.reasons_size());
+  EXPECT_FALSE(desk.allowed());
+  for (int i = 0; i < desk.reasons_size(); ++i) {
+    EXPECT_EQ(desk.reasons(i).code(), admin.reasons(i).code());
+    EXPECT_FALSE(admin.reasons(i).message().empty());
+    EXPECT_EQ(desk.reasons(i).message(), "");
+  }
+}
+
 TEST_F(EligibilityOperationTest, AnAuditorsCheckIsOnTheRecord) {
   ASSERT_OK(unit_->CheckEligibility(Auditor("CheckEligibility"), Request()).status());
   const auto log = AuditEntries();

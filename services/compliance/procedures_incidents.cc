@@ -8,6 +8,7 @@
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/validation.h"
+#include "services/compliance/clinic_scope.h"
 #include "services/compliance/compliance_reasons.h"
 #include "services/compliance/record_validation.h"
 
@@ -31,11 +32,20 @@ absl::StatusOr<v1::Incident> ProceduresIncidents::ReportIncident(
     const Call& call, const v1::ReportIncidentRequest& req) const {
   RETURN_IF_ERROR(ValidateIncident(req.incident(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.incident().clinic_id()));
-  return audit_->Create<v1::Incident>(call, req, "incident", [&](Transaction& txn) {
-    v1::Incident i = req.incident();
-    i.set_reported_by(call.who.staff_id);
-    return audit_->store().AddIncident(txn, std::move(i), call.now);
-  });
+  return audit_->Create<v1::Incident>(
+      call, req, "incident", [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
+        if (!req.incident().appointment_id().empty()) {
+          RETURN_IF_ERROR(CheckAppointmentInScope(audit_->store(), txn, call.who,
+                                                  req.incident().appointment_id()));
+        }
+        if (!req.incident().patient_id().empty()) {
+          RETURN_IF_ERROR(
+              CheckPatientInScope(audit_->store(), txn, call.who, req.incident().patient_id()));
+        }
+        v1::Incident i = req.incident();
+        i.set_reported_by(call.who.staff_id);
+        return audit_->store().AddIncident(txn, std::move(i), call.now);
+      });
 }
 
 absl::StatusOr<v1::Incident> ProceduresIncidents::RecordIncidentFollowUp(
@@ -69,17 +79,21 @@ absl::StatusOr<v1::LotRecall> ProceduresIncidents::RecordLotRecall(
   RETURN_IF_ERROR(ValidateRequiredText("recall.lot", r.lot(), 100));
   RETURN_IF_ERROR(ValidateRequiredText("recall.reason", r.reason(), 500));
   if (!r.has_recall_time()) return absl::InvalidArgumentError("recall.recall_time: is required");
+  RETURN_IF_ERROR(ValidateOptionalId("recall.recalled_by", r.recalled_by()));
   if (!call.who.IsChainWide()) {
-    return WithErrorInfo(
-        absl::PermissionDeniedError("a recall is chain-wide: admins and the inventory service"),
-        reason::kChainWideOnly);
+    return WithErrorInfo(absl::PermissionDeniedError(
+                             "a recall is chain-wide: only the inventory service records it"),
+                         reason::kChainWideOnly);
   }
+  // The audit entry's actor is the delivering service; the detail names the person who recalled.
+  const std::string detail = r.recalled_by().empty()
+                                 ? r.reason()
+                                 : absl::StrCat(r.reason(), " (recalled by ", r.recalled_by(), ")");
   absl::StatusOr<v1::LotRecall> out = RunIdempotent<v1::LotRecall>(
       audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
         RETURN_IF_ERROR(audit_->store().AddRecall(txn, r));
         RETURN_IF_ERROR(
-            audit_->Record(txn, call, v1::AUDIT_ACTION_CREATE, "lot", r.lot(), r.reason())
-                .status());
+            audit_->Record(txn, call, v1::AUDIT_ACTION_CREATE, "lot", r.lot(), detail).status());
         return r;
       });
   if (absl::IsAlreadyExists(out.status())) {

@@ -51,6 +51,36 @@ TEST_F(ProceduresIncidentsTest, ProcedureValidationAndScope) {
   EXPECT_TRUE(AuditEntries().empty());
 }
 
+// Issue 13: an incident reported "at clinic B" cannot name clinic A's appointment or patient.
+TEST_F(ProceduresIncidentsTest, AnIncidentCannotNameAnotherClinicsAppointment) {
+  v1::RecordProcedureRequest record;
+  record.set_request_id("p1");
+  *record.mutable_record() = Procedure(clinic_a_);
+  ASSERT_OK(unit_->RecordProcedure(Admin("RecordProcedure"), record).status());
+
+  v1::ReportIncidentRequest report;
+  report.set_request_id("i-b");
+  *report.mutable_incident() = Incident(clinic_b_);
+  report.mutable_incident()->set_appointment_id(record.record().appointment_id());
+  const Call tech_b = StaffB(common::v1::ROLE_TECHNICIAN, "ReportIncident");
+  absl::Status refused = unit_->ReportIncident(tech_b, report).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  // Nor clinic A's patient under a fresh appointment id.
+  *report.mutable_incident() = Incident(clinic_b_);
+  report.set_request_id("i-b2");
+  report.mutable_incident()->set_patient_id(record.record().patient_id());
+  refused = unit_->ReportIncident(tech_b, report).status();
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  EXPECT_EQ(AuditEntries().size(), 1u);  // the procedure only
+  // Clinic A's technician may report on it.
+  report.set_request_id("i-a");
+  *report.mutable_incident() = Incident(clinic_a_);
+  report.mutable_incident()->set_appointment_id(record.record().appointment_id());
+  ASSERT_OK(unit_->ReportIncident(StaffA(common::v1::ROLE_TECHNICIAN, "ReportIncident"), report)
+                .status());
+}
+
 TEST_F(ProceduresIncidentsTest, IncidentFollowUpsAccumulate) {
   v1::ReportIncidentRequest report;
   report.set_request_id("i1");
@@ -112,8 +142,12 @@ TEST_F(ProceduresIncidentsTest, RecallsAreChainWideAndOnFileOnce) {
           .status();
   EXPECT_THAT(clinic_staff, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(ErrorReason(clinic_staff), reason::kChainWideOnly);
+  const std::string recalled_by = NewId();
+  req.mutable_recall()->set_recalled_by(recalled_by);
   ASSERT_OK_AND_ASSIGN(v1::LotRecall recall, unit_->RecordLotRecall(Admin("RecordLotRecall"), req));
   EXPECT_EQ(recall.lot(), "LOT9");
+  // The audit names the person who recalled at inventory, not only the delivering account.
+  EXPECT_THAT(AuditEntries().back().detail(), HasSubstr("recalled by " + recalled_by));
   ASSERT_OK(unit_->RecordLotRecall(Admin("RecordLotRecall"), req).status());  // a retry
   req.set_request_id("r2");
   absl::Status twice = unit_->RecordLotRecall(Admin("RecordLotRecall"), req).status();

@@ -5,13 +5,16 @@
 
 namespace smp::inventory {
 
-compliance::v1::RecordLotRecallRequest LotRecallEvent(const v1::Lot& lot, absl::Time now) {
+compliance::v1::RecordLotRecallRequest LotRecallEvent(const v1::Lot& lot,
+                                                      const std::string& recalled_by,
+                                                      absl::Time now) {
   compliance::v1::RecordLotRecallRequest request;
   compliance::v1::LotRecall& r = *request.mutable_recall();
   r.set_product_id(lot.product_id());
   r.set_lot(lot.lot_number());
   *r.mutable_recall_time() = ToProtoTimestamp(now);
   r.set_reason(lot.recall_reason());
+  r.set_recalled_by(recalled_by);
   return request;
 }
 

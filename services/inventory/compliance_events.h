@@ -14,8 +14,11 @@
 
 namespace smp::inventory {
 
-// The recall of `lot` (as recalled, with its reason) at `now`.
-compliance::v1::RecordLotRecallRequest LotRecallEvent(const v1::Lot& lot, absl::Time now);
+// The recall of `lot` (as recalled, with its reason) at `now` by the staff member `recalled_by`
+// (compliance's audit log names them; the event itself is delivered by the inventory service).
+compliance::v1::RecordLotRecallRequest LotRecallEvent(const v1::Lot& lot,
+                                                      const std::string& recalled_by,
+                                                      absl::Time now);
 
 // Why a unit was refused at a procedure, when compliance must know of it.
 enum class RefusalKind { kReuse, kExpired, kRecalled };

@@ -14,7 +14,8 @@ TEST(ComplianceEventsTest, RecallCarriesTheLotNumberAndReason) {
   lot.set_product_id("01JD00000000000000000000PR");
   lot.set_lot_number("P-77");
   lot.set_recall_reason("microbial contamination");
-  compliance::v1::RecordLotRecallRequest event = LotRecallEvent(lot, kNow);
+  compliance::v1::RecordLotRecallRequest event = LotRecallEvent(lot, "admin-1", kNow);
+  EXPECT_EQ(event.recall().recalled_by(), "admin-1");
   EXPECT_TRUE(event.request_id().empty());  // the outbox names the event
   EXPECT_EQ(event.recall().product_id(), lot.product_id());
   EXPECT_EQ(event.recall().lot(), "P-77");  // compliance knows lots by number, not by our id

@@ -70,6 +70,14 @@ class InventoryUnitTest : public ::testing::Test {
         smp::testing::StaffOf({common::v1::ROLE_INVENTORY_STAFF}, {clinic}, "staff-" + clinic),
         now_, method);
   }
+  // An admin (chain-wide) calling `method` now; the acting permission is set as the frame would.
+  Call Admin(const std::string& method,
+             common::v1::Permission acting = common::v1::PERMISSION_INVENTORY_WRITE) const {
+    Call call = smp::testing::CallAs(smp::testing::StaffOf({common::v1::ROLE_ADMIN}, {}, "admin-1"),
+                                     now_, method);
+    call.who.acting_permission = acting;
+    return call;
+  }
   // A technician of `clinic` calling `method` now.
   Call Technician(const std::string& clinic, const std::string& method) const {
     return smp::testing::CallAs(

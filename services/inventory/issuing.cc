@@ -189,7 +189,9 @@ class IssueRun {
     a.set_serial(unit.serial());
     a.set_clinic_id(req_.clinic_id());
     a.set_appointment_id(req_.appointment_id());
-    a.set_first_appointment_id(unit.appointment_id());
+    // The attempt is listed to clinic `req_.clinic_id()`: it names the first procedure only when
+    // that procedure was at the same clinic (another clinic's appointment ids stay there).
+    if (unit.clinic_id() == req_.clinic_id()) a.set_first_appointment_id(unit.appointment_id());
     a.set_unit_state(unit.state());
     a.set_staff_id(call_.who.staff_id);
     *a.mutable_attempt_time() = ToProtoTimestamp(call_.now);

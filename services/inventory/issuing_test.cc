@@ -133,6 +133,18 @@ TEST_F(IssuingTest, AUsedUnitDoesNotRevealAnotherClinicsProcedure) {
   EXPECT_THAT(s.message(), Not(HasSubstr(first.appointment_id())));
   EXPECT_EQ(ErrorMetadata(s, "appointment_id"), "");
   EXPECT_EQ(ReuseAttempts(clinic_b_), 1);
+  // Issue 13: nor does the reuse attempt listed to clinic B name clinic A's procedure.
+  EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    PageRequest page;
+    ASSIGN_OR_RETURN(Page<v1::ReuseAttempt> attempts,
+                     InventoryStore().ListReuseAttempts(txn, clinic_b_, page));
+    EXPECT_EQ(attempts.items.size(), 1u);
+    for (const v1::ReuseAttempt& a : attempts.items) {
+      EXPECT_EQ(a.first_appointment_id(), "");
+      EXPECT_EQ(a.serial(), "SN-2");
+    }
+    return absl::OkStatus();
+  }));
 }
 
 TEST_F(IssuingTest, AnExpiredLotIsRefusedAsExpired) {
@@ -155,7 +167,7 @@ TEST_F(IssuingTest, ARecalledLotAndItsUnitsAreRefusedAsRecalled) {
   recall.set_request_id(NewId());
   recall.set_lot_id(needle_lot_.id());
   recall.set_reason("maker's notice");
-  ASSERT_OK(Recalls(db_.get(), nullptr).Recall(Staff(clinic_a_, "RecallLot"), recall).status());
+  ASSERT_OK(Recalls(db_.get(), nullptr).Recall(Admin("RecallLot"), recall).status());
 
   v1::IssueToProcedureRequest req = Issue(clinic_a_);
   req.add_lines()->set_serial("SN-1");

@@ -19,9 +19,24 @@
 #include "services/inventory/stock_rules.h"
 
 namespace smp::inventory {
+namespace {
+
+// PERMISSION_DENIED: only a chain-wide caller may recall a lot (as compliance's CHAIN_WIDE_ONLY).
+constexpr char kChainWideOnlyReason[] = "CHAIN_WIDE_ONLY";
+
+}  // namespace
 
 absl::StatusOr<v1::RecallLotResponse> Recalls::Recall(const Call& call,
                                                       const v1::RecallLotRequest& req) const {
+  // A recall quarantines the lot at every clinic and cannot be undone, so it is chain-wide work:
+  // an admin (a role that reaches every clinic for INVENTORY_WRITE). Asked before anything else.
+  if (!call.who.IsChainWide()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError(
+            "a lot recall quarantines the lot at every clinic and needs an admin; inventory staff "
+            "report the maker's notice to an admin"),
+        kChainWideOnlyReason);
+  }
   RETURN_IF_ERROR(ValidateId("lot_id", req.lot_id()));
   RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
   ASSIGN_OR_RETURN(
@@ -39,7 +54,7 @@ absl::StatusOr<v1::RecallLotResponse> Recalls::Recall(const Call& call,
             lot.set_recall_reason(req.reason());
             // Compliance hears of the recall with it (at least once, through the outbox).
             RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination, kRecordLotRecallKind,
-                                         LotRecallEvent(lot, call.now), call.now)
+                                         LotRecallEvent(lot, call.who.staff_id, call.now), call.now)
                                 .status());
             ASSIGN_OR_RETURN(auto units, store_.InStockUnitsOfLot(txn, lot.id()));
             std::map<std::string, std::vector<std::string>> serials_by_clinic;

@@ -46,19 +46,21 @@ class RecallsTest : public InventoryUnitTest {
   int events_committed_ = 0;
 };
 
-TEST_F(RecallsTest, ARecallQuarantinesChainWideAndShowsOnlyTheCallersClinics) {
+TEST_F(RecallsTest, ARecallQuarantinesChainWideAndNamesWhoRecalled) {
   const std::string used_at_a = Use(clinic_a_, 2);
-  Use(clinic_b_, 1);
+  const std::string used_at_b = Use(clinic_b_, 1);
   const v1::RecallLotRequest req = Recall();
-  const Call call = Staff(clinic_a_, "RecallLot");
+  const Call call = Admin("RecallLot");
   ASSERT_OK_AND_ASSIGN(v1::RecallLotResponse out, recalls().Recall(call, req));
   EXPECT_EQ(out.lot().status(), v1::LOT_STATUS_RECALLED);
   EXPECT_EQ(events_committed_, 1);
-  // Both clinics' stock moved to quarantine; the caller sees only clinic A's.
-  ASSERT_EQ(out.quarantined_size(), 2);  // out of available, into quarantine
-  for (const v1::LedgerEntry& e : out.quarantined()) EXPECT_EQ(e.clinic_id(), clinic_a_);
-  ASSERT_EQ(out.uses_size(), 1);
-  EXPECT_EQ(out.uses(0).appointment_id(), used_at_a);
+  // Both clinics' stock moved to quarantine (out of available, into quarantine), by the admin.
+  ASSERT_EQ(out.quarantined_size(), 4);
+  for (const v1::LedgerEntry& e : out.quarantined()) EXPECT_EQ(e.staff_id(), "admin-1");
+  ASSERT_EQ(out.uses_size(), 2);
+  EXPECT_THAT(
+      (std::vector<std::string>{out.uses(0).appointment_id(), out.uses(1).appointment_id()}),
+      ::testing::UnorderedElementsAre(used_at_a, used_at_b));
   // A retry answers the same recall.
   ASSERT_OK_AND_ASSIGN(v1::RecallLotResponse replay, recalls().Recall(call, req));
   EXPECT_EQ(replay.quarantined(0).id(), out.quarantined(0).id());
@@ -68,14 +70,30 @@ TEST_F(RecallsTest, ARecallQuarantinesChainWideAndShowsOnlyTheCallersClinics) {
   EXPECT_EQ(ErrorReason(again), reason::kRecalled);
 }
 
+// Issue 13: a clinic-scoped clerk cannot recall a lot chain-wide (nor learn anything about it:
+// the refusal comes before the lot is read).
+TEST_F(RecallsTest, AClinicScopedClerkCannotRecallChainWide) {
+  Use(clinic_b_, 1);
+  v1::RecallLotRequest req = Recall();
+  const absl::Status refused = recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("admin")));
+  EXPECT_EQ(ErrorReason(refused), "CHAIN_WIDE_ONLY");
+  req.set_lot_id(NewId());
+  EXPECT_THAT(recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(events_committed_, 0);
+  // The lot is untouched: an admin can still recall it.
+  ASSERT_OK(recalls().Recall(Admin("RecallLot"), Recall()).status());
+}
+
 TEST_F(RecallsTest, RecallsAreValidated) {
   v1::RecallLotRequest req = Recall();
   req.clear_reason();
-  EXPECT_THAT(recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status(),
+  EXPECT_THAT(recalls().Recall(Admin("RecallLot"), req).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
   req = Recall();
   req.set_lot_id(NewId());
-  EXPECT_THAT(recalls().Recall(Staff(clinic_a_, "RecallLot"), req).status(),
+  EXPECT_THAT(recalls().Recall(Admin("RecallLot"), req).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lot_id")));
   EXPECT_EQ(events_committed_, 0);
 }

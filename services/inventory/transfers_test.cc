@@ -103,7 +103,7 @@ TEST_F(TransfersTest, ARecalledLotIsNotShipped) {
   recall.set_request_id(NewId());
   recall.set_lot_id(lot_.id());
   recall.set_reason("notice");
-  ASSERT_OK(Recalls(db_.get(), nullptr).Recall(Staff(clinic_a_, "RecallLot"), recall).status());
+  ASSERT_OK(Recalls(db_.get(), nullptr).Recall(Admin("RecallLot"), recall).status());
   const absl::Status s = transfers().Ship(Staff(clinic_a_, "ShipTransfer"), Ship(1)).status();
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ErrorReason(s), reason::kRecalled);

@@ -110,6 +110,12 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                                                    const v1::BookAppointmentRequest& req) const {
   RETURN_IF_ERROR(ValidateBooking(req));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  // The patient is scoped too, before the compliance gate answers: its reasons describe the
+  // patient's health, which only a caller who may see the patient's clinic may learn.
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
+    return call.who.CheckClinic(patient.preferred_clinic_id());
+  }));
   ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
   const absl::Time start = FromProtoTimestamp(req.start_time());
   const absl::Time now = call.now;

@@ -203,6 +203,22 @@ TEST_F(AppointmentsTest, ProceduresPassTheComplianceGate) {
   EXPECT_EQ(a.type(), v1::SAMPLE_PATCH);
 }
 
+// Issue 13: clinic B's desk booking clinic A's patient at clinic B is refused before the compliance
+// gate is asked, so its reasons (the patient's consent and screening) never reach that desk.
+TEST_F(AppointmentsTest, AnotherClinicsPatientIsRefusedBeforeTheComplianceGate) {
+  gate_.verdict = WithErrorInfo(
+      absl::FailedPreconditionError("compliance does not allow this procedure: CONTRAINDICATED "
+                                    "(keloid-prone skin)"),
+      reason::kNotEligible, {{"code", "CONTRAINDICATED"}});
+  v1::BookAppointmentRequest req = Booking("leak-1", At(1, 10), v1::SAMPLE_PATCH);
+  req.set_clinic_id(clinic_b_);
+  absl::StatusOr<v1::Appointment> refused = appointments_.Book(OtherDesk("BookAppointment"), req);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kOutsideClinicScope);
+  EXPECT_THAT(refused.status().message(), ::testing::Not(HasSubstr("keloid")));
+  EXPECT_TRUE(gate_.queries.empty());
+}
+
 TEST_F(AppointmentsTest, AProcedureRunsFromCheckInToCompletion) {
   ASSERT_OK_AND_ASSIGN(
       v1::Appointment a,

@@ -21,10 +21,13 @@ absl::StatusOr<v1::TreatmentPlan> TreatmentPlans::Create(
   return RunIdempotent<v1::TreatmentPlan>(
       *db_, call, req, [&](Transaction& txn) -> absl::StatusOr<v1::TreatmentPlan> {
         RETURN_IF_ERROR(store_->RequireSchedule(txn, plan.clinic_id(), "plan.clinic_id").status());
-        RETURN_IF_ERROR(store_->GetPatient(txn, plan.patient_id()).status());
+        // The patient and the consultation are scoped like the plan's clinic (issue 13).
+        ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, plan.patient_id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
         if (!plan.consultation_appointment_id().empty()) {
           ASSIGN_OR_RETURN(v1::Appointment consult,
                            store_->GetAppointment(txn, plan.consultation_appointment_id()));
+          RETURN_IF_ERROR(call.who.CheckClinic(consult.clinic_id()));
           if (consult.patient_id() != plan.patient_id() || consult.type() != v1::CONSULTATION) {
             return absl::InvalidArgumentError(
                 "plan.consultation_appointment_id: not a consultation of this patient");

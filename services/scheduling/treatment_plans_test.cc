@@ -59,6 +59,37 @@ TEST_F(TreatmentPlansTest, ValidationAndScope) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("appointment")));
 }
 
+// Issue 13: a plan at one's own clinic cannot name another clinic's patient or consultation.
+TEST_F(TreatmentPlansTest, ThePatientAndTheConsultationAreScoped) {
+  // Clinic B's desk, planning at clinic B, for clinic A's patient.
+  absl::StatusOr<v1::TreatmentPlan> refused =
+      plans_.Create(OtherDesk("CreateTreatmentPlan"), NewPlan("plan-b-for-a", clinic_b_));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kOutsideClinicScope);
+
+  // A consultation of the patient held at clinic B, named by a plan at clinic A by A's desk.
+  std::string consult_id;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::Appointment consult;
+    consult.set_id(NewIdAt(now_));
+    consult.set_clinic_id(clinic_b_);
+    consult.set_patient_id(patient_);
+    consult.set_type(v1::CONSULTATION);
+    consult.set_status(v1::FULFILLED);
+    *consult.mutable_start_time() = ToProtoTimestamp(now_ - absl::Hours(48));
+    *consult.mutable_end_time() = ToProtoTimestamp(now_ - absl::Hours(47));
+    consult_id = consult.id();
+    return store_.InsertAppointment(txn, consult, now_ - absl::Hours(47));
+  }));
+  v1::CreateTreatmentPlanRequest req = NewPlan("plan-a-with-b", clinic_a_);
+  req.mutable_plan()->set_consultation_appointment_id(consult_id);
+  refused = plans_.Create(Desk("CreateTreatmentPlan"), req);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kOutsideClinicScope);
+  // An admin may.
+  ASSERT_OK(plans_.Create(Admin("CreateTreatmentPlan"), req).status());
+}
+
 TEST_F(TreatmentPlansTest, ListPagesNewestFirstWithinTheCallersClinics) {
   ASSERT_OK_AND_ASSIGN(v1::TreatmentPlan older,
                        plans_.Create(Desk("CreateTreatmentPlan"), NewPlan("p-1", clinic_a_)));

@@ -446,7 +446,8 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
     c->set_sterile_field(true);
     c->set_sharps_disposed(true);
     v1::ProcedureRecord out;
-    grpc::Status s = stub_->RecordProcedure(Ctx(tech_token_).get(), r, &out);
+    // Procedure records are service-only (issue 13): scheduling delivers them.
+    grpc::Status s = stub_->RecordProcedure(Ctx(service_).get(), r, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     planted.push_back({appointment, std::move(expected)});
   };
@@ -471,8 +472,10 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
   v1::LotRecall recorded;
   const grpc::Status not_chain_wide =
       stub_->RecordLotRecall(Ctx(tech_token_).get(), recall, &recorded);
-  EXPECT_THAT(not_chain_wide, GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "chain-wide"));
-  EXPECT_EQ(ErrorReason(FromGrpcStatus(not_chain_wide)), "CHAIN_WIDE_ONLY");
+  // Recall records are service-only (issue 13): inventory delivers them.
+  EXPECT_THAT(not_chain_wide,
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_SERVICE_CALL"));
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(not_chain_wide)), "MISSING_PERMISSION");
   ASSERT_TRUE(stub_->RecordLotRecall(Ctx(service_).get(), recall, &recorded).ok());
   procedure(good, oct1 + 11, true, future_expiry, "UDI-8", {v1::FINDING_KIND_RECALLED_LOT},
             "N-RECALLED");

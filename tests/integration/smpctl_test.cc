@@ -663,8 +663,12 @@ TEST_F(SmpctlTest, InventoryReceivesIssuesTransfersAndRecalls) {
   EXPECT_THAT(r.out, HasSubstr("receive"));
   EXPECT_THAT(r.out, HasSubstr("transfer_out"));
 
-  // A recall quarantines what is left and names the procedures that used the lot.
+  // A recall quarantines what is left at every clinic, so it is an admin's (issue 13): the
+  // clinic's stock clerk is refused (exit 4); the admin's recall names the procedures that used it.
   r = Run("stock.a", {"stock", "recall", pigment_lot, "--reason=maker notice 7"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_THAT(r.err, HasSubstr("admin"));
+  r = Run("root", {"stock", "recall", pigment_lot, "--reason=maker notice 7"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("recalled"));
   EXPECT_THAT(r.out, HasSubstr(appointment));

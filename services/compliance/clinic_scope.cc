@@ -1,0 +1,43 @@
+#include "services/compliance/clinic_scope.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/error_details.h"
+#include "common/status/status_macros.h"
+
+namespace smp::compliance {
+namespace {
+
+absl::Status Refuse(absl::string_view kind, absl::string_view id) {
+  return WithErrorInfo(absl::PermissionDeniedError(absl::StrCat(
+                           kind, " ", id, " has records at a clinic outside your clinic scope")),
+                       reason::kOutsideClinicScope, {{absl::StrCat(kind, "_id"), std::string(id)}});
+}
+
+bool AllInScope(const Principal& who, const std::vector<std::string>& clinics) {
+  for (const std::string& clinic : clinics) {
+    if (!who.CanAccessClinic(clinic)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckPatientInScope(const ComplianceStore& store, Transaction& txn,
+                                 const Principal& who, absl::string_view patient_id) {
+  if (who.IsChainWide() || patient_id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::string> clinics, store.ClinicsOfPatient(txn, patient_id));
+  return AllInScope(who, clinics) ? absl::OkStatus() : Refuse("patient", patient_id);
+}
+
+absl::Status CheckAppointmentInScope(const ComplianceStore& store, Transaction& txn,
+                                     const Principal& who, absl::string_view appointment_id) {
+  if (who.IsChainWide() || appointment_id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::string> clinics,
+                   store.ClinicsOfAppointment(txn, appointment_id));
+  return AllInScope(who, clinics) ? absl::OkStatus() : Refuse("appointment", appointment_id);
+}
+
+}  // namespace smp::compliance
