@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/peer/peer_channel.h"
+#include "common/server/log.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/util/proto_time.h"
@@ -126,6 +127,7 @@ absl::StatusOr<std::unique_ptr<ServiceCredentials>> ServiceCredentialsFromFlags(
   const std::string path = absl::GetFlag(FLAGS_service_credentials_file);
   if (path.empty()) {
     if (PeerChannelsHaveClientCertificate()) {
+      LogInfo("peers know this service by its client certificate (--peer_tls_cert_file)");
       return std::make_unique<ClientCertificateCredentials>();
     }
     return std::make_unique<MissingServiceCredentials>();
