@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libhiredis-dev libsqlite3-dev libsodium-dev libssl-dev
   libgtest-dev libgmock-dev
   redis-server jq
+  openssl stunnel4
   python3-grpcio python3-protobuf python3-grpc-tools
 )
 

@@ -11,6 +11,7 @@
 # Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
 # SMP_SCHEDULING_PORT=7002, SMP_INVENTORY_PORT=7003, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005;
 # metrics on SMP_<SERVICE>_METRICS_PORT (9101..9105). SMP_DATA_DIR=./data, SMP_BUILD_DIR=build.
+# SMP_TLS=1: TLS on every hop (see tls_setup below); SMP_REDIS_TLS_PORT (Redis port + 1), SMP_TLS_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -34,6 +35,66 @@ mkdir -p "$data_dir/redis" "$data_dir/logs"
 rm -f "$data_dir"/*.ready  # left by a run that was killed
 pids=()
 declare -A pid_of
+
+# --- TLS on every hop (SMP_TLS=1) ------------------------------------------------------------
+# Clients (smpctl) -> services: mutual TLS, smpctl presents the "operator" certificate. Service ->
+# service: mutual TLS over the peer channels, each service presenting svc.<service>, which is its
+# identity (so scheduling and inventory run without a password file). Services -> Redis: Debian
+# 12's hiredis has no TLS, so each service talks plaintext to a stunnel on loopback
+# (127.0.0.1:$redis_port), which speaks mutual TLS to redis-server's tls-port; redis-server
+# has no plaintext port. Certificates come from deploy/make-certs.sh into $SMP_TLS_DIR (default
+# $data_dir/tls), made once and kept; delete the directory (or run make-certs.sh --renew) to
+# re-issue them.
+tls="${SMP_TLS:-0}"
+tls_dir="${SMP_TLS_DIR:-$data_dir/tls}"
+redis_tls_port="${SMP_REDIS_TLS_PORT:-$((redis_port + 1))}"
+redis_listen=(--port "$redis_port")
+tls_setup() {
+  [ "$tls" = 1 ] || return 0
+  command -v stunnel4 >/dev/null || { echo "run-suite: SMP_TLS=1 needs stunnel4" >&2; exit 1; }
+  bash deploy/make-certs.sh --dir "$tls_dir" >/dev/null
+  redis_listen=(--port 0 --tls-port "$redis_tls_port" --tls-auth-clients yes
+    --tls-cert-file "$tls_dir/redis.pem" --tls-key-file "$tls_dir/redis.key"
+    --tls-ca-cert-file "$tls_dir/ca.pem")
+  export SMPCTL_TLS_CA="$tls_dir/ca.pem" SMPCTL_TLS_CERT="$tls_dir/operator.pem"
+  export SMPCTL_TLS_KEY="$tls_dir/operator.key"
+}
+# The local end of the Redis hop: plaintext on 127.0.0.1:$redis_port, TLS to the tls-port.
+start_redis_tls_proxy() {
+  [ "$tls" = 1 ] || return 0
+  cat >"$tls_dir/stunnel.conf" <<EOC
+foreground = yes
+pid =
+[redis]
+client = yes
+accept = 127.0.0.1:$redis_port
+connect = 127.0.0.1:$redis_tls_port
+CAfile = $tls_dir/ca.pem
+verifyChain = yes
+checkIP = 127.0.0.1
+cert = $tls_dir/redis-proxy.pem
+key = $tls_dir/redis-proxy.key
+EOC
+  stunnel4 "$tls_dir/stunnel.conf" >"$data_dir/logs/redis-tls-proxy.log" 2>&1 &
+  pids+=($!)
+}
+# service_tls_flags NAME: the flags that put NAME's server and its peer channels on mutual TLS.
+tls_flags=()
+service_tls_flags() {
+  tls_flags=()
+  [ "$tls" = 1 ] || return 0
+  tls_flags=(--tls_cert="$tls_dir/$1.pem" --tls_key="$tls_dir/$1.key"
+    --tls_client_ca="$tls_dir/ca.pem")
+  case "$1" in
+    scheduling | inventory)  # the services that call peers
+      tls_flags+=(--peer_tls_ca_file="$tls_dir/ca.pem"
+        --peer_tls_cert_file="$tls_dir/svc.$1.pem" --peer_tls_key_file="$tls_dir/svc.$1.key"
+        --service_credentials_file=)  # last one wins: the certificate is the service's identity
+      ;;
+  esac
+}
+tls_setup
+# --- end of TLS ------------------------------------------------------------------------------
 stop_all() {
   trap - INT TERM EXIT
   echo
@@ -73,11 +134,12 @@ redis_acl="$data_dir/redis/users.acl"
 export SMP_REDIS_USER="$redis_user" SMP_REDIS_PASSWORD_FILE="$redis_password_file"
 export SMP_SESSION_MAC_KEY_FILE="$session_mac_key_file"
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/redis" \
+redis-server "${redis_listen[@]}" --bind 127.0.0.1 --dir "$data_dir/redis" \
   --aclfile "$redis_acl" \
   --appendonly yes --appendfsync everysec --save "" --daemonize no \
   >"$data_dir/logs/redis.log" 2>&1 &
 pids+=($!)
+start_redis_tls_proxy
 for _ in $(seq 1 100); do
   REDISCLI_AUTH="$(cat "$redis_password_file")" redis-cli --user "$redis_user" -p "$redis_port" \
     ping 2>/dev/null | grep -q PONG && break
@@ -90,10 +152,11 @@ start_service() {
   shift 3
   mkdir -p -m 700 "$data_dir/$name"  # the services refuse a data directory others can read
   rm -f "$data_dir/$name.ready"
+  service_tls_flags "$name"
   "$build_dir/services/$name/$name" \
     --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \
     --data_dir="$data_dir/$name" --redis="127.0.0.1:$redis_port" \
-    --ready_file="$data_dir/$name.ready" "$@" \
+    --ready_file="$data_dir/$name.ready" "$@" "${tls_flags[@]}" \
     2>>"$data_dir/logs/$name.log" &
   pids+=($!)
   pid_of[$name]=$!
@@ -181,6 +244,14 @@ elif [ -f "$data_dir/identity/identity-setup-code" ]; then
 
 No staff accounts yet (SMP_DEMO=0). Create the first admin with the one-time setup code:
   $SMPCTL bootstrap-admin --setup_code_file=$data_dir/identity/identity-setup-code --username=owner
+EOT
+fi
+if [ "$tls" = 1 ]; then
+  cat <<EOT
+
+Every hop uses TLS (certificates in $tls_dir; Redis on TLS port $redis_tls_port behind the
+local proxy on $redis_port). smpctl needs the chain CA and a client certificate:
+  export SMPCTL_TLS_CA=$SMPCTL_TLS_CA SMPCTL_TLS_CERT=$SMPCTL_TLS_CERT SMPCTL_TLS_KEY=$SMPCTL_TLS_KEY
 EOT
 fi
 echo

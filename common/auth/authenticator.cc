@@ -3,11 +3,13 @@
 #include <grpcpp/server_context.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "common/auth/service_certificate.h"
 #include "common/status/status_macros.h"
 
 namespace smp {
@@ -72,6 +74,12 @@ absl::StatusOr<std::string> Authenticator::BearerToken(const grpc::ServerContext
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextBase& context) {
+  // No token over mutual TLS from a service's verified certificate: that service.
+  if (context.client_metadata().count("authorization") == 0) {
+    if (std::optional<std::string> service = ServiceOfPeer(context.auth_context().get())) {
+      return ServicePrincipal(*service);
+    }
+  }
   ASSIGN_OR_RETURN(std::string token, BearerToken(context));
   return AuthenticateToken(token);
 }

@@ -36,7 +36,9 @@ struct AuthCacheOptions {
 Principal ToPrincipal(const SessionRecord& record);
 
 // Turns the `authorization: Bearer <token>` request metadata into a Principal, by SessionStore
-// lookup behind a short-lived, bounded, positive-only in-process cache. Fails closed.
+// lookup behind a short-lived, bounded, positive-only in-process cache. Fails closed. A call with
+// no authorization metadata whose mutual-TLS client certificate names a service is that service
+// (service_certificate.h).
 //
 //   UNAUTHENTICATED  header missing or malformed, not Bearer, or the token unknown, expired or
 //                    revoked (Redis said so; such answers are never cached)

@@ -1,7 +1,5 @@
 #include "common/peer/service_credentials.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -11,7 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/peer/peer_channel.h"
+#include "common/server/log.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "common/util/proto_time.h"
 
 ABSL_FLAG(std::string, identity_address, "127.0.0.1:7001",
@@ -118,18 +119,25 @@ void IdentityServiceLogin::Observe(const grpc::Status& status) {
 
 absl::Status MissingServiceCredentials::Authorize(grpc::ClientContext&) {
   return absl::UnauthenticatedError(
-      "this service has no --service_credentials_file, so its peers cannot know who calls");
+      "this service has neither --service_credentials_file nor a client certificate "
+      "(--peer_tls_cert_file), so its peers cannot know who calls");
 }
 
 absl::StatusOr<std::unique_ptr<ServiceCredentials>> ServiceCredentialsFromFlags() {
   const std::string path = absl::GetFlag(FLAGS_service_credentials_file);
-  if (path.empty()) return std::make_unique<MissingServiceCredentials>();
-  absl::StatusOr<ServiceAccount> account = ReadServiceAccountFile(path);
-  if (!account.ok()) return account.status();
-  return std::make_unique<IdentityServiceLogin>(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_identity_address),
-                          grpc::InsecureChannelCredentials()),
-      *std::move(account), absl::GetFlag(FLAGS_service_login_deadline), Clock::Real());
+  if (path.empty()) {
+    if (PeerChannelsHaveClientCertificate()) {
+      LogInfo("peers know this service by its client certificate (--peer_tls_cert_file)");
+      return std::make_unique<ClientCertificateCredentials>();
+    }
+    return std::make_unique<MissingServiceCredentials>();
+  }
+  ASSIGN_OR_RETURN(ServiceAccount account, ReadServiceAccountFile(path));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   MakePeerChannel(absl::GetFlag(FLAGS_identity_address)));
+  return std::make_unique<IdentityServiceLogin>(std::move(channel), std::move(account),
+                                                absl::GetFlag(FLAGS_service_login_deadline),
+                                                Clock::Real());
 }
 
 }  // namespace smp

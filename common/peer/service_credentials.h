@@ -7,6 +7,9 @@
 // until half its lifetime has passed, and logs in again after a peer refuses the token
 // (UNAUTHENTICATED: the session was revoked or expired). So a service keeps working for as long as
 // it runs without anyone handing it tokens, and disabling its account stops it at the next login.
+//
+// With mutual TLS to its peers (common/peer/peer_channel.h) a service may instead be known by its
+// client certificate (svc.<service>): then it sends no token at all, and needs no password.
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -80,8 +83,23 @@ class MissingServiceCredentials final : public ServiceCredentials {
   void Observe(const grpc::Status&) override {}
 };
 
-// From --identity_address and --service_credentials_file. A file that cannot be read is an error
-// (the service should refuse to start); no file configured gives MissingServiceCredentials.
+// For a service whose peer channels present its client certificate (--peer_tls_cert_file naming
+// svc.<service>) and which has no credentials file: calls carry no token, and a peer that verifies
+// client certificates (--tls_client_ca) takes them as the service
+// (common/auth/service_certificate.h). A peer that does not verify client certificates answers
+// UNAUTHENTICATED.
+class ClientCertificateCredentials final : public ServiceCredentials {
+ public:
+  absl::Status Authorize(grpc::ClientContext&) override { return absl::OkStatus(); }
+  void Observe(const grpc::Status&) override {}
+};
+
+// From --service_credentials_file, else the peer client certificate:
+//  - a credentials file: IdentityServiceLogin at --identity_address over a peer channel
+//    (MakePeerChannel: TLS per the --peer_tls_* flags); a file that cannot be read, or a plaintext
+//    identity address that is not loopback, is an error (the service should refuse to start);
+//  - no file but --peer_tls_cert_file: ClientCertificateCredentials;
+//  - neither: MissingServiceCredentials.
 absl::StatusOr<std::unique_ptr<ServiceCredentials>> ServiceCredentialsFromFlags();
 
 // Sets `context`'s deadline to now + `timeout`: every outbound call has one.

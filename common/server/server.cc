@@ -15,13 +15,13 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/pem_file.h"
 #include "common/server/rpc_observer.h"
 
 ABSL_FLAG(std::string, listen, smp::ServerConfig().listen,
@@ -32,7 +32,8 @@ ABSL_FLAG(std::string, tls_cert, "",
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle. With --tls_cert/--tls_key, enables mTLS: clients must present a "
-          "certificate signed by one of these CAs.");
+          "certificate signed by one of these CAs; a call without a bearer token whose "
+          "certificate names svc.<service> is that service.");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the Prometheus /metrics HTTP endpoint; empty disables it.");
 ABSL_FLAG(std::string, ready_file, "",
@@ -66,22 +67,6 @@ sigset_t TerminationSignals() {
   return set;
 }
 
-absl::StatusOr<std::string> ReadPemFile(absl::string_view what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", what, " file \"", path, "\": ", std::strerror(errno)));
-  }
-  std::stringstream contents;
-  contents << in.rdbuf();
-  std::string pem = contents.str();
-  if (!absl::StrContains(pem, "-----BEGIN ")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " file \"", path, "\" does not contain PEM data"));
-  }
-  return pem;
-}
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
     const ServerConfig& config) {
   const bool has_cert = !config.tls_cert_file.empty();
@@ -105,6 +90,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   if (!config.tls_client_ca_file.empty()) {
     auto ca = ReadPemFile("TLS client CA", config.tls_client_ca_file);
     if (!ca.ok()) return ca.status();
+    // Verified, never merely requested: a client certificate that reaches a handler is one this CA
+    // signed, which is what lets common/auth/service_certificate.h take svc.<service> at its word.
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     options.pem_root_certs = *std::move(ca);
   }

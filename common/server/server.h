@@ -24,7 +24,10 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   // Both set -> TLS. A file that is missing, unreadable or not PEM is a start-up error.
   std::string tls_cert_file, tls_key_file;
-  // Set (with cert and key) -> mTLS: every client must present a certificate that chains to it.
+  // Set (with cert and key) -> mTLS: every client must present a certificate that chains to it
+  // (peers: --peer_tls_cert_file, common/peer/peer_channel.h; smpctl: --tls_cert). A call without a
+  // bearer token whose certificate names svc.<service> is that service
+  // (common/auth/service_certificate.h).
   std::string tls_client_ca_file;
   std::string metrics_listen;  // "" = no metrics endpoint; e.g. "127.0.0.1:9464"
   // If set, written atomically (temporary file + rename) once serving, as

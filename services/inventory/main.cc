@@ -2,9 +2,6 @@
 // procedures, transfers, recalls, reorder points, forecast and reconciliation. Flags (each also
 // settable as SMP_<NAME> in the environment) are listed in README.md.
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <memory>
 #include <string>
 
@@ -14,6 +11,7 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/peer_channel.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
@@ -58,7 +56,7 @@ int Main(int argc, char** argv) {
   SessionAuth auth;
   absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();
   if (!credentials.ok())
-    return FailStartup("cannot read the service account", credentials.status());
+    return FailStartup("cannot set up the service account", credentials.status());
 
   std::unique_ptr<AppointmentSource> appointments;
   const std::string scheduling_address = absl::GetFlag(FLAGS_scheduling_address);
@@ -66,9 +64,11 @@ int Main(int argc, char** argv) {
     appointments = std::make_unique<UnconfiguredAppointmentSource>();
     LogWarning("no --scheduling_address: the forecast and reconciliation answer UNAVAILABLE");
   } else {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(scheduling_address);
+    if (!channel.ok())
+      return FailStartup("cannot open the channel to scheduling", channel.status());
     appointments = std::make_unique<GrpcAppointmentSource>(
-        grpc::CreateChannel(scheduling_address, grpc::InsecureChannelCredentials()),
-        credentials->get(), absl::GetFlag(FLAGS_scheduling_deadline));
+        *channel, credentials->get(), absl::GetFlag(FLAGS_scheduling_deadline));
   }
   // Events for compliance: written with the change, delivered at least once, never dropped.
   absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
@@ -77,9 +77,11 @@ int Main(int argc, char** argv) {
   if (compliance_address.empty()) {
     LogWarning("no --compliance_address: recalls and refused units wait in the outbox");
   } else {
-    compliance = std::make_unique<ComplianceDeliverer>(
-        grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials()),
-        credentials->get(), absl::GetFlag(FLAGS_compliance_deadline));
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(compliance_address);
+    if (!channel.ok())
+      return FailStartup("cannot open the channel to compliance", channel.status());
+    compliance = std::make_unique<ComplianceDeliverer>(*channel, credentials->get(),
+                                                       absl::GetFlag(FLAGS_compliance_deadline));
     deliverers[kComplianceDestination] = compliance.get();
   }
   OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);

@@ -1,9 +1,6 @@
 // The scheduling service: patients, clinic resources, treatment plans, appointments, branch sync.
 // Flags (each also settable as SMP_<NAME> in the environment) are listed in README.md.
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <memory>
 #include <string>
 
@@ -13,6 +10,7 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/peer_channel.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
@@ -70,7 +68,7 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();
   if (!credentials.ok())
-    return FailStartup("cannot read the service account", credentials.status());
+    return FailStartup("cannot set up the service account", credentials.status());
 
   // Events for other services: written with the change, delivered at least once, never dropped.
   absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
@@ -81,11 +79,13 @@ int Main(int argc, char** argv) {
     compliance = std::make_unique<UnconfiguredComplianceGate>();
     LogWarning("no --compliance_address: procedures cannot be booked until it is set");
   } else {
-    auto channel = grpc::CreateChannel(compliance_address, grpc::InsecureChannelCredentials());
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(compliance_address);
+    if (!channel.ok())
+      return FailStartup("cannot open the channel to compliance", channel.status());
     const absl::Duration deadline = absl::GetFlag(FLAGS_compliance_deadline);
-    compliance = std::make_unique<GrpcComplianceGate>(channel, credentials->get(), deadline);
+    compliance = std::make_unique<GrpcComplianceGate>(*channel, credentials->get(), deadline);
     compliance_records =
-        std::make_unique<ComplianceDeliverer>(channel, credentials->get(), deadline);
+        std::make_unique<ComplianceDeliverer>(*channel, credentials->get(), deadline);
     deliverers[kComplianceDestination] = compliance_records.get();
   }
   std::unique_ptr<SupplyIssuer> supplies;
@@ -94,16 +94,18 @@ int Main(int argc, char** argv) {
     supplies = std::make_unique<UnconfiguredSupplyIssuer>();
     LogWarning("no --inventory_address: procedures cannot start until it is set");
   } else {
-    supplies = std::make_unique<GrpcSupplyIssuer>(
-        grpc::CreateChannel(inventory_address, grpc::InsecureChannelCredentials()),
-        absl::GetFlag(FLAGS_inventory_deadline));
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(inventory_address);
+    if (!channel.ok()) return FailStartup("cannot open the channel to inventory", channel.status());
+    supplies =
+        std::make_unique<GrpcSupplyIssuer>(*channel, absl::GetFlag(FLAGS_inventory_deadline));
   }
   std::unique_ptr<EventDeliverer> billing;
   const std::string billing_address = absl::GetFlag(FLAGS_billing_address);
   if (!billing_address.empty()) {
-    billing = std::make_unique<BillingDeliverer>(
-        grpc::CreateChannel(billing_address, grpc::InsecureChannelCredentials()),
-        credentials->get(), absl::GetFlag(FLAGS_billing_deadline));
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(billing_address);
+    if (!channel.ok()) return FailStartup("cannot open the channel to billing", channel.status());
+    billing = std::make_unique<BillingDeliverer>(*channel, credentials->get(),
+                                                 absl::GetFlag(FLAGS_billing_deadline));
     deliverers[kBillingDestination] = billing.get();
   } else {
     LogWarning("no --billing_address: charges wait in the outbox until it is set");

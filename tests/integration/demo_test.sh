@@ -4,21 +4,25 @@
 # booking at each clinic, a procedure with needles and pigment issued, the invoice paid, the
 # auditor's report exported); started again on the same data it keeps everything and plays another
 # day. Real processes on free loopback ports; everything started is stopped by PID.
-# Usage: demo_test.sh BUILD_DIR
+# Usage: demo_test.sh BUILD_DIR [tls]
+# With "tls" the stack runs with SMP_TLS=1 (TLS on every hop: smpctl, peers, Redis through its TLS
+# proxy) and the test also checks that the plaintext doors are closed.
 set -euo pipefail
 build_dir=$(cd "$1" && pwd)
+mode=${2:-plain}
 cd "$(dirname "$0")/../.."
 
 data_dir=$(mktemp -d /tmp/smp-demo-test.XXXXXX)
 trap 'rm -rf "$data_dir"' EXIT
-# Eleven distinct free ports, held together while they are chosen so that none repeats.
+# Twelve distinct free ports, held together while they are chosen so that none repeats.
 read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(11)]
+socks = [socket.socket() for _ in range(12)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 export SMP_BUILD_DIR="$build_dir" SMP_DATA_DIR="$data_dir/data" SMP_STACK_EXIT=1
-export SMP_REDIS_PORT=${ports[0]}
+export SMP_REDIS_PORT=${ports[0]} SMP_REDIS_TLS_PORT=${ports[11]}
+if [ "$mode" = tls ]; then export SMP_TLS=1; else export SMP_TLS=0; fi
 i=1
 for service in IDENTITY SCHEDULING INVENTORY COMPLIANCE BILLING; do
   export "SMP_${service}_PORT=${ports[i]}" "SMP_${service}_METRICS_PORT=${ports[i + 5]}"
@@ -77,5 +81,58 @@ done
   { echo "two demo accounts share a password"; failures=$((failures + 1)); }
 reports=("$SMP_DATA_DIR"/reports/*.csv)
 [ "${#reports[@]}" = 2 ] || { echo "expected 2 exported reports, got ${#reports[@]}"; failures=$((failures + 1)); }
+if [ "$mode" = tls ]; then
+  tls_dir="$SMP_DATA_DIR/tls"
+  for service in identity scheduling inventory compliance billing; do
+    expect "$SMP_DATA_DIR/logs/$service.log" '"tls":"mtls"'
+  done
+  # Scheduling and inventory ran without a password: their certificates were their identity.
+  for service in scheduling inventory; do
+    expect "$SMP_DATA_DIR/logs/$service.log" "peers know this service by its client certificate"
+  done
+  for key in "$tls_dir"/*.key; do
+    [ "$(stat -c %a "$key")" = 600 ] || { echo "$key is not 0600"; failures=$((failures + 1)); }
+  done
+  # The plaintext doors are closed: start the stack once more without running the demo and try
+  # them while it runs.
+  SMP_DEMO=0 SMP_STACK_EXIT=0 bash scripts/stack.sh >"$data_dir/run3.out" 2>&1 &
+  stack=$!
+  for _ in $(seq 1 200); do
+    grep -q "Press Ctrl-C" "$data_dir/run3.out" && break
+    sleep 0.1
+  done
+  expect "$data_dir/run3.out" "Every hop uses TLS"
+  # smpctl without TLS (a plaintext client) cannot reach identity: exit 8, unavailable.
+  set +e
+  env -u SMPCTL_TLS_CA -u SMPCTL_TLS_CERT -u SMPCTL_TLS_KEY SMPCTL_IDENTITY=127.0.0.1:$SMP_IDENTITY_PORT \
+    "$build_dir/tools/smpctl/smpctl" --timeout=3s --token_file="$data_dir/none" login \
+    --username owner --password_file "$SMP_DATA_DIR/secrets/owner.password" >/dev/null 2>&1
+  plain=$?
+  # TLS without a client certificate is refused too.
+  env -u SMPCTL_TLS_CERT -u SMPCTL_TLS_KEY SMPCTL_TLS_CA="$tls_dir/ca.pem" \
+    SMPCTL_IDENTITY=127.0.0.1:$SMP_IDENTITY_PORT \
+    "$build_dir/tools/smpctl/smpctl" --timeout=3s --token_file="$data_dir/none" login \
+    --username owner --password_file "$SMP_DATA_DIR/secrets/owner.password" >/dev/null 2>&1
+  no_cert=$?
+  # Redis: no plaintext on its TLS port, and TLS without a client certificate is dropped.
+  redis-cli -p "$SMP_REDIS_TLS_PORT" ping >"$data_dir/redis-plain.out" 2>&1
+  redis-cli --tls --cacert "$tls_dir/ca.pem" -p "$SMP_REDIS_TLS_PORT" ping \
+    >"$data_dir/redis-nocert.out" 2>&1
+  # With a client certificate it answers, to the services' ACL user and its password.
+  REDISCLI_AUTH="$(cat "$SMP_DATA_DIR/secrets/redis.password")" \
+    redis-cli --tls --cacert "$tls_dir/ca.pem" --cert "$tls_dir/redis-proxy.pem" \
+    --key "$tls_dir/redis-proxy.key" --user smp -p "$SMP_REDIS_TLS_PORT" ping \
+    >"$data_dir/redis-tls.out" 2>&1
+  set -e
+  kill -TERM "$stack"
+  wait "$stack" || true
+  [ "$plain" = 8 ] || { echo "plaintext smpctl got exit $plain, want 8"; failures=$((failures + 1)); }
+  [ "$no_cert" = 8 ] || { echo "smpctl without a client certificate got exit $no_cert, want 8"; failures=$((failures + 1)); }
+  if grep -q PONG "$data_dir/redis-plain.out" "$data_dir/redis-nocert.out"; then
+    echo "Redis answered without TLS or without a client certificate"
+    failures=$((failures + 1))
+  fi
+  expect "$data_dir/redis-tls.out" "PONG"
+fi
 echo "$failures failures"
 [ "$failures" = 0 ]
