@@ -50,10 +50,9 @@ absl::Status IdentityHarness::Start() {
   setenv("SMP_REDIS_PASSWORD_FILE", redis_password_file_.c_str(), 1);
   setenv("SMP_SESSION_MAC_KEY_FILE", session_mac_key_file_.c_str(), 1);
   ASSIGN_OR_RETURN(redis_, RedisServer::StartNewWithAcl(kRedisUser, redis_password));
-  ASSIGN_OR_RETURN(identity_,
-                   ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                         {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
-                                          SetupCodeFileFlag(kSetupCode)}));
+  ASSIGN_OR_RETURN(identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
+                                                    {"--data_dir=" + MakeTempDir("identity"),
+                                                     RedisFlag(), SetupCodeFileFlag(kSetupCode)}));
   stub_ = identity::v1::IdentityService::NewStub(
       grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
   identity::v1::BootstrapAdminRequest boot;
