@@ -48,6 +48,8 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
   absl::StatusOr<Metadata> auth = LogInAsAdmin(options, **identity);
   if (!auth.ok()) return auth.status();
   const std::string run = RunTag("cr");
+  absl::StatusOr<Metadata> service = LogInAsNewServiceAccount(options, **identity, *auth, run);
+  if (!service.ok()) return service.status();
   const std::vector<std::string> zones = {"Europe/London", "America/New_York", "America/Chicago",
                                           "America/Los_Angeles"};
   const int clinics = std::max(options.report_clinics, 1);
@@ -190,7 +192,9 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
         std::tuple{"consents", "RecordConsent", &seed.consents},
         std::tuple{"screenings", "RecordScreening", &seed.screenings},
         std::tuple{"procedure records", "RecordProcedure", &seed.procedures}}) {
-    absl::StatusOr<double> s = Seed(options, what, Service(method), std::move(*requests), *auth);
+    // Procedure records come only from a service (scheduling, when a visit completes).
+    const Metadata& caller = absl::string_view(method) == "RecordProcedure" ? *service : *auth;
+    absl::StatusOr<double> s = Seed(options, what, Service(method), std::move(*requests), caller);
     if (!s.ok()) return s.status();
     seconds += *s;
   }

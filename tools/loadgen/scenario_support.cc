@@ -54,8 +54,14 @@ absl::StatusOr<Metadata> LogInAsAdmin(const ScenarioOptions& options,
       return SetupError("BootstrapAdmin", status);
     }
   }
+  return LogIn(options, stub, options.username);
+}
+
+absl::StatusOr<Metadata> LogIn(const ScenarioOptions& options,
+                               identity::v1::IdentityService::Stub& stub,
+                               const std::string& username) {
   identity::v1::LoginRequest request;
-  request.set_username(options.username);
+  request.set_username(username);
   request.set_password(options.password);
   grpc::ClientContext context;
   PrepareContext(context, options);
@@ -63,6 +69,23 @@ absl::StatusOr<Metadata> LogInAsAdmin(const ScenarioOptions& options,
   grpc::Status status = stub.Login(&context, request, &response);
   if (!status.ok()) return SetupError("Login", status);
   return Metadata{{"authorization", absl::StrCat("Bearer ", response.access_token())}};
+}
+
+absl::StatusOr<Metadata> LogInAsNewServiceAccount(const ScenarioOptions& options,
+                                                  identity::v1::IdentityService::Stub& stub,
+                                                  const Metadata& admin, const std::string& run) {
+  identity::v1::CreateStaffRequest request;
+  request.set_request_id(absl::StrCat("service-account-", run));
+  request.mutable_staff()->set_username(absl::StrCat("svc.bench", run));
+  request.mutable_staff()->set_display_name("Benchmark service account");
+  request.mutable_staff()->add_roles(common::v1::ROLE_SERVICE);
+  request.set_initial_password(options.password);
+  grpc::ClientContext context;
+  PrepareContext(context, options, admin);
+  identity::v1::Staff staff;
+  grpc::Status status = stub.CreateStaff(&context, request, &staff);
+  if (!status.ok()) return SetupError("CreateStaff (service account)", status);
+  return LogIn(options, stub, staff.username());
 }
 
 absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> IdentityStub(

@@ -44,6 +44,17 @@ CallSpec MakeCall(std::string method, std::string request, Metadata metadata);
 absl::StatusOr<Metadata> LogInAsAdmin(const ScenarioOptions& options,
                                       identity::v1::IdentityService::Stub& stub);
 
+// Logs in as `username` with options.password; the bearer metadata.
+absl::StatusOr<Metadata> LogIn(const ScenarioOptions& options,
+                               identity::v1::IdentityService::Stub& stub,
+                               const std::string& username);
+
+// Creates a staff account of the `service` role (for calls only services may make, such as
+// compliance's RecordProcedure) with `admin`'s session, and logs in as it.
+absl::StatusOr<Metadata> LogInAsNewServiceAccount(const ScenarioOptions& options,
+                                                  identity::v1::IdentityService::Stub& stub,
+                                                  const Metadata& admin, const std::string& run);
+
 // A stub of options.identity_target; INVALID_ARGUMENT when it is empty (`who` names the scenario).
 absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> IdentityStub(
     const ScenarioOptions& options, absl::string_view who);
