@@ -386,4 +386,9 @@ absl::StatusOr<std::vector<LoginFailureRow>> IdentityStore::ListLoginFailures(
   return out;
 }
 
+absl::StatusOr<int64_t> IdentityStore::PurgeLoginFailures(Transaction& txn,
+                                                          absl::Time cutoff) const {
+  return txn.ExecCount("DELETE FROM login_failures WHERE window_start < ?", {ToDbMicros(cutoff)});
+}
+
 }  // namespace smp::identity

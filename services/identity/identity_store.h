@@ -110,6 +110,8 @@ class IdentityStore {
   // Rows whose window starts at or after `since`, newest first.
   absl::StatusOr<std::vector<LoginFailureRow>> ListLoginFailures(Transaction& txn,
                                                                  absl::Time since) const;
+  // Deletes the rows whose window started before `cutoff`; how many.
+  absl::StatusOr<int64_t> PurgeLoginFailures(Transaction& txn, absl::Time cutoff) const;
 
   // Appends to the change record: who did what to which account or clinic, and why.
   absl::Status RecordEvent(Transaction& txn, absl::string_view actor_staff_id,

@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, data_dir, "data",
 ABSL_FLAG(absl::Duration, revocation_retry_interval, absl::Seconds(2),
           "How often session revocations that Redis could not do at the time (DisableStaff, "
           "UpdateStaff of roles or clinics, ResetStaffPassword while Redis was down) are retried.");
+ABSL_FLAG(absl::Duration, login_failure_retention, absl::Hours(24 * 400),
+          "How long the aggregated rows of failed logins (login_failures) are kept for auditors "
+          "before an hourly task deletes them; default 400 days, a year's audit and its review.");
 ABSL_FLAG(std::string, setup_code_file, "",
           "File of the one-time setup code for BootstrapAdmin on an empty system. If it exists "
           "(a scripted install wrote it: mode 0600, one line of at least 16 characters) its code "
@@ -92,6 +95,15 @@ int Main(int argc, char** argv) {
                                 absl::GetFlag(FLAGS_revocation_retry_interval),
                                 [&revocations] { return revocations.FinishAll(); });
   revocation_retry.Start();
+  // Failed-login rows are audit data with a retention of their own.
+  PeriodicTask login_failure_purge(
+      "failed-login rows", absl::Hours(1),
+      [&db, retention = absl::GetFlag(FLAGS_login_failure_retention)] {
+        return (*db)->Run(TxMode::kWrite, [&](Transaction& txn) {
+          return IdentityStore().PurgeLoginFailures(txn, Clock::Real().Now() - retention).status();
+        });
+      });
+  login_failure_purge.Start();
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());

@@ -156,6 +156,19 @@ std::vector<std::string> FailureRows(IdentityTestEnv& env) {
   return out;
 }
 
+TEST_F(SessionsTest, FailedLoginRowsArePurgedByTheirWindow) {
+  EXPECT_THAT(Login("nobody.here", "x"), StatusIs(absl::StatusCode::kUnauthenticated));
+  env_.clock.Advance(absl::Hours(2));
+  EXPECT_THAT(Login("nobody.here", "y"), StatusIs(absl::StatusCode::kUnauthenticated));
+  ASSERT_EQ(FailureRows(env_).size(), 4u);  // two windows, each an account and an address row
+  // A cutoff an hour ago removes the first window's rows only.
+  const int64_t purged = env_.Write<int64_t>([&](Transaction& txn) {
+    return env_.store.PurgeLoginFailures(txn, env_.clock.Now() - absl::Hours(1));
+  });
+  EXPECT_EQ(purged, 2);
+  EXPECT_EQ(FailureRows(env_).size(), 2u);
+}
+
 TEST_F(SessionsTest, FailedLoginsAreAuditedOneRowPerSubjectAndHour) {
   env_.AddStaff("desk.austin", {ROLE_FRONT_DESK}, {austin_}, kPassword);
   EXPECT_THAT(Login("desk.austin", "wrong 1"), StatusIs(absl::StatusCode::kUnauthenticated));
