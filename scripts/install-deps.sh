@@ -8,6 +8,7 @@ packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev
   libabsl-dev libhiredis-dev libsqlite3-dev libsodium-dev libssl-dev
   libgtest-dev libgmock-dev
+  libpq-dev postgresql-15
   redis-server jq
   openssl stunnel4
   python3-grpcio python3-protobuf python3-grpc-tools

@@ -1,5 +1,11 @@
 #include "common/db/database.h"
 
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/util/check.h"
 
 namespace smp {
@@ -24,12 +30,52 @@ const std::string& Row::Text(int column) const {
   return *kEmpty;
 }
 
-absl::Status Database::Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn) {
-  absl::StatusOr<std::unique_ptr<Transaction>> txn = Begin(mode);
+namespace {
+
+constexpr char kConflictPayload[] = "type.smp-suite.dev/smp.db.SerializationConflict";
+
+absl::Status RunOnce(Database& db, TxMode mode,
+                     const std::function<absl::Status(Transaction&)>& fn) {
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = db.Begin(mode);
   if (!txn.ok()) return txn.status();
   absl::Status status = fn(**txn);
   if (!status.ok()) return status;  // the destructor rolls back
   return (*txn)->Commit();
+}
+
+// A short random pause before running a conflicting transaction again, growing with the attempt,
+// so that the transactions that collided do not collide again in lockstep.
+void PauseBeforeRetry(int attempt) {
+  thread_local std::mt19937 engine{std::random_device{}()};
+  const int max_micros = 200 << std::min(attempt, 7);  // 0.4 ms .. 25.6 ms
+  absl::SleepFor(
+      absl::Microseconds(std::uniform_int_distribution<int>(max_micros / 4, max_micros)(engine)));
+}
+
+}  // namespace
+
+absl::Status SerializationConflictError(absl::string_view message) {
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kConflictPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsSerializationConflict(const absl::Status& status) {
+  return absl::IsAborted(status) && status.GetPayload(kConflictPayload).has_value();
+}
+
+absl::Status Database::Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn) {
+  for (int attempt = 1;; ++attempt) {
+    absl::Status status = RunOnce(*this, mode, fn);
+    if (!IsSerializationConflict(status)) return status;
+    if (attempt >= kMaxTransactionAttempts) {
+      // Without the marker: the edge must not pass it on as an error detail.
+      return absl::AbortedError(absl::StrCat("the change conflicted with concurrent changes ",
+                                             attempt, " times; try again (", status.message(),
+                                             ")"));
+    }
+    PauseBeforeRetry(attempt);
+  }
 }
 
 }  // namespace smp

@@ -2,9 +2,11 @@
 #define SMP_COMMON_DB_DATABASE_H_
 
 // The storage interface every service's store layer uses. SQL is written once, portable between the
-// SQLite backend (the embedded default) and a PostgreSQL backend: `?` placeholders (a PostgreSQL
-// backend rewrites them to $n), TEXT/INTEGER/BLOB types, no backend-specific functions in service
-// SQL.
+// SQLite backend (the embedded default) and the PostgreSQL backend (postgres_database.h): `?`
+// placeholders (the PostgreSQL backend rewrites them to $n), TEXT/INTEGER/BLOB types (PostgreSQL
+// creates BIGINT/BYTEA for them), no backend-specific functions in service SQL. What is portable
+// and what is not is listed in common/db/README.md; where SQL must differ, a store asks
+// `txn.dialect()`.
 
 #include <cstdint>
 #include <functional>
@@ -43,13 +45,23 @@ class Row {
   std::vector<DbValue> values_;
 };
 
+// The SQL a backend speaks, for the few statements that must differ (common/db/README.md).
+enum class SqlDialect {
+  kSqlite,
+  kPostgresql,
+};
+
 // A transaction on one connection. Destroying it without Commit() rolls back.
 class Transaction {
  public:
   virtual ~Transaction() = default;
 
+  virtual SqlDialect dialect() const { return SqlDialect::kSqlite; }
+
   // Runs one statement. Constraint violations map to ALREADY_EXISTS (unique/primary key) or
-  // FAILED_PRECONDITION (other constraints); a busy or failing disk to UNAVAILABLE.
+  // FAILED_PRECONDITION (other constraints); a busy or failing disk to UNAVAILABLE. A statement
+  // that fails changes nothing and leaves the transaction usable (both backends), so a store may
+  // answer a unique violation by reading who holds the key.
   virtual absl::Status Exec(absl::string_view sql, const std::vector<DbValue>& params = {}) = 0;
   // Runs one statement and returns the number of rows it changed.
   virtual absl::StatusOr<int64_t> ExecCount(absl::string_view sql,
@@ -64,19 +76,42 @@ class Transaction {
 };
 
 enum class TxMode {
-  kRead,   // a consistent snapshot; writes fail
-  kWrite,  // serialised with every other write transaction on the database
+  // A consistent snapshot; writes fail. PostgreSQL: REPEATABLE READ, READ ONLY.
+  kRead,
+  // Behaves as if serialised with every other write transaction on the database, so a store may
+  // read, decide and write without locks of its own. SQLite: one writer at a time (group commit).
+  // PostgreSQL: SERIALIZABLE; a transaction that loses a race fails with a serialization conflict
+  // (IsSerializationConflict) and Run / RunIdempotent run it again.
+  kWrite,
+  // For work queues and schema changes that take their own locks: PostgreSQL READ COMMITTED (each
+  // statement sees what committed before it; rows locked with FOR UPDATE [SKIP LOCKED], advisory
+  // locks), so several replicas share a queue without conflicts. SQLite: the same as kWrite.
+  kWriteRowLocks,
 };
+
+// How often Database::Run and RunIdempotent try a transaction that keeps losing serialization
+// races before they answer ABORTED.
+inline constexpr int kMaxTransactionAttempts = 20;
+
+// ABORTED marked as a serialization conflict (PostgreSQL SQLSTATE 40001 or 40P01): running the
+// whole transaction again may succeed.
+absl::Status SerializationConflictError(absl::string_view message);
+bool IsSerializationConflict(const absl::Status& status);
 
 class Database {
  public:
   virtual ~Database() = default;
 
-  // Starts a transaction, waiting for a connection (and, for kWrite, for the write lock).
+  virtual SqlDialect dialect() const { return SqlDialect::kSqlite; }
+
+  // Starts a transaction, waiting for a connection (and, on SQLite for kWrite, for the write
+  // lock).
   virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
 
   // Runs `fn` in a transaction and commits when it returns OK; rolls back and returns its error
-  // otherwise.
+  // otherwise. A serialization conflict (in `fn` or at the commit) runs `fn` again in a new
+  // transaction, up to kMaxTransactionAttempts times in all, then answers ABORTED; so `fn` must
+  // have no effect outside the transaction that a second run would repeat wrongly.
   absl::Status Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn);
 };
 

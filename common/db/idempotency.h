@@ -66,7 +66,8 @@ inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 
 absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_before);
 
 // Runs `change` in a write transaction unless `key` was seen before, in which case it returns the
-// first response without running anything. Typical use in a handler:
+// first response without running anything. Like Database::Run, a serialization conflict runs the
+// whole transaction (the lookup and `change`) again. Typical use in a handler:
 //   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));
 //   return RunIdempotent<Clinic>(db, key, now, [&](Transaction& txn) { return store.Create(txn, c);
 //   });
@@ -74,18 +75,21 @@ template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
     Database& db, const IdempotencyKey& key, absl::Time now,
     absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, db.Begin(TxMode::kWrite));
-  ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(*txn, key));
   Response response;
-  if (saved.has_value()) {
-    if (!response.ParseFromString(*saved)) {
-      return absl::InternalError("stored idempotent response does not parse");
+  // Database::Run runs it again after a serialization conflict (PostgreSQL), so each attempt
+  // starts from a clean response.
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    response.Clear();
+    ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(txn, key));
+    if (saved.has_value()) {
+      if (!response.ParseFromString(*saved)) {
+        return absl::InternalError("stored idempotent response does not parse");
+      }
+      return absl::OkStatus();
     }
-    return response;
-  }
-  ASSIGN_OR_RETURN(response, change(*txn));
-  RETURN_IF_ERROR(SaveIdempotentResponse(*txn, key, response, now));
-  RETURN_IF_ERROR(txn->Commit());
+    ASSIGN_OR_RETURN(response, change(txn));
+    return SaveIdempotentResponse(txn, key, response, now);
+  }));
   return response;
 }
 

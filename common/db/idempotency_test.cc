@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -25,11 +26,10 @@ Money MakeMoney(int64_t minor, const char* currency) {
   return m;
 }
 
-class IdempotencyTest : public ::testing::Test {
+class IdempotencyTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/smp_idem_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, testing::OpenNewTestDatabase(GetParam()));
     ASSERT_OK(ApplyMigrations(*db_, {{1, "keys", kIdempotencyTableSql}}, kNow));
   }
 
@@ -54,7 +54,10 @@ class IdempotencyTest : public ::testing::Test {
   bool fail_next_ = false;
 };
 
-TEST_F(IdempotencyTest, ReplayReturnsFirstResultWithoutRunningAgain) {
+INSTANTIATE_TEST_SUITE_P(Backends, IdempotencyTest, ::testing::ValuesIn(testing::AllBackends()),
+                         testing::BackendName);
+
+TEST_P(IdempotencyTest, ReplayReturnsFirstResultWithoutRunningAgain) {
   ASSERT_OK_AND_ASSIGN(Money first, Create("key-1", MakeMoney(100, "USD")));
   ASSERT_OK_AND_ASSIGN(Money replay, Create("key-1", MakeMoney(100, "USD")));
   EXPECT_EQ(runs_, 1);
@@ -64,7 +67,7 @@ TEST_F(IdempotencyTest, ReplayReturnsFirstResultWithoutRunningAgain) {
   EXPECT_NE(other.amount_minor(), first.amount_minor());
 }
 
-TEST_F(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
+TEST_P(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
   ASSERT_OK(Create("key-1", MakeMoney(100, "USD")).status());
   EXPECT_THAT(Create("key-1", MakeMoney(999, "USD")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different request")));
@@ -76,7 +79,7 @@ TEST_F(IdempotencyTest, SameKeyDifferentRequestIsRefusedAndChangesNothing) {
 
 // Issue 13: a key is the caller's own. Another caller using the same request_id first cannot
 // occupy it (the owner's request still runs) nor be handed the owner's response.
-TEST_F(IdempotencyTest, KeysAreScopedToTheCaller) {
+TEST_P(IdempotencyTest, KeysAreScopedToTheCaller) {
   ASSERT_OK_AND_ASSIGN(Money squatter, Create("key-1", MakeMoney(999, "USD"), "staff-2"));
   ASSERT_OK_AND_ASSIGN(Money owner, Create("key-1", MakeMoney(100, "USD"), "staff-1"));
   EXPECT_EQ(runs_, 2);
@@ -94,14 +97,14 @@ TEST_F(IdempotencyTest, KeysAreScopedToTheCaller) {
   EXPECT_NE(a.scope, b.scope);
 }
 
-TEST_F(IdempotencyTest, FailureIsNotRememberedSoARetryRuns) {
+TEST_P(IdempotencyTest, FailureIsNotRememberedSoARetryRuns) {
   fail_next_ = true;
   EXPECT_THAT(Create("key-1", MakeMoney(5, "EUR")), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_OK(Create("key-1", MakeMoney(5, "EUR")).status());
   EXPECT_EQ(runs_, 2);
 }
 
-TEST_F(IdempotencyTest, PurgeForgetsOldKeysSoTheyRunAgainAndKeepsNewOnes) {
+TEST_P(IdempotencyTest, PurgeForgetsOldKeysSoTheyRunAgainAndKeepsNewOnes) {
   ASSERT_OK(Create("old", MakeMoney(1, "USD")).status());
   // A key made a day later than kNow: purging everything before kNow + 1h spares it.
   ASSERT_OK_AND_ASSIGN(IdempotencyKey later,
@@ -120,7 +123,7 @@ TEST_F(IdempotencyTest, PurgeForgetsOldKeysSoTheyRunAgainAndKeepsNewOnes) {
   EXPECT_EQ(newer, 1);
 }
 
-TEST_F(IdempotencyTest, BadRequestIdIsInvalidArgument) {
+TEST_P(IdempotencyTest, BadRequestIdIsInvalidArgument) {
   EXPECT_THAT(Create("", MakeMoney(5, "EUR")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id")));
   EXPECT_THAT(Create("has space", MakeMoney(5, "EUR")),

@@ -17,6 +17,18 @@ constexpr char kCreateMigrationsTable[] =
     "  checksum TEXT NOT NULL,"
     "  applied_at TEXT NOT NULL)";
 
+// Replicas starting together apply migrations one at a time: on PostgreSQL each migration's
+// transaction first takes this transaction-scoped advisory lock, and runs READ COMMITTED
+// (kWriteRowLocks), so every statement after the lock sees what the replica before it committed
+// (a SERIALIZABLE snapshot would be older than the lock and miss it). SQLite's writers take turns
+// anyway.
+constexpr int64_t kSchemaLockKey = 0x736d70736368656d;  // "smpschem"
+
+absl::Status LockSchema(Transaction& txn) {
+  if (txn.dialect() != SqlDialect::kPostgresql) return absl::OkStatus();
+  return txn.Query("SELECT pg_advisory_xact_lock(?)", {kSchemaLockKey}).status();
+}
+
 absl::Status CheckNumbering(const std::vector<Migration>& migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -31,7 +43,8 @@ absl::Status CheckNumbering(const std::vector<Migration>& migrations) {
 
 absl::StatusOr<int> SchemaVersion(Database& db) {
   int version = 0;
-  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  RETURN_IF_ERROR(db.Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(LockSchema(txn));
     RETURN_IF_ERROR(txn.Exec(kCreateMigrationsTable));
     ASSIGN_OR_RETURN(auto rows,
                      txn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
@@ -49,7 +62,8 @@ absl::Status ApplyMigrations(Database& db, const std::vector<Migration>& migrati
     const std::string checksum = Sha256Hex(m.sql);
     // Check-and-apply in one write transaction, so two processes starting together cannot both
     // apply a step.
-    RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(db.Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+      RETURN_IF_ERROR(LockSchema(txn));
       RETURN_IF_ERROR(txn.Exec(kCreateMigrationsTable));
       ASSIGN_OR_RETURN(auto newer, txn.Query("SELECT MAX(version) FROM schema_migrations"));
       if (!newer.at(0).IsNull(0) && newer.at(0).Int(0) > newest) {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/db/testing/test_database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -24,17 +25,20 @@ const std::vector<Migration> kV2 = {
      "ALTER TABLE clinics ADD COLUMN phone TEXT; CREATE INDEX clinics_name ON clinics (name);"},
 };
 
-class MigrationsTest : public ::testing::Test {
+class MigrationsTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "/smp_migrations_" + NewId() + ".sqlite";
-    ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+    ASSERT_OK_AND_ASSIGN(where_, testing::NewTestDatabase(GetParam()));
+    ASSERT_OK_AND_ASSIGN(db_, testing::Open(where_));
   }
-  std::string path_;
+  testing::TestDatabase where_;
   std::unique_ptr<Database> db_;
 };
 
-TEST_F(MigrationsTest, EmptyDatabaseGetsEveryStep) {
+INSTANTIATE_TEST_SUITE_P(Backends, MigrationsTest, ::testing::ValuesIn(testing::AllBackends()),
+                         testing::BackendName);
+
+TEST_P(MigrationsTest, EmptyDatabaseGetsEveryStep) {
   EXPECT_EQ(*SchemaVersion(*db_), 0);
   ASSERT_OK(ApplyMigrations(*db_, kV2, kNow));
   EXPECT_EQ(*SchemaVersion(*db_), 2);
@@ -43,7 +47,7 @@ TEST_F(MigrationsTest, EmptyDatabaseGetsEveryStep) {
   }));
 }
 
-TEST_F(MigrationsTest, ExistingDatabaseGetsOnlyNewStepsAndKeepsData) {
+TEST_P(MigrationsTest, ExistingDatabaseGetsOnlyNewStepsAndKeepsData) {
   ASSERT_OK(ApplyMigrations(*db_, kV1, kNow));
   ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) {
     return txn.Exec("INSERT INTO clinics (id, name) VALUES ('c1', 'Austin')");
@@ -60,20 +64,20 @@ TEST_F(MigrationsTest, ExistingDatabaseGetsOnlyNewStepsAndKeepsData) {
   }));
 }
 
-TEST_F(MigrationsTest, RefusesDatabaseNewerThanBinary) {
+TEST_P(MigrationsTest, RefusesDatabaseNewerThanBinary) {
   ASSERT_OK(ApplyMigrations(*db_, kV2, kNow));
   EXPECT_THAT(ApplyMigrations(*db_, kV1, kNow),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("newer than this binary")));
 }
 
-TEST_F(MigrationsTest, RefusesEditedReleasedMigration) {
+TEST_P(MigrationsTest, RefusesEditedReleasedMigration) {
   ASSERT_OK(ApplyMigrations(*db_, kV1, kNow));
   std::vector<Migration> edited = {{1, "clinics", "CREATE TABLE clinics (id TEXT PRIMARY KEY);"}};
   EXPECT_THAT(ApplyMigrations(*db_, edited, kNow),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("must not be edited")));
 }
 
-TEST_F(MigrationsTest, FailedStepLeavesNoTrace) {
+TEST_P(MigrationsTest, FailedStepLeavesNoTrace) {
   std::vector<Migration> broken = {kV1[0],
                                    {2, "broken", "ALTER TABLE clinics ADD COLUMN x TEXT; SELEKT;"}};
   EXPECT_FALSE(ApplyMigrations(*db_, broken, kNow).ok());
@@ -82,7 +86,7 @@ TEST_F(MigrationsTest, FailedStepLeavesNoTrace) {
   EXPECT_EQ(*SchemaVersion(*db_), 2);
 }
 
-TEST_F(MigrationsTest, RejectsMisnumberedList) {
+TEST_P(MigrationsTest, RejectsMisnumberedList) {
   std::vector<Migration> gap = {kV1[0], {3, "gap", "SELECT 1;"}};
   EXPECT_THAT(ApplyMigrations(*db_, gap, kNow), StatusIs(absl::StatusCode::kInternal));
 }

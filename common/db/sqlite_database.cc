@@ -283,7 +283,7 @@ class SqliteDatabase final : public Database {
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
-    if (mode == TxMode::kWrite) return BeginWrite();
+    if (mode != TxMode::kRead) return BeginWrite();  // kWriteRowLocks too: writes are serialised
     absl::StatusOr<std::unique_ptr<Connection>> connection = Acquire();
     if (!connection.ok()) return connection.status();
     auto txn = std::make_unique<SqliteTransaction>(this, *std::move(connection));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -37,11 +38,10 @@ TEST(MakePageTest, CutsTheExtraRowAndKeepsItsPredecessorsKey) {
   EXPECT_NE(NextPageToken("q", full.last_key), "");
 }
 
-class StoreKitDbTest : public ::testing::Test {
+class StoreKitDbTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/smp_kit_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, testing::OpenNewTestDatabase(GetParam()));
     ASSERT_OK(ApplyMigrations(
         *db_, {{1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, body BLOB NOT NULL)"}},
         absl::FromUnixSeconds(1764000000)));
@@ -49,7 +49,10 @@ class StoreKitDbTest : public ::testing::Test {
   std::unique_ptr<Database> db_;
 };
 
-TEST_F(StoreKitDbTest, MessagesRoundTripThroughBlobColumns) {
+INSTANTIATE_TEST_SUITE_P(Backends, StoreKitDbTest, ::testing::ValuesIn(testing::AllBackends()),
+                         testing::BackendName);
+
+TEST_P(StoreKitDbTest, MessagesRoundTripThroughBlobColumns) {
   ASSERT_OK(db_->Run(TxMode::kWrite, [](Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(txn.Exec("INSERT INTO things VALUES ('a', ?)", {Serialize(Minor(5))}));
     RETURN_IF_ERROR(txn.Exec("INSERT INTO things VALUES ('b', ?)", {Serialize(Minor(7))}));

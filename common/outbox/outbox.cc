@@ -63,21 +63,60 @@ OutboxDispatcher::OutboxDispatcher(Database* db, const Clock& clock, RetryPolicy
 
 OutboxDispatcher::~OutboxDispatcher() { Stop(); }
 
-absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
-  const absl::Time now = clock_.Now();
+absl::StatusOr<std::vector<OutboxEvent>> OutboxDispatcher::Claim(absl::Time now, int batch) {
   std::vector<OutboxEvent> due;
-  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+  RETURN_IF_ERROR(db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+    due.clear();
+    // PostgreSQL: skip the rows another replica's pass is claiming right now (its claim commits
+    // a lease, so its events are not due any more). SQLite: writers take turns, nothing to skip.
+    const char* lock = txn.dialect() == SqlDialect::kPostgresql ? " FOR UPDATE SKIP LOCKED" : "";
     ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kColumns,
                                                        " FROM outbox WHERE delivered_at IS NULL "
                                                        "AND next_attempt_at <= ? "
-                                                       "ORDER BY next_attempt_at, id LIMIT ?"),
+                                                       "ORDER BY next_attempt_at, id LIMIT ?",
+                                                       lock),
                                           {ToDbMicros(now), int64_t{batch}}));
-    for (const Row& row : rows) due.push_back(EventFromRow(row));
-    return absl::OkStatus();
+    if (rows.empty()) return absl::OkStatus();
+    std::vector<DbValue> params = {ToDbMicros(now + kClaimLease)};
+    for (const Row& row : rows) {
+      due.push_back(EventFromRow(row));
+      params.push_back(due.back().id);
+    }
+    std::string placeholders(2 * due.size() - 1, ',');
+    for (size_t i = 0; i < due.size(); ++i) placeholders[2 * i] = '?';
+    return txn.Exec(
+        absl::StrCat("UPDATE outbox SET next_attempt_at = ? WHERE id IN (", placeholders, ")"),
+        params);
   }));
+  return due;
+}
+
+absl::Status OutboxDispatcher::Unclaim(const std::vector<OutboxEvent>& events, absl::Time now) {
+  if (events.empty()) return absl::OkStatus();
+  return db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+    for (const OutboxEvent& event : events) {
+      RETURN_IF_ERROR(
+          txn.Exec("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ? "
+                   "AND delivered_at IS NULL",
+                   {ToDbMicros(event.next_attempt), event.id, ToDbMicros(now + kClaimLease)}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(std::vector<OutboxEvent> due, Claim(now, batch));
 
   DispatchStats stats;
-  for (const OutboxEvent& event : due) {
+  for (size_t i = 0; i < due.size(); ++i) {
+    const OutboxEvent& event = due[i];
+    if (clock_.Now() - now >= kClaimLease / 2) {
+      // Slow deliveries: give the rest back before the lease could pass and another replica
+      // send them a second time.
+      RETURN_IF_ERROR(Unclaim(std::vector<OutboxEvent>(due.begin() + i, due.end()), now));
+      break;
+    }
     // Delivery is a network call: outside any database transaction.
     auto it = deliverers_.find(event.destination);
     absl::Status delivered = it == deliverers_.end()
@@ -89,7 +128,8 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
     if (delivered.ok()) {
       ++stats.delivered;
       Metrics().IncrementCounter("smp_outbox_delivered_total", "Outbox events delivered.", labels);
-      RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+      // Single-row updates that read nothing first: READ COMMITTED is enough on PostgreSQL.
+      RETURN_IF_ERROR(db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) {
         return txn.Exec(
             "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
             "last_error = '' WHERE id = ?",
@@ -108,12 +148,11 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
                                                 {"attempts", std::to_string(attempts)},
                                                 {"error", delivered.ToString()}});
     }
-    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    RETURN_IF_ERROR(db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) {
       return txn.Exec(
-          "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
+          "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
           "WHERE id = ?",
-          {int64_t{attempts}, ToDbMicros(next), std::string(delivered.ToString()).substr(0, 500),
-           event.id});
+          {ToDbMicros(next), std::string(delivered.ToString()).substr(0, 500), event.id});
     }));
   }
   RETURN_IF_ERROR(ReportBacklog(clock_.Now()));
@@ -121,7 +160,8 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
 }
 
 absl::Status OutboxDispatcher::ReportBacklog(absl::Time now) {
-  return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  // READ COMMITTED on PostgreSQL: replicas purge the same old rows without conflicting.
+  return db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
     // Delivered events are kept a week for inspection, then dropped: the receivers have them.
     RETURN_IF_ERROR(
         txn.Exec("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",

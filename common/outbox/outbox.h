@@ -86,7 +86,13 @@ class OutboxDispatcher {
                    absl::flat_hash_map<std::string, EventDeliverer*> deliverers);
   ~OutboxDispatcher();
 
-  // One pass: tries the due events, oldest first (at most `batch`), and records each outcome.
+  // One pass: claims the due events, oldest first (at most `batch`), tries each and records each
+  // outcome. Several dispatchers on one database (replicas of a service) share the events: a pass
+  // claims its events for kClaimLease in one transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+  // concurrent passes take disjoint events without waiting), and hands back what it has not tried
+  // when half the lease is gone, so an event is sent twice only if a replica stalls for longer
+  // than the lease after its claim (or dies mid-delivery; then the event is due again once the
+  // lease ends). Receivers deduplicate by event id anyway.
   absl::StatusOr<DispatchStats> RunOnce(int batch = 100);
 
   // Runs passes on a thread every `interval`, or sooner after Wake() (a service calls it after
@@ -102,6 +108,12 @@ class OutboxDispatcher {
  private:
   // Delivered events older than this are deleted.
   static constexpr absl::Duration kKeepDelivered = absl::Hours(24 * 7);
+  // How long a pass owns the events it claimed.
+  static constexpr absl::Duration kClaimLease = absl::Minutes(1);
+  // Takes up to `batch` due events for this pass: their next attempt moves to now + kClaimLease.
+  absl::StatusOr<std::vector<OutboxEvent>> Claim(absl::Time now, int batch);
+  // Gives claimed events that were not tried back their previous due time.
+  absl::Status Unclaim(const std::vector<OutboxEvent>& events, absl::Time now);
   // Drops old delivered events and publishes the backlog per destination as gauges.
   absl::Status ReportBacklog(absl::Time now);
 

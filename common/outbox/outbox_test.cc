@@ -1,10 +1,13 @@
 #include "common/outbox/outbox.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/server/metrics.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
@@ -45,11 +48,11 @@ class FlakyReceiver final : public EventDeliverer {
   std::vector<std::string> received_;
 };
 
-class OutboxTest : public ::testing::Test {
+class OutboxTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/outbox_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(where_, testing::NewTestDatabase(GetParam()));
+    ASSERT_OK_AND_ASSIGN(db_, testing::Open(where_));
     ASSERT_OK(ApplyMigrations(
         *db_,
         {{1, "outbox and a business table",
@@ -73,10 +76,14 @@ class OutboxTest : public ::testing::Test {
     return event_id;
   }
 
+  testing::TestDatabase where_;
   std::unique_ptr<Database> db_;
   FakeClock clock_{kStart};
   RetryPolicy policy_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Backends, OutboxTest, ::testing::ValuesIn(testing::AllBackends()),
+                         testing::BackendName);
 
 TEST(BackoffTest, GrowsExponentiallyToTheCapWithBoundedJitter) {
   RetryPolicy p;
@@ -90,7 +97,7 @@ TEST(BackoffTest, GrowsExponentiallyToTheCapWithBoundedJitter) {
   EXPECT_LE(BackoffAfter(30, p, 0.999), absl::Minutes(6));  // +20% at most
 }
 
-TEST_F(OutboxTest, EventCommitsWithTheChangeOrNotAtAll) {
+TEST_P(OutboxTest, EventCommitsWithTheChangeOrNotAtAll) {
   FlakyReceiver billing(0);
   OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
   EXPECT_FALSE(CompleteSession("s-1", /*fail=*/true).ok());
@@ -102,7 +109,7 @@ TEST_F(OutboxTest, EventCommitsWithTheChangeOrNotAtAll) {
   EXPECT_EQ(stats.delivered, 0);
 }
 
-TEST_F(OutboxTest, ReceiverDownDelaysDeliveryAndNothingIsLost) {
+TEST_P(OutboxTest, ReceiverDownDelaysDeliveryAndNothingIsLost) {
   FlakyReceiver billing(3);
   OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
   ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-1"));
@@ -120,7 +127,7 @@ TEST_F(OutboxTest, ReceiverDownDelaysDeliveryAndNothingIsLost) {
   EXPECT_TRUE(pending.empty());
 }
 
-TEST_F(OutboxTest, EventsThatKeepFailingStayVisible) {
+TEST_P(OutboxTest, EventsThatKeepFailingStayVisible) {
   FlakyReceiver billing(1000);
   OutboxDispatcher dispatcher(db_.get(), clock_, policy_,
                               {{"billing", &billing}});  // "compliance" has no deliverer
@@ -141,7 +148,7 @@ TEST_F(OutboxTest, EventsThatKeepFailingStayVisible) {
 }
 
 // The backlog is published for operators, and delivered events are dropped after a week.
-TEST_F(OutboxTest, BacklogIsAGaugeAndDeliveredEventsAgeOut) {
+TEST_P(OutboxTest, BacklogIsAGaugeAndDeliveredEventsAgeOut) {
   FlakyReceiver billing(1000);
   OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {{"billing", &billing}});
   ASSERT_OK(CompleteSession("s-1").status());
@@ -175,7 +182,7 @@ TEST_F(OutboxTest, BacklogIsAGaugeAndDeliveredEventsAgeOut) {
   EXPECT_EQ(count(), 0);
 }
 
-TEST_F(OutboxTest, UnknownDestinationIsAVisibleFailureNotADrop) {
+TEST_P(OutboxTest, UnknownDestinationIsAVisibleFailureNotADrop) {
   OutboxDispatcher dispatcher(db_.get(), clock_, policy_, {});
   ASSERT_OK(CompleteSession("s-1").status());
   ASSERT_OK_AND_ASSIGN(DispatchStats stats, dispatcher.RunOnce());
@@ -185,7 +192,7 @@ TEST_F(OutboxTest, UnknownDestinationIsAVisibleFailureNotADrop) {
   EXPECT_NE(pending[0].last_error.find("no deliverer"), std::string::npos);
 }
 
-TEST_F(OutboxTest, BackgroundThreadDeliversAfterWake) {
+TEST_P(OutboxTest, BackgroundThreadDeliversAfterWake) {
   FlakyReceiver billing(0);
   OutboxDispatcher dispatcher(db_.get(), Clock::Real(), policy_, {{"billing", &billing}});
   dispatcher.Start(absl::Hours(1));  // only a Wake makes it run
@@ -195,6 +202,101 @@ TEST_F(OutboxTest, BackgroundThreadDeliversAfterWake) {
     absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(billing.received(), std::vector<std::string>{id});
   dispatcher.Stop();
+}
+
+// Receives on several threads; counts each event id, to catch a second delivery.
+class CountingReceiver final : public EventDeliverer {
+ public:
+  absl::Status Deliver(const OutboxEvent& event) override {
+    absl::SleepFor(absl::Microseconds(200));  // a network call takes a while
+    absl::MutexLock lock(&mu_);
+    ++deliveries_[event.id];
+    return absl::OkStatus();
+  }
+  absl::flat_hash_map<std::string, int> deliveries() {
+    absl::MutexLock lock(&mu_);
+    return deliveries_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int> deliveries_;
+};
+
+// Several replicas of a service run a dispatcher each on the one database: together they deliver
+// every event, and each exactly once (PostgreSQL: claims with FOR UPDATE SKIP LOCKED).
+TEST_P(OutboxTest, DispatchersOfSeveralReplicasShareTheWorkWithoutDoubleDelivery) {
+  constexpr int kEvents = 60, kReplicas = 3;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::string id, CompleteSession("s-" + std::to_string(i)));
+    ids.push_back(id);
+  }
+  CountingReceiver billing;
+  std::vector<std::unique_ptr<Database>> replicas;
+  std::vector<std::unique_ptr<OutboxDispatcher>> dispatchers;
+  std::vector<int> delivered(kReplicas, 0);
+  for (int r = 0; r < kReplicas; ++r) {
+    ASSERT_OK_AND_ASSIGN(auto db, testing::Open(where_));
+    dispatchers.push_back(std::make_unique<OutboxDispatcher>(
+        db.get(), clock_, policy_,
+        absl::flat_hash_map<std::string, EventDeliverer*>{{"billing", &billing}}));
+    replicas.push_back(std::move(db));
+  }
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kReplicas; ++r) {
+    threads.emplace_back([&, r] {
+      for (int pass = 0; pass < 200; ++pass) {
+        absl::StatusOr<DispatchStats> stats = dispatchers[r]->RunOnce(/*batch=*/4);
+        ASSERT_OK(stats.status());
+        delivered[r] += stats->delivered;
+        if (stats->delivered == 0 && stats->failed == 0) break;  // nothing left for this one
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto deliveries = billing.deliveries();
+  EXPECT_EQ(deliveries.size(), ids.size());
+  for (const std::string& id : ids) {
+    auto it = deliveries.find(id);
+    EXPECT_TRUE(it != deliveries.end() && it->second == 1)
+        << id << " delivered " << (it == deliveries.end() ? 0 : it->second) << " times";
+  }
+  EXPECT_EQ(delivered[0] + delivered[1] + delivered[2], kEvents);
+  ASSERT_OK_AND_ASSIGN(auto pending, dispatchers[0]->Pending(0, 100));
+  EXPECT_TRUE(pending.empty());
+}
+
+// Takes a minute per delivery: the pass gives back what it has not tried before its claim could
+// lapse, and another replica delivers it at once.
+class SlowReceiver final : public EventDeliverer {
+ public:
+  explicit SlowReceiver(FakeClock* clock) : clock_(clock) {}
+  absl::Status Deliver(const OutboxEvent& event) override {
+    clock_->Advance(absl::Seconds(40));
+    received.push_back(event.id);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> received;
+
+ private:
+  FakeClock* clock_;
+};
+
+TEST_P(OutboxTest, ASlowPassHandsBackWhatItHasNotTried) {
+  ASSERT_OK(CompleteSession("s-1").status());
+  ASSERT_OK(CompleteSession("s-2").status());
+  ASSERT_OK(CompleteSession("s-3").status());
+  SlowReceiver slow(&clock_);
+  FlakyReceiver fast(0);
+  OutboxDispatcher first(db_.get(), clock_, policy_, {{"billing", &slow}});
+  ASSERT_OK_AND_ASSIGN(auto other, testing::Open(where_));
+  OutboxDispatcher second(other.get(), clock_, policy_, {{"billing", &fast}});
+  ASSERT_OK_AND_ASSIGN(DispatchStats stats, first.RunOnce());
+  EXPECT_EQ(stats.delivered, 1);  // 40 s later the lease (1 min) is too close to go on
+  ASSERT_OK_AND_ASSIGN(stats, second.RunOnce());
+  EXPECT_EQ(stats.delivered, 2);
+  EXPECT_EQ(slow.received.size() + fast.received().size(), 3u);
 }
 
 }  // namespace
