@@ -565,8 +565,9 @@ class PostgresDatabase final : public Database {
       auto txn = std::make_unique<PostgresTransaction>(this, *std::move(connection), mode);
       absl::Status status = txn->Begin();
       if (status.ok()) return txn;
-      if (attempt >= 2 || !txn->ConnectionLost()) return status;
-      // The destructor drops the broken connection; the next one is opened anew.
+      // Idle connections the server dropped (a restart, a failover) fail here: each try drops
+      // one, and after the pool's worth a new connection is opened.
+      if (attempt > options_.max_connections || !txn->ConnectionLost()) return status;
     }
   }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -18,11 +19,10 @@ using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1764000000);
 
-class IdentityStoreTest : public ::testing::Test {
+class IdentityStoreTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/identity_store_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, testing::OpenNewTestDatabase(GetParam()));
     ASSERT_OK(ApplyMigrations(*db_, IdentityMigrations(), kNow));
   }
 
@@ -62,7 +62,11 @@ class IdentityStoreTest : public ::testing::Test {
   IdentityStore store_;
 };
 
-TEST_F(IdentityStoreTest, ClinicRoundTripsEveryField) {
+// On SQLite and on PostgreSQL (ctest labels sqlite, postgresql).
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityStoreTest, ::testing::ValuesIn(testing::AllBackends()),
+                         testing::BackendName);
+
+TEST_P(IdentityStoreTest, ClinicRoundTripsEveryField) {
   v1::Clinic created = MakeClinic("London Soho");
   EXPECT_TRUE(IsWellFormedId(created.id()));
   EXPECT_EQ(created.etag(), "v1");
@@ -77,7 +81,7 @@ TEST_F(IdentityStoreTest, ClinicRoundTripsEveryField) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("clinic")));
 }
 
-TEST_F(IdentityStoreTest, ClinicUpdateNeedsTheCurrentVersion) {
+TEST_P(IdentityStoreTest, ClinicUpdateNeedsTheCurrentVersion) {
   v1::Clinic c = MakeClinic("Leeds");
   c.set_name("Leeds Central");
   ASSERT_OK_AND_ASSIGN(v1::Clinic saved, InTxn<v1::Clinic>([&](Transaction& txn) {
@@ -93,7 +97,7 @@ TEST_F(IdentityStoreTest, ClinicUpdateNeedsTheCurrentVersion) {
       StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST_F(IdentityStoreTest, ClinicListPagesAndFiltersByScope) {
+TEST_P(IdentityStoreTest, ClinicListPagesAndFiltersByScope) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(MakeClinic("Clinic " + std::to_string(i)).id());
   PageRequest page{.size = 2, .after_key = ""};
@@ -116,7 +120,7 @@ TEST_F(IdentityStoreTest, ClinicListPagesAndFiltersByScope) {
   EXPECT_EQ(scoped.items[1].id(), ids[3]);
 }
 
-TEST_F(IdentityStoreTest, StaffUsernamesAreUniqueAndGrantsRoundTrip) {
+TEST_P(IdentityStoreTest, StaffUsernamesAreUniqueAndGrantsRoundTrip) {
   std::string a = MakeClinic("A").id();
   std::string b = MakeClinic("B").id();
   v1::Staff desk = MakeStaff("desk.a", common::v1::ROLE_FRONT_DESK, {a});
@@ -152,7 +156,7 @@ TEST_F(IdentityStoreTest, StaffUsernamesAreUniqueAndGrantsRoundTrip) {
   EXPECT_EQ(*InTxn<int64_t>([&](Transaction& txn) { return store_.CountActiveAdmins(txn); }), 1);
 }
 
-TEST_F(IdentityStoreTest, MissingClinicIsNamedByField) {
+TEST_P(IdentityStoreTest, MissingClinicIsNamedByField) {
   std::string a = MakeClinic("A").id();
   v1::Staff s;
   s.add_clinic_ids(a);
