@@ -412,6 +412,8 @@ absl::StatusOr<Result> RunWithSavepoint(Connection& c, absl::string_view sql,
     return absl::UnavailableError(
         absl::StrCat("database connection lost: ", Trimmed(PQerrorMessage(c.conn))));
   }
+  // A prepared statement outlives a rollback: remember it even when the statement then failed.
+  if (s->must_prepare && ResultOk(results[1].get())) c.prepared.emplace(s->key, s->name);
   for (size_t i = 0; i < results.size(); ++i) {
     if (ResultOk(results[i].get())) continue;
     if (PQresultStatus(results[i].get()) == PGRES_PIPELINE_ABORTED) continue;
@@ -423,7 +425,6 @@ absl::StatusOr<Result> RunWithSavepoint(Connection& c, absl::string_view sql,
     }
     return error;
   }
-  if (s->must_prepare) c.prepared.emplace(s->key, s->name);
   return std::move(results[main]);
 }
 

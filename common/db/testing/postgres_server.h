@@ -1,9 +1,10 @@
 #ifndef SMP_COMMON_DB_TESTING_POSTGRES_SERVER_H_
 #define SMP_COMMON_DB_TESTING_POSTGRES_SERVER_H_
 
-// A real PostgreSQL 15 for tests (Debian's postgresql-15): a fresh cluster made by initdb in a
-// temporary directory, served on a free loopback port, stopped by its PID and its directory
-// removed when the object goes. PostgreSQL refuses to run as root and CI runs as root, so as root
+// A real PostgreSQL 15 for tests (Debian's postgresql-15): a fresh cluster in a temporary
+// directory (a copy of one initdb made once per machine, /tmp/smp-postgres-template-v1-<uid>),
+// served on a free loopback port, stopped by its PID and its directory removed when the object
+// goes. PostgreSQL refuses to run as root and CI runs as root, so as root
 // initdb and postgres run as the `postgres` system user (runuser), the directory chowned to it.
 // Tests tag themselves with the ctest label `postgresql`.
 //
