@@ -317,21 +317,26 @@ absl::Status IdentityStore::RecordEvent(Transaction& txn, absl::string_view acto
 }
 
 absl::Status IdentityStore::AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
-                                                 absl::string_view action, absl::Time now) const {
+                                                 absl::string_view action, absl::Time now,
+                                                 absl::string_view spare_session_id) const {
   return txn.Exec(
-      "INSERT INTO pending_revocations (id, staff_id, action, change_time) VALUES (?, ?, ?, ?)",
-      {NewIdAt(now), std::string(staff_id), std::string(action), ToDbMicros(now)});
+      "INSERT INTO pending_revocations (id, staff_id, action, change_time, spare_session_id) "
+      "VALUES (?, ?, ?, ?, ?)",
+      {NewIdAt(now), std::string(staff_id), std::string(action), ToDbMicros(now),
+       std::string(spare_session_id)});
 }
 
 absl::StatusOr<std::vector<PendingRevocation>> IdentityStore::ListPendingRevocations(
     Transaction& txn, absl::string_view staff_id, int limit) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   txn.Query("SELECT id, staff_id, action, change_time FROM pending_revocations "
-                             "WHERE ? = '' OR staff_id = ? ORDER BY id LIMIT ?",
-                             {std::string(staff_id), std::string(staff_id), int64_t{limit}}));
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      txn.Query("SELECT id, staff_id, action, change_time, spare_session_id "
+                "FROM pending_revocations WHERE ? = '' OR staff_id = ? ORDER BY id LIMIT ?",
+                {std::string(staff_id), std::string(staff_id), int64_t{limit}}));
   std::vector<PendingRevocation> pending;
   for (const Row& row : rows) {
-    pending.push_back({row.Text(0), row.Text(1), row.Text(2), FromDbMicros(row.Int(3))});
+    pending.push_back(
+        {row.Text(0), row.Text(1), row.Text(2), FromDbMicros(row.Int(3)), row.Text(4)});
   }
   return pending;
 }

@@ -20,6 +20,8 @@ struct PendingRevocation {
   std::string staff_id;
   std::string action;      // the change that called for it, e.g. "disable_staff"
   absl::Time change_time;  // sessions created up to this time go
+  // A session that stays (the one that changed its own password); empty: none.
+  std::string spare_session_id;
 };
 
 // One aggregated row of failed logins (see AddLoginFailure).
@@ -92,7 +94,8 @@ class IdentityStore {
 
   // Pending session revocations. Add runs in the transaction of the change that calls for it.
   absl::Status AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
-                                    absl::string_view action, absl::Time now) const;
+                                    absl::string_view action, absl::Time now,
+                                    absl::string_view spare_session_id = "") const;
   // The oldest `limit` pending revocations, of every account or (staff_id not empty) of one.
   absl::StatusOr<std::vector<PendingRevocation>> ListPendingRevocations(Transaction& txn,
                                                                         absl::string_view staff_id,
