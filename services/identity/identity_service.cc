@@ -9,7 +9,8 @@ IdentityServiceImpl::IdentityServiceImpl(IdentityDeps deps)
     : frame_(v1::IdentityService::service_full_name(), deps.authenticator, deps.clock),
       sessions_(deps),
       clinics_(deps.db),
-      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock) {}
+      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock),
+      login_audit_(deps.db) {}
 
 // ---- Sessions ----
 
@@ -136,6 +137,15 @@ grpc::Status IdentityServiceImpl::ResetStaffPassword(grpc::ServerContext* ctx,
                                                      v1::Staff* out) {
   return frame_.Serve(ctx, "ResetStaffPassword", out,
                       [&](const Call& call) { return staff_.ResetPassword(call, *req); });
+}
+
+// ---- Audit ----
+
+grpc::Status IdentityServiceImpl::ListLoginFailures(grpc::ServerContext* ctx,
+                                                    const v1::ListLoginFailuresRequest* req,
+                                                    v1::ListLoginFailuresResponse* out) {
+  return frame_.Serve(ctx, "ListLoginFailures", out,
+                      [&](const Call& call) { return login_audit_.ListFailures(call, *req); });
 }
 
 }  // namespace smp::identity

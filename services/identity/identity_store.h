@@ -34,6 +34,9 @@ struct LoginFailureRow {
   absl::Time last_time;
 };
 
+// The sort key of a row of failed logins, as page keys carry it.
+std::string LoginFailureKey(const LoginFailureRow& row);
+
 struct StaffCredentials {
   v1::Staff staff;
   std::string password_hash;
@@ -113,6 +116,11 @@ class IdentityStore {
   // Rows whose window starts at or after `since`, newest first.
   absl::StatusOr<std::vector<LoginFailureRow>> ListLoginFailures(Transaction& txn,
                                                                  absl::Time since) const;
+  // A page of the rows whose window starts in [start, end), by (window_start, kind, subject); the
+  // page key is LoginFailureKey of the last row.
+  absl::StatusOr<Page<LoginFailureRow>> ListLoginFailurePage(Transaction& txn, absl::Time start,
+                                                             absl::Time end,
+                                                             const PageRequest& page) const;
   // Deletes the rows whose window started before `cutoff`; how many.
   absl::StatusOr<int64_t> PurgeLoginFailures(Transaction& txn, absl::Time cutoff) const;
 

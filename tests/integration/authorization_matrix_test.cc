@@ -84,6 +84,7 @@ const std::map<std::string, Scope>& Table() {
       {"smp.identity.v1.IdentityService/DisableStaff", kOther},
       {"smp.identity.v1.IdentityService/EnableStaff", kOther},
       {"smp.identity.v1.IdentityService/ResetStaffPassword", kOther},
+      {"smp.identity.v1.IdentityService/ListLoginFailures", kOther},
       {"smp.scheduling.v1.SchedulingService/CreatePatient", kOther},
       {"smp.scheduling.v1.SchedulingService/GetPatient", kOther},
       {"smp.scheduling.v1.SchedulingService/UpdatePatient", kOther},
