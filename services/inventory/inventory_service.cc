@@ -15,6 +15,7 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
       issuing_(deps_.db, deps_.on_event_committed),
       queries_(deps_.db, deps_.appointments),
       recalls_(deps_.db, deps_.on_event_committed),
+      lot_holds_(deps_.db),
       bottles_(deps_.db),
       transfers_(deps_.db),
       replenishment_(deps_.db, deps_.appointments),
@@ -154,6 +155,19 @@ grpc::Status InventoryServiceImpl::ListLotUses(grpc::ServerContext* ctx,
                                                v1::ListLotUsesResponse* out) {
   return frame_.Serve(ctx, "ListLotUses", *req, out,
                       [&](const Call& call) { return recalls_.ListUses(call, *req); });
+}
+
+grpc::Status InventoryServiceImpl::HoldLot(grpc::ServerContext* ctx, const v1::HoldLotRequest* req,
+                                           v1::LotHold* out) {
+  return frame_.Serve(ctx, "HoldLot", *req, out,
+                      [&](const Call& call) { return lot_holds_.Hold(call, *req); });
+}
+
+grpc::Status InventoryServiceImpl::ReleaseLotHold(grpc::ServerContext* ctx,
+                                                  const v1::ReleaseLotHoldRequest* req,
+                                                  v1::LotHold* out) {
+  return frame_.Serve(ctx, "ReleaseLotHold", *req, out,
+                      [&](const Call& call) { return lot_holds_.Release(call, *req); });
 }
 
 // ---------------------------------------------------------------- pigment bottles

@@ -139,6 +139,8 @@ const std::map<std::string, Scope>& Table() {
       {"smp.inventory.v1.InventoryService/ListTransfers", kClinic},
       {"smp.inventory.v1.InventoryService/RecallLot", kOther},
       {"smp.inventory.v1.InventoryService/ListLotUses", kOther},
+      {"smp.inventory.v1.InventoryService/HoldLot", kClinic},
+      {"smp.inventory.v1.InventoryService/ReleaseLotHold", kClinic},
       {"smp.inventory.v1.InventoryService/OpenBottle", kClinic},
       {"smp.inventory.v1.InventoryService/ListOpenBottles", kClinic},
       {"smp.inventory.v1.InventoryService/CloseBottle", kOther},
