@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/finish.h"
+#include "common/rpc/request_scope.h"
 #include "google/protobuf/descriptor.h"
 
 namespace smp {
@@ -25,6 +26,30 @@ grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view metho
   absl::Status status = body(*call);
   if (absl::IsPermissionDenied(status)) NoteRefusal(call->who, method, status);
   return FinishRpc(*context, method, std::move(status));
+}
+
+grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view method,
+                           const google::protobuf::Message& request,
+                           absl::FunctionRef<absl::Status(const Call&)> body) const {
+  absl::StatusOr<Call> call = Admit(*context, method, request);
+  if (!call.ok()) return FinishRpc(*context, method, call.status());
+  absl::Status status = body(*call);
+  if (absl::IsPermissionDenied(status)) NoteRefusal(call->who, method, status);
+  return FinishRpc(*context, method, std::move(status));
+}
+
+absl::StatusOr<Call> RpcFrame::Admit(const grpc::ServerContextBase& context,
+                                     absl::string_view method,
+                                     const google::protobuf::Message& request) const {
+  ASSIGN_OR_RETURN(Call call, Admit(context, method));
+  // A public call has no caller whose scope could be judged (and names no clinic).
+  if (!call.who.authenticated) return call;
+  absl::Status in_scope = CheckNamedClinics(call.who, request);
+  if (!in_scope.ok()) {
+    NoteRefusal(call.who, method, in_scope);
+    return in_scope;
+  }
+  return call;
 }
 
 void RpcFrame::NoteRefusal(const Principal& who, absl::string_view method,

@@ -10,7 +10,7 @@
 //   grpc::Status BillingServiceImpl::GetInvoice(grpc::ServerContext* ctx,
 //                                               const v1::GetInvoiceRequest* req, v1::Invoice* out)
 //                                               {
-//     return frame_.Serve(ctx, "GetInvoice", out,
+//     return frame_.Serve(ctx, "GetInvoice", *req, out,
 //                         [&](const Call& call) { return invoices_.Get(call, *req); });
 //   }
 
@@ -28,6 +28,7 @@
 #include "common/rpc/call.h"
 #include "common/rpc/refusal_log.h"
 #include "common/util/clock.h"
+#include "google/protobuf/message.h"
 
 namespace smp {
 
@@ -47,6 +48,20 @@ class RpcFrame {
            DeniedHook on_denied = nullptr);
 
   // Serves a unary RPC (or any RPC whose output is one message): `op`'s value becomes `*out`.
+  // Before `op` runs, every clinic the request names (request_scope.h) must be in the caller's
+  // scope, so that the scope answers before any validation or rule of the operation.
+  template <typename Response>
+  grpc::Status Serve(
+      grpc::ServerContext* context, absl::string_view method,
+      const google::protobuf::Message& request, Response* out,
+      std::type_identity_t<absl::FunctionRef<absl::StatusOr<Response>(const Call&)>> op) const {
+    return Run(context, method, request, [&](const Call& call) -> absl::Status {
+      ASSIGN_OR_RETURN(*out, op(call));
+      return absl::OkStatus();
+    });
+  }
+
+  // Serve for a request that names no clinic (Logout, WhoAmI: the caller's own session).
   template <typename Response>
   grpc::Status Serve(
       grpc::ServerContext* context, absl::string_view method, Response* out,
@@ -57,7 +72,13 @@ class RpcFrame {
     });
   }
 
-  // Serves an RPC whose body writes its own output (server streams).
+  // Serves an RPC whose body writes its own output (server streams), with the clinic scope of
+  // `request` checked first as in Serve.
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+                   const google::protobuf::Message& request,
+                   absl::FunctionRef<absl::Status(const Call&)> body) const;
+
+  // Run for a request that names no clinic.
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Call&)> body) const;
 
@@ -67,6 +88,9 @@ class RpcFrame {
   // (FinishRpc does that).
   absl::StatusOr<Call> Admit(const grpc::ServerContextBase& context,
                              absl::string_view method) const;
+  // Admit, then the clinic scope of `request` (request_scope.h; a refusal is reported as well).
+  absl::StatusOr<Call> Admit(const grpc::ServerContextBase& context, absl::string_view method,
+                             const google::protobuf::Message& request) const;
 
   // The Call a request would get, for paths outside a gRPC handler (tests, non-gRPC transports):
   // authorises `authorization` (the header value) for `method`.

@@ -14,148 +14,148 @@ BillingServiceImpl::BillingServiceImpl(BillingDeps deps)
 grpc::Status BillingServiceImpl::CreatePriceList(grpc::ServerContext* ctx,
                                                  const v1::CreatePriceListRequest* req,
                                                  v1::PriceList* out) {
-  return frame_.Serve(ctx, "CreatePriceList", out,
+  return frame_.Serve(ctx, "CreatePriceList", *req, out,
                       [&](const Call& call) { return price_lists_.Create(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetEffectivePriceList(grpc::ServerContext* ctx,
                                                        const v1::GetEffectivePriceListRequest* req,
                                                        v1::PriceList* out) {
-  return frame_.Serve(ctx, "GetEffectivePriceList", out,
+  return frame_.Serve(ctx, "GetEffectivePriceList", *req, out,
                       [&](const Call& call) { return price_lists_.GetEffective(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::ListPriceLists(grpc::ServerContext* ctx,
                                                 const v1::ListPriceListsRequest* req,
                                                 v1::ListPriceListsResponse* out) {
-  return frame_.Serve(ctx, "ListPriceLists", out,
+  return frame_.Serve(ctx, "ListPriceLists", *req, out,
                       [&](const Call& call) { return price_lists_.List(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::CreateQuote(grpc::ServerContext* ctx,
                                              const v1::CreateQuoteRequest* req, v1::Quote* out) {
-  return frame_.Serve(ctx, "CreateQuote", out,
+  return frame_.Serve(ctx, "CreateQuote", *req, out,
                       [&](const Call& call) { return quotes_.Create(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetQuote(grpc::ServerContext* ctx, const v1::GetQuoteRequest* req,
                                           v1::Quote* out) {
-  return frame_.Serve(ctx, "GetQuote", out,
+  return frame_.Serve(ctx, "GetQuote", *req, out,
                       [&](const Call& call) { return quotes_.Get(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::AcceptQuote(grpc::ServerContext* ctx,
                                              const v1::AcceptQuoteRequest* req, v1::Quote* out) {
-  return frame_.Serve(ctx, "AcceptQuote", out,
+  return frame_.Serve(ctx, "AcceptQuote", *req, out,
                       [&](const Call& call) { return quotes_.Accept(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::CreateInvoice(grpc::ServerContext* ctx,
                                                const v1::CreateInvoiceRequest* req,
                                                v1::Invoice* out) {
-  return frame_.Serve(ctx, "CreateInvoice", out,
+  return frame_.Serve(ctx, "CreateInvoice", *req, out,
                       [&](const Call& call) { return invoices_.Create(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::UpdateDraftInvoice(grpc::ServerContext* ctx,
                                                     const v1::UpdateDraftInvoiceRequest* req,
                                                     v1::Invoice* out) {
-  return frame_.Serve(ctx, "UpdateDraftInvoice", out,
+  return frame_.Serve(ctx, "UpdateDraftInvoice", *req, out,
                       [&](const Call& call) { return invoices_.UpdateDraft(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::IssueInvoice(grpc::ServerContext* ctx,
                                               const v1::IssueInvoiceRequest* req,
                                               v1::Invoice* out) {
-  return frame_.Serve(ctx, "IssueInvoice", out,
+  return frame_.Serve(ctx, "IssueInvoice", *req, out,
                       [&](const Call& call) { return invoices_.Issue(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::VoidInvoice(grpc::ServerContext* ctx,
                                              const v1::VoidInvoiceRequest* req, v1::Invoice* out) {
-  return frame_.Serve(ctx, "VoidInvoice", out,
+  return frame_.Serve(ctx, "VoidInvoice", *req, out,
                       [&](const Call& call) { return invoices_.Void(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetInvoice(grpc::ServerContext* ctx,
                                             const v1::GetInvoiceRequest* req, v1::Invoice* out) {
-  return frame_.Serve(ctx, "GetInvoice", out,
+  return frame_.Serve(ctx, "GetInvoice", *req, out,
                       [&](const Call& call) { return invoices_.Get(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::ListInvoices(grpc::ServerContext* ctx,
                                               const v1::ListInvoicesRequest* req,
                                               v1::ListInvoicesResponse* out) {
-  return frame_.Serve(ctx, "ListInvoices", out,
+  return frame_.Serve(ctx, "ListInvoices", *req, out,
                       [&](const Call& call) { return invoices_.List(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::CreateCreditNote(grpc::ServerContext* ctx,
                                                   const v1::CreateCreditNoteRequest* req,
                                                   v1::CreditNote* out) {
-  return frame_.Serve(ctx, "CreateCreditNote", out,
+  return frame_.Serve(ctx, "CreateCreditNote", *req, out,
                       [&](const Call& call) { return invoices_.CreateCreditNote(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::RecordPayment(grpc::ServerContext* ctx,
                                                const v1::RecordPaymentRequest* req,
                                                v1::Payment* out) {
-  return frame_.Serve(ctx, "RecordPayment", out,
+  return frame_.Serve(ctx, "RecordPayment", *req, out,
                       [&](const Call& call) { return payments_.Record(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::ApplyDeposit(grpc::ServerContext* ctx,
                                               const v1::ApplyDepositRequest* req,
                                               v1::Payment* out) {
-  return frame_.Serve(ctx, "ApplyDeposit", out,
+  return frame_.Serve(ctx, "ApplyDeposit", *req, out,
                       [&](const Call& call) { return payments_.ApplyDeposit(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::RefundPayment(grpc::ServerContext* ctx,
                                                const v1::RefundPaymentRequest* req,
                                                v1::Refund* out) {
-  return frame_.Serve(ctx, "RefundPayment", out,
+  return frame_.Serve(ctx, "RefundPayment", *req, out,
                       [&](const Call& call) { return payments_.Refund(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetPayment(grpc::ServerContext* ctx,
                                             const v1::GetPaymentRequest* req, v1::Payment* out) {
-  return frame_.Serve(ctx, "GetPayment", out,
+  return frame_.Serve(ctx, "GetPayment", *req, out,
                       [&](const Call& call) { return payments_.Get(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::ListPayments(grpc::ServerContext* ctx,
                                               const v1::ListPaymentsRequest* req,
                                               v1::ListPaymentsResponse* out) {
-  return frame_.Serve(ctx, "ListPayments", out,
+  return frame_.Serve(ctx, "ListPayments", *req, out,
                       [&](const Call& call) { return payments_.List(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetPatientBalance(grpc::ServerContext* ctx,
                                                    const v1::GetPatientBalanceRequest* req,
                                                    v1::PatientBalance* out) {
-  return frame_.Serve(ctx, "GetPatientBalance", out,
+  return frame_.Serve(ctx, "GetPatientBalance", *req, out,
                       [&](const Call& call) { return payments_.Balance(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::RecordChargeEvent(grpc::ServerContext* ctx,
                                                    const v1::RecordChargeEventRequest* req,
                                                    v1::ChargeEventResult* out) {
-  return frame_.Serve(ctx, "RecordChargeEvent", out,
+  return frame_.Serve(ctx, "RecordChargeEvent", *req, out,
                       [&](const Call& call) { return charges_.Record(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetRevenueReport(grpc::ServerContext* ctx,
                                                   const v1::GetRevenueReportRequest* req,
                                                   v1::RevenueReport* out) {
-  return frame_.Serve(ctx, "GetRevenueReport", out,
+  return frame_.Serve(ctx, "GetRevenueReport", *req, out,
                       [&](const Call& call) { return reports_.Revenue(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::GetReceivablesAging(grpc::ServerContext* ctx,
                                                      const v1::GetReceivablesAgingRequest* req,
                                                      v1::ReceivablesAging* out) {
-  return frame_.Serve(ctx, "GetReceivablesAging", out,
+  return frame_.Serve(ctx, "GetReceivablesAging", *req, out,
                       [&](const Call& call) { return reports_.Aging(call, *req); });
 }
 

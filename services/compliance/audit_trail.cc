@@ -37,8 +37,52 @@ absl::Status AuditTrail::Read(const Call& call, absl::string_view entity_type,
   }
   return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(read(txn));
+    ReadTally tally;
+    tally.window_start =
+        absl::UnixEpoch() + absl::Floor(call.now - absl::UnixEpoch(), kReadAuditWindow);
+    tally.actor_id = call.who.staff_id;
+    for (common::v1::Role role : call.who.roles) {
+      tally.actor_roles.push_back(common::v1::Role_Name(role));
+    }
+    tally.method = call.method;
+    tally.entity_type = std::string(entity_type);
+    tally.entity_id = std::string(entity_id);
+    ASSIGN_OR_RETURN(int64_t reads, store_->TallyRead(txn, tally, call.now));
+    if (reads > 1) return absl::OkStatus();  // counted; the hour's total follows
     return Record(txn, call, v1::AUDIT_ACTION_READ, entity_type, entity_id).status();
   });
+}
+
+absl::StatusOr<int> AuditTrail::FlushReadTallies(absl::Time now) const {
+  const absl::Time current_window =
+      absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), kReadAuditWindow);
+  int appended = 0;
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<ReadTally> tallies,
+                     store_->ListReadTallies(txn, current_window, 1000));
+    for (const ReadTally& t : tallies) {
+      if (t.reads > 1) {
+        Principal who;
+        who.staff_id = t.actor_id;
+        for (const std::string& name : t.actor_roles) {
+          common::v1::Role role;
+          if (common::v1::Role_Parse(name, &role)) who.roles.push_back(role);
+        }
+        const std::string detail = absl::StrCat(
+            t.reads - 1, t.reads == 2 ? " more read " : " more reads ",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.first_time, absl::UTCTimeZone()), "..",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.last_time, absl::UTCTimeZone()), " (",
+            t.reads, " in the hour)");
+        RETURN_IF_ERROR(Append(txn, who, now, v1::AUDIT_ACTION_READ, t.method, t.entity_type,
+                               t.entity_id, detail)
+                            .status());
+        ++appended;
+      }
+      RETURN_IF_ERROR(store_->DeleteReadTally(txn, t));
+    }
+    return absl::OkStatus();
+  }));
+  return appended;
 }
 
 RpcFrame::DeniedHook AuditTrail::DeniedHook() const {

@@ -18,6 +18,9 @@
 
 namespace smp::compliance {
 
+// The window of aggregated reads (see AuditTrail::Read).
+inline constexpr absl::Duration kReadAuditWindow = absl::Hours(1);
+
 class AuditTrail {
  public:
   // `db` and `store` must outlive the trail.
@@ -35,11 +38,20 @@ class AuditTrail {
     return Append(txn, call.who, call.now, action, call.method, entity_type, entity_id, detail);
   }
 
-  // A read: in one write transaction with an AUDIT_ACTION_READ entry when it reads a patient's
-  // health data (`entity_type` "patient": consents, screenings, eligibility), whoever the caller,
-  // or when the caller is an auditor (no unrecorded auditor read); else a plain read transaction.
+  // A read: audited when it reads a patient's health data (`entity_type` "patient": consents,
+  // screenings, eligibility), whoever the caller, or when the caller is an auditor (no unaudited
+  // auditor read); else a plain read transaction. Audited reads are aggregated so that a reader
+  // cannot flood the log: the first read of an entity by a caller through a method in an hour
+  // (kReadAuditWindow) is an AUDIT_ACTION_READ entry, written in the read's transaction; the later
+  // ones of that hour are counted in the same transaction (read_tallies) and FlushReadTallies puts
+  // the count in the log once the hour is over.
   absl::Status Read(const Call& call, absl::string_view entity_type, absl::string_view entity_id,
                     absl::FunctionRef<absl::Status(Transaction&)> read) const;
+
+  // For every hour that ended before `now`: one AUDIT_ACTION_READ entry per (caller, method,
+  // entity) read more than once in it ("<n> more reads <first>..<last>", at `now`), and the tally
+  // goes. Returns the entries appended. Runs on a PeriodicTask (main.cc).
+  absl::StatusOr<int> FlushReadTallies(absl::Time now) const;
 
   // Runs a create idempotently (keyed by the call and the request's request_id) with its
   // AUDIT_ACTION_CREATE entry (entity id: the created resource's id) in the same transaction.

@@ -40,4 +40,14 @@ absl::Status CheckAppointmentInScope(const ComplianceStore& store, Transaction& 
   return AllInScope(who, clinics) ? absl::OkStatus() : Refuse("appointment", appointment_id);
 }
 
+absl::Status CheckPatientHomeInScope(PatientDirectory* directory, const Principal& who,
+                                     absl::string_view patient_id) {
+  if (directory == nullptr || who.IsChainWide() || patient_id.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> clinic = directory->ClinicOfPatient(std::string(patient_id));
+  if (absl::IsNotFound(clinic.status())) return Refuse("patient", patient_id);
+  if (!clinic.ok()) return clinic.status();
+  if (!who.CanAccessClinic(*clinic)) return Refuse("patient", patient_id);
+  return absl::OkStatus();
+}
+
 }  // namespace smp::compliance

@@ -103,6 +103,24 @@ CREATE TABLE audit_log (
       {2, "procedures by time, for report paging",
        "CREATE INDEX procedures_by_time ON procedure_records "
        "(performed_date, performed_time, id);"},
+      {3, "reads audited in aggregate",
+       R"sql(
+-- Reads audited in aggregate (issue 13): the first read of an entity by a caller through a method
+-- in an hour is an audit entry; the later ones of that hour are counted here, and once the hour
+-- is over the count goes into the audit log as one entry and the row is deleted.
+CREATE TABLE read_tallies (
+  window_start INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_roles TEXT NOT NULL,  -- comma-separated role names
+  method TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  reads INTEGER NOT NULL,
+  first_time INTEGER NOT NULL,
+  last_time INTEGER NOT NULL,
+  PRIMARY KEY (window_start, actor_id, method, entity_type, entity_id)
+);
+)sql"},
   };
   return *migrations;
 }

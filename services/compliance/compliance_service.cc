@@ -13,7 +13,7 @@ ComplianceServiceImpl::ComplianceServiceImpl(const ComplianceUnits* units,
 grpc::Status ComplianceServiceImpl::RecordCredential(grpc::ServerContext* ctx,
                                                      const v1::RecordCredentialRequest* req,
                                                      v1::Credential* out) {
-  return frame_.Serve(ctx, "RecordCredential", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordCredential", *req, out, [&](const Call& call) {
     return units_.credentials_permits.RecordCredential(call, *req);
   });
 }
@@ -21,7 +21,7 @@ grpc::Status ComplianceServiceImpl::RecordCredential(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListCredentials(grpc::ServerContext* ctx,
                                                     const v1::ListCredentialsRequest* req,
                                                     v1::ListCredentialsResponse* out) {
-  return frame_.Serve(ctx, "ListCredentials", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListCredentials", *req, out, [&](const Call& call) {
     return units_.credentials_permits.ListCredentials(call, *req);
   });
 }
@@ -29,7 +29,7 @@ grpc::Status ComplianceServiceImpl::ListCredentials(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::RecordPermit(grpc::ServerContext* ctx,
                                                  const v1::RecordPermitRequest* req,
                                                  v1::Permit* out) {
-  return frame_.Serve(ctx, "RecordPermit", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordPermit", *req, out, [&](const Call& call) {
     return units_.credentials_permits.RecordPermit(call, *req);
   });
 }
@@ -37,7 +37,7 @@ grpc::Status ComplianceServiceImpl::RecordPermit(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListPermits(grpc::ServerContext* ctx,
                                                 const v1::ListPermitsRequest* req,
                                                 v1::ListPermitsResponse* out) {
-  return frame_.Serve(ctx, "ListPermits", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListPermits", *req, out, [&](const Call& call) {
     return units_.credentials_permits.ListPermits(call, *req);
   });
 }
@@ -45,7 +45,7 @@ grpc::Status ComplianceServiceImpl::ListPermits(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::RecordConsent(grpc::ServerContext* ctx,
                                                   const v1::RecordConsentRequest* req,
                                                   v1::Consent* out) {
-  return frame_.Serve(ctx, "RecordConsent", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordConsent", *req, out, [&](const Call& call) {
     return units_.consents_screenings.RecordConsent(call, *req);
   });
 }
@@ -53,7 +53,7 @@ grpc::Status ComplianceServiceImpl::RecordConsent(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::WithdrawConsent(grpc::ServerContext* ctx,
                                                     const v1::WithdrawConsentRequest* req,
                                                     v1::Consent* out) {
-  return frame_.Serve(ctx, "WithdrawConsent", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "WithdrawConsent", *req, out, [&](const Call& call) {
     return units_.consents_screenings.WithdrawConsent(call, *req);
   });
 }
@@ -61,7 +61,7 @@ grpc::Status ComplianceServiceImpl::WithdrawConsent(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListConsents(grpc::ServerContext* ctx,
                                                  const v1::ListConsentsRequest* req,
                                                  v1::ListConsentsResponse* out) {
-  return frame_.Serve(ctx, "ListConsents", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListConsents", *req, out, [&](const Call& call) {
     return units_.consents_screenings.ListConsents(call, *req);
   });
 }
@@ -69,7 +69,7 @@ grpc::Status ComplianceServiceImpl::ListConsents(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::RecordScreening(grpc::ServerContext* ctx,
                                                     const v1::RecordScreeningRequest* req,
                                                     v1::Screening* out) {
-  return frame_.Serve(ctx, "RecordScreening", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordScreening", *req, out, [&](const Call& call) {
     return units_.consents_screenings.RecordScreening(call, *req);
   });
 }
@@ -77,7 +77,7 @@ grpc::Status ComplianceServiceImpl::RecordScreening(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::OverrideScreening(grpc::ServerContext* ctx,
                                                       const v1::OverrideScreeningRequest* req,
                                                       v1::Screening* out) {
-  return frame_.Serve(ctx, "OverrideScreening", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "OverrideScreening", *req, out, [&](const Call& call) {
     return units_.consents_screenings.OverrideScreening(call, *req);
   });
 }
@@ -85,7 +85,7 @@ grpc::Status ComplianceServiceImpl::OverrideScreening(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListScreenings(grpc::ServerContext* ctx,
                                                    const v1::ListScreeningsRequest* req,
                                                    v1::ListScreeningsResponse* out) {
-  return frame_.Serve(ctx, "ListScreenings", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListScreenings", *req, out, [&](const Call& call) {
     return units_.consents_screenings.ListScreenings(call, *req);
   });
 }
@@ -93,7 +93,7 @@ grpc::Status ComplianceServiceImpl::ListScreenings(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::RecordProcedure(grpc::ServerContext* ctx,
                                                     const v1::RecordProcedureRequest* req,
                                                     v1::ProcedureRecord* out) {
-  return frame_.Serve(ctx, "RecordProcedure", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordProcedure", *req, out, [&](const Call& call) {
     return units_.procedures_incidents.RecordProcedure(call, *req);
   });
 }
@@ -101,14 +101,14 @@ grpc::Status ComplianceServiceImpl::RecordProcedure(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ReportIncident(grpc::ServerContext* ctx,
                                                    const v1::ReportIncidentRequest* req,
                                                    v1::Incident* out) {
-  return frame_.Serve(ctx, "ReportIncident", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ReportIncident", *req, out, [&](const Call& call) {
     return units_.procedures_incidents.ReportIncident(call, *req);
   });
 }
 
 grpc::Status ComplianceServiceImpl::RecordIncidentFollowUp(
     grpc::ServerContext* ctx, const v1::RecordIncidentFollowUpRequest* req, v1::Incident* out) {
-  return frame_.Serve(ctx, "RecordIncidentFollowUp", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordIncidentFollowUp", *req, out, [&](const Call& call) {
     return units_.procedures_incidents.RecordIncidentFollowUp(call, *req);
   });
 }
@@ -116,7 +116,7 @@ grpc::Status ComplianceServiceImpl::RecordIncidentFollowUp(
 grpc::Status ComplianceServiceImpl::RecordLotRecall(grpc::ServerContext* ctx,
                                                     const v1::RecordLotRecallRequest* req,
                                                     v1::LotRecall* out) {
-  return frame_.Serve(ctx, "RecordLotRecall", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RecordLotRecall", *req, out, [&](const Call& call) {
     return units_.procedures_incidents.RecordLotRecall(call, *req);
   });
 }
@@ -124,7 +124,7 @@ grpc::Status ComplianceServiceImpl::RecordLotRecall(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListExpiring(grpc::ServerContext* ctx,
                                                  const v1::ListExpiringRequest* req,
                                                  v1::ListExpiringResponse* out) {
-  return frame_.Serve(ctx, "ListExpiring", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListExpiring", *req, out, [&](const Call& call) {
     return units_.credentials_permits.ListExpiring(call, *req);
   });
 }
@@ -132,7 +132,7 @@ grpc::Status ComplianceServiceImpl::ListExpiring(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ExportAuditEvents(grpc::ServerContext* ctx,
                                                       const v1::ExportAuditEventsRequest* req,
                                                       v1::ExportAuditEventsResponse* out) {
-  return frame_.Serve(ctx, "ExportAuditEvents", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ExportAuditEvents", *req, out, [&](const Call& call) {
     return units_.audit_log.ExportAuditEvents(call, *req);
   });
 }
@@ -140,7 +140,7 @@ grpc::Status ComplianceServiceImpl::ExportAuditEvents(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::SetRetentionPolicy(grpc::ServerContext* ctx,
                                                        const v1::SetRetentionPolicyRequest* req,
                                                        v1::RetentionPolicy* out) {
-  return frame_.Serve(ctx, "SetRetentionPolicy", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "SetRetentionPolicy", *req, out, [&](const Call& call) {
     return units_.retention.SetRetentionPolicy(call, *req);
   });
 }
@@ -148,7 +148,7 @@ grpc::Status ComplianceServiceImpl::SetRetentionPolicy(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::GetRetentionPolicy(grpc::ServerContext* ctx,
                                                        const v1::GetRetentionPolicyRequest* req,
                                                        v1::RetentionPolicy* out) {
-  return frame_.Serve(ctx, "GetRetentionPolicy", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "GetRetentionPolicy", *req, out, [&](const Call& call) {
     return units_.retention.GetRetentionPolicy(call, *req);
   });
 }
@@ -156,7 +156,7 @@ grpc::Status ComplianceServiceImpl::GetRetentionPolicy(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::RunRetentionPurge(grpc::ServerContext* ctx,
                                                       const v1::RunRetentionPurgeRequest* req,
                                                       v1::RunRetentionPurgeResponse* out) {
-  return frame_.Serve(ctx, "RunRetentionPurge", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "RunRetentionPurge", *req, out, [&](const Call& call) {
     return units_.retention.RunRetentionPurge(call, *req);
   });
 }
@@ -164,7 +164,7 @@ grpc::Status ComplianceServiceImpl::RunRetentionPurge(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
                                                      const v1::ListAuditEntriesRequest* req,
                                                      v1::ListAuditEntriesResponse* out) {
-  return frame_.Serve(ctx, "ListAuditEntries", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListAuditEntries", *req, out, [&](const Call& call) {
     return units_.audit_log.ListAuditEntries(call, *req);
   });
 }
@@ -172,7 +172,7 @@ grpc::Status ComplianceServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::VerifyAuditLog(grpc::ServerContext* ctx,
                                                    const v1::VerifyAuditLogRequest* req,
                                                    v1::VerifyAuditLogResponse* out) {
-  return frame_.Serve(ctx, "VerifyAuditLog", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "VerifyAuditLog", *req, out, [&](const Call& call) {
     return units_.audit_log.VerifyAuditLog(call, *req);
   });
 }
@@ -180,7 +180,7 @@ grpc::Status ComplianceServiceImpl::VerifyAuditLog(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::CreateCheckpoint(grpc::ServerContext* ctx,
                                                      const v1::CreateCheckpointRequest* req,
                                                      v1::Checkpoint* out) {
-  return frame_.Serve(ctx, "CreateCheckpoint", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "CreateCheckpoint", *req, out, [&](const Call& call) {
     return units_.audit_log.CreateCheckpoint(call, *req);
   });
 }
@@ -188,7 +188,7 @@ grpc::Status ComplianceServiceImpl::CreateCheckpoint(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::VerifyCheckpoint(grpc::ServerContext* ctx,
                                                      const v1::VerifyCheckpointRequest* req,
                                                      v1::VerifyCheckpointResponse* out) {
-  return frame_.Serve(ctx, "VerifyCheckpoint", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "VerifyCheckpoint", *req, out, [&](const Call& call) {
     return units_.audit_log.VerifyCheckpoint(call, *req);
   });
 }
@@ -196,7 +196,7 @@ grpc::Status ComplianceServiceImpl::VerifyCheckpoint(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::GenerateReport(grpc::ServerContext* ctx,
                                                    const v1::GenerateReportRequest* req,
                                                    grpc::ServerWriter<v1::ReportPart>* writer) {
-  return frame_.Run(ctx, "GenerateReport", [&](const Call& call) {
+  return frame_.Run(ctx, "GenerateReport", *req, [&](const Call& call) {
     return units_.reports.GenerateReport(
         call, *req, [&](const v1::ReportPart& part) { return writer->Write(part); });
   });
@@ -205,7 +205,7 @@ grpc::Status ComplianceServiceImpl::GenerateReport(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ExportReport(grpc::ServerContext* ctx,
                                                  const v1::ExportReportRequest* req,
                                                  grpc::ServerWriter<v1::ExportChunk>* writer) {
-  return frame_.Run(ctx, "ExportReport", [&](const Call& call) {
+  return frame_.Run(ctx, "ExportReport", *req, [&](const Call& call) {
     return units_.reports.ExportReport(
         call, *req, [&](const v1::ExportChunk& chunk) { return writer->Write(chunk); });
   });
@@ -222,7 +222,7 @@ EligibilityServiceImpl::EligibilityServiceImpl(const ComplianceUnits* units,
 grpc::Status EligibilityServiceImpl::CheckEligibility(grpc::ServerContext* ctx,
                                                       const v1::CheckEligibilityRequest* req,
                                                       v1::CheckEligibilityResponse* out) {
-  return frame_.Serve(ctx, "CheckEligibility", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "CheckEligibility", *req, out, [&](const Call& call) {
     return units_.eligibility.CheckEligibility(call, *req);
   });
 }

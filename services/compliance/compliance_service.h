@@ -18,6 +18,7 @@
 #include "services/compliance/consents_screenings.h"
 #include "services/compliance/credentials_permits.h"
 #include "services/compliance/eligibility.h"
+#include "services/compliance/patient_directory.h"
 #include "services/compliance/procedures_incidents.h"
 #include "services/compliance/reports.h"
 #include "services/compliance/retention.h"
@@ -29,6 +30,9 @@ namespace smp::compliance {
 struct ComplianceDeps {
   Database* db;
   const CheckpointSigner* signer;
+  // Which clinic a patient belongs to (scheduling); clinic-scoped writers are checked against it.
+  // Null: not configured (only compliance's own records bind a patient).
+  PatientDirectory* patients = nullptr;
   // How long a screening counts for eligibility (valid_until = screened_time + this).
   absl::Duration screening_validity = kScreeningValidity;
 };
@@ -39,8 +43,8 @@ struct ComplianceUnits {
   explicit ComplianceUnits(ComplianceDeps deps)
       : audit(deps.db, &store),
         credentials_permits(&audit),
-        consents_screenings(&audit, deps.screening_validity),
-        procedures_incidents(&audit),
+        consents_screenings(&audit, deps.patients, deps.screening_validity),
+        procedures_incidents(&audit, deps.patients),
         reports(&audit),
         audit_log(&audit, deps.signer),
         retention(&audit),

@@ -473,4 +473,57 @@ absl::StatusOr<std::vector<std::string>> ComplianceStore::ClinicsOfAppointment(
   return clinics;
 }
 
+absl::StatusOr<int64_t> ComplianceStore::TallyRead(Transaction& txn, const ReadTally& tally,
+                                                   absl::Time now) const {
+  const std::vector<DbValue> key = {ToDbMicros(tally.window_start), tally.actor_id, tally.method,
+                                    tally.entity_type, tally.entity_id};
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO read_tallies (window_start, actor_id, method, entity_type, entity_id, "
+               "actor_roles, reads, first_time, last_time) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
+               "ON CONFLICT (window_start, actor_id, method, entity_type, entity_id) DO UPDATE SET "
+               "reads = reads + 1, last_time = excluded.last_time",
+               {key[0], key[1], key[2], key[3], key[4], absl::StrJoin(tally.actor_roles, ","),
+                ToDbMicros(now), ToDbMicros(now)}));
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT reads FROM read_tallies WHERE window_start = ? "
+                                        "AND actor_id = ? AND method = ? AND entity_type = ? "
+                                        "AND entity_id = ?",
+                                        key));
+  if (rows.empty()) return absl::InternalError("a read tally just written is missing");
+  return rows[0].Int(0);
+}
+
+absl::StatusOr<std::vector<ReadTally>> ComplianceStore::ListReadTallies(Transaction& txn,
+                                                                        absl::Time before,
+                                                                        int limit) const {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query("SELECT window_start, actor_id, actor_roles, method, entity_type, entity_id, "
+                "reads, first_time, last_time FROM read_tallies WHERE window_start < ? "
+                "ORDER BY window_start, actor_id, method, entity_type, entity_id LIMIT ?",
+                {ToDbMicros(before), int64_t{limit}}));
+  std::vector<ReadTally> tallies;
+  for (const Row& row : rows) {
+    ReadTally t;
+    t.window_start = FromDbMicros(row.Int(0));
+    t.actor_id = row.Text(1);
+    if (!row.Text(2).empty()) t.actor_roles = absl::StrSplit(row.Text(2), ',');
+    t.method = row.Text(3);
+    t.entity_type = row.Text(4);
+    t.entity_id = row.Text(5);
+    t.reads = row.Int(6);
+    t.first_time = FromDbMicros(row.Int(7));
+    t.last_time = FromDbMicros(row.Int(8));
+    tallies.push_back(std::move(t));
+  }
+  return tallies;
+}
+
+absl::Status ComplianceStore::DeleteReadTally(Transaction& txn, const ReadTally& tally) const {
+  return txn.Exec(
+      "DELETE FROM read_tallies WHERE window_start = ? AND actor_id = ? AND method = ? "
+      "AND entity_type = ? AND entity_id = ?",
+      {ToDbMicros(tally.window_start), tally.actor_id, tally.method, tally.entity_type,
+       tally.entity_id});
+}
+
 }  // namespace smp::compliance

@@ -15,6 +15,19 @@
 
 namespace smp::compliance {
 
+// Reads of one entity by one caller through one method in one window (see TallyRead).
+struct ReadTally {
+  absl::Time window_start;
+  std::string actor_id;
+  std::vector<std::string> actor_roles;  // role names
+  std::string method;
+  std::string entity_type;
+  std::string entity_id;
+  int64_t reads = 0;
+  absl::Time first_time;
+  absl::Time last_time;
+};
+
 struct AuditHead {
   int64_t count = 0;
   std::string hash;  // GenesisHash() for an empty log
@@ -128,6 +141,14 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(Transaction& txn, int64_t since,
                                                         int limit) const;
   absl::StatusOr<std::optional<v1::AuditEntry>> GetAudit(Transaction& txn, int64_t sequence) const;
+
+  // Counts a read at `now` in the row of (tally.window_start, actor, method, entity), creating it
+  // (the other fields of `tally` are taken from it). Returns the count after this read.
+  absl::StatusOr<int64_t> TallyRead(Transaction& txn, const ReadTally& tally, absl::Time now) const;
+  // Up to `limit` tallies whose window started before `before`, oldest first.
+  absl::StatusOr<std::vector<ReadTally>> ListReadTallies(Transaction& txn, absl::Time before,
+                                                         int limit) const;
+  absl::Status DeleteReadTally(Transaction& txn, const ReadTally& tally) const;
 };
 
 }  // namespace smp::compliance

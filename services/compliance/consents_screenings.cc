@@ -18,8 +18,9 @@ namespace smp::compliance {
 
 absl::StatusOr<v1::Consent> ConsentsScreenings::RecordConsent(
     const Call& call, const v1::RecordConsentRequest& req) const {
-  RETURN_IF_ERROR(ValidateConsent(req.consent(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.consent().clinic_id()));
+  RETURN_IF_ERROR(ValidateConsent(req.consent(), call.now));
+  RETURN_IF_ERROR(CheckPatientHomeInScope(patients_, call.who, req.consent().patient_id()));
   return audit_->Create<v1::Consent>(
       call, req, "consent", [&](Transaction& txn) -> absl::StatusOr<v1::Consent> {
         RETURN_IF_ERROR(
@@ -79,8 +80,9 @@ absl::StatusOr<v1::ListConsentsResponse> ConsentsScreenings::ListConsents(
 
 absl::StatusOr<v1::Screening> ConsentsScreenings::RecordScreening(
     const Call& call, const v1::RecordScreeningRequest& req) const {
-  RETURN_IF_ERROR(ValidateScreening(req.screening(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.screening().clinic_id()));
+  RETURN_IF_ERROR(ValidateScreening(req.screening(), call.now));
+  RETURN_IF_ERROR(CheckPatientHomeInScope(patients_, call.who, req.screening().patient_id()));
   return audit_->Create<v1::Screening>(
       call, req, "screening", [&](Transaction& txn) -> absl::StatusOr<v1::Screening> {
         // Another clinic's patient cannot be screened here (the newest screening decides

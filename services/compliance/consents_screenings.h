@@ -8,16 +8,20 @@
 #include "absl/time/time.h"
 #include "common/rpc/call.h"
 #include "services/compliance/audit_trail.h"
+#include "services/compliance/patient_directory.h"
 #include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
 
 class ConsentsScreenings {
  public:
-  // `audit` must outlive the unit. A screening counts for eligibility for `screening_validity`
-  // after it was taken.
-  ConsentsScreenings(const AuditTrail* audit, absl::Duration screening_validity)
-      : audit_(audit), screening_validity_(screening_validity) {}
+  // `audit` and `patients` must outlive the unit. A screening counts for eligibility for
+  // `screening_validity` after it was taken. `patients` (may be null) says which clinic a
+  // patient belongs to (a clinic-scoped caller records only for its clinics' patients, see
+  // clinic_scope.h).
+  ConsentsScreenings(const AuditTrail* audit, PatientDirectory* patients,
+                     absl::Duration screening_validity)
+      : audit_(audit), patients_(patients), screening_validity_(screening_validity) {}
 
   absl::StatusOr<v1::Consent> RecordConsent(const Call& call,
                                             const v1::RecordConsentRequest& req) const;
@@ -41,6 +45,7 @@ class ConsentsScreenings {
 
  private:
   const AuditTrail* audit_;
+  PatientDirectory* patients_;
   absl::Duration screening_validity_;
 };
 

@@ -15,7 +15,7 @@ class ConsentsScreeningsTest : public testing::UnitTestEnv {
  protected:
   void SetUp() override {
     UnitTestEnv::SetUp();
-    unit_ = std::make_unique<ConsentsScreenings>(audit_.get(), absl::Hours(24 * 90));
+    unit_ = std::make_unique<ConsentsScreenings>(audit_.get(), &patients_, absl::Hours(24 * 90));
   }
 
   v1::Consent Record(const v1::Consent& consent, const std::string& request_id) {
@@ -87,6 +87,56 @@ TEST_F(ConsentsScreeningsTest, AnotherClinicsPatientIsNeitherConsentedNorScreene
   screening.set_request_id("screening-admin");
   *screening.mutable_screening() = Screening(patient_, clinic_b_);
   ASSERT_OK(unit_->RecordScreening(Admin("RecordScreening"), screening).status());
+}
+
+// Before: compliance bound a patient it had no record of to the first recording clinic, so clinic
+// A's technician could take clinic B's new patient (and then lock clinic B out of its records).
+TEST_F(ConsentsScreeningsTest, AnUnseenPatientOfAnotherClinicIsNotBoundByRecordingFirst) {
+  const std::string b_patient = NewId();
+  patients_.Set(b_patient, clinic_b_);
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("consent-first");
+  *consent.mutable_consent() = Consent(b_patient, clinic_a_);
+  absl::Status refused =
+      unit_->RecordConsent(StaffA(common::v1::ROLE_TECHNICIAN, "RecordConsent"), consent).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  v1::RecordScreeningRequest screening;
+  screening.set_request_id("screening-first");
+  *screening.mutable_screening() = Screening(b_patient, clinic_a_);
+  EXPECT_THAT(
+      unit_->RecordScreening(StaffA(common::v1::ROLE_TECHNICIAN, "RecordScreening"), screening),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(AuditEntries().empty());
+
+  // Clinic B's own technician records for its patient.
+  *consent.mutable_consent() = Consent(b_patient, clinic_b_);
+  consent.set_request_id("consent-b");
+  ASSERT_OK(
+      unit_->RecordConsent(StaffB(common::v1::ROLE_TECHNICIAN, "RecordConsent"), consent).status());
+
+  // A patient scheduling does not know is refused the same way (no hint that it exists elsewhere).
+  patients_.default_clinic.clear();
+  *consent.mutable_consent() = Consent(NewId(), clinic_a_);
+  consent.set_request_id("consent-unknown");
+  EXPECT_EQ(ErrorReason(
+                unit_->RecordConsent(StaffA(common::v1::ROLE_TECHNICIAN, "RecordConsent"), consent)
+                    .status()),
+            ::smp::reason::kOutsideClinicScope);
+}
+
+TEST_F(ConsentsScreeningsTest, SchedulingDownFailsClosedForClinicStaffOnly) {
+  patients_.down = true;
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("consent-down");
+  *consent.mutable_consent() = Consent(patient_, clinic_a_);
+  EXPECT_THAT(unit_->RecordConsent(StaffA(common::v1::ROLE_TECHNICIAN, "RecordConsent"), consent),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("scheduling")));
+  EXPECT_TRUE(AuditEntries().empty());
+  // A chain-wide caller may see every clinic: scheduling is not asked.
+  const int asked = patients_.asked;
+  ASSERT_OK(unit_->RecordConsent(Admin("RecordConsent"), consent).status());
+  EXPECT_EQ(patients_.asked, asked);
 }
 
 TEST_F(ConsentsScreeningsTest, ConsentValidationNamesTheField) {

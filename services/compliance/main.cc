@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
+#include "common/peer/peer_channel.h"
+#include "common/peer/service_credentials.h"
 #include "common/rpc/call.h"
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
@@ -19,6 +21,7 @@
 #include "services/compliance/audit_chain.h"
 #include "services/compliance/compliance_migrations.h"
 #include "services/compliance/compliance_service.h"
+#include "services/compliance/patient_directory.h"
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (compliance.sqlite). Created if missing.");
@@ -30,6 +33,16 @@ ABSL_FLAG(std::string, checkpoint_key_file, "",
           "Ed25519 secret key that signs audit checkpoints; created (0600) if missing. Keep it "
           "outside data_dir and its backups: whoever holds both could rewrite history unnoticed. "
           "Default: <data_dir>/../compliance-checkpoint.key");
+ABSL_FLAG(std::string, scheduling_address, "",
+          "host:port of the SchedulingService, which says which clinic a patient belongs to; "
+          "while it cannot answer, clinic-scoped staff cannot record consents, screenings or "
+          "patients' incidents (UNAVAILABLE). Empty: a patient compliance has no record of yet is "
+          "bound to the clinic that records first (not recommended).");
+ABSL_FLAG(absl::Duration, scheduling_deadline, absl::Seconds(2),
+          "Deadline of each call to scheduling.");
+ABSL_FLAG(absl::Duration, patient_clinic_cache_ttl, absl::Minutes(10),
+          "How long scheduling's answer about a patient's clinic is reused (also while "
+          "scheduling is down).");
 
 namespace smp::compliance {
 namespace {
@@ -55,9 +68,30 @@ int Main(int argc, char** argv) {
   SessionAuth auth;
   const Clock& clock = Clock::Real();
 
+  // Scheduling owns patients: it says which clinic a patient belongs to (patient_directory.h).
+  std::unique_ptr<ServiceCredentials> credentials;
+  std::unique_ptr<PatientDirectory> patients;
+  const std::string scheduling_address = absl::GetFlag(FLAGS_scheduling_address);
+  if (scheduling_address.empty()) {
+    LogWarning(
+        "no --scheduling_address: a patient compliance has no record of is bound to the clinic "
+        "that records first; set it so that scheduling decides");
+  } else {
+    absl::StatusOr<std::unique_ptr<ServiceCredentials>> made = ServiceCredentialsFromFlags();
+    if (!made.ok()) return FailStartup("cannot set up the service account", made.status());
+    credentials = *std::move(made);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(scheduling_address);
+    if (!channel.ok())
+      return FailStartup("cannot open the channel to scheduling", channel.status());
+    patients = std::make_unique<SchedulingPatientDirectory>(
+        *channel, credentials.get(), absl::GetFlag(FLAGS_scheduling_deadline),
+        absl::GetFlag(FLAGS_patient_clinic_cache_ttl), &clock);
+  }
+
   ComplianceUnits units(
       ComplianceDeps{.db = db->get(),
                      .signer = &*signer,
+                     .patients = patients.get(),
                      .screening_validity = absl::GetFlag(FLAGS_screening_validity)});
   ComplianceServiceImpl compliance(&units, &auth.authenticator(), &clock);
   EligibilityServiceImpl eligibility(&units, &auth.authenticator(), &clock);
@@ -83,10 +117,17 @@ int Main(int argc, char** argv) {
       });
   retention_purge.RunOnce().IgnoreError();  // a failure is logged, and retried at the next tick
   retention_purge.Start();
+  // Reads are audited in aggregate per hour; each ended hour's counts go into the log.
+  PeriodicTask read_tally_flush("read audit flush", absl::Minutes(1), [&]() -> absl::Status {
+    return units.audit.FlushReadTallies(clock.Now()).status();
+  });
+  read_tally_flush.Start();
 
   WaitForTerminationSignal();
   (*server)->Shutdown();
   retention_purge.Stop();
+  read_tally_flush.Stop();
+  read_tally_flush.RunOnce().IgnoreError();  // the counts so far of ended hours
   idempotency_purge->Stop();
   server->reset();
   return 0;

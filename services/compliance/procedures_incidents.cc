@@ -30,8 +30,9 @@ absl::StatusOr<v1::ProcedureRecord> ProceduresIncidents::RecordProcedure(
 
 absl::StatusOr<v1::Incident> ProceduresIncidents::ReportIncident(
     const Call& call, const v1::ReportIncidentRequest& req) const {
-  RETURN_IF_ERROR(ValidateIncident(req.incident(), call.now));
   RETURN_IF_ERROR(call.who.CheckClinic(req.incident().clinic_id()));
+  RETURN_IF_ERROR(ValidateIncident(req.incident(), call.now));
+  RETURN_IF_ERROR(CheckPatientHomeInScope(patients_, call.who, req.incident().patient_id()));
   return audit_->Create<v1::Incident>(
       call, req, "incident", [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
         if (!req.incident().appointment_id().empty()) {

@@ -7,14 +7,16 @@
 #include "absl/status/statusor.h"
 #include "common/rpc/call.h"
 #include "services/compliance/audit_trail.h"
+#include "services/compliance/patient_directory.h"
 #include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
 
 class ProceduresIncidents {
  public:
-  // `audit` must outlive the unit.
-  explicit ProceduresIncidents(const AuditTrail* audit) : audit_(audit) {}
+  // `audit` and `patients` must outlive the unit (`patients`: see clinic_scope.h).
+  ProceduresIncidents(const AuditTrail* audit, PatientDirectory* patients)
+      : audit_(audit), patients_(patients) {}
 
   // ALREADY_EXISTS (PROCEDURE_ALREADY_RECORDED) when the appointment has a record.
   absl::StatusOr<v1::ProcedureRecord> RecordProcedure(const Call& call,
@@ -33,6 +35,7 @@ class ProceduresIncidents {
 
  private:
   const AuditTrail* audit_;
+  PatientDirectory* patients_;
 };
 
 }  // namespace smp::compliance

@@ -13,7 +13,7 @@ class ProceduresIncidentsTest : public testing::UnitTestEnv {
  protected:
   void SetUp() override {
     UnitTestEnv::SetUp();
-    unit_ = std::make_unique<ProceduresIncidents>(audit_.get());
+    unit_ = std::make_unique<ProceduresIncidents>(audit_.get(), &patients_);
   }
   std::unique_ptr<ProceduresIncidents> unit_;
 };

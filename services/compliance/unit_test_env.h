@@ -5,6 +5,7 @@
 // the service's migrations, the store and audit trail over it, a fixed "now", two clinics, callers,
 // and valid records to start each case from.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,11 +22,36 @@
 #include "services/compliance/audit_trail.h"
 #include "services/compliance/compliance_migrations.h"
 #include "services/compliance/compliance_store.h"
+#include "services/compliance/patient_directory.h"
 
 namespace smp::compliance::testing {
 
 using ::smp::testing::CallAs;
 using ::smp::testing::StaffOf;
+
+// Scheduling's answer to "which clinic is this patient's", at the operations' seam: patients set
+// with Set belong to their clinic, unknown ones to `default_clinic` (NOT_FOUND when empty); while
+// `down`, UNAVAILABLE like a scheduling that cannot answer.
+class FakePatientDirectory final : public PatientDirectory {
+ public:
+  absl::StatusOr<std::string> ClinicOfPatient(const std::string& patient_id) override {
+    ++asked;
+    if (down) return absl::UnavailableError("scheduling cannot answer (fake)");
+    auto it = clinics_.find(patient_id);
+    if (it != clinics_.end()) return it->second;
+    if (default_clinic.empty()) return absl::NotFoundError("no such patient (fake)");
+    return default_clinic;
+  }
+  void Set(const std::string& patient_id, const std::string& clinic_id) {
+    clinics_[patient_id] = clinic_id;
+  }
+  std::string default_clinic;
+  bool down = false;
+  int asked = 0;
+
+ private:
+  std::map<std::string, std::string> clinics_;
+};
 
 class UnitTestEnv : public ::testing::Test {
  protected:
@@ -36,6 +62,7 @@ class UnitTestEnv : public ::testing::Test {
     db_ = *std::move(opened);
     ASSERT_OK(ApplyMigrations(*db_, ComplianceMigrations(), now_));
     audit_ = std::make_unique<AuditTrail>(db_.get(), &store_);
+    patients_.default_clinic = clinic_a_;
   }
 
   // 2027-01-15 08:00 UTC.
@@ -49,6 +76,8 @@ class UnitTestEnv : public ::testing::Test {
   std::unique_ptr<Database> db_;
   ComplianceStore store_;
   std::unique_ptr<AuditTrail> audit_;
+  // Every patient is clinic A's unless set otherwise.
+  FakePatientDirectory patients_;
 
   // Staff of clinic A holding `role`.
   Call StaffA(common::v1::Role role, std::string method, std::string staff_id = "") const {

@@ -81,6 +81,12 @@ CREATE TABLE login_failures (
   PRIMARY KEY (window_start, kind, subject)
 );
 )sql"},
+      {3, "a pending revocation may spare the session that asked for it",
+       R"sql(
+-- ChangePassword ends the account's other sessions, not the caller's: the caller's session id.
+-- Empty: every session made before change_time goes.
+ALTER TABLE pending_revocations ADD COLUMN spare_session_id TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return *migrations;
 }

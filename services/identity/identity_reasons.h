@@ -34,9 +34,6 @@ inline constexpr char kAlreadyInState[] = "ALREADY_IN_STATE";
 // NOT_FOUND (CreateStaff, UpdateStaff): a clinic the account names does not exist.
 // Metadata: clinic_id, field.
 inline constexpr char kUnknownClinic[] = "UNKNOWN_CLINIC";
-// UNAVAILABLE (DisableStaff, UpdateStaff, ResetStaffPassword, ChangePassword): the change is saved
-// but the account's sessions could not be revoked (Redis); retry the same request to finish.
-inline constexpr char kSessionsNotRevoked[] = "SESSIONS_NOT_REVOKED";
 // UNAVAILABLE (Login, ChangePassword, BootstrapAdmin, CreateStaff, ResetStaffPassword): every
 // password-hash slot stayed busy for the whole wait; retry in a moment.
 inline constexpr char kPasswordCheckBusy[] = "PASSWORD_CHECK_BUSY";

@@ -9,21 +9,22 @@ IdentityServiceImpl::IdentityServiceImpl(IdentityDeps deps)
     : frame_(v1::IdentityService::service_full_name(), deps.authenticator, deps.clock),
       sessions_(deps),
       clinics_(deps.db),
-      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock) {}
+      staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock),
+      login_audit_(deps.db) {}
 
 // ---- Sessions ----
 
 grpc::Status IdentityServiceImpl::BootstrapAdmin(grpc::ServerContext* ctx,
                                                  const v1::BootstrapAdminRequest* req,
                                                  v1::Staff* out) {
-  return frame_.Serve(ctx, "BootstrapAdmin", out,
+  return frame_.Serve(ctx, "BootstrapAdmin", *req, out,
                       [&](const Call& call) { return sessions_.BootstrapAdmin(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                         v1::LoginResponse* out) {
   const std::string peer = ctx->peer();
-  return frame_.Serve(ctx, "Login", out,
+  return frame_.Serve(ctx, "Login", *req, out,
                       [&](const Call& call) { return sessions_.Login(call, *req, peer); });
 }
 
@@ -44,14 +45,14 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
 grpc::Status IdentityServiceImpl::ListSessions(grpc::ServerContext* ctx,
                                                const v1::ListSessionsRequest* req,
                                                v1::ListSessionsResponse* out) {
-  return frame_.Serve(ctx, "ListSessions", out,
+  return frame_.Serve(ctx, "ListSessions", *req, out,
                       [&](const Call& call) { return sessions_.List(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::RevokeSession(grpc::ServerContext* ctx,
                                                 const v1::RevokeSessionRequest* req,
                                                 v1::RevokeSessionResponse* out) {
-  return frame_.Serve(ctx, "RevokeSession", out,
+  return frame_.Serve(ctx, "RevokeSession", *req, out,
                       [&](const Call& call) { return sessions_.Revoke(call, *req); });
 }
 
@@ -59,7 +60,7 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
                                                  const v1::ChangePasswordRequest* req,
                                                  v1::ChangePasswordResponse* out) {
   const std::string peer = ctx->peer();
-  return frame_.Serve(ctx, "ChangePassword", out,
+  return frame_.Serve(ctx, "ChangePassword", *req, out,
                       [&](const Call& call) { return sessions_.ChangePassword(call, *req, peer); });
 }
 
@@ -68,27 +69,27 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
 grpc::Status IdentityServiceImpl::CreateClinic(grpc::ServerContext* ctx,
                                                const v1::CreateClinicRequest* req,
                                                v1::Clinic* out) {
-  return frame_.Serve(ctx, "CreateClinic", out,
+  return frame_.Serve(ctx, "CreateClinic", *req, out,
                       [&](const Call& call) { return clinics_.Create(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::GetClinic(grpc::ServerContext* ctx,
                                             const v1::GetClinicRequest* req, v1::Clinic* out) {
-  return frame_.Serve(ctx, "GetClinic", out,
+  return frame_.Serve(ctx, "GetClinic", *req, out,
                       [&](const Call& call) { return clinics_.Get(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::ListClinics(grpc::ServerContext* ctx,
                                               const v1::ListClinicsRequest* req,
                                               v1::ListClinicsResponse* out) {
-  return frame_.Serve(ctx, "ListClinics", out,
+  return frame_.Serve(ctx, "ListClinics", *req, out,
                       [&](const Call& call) { return clinics_.List(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::UpdateClinic(grpc::ServerContext* ctx,
                                                const v1::UpdateClinicRequest* req,
                                                v1::Clinic* out) {
-  return frame_.Serve(ctx, "UpdateClinic", out,
+  return frame_.Serve(ctx, "UpdateClinic", *req, out,
                       [&](const Call& call) { return clinics_.Update(call, *req); });
 }
 
@@ -96,46 +97,55 @@ grpc::Status IdentityServiceImpl::UpdateClinic(grpc::ServerContext* ctx,
 
 grpc::Status IdentityServiceImpl::CreateStaff(grpc::ServerContext* ctx,
                                               const v1::CreateStaffRequest* req, v1::Staff* out) {
-  return frame_.Serve(ctx, "CreateStaff", out,
+  return frame_.Serve(ctx, "CreateStaff", *req, out,
                       [&](const Call& call) { return staff_.Create(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::GetStaff(grpc::ServerContext* ctx, const v1::GetStaffRequest* req,
                                            v1::Staff* out) {
-  return frame_.Serve(ctx, "GetStaff", out,
+  return frame_.Serve(ctx, "GetStaff", *req, out,
                       [&](const Call& call) { return staff_.Get(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::ListStaff(grpc::ServerContext* ctx,
                                             const v1::ListStaffRequest* req,
                                             v1::ListStaffResponse* out) {
-  return frame_.Serve(ctx, "ListStaff", out,
+  return frame_.Serve(ctx, "ListStaff", *req, out,
                       [&](const Call& call) { return staff_.List(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::UpdateStaff(grpc::ServerContext* ctx,
                                               const v1::UpdateStaffRequest* req, v1::Staff* out) {
-  return frame_.Serve(ctx, "UpdateStaff", out,
+  return frame_.Serve(ctx, "UpdateStaff", *req, out,
                       [&](const Call& call) { return staff_.Update(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::DisableStaff(grpc::ServerContext* ctx,
                                                const v1::DisableStaffRequest* req, v1::Staff* out) {
-  return frame_.Serve(ctx, "DisableStaff", out,
+  return frame_.Serve(ctx, "DisableStaff", *req, out,
                       [&](const Call& call) { return staff_.Disable(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::EnableStaff(grpc::ServerContext* ctx,
                                               const v1::EnableStaffRequest* req, v1::Staff* out) {
-  return frame_.Serve(ctx, "EnableStaff", out,
+  return frame_.Serve(ctx, "EnableStaff", *req, out,
                       [&](const Call& call) { return staff_.Enable(call, *req); });
 }
 
 grpc::Status IdentityServiceImpl::ResetStaffPassword(grpc::ServerContext* ctx,
                                                      const v1::ResetStaffPasswordRequest* req,
                                                      v1::Staff* out) {
-  return frame_.Serve(ctx, "ResetStaffPassword", out,
+  return frame_.Serve(ctx, "ResetStaffPassword", *req, out,
                       [&](const Call& call) { return staff_.ResetPassword(call, *req); });
+}
+
+// ---- Audit ----
+
+grpc::Status IdentityServiceImpl::ListLoginFailures(grpc::ServerContext* ctx,
+                                                    const v1::ListLoginFailuresRequest* req,
+                                                    v1::ListLoginFailuresResponse* out) {
+  return frame_.Serve(ctx, "ListLoginFailures", *req, out,
+                      [&](const Call& call) { return login_audit_.ListFailures(call, *req); });
 }
 
 }  // namespace smp::identity

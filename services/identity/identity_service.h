@@ -3,6 +3,7 @@
 
 #include "common/rpc/frame.h"
 #include "services/identity/clinics.h"
+#include "services/identity/login_audit.h"
 #include "services/identity/sessions.h"
 #include "services/identity/staff.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
@@ -10,8 +11,9 @@
 namespace smp::identity {
 
 // The gRPC overrides of smp.identity.v1.IdentityService: each runs one operation of the units
-// (sessions.h, clinics.h, staff.h) in the RpcFrame, which authorises the caller for the method
-// (permission from the contract), gives the operation its Call and maps the status at the edge.
+// (sessions.h, clinics.h, staff.h, login_audit.h) in the RpcFrame, which authorises the caller for
+// the method (permission from the contract), gives the operation its Call and maps the status at
+// the edge.
 class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
   explicit IdentityServiceImpl(IdentityDeps deps);
@@ -55,12 +57,15 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   grpc::Status ResetStaffPassword(grpc::ServerContext* ctx,
                                   const v1::ResetStaffPasswordRequest* req,
                                   v1::Staff* out) override;
+  grpc::Status ListLoginFailures(grpc::ServerContext* ctx, const v1::ListLoginFailuresRequest* req,
+                                 v1::ListLoginFailuresResponse* out) override;
 
  private:
   RpcFrame frame_;
   Sessions sessions_;
   Clinics clinics_;
   StaffAccounts staff_;
+  LoginAudit login_audit_;
 };
 
 }  // namespace smp::identity

@@ -1,5 +1,8 @@
 #include "services/identity/identity_store.h"
 
+#include <limits>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -317,21 +320,26 @@ absl::Status IdentityStore::RecordEvent(Transaction& txn, absl::string_view acto
 }
 
 absl::Status IdentityStore::AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
-                                                 absl::string_view action, absl::Time now) const {
+                                                 absl::string_view action, absl::Time now,
+                                                 absl::string_view spare_session_id) const {
   return txn.Exec(
-      "INSERT INTO pending_revocations (id, staff_id, action, change_time) VALUES (?, ?, ?, ?)",
-      {NewIdAt(now), std::string(staff_id), std::string(action), ToDbMicros(now)});
+      "INSERT INTO pending_revocations (id, staff_id, action, change_time, spare_session_id) "
+      "VALUES (?, ?, ?, ?, ?)",
+      {NewIdAt(now), std::string(staff_id), std::string(action), ToDbMicros(now),
+       std::string(spare_session_id)});
 }
 
 absl::StatusOr<std::vector<PendingRevocation>> IdentityStore::ListPendingRevocations(
     Transaction& txn, absl::string_view staff_id, int limit) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   txn.Query("SELECT id, staff_id, action, change_time FROM pending_revocations "
-                             "WHERE ? = '' OR staff_id = ? ORDER BY id LIMIT ?",
-                             {std::string(staff_id), std::string(staff_id), int64_t{limit}}));
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      txn.Query("SELECT id, staff_id, action, change_time, spare_session_id "
+                "FROM pending_revocations WHERE ? = '' OR staff_id = ? ORDER BY id LIMIT ?",
+                {std::string(staff_id), std::string(staff_id), int64_t{limit}}));
   std::vector<PendingRevocation> pending;
   for (const Row& row : rows) {
-    pending.push_back({row.Text(0), row.Text(1), row.Text(2), FromDbMicros(row.Int(3))});
+    pending.push_back(
+        {row.Text(0), row.Text(1), row.Text(2), FromDbMicros(row.Int(3)), row.Text(4)});
   }
   return pending;
 }
@@ -384,6 +392,38 @@ absl::StatusOr<std::vector<LoginFailureRow>> IdentityStore::ListLoginFailures(
                    FromDbMicros(row.Int(4)), FromDbMicros(row.Int(5))});
   }
   return out;
+}
+
+std::string LoginFailureKey(const LoginFailureRow& row) {
+  return absl::StrCat(ToDbMicros(row.window_start), "|", row.kind, "|", row.subject);
+}
+
+absl::StatusOr<Page<LoginFailureRow>> IdentityStore::ListLoginFailurePage(
+    Transaction& txn, absl::Time start, absl::Time end, const PageRequest& page) const {
+  // The key is "<window micros>|<kind>|<subject>"; the subject may hold '|', the others not.
+  int64_t after_window = std::numeric_limits<int64_t>::min();
+  std::string after_kind, after_subject;
+  if (!page.after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page.after_key, absl::MaxSplits('|', 2));
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &after_window)) {
+      return absl::InvalidArgumentError("page_token: is not valid");
+    }
+    after_kind = parts[1];
+    after_subject = parts[2];
+  }
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   txn.Query("SELECT window_start, kind, subject, failures, first_time, last_time "
+                             "FROM login_failures WHERE window_start >= ? AND window_start < ? "
+                             "AND (window_start, kind, subject) > (?, ?, ?) "
+                             "ORDER BY window_start, kind, subject LIMIT ?",
+                             {ToDbMicros(start), ToDbMicros(end), after_window, after_kind,
+                              after_subject, int64_t{page.size} + 1}));
+  std::vector<LoginFailureRow> out;
+  for (const Row& row : rows) {
+    out.push_back({FromDbMicros(row.Int(0)), row.Text(1), row.Text(2), row.Int(3),
+                   FromDbMicros(row.Int(4)), FromDbMicros(row.Int(5))});
+  }
+  return MakePage(std::move(out), page.size, LoginFailureKey);
 }
 
 absl::StatusOr<int64_t> IdentityStore::PurgeLoginFailures(Transaction& txn,

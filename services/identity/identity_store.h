@@ -20,6 +20,8 @@ struct PendingRevocation {
   std::string staff_id;
   std::string action;      // the change that called for it, e.g. "disable_staff"
   absl::Time change_time;  // sessions created up to this time go
+  // A session that stays (the one that changed its own password); empty: none.
+  std::string spare_session_id;
 };
 
 // One aggregated row of failed logins (see AddLoginFailure).
@@ -31,6 +33,9 @@ struct LoginFailureRow {
   absl::Time first_time;
   absl::Time last_time;
 };
+
+// The sort key of a row of failed logins, as page keys carry it.
+std::string LoginFailureKey(const LoginFailureRow& row);
 
 struct StaffCredentials {
   v1::Staff staff;
@@ -92,7 +97,8 @@ class IdentityStore {
 
   // Pending session revocations. Add runs in the transaction of the change that calls for it.
   absl::Status AddPendingRevocation(Transaction& txn, absl::string_view staff_id,
-                                    absl::string_view action, absl::Time now) const;
+                                    absl::string_view action, absl::Time now,
+                                    absl::string_view spare_session_id = "") const;
   // The oldest `limit` pending revocations, of every account or (staff_id not empty) of one.
   absl::StatusOr<std::vector<PendingRevocation>> ListPendingRevocations(Transaction& txn,
                                                                         absl::string_view staff_id,
@@ -110,6 +116,11 @@ class IdentityStore {
   // Rows whose window starts at or after `since`, newest first.
   absl::StatusOr<std::vector<LoginFailureRow>> ListLoginFailures(Transaction& txn,
                                                                  absl::Time since) const;
+  // A page of the rows whose window starts in [start, end), by (window_start, kind, subject); the
+  // page key is LoginFailureKey of the last row.
+  absl::StatusOr<Page<LoginFailureRow>> ListLoginFailurePage(Transaction& txn, absl::Time start,
+                                                             absl::Time end,
+                                                             const PageRequest& page) const;
   // Deletes the rows whose window started before `cutoff`; how many.
   absl::StatusOr<int64_t> PurgeLoginFailures(Transaction& txn, absl::Time cutoff) const;
 

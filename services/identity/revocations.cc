@@ -28,25 +28,37 @@ void CountPending(Database& db, const IdentityStore& store) {
                      static_cast<double>(pending));
 }
 
+// The session every row spares ("" if any row spares none, or they spare different ones).
+std::string CommonSpare(const std::vector<PendingRevocation>& rows) {
+  if (rows.empty()) return "";
+  for (const PendingRevocation& row : rows) {
+    if (row.spare_session_id != rows.front().spare_session_id) return "";
+  }
+  return rows.front().spare_session_id;
+}
+
 }  // namespace
 
 absl::Status Revocations::Record(Transaction& txn, absl::string_view staff_id,
-                                 absl::string_view action, absl::Time now) const {
-  return store_.AddPendingRevocation(txn, staff_id, action, now);
+                                 absl::string_view action, absl::Time now,
+                                 absl::string_view spare_session_id) const {
+  return store_.AddPendingRevocation(txn, staff_id, action, now, spare_session_id);
 }
 
 absl::Status Revocations::FinishRows(absl::string_view staff_id,
                                      const std::vector<PendingRevocation>& rows,
-                                     absl::Time spare_created_after) const {
+                                     absl::Time spare_created_after,
+                                     absl::string_view spare_session_id) const {
   std::vector<std::string> ids;
   for (const PendingRevocation& row : rows) ids.push_back(row.id);
-  RETURN_IF_ERROR(sessions_->RevokeAllForStaff(staff_id, "", spare_created_after));
+  RETURN_IF_ERROR(sessions_->RevokeAllForStaff(staff_id, spare_session_id, spare_created_after));
   authenticator_->ForgetStaff(staff_id);
   return db_->Run(TxMode::kWrite,
                   [&](Transaction& txn) { return store_.DeletePendingRevocations(txn, ids); });
 }
 
-absl::StatusOr<bool> Revocations::Finish(absl::string_view staff_id) const {
+absl::StatusOr<bool> Revocations::Finish(absl::string_view staff_id,
+                                         absl::string_view spare_session_id) const {
   std::vector<PendingRevocation> rows;
   RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(rows, store_.ListPendingRevocations(txn, staff_id, kBatch));
@@ -54,7 +66,8 @@ absl::StatusOr<bool> Revocations::Finish(absl::string_view staff_id) const {
   }));
   // Revokes even with no row pending (a replay of the change): the answer promises that the
   // account's sessions are gone.
-  absl::Status finished = FinishRows(staff_id, rows, absl::InfiniteFuture());
+  const std::string spare = rows.empty() ? std::string(spare_session_id) : CommonSpare(rows);
+  absl::Status finished = FinishRows(staff_id, rows, absl::InfiniteFuture(), spare);
   if (finished.ok()) return false;
   if (rows.empty()) return false;  // an earlier attempt finished what this change called for
   authenticator_->ForgetStaff(staff_id);
@@ -86,7 +99,7 @@ absl::Status Revocations::FinishAll() const {
   for (const auto& [staff_id, staff_rows] : by_staff) {
     absl::Time latest = absl::InfinitePast();
     for (const PendingRevocation& row : staff_rows) latest = std::max(latest, row.change_time);
-    absl::Status finished = FinishRows(staff_id, staff_rows, latest);
+    absl::Status finished = FinishRows(staff_id, staff_rows, latest, CommonSpare(staff_rows));
     if (finished.ok()) {
       ++done;
       LogInfo("pending session revocation done", {{"staff_id", staff_id}});

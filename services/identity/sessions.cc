@@ -133,23 +133,6 @@ void Sessions::AuditFailedLogin(const Call& call, absl::string_view known_userna
   }
 }
 
-absl::Status RevokeAllSessions(SessionStore& sessions, Authenticator& authenticator,
-                               absl::string_view staff_id, absl::string_view except_session_id) {
-  absl::Status status = sessions.RevokeAllForStaff(staff_id, except_session_id);
-  // Other processes notice within their cache TTL; this one at once.
-  authenticator.ForgetStaff(staff_id);
-  if (!status.ok()) {
-    LogWarning("could not revoke sessions",
-               {{"staff_id", std::string(staff_id)}, {"error", status.ToString()}});
-    return WithErrorInfo(absl::UnavailableError(
-                             absl::StrCat("the change is saved but sessions could not be revoked (",
-                                          status.message(), "); retry the same request to finish")),
-                         identity_reason::kSessionsNotRevoked,
-                         {{"staff_id", std::string(staff_id)}});
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<v1::Staff> Sessions::BootstrapAdmin(const Call& call,
                                                    const v1::BootstrapAdminRequest& request) const {
   v1::Staff admin;
@@ -381,13 +364,18 @@ absl::StatusOr<v1::ChangePasswordResponse> Sessions::ChangePassword(
               RETURN_IF_ERROR(store_.SetPasswordHash(txn, call.who.staff_id, new_hash, call.now));
               RETURN_IF_ERROR(store_.RecordEvent(txn, call.who.staff_id, "change_password",
                                                  call.who.staff_id, "", call.now));
+              // The other sessions' end is saved with the change, so Redis failing now cannot
+              // lose it (revocations.h).
+              RETURN_IF_ERROR(revocations_.Record(txn, call.who.staff_id, "change_password",
+                                                  call.now, call.who.session_id));
               return v1::ChangePasswordResponse();
             })
             .status());
   }
-  RETURN_IF_ERROR(RevokeAllSessions(*deps_.sessions, *deps_.authenticator, call.who.staff_id,
-                                    call.who.session_id));
-  return v1::ChangePasswordResponse();
+  ASSIGN_OR_RETURN(bool pending, revocations_.Finish(call.who.staff_id, call.who.session_id));
+  v1::ChangePasswordResponse response;
+  response.set_session_revocation_pending(pending);
+  return response;
 }
 
 }  // namespace smp::identity

@@ -19,6 +19,7 @@
 #include "common/rpc/call.h"
 #include "services/identity/identity_store.h"
 #include "services/identity/password_hasher.h"
+#include "services/identity/revocations.h"
 #include "smp/identity/v1/identity.pb.h"
 
 namespace smp::identity {
@@ -40,18 +41,12 @@ struct IdentityDeps {
   std::function<void()> on_bootstrapped;
 };
 
-// Revokes every session of `staff_id` but `except_session_id`, in Redis and in this process's
-// authentication cache (other processes notice within their cache TTL). UNAVAILABLE with reason
-// SESSIONS_NOT_REVOKED when Redis cannot: the change that called for it is saved, and a retry of
-// the same request finishes the job.
-absl::Status RevokeAllSessions(SessionStore& sessions, Authenticator& authenticator,
-                               absl::string_view staff_id,
-                               absl::string_view except_session_id = "");
-
 class Sessions {
  public:
   // Every pointer in `deps` must outlive this.
-  explicit Sessions(IdentityDeps deps) : deps_(std::move(deps)) {}
+  explicit Sessions(IdentityDeps deps)
+      : deps_(std::move(deps)),
+        revocations_(deps_.db, deps_.sessions, deps_.authenticator, *deps_.clock) {}
 
   // The first admin of an empty system. FAILED_PRECONDITION (ALREADY_BOOTSTRAPPED) once any
   // account exists; PERMISSION_DENIED (WRONG_SETUP_CODE). With a request_id, a retry returns the
@@ -77,7 +72,9 @@ class Sessions {
   // NOT_FOUND for a session that is not live (a retry with the same request_id returns OK).
   absl::StatusOr<v1::RevokeSessionResponse> Revoke(const Call& call,
                                                    const v1::RevokeSessionRequest& request) const;
-  // PERMISSION_DENIED (WRONG_PASSWORD) naming current_password; ends the caller's other sessions.
+  // PERMISSION_DENIED (WRONG_PASSWORD) naming current_password. Ends the caller's other sessions
+  // through a pending revocation saved with the change: when Redis cannot answer, OK with
+  // session_revocation_pending, and identity finishes it by itself (revocations.h).
   absl::StatusOr<v1::ChangePasswordResponse> ChangePassword(
       const Call& call, const v1::ChangePasswordRequest& request,
       absl::string_view client_address) const;
@@ -92,6 +89,7 @@ class Sessions {
 
   IdentityDeps deps_;
   IdentityStore store_;
+  Revocations revocations_;
 };
 
 }  // namespace smp::identity

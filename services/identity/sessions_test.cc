@@ -5,12 +5,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/redis/testing/fault_injecting_redis_client.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/identity/identity_reasons.h"
 #include "services/identity/identity_test_env.h"
+#include "services/identity/revocations.h"
 
 namespace smp::identity {
 namespace {
@@ -312,6 +314,54 @@ TEST_F(SessionsTest, ChangePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
       [&](Transaction& txn) { return env_.store.GetPasswordHash(txn, desk.id()); });
   EXPECT_THAT(env_.hasher->Verify("a brand new password", hash),
               ::smp::testing::IsOkAndHolds(true));
+}
+
+// Before: with Redis failing after the new password was saved, ChangePassword answered UNAVAILABLE
+// and the other sessions (perhaps a thief's) stayed valid unless the owner retried.
+TEST_F(SessionsTest, ChangePasswordSavesTheRevocationWhenRedisCannotEndTheOtherSessions) {
+  v1::Staff desk = env_.AddStaff("desk.austin", {ROLE_FRONT_DESK}, {austin_}, kPassword);
+  NewSession mine = env_.MustLogIn(desk);
+  NewSession other = env_.MustLogIn(desk);
+  ::smp::testing::FaultInjectingRedisClient redis(env_.redis.get());
+  SessionStore flaky_sessions(&redis, SessionPolicy{}, env_.clock);
+  Authenticator authenticator(&flaky_sessions, AuthCacheOptions{}, env_.clock);
+  IdentityDeps deps = env_.Deps();
+  deps.sessions = &flaky_sessions;
+  deps.authenticator = &authenticator;
+  Sessions flaky(std::move(deps));
+  Revocations revocations(env_.db.get(), &flaky_sessions, &authenticator, env_.clock);
+
+  v1::ChangePasswordRequest req;
+  req.set_request_id("change-1");
+  req.set_current_password(kPassword);
+  req.set_new_password("a brand new password");
+  redis.set_down(true);
+  ASSERT_OK_AND_ASSIGN(v1::ChangePasswordResponse changed,
+                       flaky.ChangePassword(As(mine, "ChangePassword"), req, kPeer));
+  EXPECT_TRUE(changed.session_revocation_pending());
+  EXPECT_THAT(revocations.FinishAll(), StatusIs(absl::StatusCode::kUnavailable));
+
+  redis.set_down(false);
+  EXPECT_TRUE(env_.Live(other));  // nothing has happened in Redis yet
+  ASSERT_OK(revocations.FinishAll());
+  EXPECT_FALSE(env_.Live(other));
+  EXPECT_TRUE(env_.Live(mine));  // the session that changed the password stays
+  EXPECT_OK(Login("desk.austin", "a brand new password"));
+}
+
+// A pending ChangePassword spares its session only if nothing else pending ends every session.
+TEST_F(SessionsTest, APendingDisableEndsTheSessionAPendingPasswordChangeWouldSpare) {
+  v1::Staff desk = env_.AddStaff("desk.austin", {ROLE_FRONT_DESK}, {austin_}, kPassword);
+  NewSession mine = env_.MustLogIn(desk);
+  Revocations revocations(env_.db.get(), env_.sessions.get(), env_.authenticator.get(), env_.clock);
+  env_.Write<bool>([&](Transaction& txn) -> absl::StatusOr<bool> {
+    RETURN_IF_ERROR(
+        revocations.Record(txn, desk.id(), "change_password", kTestNow, mine.record.session_id));
+    RETURN_IF_ERROR(revocations.Record(txn, desk.id(), "disable_staff", kTestNow));
+    return true;
+  });
+  ASSERT_OK(revocations.FinishAll());
+  EXPECT_FALSE(env_.Live(mine));
 }
 
 }  // namespace

@@ -141,6 +141,24 @@ CREATE TABLE bottle_uses (         -- append-only, like the ledger
 CREATE INDEX bottle_uses_by_lot ON bottle_uses (lot_id, id);
 )sql"},
       {3, "outbox of events for compliance (refused units, recalls)", std::string(kOutboxTableSql)},
+      {4, "lot holds at a clinic",
+       R"sql(
+-- A lot put on hold at one clinic (HoldLot) and, later, released (ReleaseLotHold): every row is
+-- kept, so who held and released it, when and why stays on record. At most one open row (no
+-- release_time) per clinic and lot; while it is open nothing of the lot is issued there.
+CREATE TABLE lot_holds (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  lot_id TEXT NOT NULL,
+  hold_reason TEXT NOT NULL,
+  held_by TEXT NOT NULL,
+  hold_time INTEGER NOT NULL,
+  release_reason TEXT NOT NULL DEFAULT '',
+  released_by TEXT NOT NULL DEFAULT '',
+  release_time INTEGER
+);
+CREATE UNIQUE INDEX lot_holds_open ON lot_holds (clinic_id, lot_id) WHERE release_time IS NULL;
+)sql"},
   };
   return *migrations;
 }

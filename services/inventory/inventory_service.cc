@@ -15,6 +15,7 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
       issuing_(deps_.db, deps_.on_event_committed),
       queries_(deps_.db, deps_.appointments),
       recalls_(deps_.db, deps_.on_event_committed),
+      lot_holds_(deps_.db),
       bottles_(deps_.db),
       transfers_(deps_.db),
       replenishment_(deps_.db, deps_.appointments),
@@ -25,14 +26,14 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
 grpc::Status InventoryServiceImpl::GetClinicInventorySettings(
     grpc::ServerContext* ctx, const v1::GetClinicInventorySettingsRequest* req,
     v1::ClinicInventorySettings* out) {
-  return frame_.Serve(ctx, "GetClinicInventorySettings", out,
+  return frame_.Serve(ctx, "GetClinicInventorySettings", *req, out,
                       [&](const Call& call) { return catalog_.GetSettings(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::UpdateClinicInventorySettings(
     grpc::ServerContext* ctx, const v1::UpdateClinicInventorySettingsRequest* req,
     v1::ClinicInventorySettings* out) {
-  return frame_.Serve(ctx, "UpdateClinicInventorySettings", out,
+  return frame_.Serve(ctx, "UpdateClinicInventorySettings", *req, out,
                       [&](const Call& call) { return catalog_.UpdateSettings(call, *req); });
 }
 
@@ -41,20 +42,20 @@ grpc::Status InventoryServiceImpl::UpdateClinicInventorySettings(
 grpc::Status InventoryServiceImpl::CreateProduct(grpc::ServerContext* ctx,
                                                  const v1::CreateProductRequest* req,
                                                  v1::Product* out) {
-  return frame_.Serve(ctx, "CreateProduct", out,
+  return frame_.Serve(ctx, "CreateProduct", *req, out,
                       [&](const Call& call) { return catalog_.CreateProduct(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::GetProduct(grpc::ServerContext* ctx,
                                               const v1::GetProductRequest* req, v1::Product* out) {
-  return frame_.Serve(ctx, "GetProduct", out,
+  return frame_.Serve(ctx, "GetProduct", *req, out,
                       [&](const Call& call) { return catalog_.GetProduct(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListProducts(grpc::ServerContext* ctx,
                                                 const v1::ListProductsRequest* req,
                                                 v1::ListProductsResponse* out) {
-  return frame_.Serve(ctx, "ListProducts", out,
+  return frame_.Serve(ctx, "ListProducts", *req, out,
                       [&](const Call& call) { return catalog_.ListProducts(call, *req); });
 }
 
@@ -63,21 +64,21 @@ grpc::Status InventoryServiceImpl::ListProducts(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ReceiveStock(grpc::ServerContext* ctx,
                                                 const v1::ReceiveStockRequest* req,
                                                 v1::ReceiveStockResponse* out) {
-  return frame_.Serve(ctx, "ReceiveStock", out,
+  return frame_.Serve(ctx, "ReceiveStock", *req, out,
                       [&](const Call& call) { return receiving_.Receive(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::AdjustStock(grpc::ServerContext* ctx,
                                                const v1::AdjustStockRequest* req,
                                                v1::LedgerEntry* out) {
-  return frame_.Serve(ctx, "AdjustStock", out,
+  return frame_.Serve(ctx, "AdjustStock", *req, out,
                       [&](const Call& call) { return receiving_.Adjust(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::DiscardStock(grpc::ServerContext* ctx,
                                                 const v1::DiscardStockRequest* req,
                                                 v1::DiscardStockResponse* out) {
-  return frame_.Serve(ctx, "DiscardStock", out,
+  return frame_.Serve(ctx, "DiscardStock", *req, out,
                       [&](const Call& call) { return receiving_.Discard(call, *req); });
 }
 
@@ -86,14 +87,14 @@ grpc::Status InventoryServiceImpl::DiscardStock(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                                                     const v1::IssueToProcedureRequest* req,
                                                     v1::IssueToProcedureResponse* out) {
-  return frame_.Serve(ctx, "IssueToProcedure", out,
+  return frame_.Serve(ctx, "IssueToProcedure", *req, out,
                       [&](const Call& call) { return issuing_.Issue(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::SuggestLots(grpc::ServerContext* ctx,
                                                const v1::SuggestLotsRequest* req,
                                                v1::SuggestLotsResponse* out) {
-  return frame_.Serve(ctx, "SuggestLots", out,
+  return frame_.Serve(ctx, "SuggestLots", *req, out,
                       [&](const Call& call) { return issuing_.Suggest(call, *req); });
 }
 
@@ -102,41 +103,41 @@ grpc::Status InventoryServiceImpl::SuggestLots(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ListStock(grpc::ServerContext* ctx,
                                              const v1::ListStockRequest* req,
                                              v1::ListStockResponse* out) {
-  return frame_.Serve(ctx, "ListStock", out,
+  return frame_.Serve(ctx, "ListStock", *req, out,
                       [&](const Call& call) { return queries_.ListStock(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListLedgerEntries(grpc::ServerContext* ctx,
                                                      const v1::ListLedgerEntriesRequest* req,
                                                      v1::ListLedgerEntriesResponse* out) {
-  return frame_.Serve(ctx, "ListLedgerEntries", out,
+  return frame_.Serve(ctx, "ListLedgerEntries", *req, out,
                       [&](const Call& call) { return queries_.ListLedger(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::GetLot(grpc::ServerContext* ctx, const v1::GetLotRequest* req,
                                           v1::Lot* out) {
-  return frame_.Serve(ctx, "GetLot", out,
+  return frame_.Serve(ctx, "GetLot", *req, out,
                       [&](const Call& call) { return queries_.GetLot(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::GetSerialUnit(grpc::ServerContext* ctx,
                                                  const v1::GetSerialUnitRequest* req,
                                                  v1::SerialUnit* out) {
-  return frame_.Serve(ctx, "GetSerialUnit", out,
+  return frame_.Serve(ctx, "GetSerialUnit", *req, out,
                       [&](const Call& call) { return queries_.GetUnit(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListReuseAttempts(grpc::ServerContext* ctx,
                                                      const v1::ListReuseAttemptsRequest* req,
                                                      v1::ListReuseAttemptsResponse* out) {
-  return frame_.Serve(ctx, "ListReuseAttempts", out,
+  return frame_.Serve(ctx, "ListReuseAttempts", *req, out,
                       [&](const Call& call) { return queries_.ListReuseAttempts(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ReconcileDay(grpc::ServerContext* ctx,
                                                 const v1::ReconcileDayRequest* req,
                                                 v1::ReconcileDayResponse* out) {
-  return frame_.Serve(ctx, "ReconcileDay", out,
+  return frame_.Serve(ctx, "ReconcileDay", *req, out,
                       [&](const Call& call) { return queries_.Reconcile(call, *req); });
 }
 
@@ -145,15 +146,28 @@ grpc::Status InventoryServiceImpl::ReconcileDay(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::RecallLot(grpc::ServerContext* ctx,
                                              const v1::RecallLotRequest* req,
                                              v1::RecallLotResponse* out) {
-  return frame_.Serve(ctx, "RecallLot", out,
+  return frame_.Serve(ctx, "RecallLot", *req, out,
                       [&](const Call& call) { return recalls_.Recall(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListLotUses(grpc::ServerContext* ctx,
                                                const v1::ListLotUsesRequest* req,
                                                v1::ListLotUsesResponse* out) {
-  return frame_.Serve(ctx, "ListLotUses", out,
+  return frame_.Serve(ctx, "ListLotUses", *req, out,
                       [&](const Call& call) { return recalls_.ListUses(call, *req); });
+}
+
+grpc::Status InventoryServiceImpl::HoldLot(grpc::ServerContext* ctx, const v1::HoldLotRequest* req,
+                                           v1::LotHold* out) {
+  return frame_.Serve(ctx, "HoldLot", *req, out,
+                      [&](const Call& call) { return lot_holds_.Hold(call, *req); });
+}
+
+grpc::Status InventoryServiceImpl::ReleaseLotHold(grpc::ServerContext* ctx,
+                                                  const v1::ReleaseLotHoldRequest* req,
+                                                  v1::LotHold* out) {
+  return frame_.Serve(ctx, "ReleaseLotHold", *req, out,
+                      [&](const Call& call) { return lot_holds_.Release(call, *req); });
 }
 
 // ---------------------------------------------------------------- pigment bottles
@@ -161,21 +175,21 @@ grpc::Status InventoryServiceImpl::ListLotUses(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::OpenBottle(grpc::ServerContext* ctx,
                                               const v1::OpenBottleRequest* req,
                                               v1::OpenBottleResponse* out) {
-  return frame_.Serve(ctx, "OpenBottle", out,
+  return frame_.Serve(ctx, "OpenBottle", *req, out,
                       [&](const Call& call) { return bottles_.Open(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListOpenBottles(grpc::ServerContext* ctx,
                                                    const v1::ListOpenBottlesRequest* req,
                                                    v1::ListOpenBottlesResponse* out) {
-  return frame_.Serve(ctx, "ListOpenBottles", out,
+  return frame_.Serve(ctx, "ListOpenBottles", *req, out,
                       [&](const Call& call) { return bottles_.ListUnclosed(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::CloseBottle(grpc::ServerContext* ctx,
                                                const v1::CloseBottleRequest* req,
                                                v1::PigmentBottle* out) {
-  return frame_.Serve(ctx, "CloseBottle", out,
+  return frame_.Serve(ctx, "CloseBottle", *req, out,
                       [&](const Call& call) { return bottles_.Close(call, *req); });
 }
 
@@ -184,21 +198,21 @@ grpc::Status InventoryServiceImpl::CloseBottle(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ShipTransfer(grpc::ServerContext* ctx,
                                                 const v1::ShipTransferRequest* req,
                                                 v1::Transfer* out) {
-  return frame_.Serve(ctx, "ShipTransfer", out,
+  return frame_.Serve(ctx, "ShipTransfer", *req, out,
                       [&](const Call& call) { return transfers_.Ship(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ReceiveTransfer(grpc::ServerContext* ctx,
                                                    const v1::ReceiveTransferRequest* req,
                                                    v1::Transfer* out) {
-  return frame_.Serve(ctx, "ReceiveTransfer", out,
+  return frame_.Serve(ctx, "ReceiveTransfer", *req, out,
                       [&](const Call& call) { return transfers_.Receive(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListTransfers(grpc::ServerContext* ctx,
                                                  const v1::ListTransfersRequest* req,
                                                  v1::ListTransfersResponse* out) {
-  return frame_.Serve(ctx, "ListTransfers", out,
+  return frame_.Serve(ctx, "ListTransfers", *req, out,
                       [&](const Call& call) { return transfers_.List(call, *req); });
 }
 
@@ -207,21 +221,21 @@ grpc::Status InventoryServiceImpl::ListTransfers(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::SetReorderPoint(grpc::ServerContext* ctx,
                                                    const v1::SetReorderPointRequest* req,
                                                    v1::ReorderPoint* out) {
-  return frame_.Serve(ctx, "SetReorderPoint", out,
+  return frame_.Serve(ctx, "SetReorderPoint", *req, out,
                       [&](const Call& call) { return replenishment_.SetReorderPoint(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ListLowStock(grpc::ServerContext* ctx,
                                                 const v1::ListLowStockRequest* req,
                                                 v1::ListLowStockResponse* out) {
-  return frame_.Serve(ctx, "ListLowStock", out,
+  return frame_.Serve(ctx, "ListLowStock", *req, out,
                       [&](const Call& call) { return replenishment_.ListLowStock(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::ForecastDemand(grpc::ServerContext* ctx,
                                                   const v1::ForecastDemandRequest* req,
                                                   v1::ForecastDemandResponse* out) {
-  return frame_.Serve(ctx, "ForecastDemand", out,
+  return frame_.Serve(ctx, "ForecastDemand", *req, out,
                       [&](const Call& call) { return replenishment_.Forecast(call, *req); });
 }
 

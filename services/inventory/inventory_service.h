@@ -12,6 +12,7 @@
 #include "services/inventory/bottles.h"
 #include "services/inventory/catalog.h"
 #include "services/inventory/issuing.h"
+#include "services/inventory/lot_holds.h"
 #include "services/inventory/recalls.h"
 #include "services/inventory/receiving.h"
 #include "services/inventory/replenishment.h"
@@ -83,6 +84,9 @@ class InventoryServiceImpl final
                          v1::RecallLotResponse*) override;
   grpc::Status ListLotUses(grpc::ServerContext*, const v1::ListLotUsesRequest*,
                            v1::ListLotUsesResponse*) override;
+  grpc::Status HoldLot(grpc::ServerContext*, const v1::HoldLotRequest*, v1::LotHold*) override;
+  grpc::Status ReleaseLotHold(grpc::ServerContext*, const v1::ReleaseLotHoldRequest*,
+                              v1::LotHold*) override;
   grpc::Status OpenBottle(grpc::ServerContext*, const v1::OpenBottleRequest*,
                           v1::OpenBottleResponse*) override;
   grpc::Status ListOpenBottles(grpc::ServerContext*, const v1::ListOpenBottlesRequest*,
@@ -114,6 +118,7 @@ class InventoryServiceImpl final
   Issuing issuing_;
   StockQueries queries_;
   Recalls recalls_;
+  LotHolds lot_holds_;
   Bottles bottles_;
   Transfers transfers_;
   Replenishment replenishment_;

@@ -764,4 +764,39 @@ absl::StatusOr<Page<v1::ReuseAttempt>> InventoryStore::ListReuseAttempts(
   return MakePage(std::move(items), page.size, [](const v1::ReuseAttempt& a) { return a.id(); });
 }
 
+absl::StatusOr<std::optional<v1::LotHold>> InventoryStore::OpenLotHold(
+    Transaction& txn, absl::string_view clinic_id, absl::string_view lot_id) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT hold_reason, held_by, hold_time FROM lot_holds "
+                             "WHERE clinic_id = ? AND lot_id = ? AND release_time IS NULL",
+                             {std::string(clinic_id), std::string(lot_id)}));
+  if (rows.empty()) return std::nullopt;
+  v1::LotHold hold;
+  hold.set_lot_id(std::string(lot_id));
+  hold.set_clinic_id(std::string(clinic_id));
+  hold.set_held(true);
+  hold.set_hold_reason(rows[0].Text(0));
+  hold.set_held_by(rows[0].Text(1));
+  *hold.mutable_hold_time() = ToProtoTimestamp(FromDbMicros(rows[0].Int(2)));
+  return hold;
+}
+
+absl::Status InventoryStore::AddLotHold(Transaction& txn, const v1::LotHold& hold) const {
+  const absl::Time when = FromProtoTimestamp(hold.hold_time());
+  return txn.Exec(
+      "INSERT INTO lot_holds (id, clinic_id, lot_id, hold_reason, held_by, hold_time) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      {NewIdAt(when), hold.clinic_id(), hold.lot_id(), hold.hold_reason(), hold.held_by(),
+       ToDbMicros(when)});
+}
+
+absl::Status InventoryStore::ReleaseLotHold(Transaction& txn, const v1::LotHold& released) const {
+  return txn.Exec(
+      "UPDATE lot_holds SET release_reason = ?, released_by = ?, release_time = ? "
+      "WHERE clinic_id = ? AND lot_id = ? AND release_time IS NULL",
+      {released.release_reason(), released.released_by(),
+       ToDbMicros(FromProtoTimestamp(released.release_time())), released.clinic_id(),
+       released.lot_id()});
+}
+
 }  // namespace smp::inventory

@@ -61,6 +61,14 @@ class InventoryStore {
   absl::StatusOr<std::optional<v1::Lot>> FindLot(Transaction& txn, absl::string_view product_id,
                                                  absl::string_view lot_number) const;
   absl::StatusOr<v1::Lot> GetLot(Transaction& txn, absl::string_view id) const;
+
+  // Lot holds (lot_holds): the open hold of a lot at a clinic, if any; a new open hold (`hold`'s
+  // lot, clinic, reason, held_by, hold_time); the release of the open one.
+  absl::StatusOr<std::optional<v1::LotHold>> OpenLotHold(Transaction& txn,
+                                                         absl::string_view clinic_id,
+                                                         absl::string_view lot_id) const;
+  absl::Status AddLotHold(Transaction& txn, const v1::LotHold& hold) const;
+  absl::Status ReleaseLotHold(Transaction& txn, const v1::LotHold& released) const;
   absl::StatusOr<v1::Lot> CreateLot(Transaction& txn, const v1::Lot& lot, absl::Time now) const;
   absl::Status MarkLotRecalled(Transaction& txn, absl::string_view id,
                                absl::string_view reason) const;

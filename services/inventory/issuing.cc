@@ -19,6 +19,7 @@
 #include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/compliance_events.h"
 #include "services/inventory/lookups.h"
+#include "services/inventory/lot_holds.h"
 #include "services/inventory/stock_rules.h"
 
 namespace smp::inventory {
@@ -118,6 +119,8 @@ class IssueRun {
           lot.status() == v1::LOT_STATUS_RECALLED ? RefusalKind::kRecalled : RefusalKind::kExpired,
           issuable);
     }
+    // A clinic's reversible hold (lot_holds.h): not a refused unit, so nothing to report.
+    RETURN_IF_ERROR(CheckLotNotHeld(store_, txn_, req_.clinic_id(), lot.id()));
     lots_[id] = lot;
     return lot;
   }

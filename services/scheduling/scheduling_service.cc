@@ -34,178 +34,178 @@ absl::StatusOr<int> SchedulingServiceImpl::SweepLapsedHolds() {
 grpc::Status SchedulingServiceImpl::CreatePatient(grpc::ServerContext* ctx,
                                                   const v1::CreatePatientRequest* req,
                                                   v1::Patient* out) {
-  return frame_.Serve(ctx, "CreatePatient", out,
+  return frame_.Serve(ctx, "CreatePatient", *req, out,
                       [&](const Call& call) { return patients_.Create(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::GetPatient(grpc::ServerContext* ctx,
                                                const v1::GetPatientRequest* req, v1::Patient* out) {
-  return frame_.Serve(ctx, "GetPatient", out,
+  return frame_.Serve(ctx, "GetPatient", *req, out,
                       [&](const Call& call) { return patients_.Get(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::UpdatePatient(grpc::ServerContext* ctx,
                                                   const v1::UpdatePatientRequest* req,
                                                   v1::Patient* out) {
-  return frame_.Serve(ctx, "UpdatePatient", out,
+  return frame_.Serve(ctx, "UpdatePatient", *req, out,
                       [&](const Call& call) { return patients_.Update(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::SearchPatients(grpc::ServerContext* ctx,
                                                    const v1::SearchPatientsRequest* req,
                                                    v1::SearchPatientsResponse* out) {
-  return frame_.Serve(ctx, "SearchPatients", out,
+  return frame_.Serve(ctx, "SearchPatients", *req, out,
                       [&](const Call& call) { return patients_.Search(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::GetClinicSchedule(grpc::ServerContext* ctx,
                                                       const v1::GetClinicScheduleRequest* req,
                                                       v1::ClinicSchedule* out) {
-  return frame_.Serve(ctx, "GetClinicSchedule", out,
+  return frame_.Serve(ctx, "GetClinicSchedule", *req, out,
                       [&](const Call& call) { return resources_.GetSchedule(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::UpdateClinicSchedule(grpc::ServerContext* ctx,
                                                          const v1::UpdateClinicScheduleRequest* req,
                                                          v1::ClinicSchedule* out) {
-  return frame_.Serve(ctx, "UpdateClinicSchedule", out,
+  return frame_.Serve(ctx, "UpdateClinicSchedule", *req, out,
                       [&](const Call& call) { return resources_.UpdateSchedule(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CreateChair(grpc::ServerContext* ctx,
                                                 const v1::CreateChairRequest* req, v1::Chair* out) {
-  return frame_.Serve(ctx, "CreateChair", out,
+  return frame_.Serve(ctx, "CreateChair", *req, out,
                       [&](const Call& call) { return resources_.CreateChair(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListChairs(grpc::ServerContext* ctx,
                                                const v1::ListChairsRequest* req,
                                                v1::ListChairsResponse* out) {
-  return frame_.Serve(ctx, "ListChairs", out,
+  return frame_.Serve(ctx, "ListChairs", *req, out,
                       [&](const Call& call) { return resources_.ListChairs(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::UpdateChair(grpc::ServerContext* ctx,
                                                 const v1::UpdateChairRequest* req, v1::Chair* out) {
-  return frame_.Serve(ctx, "UpdateChair", out,
+  return frame_.Serve(ctx, "UpdateChair", *req, out,
                       [&](const Call& call) { return resources_.UpdateChair(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::SetWorkingHours(grpc::ServerContext* ctx,
                                                     const v1::SetWorkingHoursRequest* req,
                                                     v1::WorkingHours* out) {
-  return frame_.Serve(ctx, "SetWorkingHours", out,
+  return frame_.Serve(ctx, "SetWorkingHours", *req, out,
                       [&](const Call& call) { return resources_.SetWorkingHours(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::GetWorkingHours(grpc::ServerContext* ctx,
                                                     const v1::GetWorkingHoursRequest* req,
                                                     v1::WorkingHours* out) {
-  return frame_.Serve(ctx, "GetWorkingHours", out,
+  return frame_.Serve(ctx, "GetWorkingHours", *req, out,
                       [&](const Call& call) { return resources_.GetWorkingHours(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListWorkingHours(grpc::ServerContext* ctx,
                                                      const v1::ListWorkingHoursRequest* req,
                                                      v1::ListWorkingHoursResponse* out) {
-  return frame_.Serve(ctx, "ListWorkingHours", out,
+  return frame_.Serve(ctx, "ListWorkingHours", *req, out,
                       [&](const Call& call) { return resources_.ListWorkingHours(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CreateScheduleException(
     grpc::ServerContext* ctx, const v1::CreateScheduleExceptionRequest* req,
     v1::ScheduleException* out) {
-  return frame_.Serve(ctx, "CreateScheduleException", out,
+  return frame_.Serve(ctx, "CreateScheduleException", *req, out,
                       [&](const Call& call) { return resources_.CreateException(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListScheduleExceptions(
     grpc::ServerContext* ctx, const v1::ListScheduleExceptionsRequest* req,
     v1::ListScheduleExceptionsResponse* out) {
-  return frame_.Serve(ctx, "ListScheduleExceptions", out,
+  return frame_.Serve(ctx, "ListScheduleExceptions", *req, out,
                       [&](const Call& call) { return resources_.ListExceptions(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::DeleteScheduleException(
     grpc::ServerContext* ctx, const v1::DeleteScheduleExceptionRequest* req,
     v1::DeleteScheduleExceptionResponse* out) {
-  return frame_.Serve(ctx, "DeleteScheduleException", out,
+  return frame_.Serve(ctx, "DeleteScheduleException", *req, out,
                       [&](const Call& call) { return resources_.DeleteException(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CreateTreatmentPlan(grpc::ServerContext* ctx,
                                                         const v1::CreateTreatmentPlanRequest* req,
                                                         v1::TreatmentPlan* out) {
-  return frame_.Serve(ctx, "CreateTreatmentPlan", out,
+  return frame_.Serve(ctx, "CreateTreatmentPlan", *req, out,
                       [&](const Call& call) { return plans_.Create(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::GetTreatmentPlan(grpc::ServerContext* ctx,
                                                      const v1::GetTreatmentPlanRequest* req,
                                                      v1::TreatmentPlan* out) {
-  return frame_.Serve(ctx, "GetTreatmentPlan", out,
+  return frame_.Serve(ctx, "GetTreatmentPlan", *req, out,
                       [&](const Call& call) { return plans_.Get(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListTreatmentPlans(grpc::ServerContext* ctx,
                                                        const v1::ListTreatmentPlansRequest* req,
                                                        v1::ListTreatmentPlansResponse* out) {
-  return frame_.Serve(ctx, "ListTreatmentPlans", out,
+  return frame_.Serve(ctx, "ListTreatmentPlans", *req, out,
                       [&](const Call& call) { return plans_.List(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CancelTreatmentPlan(grpc::ServerContext* ctx,
                                                         const v1::CancelTreatmentPlanRequest* req,
                                                         v1::TreatmentPlan* out) {
-  return frame_.Serve(ctx, "CancelTreatmentPlan", out,
+  return frame_.Serve(ctx, "CancelTreatmentPlan", *req, out,
                       [&](const Call& call) { return plans_.Cancel(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::FindAvailability(grpc::ServerContext* ctx,
                                                      const v1::FindAvailabilityRequest* req,
                                                      v1::FindAvailabilityResponse* out) {
-  return frame_.Serve(ctx, "FindAvailability", out,
+  return frame_.Serve(ctx, "FindAvailability", *req, out,
                       [&](const Call& call) { return appointments_.FindAvailability(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::BookAppointment(grpc::ServerContext* ctx,
                                                     const v1::BookAppointmentRequest* req,
                                                     v1::Appointment* out) {
-  return frame_.Serve(ctx, "BookAppointment", out,
+  return frame_.Serve(ctx, "BookAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Book(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ConfirmAppointment(grpc::ServerContext* ctx,
                                                        const v1::ConfirmAppointmentRequest* req,
                                                        v1::Appointment* out) {
-  return frame_.Serve(ctx, "ConfirmAppointment", out,
+  return frame_.Serve(ctx, "ConfirmAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Confirm(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::RescheduleAppointment(
     grpc::ServerContext* ctx, const v1::RescheduleAppointmentRequest* req, v1::Appointment* out) {
-  return frame_.Serve(ctx, "RescheduleAppointment", out,
+  return frame_.Serve(ctx, "RescheduleAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Reschedule(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CancelAppointment(grpc::ServerContext* ctx,
                                                       const v1::CancelAppointmentRequest* req,
                                                       v1::Appointment* out) {
-  return frame_.Serve(ctx, "CancelAppointment", out,
+  return frame_.Serve(ctx, "CancelAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Cancel(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::CheckInAppointment(grpc::ServerContext* ctx,
                                                        const v1::CheckInAppointmentRequest* req,
                                                        v1::Appointment* out) {
-  return frame_.Serve(ctx, "CheckInAppointment", out,
+  return frame_.Serve(ctx, "CheckInAppointment", *req, out,
                       [&](const Call& call) { return appointments_.CheckIn(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::StartAppointment(grpc::ServerContext* ctx,
                                                      const v1::StartAppointmentRequest* req,
                                                      v1::Appointment* out) {
-  return frame_.Serve(ctx, "StartAppointment", out,
+  return frame_.Serve(ctx, "StartAppointment", *req, out,
                       [&](const Call& call) -> absl::StatusOr<v1::Appointment> {
                         // Supplies are issued as the technician: their token goes with the issue.
                         ASSIGN_OR_RETURN(std::string token, Authenticator::BearerToken(*ctx));
@@ -216,35 +216,35 @@ grpc::Status SchedulingServiceImpl::StartAppointment(grpc::ServerContext* ctx,
 grpc::Status SchedulingServiceImpl::CompleteAppointment(grpc::ServerContext* ctx,
                                                         const v1::CompleteAppointmentRequest* req,
                                                         v1::CompleteAppointmentResponse* out) {
-  return frame_.Serve(ctx, "CompleteAppointment", out,
+  return frame_.Serve(ctx, "CompleteAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Complete(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::MarkNoShow(grpc::ServerContext* ctx,
                                                const v1::MarkNoShowRequest* req,
                                                v1::Appointment* out) {
-  return frame_.Serve(ctx, "MarkNoShow", out,
+  return frame_.Serve(ctx, "MarkNoShow", *req, out,
                       [&](const Call& call) { return appointments_.MarkNoShow(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::GetAppointment(grpc::ServerContext* ctx,
                                                    const v1::GetAppointmentRequest* req,
                                                    v1::Appointment* out) {
-  return frame_.Serve(ctx, "GetAppointment", out,
+  return frame_.Serve(ctx, "GetAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Get(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListAppointments(grpc::ServerContext* ctx,
                                                      const v1::ListAppointmentsRequest* req,
                                                      v1::ListAppointmentsResponse* out) {
-  return frame_.Serve(ctx, "ListAppointments", out,
+  return frame_.Serve(ctx, "ListAppointments", *req, out,
                       [&](const Call& call) { return appointments_.List(call, *req); });
 }
 
 grpc::Status SchedulingServiceImpl::ListChanges(grpc::ServerContext* ctx,
                                                 const v1::ListChangesRequest* req,
                                                 v1::ListChangesResponse* out) {
-  return frame_.Serve(ctx, "ListChanges", out,
+  return frame_.Serve(ctx, "ListChanges", *req, out,
                       [&](const Call& call) { return feed_.List(call, *req); });
 }
 

@@ -26,6 +26,7 @@
 #include "smp/compliance/v1/compliance.grpc.pb.h"
 #include "smp/compliance/v1/eligibility.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
@@ -639,6 +640,60 @@ TEST_F(ComplianceIntegrationTest, IncidentFollowUpsAccumulate) {
   empty.set_id(incident.id());
   EXPECT_THAT(stub_->RecordIncidentFollowUp(Ctx(tech_token_).get(), empty, &incident),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "follow_up"));
+}
+
+// Compliance learns a patient's clinic from scheduling (issue 13). Before: a patient compliance
+// had no record of was bound to the first clinic recording for it, so clinic A's technician could
+// take clinic B's new patient by recording first.
+TEST_F(ComplianceIntegrationTest, AnUnseenPatientBelongsToTheClinicSchedulingSays) {
+  const std::string clinic_b = harness_.MakeClinic("London", "Europe/London");
+  const std::string dir = smp::testing::MakeTempDir("compliance-peer");
+  ASSERT_OK_AND_ASSIGN(auto scheduling, ServiceProcess::Start(SMP_SCHEDULING_BINARY,
+                                                              {"--data_dir=" + dir + "/scheduling",
+                                                               harness_.RedisFlag()}));
+  auto patients = scheduling::v1::SchedulingService::NewStub(
+      grpc::CreateChannel(scheduling->address(), grpc::InsecureChannelCredentials()));
+  auto patient_at = [&](const std::string& clinic) {
+    scheduling::v1::CreatePatientRequest req;
+    req.set_request_id(NewId());
+    req.mutable_patient()->set_given_name("Sam");
+    req.mutable_patient()->set_family_name("Rivera");
+    req.mutable_patient()->set_phone("+15125550100");
+    req.mutable_patient()->set_preferred_clinic_id(clinic);
+    scheduling::v1::Patient out;
+    grpc::Status s = patients->CreatePatient(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.id();
+  };
+  const std::string of_a = patient_at(clinic_);
+  const std::string of_b = patient_at(clinic_b);
+
+  std::vector<std::string> flags = harness_.MakeServiceAccount("svc.compliance");
+  flags.push_back("--data_dir=" + dir + "/compliance");
+  flags.push_back(std::string(harness_.RedisFlag()));
+  flags.push_back("--checkpoint_key_file=" + dir + "/key");
+  flags.push_back("--scheduling_address=" + scheduling->address());
+  ASSERT_OK_AND_ASSIGN(auto compliance, ServiceProcess::Start(SMP_COMPLIANCE_BINARY, flags));
+  auto stub = v1::ComplianceService::NewStub(
+      grpc::CreateChannel(compliance->address(), grpc::InsecureChannelCredentials()));
+  auto consent = [&](const std::string& patient) {
+    v1::RecordConsentRequest req;
+    req.set_request_id(NewId());
+    req.mutable_consent()->set_patient_id(patient);
+    req.mutable_consent()->set_clinic_id(clinic_);
+    req.mutable_consent()->set_kind(v1::CONSENT_KIND_PROCEDURE);
+    req.mutable_consent()->set_form_version("v3");
+    *req.mutable_consent()->mutable_signed_time() = ToProtoTimestamp(absl::Now() - absl::Hours(1));
+    v1::Consent out;
+    return stub->RecordConsent(Ctx(tech_token_).get(), req, &out);
+  };
+  EXPECT_THAT(consent(of_b), GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic"));
+  EXPECT_TRUE(consent(of_a).ok());
+
+  // Scheduling down: a patient seen recently is still known; anyone else is UNAVAILABLE.
+  scheduling.reset();
+  EXPECT_TRUE(consent(of_a).ok());
+  EXPECT_THAT(consent(NewId()), GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
 }
 
 }  // namespace

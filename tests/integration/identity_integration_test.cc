@@ -246,6 +246,33 @@ TEST_F(IdentityIntegrationTest, WrongPasswordAndUnknownUserLookAlike) {
   EXPECT_THAT(Login("", "x", &out), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "username"));
 }
 
+TEST_F(IdentityIntegrationTest, AnAuditorListsFailedLoginsAndAFrontDeskCannot) {
+  const std::string clinic = MakeClinic("Austin", "America/Chicago").id();
+  MakeStaff("auditor.one", common::v1::ROLE_AUDITOR, {});
+  MakeStaff("desk.austin", common::v1::ROLE_FRONT_DESK, {clinic});
+  const std::string auditor = LoginOk("auditor.one", "staff password 1");
+  const std::string desk = LoginOk("desk.austin", "staff password 1");
+  v1::LoginResponse out;
+  EXPECT_THAT(Login("desk.austin", "wrong password!", &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+  EXPECT_THAT(Login("desk.austin", "wrong password?", &out),
+              GrpcIs(grpc::StatusCode::UNAUTHENTICATED, ""));
+
+  v1::ListLoginFailuresRequest req;
+  v1::ListLoginFailuresResponse listed;
+  ASSERT_TRUE(stub_->ListLoginFailures(Ctx(auditor).get(), req, &listed).ok());
+  bool found = false;
+  for (const v1::LoginFailure& f : listed.login_failures()) {
+    if (f.kind() == v1::LOGIN_FAILURE_KIND_ACCOUNT && f.subject() == "desk.austin") {
+      EXPECT_EQ(f.failures(), 2);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << listed.DebugString();
+  EXPECT_THAT(stub_->ListLoginFailures(Ctx(desk).get(), req, &listed),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+}
+
 TEST_F(IdentityIntegrationTest, RepeatedFailuresAreDelayedNotLockedOut) {
   v1::LoginResponse out;
   for (int i = 0; i < 5; ++i) {

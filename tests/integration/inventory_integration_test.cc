@@ -319,7 +319,11 @@ TEST_F(InventoryIntegrationTest, BadInputsAreInvalidArgumentAndStoreNothing) {
   expect_invalid(Receipt(clinic_a_, needle_, "BAD-2", 3, {"DUP-1", "DUP-1", "DUP-2"}), "serials");
   expect_invalid(Receipt(clinic_a_, needle_, "BAD-2", 5, {"MIS-1"}), "quantity");
   expect_invalid(Receipt(clinic_a_, pigment_, "BAD-3", 2, {"PIG-1", "PIG-2"}), "serials");
-  expect_invalid(Receipt("not-an-id", pigment_, "BAD-1", 5), "clinic_id");
+  // A malformed clinic id is another clinic to clinic-scoped staff: the scope answers first.
+  EXPECT_THAT(
+      stub_->ReceiveStock(Ctx(stock_a_).get(), Receipt("not-an-id", pigment_, "BAD-1", 5), &out),
+      GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  expect_invalid(Receipt("not-an-id", pigment_, "BAD-1", 5), "clinic_id", admin_);
   expect_invalid(Receipt(NewId(), pigment_, "BAD-1", 5), "clinic_id", admin_);  // unknown clinic
 
   v1::AdjustStockRequest adjust;
@@ -996,6 +1000,8 @@ TEST_F(InventoryIntegrationTest, BottleBadInputsAreInvalidArgumentAndStoreNothin
   EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, NewId(), &none),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "lot_id"));
   EXPECT_THAT(OpenBottle(tech_a_, "not-an-id", needle_lot, &none),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "outside your clinic scope"));
+  EXPECT_THAT(OpenBottle(admin_, "not-an-id", needle_lot, &none),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
   EXPECT_THAT(OpenBottle(admin_, NewId(), needle_lot, &none),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));

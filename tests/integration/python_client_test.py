@@ -27,6 +27,28 @@ import time
 import traceback
 
 
+def open_channel(target):
+    """A channel to `target`: TLS when SMP_TLS_CA names the CA bundle (mutual TLS with
+    SMP_TLS_CERT and SMP_TLS_KEY), like smpctl's --tls_ca; else plaintext, for the loopback
+    stack this test starts."""
+    import grpc
+    ca = os.environ.get("SMP_TLS_CA", "")
+    if not ca:
+        return grpc.insecure_channel(target)
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+    cert, key = os.environ.get("SMP_TLS_CERT", ""), os.environ.get("SMP_TLS_KEY", "")
+    if bool(cert) != bool(key):
+        raise SystemExit("SMP_TLS_CERT and SMP_TLS_KEY: give both or neither")
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read(ca),
+        private_key=read(key) if key else None,
+        certificate_chain=read(cert) if cert else None)
+    return grpc.secure_channel(target, credentials)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -187,7 +209,7 @@ def main():
                   args.redis_server)
     passed, failed = 0, 0
     try:
-        channel = grpc.insecure_channel("127.0.0.1:%d" % stack.port)
+        channel = open_channel("127.0.0.1:%d" % stack.port)
         grpc.channel_ready_future(channel).result(timeout=10)
         stub = rpc.IdentityServiceStub(channel)
         state = {}
@@ -260,7 +282,7 @@ def main():
         def front_desk_books_a_consultation():
             import datetime
             sched = sch_rpc.SchedulingServiceStub(
-                grpc.insecure_channel("127.0.0.1:%d" % stack.scheduling_port))
+                open_channel("127.0.0.1:%d" % stack.scheduling_port))
             admin, desk, clinic = bearer(state["token"]), bearer(state["desk"]), state["clinic"]
             tech = stub.CreateStaff(pb.CreateStaffRequest(
                 request_id="py-tech", staff=pb.Staff(
@@ -317,7 +339,7 @@ def main():
             auditor = bearer(stub.Login(pb.LoginRequest(
                 username="auditor.one", password="auditor password"), timeout=10).access_token)
             audit = comp_rpc.ComplianceServiceStub(
-                grpc.insecure_channel("127.0.0.1:%d" % stack.compliance_port))
+                open_channel("127.0.0.1:%d" % stack.compliance_port))
             checkpoint = audit.CreateCheckpoint(comp.CreateCheckpointRequest(), metadata=auditor,
                                                 timeout=10)
             assert checkpoint.count >= 1 and len(checkpoint.signature) == 128, checkpoint
@@ -339,7 +361,7 @@ def main():
         def clerk_sets_a_price_list():
             import datetime
             billing = bill_rpc.BillingServiceStub(
-                grpc.insecure_channel("127.0.0.1:%d" % stack.billing_port))
+                open_channel("127.0.0.1:%d" % stack.billing_port))
             usd = lambda cents: money_pb2.Money(amount_minor=cents, currency_code="USD")
             yesterday = datetime.date.today() - datetime.timedelta(days=1)
             admin = bearer(state["token"])
@@ -372,7 +394,7 @@ def main():
         def inventory_receives_needles():
             import datetime
             stock = inv_rpc.InventoryServiceStub(
-                grpc.insecure_channel("127.0.0.1:%d" % stack.inventory_port))
+                open_channel("127.0.0.1:%d" % stack.inventory_port))
             admin = bearer(state["token"])
             stock.UpdateClinicInventorySettings(inv.UpdateClinicInventorySettingsRequest(
                 request_id="py-inv-settings", settings=inv.ClinicInventorySettings(

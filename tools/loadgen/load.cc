@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/rpc_observer.h"
+#include "tools/loadgen/client_credentials.h"
 
 namespace smp::loadgen {
 namespace {
@@ -121,8 +122,7 @@ class LoadRun {
       // argument and a per-channel subchannel pool give each its own.
       args.SetInt("smp.loadgen.channel_index", i);
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      auto channel =
-          grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+      auto channel = grpc::CreateCustomChannel(options_.target, ClientCredentials(), args);
       if (!channel->WaitForConnected(deadline)) {
         return absl::UnavailableError(absl::StrCat("cannot connect to ", options_.target,
                                                    " within ",

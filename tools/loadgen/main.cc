@@ -10,6 +10,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,12 +21,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/server/flags_env.h"
+#include "tools/loadgen/client_credentials.h"
 #include "tools/loadgen/load.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/scenarios.h"
 #include "tools/loadgen/task.h"
 
-ABSL_FLAG(std::string, target, "", "Service to load, host:port (plaintext). Required.");
+ABSL_FLAG(std::string, target, "", "Service to load, host:port. Required.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM roots of the services' certificates: every channel (target, identity_target) uses "
+          "TLS. Empty: plaintext (loopback).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate for mutual TLS (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, scenario, "echo",
           "Built-in scenario: echo, identity.get_clinic, scheduling.find_availability, "
           "scheduling.book, scheduling.book_contention, scheduling.sync (tasks), inventory.issue, "
@@ -145,6 +152,16 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
+  if (!absl::GetFlag(FLAGS_tls_ca).empty() || !absl::GetFlag(FLAGS_tls_cert).empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = TlsClientCredentials(
+        absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+    if (!tls.ok()) {
+      std::fprintf(stderr, "smp_loadgen: %s\n", tls.status().ToString().c_str());
+      return 2;
+    }
+    SetClientCredentials(*std::move(tls));
+  }
+
   RunInfo info;
   info.scenario = absl::GetFlag(FLAGS_scenario);
   info.label = absl::GetFlag(FLAGS_label);
@@ -184,7 +201,7 @@ int Main(int argc, char** argv) {
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(-1);
   const std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(info.target, grpc::InsecureChannelCredentials(), channel_args);
+      grpc::CreateCustomChannel(info.target, ClientCredentials(), channel_args);
   if ((*scenario)->prepare_tasks != nullptr) {
     return RunTaskScenario(**scenario, scenario_options, channel, info, *watched);
   }

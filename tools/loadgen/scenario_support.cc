@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
+#include "tools/loadgen/client_credentials.h"
 
 namespace smp::loadgen {
 
@@ -94,7 +95,7 @@ absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> IdentityStu
     return absl::InvalidArgumentError(absl::StrCat(who, " needs --identity_target"));
   }
   return identity::v1::IdentityService::NewStub(
-      grpc::CreateChannel(options.identity_target, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(options.identity_target, ClientCredentials()));
 }
 
 absl::StatusOr<std::string> CreateClinic(const ScenarioOptions& options,

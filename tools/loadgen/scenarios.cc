@@ -18,6 +18,7 @@
 #include "smp/bench/v1/echo.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
+#include "tools/loadgen/client_credentials.h"
 #include "tools/loadgen/scenario_support.h"
 
 namespace smp::loadgen {
@@ -109,7 +110,7 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     return absl::InvalidArgumentError("scheduling.* scenarios need --identity_target");
   }
   auto identity = identity::v1::IdentityService::NewStub(
-      grpc::CreateChannel(options.identity_target, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(options.identity_target, ClientCredentials()));
   BenchClinic c;
   absl::StatusOr<Metadata> auth = LogInAsAdmin(options, *identity);
   if (!auth.ok()) return auth.status();

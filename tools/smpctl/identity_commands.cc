@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/util/proto_time.h"
 #include "tools/smpctl/command_helpers.h"
 #include "tools/smpctl/commands.h"
 #include "tools/smpctl/secrets.h"
@@ -200,6 +201,35 @@ absl::Status SessionRevoke(Invocation& inv) {
   req.set_session_id(inv.Arg());
   ASSIGN_OR_RETURN(iv1::RevokeSessionResponse resp, RPC(RevokeSession, req));
   Show(inv, resp, [&] { inv.out().Line(absl::StrCat("session ", req.session_id(), " revoked")); });
+  return absl::OkStatus();
+}
+
+// ---- audit
+
+absl::Status LoginFailureList(Invocation& inv) {
+  iv1::ListLoginFailuresRequest req;
+  // Whole UTC days: --from's first hour to the end of --to.
+  if (inv.Has("from")) {
+    ASSIGN_OR_RETURN(absl::CivilDay from, ParseDate("from", inv.Get("from")));
+    *req.mutable_start_time() = ToProtoTimestamp(absl::FromCivil(from, absl::UTCTimeZone()));
+  }
+  if (inv.Has("to")) {
+    ASSIGN_OR_RETURN(absl::CivilDay to, ParseDate("to", inv.Get("to")));
+    *req.mutable_end_time() = ToProtoTimestamp(absl::FromCivil(to + 1, absl::UTCTimeZone()));
+  }
+  RETURN_IF_ERROR(ReadPaging(inv, req));
+  ASSIGN_OR_RETURN(iv1::ListLoginFailuresResponse resp, RPC(ListLoginFailures, req));
+  Show(inv, resp, [&] {
+    Table t({"hour (UTC)", "kind", "subject", "failures", "first", "last"});
+    for (const iv1::LoginFailure& f : resp.login_failures()) {
+      t.AddRow({FormatTimestamp(f.window_start_time(), absl::UTCTimeZone()), EnumName(f.kind()),
+                f.subject(), absl::StrCat(f.failures()),
+                FormatTimestamp(f.first_time(), absl::UTCTimeZone()),
+                FormatTimestamp(f.last_time(), absl::UTCTimeZone())});
+    }
+    inv.out().Print(t);
+    inv.out().NextPage(resp.next_page_token());
+  });
   return absl::OkStatus();
 }
 
@@ -480,6 +510,17 @@ void AddIdentityCommands(Registry& r) {
          "",
          SessionList});
   r.Add({{"session", "revoke"}, s, "end one session", "SESSION_ID", true, {}, "", SessionRevoke});
+
+  r.Add({{"login-failures", "list"},
+         s,
+         "failed logins counted per hour and account, unknown account or client address "
+         "(auditor, admin)",
+         "",
+         false,
+         WithPaging({Opt("from", "DATE", "first UTC day (default: the oldest kept)"),
+                     Opt("to", "DATE", "last UTC day (default: up to now)")}),
+         "Example: smpctl login-failures list --from=2026-03-01 --to=2026-03-31",
+         LoginFailureList});
 
   r.Add({{"clinic", "create"},
          s,

@@ -363,6 +363,44 @@ absl::Status StockRecall(Invocation& inv) {
   return absl::OkStatus();
 }
 
+void PrintHold(Invocation& inv, const nv1::LotHold& h) {
+  Show(inv, h, [&] {
+    inv.out().Print(
+        Fields{{"lot", h.lot_id()},
+               {"clinic", h.clinic_id()},
+               {"held", h.held() ? "yes" : "no"},
+               {"held by", h.held_by()},
+               {"held at", FormatTimestamp(h.hold_time(), absl::UTCTimeZone())},
+               {"reason", h.hold_reason()},
+               {"released by", h.released_by()},
+               {"released at",
+                h.has_release_time() ? FormatTimestamp(h.release_time(), absl::UTCTimeZone()) : ""},
+               {"release reason", h.release_reason()}});
+  });
+}
+
+absl::Status StockHold(Invocation& inv) {
+  nv1::HoldLotRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_lot_id(inv.Arg());
+  req.set_clinic_id(inv.Get("clinic"));
+  req.set_reason(inv.Get("reason"));
+  ASSIGN_OR_RETURN(nv1::LotHold out, RPC(HoldLot, req));
+  PrintHold(inv, out);
+  return absl::OkStatus();
+}
+
+absl::Status StockRelease(Invocation& inv) {
+  nv1::ReleaseLotHoldRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_lot_id(inv.Arg());
+  req.set_clinic_id(inv.Get("clinic"));
+  req.set_reason(inv.Get("reason"));
+  ASSIGN_OR_RETURN(nv1::LotHold out, RPC(ReleaseLotHold, req));
+  PrintHold(inv, out);
+  return absl::OkStatus();
+}
+
 absl::Status StockLotUses(Invocation& inv) {
   nv1::ListLotUsesRequest req;
   req.set_lot_id(inv.Arg());
@@ -801,6 +839,22 @@ void AddInventoryCommands(Registry& r) {
          {Req("reason", "TEXT", "why, e.g. the maker's notice")},
          "",
          StockRecall});
+  r.Add({{"stock", "hold"},
+         s,
+         "put a lot on hold at one of your clinics: nothing of it is issued there until released",
+         "LOT_ID",
+         true,
+         {clinic, Req("reason", "TEXT", "why, e.g. the maker's notice")},
+         "",
+         StockHold});
+  r.Add({{"stock", "release"},
+         s,
+         "release a lot's hold at a clinic: its stock there is issuable again",
+         "LOT_ID",
+         true,
+         {clinic, Req("reason", "TEXT", "why the hold ends")},
+         "",
+         StockRelease});
   r.Add({{"stock", "lot-uses"},
          s,
          "every procedure that used a lot",
