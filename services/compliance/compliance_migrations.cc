@@ -103,6 +103,11 @@ CREATE TABLE audit_log (
       {2, "procedures by time, for report paging",
        "CREATE INDEX procedures_by_time ON procedure_records "
        "(performed_date, performed_time, id);"},
+      // Retention keeps a tombstone of a destroyed screening instead of deleting the row (reports
+      // over the past must still see that a screening was on file); the column marks the ones
+      // whose content is gone, so the purge does not take them again.
+      {3, "screenings: destroyed_time of tombstones",
+       "ALTER TABLE screenings ADD COLUMN destroyed_time INTEGER;"},
   };
   return *migrations;
 }

@@ -145,6 +145,7 @@ class SuiteTest : public ::testing::Test {
         c.mutable_training()->set_trainer_name("Dana Lee");
         c.mutable_training()->set_trainer_qualification("RN");
         *c.mutable_training()->mutable_training_date() = ToLocalDate(day_ - 300);
+        *c.mutable_valid_until() = ToLocalDate(day_ + 60);  // yearly training
       }
       cv1::Credential out;
       grpc::Status s = compliance_stub_->RecordCredential(CallContext(admin_).get(), req, &out);
