@@ -4,8 +4,10 @@
 # user's password unknown) and the five services on loopback, with SQLite data under SMP_DATA_DIR. The secrets
 # live in $SMP_DATA_DIR/secrets (0700, files 0600), made on the first run: redis.password and
 # session-mac.key (the key that signs session records; see README "Security model"). On an
-# empty system it creates the first admin and the service accounts, and seeds a demo chain
-# (scripts/demo.sh; SMP_DEMO=0 skips all of it); every start then plays a demo day through smpctl.
+# empty system it creates the first admin and the service accounts scheduling and inventory run
+# under, as an install does (scripts/demo.sh accounts), then seeds a demo chain; every start then
+# plays a demo day through smpctl. SMP_DEMO=0 skips the chain and the day, not the accounts: a
+# stack without them cannot start scheduling and inventory.
 # Ctrl-C stops everything by PID; the data stays. SMP_STACK_EXIT=1 stops after the demo day (tests).
 #
 # Ports (override with the environment): SMP_REDIS_PORT=6390, SMP_IDENTITY_PORT=7001,
@@ -185,15 +187,24 @@ start_service compliance "$compliance_port" $compliance_metrics_port \
 start_service billing "$billing_port" $billing_metrics_port
 wait_ready identity compliance billing
 
-# On an empty system: the first admin and the service accounts scheduling and inventory run under.
-if [ -f "$data_dir/identity/identity-setup-code" ] && [ "${SMP_DEMO:-1}" = 1 ]; then
+# On an empty system, as an install does (whether or not the demo follows): the first admin
+# ("owner", password in $secrets/owner.password) and the service accounts scheduling and
+# inventory run under, each with its credentials file (0600) in $secrets.
+if [ -f "$data_dir/identity/identity-setup-code" ]; then
   echo "First run: creating the first admin and the service accounts..."
   bash scripts/demo.sh accounts
 fi
 peer_flags=(--identity_address="127.0.0.1:$identity_port")
 for service in scheduling inventory; do
-  if [ ! -f "$secrets/svc.$service.credentials" ]; then
-    echo "run-suite: no $secrets/svc.$service.credentials; $service cannot call its peers" >&2
+  # With SMP_TLS=1 the service's client certificate is its identity; else it needs the file.
+  if [ "$tls" != 1 ] && [ ! -f "$secrets/svc.$service.credentials" ]; then
+    cat >&2 <<EOT
+run-suite: no $secrets/svc.$service.credentials, so $service cannot start (the first admin was
+created by hand). As an admin, create its service account and credentials file, then start again:
+  $SMPCTL staff create --username=svc.$service --role=service --password_file=PASSWORD_FILE
+  (umask 077; printf 'svc.$service\n%s\n' "\$(cat PASSWORD_FILE)" >$secrets/svc.$service.credentials)
+EOT
+    exit 1
   fi
 done
 start_service inventory "$inventory_port" $inventory_metrics_port "${peer_flags[@]}" \
@@ -236,15 +247,18 @@ Log in with smpctl (addresses are in the SMPCTL_* variables below; run "smpctl h
   export SMPCTL_IDENTITY=$SMPCTL_IDENTITY SMPCTL_SCHEDULING=$SMPCTL_SCHEDULING SMPCTL_INVENTORY=$SMPCTL_INVENTORY
   export SMPCTL_COMPLIANCE=$SMPCTL_COMPLIANCE SMPCTL_BILLING=$SMPCTL_BILLING
   $SMPCTL login --username owner --password_file $secrets/owner.password
+EOT
+  if [ -f "$secrets/chain.env" ]; then
+    cat <<EOT
   $SMPCTL login --username desk.austin --password_file $secrets/passwords/desk.austin
 Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; billing.clerk; auditor.
 EOT
-elif [ -f "$data_dir/identity/identity-setup-code" ]; then
-  cat <<EOT
-
-No staff accounts yet (SMP_DEMO=0). Create the first admin with the one-time setup code:
-  $SMPCTL bootstrap-admin --setup_code_file=$data_dir/identity/identity-setup-code --username=owner
+  else
+    cat <<EOT
+No demo chain (SMP_DEMO=0): owner is the only admin; svc.scheduling and svc.inventory are the
+service accounts. Create clinics and staff with smpctl (clinic create, staff create, ...).
 EOT
+  fi
 fi
 if [ "$tls" = 1 ]; then
   cat <<EOT

@@ -1,5 +1,10 @@
 #include "services/compliance/audit_log.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <string>
+
 #include "services/compliance/unit_test_env.h"
 
 namespace smp::compliance {
@@ -55,6 +60,57 @@ TEST_F(AuditLogTest, ExportsFhirAuditEvents) {
   req.set_page_size(-5);
   EXPECT_THAT(unit_->ExportAuditEvents(Admin("ExportAuditEvents"), req).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+}
+
+// True when `s` is well-formed UTF-8 (no cut or stray sequence).
+bool ValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xE  ? 3
+                     : (c >> 3) == 0x1E ? 4
+                                        : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+TEST(CutUtf8Test, NeverSplitsACharacter) {
+  EXPECT_EQ(CutUtf8("abc", 10), "abc");
+  EXPECT_EQ(CutUtf8("abc", 2), "ab");
+  EXPECT_EQ(CutUtf8("a\xC3\xA9", 2), "a");                         // é is two bytes
+  EXPECT_EQ(CutUtf8("a\xE2\x82\xAC", 3), "a");                     // € is three
+  EXPECT_EQ(CutUtf8("\xF0\x9F\x92\x89x", 4), "\xF0\x9F\x92\x89");  // a four-byte one fits
+  EXPECT_EQ(CutUtf8("\xF0\x9F\x92\x89x", 3), "");
+}
+
+TEST_F(AuditLogTest, ALongMultibyteDetailIsCutWholeAndExportsAsValidJson) {
+  // 999 ASCII bytes then "é": byte 1000 is the first half of the é.
+  const std::string detail = std::string(999, 'x') +
+                             "\xC3\xA9 r\xC3\xA9"
+                             "action allergique";
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return audit_
+        ->Record(txn, StaffA(common::v1::ROLE_ADMIN, "RecordPermit"), v1::AUDIT_ACTION_CREATE,
+                 "permit", "p-long", detail)
+        .status();
+  }));
+  const v1::AuditEntry stored = AuditEntries().back();
+  EXPECT_EQ(stored.detail(), std::string(999, 'x'));
+  v1::ExportAuditEventsRequest req;
+  req.set_since_sequence(3);
+  ASSERT_OK_AND_ASSIGN(auto out, unit_->ExportAuditEvents(Admin("ExportAuditEvents"), req));
+  ASSERT_GE(out.fhir_json_size(), 1);
+  EXPECT_TRUE(ValidUtf8(out.fhir_json(0)));
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(out.fhir_json(0), &parsed).ok())
+      << out.fhir_json(0);
 }
 
 TEST_F(AuditLogTest, VerifyFindsTheChainIntactAndRecordsTheCheck) {

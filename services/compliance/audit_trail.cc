@@ -10,6 +10,14 @@
 
 namespace smp::compliance {
 
+absl::string_view CutUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the character that did not fit.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 absl::StatusOr<v1::AuditEntry> AuditTrail::Append(Transaction& txn, const Principal& who,
                                                   absl::Time now, v1::AuditAction action,
                                                   absl::string_view method,
@@ -24,7 +32,7 @@ absl::StatusOr<v1::AuditEntry> AuditTrail::Append(Transaction& txn, const Princi
   entry.set_method(std::string(method));
   entry.set_entity_type(std::string(entity_type));
   entry.set_entity_id(std::string(entity_id));
-  entry.set_detail(std::string(detail.substr(0, 1000)));
+  entry.set_detail(std::string(CutUtf8(detail, 1000)));
   return store_->AppendAudit(txn, std::move(entry));
 }
 

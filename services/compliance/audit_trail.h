@@ -20,13 +20,18 @@ namespace smp::compliance {
 
 // The window of aggregated reads (see AuditTrail::Read).
 inline constexpr absl::Duration kReadAuditWindow = absl::Hours(1);
+// The longest prefix of `text` of at most `max_bytes` bytes that does not split a UTF-8 character
+// (a cut inside a multi-byte sequence backs up to its first byte), so a cut detail stays valid
+// UTF-8 for JSON and FHIR exports.
+absl::string_view CutUtf8(absl::string_view text, size_t max_bytes);
 
 class AuditTrail {
  public:
   // `db` and `store` must outlive the trail.
   AuditTrail(Database* db, const ComplianceStore* store) : db_(db), store_(store) {}
 
-  // Appends an entry for `who` doing `method` at `now` inside `txn` (detail cut at 1000 bytes).
+  // Appends an entry for `who` doing `method` at `now` inside `txn` (detail cut to at most 1000
+  // bytes at a character boundary, CutUtf8).
   absl::StatusOr<v1::AuditEntry> Append(Transaction& txn, const Principal& who, absl::Time now,
                                         v1::AuditAction action, absl::string_view method,
                                         absl::string_view entity_type, absl::string_view entity_id,

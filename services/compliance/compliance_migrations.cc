@@ -121,6 +121,11 @@ CREATE TABLE read_tallies (
   PRIMARY KEY (window_start, actor_id, method, entity_type, entity_id)
 );
 )sql"},
+      // Retention keeps a tombstone of a destroyed screening instead of deleting the row (reports
+      // over the past must still see that a screening was on file); the column marks the ones
+      // whose content is gone, so the purge does not take them again.
+      {4, "screenings: destroyed_time of tombstones",
+       "ALTER TABLE screenings ADD COLUMN destroyed_time INTEGER;"},
   };
   return *migrations;
 }

@@ -56,8 +56,26 @@ absl::Status CheckOverridable(const v1::Screening& screening) {
   return absl::OkStatus();
 }
 
-bool ScreeningAllows(const v1::Screening& screening) {
-  return screening.outcome() == v1::SCREENING_OUTCOME_CLEAR || screening.has_override();
+bool ScreeningAllows(const v1::Screening& screening, absl::Time at) {
+  return screening.outcome() == v1::SCREENING_OUTCOME_CLEAR ||
+         (screening.has_override() &&
+          FromProtoTimestamp(screening.override().decided_time()) <= at);
+}
+
+absl::Status CheckTrainingValidity(const v1::Credential& c) {
+  if (c.kind() != v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) return absl::OkStatus();
+  auto year_after = [](const common::v1::LocalDate& d) {
+    // The same calendar day a year later (29 February -> 1 March).
+    return absl::CivilDay(d.year() + 1, d.month(), d.day());
+  };
+  const absl::CivilDay until = FromLocalDate(c.valid_until());
+  if (until > year_after(c.valid_from()) ||
+      (c.training().has_training_date() && until > year_after(c.training().training_date()))) {
+    return absl::InvalidArgumentError(
+        "credential.valid_until: bloodborne-pathogen training is valid for at most one year after "
+        "valid_from and the training date (OSHA 29 CFR 1910.1030: yearly)");
+  }
+  return absl::OkStatus();
 }
 
 const std::vector<v1::CredentialKind>& RequiredCredentials() {
@@ -124,7 +142,7 @@ std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& in) {
   } else if (FromProtoTimestamp(latest->valid_until()) < in.at) {
     reasons.push_back(
         Reason(v1::SCREENING_MISSING, "the last screening is outdated; screen again"));
-  } else if (!ScreeningAllows(*latest)) {
+  } else if (!ScreeningAllows(*latest, in.at)) {
     std::string found;
     for (int c : latest->findings()) {
       absl::StrAppend(&found, found.empty() ? "" : ", ",
@@ -134,9 +152,137 @@ std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& in) {
         v1::CONTRAINDICATED,
         absl::StrCat(
             v1::ScreeningOutcome_Name(latest->outcome()).substr(strlen("SCREENING_OUTCOME_")), " (",
-            found, ") without a clinician's override")));
+            latest->has_destroyed_time() ? "findings destroyed by retention" : found, ") without ",
+            latest->has_override() ? "an override decided before the procedure"
+                                   : "a clinician's override")));
   }
   return reasons;
+}
+
+namespace {
+
+bool OnFileAt(const google::protobuf::Timestamp& record_time, bool has_record_time, absl::Time at) {
+  return !has_record_time || FromProtoTimestamp(record_time) <= at;
+}
+
+v1::FindingKind FindingOf(v1::IneligibilityCode code) {
+  switch (code) {
+    case v1::CREDENTIAL_INVALID:
+      return v1::FINDING_KIND_CREDENTIAL_INVALID;
+    case v1::PERMIT_INVALID:
+      return v1::FINDING_KIND_PERMIT_INVALID;
+    case v1::CONSENT_MISSING:
+      return v1::FINDING_KIND_NO_CONSENT;
+    case v1::CONTRAINDICATED:
+      return v1::FINDING_KIND_CONTRAINDICATED;
+    default:
+      return v1::FINDING_KIND_SCREENING_MISSING;
+  }
+}
+
+bool ScreeningCode(v1::IneligibilityCode code) {
+  return code == v1::SCREENING_MISSING || code == v1::CONTRAINDICATED;
+}
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", FromProtoTimestamp(t), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+std::vector<ProcedureFinding> JudgeProcedure(const EligibilityInputs& in) {
+  std::vector<ProcedureFinding> findings;
+  const std::vector<v1::IneligibilityReason> now_reasons = Decide(in);
+  bool consent_issue = false;
+  bool screening_issue = false;
+  for (const v1::IneligibilityReason& r : now_reasons) {
+    consent_issue |= r.code() == v1::CONSENT_MISSING;
+    screening_issue |= ScreeningCode(r.code());
+    findings.push_back({FindingOf(r.code()), r.message()});
+  }
+  if (consent_issue && screening_issue) return findings;
+
+  // The same judgement over what was on file at the time of the procedure.
+  EligibilityInputs then = in;
+  then.consents.clear();
+  then.screenings.clear();
+  std::vector<const v1::Consent*> late_consents;
+  std::vector<const v1::Screening*> late_screenings;
+  for (const v1::Consent& c : in.consents) {
+    if (OnFileAt(c.record_time(), c.has_record_time(), in.at)) {
+      then.consents.push_back(c);
+    } else {
+      late_consents.push_back(&c);
+    }
+  }
+  for (const v1::Screening& s : in.screenings) {
+    if (OnFileAt(s.record_time(), s.has_record_time(), in.at)) {
+      then.screenings.push_back(s);
+    } else {
+      late_screenings.push_back(&s);
+    }
+  }
+  if (late_consents.empty() && late_screenings.empty()) return findings;
+  bool consent_then = false;
+  bool screening_then = false;
+  for (const v1::IneligibilityReason& r : Decide(then)) {
+    consent_then |= r.code() == v1::CONSENT_MISSING;
+    screening_then |= ScreeningCode(r.code());
+  }
+  if (consent_then && !consent_issue) {
+    std::string detail = "the procedure consent was recorded after the procedure";
+    for (const v1::Consent* c : late_consents) {
+      if (c->kind() != v1::CONSENT_KIND_PROCEDURE) continue;
+      detail = absl::StrCat("procedure consent ", c->id(), " signed ", TimeText(c->signed_time()),
+                            " was recorded ", TimeText(c->record_time()), ", after the procedure");
+      break;
+    }
+    findings.push_back({v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE, std::move(detail)});
+  }
+  if (screening_then && !screening_issue) {
+    std::string detail = "the screening in force was recorded after the procedure";
+    for (const v1::Screening* s : late_screenings) {
+      if (FromProtoTimestamp(s->screened_time()) > in.at) continue;
+      detail = absl::StrCat("screening ", s->id(), " taken ", TimeText(s->screened_time()),
+                            " was recorded ", TimeText(s->record_time()), ", after the procedure");
+      break;
+    }
+    findings.push_back({v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE, std::move(detail)});
+  }
+  return findings;
+}
+
+v1::Screening ScreeningTombstone(const v1::Screening& s, absl::Time destroyed) {
+  v1::Screening t;
+  t.set_id(s.id());
+  t.set_patient_id(s.patient_id());
+  t.set_clinic_id(s.clinic_id());
+  *t.mutable_screened_time() = s.screened_time();
+  t.set_outcome(s.outcome());
+  *t.mutable_valid_until() = s.valid_until();
+  if (s.has_record_time()) *t.mutable_record_time() = s.record_time();
+  if (s.has_override()) {
+    t.mutable_override()->set_clinician_id(s.override().clinician_id());
+    *t.mutable_override()->mutable_decided_time() = s.override().decided_time();
+  }
+  *t.mutable_destroyed_time() = ToProtoTimestamp(destroyed);
+  return t;
+}
+
+absl::Time DestructionCutoff(absl::Time now, int years, absl::TimeZone zone) {
+  const absl::CivilSecond local = absl::ToCivilSecond(now, zone);
+  const absl::CivilSecond before(local.year() - years, local.month(), local.day(), local.hour(),
+                                 local.minute(), local.second());
+  // A wall-clock time repeated by a DST change resolves to its first occurrence (absl's `pre`).
+  return zone.At(before).pre;
+}
+
+absl::CivilDay LocalDayOf(absl::Time t, absl::TimeZone zone) { return absl::ToCivilDay(t, zone); }
+
+absl::TimeZone ZoneNamed(const std::string& name) {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!name.empty() && !absl::LoadTimeZone(name, &zone)) return absl::UTCTimeZone();
+  return zone;
 }
 
 }  // namespace smp::compliance

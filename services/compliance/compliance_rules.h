@@ -4,6 +4,7 @@
 // The rules auditors hold the clinics to: screening outcomes, and whether a procedure may go ahead
 // (or, looking back, was allowed) on a day. Plain functions over values; no I/O, no clock.
 
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,8 +28,14 @@ v1::ScreeningOutcome OutcomeOf(const std::vector<v1::Contraindication>& findings
 // or inflamed skin must heal first; a CLEAR screening needs no override.
 absl::Status CheckOverridable(const v1::Screening& screening);
 
-// True when the screening lets treatment go ahead: CLEAR, or overridden by a clinician.
-bool ScreeningAllows(const v1::Screening& screening);
+// True when the screening lets treatment go ahead at `at`: CLEAR, or overridden by a clinician
+// at or before `at` (an override decided after a procedure does not make it compliant).
+bool ScreeningAllows(const v1::Screening& screening, absl::Time at);
+
+// Bloodborne-pathogen training is yearly (OSHA 29 CFR 1910.1030(g)(2)(ii)): INVALID_ARGUMENT
+// naming credential.valid_until when it is more than one year after valid_from or after the
+// training date (the same calendar day a year later is the last one allowed). Other kinds pass.
+absl::Status CheckTrainingValidity(const v1::Credential& credential);
 
 // The credentials a practitioner must hold on the day of any procedure.
 const std::vector<v1::CredentialKind>& RequiredCredentials();
@@ -47,8 +54,41 @@ struct EligibilityInputs {
 //  - each required credential valid on `day` (valid_from <= day <= valid_until, inclusive);
 //  - a county health permit valid on `day`;
 //  - a procedure consent signed at or before `at` and not withdrawn by then;
-//  - a screening made at or before `at`, still valid at `at`, that allows treatment.
+//  - a screening made at or before `at`, still valid at `at`, that allows treatment (CLEAR, or
+//    overridden at or before `at`).
 std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& inputs);
+
+// A finding of the auditor's report about one procedure's circumstances.
+struct ProcedureFinding {
+  v1::FindingKind kind;
+  std::string detail;
+};
+
+// The findings of a procedure judged afterwards (the inputs hold every record on file now):
+//  - each reason Decide gives, as its finding (CREDENTIAL_INVALID, PERMIT_INVALID, NO_CONSENT,
+//    SCREENING_MISSING, CONTRAINDICATED);
+//  - RECORDED_AFTER_PROCEDURE when the consent or the screening that makes the procedure
+//    compliant was recorded by the service (record_time) after `at`: judged only on the records
+//    on file at `at`, the procedure had no consent (or no allowing screening). Records without a
+//    record_time (recorded before the service kept one) count as on file.
+std::vector<ProcedureFinding> JudgeProcedure(const EligibilityInputs& inputs);
+
+// The tombstone a retention rule leaves of a screening destroyed at `destroyed`: ids, patient,
+// clinic, screened, record and validity times, the outcome and whether (by whom, when) it was
+// overridden; the findings, notes and the override's reason are gone.
+v1::Screening ScreeningTombstone(const v1::Screening& screening, absl::Time destroyed);
+
+// The instant before which a questionnaire taken at `clinic` must be destroyed at `now`: the same
+// wall-clock time `years` calendar years earlier in the clinic's zone (a questionnaire taken on
+// 2024-03-01 09:00 local goes at 2026-03-01 09:00 local).
+absl::Time DestructionCutoff(absl::Time now, int years, absl::TimeZone zone);
+
+// The clinic-local day of `t`.
+absl::CivilDay LocalDayOf(absl::Time t, absl::TimeZone zone);
+
+// The zone named by a stored policy; UTC when empty (or, defensively, when it does not load: it
+// was validated when saved).
+absl::TimeZone ZoneNamed(const std::string& name);
 
 }  // namespace smp::compliance
 

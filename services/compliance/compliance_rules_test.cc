@@ -155,7 +155,141 @@ TEST(ScreeningTest, WhichFindingsAClinicianMayOverride) {
   s.add_findings(v1::CONTRAINDICATION_HERPES_SIMPLEX);
   EXPECT_THAT(CheckOverridable(s),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("HERPES_SIMPLEX")));
-  EXPECT_FALSE(ScreeningAllows(s));
+  EXPECT_FALSE(ScreeningAllows(s, absl::Now()));
+}
+
+TEST(JudgeProcedureTest, AConsentRecordedAfterTheProcedureIsRecordedAfterNotCompliant) {
+  EligibilityInputs in = AllInOrder();
+  // Signed (on paper) the day before, entered into the system a month after the procedure.
+  *in.consents[0].mutable_record_time() = ToProtoTimestamp(in.at + absl::Hours(24 * 30));
+  in.consents[0].set_id("consent-1");
+  *in.screenings[0].mutable_record_time() = ToProtoTimestamp(in.at - absl::Hours(47));
+  std::vector<ProcedureFinding> findings = JudgeProcedure(in);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE);
+  EXPECT_THAT(findings[0].detail, HasSubstr("consent-1"));
+  // On file before the procedure: nothing to find.
+  *in.consents[0].mutable_record_time() = ToProtoTimestamp(in.at - absl::Hours(1));
+  EXPECT_TRUE(JudgeProcedure(in).empty());
+  // Records from before the service kept a record time count as on file.
+  in.consents[0].clear_record_time();
+  in.screenings[0].clear_record_time();
+  EXPECT_TRUE(JudgeProcedure(in).empty());
+}
+
+TEST(JudgeProcedureTest, ABackdatedScreeningReplacingAContraindicatedOneIsRecordedAfter) {
+  EligibilityInputs in = AllInOrder();
+  // On file that day: a contraindicated screening. Added a week later, backdated before the
+  // procedure: a clear one.
+  in.screenings[0].set_outcome(v1::SCREENING_OUTCOME_CONTRAINDICATED);
+  in.screenings[0].add_findings(v1::CONTRAINDICATION_KELOID_PRONE);
+  *in.screenings[0].mutable_record_time() = ToProtoTimestamp(in.at - absl::Hours(48));
+  v1::Screening late;
+  late.set_id("screening-late");
+  late.set_outcome(v1::SCREENING_OUTCOME_CLEAR);
+  *late.mutable_screened_time() = ToProtoTimestamp(in.at - absl::Hours(2));
+  *late.mutable_valid_until() = ToProtoTimestamp(in.at + kScreeningValidity);
+  *late.mutable_record_time() = ToProtoTimestamp(in.at + absl::Hours(24 * 7));
+  in.screenings.push_back(late);
+  std::vector<ProcedureFinding> findings = JudgeProcedure(in);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE);
+  EXPECT_THAT(findings[0].detail, HasSubstr("screening-late"));
+}
+
+TEST(JudgeProcedureTest, AnOverrideCountsOnlyIfDecidedBeforeTheProcedure) {
+  EligibilityInputs in = AllInOrder();
+  in.screenings[0].set_outcome(v1::SCREENING_OUTCOME_NEEDS_REVIEW);
+  in.screenings[0].add_findings(v1::CONTRAINDICATION_ECZEMA);
+  v1::ScreeningOverride* o = in.screenings[0].mutable_override();
+  o->set_reason("mild, away from the area");
+  *o->mutable_decided_time() = ToProtoTimestamp(in.at + absl::Hours(3));  // after the procedure
+  std::vector<ProcedureFinding> findings = JudgeProcedure(in);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, v1::FINDING_KIND_CONTRAINDICATED);  // not SCREENING_MISSING
+  EXPECT_THAT(findings[0].detail, HasSubstr("before the procedure"));
+  EXPECT_FALSE(ScreeningAllows(in.screenings[0], in.at));
+  *o->mutable_decided_time() = ToProtoTimestamp(in.at - absl::Hours(3));
+  EXPECT_TRUE(JudgeProcedure(in).empty());
+  EXPECT_TRUE(ScreeningAllows(in.screenings[0], in.at));
+}
+
+TEST(JudgeProcedureTest, AContraindicatedScreeningIsItsOwnFinding) {
+  EligibilityInputs in = AllInOrder();
+  in.screenings[0].set_outcome(v1::SCREENING_OUTCOME_CONTRAINDICATED);
+  in.screenings[0].add_findings(v1::CONTRAINDICATION_HERPES_SIMPLEX);
+  std::vector<ProcedureFinding> findings = JudgeProcedure(in);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, v1::FINDING_KIND_CONTRAINDICATED);
+  in.screenings.clear();
+  findings = JudgeProcedure(in);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, v1::FINDING_KIND_SCREENING_MISSING);
+}
+
+TEST(ScreeningTest, ATombstoneKeepsWhatReportsNeedAndNoContent) {
+  v1::Screening s;
+  s.set_id("s1");
+  s.set_patient_id("p1");
+  s.set_clinic_id("c1");
+  *s.mutable_screened_time() = ToProtoTimestamp(absl::FromUnixSeconds(1'700'000'000));
+  s.add_findings(v1::CONTRAINDICATION_ECZEMA);
+  s.set_notes("eczema behind the left ear");
+  s.set_outcome(v1::SCREENING_OUTCOME_NEEDS_REVIEW);
+  s.mutable_override()->set_clinician_id("doc");
+  s.mutable_override()->set_reason("mild eczema, away from the area");
+  *s.mutable_override()->mutable_decided_time() = s.screened_time();
+  *s.mutable_valid_until() = ToProtoTimestamp(absl::FromUnixSeconds(1'707'776'000));
+  const absl::Time destroyed = absl::FromUnixSeconds(1'800'000'000);
+  const v1::Screening t = ScreeningTombstone(s, destroyed);
+  EXPECT_EQ(t.id(), "s1");
+  EXPECT_EQ(t.patient_id(), "p1");
+  EXPECT_EQ(t.outcome(), v1::SCREENING_OUTCOME_NEEDS_REVIEW);
+  EXPECT_EQ(t.valid_until().seconds(), 1'707'776'000);
+  EXPECT_EQ(t.screened_time().seconds(), 1'700'000'000);
+  EXPECT_EQ(t.findings_size(), 0);
+  EXPECT_EQ(t.notes(), "");
+  EXPECT_EQ(t.override().reason(), "");
+  EXPECT_EQ(t.override().clinician_id(), "doc");
+  EXPECT_EQ(FromProtoTimestamp(t.destroyed_time()), destroyed);
+  EXPECT_TRUE(ScreeningAllows(t, destroyed));  // it was overridden, and still says so
+}
+
+TEST(RetentionRuleTest, DestructionCountsCalendarYearsInTheClinicsZone) {
+  const absl::TimeZone new_york = ZoneNamed("America/New_York");
+  // 2026-03-08 12:00 EDT (DST began that morning); two years before, 2024-03-08 was still EST.
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 3, 8, 12, 0, 0), new_york);
+  EXPECT_EQ(DestructionCutoff(now, 2, new_york),
+            absl::FromCivil(absl::CivilSecond(2024, 3, 8, 12, 0, 0), new_york));
+  // In UTC it would be an hour earlier (16:00Z - 2 years = 11:00 EST).
+  EXPECT_NE(DestructionCutoff(now, 2, new_york), DestructionCutoff(now, 2, absl::UTCTimeZone()));
+  // Auckland's day runs ahead of UTC's.
+  const absl::Time noon_utc =
+      absl::FromCivil(absl::CivilSecond(2027, 1, 15, 12, 0, 0), absl::UTCTimeZone());
+  EXPECT_EQ(LocalDayOf(noon_utc, ZoneNamed("Pacific/Auckland")), absl::CivilDay(2027, 1, 16));
+  EXPECT_EQ(ZoneNamed("").name(), "UTC");
+}
+
+TEST(CredentialRuleTest, BloodbornePathogenTrainingIsYearly) {
+  v1::Credential c;
+  c.set_kind(v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING);
+  *c.mutable_valid_from() = Date(2026, 3, 1);
+  *c.mutable_training()->mutable_training_date() = Date(2026, 3, 1);
+  *c.mutable_valid_until() = Date(2027, 3, 1);  // the same day a year later: allowed
+  EXPECT_OK(CheckTrainingValidity(c));
+  *c.mutable_valid_until() = Date(2027, 3, 2);
+  EXPECT_THAT(CheckTrainingValidity(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("credential.valid_until")));
+  *c.mutable_valid_until() = Date(2031, 3, 1);
+  EXPECT_THAT(CheckTrainingValidity(c), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Counted from the training too, when validity starts later.
+  *c.mutable_valid_from() = Date(2026, 6, 1);
+  *c.mutable_valid_until() = Date(2027, 5, 1);
+  EXPECT_THAT(CheckTrainingValidity(c), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Other credentials run as long as issued.
+  c.set_kind(v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+  *c.mutable_valid_until() = Date(2031, 3, 1);
+  EXPECT_OK(CheckTrainingValidity(c));
 }
 
 }  // namespace

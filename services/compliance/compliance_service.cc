@@ -106,6 +106,14 @@ grpc::Status ComplianceServiceImpl::ReportIncident(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status ComplianceServiceImpl::ListIncidents(grpc::ServerContext* ctx,
+                                                  const v1::ListIncidentsRequest* req,
+                                                  v1::ListIncidentsResponse* out) {
+  return frame_.Serve(ctx, "ListIncidents", out, [&](const Call& call) {
+    return units_.procedures_incidents.ListIncidents(call, *req);
+  });
+}
+
 grpc::Status ComplianceServiceImpl::RecordIncidentFollowUp(
     grpc::ServerContext* ctx, const v1::RecordIncidentFollowUpRequest* req, v1::Incident* out) {
   return frame_.Serve(ctx, "RecordIncidentFollowUp", *req, out, [&](const Call& call) {

@@ -92,6 +92,8 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                               v1::ListScreeningsResponse*) override;
   grpc::Status RecordProcedure(grpc::ServerContext*, const v1::RecordProcedureRequest*,
                                v1::ProcedureRecord*) override;
+  grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
+                             v1::ListIncidentsResponse*) override;
   grpc::Status ReportIncident(grpc::ServerContext*, const v1::ReportIncidentRequest*,
                               v1::Incident*) override;
   grpc::Status RecordIncidentFollowUp(grpc::ServerContext*,

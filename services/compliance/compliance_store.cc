@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -105,6 +106,7 @@ absl::StatusOr<std::vector<v1::Permit>> ComplianceStore::PermitsEndingBy(
 absl::StatusOr<v1::Consent> ComplianceStore::AddConsent(Transaction& txn, v1::Consent c,
                                                         absl::Time now) const {
   c.set_id(NewIdAt(now));
+  *c.mutable_record_time() = ToProtoTimestamp(now);
   RETURN_IF_ERROR(txn.Exec("INSERT INTO consents (id, patient_id, record) VALUES (?, ?, ?)",
                            {c.id(), c.patient_id(), Serialize(c)}));
   return c;
@@ -132,6 +134,7 @@ absl::StatusOr<std::vector<v1::Consent>> ComplianceStore::ConsentsOf(
 absl::StatusOr<v1::Screening> ComplianceStore::AddScreening(Transaction& txn, v1::Screening s,
                                                             absl::Time now) const {
   s.set_id(NewIdAt(now));
+  *s.mutable_record_time() = ToProtoTimestamp(now);
   RETURN_IF_ERROR(
       txn.Exec("INSERT INTO screenings (id, patient_id, clinic_id, screened_time, record) "
                "VALUES (?, ?, ?, ?, ?)",
@@ -222,9 +225,9 @@ absl::StatusOr<Page<v1::Screening>> ComplianceStore::ListScreenings(Transaction&
   return MakePage(std::move(all), page.size, ScreeningKey);
 }
 
-absl::StatusOr<std::vector<std::string>> ComplianceStore::ProcedureClinics(Transaction& txn) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM procedure_records "
-                                        "ORDER BY clinic_id"));
+absl::StatusOr<std::vector<std::string>> ComplianceStore::ReportClinics(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT clinic_id FROM procedure_records UNION "
+                                        "SELECT clinic_id FROM incidents ORDER BY 1"));
   std::vector<std::string> clinics;
   for (const Row& row : rows) clinics.push_back(row.Text(0));
   return clinics;
@@ -311,6 +314,7 @@ absl::StatusOr<std::vector<std::string>> ComplianceStore::OtherUsesOfSerial(
 absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::Incident i,
                                                           absl::Time now) const {
   i.set_id(NewIdAt(now));
+  *i.mutable_record_time() = ToProtoTimestamp(now);
   RETURN_IF_ERROR(
       txn.Exec("INSERT INTO incidents (id, clinic_id, appointment_id, kind, "
                "occurred_time, record) VALUES (?, ?, ?, ?, ?, ?)",
@@ -350,12 +354,68 @@ absl::StatusOr<std::optional<v1::LotRecall>> ComplianceStore::RecallOf(
   return Parse<v1::LotRecall>(rows.front().Text(0), "lot recall");
 }
 
-absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::IncidentsOfAppointment(
-    Transaction& txn, absl::string_view appointment_id) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM incidents WHERE appointment_id = ? "
-                                        "ORDER BY occurred_time",
-                                        {std::string(appointment_id)}));
+std::string ComplianceStore::IncidentKey(const v1::Incident& i) {
+  return absl::StrCat(ToDbMicros(FromProtoTimestamp(i.occurred_time())), "/", i.id());
+}
+
+absl::StatusOr<std::vector<v1::Incident>> ComplianceStore::ListIncidents(
+    Transaction& txn, const std::vector<ClinicSpan>& spans, const std::vector<int>& kinds,
+    absl::string_view after_key, int limit) const {
+  if (spans.empty()) return std::vector<v1::Incident>{};
+  int64_t after_time = INT64_MIN;
+  std::string after_id;
+  if (!after_key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(after_key, '/');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_time)) {
+      return absl::InternalError("bad incident page key");
+    }
+    after_id = parts[1];
+  }
+  std::vector<DbValue> params = {after_time, after_id};
+  std::string where;
+  for (const ClinicSpan& span : spans) {
+    absl::StrAppend(&where, where.empty() ? "" : " OR ",
+                    "(clinic_id = ? AND occurred_time >= ? AND occurred_time < ?)");
+    params.emplace_back(span.clinic_id);
+    params.emplace_back(ToDbMicros(span.from));
+    params.emplace_back(ToDbMicros(span.until));
+  }
+  std::string kind_filter;
+  for (int kind : kinds) {
+    absl::StrAppend(&kind_filter, kind_filter.empty() ? " AND kind IN (?" : ", ?");
+    params.emplace_back(v1::IncidentKind_Name(kind));
+  }
+  if (!kind_filter.empty()) kind_filter += ")";
+  params.emplace_back(int64_t{limit});
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT record FROM incidents WHERE "
+                                                     "(occurred_time, id) > (?, ?) AND (",
+                                                     where, ")", kind_filter,
+                                                     " ORDER BY occurred_time, id LIMIT ?"),
+                                        params));
   return ParseAll<v1::Incident>(rows);
+}
+
+absl::StatusOr<std::string> ComplianceStore::ProcedureOfAppointment(
+    Transaction& txn, absl::string_view appointment_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM procedure_records WHERE appointment_id = ?",
+                                        {std::string(appointment_id)}));
+  return rows.empty() ? std::string() : rows.front().Text(0);
+}
+
+absl::StatusOr<std::string> ComplianceStore::TimeZoneOf(Transaction& txn,
+                                                        absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::RetentionPolicy> policy, GetRetention(txn, clinic_id));
+  return policy.has_value() ? policy->time_zone() : std::string();
+}
+
+absl::StatusOr<std::vector<std::string>> ComplianceStore::KnownTimeZones(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT policy FROM retention_policies"));
+  ASSIGN_OR_RETURN(auto all, ParseAll<v1::RetentionPolicy>(rows));
+  std::vector<std::string> zones;
+  for (const v1::RetentionPolicy& p : all) {
+    if (!p.time_zone().empty()) zones.push_back(p.time_zone());
+  }
+  return zones;
 }
 
 absl::StatusOr<std::optional<v1::RetentionPolicy>> ComplianceStore::GetRetention(
@@ -385,18 +445,43 @@ absl::StatusOr<std::vector<v1::RetentionPolicy>> ComplianceStore::DestructionRul
   return rules;
 }
 
-absl::StatusOr<std::vector<std::string>> ComplianceStore::ScreeningsTakenBefore(
+absl::StatusOr<std::vector<v1::Screening>> ComplianceStore::ScreeningsTakenBefore(
     Transaction& txn, absl::string_view clinic_id, absl::Time before) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM screenings WHERE clinic_id = ? AND "
-                                        "screened_time < ? ORDER BY screened_time",
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM screenings WHERE clinic_id = ? AND "
+                                        "screened_time < ? AND destroyed_time IS NULL "
+                                        "ORDER BY screened_time, id",
                                         {std::string(clinic_id), ToDbMicros(before)}));
-  std::vector<std::string> ids;
-  for (const Row& row : rows) ids.push_back(row.Text(0));
-  return ids;
+  return ParseAll<v1::Screening>(rows);
 }
 
-absl::Status ComplianceStore::DeleteScreening(Transaction& txn, absl::string_view id) const {
-  return txn.Exec("DELETE FROM screenings WHERE id = ?", {std::string(id)});
+absl::Status ComplianceStore::DestroyScreening(Transaction& txn,
+                                               const v1::Screening& tombstone) const {
+  return txn.Exec("UPDATE screenings SET record = ?, destroyed_time = ? WHERE id = ?",
+                  {Serialize(tombstone), ToDbMicros(FromProtoTimestamp(tombstone.destroyed_time())),
+                   tombstone.id()});
+}
+
+absl::StatusOr<int64_t> ComplianceStore::RedactStoredScreenings(
+    Transaction& txn, const std::vector<v1::Screening>& tombstones) const {
+  if (tombstones.empty()) return 0;
+  absl::flat_hash_map<std::string, const v1::Screening*> by_id;
+  for (const v1::Screening& t : tombstones) by_id[t.id()] = &t;
+  // Keys are scoped "<method>|<caller>" (common/db/idempotency.cc).
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT scope, request_id, response FROM idempotency_keys "
+                                        "WHERE scope LIKE 'RecordScreening|%' OR "
+                                        "scope LIKE 'OverrideScreening|%'"));
+  int64_t replaced = 0;
+  for (const Row& row : rows) {
+    v1::Screening stored;
+    if (!stored.ParseFromString(row.Text(2))) continue;
+    auto it = by_id.find(stored.id());
+    if (it == by_id.end()) continue;
+    RETURN_IF_ERROR(
+        txn.Exec("UPDATE idempotency_keys SET response = ? WHERE scope = ? AND request_id = ?",
+                 {Serialize(*it->second), row.Text(0), row.Text(1)}));
+    ++replaced;
+  }
+  return replaced;
 }
 
 absl::StatusOr<AuditHead> ComplianceStore::Head(Transaction& txn) const {

@@ -96,8 +96,8 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::ProcedureRecord>> ListProcedures(
       Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
       absl::CivilDay last, absl::string_view after_key, int limit) const;
-  // Every clinic that has a procedure record, in id order.
-  absl::StatusOr<std::vector<std::string>> ProcedureClinics(Transaction& txn) const;
+  // Every clinic that has a procedure record or an incident, in id order.
+  absl::StatusOr<std::vector<std::string>> ReportClinics(Transaction& txn) const;
   static std::string ProcedureKey(const v1::ProcedureRecord& record);
   // Other procedures that recorded the same needle serial.
   absl::StatusOr<std::vector<std::string>> OtherUsesOfSerial(Transaction& txn,
@@ -113,8 +113,23 @@ class ComplianceStore {
                                                         absl::string_view lot) const;
   absl::StatusOr<v1::Incident> AddIncident(Transaction& txn, v1::Incident incident,
                                            absl::Time now) const;
-  absl::StatusOr<std::vector<v1::Incident>> IncidentsOfAppointment(
-      Transaction& txn, absl::string_view appointment_id) const;
+  // One clinic's span of instants [from, until).
+  struct ClinicSpan {
+    std::string clinic_id;
+    absl::Time from;
+    absl::Time until;
+  };
+  // Incidents that occurred in any of `spans` (of those `kinds`; empty: all), by (occurred_time,
+  // id), after the key "<micros>/<id>" of the previous page ("" for the first), at most `limit`.
+  absl::StatusOr<std::vector<v1::Incident>> ListIncidents(Transaction& txn,
+                                                          const std::vector<ClinicSpan>& spans,
+                                                          const std::vector<int>& kinds,
+                                                          absl::string_view after_key,
+                                                          int limit) const;
+  static std::string IncidentKey(const v1::Incident& incident);
+  // The id of the appointment's procedure record, "" when it has none.
+  absl::StatusOr<std::string> ProcedureOfAppointment(Transaction& txn,
+                                                     absl::string_view appointment_id) const;
 
   // Every clinic compliance has a record of the patient at (consents, screenings, procedures),
   // sorted, without duplicates; empty for a patient it has never heard of.
@@ -127,12 +142,23 @@ class ComplianceStore {
   absl::StatusOr<std::optional<v1::RetentionPolicy>> GetRetention(
       Transaction& txn, absl::string_view clinic_id) const;
   absl::Status PutRetention(Transaction& txn, const v1::RetentionPolicy& policy) const;
+  // The IANA name of the clinic's time zone (its retention policy's); "" when none is on file.
+  absl::StatusOr<std::string> TimeZoneOf(Transaction& txn, absl::string_view clinic_id) const;
+  // The time zone names of every clinic that has one on file.
+  absl::StatusOr<std::vector<std::string>> KnownTimeZones(Transaction& txn) const;
   // Policies that require health questionnaires to be destroyed.
   absl::StatusOr<std::vector<v1::RetentionPolicy>> DestructionRules(Transaction& txn) const;
-  absl::StatusOr<std::vector<std::string>> ScreeningsTakenBefore(Transaction& txn,
-                                                                 absl::string_view clinic_id,
-                                                                 absl::Time before) const;
-  absl::Status DeleteScreening(Transaction& txn, absl::string_view id) const;
+  // The clinic's screenings taken before `before` whose content is not yet destroyed.
+  absl::StatusOr<std::vector<v1::Screening>> ScreeningsTakenBefore(Transaction& txn,
+                                                                   absl::string_view clinic_id,
+                                                                   absl::Time before) const;
+  // Replaces the screening by its tombstone (ScreeningTombstone; destroyed_time set).
+  absl::Status DestroyScreening(Transaction& txn, const v1::Screening& tombstone) const;
+  // Replaces every stored idempotent response of RecordScreening and OverrideScreening that holds
+  // one of `tombstones`' screenings by the tombstone (a retry still answers the same id, without
+  // the destroyed content). Returns how many responses it replaced.
+  absl::StatusOr<int64_t> RedactStoredScreenings(
+      Transaction& txn, const std::vector<v1::Screening>& tombstones) const;
 
   // Appends `entry` (time, actor, action, method, entity and detail set) as the next entry of the
   // chain: fills sequence, previous_hash and hash.

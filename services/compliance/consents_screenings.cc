@@ -109,8 +109,11 @@ absl::StatusOr<v1::Screening> ConsentsScreenings::OverrideScreening(
         ASSIGN_OR_RETURN(v1::Screening s, audit_->store().GetScreening(txn, req.id()));
         RETURN_IF_ERROR(call.who.CheckClinic(s.clinic_id()));
         absl::Status overridable =
-            s.has_override() ? absl::FailedPreconditionError("the screening is already overridden")
-                             : CheckOverridable(s);
+            s.has_destroyed_time() ? absl::FailedPreconditionError(
+                                         "the screening's content was destroyed by retention")
+            : s.has_override()
+                ? absl::FailedPreconditionError("the screening is already overridden")
+                : CheckOverridable(s);
         if (!overridable.ok()) {
           return WithErrorInfo(std::move(overridable), reason::kNotOverridable,
                                {{"screening_id", s.id()}});
@@ -120,8 +123,10 @@ absl::StatusOr<v1::Screening> ConsentsScreenings::OverrideScreening(
         o->set_reason(req.reason());
         *o->mutable_decided_time() = ToProtoTimestamp(call.now);
         RETURN_IF_ERROR(audit_->store().UpdateScreening(txn, s));
+        // The reason is health data: it stays on the screening (which retention may destroy), not
+        // in the audit log, which is never rewritten.
         RETURN_IF_ERROR(
-            audit_->Record(txn, call, v1::AUDIT_ACTION_UPDATE, "screening", s.id(), req.reason())
+            audit_->Record(txn, call, v1::AUDIT_ACTION_UPDATE, "screening", s.id(), "overridden")
                 .status());
         return s;
       });

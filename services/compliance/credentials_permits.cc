@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/db/store_kit.h"
@@ -15,6 +16,7 @@
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/compliance_reasons.h"
+#include "services/compliance/compliance_rules.h"
 #include "services/compliance/record_validation.h"
 
 namespace smp::compliance {
@@ -84,7 +86,11 @@ absl::StatusOr<v1::ListExpiringResponse> CredentialsPermits::ListExpiring(
     RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), req.clinic_ids(i)));
     RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_ids(i)));
   }
-  const absl::CivilDay until = absl::ToCivilDay(call.now, absl::UTCTimeZone()) + req.within_days();
+  // Each clinic's "today" is its own local day; no zone is more than a day ahead of UTC, so the
+  // store is asked for everything ending by UTC's tomorrow + the horizon and each record is then
+  // judged by its clinic's day.
+  const absl::CivilDay widest =
+      absl::ToCivilDay(call.now, absl::UTCTimeZone()) + 1 + req.within_days();
   auto wanted = [&](const std::string& clinic) {
     if (req.clinic_ids_size() == 0) return call.who.CanAccessClinic(clinic);
     return std::find(req.clinic_ids().begin(), req.clinic_ids().end(), clinic) !=
@@ -102,15 +108,49 @@ absl::StatusOr<v1::ListExpiringResponse> CredentialsPermits::ListExpiring(
   std::vector<v1::Credential> credentials;
   std::vector<v1::Permit> permits;
   RETURN_IF_ERROR(audit_->Read(call, "", "", [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(auto all_permits, audit_->store().PermitsEndingBy(txn, until));
+    const ComplianceStore& store = audit_->store();
+    absl::flat_hash_map<std::string, absl::CivilDay> horizon_of;  // by clinic
+    auto horizon = [&](const std::string& clinic) -> absl::StatusOr<absl::CivilDay> {
+      auto it = horizon_of.find(clinic);
+      if (it != horizon_of.end()) return it->second;
+      ASSIGN_OR_RETURN(const std::string zone, store.TimeZoneOf(txn, clinic));
+      const absl::CivilDay day = LocalDayOf(call.now, ZoneNamed(zone)) + req.within_days();
+      horizon_of[clinic] = day;
+      return day;
+    };
+    ASSIGN_OR_RETURN(auto all_permits, store.PermitsEndingBy(txn, widest));
     for (auto& p : all_permits) {
       std::string key = key_of(p, "p");
       if (!wanted(p.clinic_id()) || key <= page.after_key) continue;
+      ASSIGN_OR_RETURN(const absl::CivilDay until, horizon(p.clinic_id()));
+      if (FromLocalDate(p.valid_until()) > until) continue;
       keys.push_back(std::move(key));
       permits.push_back(std::move(p));
     }
     // Credentials belong to people, not clinics: chain-wide callers see all; others their own.
-    ASSIGN_OR_RETURN(auto all_credentials, audit_->store().CredentialsEndingBy(txn, until));
+    // A credential is used at any of the clinics in question (those asked; else the caller's;
+    // else, for chain-wide callers, every clinic with a zone on file), so its horizon counts from
+    // the latest local "today" among them (UTC when none is known).
+    std::vector<std::string> zones;
+    if (req.clinic_ids_size() > 0 || !call.who.IsChainWide()) {
+      const auto& in_question =
+          req.clinic_ids_size() > 0
+              ? std::vector<std::string>(req.clinic_ids().begin(), req.clinic_ids().end())
+              : call.who.clinic_ids;
+      for (const std::string& clinic : in_question) {
+        ASSIGN_OR_RETURN(std::string zone, store.TimeZoneOf(txn, clinic));
+        zones.push_back(std::move(zone));
+      }
+    } else {
+      ASSIGN_OR_RETURN(zones, store.KnownTimeZones(txn));
+    }
+    absl::CivilDay credential_until = absl::ToCivilDay(call.now, absl::UTCTimeZone());
+    if (!zones.empty()) credential_until = LocalDayOf(call.now, ZoneNamed(zones.front()));
+    for (const std::string& zone : zones) {
+      credential_until = std::max(credential_until, LocalDayOf(call.now, ZoneNamed(zone)));
+    }
+    credential_until += req.within_days();
+    ASSIGN_OR_RETURN(auto all_credentials, store.CredentialsEndingBy(txn, credential_until));
     for (auto& c : all_credentials) {
       std::string key = key_of(c, "c");
       if (!(call.who.IsChainWide() || c.practitioner_id() == call.who.staff_id) ||

@@ -25,8 +25,9 @@ class CredentialsPermits {
                                           const v1::RecordPermitRequest& req) const;
   absl::StatusOr<v1::ListPermitsResponse> ListPermits(const Call& call,
                                                       const v1::ListPermitsRequest& req) const;
-  // Permits of the asked (or the caller's) clinics and credentials (chain-wide callers: all;
-  // others: their own) whose last valid day is within `within_days` of call.now (UTC day).
+  // Permits of the asked (or the caller's) clinics whose last valid day is within `within_days` of
+  // the clinic's local today, and credentials (chain-wide callers: all; others: their own) within
+  // `within_days` of the latest local today among the clinics in question (see the .cc).
   absl::StatusOr<v1::ListExpiringResponse> ListExpiring(const Call& call,
                                                         const v1::ListExpiringRequest& req) const;
 

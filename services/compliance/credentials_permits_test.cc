@@ -157,6 +157,53 @@ TEST_F(CredentialsPermitsTest, ExpiringListsWhatEndsWithinTheDaysFromNow) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("within_days")));
 }
 
+TEST_F(CredentialsPermitsTest, ExpiringCountsDaysFromEachClinicsLocalToday) {
+  // Clinic A is in Auckland; at 12:00 UTC on 2027-01-15 its day is already the 16th.
+  v1::RetentionPolicy nz;
+  nz.set_clinic_id(clinic_a_);
+  nz.set_client_records_years(3);
+  nz.set_time_zone("Pacific/Auckland");
+  ASSERT_OK(
+      db_->Run(TxMode::kWrite, [&](Transaction& txn) { return store_.PutRetention(txn, nz); }));
+  const absl::Time noon_utc = now_ + absl::Hours(4);
+  for (const std::string& clinic : {clinic_a_, clinic_b_}) {
+    v1::RecordPermitRequest req;
+    req.set_request_id(absl::StrCat("permit-", clinic));
+    *req.mutable_permit() = Permit(clinic);
+    *req.mutable_permit()->mutable_valid_until() = Date(2027, 1, 17);
+    ASSERT_OK(unit_->RecordPermit(Admin("RecordPermit"), req).status());
+  }
+  v1::RecordCredentialRequest cred;
+  cred.set_request_id("cred");
+  *cred.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+  *cred.mutable_credential()->mutable_valid_until() = Date(2027, 1, 17);
+  ASSERT_OK(unit_->RecordCredential(Admin("RecordCredential"), cred).status());
+  v1::ListExpiringRequest req;
+  req.set_within_days(1);  // "expires within 1 day": Auckland's tomorrow is the 17th
+  const Call admin = ::smp::testing::CallAs(
+      ::smp::testing::StaffOf({common::v1::ROLE_ADMIN}, {}, "admin"), noon_utc, "ListExpiring");
+  ASSERT_OK_AND_ASSIGN(auto out, unit_->ListExpiring(admin, req));
+  ASSERT_EQ(out.permits_size(), 1);  // clinic B (UTC) is still on the 15th: its 17th is 2 days off
+  EXPECT_EQ(out.permits(0).clinic_id(), clinic_a_);
+  EXPECT_EQ(out.credentials_size(), 1);  // used in Auckland too
+  req.add_clinic_ids(clinic_b_);
+  ASSERT_OK_AND_ASSIGN(out, unit_->ListExpiring(admin, req));
+  EXPECT_EQ(out.permits_size(), 0);
+  EXPECT_EQ(out.credentials_size(), 0);  // judged at clinic B alone
+}
+
+TEST_F(CredentialsPermitsTest, BloodbornePathogenTrainingOfMoreThanAYearIsRefused) {
+  v1::RecordCredentialRequest req;
+  req.set_request_id("bbp");
+  *req.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING);
+  *req.mutable_credential()->mutable_valid_until() = Date(2028, 6, 1);  // two years
+  EXPECT_THAT(unit_->RecordCredential(Admin("RecordCredential"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("credential.valid_until")));
+  EXPECT_TRUE(AuditEntries().empty());  // nothing changed
+  *req.mutable_credential()->mutable_valid_until() = Date(2027, 6, 1);
+  EXPECT_OK(unit_->RecordCredential(Admin("RecordCredential"), req).status());
+}
+
 TEST_F(CredentialsPermitsTest, ExpiringPagesCredentialsAndPermitsAsOneListSoonestFirst) {
   // Five records ending on days 16..20 of January, alternating permits and credentials.
   std::vector<std::string> expected;

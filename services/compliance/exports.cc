@@ -104,6 +104,17 @@ std::string CsvReportWriter::Line(const v1::ReportPart& part) const {
     f[3] = x.appointment_id();
     f[10] = v1::FindingKind_Name(x.kind());
     f[11] = x.detail();
+  } else if (part.has_incident()) {
+    const v1::Incident& i = part.incident();
+    f[0] = "incident";
+    f[1] = i.clinic_id();
+    f[2] = i.id();
+    f[3] = i.appointment_id();
+    f[4] = i.patient_id();
+    f[6] = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromProtoTimestamp(i.occurred_time()),
+                            absl::UTCTimeZone());
+    f[7] = v1::IncidentKind_Name(i.kind());
+    f[11] = i.description();
   } else if (part.has_summary()) {
     std::string lines;
     for (const v1::FindingCount& c : part.summary().counts()) {
@@ -111,7 +122,8 @@ std::string CsvReportWriter::Line(const v1::ReportPart& part) const {
                       v1::FindingKind_Name(c.kind()), ",,", c.count(), "\r\n");
     }
     absl::StrAppend(&lines, "summary,,,,,,,,,,,procedures ", part.summary().procedures(),
-                    " findings ", part.summary().findings(), ",\r\n");
+                    " findings ", part.summary().findings(), " incidents ",
+                    part.summary().incidents(), ",\r\n");
     return lines;
   }
   std::vector<std::string> escaped;

@@ -2,14 +2,21 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/db/store_kit.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
+#include "common/util/local_date.h"
+#include "common/util/paging.h"
+#include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/clinic_scope.h"
 #include "services/compliance/compliance_reasons.h"
+#include "services/compliance/compliance_rules.h"
 #include "services/compliance/record_validation.h"
 
 namespace smp::compliance {
@@ -49,6 +56,55 @@ absl::StatusOr<v1::Incident> ProceduresIncidents::ReportIncident(
       });
 }
 
+absl::StatusOr<v1::ListIncidentsResponse> ProceduresIncidents::ListIncidents(
+    const Call& call, const v1::ListIncidentsRequest& req) const {
+  ASSIGN_OR_RETURN(const LocalPeriod period, ParseDateRange("period", req.period(), 366));
+  std::vector<std::string> clinics(req.clinic_ids().begin(), req.clinic_ids().end());
+  for (size_t i = 0; i < clinics.size(); ++i) {
+    RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
+    RETURN_IF_ERROR(call.who.CheckClinic(clinics[i]));
+  }
+  std::vector<int> kinds;
+  for (int i = 0; i < req.kinds_size(); ++i) {
+    if (req.kinds(i) == v1::INCIDENT_KIND_UNSPECIFIED || !v1::IncidentKind_IsValid(req.kinds(i))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: unknown incident kind ", req.kinds(i)));
+    }
+    kinds.push_back(req.kinds(i));
+  }
+  std::vector<std::string> kind_names;
+  for (int kind : kinds) kind_names.push_back(absl::StrCat(kind));
+  const std::string query =
+      absl::StrCat("ListIncidents/", DayText(period.first), "/", DayText(period.last), "/",
+                   absl::StrJoin(clinics, ","), "/", absl::StrJoin(kind_names, ","));
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  v1::ListIncidentsResponse out;
+  const ComplianceStore& store = audit_->store();
+  RETURN_IF_ERROR(audit_->Read(call, "incident", "", [&](Transaction& txn) -> absl::Status {
+    if (clinics.empty()) {
+      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ReportClinics(txn));
+      for (std::string& clinic : all) {
+        if (call.who.CanAccessClinic(clinic)) clinics.push_back(std::move(clinic));
+      }
+    }
+    // Each clinic's local days, in its own zone.
+    std::vector<ComplianceStore::ClinicSpan> spans;
+    for (const std::string& clinic : clinics) {
+      ASSIGN_OR_RETURN(const std::string zone_name, store.TimeZoneOf(txn, clinic));
+      const absl::TimeZone zone = ZoneNamed(zone_name);
+      spans.push_back(
+          {clinic, absl::FromCivil(period.first, zone), absl::FromCivil(period.last + 1, zone)});
+    }
+    ASSIGN_OR_RETURN(auto found,
+                     store.ListIncidents(txn, spans, kinds, page.after_key, page.size + 1));
+    Page<v1::Incident> kept = MakePage(std::move(found), page.size, ComplianceStore::IncidentKey);
+    for (v1::Incident& i : kept.items) *out.add_incidents() = std::move(i);
+    out.set_next_page_token(NextPageToken(query, kept.last_key));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<v1::Incident> ProceduresIncidents::RecordIncidentFollowUp(
     const Call& call, const v1::RecordIncidentFollowUpRequest& req) const {
   RETURN_IF_ERROR(ValidateId("id", req.id()));
@@ -57,10 +113,10 @@ absl::StatusOr<v1::Incident> ProceduresIncidents::RecordIncidentFollowUp(
       audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
         ASSIGN_OR_RETURN(v1::Incident i, audit_->store().GetIncident(txn, req.id()));
         RETURN_IF_ERROR(call.who.CheckClinic(i.clinic_id()));
-        // Follow-ups accumulate; nothing said before is overwritten.
-        const std::string entry =
-            absl::StrCat(absl::FormatTime("%Y-%m-%d", call.now, absl::UTCTimeZone()), " ",
-                         call.who.username, ": ", req.follow_up());
+        // Follow-ups accumulate; nothing said before is overwritten. Dated by the clinic's day.
+        ASSIGN_OR_RETURN(const std::string zone, audit_->store().TimeZoneOf(txn, i.clinic_id()));
+        const std::string entry = absl::StrCat(DayText(LocalDayOf(call.now, ZoneNamed(zone))), " ",
+                                               call.who.username, ": ", req.follow_up());
         i.set_follow_up(i.follow_up().empty() ? entry : absl::StrCat(i.follow_up(), "\n", entry));
         if (i.follow_up().size() > 20000) {
           return WithErrorInfo(absl::ResourceExhaustedError("the incident's follow-up log is full"),
@@ -92,10 +148,12 @@ absl::StatusOr<v1::LotRecall> ProceduresIncidents::RecordLotRecall(
                                  : absl::StrCat(r.reason(), " (recalled by ", r.recalled_by(), ")");
   absl::StatusOr<v1::LotRecall> out = RunIdempotent<v1::LotRecall>(
       audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
-        RETURN_IF_ERROR(audit_->store().AddRecall(txn, r));
+        v1::LotRecall recorded = r;
+        *recorded.mutable_record_time() = ToProtoTimestamp(call.now);
+        RETURN_IF_ERROR(audit_->store().AddRecall(txn, recorded));
         RETURN_IF_ERROR(
             audit_->Record(txn, call, v1::AUDIT_ACTION_CREATE, "lot", r.lot(), detail).status());
-        return r;
+        return recorded;
       });
   if (absl::IsAlreadyExists(out.status())) {
     return WithErrorInfo(out.status(), reason::kRecallOnFile,

@@ -15,8 +15,117 @@ class ProceduresIncidentsTest : public testing::UnitTestEnv {
     UnitTestEnv::SetUp();
     unit_ = std::make_unique<ProceduresIncidents>(audit_.get(), &patients_);
   }
+  // Puts `clinic` in `zone` (its policy's time zone).
+  void ZoneOf(const std::string& clinic, const std::string& zone) {
+    v1::RetentionPolicy p;
+    p.set_clinic_id(clinic);
+    p.set_client_records_years(3);
+    p.set_time_zone(zone);
+    ASSERT_OK(
+        db_->Run(TxMode::kWrite, [&](Transaction& txn) { return store_.PutRetention(txn, p); }));
+  }
+  v1::Incident Report(v1::Incident incident, const std::string& request_id) {
+    v1::ReportIncidentRequest req;
+    req.set_request_id(request_id);
+    *req.mutable_incident() = std::move(incident);
+    absl::StatusOr<v1::Incident> out = unit_->ReportIncident(Admin("ReportIncident"), req);
+    EXPECT_OK(out.status());
+    return out.ok() ? *out : v1::Incident();
+  }
+  static v1::ListIncidentsRequest Days(common::v1::LocalDate first, common::v1::LocalDate last) {
+    v1::ListIncidentsRequest req;
+    *req.mutable_period()->mutable_start_date() = first;
+    *req.mutable_period()->mutable_end_date() = last;
+    return req;
+  }
   std::unique_ptr<ProceduresIncidents> unit_;
 };
+
+TEST_F(ProceduresIncidentsTest, ListIncidentsShowsEveryIncidentOfThePeriodByKindAPageAtATime) {
+  // A refused needle reuse on an appointment that never completed, and incidents of no
+  // appointment at all: each is listed.
+  v1::Incident reuse = Incident(clinic_a_);
+  reuse.set_kind(v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT);
+  reuse.set_appointment_id(NewId());
+  reuse.set_description("unit U-1 was already used");
+  const v1::Incident first = Report(reuse, "i1");
+  EXPECT_EQ(FromProtoTimestamp(first.record_time()), now_);  // the server's clock
+  v1::Incident stick = Incident(clinic_a_);
+  stick.set_kind(v1::INCIDENT_KIND_NEEDLE_STICK_EXPOSURE);
+  *stick.mutable_occurred_time() = ToProtoTimestamp(now_ - absl::Minutes(30));
+  Report(stick, "i2");
+  Report(Incident(clinic_b_), "i3");
+  v1::Incident old = Incident(clinic_a_);
+  *old.mutable_occurred_time() = ToProtoTimestamp(now_ - absl::Hours(24 * 40));
+  Report(old, "i4");
+
+  v1::ListIncidentsRequest req = Days(Date(2027, 1, 1), Date(2027, 1, 31));
+  req.add_clinic_ids(clinic_a_);
+  req.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(auto page, unit_->ListIncidents(Auditor("ListIncidents"), req));
+  ASSERT_EQ(page.incidents_size(), 1);
+  EXPECT_EQ(page.incidents(0).id(), first.id());  // oldest first
+  ASSERT_FALSE(page.next_page_token().empty());
+  req.set_page_token(page.next_page_token());
+  ASSERT_OK_AND_ASSIGN(page, unit_->ListIncidents(Auditor("ListIncidents"), req));
+  ASSERT_EQ(page.incidents_size(), 1);
+  EXPECT_EQ(page.incidents(0).kind(), v1::INCIDENT_KIND_NEEDLE_STICK_EXPOSURE);
+  EXPECT_TRUE(page.next_page_token().empty());  // clinic A's December incident is not January's
+  // By kind; every clinic in scope when none is named.
+  v1::ListIncidentsRequest by_kind = Days(Date(2027, 1, 1), Date(2027, 1, 31));
+  by_kind.add_kinds(v1::INCIDENT_KIND_INFLAMMATION);
+  ASSERT_OK_AND_ASSIGN(page, unit_->ListIncidents(Admin("ListIncidents"), by_kind));
+  ASSERT_EQ(page.incidents_size(), 1);  // clinic B's; clinic A's is of December
+  EXPECT_EQ(page.incidents(0).clinic_id(), clinic_b_);
+  // The auditor's reads are on the record.
+  EXPECT_EQ(AuditEntries().back().method(), "ListIncidents");
+  // Scope is checked before anything else answers; bad input names the field.
+  req.clear_page_token();
+  req.set_clinic_ids(0, clinic_b_);
+  EXPECT_EQ(
+      ErrorReason(
+          unit_->ListIncidents(StaffA(common::v1::ROLE_TECHNICIAN, "ListIncidents"), req).status()),
+      ::smp::reason::kOutsideClinicScope);
+  by_kind.add_kinds(static_cast<v1::IncidentKind>(99));
+  EXPECT_THAT(unit_->ListIncidents(Admin("ListIncidents"), by_kind).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("kinds[1]")));
+  EXPECT_THAT(unit_->ListIncidents(Admin("ListIncidents"), v1::ListIncidentsRequest()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("period")));
+}
+
+TEST_F(ProceduresIncidentsTest, IncidentDaysAndFollowUpDatesAreTheClinicsLocalDays) {
+  ZoneOf(clinic_a_, "Pacific/Auckland");
+  // 2027-01-15 12:00 UTC is 2027-01-16 01:00 in Auckland.
+  const absl::Time noon_utc = now_ + absl::Hours(4);
+  v1::Incident late = Incident(clinic_a_);
+  *late.mutable_occurred_time() = ToProtoTimestamp(noon_utc);
+  v1::ReportIncidentRequest report;
+  report.set_request_id("nz");
+  *report.mutable_incident() = late;
+  ASSERT_OK_AND_ASSIGN(
+      v1::Incident incident,
+      unit_->ReportIncident(
+          ::smp::testing::CallAs(::smp::testing::StaffOf({common::v1::ROLE_ADMIN}, {}, "admin"),
+                                 noon_utc, "ReportIncident"),
+          report));
+  ASSERT_OK_AND_ASSIGN(
+      auto on_15th,
+      unit_->ListIncidents(Admin("ListIncidents"), Days(Date(2027, 1, 15), Date(2027, 1, 15))));
+  EXPECT_EQ(on_15th.incidents_size(), 0);
+  ASSERT_OK_AND_ASSIGN(
+      auto on_16th,
+      unit_->ListIncidents(Admin("ListIncidents"), Days(Date(2027, 1, 16), Date(2027, 1, 16))));
+  ASSERT_EQ(on_16th.incidents_size(), 1);
+  v1::RecordIncidentFollowUpRequest follow;
+  follow.set_request_id("f-nz");
+  follow.set_id(incident.id());
+  follow.set_follow_up("called the patient");
+  const Call desk = ::smp::testing::CallAs(
+      ::smp::testing::StaffOf({common::v1::ROLE_FRONT_DESK}, {clinic_a_}, "desk-a"), noon_utc,
+      "RecordIncidentFollowUp");
+  ASSERT_OK_AND_ASSIGN(v1::Incident after, unit_->RecordIncidentFollowUp(desk, follow));
+  EXPECT_THAT(after.follow_up(), ::testing::StartsWith("2027-01-16 "));
+}
 
 TEST_F(ProceduresIncidentsTest, OneProcedureRecordPerAppointment) {
   v1::RecordProcedureRequest req;

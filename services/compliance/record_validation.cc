@@ -67,6 +67,7 @@ absl::Status ValidateCredential(const v1::Credential& c) {
                                          t.trainer_qualification(), 200));
     RETURN_IF_ERROR(
         ParseLocalDate("credential.training.training_date", t.training_date()).status());
+    RETURN_IF_ERROR(CheckTrainingValidity(c));
   }
   return absl::OkStatus();
 }

@@ -15,19 +15,6 @@
 namespace smp::compliance {
 namespace {
 
-v1::FindingKind FindingOf(v1::IneligibilityCode code) {
-  switch (code) {
-    case v1::CREDENTIAL_INVALID:
-      return v1::FINDING_KIND_CREDENTIAL_INVALID;
-    case v1::PERMIT_INVALID:
-      return v1::FINDING_KIND_PERMIT_INVALID;
-    case v1::CONSENT_MISSING:
-      return v1::FINDING_KIND_NO_CONSENT;
-    default:
-      return v1::FINDING_KIND_SCREENING_MISSING;
-  }
-}
-
 constexpr int kReportPage = 200;
 
 }  // namespace
@@ -52,7 +39,7 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
   v1::ReportPart header;
   RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     if (clinics.empty()) {
-      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ProcedureClinics(txn));
+      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ReportClinics(txn));
       for (std::string& clinic : all) {
         if (who.CanAccessClinic(clinic)) clinics.push_back(std::move(clinic));
       }
@@ -110,9 +97,7 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
           f.set_detail(std::move(detail));
           findings.push_back(std::move(f));
         };
-        for (const v1::IneligibilityReason& reason : Decide(in)) {
-          add(FindingOf(reason.code()), reason.message());
-        }
+        for (ProcedureFinding& f : JudgeProcedure(in)) add(f.kind, std::move(f.detail));
         const v1::ProcedureChecklist& c = r.checklist();
         if (!(c.sealed_needles_opened_before_client() && c.gloves_worn() && c.mask_worn() &&
               c.sterile_field() && c.sharps_disposed())) {
@@ -156,15 +141,64 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
                              DayText(FromLocalDate(p.expiry_date()))));
           }
         }
-        ASSIGN_OR_RETURN(auto incidents, store.IncidentsOfAppointment(txn, r.appointment_id()));
-        for (const v1::Incident& i : incidents) {
-          if (i.kind() == v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT) {
-            add(v1::FINDING_KIND_NEEDLE_REUSE, absl::StrCat("reuse attempt: ", i.description()));
-          }
-        }
         summary.set_procedures(summary.procedures() + 1);
         v1::ReportPart row;
         *row.mutable_procedure() = std::move(r);
+        parts.push_back(std::move(row));
+        for (v1::Finding& f : findings) {
+          ++counts[{f.clinic_id(), f.kind()}];
+          summary.set_findings(summary.findings() + 1);
+          v1::ReportPart part;
+          *part.mutable_finding() = std::move(f);
+          parts.push_back(std::move(part));
+        }
+      }
+      return absl::OkStatus();
+    }));
+    for (const v1::ReportPart& part : parts) {
+      if (!emit(part)) return absl::CancelledError("the client went away");
+    }
+    if (!more) break;
+  }
+
+  // Every incident of the clinics that occurred on the period's local days (each clinic's own
+  // zone), whether or not its appointment ever completed.
+  std::vector<ComplianceStore::ClinicSpan> spans;
+  if (!clinics.empty()) {
+    RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      for (const std::string& clinic : clinics) {
+        ASSIGN_OR_RETURN(const std::string zone_name, store.TimeZoneOf(txn, clinic));
+        const absl::TimeZone zone = ZoneNamed(zone_name);
+        spans.push_back({clinic, absl::FromCivil(first, zone), absl::FromCivil(last + 1, zone)});
+      }
+      return absl::OkStatus();
+    }));
+  }
+  std::string after_incident;
+  while (!spans.empty()) {
+    std::vector<v1::ReportPart> parts;
+    bool more = false;
+    RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto page, store.ListIncidents(txn, spans, {}, after_incident, kReportPage));
+      more = static_cast<int>(page.size()) == kReportPage;
+      for (v1::Incident& i : page) {
+        after_incident = ComplianceStore::IncidentKey(i);
+        summary.set_incidents(summary.incidents() + 1);
+        std::vector<v1::Finding> findings;
+        if (i.kind() == v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT) {
+          v1::Finding f;
+          f.set_kind(v1::FINDING_KIND_NEEDLE_REUSE);
+          f.set_clinic_id(i.clinic_id());
+          f.set_appointment_id(i.appointment_id());
+          if (!i.appointment_id().empty()) {
+            ASSIGN_OR_RETURN(*f.mutable_procedure_id(),
+                             store.ProcedureOfAppointment(txn, i.appointment_id()));
+          }
+          f.set_detail(absl::StrCat("reuse attempt (incident ", i.id(), "): ", i.description()));
+          findings.push_back(std::move(f));
+        }
+        v1::ReportPart row;
+        *row.mutable_incident() = std::move(i);
         parts.push_back(std::move(row));
         for (v1::Finding& f : findings) {
           ++counts[{f.clinic_id(), f.kind()}];

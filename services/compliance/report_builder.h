@@ -11,14 +11,16 @@ namespace smp::compliance {
 
 // The auditor's report for `req`, part by part through `emit` (false from `emit` stops: the client
 // went away): first the header (carrying the audit log head that includes this pull, which is
-// recorded before anything is sent), then each procedure by time followed by its findings, then the
-// summary by clinic and kind. Procedures are read 200 at a time, so a year of a chain streams in
-// bounded memory.
+// recorded before anything is sent), then each procedure by time followed by its findings, then
+// every incident of the clinics that occurred on the period's days (in each clinic's time zone)
+// followed by its findings, then the summary by clinic and kind. Procedures and incidents are read
+// 200 at a time, so a year of a chain streams in bounded memory.
 //
-// Findings per procedure: the eligibility rules on the procedure's day (credentials, permit,
-// consent, screening), an incomplete checklist, a needle or pigment lot past its expiry date, a
-// needle serial recorded in another procedure (both are flagged), and reuse-attempt incidents on
-// the appointment.
+// Findings per procedure: JudgeProcedure on the procedure's day and time (credentials, permit,
+// consent, screening, CONTRAINDICATED, RECORDED_AFTER_PROCEDURE), an incomplete checklist, a
+// needle or pigment lot past its expiry date, a needle serial recorded in another procedure (both
+// are flagged), a lot used at or after its recall. Per incident: NEEDLE_REUSE for a reuse attempt
+// (with the appointment's procedure when it has one).
 //
 // The pull is recorded as call.who doing call.method. INVALID_ARGUMENT for a bad period (at most
 // 366 days) or clinic id; PERMISSION_DENIED (OUTSIDE_CLINIC_SCOPE) for a clinic outside the

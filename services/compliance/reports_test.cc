@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "services/compliance/compliance_rules.h"
+#include "services/compliance/retention.h"
 #include "services/compliance/unit_test_env.h"
 
 namespace smp::compliance {
@@ -31,8 +33,188 @@ class ReportsTest : public testing::UnitTestEnv {
     }));
   }
 
+  std::vector<v1::ReportPart> Generate(const v1::GenerateReportRequest& req) {
+    std::vector<v1::ReportPart> parts;
+    EXPECT_OK(unit_->GenerateReport(Admin("GenerateReport"), req, [&](const v1::ReportPart& p) {
+      parts.push_back(p);
+      return true;
+    }));
+    return parts;
+  }
+  static std::vector<v1::Finding> Findings(const std::vector<v1::ReportPart>& parts) {
+    std::vector<v1::Finding> out;
+    for (const auto& p : parts) {
+      if (p.has_finding()) out.push_back(p.finding());
+    }
+    return out;
+  }
+  // A procedure of `clinic` for patient_ with the whole sterile checklist ticked.
+  v1::ProcedureRecord CheckedProcedure(const std::string& clinic) const {
+    v1::ProcedureRecord r = Procedure(clinic);
+    r.set_patient_id(patient_);
+    v1::ProcedureChecklist* c = r.mutable_checklist();
+    c->set_sealed_needles_opened_before_client(true);
+    c->set_gloves_worn(true);
+    c->set_mask_worn(true);
+    c->set_sterile_field(true);
+    c->set_sharps_disposed(true);
+    return r;
+  }
+  // Everything in order for `r` (credentials, permit), with the consent and screening given, each
+  // recorded by the service at `recorded`.
+  void InOrder(const v1::ProcedureRecord& r, v1::Consent consent, v1::Screening screening,
+               absl::Time recorded) {
+    ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      for (v1::CredentialKind kind : RequiredCredentials()) {
+        RETURN_IF_ERROR(
+            store_.AddCredential(txn, Credential(r.practitioner_id(), kind), now_).status());
+      }
+      RETURN_IF_ERROR(store_.AddPermit(txn, Permit(r.clinic_id()), now_).status());
+      RETURN_IF_ERROR(store_.AddConsent(txn, std::move(consent), recorded).status());
+      screening.set_outcome(v1::SCREENING_OUTCOME_CLEAR);
+      *screening.mutable_valid_until() =
+          ToProtoTimestamp(FromProtoTimestamp(screening.screened_time()) + kScreeningValidity);
+      return store_.AddScreening(txn, std::move(screening), recorded).status();
+    }));
+  }
   std::unique_ptr<Reports> unit_;
 };
+
+TEST_F(ReportsTest, AConsentEnteredAMonthAfterTheProcedureIsFound) {
+  v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+  Plant(r);
+  // Signed the day before the procedure (backdated), but recorded a month later.
+  v1::Consent consent = Consent(patient_, clinic_a_);
+  v1::Screening screening = Screening(patient_, clinic_a_);
+  InOrder(r, consent, screening, now_ + absl::Hours(24 * 30));
+  std::vector<v1::Finding> findings = Findings(Generate(January()));
+  ASSERT_EQ(findings.size(), 2u) << findings[0].DebugString();  // the consent, the screening
+  for (const v1::Finding& f : findings) {
+    EXPECT_EQ(f.kind(), v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE);
+    EXPECT_EQ(f.procedure_id().empty(), false);
+  }
+}
+
+TEST_F(ReportsTest, RecordsOnFileBeforeTheProcedureGiveNoFinding) {
+  v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+  Plant(r);
+  InOrder(r, Consent(patient_, clinic_a_), Screening(patient_, clinic_a_), now_ - absl::Hours(20));
+  EXPECT_TRUE(Findings(Generate(January())).empty());
+}
+
+TEST_F(ReportsTest, EveryIncidentOfThePeriodIsReportedEvenWithoutAProcedure) {
+  // A refused reuse of a needle on an appointment that never completed; a needle-stick on its
+  // own; and one of another month.
+  v1::Incident reuse = Incident(clinic_a_);
+  reuse.set_kind(v1::INCIDENT_KIND_NEEDLE_REUSE_ATTEMPT);
+  reuse.set_appointment_id(NewId());
+  v1::Incident stick = Incident(clinic_a_);
+  stick.set_kind(v1::INCIDENT_KIND_NEEDLE_STICK_EXPOSURE);
+  v1::Incident december = Incident(clinic_a_);
+  *december.mutable_occurred_time() = ToProtoTimestamp(now_ - absl::Hours(24 * 40));
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (const v1::Incident& i : {reuse, stick, december}) {
+      RETURN_IF_ERROR(store_.AddIncident(txn, i, now_).status());
+    }
+    return absl::OkStatus();
+  }));
+  const std::vector<v1::ReportPart> parts = Generate(January());
+  ASSERT_TRUE(parts.front().has_header());
+  EXPECT_EQ(parts.front().header().clinic_ids_size(), 1);  // a clinic with incidents only
+  int incidents = 0;
+  for (const auto& p : parts) incidents += p.has_incident() ? 1 : 0;
+  EXPECT_EQ(incidents, 2);
+  std::vector<v1::Finding> findings = Findings(parts);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind(), v1::FINDING_KIND_NEEDLE_REUSE);
+  EXPECT_EQ(findings[0].appointment_id(), reuse.appointment_id());
+  EXPECT_TRUE(findings[0].procedure_id().empty());
+  ASSERT_TRUE(parts.back().has_summary());
+  EXPECT_EQ(parts.back().summary().incidents(), 2);
+  EXPECT_EQ(parts.back().summary().findings(), 1);
+}
+
+TEST_F(ReportsTest, IncidentsArePlacedOnTheirClinicsLocalDay) {
+  v1::RetentionPolicy nz;
+  nz.set_clinic_id(clinic_a_);
+  nz.set_client_records_years(3);
+  nz.set_time_zone("Pacific/Auckland");
+  v1::Incident i = Incident(clinic_a_);
+  // 2027-01-31 12:00 UTC is 1 February, 01:00 in Auckland: not January's.
+  *i.mutable_occurred_time() = ToProtoTimestamp(
+      absl::FromCivil(absl::CivilSecond(2027, 1, 31, 12, 0, 0), absl::UTCTimeZone()));
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(store_.PutRetention(txn, nz));
+    return store_.AddIncident(txn, i, now_).status();
+  }));
+  EXPECT_EQ(Generate(January()).back().summary().incidents(), 0);
+  v1::GenerateReportRequest february = January();
+  *february.mutable_period()->mutable_start_date() = Date(2027, 2, 1);
+  *february.mutable_period()->mutable_end_date() = Date(2027, 2, 1);
+  EXPECT_EQ(Generate(february).back().summary().incidents(), 1);
+}
+
+TEST_F(ReportsTest, ALookbackOverPurgedScreeningsFindsNoMissingScreening) {
+  // A procedure two and a half years ago, screened and consented before it.
+  v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+  const absl::Time then = now_ - absl::Hours(24 * 900);
+  *r.mutable_performed_time() = ToProtoTimestamp(then);
+  *r.mutable_performed_date() = ToLocalDate(absl::ToCivilDay(then, absl::UTCTimeZone()));
+  for (v1::NeedleUse& n : *r.mutable_needles()) *n.mutable_expiry_date() = Date(2030, 1, 1);
+  Plant(r);
+  v1::Consent consent = Consent(patient_, clinic_a_);
+  *consent.mutable_signed_time() = ToProtoTimestamp(then - absl::Hours(24));
+  v1::Screening screening = Screening(patient_, clinic_a_);
+  *screening.mutable_screened_time() = ToProtoTimestamp(then - absl::Hours(24));
+  InOrder(r, consent, screening, then - absl::Hours(23));
+  // Credentials and permit of that day.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (v1::CredentialKind kind : RequiredCredentials()) {
+      v1::Credential c = Credential(r.practitioner_id(), kind);
+      *c.mutable_valid_from() = ToLocalDate(absl::ToCivilDay(then, absl::UTCTimeZone()) - 10);
+      *c.mutable_valid_until() = ToLocalDate(absl::ToCivilDay(then, absl::UTCTimeZone()) + 10);
+      *c.mutable_training()->mutable_training_date() = c.valid_from();
+      RETURN_IF_ERROR(store_.AddCredential(txn, c, now_).status());
+    }
+    v1::Permit p = Permit(clinic_a_);
+    *p.mutable_valid_from() = ToLocalDate(absl::ToCivilDay(then, absl::UTCTimeZone()) - 10);
+    return store_.AddPermit(txn, p, now_).status();
+  }));
+  v1::GenerateReportRequest lookback;
+  *lookback.mutable_period()->mutable_start_date() =
+      ToLocalDate(absl::ToCivilDay(then, absl::UTCTimeZone()));
+  *lookback.mutable_period()->mutable_end_date() = lookback.period().start_date();
+  ASSERT_TRUE(Findings(Generate(lookback)).empty());
+
+  // California destroys questionnaires after 2 years; the report over that day stays right.
+  Retention retention(audit_.get());
+  v1::SetRetentionPolicyRequest policy;
+  policy.set_request_id("ca");
+  policy.mutable_policy()->set_clinic_id(clinic_a_);
+  policy.mutable_policy()->set_client_records_years(3);
+  policy.mutable_policy()->set_destroy_health_questionnaire_after_years(2);
+  ASSERT_OK(retention.SetRetentionPolicy(Admin("SetRetentionPolicy"), policy).status());
+  ASSERT_OK_AND_ASSIGN(int64_t destroyed, retention.Purge(Admin("RunRetentionPurge")));
+  ASSERT_EQ(destroyed, 1);
+  EXPECT_TRUE(Findings(Generate(lookback)).empty());
+}
+
+TEST_F(ReportsTest, CsvHasALinePerIncident) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return store_.AddIncident(txn, Incident(clinic_a_), now_).status();
+  }));
+  v1::ExportReportRequest req;
+  *req.mutable_report() = January();
+  req.set_format(v1::EXPORT_FORMAT_CSV);
+  std::string csv;
+  ASSERT_OK(unit_->ExportReport(Admin("ExportReport"), req, [&](const v1::ExportChunk& c) {
+    csv += c.data();
+    return true;
+  }));
+  EXPECT_THAT(csv, HasSubstr("\r\nincident,"));
+  EXPECT_THAT(csv, HasSubstr("INCIDENT_KIND_INFLAMMATION"));
+  EXPECT_THAT(csv, HasSubstr("incidents 1"));
+}
 
 TEST_F(ReportsTest, ReportHasHeaderProceduresFindingsAndSummary) {
   v1::ProcedureRecord r = Procedure(clinic_a_);

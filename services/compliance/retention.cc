@@ -2,11 +2,13 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/status/status_macros.h"
 #include "common/util/validation.h"
+#include "services/compliance/compliance_rules.h"
 
 namespace smp::compliance {
 
@@ -16,6 +18,9 @@ absl::StatusOr<v1::RetentionPolicy> Retention::SetRetentionPolicy(
   RETURN_IF_ERROR(ValidateId("policy.clinic_id", p.clinic_id()));
   RETURN_IF_ERROR(call.who.CheckClinic(p.clinic_id()));
   RETURN_IF_ERROR(ValidateOptionalText("policy.jurisdiction", p.jurisdiction(), 100));
+  if (!p.time_zone().empty()) {
+    RETURN_IF_ERROR(ValidateTimeZone("policy.time_zone", p.time_zone()).status());
+  }
   if (p.client_records_years() != 2 && p.client_records_years() != 3 &&
       p.client_records_years() != 5) {
     return absl::InvalidArgumentError("policy.client_records_years: must be 2, 3 or 5");
@@ -95,31 +100,34 @@ absl::StatusOr<int64_t> Retention::Purge(const Call& call) const {
 }
 
 absl::StatusOr<int64_t> Retention::PurgeIn(Transaction& txn, const Call& call) const {
-  int64_t destroyed = 0;
-  ASSIGN_OR_RETURN(auto rules, audit_->store().DestructionRules(txn));
-  const absl::CivilSecond civil_now = absl::ToCivilSecond(call.now, absl::UTCTimeZone());
+  const ComplianceStore& store = audit_->store();
+  ASSIGN_OR_RETURN(auto rules, store.DestructionRules(txn));
+  std::vector<v1::Screening> tombstones;
   for (const v1::RetentionPolicy& rule : rules) {
-    // Whole civil years (UTC): a questionnaire taken on 2024-03-01 goes on 2026-03-01.
-    const absl::CivilSecond before(
-        civil_now.year() - rule.destroy_health_questionnaire_after_years(), civil_now.month(),
-        civil_now.day(), civil_now.hour(), civil_now.minute(), civil_now.second());
-    ASSIGN_OR_RETURN(auto ids,
-                     audit_->store().ScreeningsTakenBefore(
-                         txn, rule.clinic_id(), absl::FromCivil(before, absl::UTCTimeZone())));
-    for (const std::string& id : ids) {
-      RETURN_IF_ERROR(audit_->store().DeleteScreening(txn, id));
+    // Whole civil years in the clinic's zone: one taken on 2024-03-01 09:00 local goes at
+    // 2026-03-01 09:00 local.
+    const absl::Time before = DestructionCutoff(
+        call.now, rule.destroy_health_questionnaire_after_years(), ZoneNamed(rule.time_zone()));
+    ASSIGN_OR_RETURN(auto screenings, store.ScreeningsTakenBefore(txn, rule.clinic_id(), before));
+    for (const v1::Screening& s : screenings) {
+      // The content goes; a tombstone stays so that reports over the past still see a screening
+      // on file (and its outcome), instead of flagging every older procedure SCREENING_MISSING.
+      v1::Screening tombstone = ScreeningTombstone(s, call.now);
+      RETURN_IF_ERROR(store.DestroyScreening(txn, tombstone));
       RETURN_IF_ERROR(
           audit_
-              ->Record(txn, call, v1::AUDIT_ACTION_DELETE, "screening", id,
+              ->Record(txn, call, v1::AUDIT_ACTION_DELETE, "screening", s.id(),
                        absl::StrCat("health questionnaire destroyed: ",
                                     rule.jurisdiction().empty() ? "clinic" : rule.jurisdiction(),
                                     " rule, ", rule.destroy_health_questionnaire_after_years(),
-                                    " years"))
+                                    " years; tombstone kept"))
               .status());
-      ++destroyed;
+      tombstones.push_back(std::move(tombstone));
     }
   }
-  return destroyed;
+  // Copies of the content kept as idempotent responses go too.
+  RETURN_IF_ERROR(store.RedactStoredScreenings(txn, tombstones).status());
+  return static_cast<int64_t>(tombstones.size());
 }
 
 }  // namespace smp::compliance

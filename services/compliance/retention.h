@@ -19,7 +19,8 @@ class Retention {
   explicit Retention(const AuditTrail* audit) : audit_(audit) {}
 
   // Client records 2, 3 or 5 years; training records 3..30 (default 3, OSHA); documentation 6..30
-  // (default 6); health questionnaires destroyed after 0 (never)..30 years.
+  // (default 6); health questionnaires destroyed after 0 (never)..30 years; time_zone empty or an
+  // IANA zone (the clinic's local days for every compliance rule).
   absl::StatusOr<v1::RetentionPolicy> SetRetentionPolicy(
       const Call& call, const v1::SetRetentionPolicyRequest& req) const;
   // The clinic's policy, or the strictest common defaults when it has none.
@@ -28,8 +29,10 @@ class Retention {
   // Purge as the caller; with a request_id a retry answers the first run's count.
   absl::StatusOr<v1::RunRetentionPurgeResponse> RunRetentionPurge(
       const Call& call, const v1::RunRetentionPurgeRequest& req) const;
-  // Destroys health questionnaires past their clinic's destruction rule (whole UTC years before
-  // call.now), one audit entry each, as call.who. Returns how many it destroyed.
+  // Destroys health questionnaires past their clinic's destruction rule (whole calendar years
+  // before call.now in the clinic's time zone), one audit entry each, as call.who: each screening
+  // becomes its tombstone (compliance_rules.h ScreeningTombstone) and the stored idempotent
+  // responses holding it are replaced by the tombstone. Returns how many it destroyed.
   absl::StatusOr<int64_t> Purge(const Call& call) const;
 
  private:

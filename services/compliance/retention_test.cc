@@ -1,5 +1,7 @@
 #include "services/compliance/retention.h"
 
+#include "services/compliance/compliance_rules.h"
+#include "services/compliance/consents_screenings.h"
 #include "services/compliance/unit_test_env.h"
 
 namespace smp::compliance {
@@ -94,7 +96,10 @@ TEST_F(RetentionTest, PurgeDestroysOnlyWhatTheRuleRequiresOnceARequestId) {
   ASSERT_OK_AND_ASSIGN(auto retry, unit_->RunRetentionPurge(admin, req));
   EXPECT_EQ(retry.screenings_destroyed(), 1);  // the first run's answer
   EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-    EXPECT_THAT(store_.GetScreening(txn, old_a).status(), StatusIs(absl::StatusCode::kNotFound));
+    // A tombstone stays (reports over the past still see a screening on file), without content.
+    ASSIGN_OR_RETURN(v1::Screening tombstone, store_.GetScreening(txn, old_a));
+    EXPECT_EQ(FromProtoTimestamp(tombstone.destroyed_time()), now_);
+    EXPECT_EQ(tombstone.patient_id().empty(), false);
     EXPECT_OK(store_.GetScreening(txn, young_a).status());
     EXPECT_OK(store_.GetScreening(txn, old_b).status());
     return absl::OkStatus();
@@ -108,6 +113,59 @@ TEST_F(RetentionTest, PurgeDestroysOnlyWhatTheRuleRequiresOnceARequestId) {
   ASSERT_OK_AND_ASSIGN(auto unkeyed,
                        unit_->RunRetentionPurge(admin, v1::RunRetentionPurgeRequest()));
   EXPECT_EQ(unkeyed.screenings_destroyed(), 0);
+}
+
+TEST_F(RetentionTest, PurgeLeavesNoCopyOfTheContentInStoredResponsesOrTheAuditLog) {
+  ASSERT_OK(unit_->SetRetentionPolicy(Admin("SetRetentionPolicy"), Policy(clinic_a_, 2)).status());
+  ConsentsScreenings screenings(audit_.get(), kScreeningValidity);
+  v1::RecordScreeningRequest record;
+  record.set_request_id("screen-1");
+  *record.mutable_screening() = Screening(patient_, clinic_a_);
+  *record.mutable_screening()->mutable_screened_time() =
+      ToProtoTimestamp(now_ - absl::Hours(24 * 366 * 2 + 48));
+  record.mutable_screening()->add_findings(v1::CONTRAINDICATION_ECZEMA);
+  record.mutable_screening()->set_notes("eczema patch behind the left ear");
+  const Call tech = StaffA(common::v1::ROLE_TECHNICIAN, "RecordScreening");
+  ASSERT_OK_AND_ASSIGN(v1::Screening recorded, screenings.RecordScreening(tech, record));
+  v1::OverrideScreeningRequest override_req;
+  override_req.set_request_id("override-1");
+  override_req.set_id(recorded.id());
+  override_req.set_reason("mild eczema well away from the hairline");
+  const Call clinician = StaffA(common::v1::ROLE_TECHNICIAN, "OverrideScreening");
+  ASSERT_OK(screenings.OverrideScreening(clinician, override_req).status());
+
+  ASSERT_OK_AND_ASSIGN(int64_t destroyed, unit_->Purge(Admin("RunRetentionPurge")));
+  EXPECT_EQ(destroyed, 1);
+  // Retries of the first requests answer the tombstone: same id, no content.
+  ASSERT_OK_AND_ASSIGN(v1::Screening again, screenings.RecordScreening(tech, record));
+  EXPECT_EQ(again.id(), recorded.id());
+  EXPECT_EQ(again.findings_size(), 0);
+  EXPECT_EQ(again.notes(), "");
+  EXPECT_TRUE(again.has_destroyed_time());
+  ASSERT_OK_AND_ASSIGN(v1::Screening overridden,
+                       screenings.OverrideScreening(clinician, override_req));
+  EXPECT_EQ(overridden.override().reason(), "");
+  EXPECT_TRUE(overridden.has_destroyed_time());
+  // The audit log never held the content.
+  for (const v1::AuditEntry& e : AuditEntries()) {
+    EXPECT_EQ(e.detail().find("eczema"), std::string::npos) << e.DebugString();
+  }
+  // A tombstone is not purged twice, nor overridden.
+  ASSERT_OK_AND_ASSIGN(destroyed, unit_->Purge(Admin("RunRetentionPurge")));
+  EXPECT_EQ(destroyed, 0);
+}
+
+TEST_F(RetentionTest, PolicyTimeZoneIsValidated) {
+  v1::SetRetentionPolicyRequest req = Policy(clinic_a_, 2);
+  req.mutable_policy()->set_time_zone("Mars/Olympus");
+  EXPECT_THAT(unit_->SetRetentionPolicy(Admin("SetRetentionPolicy"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.time_zone")));
+  req.mutable_policy()->set_time_zone("Pacific/Auckland");
+  ASSERT_OK(unit_->SetRetentionPolicy(Admin("SetRetentionPolicy"), req).status());
+  v1::GetRetentionPolicyRequest get;
+  get.set_clinic_id(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(auto policy, unit_->GetRetentionPolicy(Admin("GetRetentionPolicy"), get));
+  EXPECT_EQ(policy.time_zone(), "Pacific/Auckland");
 }
 
 TEST_F(RetentionTest, TheDailyJobPurgesAsTheService) {

@@ -114,7 +114,7 @@ class UnitTestEnv : public ::testing::Test {
     return date;
   }
 
-  // A credential of `kind` valid through 2027.
+  // A credential of `kind` valid through 2027 (bloodborne-pathogen training: one year).
   static v1::Credential Credential(const std::string& practitioner, v1::CredentialKind kind) {
     v1::Credential c;
     c.set_practitioner_id(practitioner);
@@ -123,10 +123,13 @@ class UnitTestEnv : public ::testing::Test {
     *c.mutable_valid_from() = Date(2026, 1, 1);
     *c.mutable_valid_until() = Date(2027, 12, 31);
     if (kind == v1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
+      // Yearly: valid 2026-06-01..2027-06-01.
+      *c.mutable_valid_from() = Date(2026, 6, 1);
+      *c.mutable_valid_until() = Date(2027, 6, 1);
       c.mutable_training()->set_content_summary("OSHA BBP");
       c.mutable_training()->set_trainer_name("R. Nurse");
       c.mutable_training()->set_trainer_qualification("RN");
-      *c.mutable_training()->mutable_training_date() = Date(2026, 1, 1);
+      *c.mutable_training()->mutable_training_date() = Date(2026, 6, 1);
     }
     return c;
   }

@@ -161,6 +161,7 @@ const std::map<std::string, Scope>& Table() {
       {"smp.compliance.v1.ComplianceService/ListScreenings", kOther},
       {"smp.compliance.v1.ComplianceService/RecordProcedure", kClinic},
       {"smp.compliance.v1.ComplianceService/ReportIncident", kClinic},
+      {"smp.compliance.v1.ComplianceService/ListIncidents", kClinic},
       {"smp.compliance.v1.ComplianceService/RecordIncidentFollowUp", kOther},
       {"smp.compliance.v1.ComplianceService/RecordLotRecall", kOther},
       {"smp.compliance.v1.ComplianceService/ListExpiring", kClinic},

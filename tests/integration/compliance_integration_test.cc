@@ -419,6 +419,7 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
     std::vector<v1::FindingKind> findings;
   };
   std::vector<Planted> planted;
+  std::string good_patient;  // consented and screened; set below
   const std::string recalled_product = NewId();
   auto procedure = [&](const std::string& patient_id, absl::CivilDay day, bool checklist_ok,
                        absl::CivilDay needle_expiry, const std::string& serial,
@@ -450,9 +451,16 @@ TEST_F(ComplianceIntegrationTest, ReportListsEveryPlantedFindingAndNoOther) {
     // Procedure records are service-only (issue 13): scheduling delivers them.
     grpc::Status s = stub_->RecordProcedure(Ctx(service_).get(), r, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
+    // The consents and screenings were entered today, backdated to September: on the day of each
+    // procedure they were not on file (issue 14 item 5), one finding for each.
+    const int late_records = patient_id == good_patient ? 2 : 1;
+    for (int i = 0; i < late_records; ++i) {
+      expected.push_back(v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE);
+    }
     planted.push_back({appointment, std::move(expected)});
   };
   const std::string good = patient(true), unconsented = patient(false);
+  good_patient = good;
   const absl::CivilDay future_expiry(2027, 6, 1);
   procedure(good, oct1 + 1, true, future_expiry, "UDI-1", {v1::FINDING_KIND_NEEDLE_REUSE});
   procedure(unconsented, oct1 + 2, true, future_expiry, "UDI-2", {v1::FINDING_KIND_NO_CONSENT});

@@ -134,5 +134,23 @@ if [ "$mode" = tls ]; then
   fi
   expect "$data_dir/redis-tls.out" "PONG"
 fi
+if [ "$mode" = plain ]; then
+  # A stack without the demo (SMP_DEMO=0) on an empty data directory starts every service: the
+  # first admin and the service accounts are made as an install makes them; nothing else is.
+  export SMP_DATA_DIR="$data_dir/nodemo"
+  if ! SMP_DEMO=0 timeout 120 bash scripts/stack.sh >"$data_dir/run4.out" 2>&1; then
+    echo "SMP_DEMO=0 failed:"
+    cat "$data_dir/run4.out"
+    for log in "$SMP_DATA_DIR"/logs/*.log; do echo "== $log"; tail -n 20 "$log"; done
+    exit 1
+  fi
+  expect "$data_dir/run4.out" "service account svc.inventory"
+  for service in scheduling inventory; do
+    [ "$(stat -c %a "$SMP_DATA_DIR/secrets/svc.$service.credentials")" = 600 ] ||
+      { echo "svc.$service.credentials is not 0600"; failures=$((failures + 1)); }
+  done
+  [ ! -e "$SMP_DATA_DIR/secrets/chain.env" ] ||
+    { echo "SMP_DEMO=0 seeded the demo chain"; failures=$((failures + 1)); }
+fi
 echo "$failures failures"
 [ "$failures" = 0 ]

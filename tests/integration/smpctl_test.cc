@@ -755,6 +755,25 @@ TEST_F(SmpctlTest, ComplianceRecordsAndTheAuditorsReportExport) {
   const std::string today =
       absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
   const std::vector<std::string> period = {"--from=2026-01-01", "--to=" + today};
+  // Auditors list the incidents of a period, by kind; technicians may not.
+  r = Run("auditor",
+          {"incident", "list", "--from=2026-01-01", "--to=" + today, "--kind=allergic_reaction"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr(incident.id()));
+  r = Run("auditor",
+          {"incident", "list", "--from=2026-01-01", "--to=" + today, "--kind=infection"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out.find(incident.id()), std::string::npos) << r;
+  r = Run("tech.a", {"incident", "list", "--from=2026-01-01", "--to=" + today});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  // The clinic's time zone is kept with its retention rules.
+  r = Run("root", {"retention", "set", "--clinic=" + clinic, "--client_years=3",
+                   "--time_zone=America/Chicago"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("America/Chicago"));
+  r = Run("root", {"retention", "set", "--clinic=" + clinic, "--time_zone=Mars/Olympus"});
+  EXPECT_EQ(r.exit_code, 7) << r;
+
   std::vector<std::string> args = {"report", "generate"};
   args.insert(args.end(), period.begin(), period.end());
   r = Run("auditor", args);

@@ -145,6 +145,7 @@ class SuiteTest : public ::testing::Test {
         c.mutable_training()->set_trainer_name("Dana Lee");
         c.mutable_training()->set_trainer_qualification("RN");
         *c.mutable_training()->mutable_training_date() = ToLocalDate(day_ - 300);
+        *c.mutable_valid_until() = ToLocalDate(day_ + 60);  // yearly training
       }
       cv1::Credential out;
       grpc::Status s = compliance_stub_->RecordCredential(CallContext(admin_).get(), req, &out);
@@ -378,6 +379,7 @@ class SuiteTest : public ::testing::Test {
   struct Report {
     std::vector<cv1::ProcedureRecord> procedures;
     std::vector<cv1::Finding> findings;
+    std::vector<cv1::Incident> incidents;
   };
   Report AuditorReport() {
     cv1::GenerateReportRequest req;
@@ -392,6 +394,7 @@ class SuiteTest : public ::testing::Test {
     while (reader->Read(&part)) {
       if (part.has_procedure()) report.procedures.push_back(part.procedure());
       if (part.has_finding()) report.findings.push_back(part.finding());
+      if (part.has_incident()) report.incidents.push_back(part.incident());
     }
     grpc::Status s = reader->Finish();
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -531,6 +534,33 @@ TEST_F(SuiteTest, ProcedureFromBookingToComplianceRecordAndInvoice) {
   // And recalled pigment cannot be started with.
   sv1::Appointment c = ArrivedPatch(16);
   EXPECT_THAT(Start(c, {"SN-4"}, 1), GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "recalled"));
+
+  // Appointment c never completes, yet its refused start (inventory's incident) is on the
+  // auditor's record: in ListIncidents and in the report's incidents.
+  cv1::ListIncidentsRequest incidents_req;
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), zone_);
+  *incidents_req.mutable_period()->mutable_start_date() = ToLocalDate(today - 1);
+  *incidents_req.mutable_period()->mutable_end_date() = ToLocalDate(today + 1);
+  auto has_c = [&](const auto& incidents) {
+    for (const cv1::Incident& i : incidents) {
+      if (i.appointment_id() == c.id()) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(Eventually([&] {
+    cv1::ListIncidentsResponse listed;
+    EXPECT_TRUE(
+        compliance_stub_->ListIncidents(CallContext(auditor_).get(), incidents_req, &listed).ok());
+    return has_c(listed.incidents());
+  }));
+  report = AuditorReport();
+  EXPECT_TRUE(has_c(report.incidents));
+  EXPECT_EQ(report.procedures.size(), 2u);
+  // A technician cannot list incidents (auditors and admins only).
+  cv1::ListIncidentsResponse denied;
+  EXPECT_THAT(
+      compliance_stub_->ListIncidents(CallContext(tech_token_).get(), incidents_req, &denied),
+      GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
 }
 
 TEST_F(SuiteTest, EventsArriveOnceWhenComplianceAndBillingWereDown) {

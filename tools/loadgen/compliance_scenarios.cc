@@ -94,6 +94,15 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
           c->mutable_training()->set_trainer_name("A. Trainer");
           c->mutable_training()->set_trainer_qualification("RN");
           *c->mutable_training()->mutable_training_date() = ToLocalDate(first_day - 30);
+          // Yearly training: one valid for the first part of the year, then its renewal.
+          *c->mutable_valid_until() = ToLocalDate(first_day + 300);
+          cv1::RecordCredentialRequest renewal = req;
+          renewal.set_request_id(absl::StrCat(req.request_id(), "-renewal"));
+          cv1::Credential* r = renewal.mutable_credential();
+          *r->mutable_valid_from() = ToLocalDate(first_day + 290);
+          *r->mutable_valid_until() = ToLocalDate(first_day + 290 + 365);
+          *r->mutable_training()->mutable_training_date() = ToLocalDate(first_day + 290);
+          seed.credentials.push_back(renewal.SerializeAsString());
         }
         seed.credentials.push_back(req.SerializeAsString());
       }
@@ -228,7 +237,13 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
          bool summary = false;
          while (reader->Read(&part)) {
            if (part.has_procedure()) ++rows;
-           if (part.has_finding()) ++findings;
+           // The seeding enters each consent and screening now, backdated before the year's
+           // procedures, so every procedure also has RECORDED_AFTER_PROCEDURE findings; the check
+           // counts the planted ones.
+           if (part.has_finding() &&
+               part.finding().kind() != cv1::FINDING_KIND_RECORDED_AFTER_PROCEDURE) {
+             ++findings;
+           }
            if (part.has_summary()) summary = part.summary().procedures() == rows;
          }
          grpc::Status status = reader->Finish();

@@ -305,6 +305,29 @@ absl::Status IncidentFollowUp(Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status IncidentList(Invocation& inv) {
+  cv1::ListIncidentsRequest req;
+  RETURN_IF_ERROR(ReadDateRange(inv, req.mutable_period()));
+  for (const std::string& c : inv.All("clinic")) req.add_clinic_ids(c);
+  for (const std::string& k : inv.All("kind")) {
+    ASSIGN_OR_RETURN(cv1::IncidentKind kind, ParseEnum<cv1::IncidentKind>("kind", k));
+    req.add_kinds(kind);
+  }
+  RETURN_IF_ERROR(ReadPaging(inv, req));
+  ASSIGN_OR_RETURN(cv1::ListIncidentsResponse resp, RPC(ListIncidents, req));
+  Show(inv, resp, [&] {
+    Table t({"id", "occurred", "clinic", "kind", "appointment", "patient", "description"});
+    for (const cv1::Incident& i : resp.incidents()) {
+      t.AddRow({i.id(), FormatTimestamp(i.occurred_time(), inv.client().DisplayZone(i.clinic_id())),
+                i.clinic_id(), EnumName(i.kind()), i.appointment_id(), i.patient_id(),
+                i.description()});
+    }
+    inv.out().Print(t);
+    inv.out().NextPage(resp.next_page_token());
+  });
+  return absl::OkStatus();
+}
+
 absl::Status Expiring(Invocation& inv) {
   cv1::ListExpiringRequest req;
   ASSIGN_OR_RETURN(int64_t days, inv.Int("within", 1, 365, 30));
@@ -379,6 +402,7 @@ absl::Status ReportGenerate(Invocation& inv) {
       {"audit log",
        absl::StrCat(header.audit_log_count(), " entries, head ", header.audit_log_head_hash())},
       {"procedures", absl::StrCat(summary.procedures())},
+      {"incidents", absl::StrCat(summary.incidents())},
       {"findings", absl::StrCat(summary.findings())}});
   if (!summary.counts().empty()) {
     inv.out().Line("");
@@ -612,7 +636,8 @@ void PrintRetention(Invocation& inv, const cv1::RetentionPolicy& p) {
                {"destroy questionnaires",
                 p.destroy_health_questionnaire_after_years()
                     ? absl::StrCat("after ", p.destroy_health_questionnaire_after_years(), " years")
-                    : "never"}});
+                    : "never"},
+               {"time zone", p.time_zone().empty() ? "UTC (not set)" : p.time_zone()}});
   });
 }
 
@@ -638,6 +663,7 @@ absl::Status RetentionSet(Invocation& inv) {
   if (training) p.set_training_records_years(static_cast<int32_t>(training));
   if (documentation) p.set_documentation_years(static_cast<int32_t>(documentation));
   if (destroy >= 0) p.set_destroy_health_questionnaire_after_years(static_cast<int32_t>(destroy));
+  if (inv.Has("time_zone")) p.set_time_zone(inv.Get("time_zone"));
   cv1::SetRetentionPolicyRequest req;
   req.set_request_id(inv.client().NewRequestId());
   *req.mutable_policy() = p;
@@ -793,6 +819,16 @@ void AddComplianceCommands(Registry& r) {
          {Req("text", "TEXT", "what was done")},
          "",
          IncidentFollowUp});
+  r.Add(
+      {{"incident", "list"},
+       s,
+       "incidents of a period, every kind or those asked (auditor, admin)",
+       "",
+       false,
+       WithPaging(with(period, {Rep("kind", "KIND", EnumChoices(cv1::IncidentKind_descriptor()))})),
+       "Days are each clinic's local days. Example: smpctl incident list --from=2026-10-01 "
+       "--to=2026-12-31 --kind=needle_reuse_attempt",
+       IncidentList});
   r.Add({{"expiring"},
          s,
          "credentials and permits that expire soon",
@@ -808,8 +844,8 @@ void AddComplianceCommands(Registry& r) {
          "",
          false,
          period,
-         "With --json, prints each streamed part (header, procedures, findings, summary) as one "
-         "line.",
+         "With --json, prints each streamed part (header, procedures, findings, incidents, "
+         "summary) as one line.",
          ReportGenerate});
   r.Add({{"report", "export"},
          s,
@@ -885,7 +921,9 @@ void AddComplianceCommands(Registry& r) {
           Opt("training_years", "N", "training records kept N years"),
           Opt("documentation_years", "N", "other documentation kept N years"),
           Opt("destroy_questionnaires_after", "N",
-              "destroy health questionnaires after N years (0: never)")},
+              "destroy health questionnaires after N years (0: never)"),
+          Opt("time_zone", "ZONE",
+              "the clinic's IANA time zone: its local days for every compliance rule")},
          "",
          RetentionSet});
   r.Add({{"retention", "purge"},
