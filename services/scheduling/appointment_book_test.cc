@@ -80,6 +80,7 @@ TEST_F(AppointmentBookTest, ATakenSlotIsRefusedWithSlotTaken) {
   v1::Appointment racer = first;
   racer.set_id(NewIdAt(now_ + absl::Seconds(1)));
   racer.set_chair_id(NewIdAt(now_ + absl::Seconds(2)));
+  racer.set_patient_id(NewIdAt(now_ + absl::Seconds(3)));  // the practitioner is what collides
   absl::Status raced = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
     return store_.Occupy(txn, racer, Interval{At(1, 10), At(1, 11)});
   });
