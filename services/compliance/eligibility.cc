@@ -4,6 +4,7 @@
 
 #include "common/status/status_macros.h"
 #include "common/util/local_date.h"
+#include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/clinic_scope.h"
 #include "services/compliance/compliance_rules.h"
@@ -20,6 +21,15 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
       !v1::ProcedureType_IsValid(req.procedure_type())) {
     return absl::InvalidArgumentError("procedure_type: choose a procedure type");
   }
+  // The instant the procedure starts; the contract's dates run 1900..9999.
+  constexpr int64_t kFirstSecond = -2208988800;  // 1900-01-01T00:00:00Z
+  constexpr int64_t kLastSecond = 253402300799;  // 9999-12-31T23:59:59Z
+  if (req.has_procedure_time() && (req.procedure_time().seconds() < kFirstSecond ||
+                                   req.procedure_time().seconds() > kLastSecond)) {
+    return absl::InvalidArgumentError("procedure_time: must lie in the years 1900..9999");
+  }
+  const absl::Time at =
+      req.has_procedure_time() ? FromProtoTimestamp(req.procedure_time()) : call.now;
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   v1::CheckEligibilityResponse out;
   RETURN_IF_ERROR(
@@ -29,7 +39,7 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
         RETURN_IF_ERROR(CheckPatientInScope(store, txn, call.who, req.patient_id()));
         EligibilityInputs in;
         in.day = day;
-        in.at = call.now;
+        in.at = at;
         ASSIGN_OR_RETURN(in.credentials, store.CredentialsOf(txn, req.practitioner_id()));
         ASSIGN_OR_RETURN(in.permits, store.PermitsOf(txn, req.clinic_id()));
         ASSIGN_OR_RETURN(in.consents, store.ConsentsOf(txn, req.patient_id()));

@@ -16,8 +16,10 @@ class Eligibility {
   explicit Eligibility(const AuditTrail* audit) : audit_(audit) {}
 
   // allowed=false with every reason (each a stable IneligibilityCode) when the rules refuse;
-  // credentials and permit judged on the asked day, consent and screening as they stand at
-  // call.now (when the booking is made).
+  // credentials and permit judged on the asked day, consent and screening as they will stand at
+  // the request's procedure_time (call.now when unset): a consent withdrawn or a screening
+  // lapsing before the procedure refuses it. INVALID_ARGUMENT for a procedure_time outside
+  // 1900..9999.
   absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
       const Call& call, const v1::CheckEligibilityRequest& req) const;
 

@@ -119,6 +119,45 @@ TEST_F(EligibilityOperationTest, ScopedCallersGetCodesOnlyAndNeverAnotherClinics
   }
 }
 
+// Issue 14: consent and screening are judged at the procedure's time, not when the question is
+// asked: a consent withdrawn before it, or a screening lapsing before it, refuses it.
+TEST_F(EligibilityOperationTest, ConsentAndScreeningAreJudgedAtTheProcedureTime) {
+  PlantEverything();  // the screening counts until now + 60 days
+  v1::CheckEligibilityRequest req = Request();
+  *req.mutable_procedure_time() = ToProtoTimestamp(now_ + absl::Hours(24 * 5));
+  ASSERT_OK_AND_ASSIGN(auto soon, unit_->CheckEligibility(Admin("CheckEligibility"), req));
+  EXPECT_TRUE(soon.allowed());
+
+  *req.mutable_date() = Date(2027, 4, 1);
+  *req.mutable_procedure_time() = ToProtoTimestamp(now_ + absl::Hours(24 * 75));
+  ASSERT_OK_AND_ASSIGN(auto later, unit_->CheckEligibility(Admin("CheckEligibility"), req));
+  EXPECT_FALSE(later.allowed());
+  ASSERT_EQ(later.reasons_size(), 1);
+  EXPECT_EQ(later.reasons(0).code(), v1::SCREENING_MISSING);
+
+  // The patient withdraws consent from tomorrow: asked now, a procedure in two days is refused,
+  // one this afternoon is not.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<v1::Consent> consents, store_.ConsentsOf(txn, patient_));
+    v1::Consent withdrawn = consents.at(0);
+    *withdrawn.mutable_withdrawn_time() = ToProtoTimestamp(now_ + absl::Hours(24));
+    return store_.UpdateConsent(txn, withdrawn);
+  }));
+  req = Request();
+  *req.mutable_procedure_time() = ToProtoTimestamp(now_ + absl::Hours(6));
+  ASSERT_OK_AND_ASSIGN(auto before, unit_->CheckEligibility(Admin("CheckEligibility"), req));
+  EXPECT_TRUE(before.allowed());
+  *req.mutable_procedure_time() = ToProtoTimestamp(now_ + absl::Hours(48));
+  ASSERT_OK_AND_ASSIGN(auto after, unit_->CheckEligibility(Admin("CheckEligibility"), req));
+  EXPECT_FALSE(after.allowed());
+  ASSERT_EQ(after.reasons_size(), 1);
+  EXPECT_EQ(after.reasons(0).code(), v1::CONSENT_MISSING);
+
+  req.mutable_procedure_time()->set_seconds(-9'000'000'000);
+  EXPECT_THAT(unit_->CheckEligibility(Admin("CheckEligibility"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("procedure_time")));
+}
+
 TEST_F(EligibilityOperationTest, AnAuditorsCheckIsOnTheRecord) {
   ASSERT_OK(unit_->CheckEligibility(Auditor("CheckEligibility"), Request()).status());
   const auto log = AuditEntries();

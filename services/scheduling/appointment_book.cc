@@ -127,9 +127,11 @@ absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedul
   }
   a.set_chair_id(chosen->chair_id);
   const Interval block{start, end + in.query.buffer_after};
-  RETURN_IF_ERROR(LapseHolds(txn, {a.practitioner_id(), a.chair_id()}, block, now));
+  RETURN_IF_ERROR(LapseHolds(
+      txn, {a.practitioner_id(), a.chair_id(), PatientResource(a.patient_id())}, block, now));
   // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
-  // booking of the same practitioner or chair (a primary-key collision fails the transaction).
+  // booking of the same practitioner or chair, or of the same patient at any clinic (a
+  // primary-key collision fails the transaction).
   return store_->Occupy(txn, a, block);
 }
 

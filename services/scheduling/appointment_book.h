@@ -57,9 +57,10 @@ class AppointmentBook {
 
   // Inside `txn`: books `a` (id, clinic, practitioner, chair, times, type set) if its slot is free
   // at `now`: hours, exceptions and conflicts through FindSlots, then the occupancy granules (which
-  // exclude a concurrent booking). Sets the chair when none was chosen. INVALID_ARGUMENT for a
-  // start in the past; FAILED_PRECONDITION when the slot cannot be taken, with SLOT_TAKEN naming
-  // the resource when it is another booking that holds it.
+  // exclude a concurrent booking, and take the patient's time at every clinic). Sets the chair
+  // when none was chosen. INVALID_ARGUMENT for a start in the past; FAILED_PRECONDITION when the
+  // slot cannot be taken, with SLOT_TAKEN naming the resource ("practitioner", "chair" or
+  // "patient") when it is another booking that holds it.
   absl::Status TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule, v1::Appointment& a,
                         bool chair_chosen, absl::Time now) const;
 

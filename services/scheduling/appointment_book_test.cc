@@ -1,5 +1,7 @@
 #include "services/scheduling/appointment_book.h"
 
+#include <tuple>
+
 #include "services/scheduling/scheduling_test_env.h"
 
 namespace smp::scheduling::testing {
@@ -80,6 +82,7 @@ TEST_F(AppointmentBookTest, ATakenSlotIsRefusedWithSlotTaken) {
   v1::Appointment racer = first;
   racer.set_id(NewIdAt(now_ + absl::Seconds(1)));
   racer.set_chair_id(NewIdAt(now_ + absl::Seconds(2)));
+  racer.set_patient_id(NewIdAt(now_ + absl::Seconds(3)));  // the practitioner is what collides
   absl::Status raced = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
     return store_.Occupy(txn, racer, Interval{At(1, 10), At(1, 11)});
   });
@@ -155,6 +158,43 @@ TEST_F(AppointmentBookTest, ANoShowIsChargedThroughTheOutbox) {
   EXPECT_EQ(wakes_, 1);
   // The no-show freed its time.
   ASSERT_OK(Take(At(1, 10), false, now_ + absl::Hours(1)).status());
+}
+
+// Issue 14: migration 3 gives the appointments still ahead their patients' granules (so a booking
+// after the upgrade cannot overlap them) and leaves cancelled ones out.
+TEST(SchedulingMigrationsTest, AppointmentsAheadTakeTheirPatientsTime) {
+  std::unique_ptr<Database> db =
+      OpenSqliteDatabase(::testing::TempDir() + "/scheduling_migration_" + NewId() + ".sqlite")
+          .value();
+  const absl::Time now = absl::FromUnixSeconds(1'900'000'200);  // on a 5-minute mark
+  const std::vector<Migration>& all = SchedulingMigrations();
+  ASSERT_OK(ApplyMigrations(*db, std::vector<Migration>(all.begin(), all.begin() + 2), now));
+  const int64_t start = ToDbMicros(now + absl::Hours(24));
+  const int64_t end = ToDbMicros(now + absl::Hours(25));
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (const auto& [id, patient, status] :
+         {std::tuple{"A1", "P1", "BOOKED"}, std::tuple{"A2", "P2", "CANCELLED"}}) {
+      RETURN_IF_ERROR(txn.Exec(
+          "INSERT INTO appointments (id, clinic_id, patient_id, practitioner_id, chair_id, type, "
+          "plan_id, session_number, start_time, end_time, block_end_time, status, "
+          "hold_expire_time, record, version) VALUES (?, 'C', ?, 'T', 'CH', 'CONSULTATION', '', "
+          "0, ?, ?, ?, ?, 0, '', 1)",
+          {std::string(id), std::string(patient), start, end, end, std::string(status)}));
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(ApplyMigrations(*db, all, now));
+  ASSERT_OK(db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto booked, txn.Query("SELECT COUNT(*) FROM occupancy WHERE resource_id = "
+                                            "'patient:P1' AND appointment_id = 'A1'",
+                                            {}));
+    EXPECT_EQ(booked[0].Int(0), 12);  // one hour of 5-minute granules
+    ASSIGN_OR_RETURN(
+        auto cancelled,
+        txn.Query("SELECT COUNT(*) FROM occupancy WHERE resource_id = 'patient:P2'", {}));
+    EXPECT_EQ(cancelled[0].Int(0), 0);
+    return absl::OkStatus();
+  }));
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ const char* ActionName(AppointmentAction action) {
       return "complete";
     case AppointmentAction::kNoShow:
       return "mark as no-show";
+    case AppointmentAction::kStop:
+      return "stop";
   }
   return "change";
 }
@@ -68,6 +70,9 @@ absl::StatusOr<AppointmentStatus> NextStatus(AppointmentStatus current, Appointm
     case AppointmentAction::kNoShow:
       if (current == BOOKED) next = NOSHOW;
       break;
+    case AppointmentAction::kStop:
+      if (current == ARRIVED || current == IN_PROGRESS) next = v1::APPOINTMENT_STATUS_STOPPED;
+      break;
   }
   if (next == v1::APPOINTMENT_STATUS_UNSPECIFIED) {
     return absl::FailedPreconditionError(absl::StrCat("cannot ", ActionName(action),
@@ -93,6 +98,39 @@ bool BlocksTime(AppointmentStatus status, absl::Time hold_expire, absl::Time now
 
 bool IsLateCancellation(absl::Time start, absl::Time cancel_time, absl::Duration window) {
   return cancel_time > start - window;
+}
+
+bool ChargesLateCancellation(v1::AppointmentStatus before, v1::Initiator initiator,
+                             absl::Time start, absl::Time cancel_time, absl::Duration window) {
+  const bool confirmed = before == v1::BOOKED || before == v1::ARRIVED;
+  return confirmed && initiator == v1::INITIATOR_PATIENT &&
+         IsLateCancellation(start, cancel_time, window);
+}
+
+bool ChargesStop(v1::Initiator initiator, bool charge_patient_stops) {
+  return initiator == v1::INITIATOR_PATIENT && charge_patient_stops;
+}
+
+absl::Status CheckNoShowDue(absl::Time start, absl::Duration grace, absl::Time now,
+                            absl::TimeZone zone) {
+  if (now >= start + grace) return absl::OkStatus();
+  constexpr char kLocal[] = "%Y-%m-%d %H:%M %Z";
+  return WithErrorInfo(
+      absl::FailedPreconditionError(
+          absl::StrCat("the appointment starts at ", absl::FormatTime(kLocal, start, zone),
+                       "; the patient can be marked a no-show from ",
+                       absl::FormatTime(kLocal, start + grace, zone),
+                       " (the clinic's grace period of ", absl::FormatDuration(grace), ")")),
+      kNoShowTooEarlyReason,
+      {{"no_show_from", absl::FormatTime(absl::RFC3339_sec, start + grace, zone)}});
+}
+
+absl::Status ValidateInitiator(absl::string_view field, v1::Initiator initiator) {
+  if (initiator == v1::INITIATOR_PATIENT || initiator == v1::INITIATOR_CLINIC) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": say who asked: INITIATOR_PATIENT or INITIATOR_CLINIC"));
 }
 
 bool IsProcedure(v1::AppointmentType type) {

@@ -1,8 +1,8 @@
 #ifndef SMP_SERVICES_SCHEDULING_APPOINTMENT_RULES_H_
 #define SMP_SERVICES_SCHEDULING_APPOINTMENT_RULES_H_
 
-// The life of an appointment: which status changes are legal, what blocks time, what counts as a
-// late cancellation. Plain functions; no I/O, no clock of their own.
+// The life of an appointment: which status changes are legal, what blocks time, what is charged
+// (late cancellations, no-shows, stops). Plain functions; no I/O, no clock of their own.
 
 #include <string>
 #include <vector>
@@ -24,6 +24,7 @@ enum class AppointmentAction {
   kStart,       // ARRIVED -> IN_PROGRESS
   kComplete,    // IN_PROGRESS -> FULFILLED
   kNoShow,      // BOOKED -> NOSHOW
+  kStop,        // ARRIVED (not done) or IN_PROGRESS (stopped) -> APPOINTMENT_STATUS_STOPPED
 };
 
 // The status after `action`, or FAILED_PRECONDITION naming the current status, e.g.
@@ -35,12 +36,31 @@ absl::StatusOr<v1::AppointmentStatus> NextStatus(v1::AppointmentStatus current,
 
 // True when an appointment in `status` occupies its practitioner and chair: held (until the hold
 // lapses), booked, arrived, in progress or fulfilled (a visit finished early keeps its slot, as
-// booking does). Cancelled and no-show appointments free their time.
+// booking does). Cancelled, no-show and stopped appointments free their time.
 bool BlocksTime(v1::AppointmentStatus status, absl::Time hold_expire, absl::Time now);
 
 // A cancellation at `cancel_time` of an appointment starting at `start` is late when it comes less
 // than `window` before the start (or after it).
 bool IsLateCancellation(absl::Time start, absl::Time cancel_time, absl::Duration window);
+
+// Whether a cancellation is charged as late (a fee): only a confirmed appointment (`before` is
+// BOOKED, or ARRIVED: the patient came and left) that the patient cancelled inside the window
+// recorded at booking. A hold (PROPOSED) was never confirmed; the clinic's own cancellations are
+// never charged.
+bool ChargesLateCancellation(v1::AppointmentStatus before, v1::Initiator initiator,
+                             absl::Time start, absl::Time cancel_time, absl::Duration window);
+
+// Whether a stop is charged: only one the patient asked for, and only when the clinic's rule
+// (ClinicSchedule.charge_patient_stops) says so. A stop the clinic initiates never is.
+bool ChargesStop(v1::Initiator initiator, bool charge_patient_stops);
+
+// OK once the patient can be marked a no-show: at or after `start` + `grace`. Before that,
+// FAILED_PRECONDITION naming, in the clinic's `zone`, the start and when it may be marked.
+absl::Status CheckNoShowDue(absl::Time start, absl::Duration grace, absl::Time now,
+                            absl::TimeZone zone);
+
+// INVALID_ARGUMENT naming `field` unless `initiator` is the patient or the clinic.
+absl::Status ValidateInitiator(absl::string_view field, v1::Initiator initiator);
 
 // Procedures on the patient's scalp (needles and pigment): everything but consultations.
 bool IsProcedure(v1::AppointmentType type);

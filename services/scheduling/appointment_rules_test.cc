@@ -24,6 +24,10 @@ TEST(AppointmentRulesTest, HappyPathThroughEveryStatus) {
   EXPECT_EQ(*NextStatus(v1::BOOKED, AppointmentAction::kNoShow, {}, kNow), v1::NOSHOW);
   EXPECT_EQ(*NextStatus(v1::BOOKED, AppointmentAction::kReschedule, {}, kNow), v1::BOOKED);
   EXPECT_EQ(*NextStatus(v1::ARRIVED, AppointmentAction::kCancel, {}, kNow), v1::CANCELLED);
+  EXPECT_EQ(*NextStatus(v1::ARRIVED, AppointmentAction::kStop, {}, kNow),
+            v1::APPOINTMENT_STATUS_STOPPED);  // not done
+  EXPECT_EQ(*NextStatus(v1::IN_PROGRESS, AppointmentAction::kStop, {}, kNow),
+            v1::APPOINTMENT_STATUS_STOPPED);  // stopped
 }
 
 TEST(AppointmentRulesTest, IllegalTransitionsNameTheCurrentStatus) {
@@ -31,9 +35,9 @@ TEST(AppointmentRulesTest, IllegalTransitionsNameTheCurrentStatus) {
   const AppointmentAction actions[] = {AppointmentAction::kConfirm, AppointmentAction::kReschedule,
                                        AppointmentAction::kCancel,  AppointmentAction::kCheckIn,
                                        AppointmentAction::kStart,   AppointmentAction::kComplete,
-                                       AppointmentAction::kNoShow};
+                                       AppointmentAction::kNoShow,  AppointmentAction::kStop};
   int allowed = 0;
-  for (int s = v1::PROPOSED; s <= v1::NOSHOW; ++s) {
+  for (int s = v1::PROPOSED; s <= v1::APPOINTMENT_STATUS_STOPPED; ++s) {
     for (AppointmentAction a : actions) {
       auto next = NextStatus(static_cast<AppointmentStatus>(s), a, kHoldLive, kNow);
       if (next.ok()) {
@@ -44,7 +48,7 @@ TEST(AppointmentRulesTest, IllegalTransitionsNameTheCurrentStatus) {
       }
     }
   }
-  EXPECT_EQ(allowed, 10);  // the transitions listed in appointment_rules.h
+  EXPECT_EQ(allowed, 12);  // the transitions listed in appointment_rules.h
   EXPECT_THAT(NextStatus(v1::IN_PROGRESS, AppointmentAction::kReschedule, {}, kNow),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot reschedule an appointment that is IN_PROGRESS")));
@@ -71,6 +75,46 @@ TEST(AppointmentRulesTest, WhatBlocksTime) {
   EXPECT_TRUE(BlocksTime(v1::FULFILLED, {}, kNow));  // availability must not offer it again
   EXPECT_FALSE(BlocksTime(v1::CANCELLED, {}, kNow));
   EXPECT_FALSE(BlocksTime(v1::NOSHOW, {}, kNow));
+  EXPECT_FALSE(BlocksTime(v1::APPOINTMENT_STATUS_STOPPED, {}, kNow));
+}
+
+// Issue 14: only a confirmed appointment the patient cancels inside the window is charged; a
+// phone hold (PROPOSED) and the clinic's own cancellations never are.
+TEST(AppointmentRulesTest, OnlyAConfirmedAppointmentThePatientCancelsLateIsCharged) {
+  const absl::Time start = kNow + absl::Hours(20);
+  const absl::Duration window = absl::Hours(48);
+  EXPECT_TRUE(ChargesLateCancellation(v1::BOOKED, v1::INITIATOR_PATIENT, start, kNow, window));
+  EXPECT_TRUE(ChargesLateCancellation(v1::ARRIVED, v1::INITIATOR_PATIENT, start, kNow, window));
+  EXPECT_FALSE(ChargesLateCancellation(v1::PROPOSED, v1::INITIATOR_PATIENT, start, kNow, window));
+  EXPECT_FALSE(ChargesLateCancellation(v1::BOOKED, v1::INITIATOR_CLINIC, start, kNow, window));
+  EXPECT_FALSE(ChargesLateCancellation(v1::BOOKED, v1::INITIATOR_PATIENT, start + absl::Hours(48),
+                                       kNow, window));  // in good time
+  EXPECT_FALSE(ChargesStop(v1::INITIATOR_CLINIC, true));
+  EXPECT_FALSE(ChargesStop(v1::INITIATOR_PATIENT, false));
+  EXPECT_TRUE(ChargesStop(v1::INITIATOR_PATIENT, true));
+  EXPECT_OK(ValidateInitiator("initiator", v1::INITIATOR_CLINIC));
+  EXPECT_THAT(ValidateInitiator("initiator", v1::INITIATOR_UNSPECIFIED),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("initiator")));
+  EXPECT_THAT(ValidateInitiator("initiator", static_cast<v1::Initiator>(7)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("initiator")));
+}
+
+// Issue 14: a no-show only once the start plus the clinic's grace has passed, told in local time.
+TEST(AppointmentRulesTest, NoShowOnlyAfterTheStartPlusGrace) {
+  absl::TimeZone london;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+  // 10:00 BST on 1 July 2026.
+  const absl::Time start = absl::FromCivil(absl::CivilSecond(2026, 7, 1, 10, 0, 0), london);
+  const absl::Duration grace = absl::Minutes(15);
+  const absl::Status tomorrow = CheckNoShowDue(start, grace, start - absl::Hours(24), london);
+  EXPECT_THAT(tomorrow, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                 HasSubstr("marked a no-show from 2026-07-01 10:15 BST")));
+  EXPECT_EQ(ErrorReason(tomorrow), kNoShowTooEarlyReason);
+  EXPECT_EQ(ErrorMetadata(tomorrow, "no_show_from"), "2026-07-01T10:15:00+01:00");
+  EXPECT_THAT(CheckNoShowDue(start, grace, start + absl::Minutes(14), london),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckNoShowDue(start, grace, start + grace, london));
+  EXPECT_OK(CheckNoShowDue(start, absl::ZeroDuration(), start, london));
 }
 
 TEST(AppointmentRulesTest, LateCancellationWindowBoundary) {

@@ -87,10 +87,13 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
       if (plan.clinic_id() != req.clinic_id()) {
         return absl::InvalidArgumentError("plan_id: the plan belongs to another clinic");
       }
-      ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
-      const Interval window = SessionWindow(plan, number);
-      in.query.not_before = std::max(in.query.not_before, window.start);
-      in.query.not_after = window.end;
+      RETURN_IF_ERROR(NextSessionNumber(plan).status());  // a full or closed plan is refused
+      if (!LiveSessions(plan).empty()) {
+        const std::optional<Interval> window = NextSessionWindow(plan, ZoneOf(schedule), call.now);
+        if (!window.has_value()) return absl::OkStatus();  // no gap between sessions is open
+        in.query.not_before = std::max(in.query.not_before, window->start);
+        in.query.not_after = window->end;
+      }
     }
     const AvailabilityResult result = FindSlots(in.query, in.practitioners, in.chairs);
     for (const Slot& s : result.slots) {
@@ -129,7 +132,7 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
     }));
     RETURN_IF_ERROR(compliance_->CheckAllowed(
         EligibilityQuery{req.patient_id(), req.practitioner_id(), req.clinic_id(),
-                         absl::ToCivilDay(start, ZoneOf(schedule)), req.type()}));
+                         absl::ToCivilDay(start, ZoneOf(schedule)), req.type(), start}));
   }
 
   bool created = false;
@@ -179,7 +182,7 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                     "plan_id: the plan is for another patient or clinic");
               }
               ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
-              RETURN_IF_ERROR(CheckSessionSpacing(plan, number, start));
+              RETURN_IF_ERROR(CheckSessionSpacing(plan, number, start, ZoneOf(schedule), ""));
               a.set_plan_id(plan.id());
               a.set_session_number(number);
             }
@@ -206,24 +209,82 @@ absl::StatusOr<v1::Appointment> Appointments::CheckIn(
 
 absl::StatusOr<v1::Appointment> Appointments::MarkNoShow(const Call& call,
                                                          const v1::MarkNoShowRequest& req) const {
-  return book_->Transition(call, TransitionOf(req, AppointmentAction::kNoShow));
+  return book_->Transition(
+      call, TransitionOf(req, AppointmentAction::kNoShow,
+                         [](Transaction&, v1::Appointment& a, const v1::ClinicSchedule& schedule,
+                            absl::Time now) -> absl::Status {
+                           return CheckNoShowDue(FromProtoTimestamp(a.start_time()),
+                                                 NoShowGraceOf(schedule), now, ZoneOf(schedule));
+                         }));
+}
+
+absl::StatusOr<v1::Appointment> Appointments::Stop(const Call& call,
+                                                   const v1::StopAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
+  RETURN_IF_ERROR(ValidateInitiator("initiator", req.initiator()));
+  return book_->Transition(
+      call, TransitionOf(req, AppointmentAction::kStop,
+                         [&](Transaction& txn, v1::Appointment& a,
+                             const v1::ClinicSchedule& schedule, absl::Time now) -> absl::Status {
+                           v1::ProcedureStop* stop = a.mutable_stop();
+                           stop->set_reason(req.reason());
+                           stop->set_initiator(req.initiator());
+                           stop->set_stopped_by(call.who.staff_id);
+                           *stop->mutable_stop_time() = ToProtoTimestamp(now);
+                           stop->set_started(a.has_procedure_start_time());
+                           stop->set_charged(
+                               ChargesStop(req.initiator(), schedule.charge_patient_stops()));
+                           if (!stop->started() || !IsProcedure(a.type())) return absl::OkStatus();
+                           // What was issued was opened for this patient: compliance records the
+                           // procedure with it, so every issued needle is in exactly one procedure
+                           // record.
+                           v1::CompleteAppointmentRequest report;
+                           *report.mutable_checklist() = req.checklist();
+                           report.set_notes(absl::StrCat("Procedure stopped (",
+                                                         req.initiator() == v1::INITIATOR_PATIENT
+                                                             ? "the patient asked"
+                                                             : "stopped by the clinic",
+                                                         "): ", req.reason()));
+                           return EnqueueEvent(txn, kComplianceDestination, kRecordProcedureKind,
+                                               ProcedureRecordFor(a, report, ZoneOf(schedule)), now)
+                               .status();
+                         }));
+}
+
+absl::Status Appointments::AskComplianceGate(const v1::Appointment& a,
+                                             const std::string& practitioner_id,
+                                             absl::Time at) const {
+  if (!NeedsComplianceGate(a.type())) return absl::OkStatus();
+  v1::ClinicSchedule schedule;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(schedule, store_->RequireSchedule(txn, a.clinic_id(), "clinic_id"));
+    return absl::OkStatus();
+  }));
+  return compliance_->CheckAllowed(EligibilityQuery{a.patient_id(), practitioner_id, a.clinic_id(),
+                                                    absl::ToCivilDay(at, ZoneOf(schedule)),
+                                                    a.type(), at});
 }
 
 absl::StatusOr<v1::Appointment> Appointments::Cancel(
     const Call& call, const v1::CancelAppointmentRequest& req) const {
   RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
+  RETURN_IF_ERROR(ValidateInitiator("initiator", req.initiator()));
   return book_->Transition(
       call,
       TransitionOf(req, AppointmentAction::kCancel,
-                   [&](Transaction&, v1::Appointment& a, const v1::ClinicSchedule&,
+                   [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule&,
                        absl::Time now) -> absl::Status {
+                     // `a` is already CANCELLED: the stored record says what was cancelled.
+                     ASSIGN_OR_RETURN(v1::Appointment before, store_->GetAppointment(txn, a.id()));
                      v1::Cancellation* c = a.mutable_cancellation();
                      c->set_reason(req.reason());
                      c->set_cancelled_by(call.who.staff_id);
+                     c->set_initiator(req.initiator());
                      *c->mutable_cancel_time() = ToProtoTimestamp(now);
                      // The window recorded at booking, not today's policy.
-                     c->set_late(IsLateCancellation(FromProtoTimestamp(a.start_time()), now,
-                                                    ToDuration(a.late_cancellation_window())));
+                     c->set_late(ChargesLateCancellation(before.status(), req.initiator(),
+                                                         FromProtoTimestamp(a.start_time()), now,
+                                                         ToDuration(a.late_cancellation_window())));
                      return absl::OkStatus();
                    }));
 }
@@ -240,6 +301,13 @@ absl::StatusOr<v1::Appointment> Appointments::Start(const Call& call,
   RETURN_IF_ERROR(ValidateSupplies(current.type(), req.supplies()));
   // Supplies are issued only from the one state a start can leave, and only for the version the
   // caller saw; anything else (a replay of this start included) is Transition's to answer.
+  // The hard stop before anything is issued: compliance judges the procedure as of now (consent
+  // withdrawn this morning, a contraindication screened at the chair, a credential lapsed since
+  // booking). The appointment stays arrived; StopAppointment records it as not done.
+  if (NeedsComplianceGate(current.type()) && current.status() == v1::ARRIVED &&
+      current.etag() == req.etag()) {
+    RETURN_IF_ERROR(AskComplianceGate(current, current.practitioner_id(), call.now));
+  }
   std::vector<inventory::v1::IssuedItem> issued;
   if (IsProcedure(current.type()) && current.status() == v1::ARRIVED &&
       current.etag() == req.etag()) {
@@ -298,7 +366,7 @@ absl::StatusOr<v1::CompleteAppointmentResponse> Appointments::Complete(
     if (!done.plan_id().empty()) {
       ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, done.plan_id()));
       course_continues = plan.status() == v1::PLAN_ACTIVE;
-      SetNextWindow(plan, out);
+      SetNextWindow(plan, ZoneOf(schedule), call.now, out);
     }
     const absl::CivilDay day =
         absl::ToCivilDay(FromProtoTimestamp(done.start_time()), ZoneOf(schedule));
@@ -313,26 +381,42 @@ absl::StatusOr<v1::CompleteAppointmentResponse> Appointments::Complete(
 
 absl::StatusOr<v1::Appointment> Appointments::Reschedule(
     const Call& call, const v1::RescheduleAppointmentRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("id", req.id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (!req.has_start_time()) return absl::InvalidArgumentError("start_time: is required");
   RETURN_IF_ERROR(ValidateOptionalId("practitioner_id", req.practitioner_id()));
   RETURN_IF_ERROR(ValidateOptionalId("chair_id", req.chair_id()));
   const absl::Time new_start = FromProtoTimestamp(req.start_time());
+  ASSIGN_OR_RETURN(v1::Appointment current,
+                   ReadInClinicScope<v1::Appointment>(*db_, call, [&](Transaction& txn) {
+                     return store_->GetAppointment(txn, req.id());
+                   }));
+  // A procedure moved to another time or practitioner is judged again (credentials on the new
+  // day, consent and screening at the new time). The gate is a network call, asked before the
+  // write transaction for the version the caller saw; the transition refuses any other. As at
+  // booking, the patient is scoped first: the gate's reasons describe their health.
+  if (NeedsComplianceGate(current.type()) && current.etag() == req.etag() &&
+      (current.status() == v1::PROPOSED || current.status() == v1::BOOKED)) {
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, current.patient_id()));
+      return call.who.CheckClinic(patient.preferred_clinic_id());
+    }));
+    RETURN_IF_ERROR(AskComplianceGate(
+        current, req.practitioner_id().empty() ? current.practitioner_id() : req.practitioner_id(),
+        new_start));
+  }
   return book_->Transition(
       call,
       TransitionOf(req, AppointmentAction::kReschedule,
                    [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule& schedule,
                        absl::Time now) -> absl::Status {
-                     if (NeedsComplianceGate(a.type()) && !req.practitioner_id().empty() &&
-                         req.practitioner_id() != a.practitioner_id()) {
-                       return absl::FailedPreconditionError(
-                           "changing the practitioner of a procedure needs a new booking (the "
-                           "compliance check is per practitioner); cancel and book again");
-                     }
                      const absl::Duration duration =
                          FromProtoTimestamp(a.end_time()) - FromProtoTimestamp(a.start_time());
                      if (!a.plan_id().empty()) {
                        ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, a.plan_id()));
-                       RETURN_IF_ERROR(CheckSessionSpacing(plan, a.session_number(), new_start));
+                       // Spaced against the plan's other live sessions, not itself.
+                       RETURN_IF_ERROR(CheckSessionSpacing(plan, a.session_number(), new_start,
+                                                           ZoneOf(schedule), a.id()));
                      }
                      RETURN_IF_ERROR(store_->Release(txn, a.id()));
                      if (!req.practitioner_id().empty())

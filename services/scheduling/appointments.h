@@ -36,30 +36,46 @@ class Appointments {
                                        const v1::BookAppointmentRequest& req) const;
   absl::StatusOr<v1::Appointment> Confirm(const Call& call,
                                           const v1::ConfirmAppointmentRequest& req) const;
-  // Moves a held or booked appointment (same duration), keeping a plan's session spacing.
+  // Moves a held or booked appointment (same duration), keeping a plan's session spacing. A
+  // procedure first passes the compliance gate again for the new time and practitioner (after
+  // the patient's clinic scope, as at booking).
   absl::StatusOr<v1::Appointment> Reschedule(const Call& call,
                                              const v1::RescheduleAppointmentRequest& req) const;
-  // Cancels, recording whether it came inside the late-cancellation window set at booking.
+  // Cancels, recording who asked (patient or clinic) and why; flagged late (charged) only for a
+  // confirmed appointment the patient cancels inside the window set at booking.
   absl::StatusOr<v1::Appointment> Cancel(const Call& call,
                                          const v1::CancelAppointmentRequest& req) const;
   absl::StatusOr<v1::Appointment> CheckIn(const Call& call,
                                           const v1::CheckInAppointmentRequest& req) const;
-  // Starts the appointment; a procedure first has its supplies issued by inventory as the caller,
-  // whose `authorization` header value is passed on.
+  // Starts the appointment; a procedure first passes the compliance gate for now (a hard stop:
+  // nothing is issued when it refuses or cannot answer), then has its supplies issued by
+  // inventory as the caller, whose `authorization` header value is passed on.
   absl::StatusOr<v1::Appointment> Start(const Call& call, const v1::StartAppointmentRequest& req,
                                         const std::string& authorization) const;
   // Completes it: compliance's procedure record and billing's charge go to the outbox with the
   // change; a plan whose last session this was is completed (plan_rules CompletePlanIfDone).
   absl::StatusOr<v1::CompleteAppointmentResponse> Complete(
       const Call& call, const v1::CompleteAppointmentRequest& req) const;
+  // Marks a booked appointment a no-show once its start plus the clinic's no-show grace has
+  // passed (FAILED_PRECONDITION, NO_SHOW_TOO_EARLY, before).
   absl::StatusOr<v1::Appointment> MarkNoShow(const Call& call,
                                              const v1::MarkNoShowRequest& req) const;
+  // Stops an arrived (not done) or in-progress (stopped) appointment with who asked and why. A
+  // started procedure's record, with what was issued, goes to compliance's outbox; billing hears
+  // of it only when the patient stopped it and the clinic's rule charges patient stops.
+  absl::StatusOr<v1::Appointment> Stop(const Call& call,
+                                       const v1::StopAppointmentRequest& req) const;
   absl::StatusOr<v1::Appointment> Get(const Call& call, const v1::GetAppointmentRequest& req) const;
   // One page of a clinic's appointments starting in a period of at most 92 days, by start.
   absl::StatusOr<v1::ListAppointmentsResponse> List(const Call& call,
                                                     const v1::ListAppointmentsRequest& req) const;
 
  private:
+  // Asks compliance whether `a`'s procedure may go ahead with `practitioner_id` at `at` (its
+  // clinic-local day and that instant). OK for types the gate does not cover.
+  absl::Status AskComplianceGate(const v1::Appointment& a, const std::string& practitioner_id,
+                                 absl::Time at) const;
+
   Database* db_;
   const SchedulingStore* store_;
   const AppointmentBook* book_;

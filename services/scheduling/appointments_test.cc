@@ -188,6 +188,7 @@ TEST_F(AppointmentsTest, ProceduresPassTheComplianceGate) {
   EXPECT_EQ(ErrorReason(refused.status()), reason::kNotEligible);
   ASSERT_EQ(gate_.queries.size(), 1u);
   EXPECT_EQ(gate_.queries[0].date, Today() + 1);
+  EXPECT_EQ(gate_.queries[0].at, At(1, 10));  // consent and screening judged at the procedure
   EXPECT_EQ(gate_.queries[0].practitioner_id, practitioner_);
   EXPECT_EQ(ListedOn(1), 0);
 
@@ -330,10 +331,14 @@ TEST_F(AppointmentsTest, CancellingFreesTheSlotAndFlagsALateCancellation) {
   EXPECT_THAT(appointments_.Cancel(Desk("CancelAppointment"), cancel),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
   cancel.set_reason("unwell");
+  EXPECT_THAT(appointments_.Cancel(Desk("CancelAppointment"), cancel),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("initiator")));
+  cancel.set_initiator(v1::INITIATOR_PATIENT);
   ASSERT_OK_AND_ASSIGN(v1::Appointment cancelled,
                        appointments_.Cancel(Desk("CancelAppointment"), cancel));
   EXPECT_EQ(cancelled.status(), v1::CANCELLED);
   EXPECT_TRUE(cancelled.cancellation().late());  // 27 hours ahead, inside the 48-hour window
+  EXPECT_EQ(cancelled.cancellation().initiator(), v1::INITIATOR_PATIENT);
   EXPECT_EQ(cancelled.cancellation().cancelled_by(), "desk-" + clinic_a_);
   ASSERT_OK(appointments_.Book(Desk("BookAppointment"), Booking("b", At(1, 10))).status());
   EXPECT_EQ(Outbox().size(), 1u);  // the late cancellation's fee
@@ -382,6 +387,302 @@ TEST_F(AppointmentsTest, RescheduleMovesTheBlockAndNoShowFreesIt) {
                        appointments_.MarkNoShow(Later(Desk("MarkNoShow"), absl::Hours(32)),
                                                 Step<v1::MarkNoShowRequest>("ns", moved)));
   EXPECT_EQ(noshow.status(), v1::NOSHOW);
+}
+
+// Issue 14 (1): a procedure moved to another day or practitioner is judged again; a refusal
+// leaves it where it was. Changing the practitioner of a procedure is allowed once compliance
+// agrees for the new one.
+TEST_F(AppointmentsTest, RescheduleAsksTheComplianceGateAgain) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment a,
+      appointments_.Book(Desk("BookAppointment"), Booking("patch", At(1, 10), v1::SAMPLE_PATCH)));
+  gate_.queries.clear();
+  gate_.verdict = WithErrorInfo(
+      absl::FailedPreconditionError("compliance does not allow this procedure: CREDENTIAL_INVALID"),
+      reason::kNotEligible, {{"code", "CREDENTIAL_INVALID"}});
+  v1::RescheduleAppointmentRequest move = Step<v1::RescheduleAppointmentRequest>("move", a);
+  *move.mutable_start_time() = ToProtoTimestamp(At(5, 10));
+  const absl::StatusOr<v1::Appointment> refused =
+      appointments_.Reschedule(Desk("RescheduleAppointment"), move);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kNotEligible);
+  ASSERT_EQ(gate_.queries.size(), 1u);
+  EXPECT_EQ(gate_.queries[0].date, Today() + 5);
+  EXPECT_EQ(gate_.queries[0].at, At(5, 10));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment unchanged, appointments_.Get(Desk("GetAppointment"), [&] {
+    v1::GetAppointmentRequest get;
+    get.set_id(a.id());
+    return get;
+  }()));
+  EXPECT_EQ(FromProtoTimestamp(unchanged.start_time()), At(1, 10));
+  EXPECT_EQ(unchanged.etag(), a.etag());
+
+  // Another practitioner: asked for them, and moved once allowed.
+  gate_.verdict = absl::OkStatus();
+  const std::string other = AddPractitioner();
+  move.set_request_id("move-2");
+  move.set_practitioner_id(other);
+  ASSERT_OK_AND_ASSIGN(v1::Appointment moved,
+                       appointments_.Reschedule(Desk("RescheduleAppointment"), move));
+  EXPECT_EQ(moved.practitioner_id(), other);
+  EXPECT_EQ(FromProtoTimestamp(moved.start_time()), At(5, 10));
+  ASSERT_EQ(gate_.queries.size(), 2u);
+  EXPECT_EQ(gate_.queries[1].practitioner_id, other);
+  // A consultation is never gated.
+  ASSERT_OK_AND_ASSIGN(v1::Appointment consult,
+                       appointments_.Book(Desk("BookAppointment"), Booking("c", At(2, 10))));
+  move = Step<v1::RescheduleAppointmentRequest>("move-3", consult);
+  *move.mutable_start_time() = ToProtoTimestamp(At(2, 14));
+  ASSERT_OK(appointments_.Reschedule(Desk("RescheduleAppointment"), move).status());
+  EXPECT_EQ(gate_.queries.size(), 2u);
+}
+
+// Issue 14 (1): consent withdrawn on the morning of the session: StartAppointment stops before
+// inventory is asked for anything; the technician records the procedure as not done.
+TEST_F(AppointmentsTest, StartIsAHardStopBeforeAnySupplyIsIssued) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment a,
+      appointments_.Book(Desk("BookAppointment"), Booking("patch", At(0, 10), v1::SAMPLE_PATCH)));
+  const Call at_ten = Later(Desk("X"), absl::Hours(3));
+  Call step = at_ten;
+  step.method = "CheckInAppointment";
+  ASSERT_OK_AND_ASSIGN(a,
+                       appointments_.CheckIn(step, Step<v1::CheckInAppointmentRequest>("ci", a)));
+  gate_.queries.clear();
+  gate_.verdict = WithErrorInfo(
+      absl::FailedPreconditionError("compliance does not allow this procedure: CONSENT_MISSING"),
+      reason::kNotEligible, {{"code", "CONSENT_MISSING"}});
+  step.method = "StartAppointment";
+  v1::StartAppointmentRequest start = Step<v1::StartAppointmentRequest>("start", a);
+  start.add_supplies()->set_serial("N-0001");
+  const absl::StatusOr<v1::Appointment> refused = appointments_.Start(step, start, "Bearer tech");
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kNotEligible);
+  EXPECT_TRUE(supplies_.requests.empty());  // nothing issued
+  ASSERT_EQ(gate_.queries.size(), 1u);
+  EXPECT_EQ(gate_.queries[0].at, at_ten.now);  // judged as of the start, not the booking
+  EXPECT_EQ(gate_.queries[0].date, Today());
+  gate_.verdict = absl::UnavailableError("compliance is down");
+  EXPECT_THAT(appointments_.Start(step, start, "Bearer tech"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(supplies_.requests.empty());
+
+  step.method = "StopAppointment";
+  v1::StopAppointmentRequest stop = Step<v1::StopAppointmentRequest>("stop", a);
+  stop.set_reason("consent withdrawn this morning");
+  EXPECT_THAT(appointments_.Stop(step, stop),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("initiator")));
+  stop.set_initiator(v1::INITIATOR_CLINIC);
+  ASSERT_OK_AND_ASSIGN(v1::Appointment not_done, appointments_.Stop(step, stop));
+  EXPECT_EQ(not_done.status(), v1::APPOINTMENT_STATUS_STOPPED);
+  EXPECT_FALSE(not_done.stop().started());
+  EXPECT_FALSE(not_done.stop().charged());
+  EXPECT_EQ(not_done.stop().reason(), "consent withdrawn this morning");
+  EXPECT_EQ(not_done.stop().stopped_by(), "desk-" + clinic_a_);
+  EXPECT_TRUE(Outbox().empty());  // no record (nothing done), no charge
+}
+
+// Issue 14 (1, 2): a procedure stopped after it started keeps what was issued and sends its
+// record to compliance; it is charged only when the patient stopped it under the clinic's rule.
+TEST_F(AppointmentsTest, AStoppedProcedureIsRecordedAndChargedOnlyByTheClinicsRule) {
+  auto started = [&](const std::string& tag, int hour) -> absl::StatusOr<v1::Appointment> {
+    ASSIGN_OR_RETURN(
+        v1::Appointment a,
+        appointments_.Book(Desk("BookAppointment"), Booking(tag, At(0, hour), v1::SAMPLE_PATCH)));
+    Call step = Later(Desk("CheckInAppointment"), absl::Hours(hour - 7));
+    ASSIGN_OR_RETURN(a, appointments_.CheckIn(step, Step<v1::CheckInAppointmentRequest>(tag, a)));
+    step.method = "StartAppointment";
+    v1::StartAppointmentRequest start = Step<v1::StartAppointmentRequest>(tag, a);
+    start.add_supplies()->set_serial(tag);
+    return appointments_.Start(step, start, "Bearer tech");
+  };
+  auto stop = [&](const v1::Appointment& a, v1::Initiator initiator, int hour) {
+    v1::StopAppointmentRequest req = Step<v1::StopAppointmentRequest>("stop-" + a.id(), a);
+    req.set_reason("patient felt faint");
+    req.set_initiator(initiator);
+    req.mutable_checklist()->set_gloves_worn(true);
+    return appointments_.Stop(Later(Desk("StopAppointment"), absl::Hours(hour - 7)), req);
+  };
+  ASSERT_OK_AND_ASSIGN(v1::Appointment first, started("N-1", 10));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment stopped, stop(first, v1::INITIATOR_PATIENT, 10));
+  EXPECT_EQ(stopped.status(), v1::APPOINTMENT_STATUS_STOPPED);
+  EXPECT_TRUE(stopped.stop().started());
+  EXPECT_FALSE(stopped.stop().charged());  // the clinic's rule is off by default
+  ASSERT_EQ(stopped.supplies_size(), 1);   // what was issued stays on the appointment
+  std::vector<OutboxEvent> events = Outbox();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, kRecordProcedureKind);
+  compliance::v1::RecordProcedureRequest record;
+  ASSERT_TRUE(record.ParseFromString(events[0].payload));
+  EXPECT_THAT(record.record().notes(), HasSubstr("stopped"));
+  EXPECT_TRUE(record.record().checklist().gloves_worn());
+
+  // The clinic charges patients' stops: the patient's stop is billed, the clinic's is not.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ClinicSchedule schedule, store_.RequireSchedule(txn, clinic_a_, "c"));
+    schedule.set_charge_patient_stops(true);
+    return store_.PutSchedule(txn, schedule, 1, now_).status();
+  }));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment second, started("N-2", 12));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment by_clinic, stop(second, v1::INITIATOR_CLINIC, 12));
+  EXPECT_FALSE(by_clinic.stop().charged());
+  ASSERT_OK_AND_ASSIGN(v1::Appointment third, started("N-3", 14));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment by_patient, stop(third, v1::INITIATOR_PATIENT, 14));
+  EXPECT_TRUE(by_patient.stop().charged());
+  int charges = 0;
+  for (const OutboxEvent& e : Outbox()) charges += e.kind == kChargeEventKind ? 1 : 0;
+  EXPECT_EQ(charges, 1);
+}
+
+// Issue 14 (2): a phone hold cancelled inside the window and the clinic's own cancellation are
+// not charged; only the patient cancelling a confirmed appointment late is.
+TEST_F(AppointmentsTest, OnlyAPatientsLateCancellationOfAConfirmedBookingIsCharged) {
+  auto cancel = [&](const v1::Appointment& a, v1::Initiator initiator) {
+    v1::CancelAppointmentRequest req = Step<v1::CancelAppointmentRequest>("x-" + a.id(), a);
+    req.set_reason("change of plans");
+    req.set_initiator(initiator);
+    return appointments_.Cancel(Desk("CancelAppointment"), req);
+  };
+  v1::BookAppointmentRequest hold = Booking("hold", At(1, 10));
+  hold.set_hold(true);
+  ASSERT_OK_AND_ASSIGN(v1::Appointment held, appointments_.Book(Desk("BookAppointment"), hold));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a, cancel(held, v1::INITIATOR_PATIENT));
+  EXPECT_FALSE(a.cancellation().late());
+  ASSERT_OK_AND_ASSIGN(v1::Appointment booked,
+                       appointments_.Book(Desk("BookAppointment"), Booking("b", At(1, 12))));
+  ASSERT_OK_AND_ASSIGN(a, cancel(booked, v1::INITIATOR_CLINIC));
+  EXPECT_FALSE(a.cancellation().late());
+  EXPECT_EQ(a.cancellation().initiator(), v1::INITIATOR_CLINIC);
+  EXPECT_TRUE(Outbox().empty());
+  ASSERT_OK_AND_ASSIGN(booked,
+                       appointments_.Book(Desk("BookAppointment"), Booking("c", At(1, 14))));
+  ASSERT_OK_AND_ASSIGN(a, cancel(booked, v1::INITIATOR_PATIENT));
+  EXPECT_TRUE(a.cancellation().late());
+  EXPECT_EQ(Outbox().size(), 1u);
+}
+
+// Issue 14 (2): tomorrow's appointment cannot be marked a no-show today (which would free the
+// slot and bill a fee); from the start plus the clinic's 15-minute grace it can.
+TEST_F(AppointmentsTest, NoShowOnlyAfterTheStartPlusTheClinicsGrace) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a,
+                       appointments_.Book(Desk("BookAppointment"), Booking("a", At(1, 10))));
+  const absl::StatusOr<v1::Appointment> today =
+      appointments_.MarkNoShow(Desk("MarkNoShow"), Step<v1::MarkNoShowRequest>("ns-1", a));
+  EXPECT_THAT(today, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("10:15 GMT")));
+  EXPECT_EQ(ErrorReason(today.status()), kNoShowTooEarlyReason);
+  const absl::Duration to_start = At(1, 10) - now_;
+  EXPECT_THAT(appointments_.MarkNoShow(Later(Desk("MarkNoShow"), to_start + absl::Minutes(14)),
+                                       Step<v1::MarkNoShowRequest>("ns-2", a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ListedOn(1), 1);
+  EXPECT_TRUE(Outbox().empty());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment missed,
+      appointments_.MarkNoShow(Later(Desk("MarkNoShow"), to_start + absl::Minutes(15)),
+                               Step<v1::MarkNoShowRequest>("ns-3", a)));
+  EXPECT_EQ(missed.status(), v1::NOSHOW);
+  EXPECT_EQ(Outbox().size(), 1u);
+}
+
+// Issue 14 (4): the patient is a booked resource across the chain: another clinic cannot book
+// them into an overlapping session, and is not told the other appointment's id.
+TEST_F(AppointmentsTest, APatientCannotBeInTwoChairsAtOnce) {
+  const std::string practitioner_b = NewIdAt(now_ - absl::Hours(2));
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::WorkingHours hours;
+    hours.set_practitioner_id(practitioner_b);
+    hours.set_clinic_id(clinic_b_);
+    for (int day = 1; day <= 7; ++day) {
+      v1::WeeklyInterval* w = hours.add_intervals();
+      w->set_day(static_cast<common::v1::DayOfWeek>(day));
+      w->mutable_start_time()->set_hours(9);
+      w->mutable_end_time()->set_hours(18);
+    }
+    return store_.PutWorkingHours(txn, hours, 0).status();
+  }));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment at_a,
+      appointments_.Book(Desk("BookAppointment"), Booking("a", At(1, 10), v1::SAMPLE_PATCH)));
+  v1::BookAppointmentRequest at_b = Booking("b", At(1, 10, 30), v1::SAMPLE_PATCH);
+  at_b.set_clinic_id(clinic_b_);
+  at_b.set_practitioner_id(practitioner_b);
+  const absl::StatusOr<v1::Appointment> clash = appointments_.Book(Admin("BookAppointment"), at_b);
+  EXPECT_THAT(clash, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(clash.status()), reason::kSlotTaken);
+  EXPECT_EQ(ErrorMetadata(clash.status(), "resource"), "patient");
+  EXPECT_THAT(clash.status().message(), ::testing::Not(HasSubstr(at_a.id())));
+  // Right after the first one ends (no cleaning buffer for the patient) is fine.
+  at_b.set_request_id("b-2");
+  *at_b.mutable_start_time() = ToProtoTimestamp(At(1, 10, 45));
+  ASSERT_OK(appointments_.Book(Admin("BookAppointment"), at_b).status());
+  // Moving the first onto the second is refused too.
+  v1::RescheduleAppointmentRequest move = Step<v1::RescheduleAppointmentRequest>("m", at_a);
+  *move.mutable_start_time() = ToProtoTimestamp(At(1, 11));
+  EXPECT_EQ(ErrorMetadata(appointments_.Reschedule(Desk("RescheduleAppointment"), move).status(),
+                          "resource"),
+            "patient");
+}
+
+// Issue 14 (3): session 2 of 3 cancelled after session 3 was booked: the rebooking is session 2,
+// spaced against sessions 1 and 3; a second live session 2 cannot be stored.
+TEST_F(AppointmentsTest, ARebookedPlanSessionTakesTheFreeNumberAndKeepsTheSpacing) {
+  std::string plan_id;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::TreatmentPlan plan;
+    plan.set_patient_id(patient_);
+    plan.set_clinic_id(clinic_a_);
+    plan.set_area(v1::HAIRLINE);
+    plan.set_planned_sessions(3);
+    plan.set_status(v1::PLAN_ACTIVE);
+    plan.mutable_min_interval()->set_seconds(10 * 24 * 3600);
+    plan.mutable_max_interval()->set_seconds(42 * 24 * 3600);
+    ASSIGN_OR_RETURN(v1::TreatmentPlan saved, store_.CreatePlan(txn, plan, now_));
+    plan_id = saved.id();
+    return absl::OkStatus();
+  }));
+  auto book = [&](const std::string& tag, int days) {
+    v1::BookAppointmentRequest req = Booking(tag, At(days, 9), v1::TREATMENT_SESSION);
+    req.set_plan_id(plan_id);
+    return appointments_.Book(Desk("BookAppointment"), req);
+  };
+  ASSERT_OK_AND_ASSIGN(v1::Appointment s1, book("s1", 1));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment s2, book("s2", 15));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment s3, book("s3", 30));
+  EXPECT_EQ(s3.session_number(), 3);
+  v1::CancelAppointmentRequest cancel = Step<v1::CancelAppointmentRequest>("cancel-2", s2);
+  cancel.set_reason("clinic closed that day");
+  cancel.set_initiator(v1::INITIATOR_CLINIC);
+  ASSERT_OK(appointments_.Cancel(Desk("CancelAppointment"), cancel).status());
+
+  // 5 days before session 3: refused, in the clinic's time.
+  const absl::StatusOr<v1::Appointment> too_close = book("r1", 25);
+  EXPECT_THAT(too_close, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                  HasSubstr("GMT and 2030-01-27 09:00 GMT")));
+  EXPECT_EQ(ErrorReason(too_close.status()), kOutsideSessionWindowReason);
+  // FindAvailability offers the gap between sessions 1 and 3.
+  v1::FindAvailabilityRequest find;
+  find.set_clinic_id(clinic_a_);
+  find.set_type(v1::TREATMENT_SESSION);
+  find.set_plan_id(plan_id);
+  *find.mutable_period()->mutable_start_date() = Date(Today() + 1);
+  *find.mutable_period()->mutable_end_date() = Date(Today() + 40);
+  ASSERT_OK_AND_ASSIGN(v1::FindAvailabilityResponse free,
+                       appointments_.FindAvailability(Desk("FindAvailability"), find));
+  ASSERT_GT(free.slots_size(), 0);
+  for (const v1::Slot& s : free.slots()) {
+    const absl::Time start = FromProtoTimestamp(s.start_time());
+    EXPECT_TRUE(start >= At(11, 9) && start <= At(20, 9)) << absl::FormatTime(start, zone_);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Appointment rebooked, book("r2", 16));
+  EXPECT_EQ(rebooked.session_number(), 2);
+
+  // The store refuses a second live session 2 (what a concurrent booking would have made).
+  v1::Appointment duplicate = rebooked;
+  duplicate.set_id(NewIdAt(now_ + absl::Seconds(5)));
+  const absl::Status twice = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return store_.InsertAppointment(txn, duplicate, At(17, 9));
+  });
+  EXPECT_THAT(twice, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(ErrorReason(twice), kSessionNumberTakenReason);
 }
 
 TEST_F(AppointmentsTest, ListPagesAndAvailabilityOffersFreeSlots) {

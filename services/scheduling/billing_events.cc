@@ -53,6 +53,11 @@ std::optional<billing::v1::RecordChargeEventRequest> ChargeEventFor(const v1::Ap
       if (!after.cancellation().late()) return std::nullopt;
       event.set_type(billing::v1::CHARGE_EVENT_LATE_CANCELLATION);
       break;
+    case v1::APPOINTMENT_STATUS_STOPPED:
+      // Billing knows no stop fee: a charged stop costs what a late cancellation does.
+      if (!after.stop().charged()) return std::nullopt;
+      event.set_type(billing::v1::CHARGE_EVENT_LATE_CANCELLATION);
+      break;
     default:
       return std::nullopt;
   }

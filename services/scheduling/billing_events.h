@@ -18,8 +18,9 @@ inline constexpr char kChargeEventKind[] = "charge_event";
 
 // The charge event for `after` (the appointment as saved by this change), or nullopt when billing
 // has nothing to charge: FULFILLED -> SESSION_COMPLETED (with what was done and, for a treatment
-// session, the plan's area); NOSHOW -> NO_SHOW; CANCELLED and flagged late -> LATE_CANCELLATION.
-// The event id is left empty: the outbox's event id is filled in on delivery.
+// session, the plan's area); NOSHOW -> NO_SHOW; CANCELLED and flagged late -> LATE_CANCELLATION;
+// STOPPED and flagged charged (the patient stopped it under the clinic's rule) ->
+// LATE_CANCELLATION. The event id is left empty: the outbox's event id is filled in on delivery.
 std::optional<billing::v1::RecordChargeEventRequest> ChargeEventFor(const v1::Appointment& after,
                                                                     const v1::TreatmentPlan* plan,
                                                                     absl::Time now);

@@ -53,5 +53,19 @@ TEST(BillingEventsTest, FeesOnlyForNoShowsAndLateCancellations) {
   }
 }
 
+// Issue 14: a stop is charged only when the operation flagged it (the patient stopped it under
+// the clinic's rule); otherwise billing hears nothing.
+TEST(BillingEventsTest, AStopIsChargedOnlyWhenFlagged) {
+  v1::Appointment stopped = Appointment(v1::APPOINTMENT_STATUS_STOPPED, v1::TREATMENT_SESSION);
+  stopped.mutable_stop()->set_initiator(v1::INITIATOR_CLINIC);
+  EXPECT_FALSE(ChargeEventFor(stopped, nullptr, kNow).has_value());
+  stopped.mutable_stop()->set_initiator(v1::INITIATOR_PATIENT);
+  EXPECT_FALSE(ChargeEventFor(stopped, nullptr, kNow).has_value());
+  stopped.mutable_stop()->set_charged(true);
+  auto fee = ChargeEventFor(stopped, nullptr, kNow);
+  ASSERT_TRUE(fee.has_value());
+  EXPECT_EQ(fee->type(), billing::v1::CHARGE_EVENT_LATE_CANCELLATION);
+}
+
 }  // namespace
 }  // namespace smp::scheduling

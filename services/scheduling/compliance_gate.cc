@@ -27,6 +27,7 @@ absl::Status GrpcComplianceGate::CheckAllowed(const EligibilityQuery& query) {
   request.set_clinic_id(query.clinic_id);
   *request.mutable_date() = ToLocalDate(query.date);
   request.set_procedure_type(ComplianceProcedureType(query.type));
+  *request.mutable_procedure_time() = ToProtoTimestamp(query.at);
 
   compliance::v1::CheckEligibilityResponse response;
   const absl::Status asked = CallPeer(*credentials_, deadline_, request, &response,

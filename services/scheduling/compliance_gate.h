@@ -19,14 +19,16 @@ struct EligibilityQuery {
   std::string patient_id;
   std::string practitioner_id;
   std::string clinic_id;
-  absl::CivilDay date;  // clinic-local day of the appointment
+  absl::CivilDay date;  // clinic-local day of the procedure (of `at`)
   v1::AppointmentType type;
+  absl::Time at;  // when the procedure starts: consent and screening are judged as they stand then
 };
 
-// Asks compliance whether a procedure may be booked: practitioner credentials, clinic permit,
-// consent and screening on that date. OK when allowed; FAILED_PRECONDITION with ErrorInfo
-// NOT_ELIGIBLE (metadata `code`: the first IneligibilityCode) listing every reason when not;
-// UNAVAILABLE when compliance cannot answer (the booking must then fail, never pass).
+// Asks compliance whether a procedure may go ahead at a time: booked, moved (another time or
+// practitioner) or started. Practitioner credentials and clinic permit on that clinic-local date,
+// consent and screening as they will stand at that instant. OK when allowed; FAILED_PRECONDITION
+// with ErrorInfo NOT_ELIGIBLE (metadata `code`: the first IneligibilityCode) listing every reason
+// when not; UNAVAILABLE when compliance cannot answer (the booking must then fail, never pass).
 class ComplianceGate {
  public:
   virtual ~ComplianceGate() = default;

@@ -13,15 +13,41 @@
 namespace smp::scheduling {
 namespace {
 
-std::string Day(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
+std::string Local(absl::Time t, absl::TimeZone zone) {
+  return absl::FormatTime("%Y-%m-%d %H:%M %Z", t, zone);
 }
 
-bool Counts(v1::AppointmentStatus status) {
-  return status != v1::CANCELLED && status != v1::NOSHOW;
+// The live sessions other than `exclude`, by start time.
+std::vector<v1::PlanSession> LiveByStart(const v1::TreatmentPlan& plan, absl::string_view exclude) {
+  std::vector<v1::PlanSession> live;
+  for (const v1::PlanSession& s : plan.sessions()) {
+    if (!IsLiveSession(s.status())) continue;
+    if (!exclude.empty() && s.appointment_id() == exclude) continue;
+    live.push_back(s);
+  }
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) {
+    return FromProtoTimestamp(a.start_time()) < FromProtoTimestamp(b.start_time());
+  });
+  return live;
 }
 
 }  // namespace
+
+bool IsLiveSession(v1::AppointmentStatus status) {
+  return status != v1::CANCELLED && status != v1::NOSHOW &&
+         status != v1::APPOINTMENT_STATUS_STOPPED;
+}
+
+absl::Time ShiftLocalDays(absl::Time t, absl::Duration interval, absl::TimeZone zone) {
+  absl::Duration rest;
+  const int64_t days = absl::IDivDuration(interval, absl::Hours(24), &rest);
+  const absl::CivilSecond local = absl::ToCivilSecond(t, zone);
+  const absl::Duration fraction = t - absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+  const absl::CivilDay day = absl::CivilDay(local) + days;
+  const absl::CivilSecond shifted(day.year(), day.month(), day.day(), local.hour(), local.minute(),
+                                  local.second());
+  return absl::FromCivil(shifted, zone) + fraction + rest;
+}
 
 absl::Status NormalizeNewPlan(v1::TreatmentPlan& plan) {
   RETURN_IF_ERROR(ValidateId("plan.patient_id", plan.patient_id()));
@@ -64,66 +90,124 @@ PlanSpacing SpacingOf(const v1::TreatmentPlan& plan) {
 std::vector<v1::PlanSession> LiveSessions(const v1::TreatmentPlan& plan) {
   std::vector<v1::PlanSession> live;
   for (const v1::PlanSession& s : plan.sessions()) {
-    if (Counts(s.status())) live.push_back(s);
+    if (IsLiveSession(s.status())) live.push_back(s);
   }
   std::sort(live.begin(), live.end(),
             [](const auto& a, const auto& b) { return a.session_number() < b.session_number(); });
   return live;
 }
 
+namespace {
+// The lowest number of 1..planned that no live session holds; planned + 1 when all are held.
+int LowestFreeNumber(const v1::TreatmentPlan& plan) {
+  const std::vector<v1::PlanSession> live = LiveSessions(plan);
+  int number = 1;
+  for (const v1::PlanSession& s : live) {  // by number: the first gap is the lowest free one
+    if (s.session_number() > number) break;
+    if (s.session_number() == number) ++number;
+  }
+  return number;
+}
+}  // namespace
+
 absl::StatusOr<int> NextSessionNumber(const v1::TreatmentPlan& plan) {
   if (plan.status() != v1::PLAN_ACTIVE) {
     return absl::FailedPreconditionError(absl::StrCat(
         "plan ", plan.id(), " is ", v1::PlanStatus_Name(plan.status()), "; no more sessions"));
   }
-  const int booked = static_cast<int>(LiveSessions(plan).size());
-  if (booked >= plan.planned_sessions()) {
+  const int number = LowestFreeNumber(plan);
+  if (number > plan.planned_sessions()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "plan ", plan.id(), " has all ", plan.planned_sessions(), " sessions booked already"));
   }
-  return booked + 1;
+  return number;
 }
 
-Interval SessionWindow(const v1::TreatmentPlan& plan, int number) {
+Interval SpacingWindow(const v1::TreatmentPlan& plan, absl::Time start, absl::TimeZone zone,
+                       absl::string_view exclude_appointment_id) {
   const PlanSpacing spacing = SpacingOf(plan);
   Interval window{absl::InfinitePast(), absl::InfiniteFuture()};
-  for (const v1::PlanSession& s : LiveSessions(plan)) {
-    const absl::Time t = FromProtoTimestamp(s.start_time());
-    if (s.session_number() == number - 1) {
-      window.start = std::max(window.start, t + spacing.min_interval);
-      window.end = std::min(window.end, t + spacing.max_interval);
-    } else if (s.session_number() == number + 1) {
-      window.start = std::max(window.start, t - spacing.max_interval);
-      window.end = std::min(window.end, t - spacing.min_interval);
+  const v1::PlanSession* before = nullptr;
+  const v1::PlanSession* after = nullptr;
+  const std::vector<v1::PlanSession> live = LiveByStart(plan, exclude_appointment_id);
+  for (const v1::PlanSession& s : live) {
+    if (FromProtoTimestamp(s.start_time()) < start) {
+      before = &s;  // the last one before `start`
+    } else if (after == nullptr) {
+      after = &s;  // the first one at or after it
     }
+  }
+  if (before != nullptr) {
+    const absl::Time t = FromProtoTimestamp(before->start_time());
+    window.start = ShiftLocalDays(t, spacing.min_interval, zone);
+    window.end = ShiftLocalDays(t, spacing.max_interval, zone);
+  }
+  if (after != nullptr) {
+    const absl::Time t = FromProtoTimestamp(after->start_time());
+    window.start = std::max(window.start, ShiftLocalDays(t, -spacing.max_interval, zone));
+    window.end = std::min(window.end, ShiftLocalDays(t, -spacing.min_interval, zone));
   }
   return window;
 }
 
-std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan) {
+std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan, absl::TimeZone zone,
+                                          absl::Time now) {
   if (plan.status() != v1::PLAN_ACTIVE) return std::nullopt;
-  const int booked = static_cast<int>(LiveSessions(plan).size());
-  if (booked == 0 || booked >= plan.planned_sessions()) return std::nullopt;
-  return SessionWindow(plan, booked + 1);
+  const int number = LowestFreeNumber(plan);
+  if (number > plan.planned_sessions()) return std::nullopt;
+  const std::vector<v1::PlanSession> live = LiveByStart(plan, "");
+  if (live.empty()) return std::nullopt;
+  // The new session follows the live one numbered just below it, if any.
+  absl::Time after = absl::InfinitePast();
+  for (const v1::PlanSession& s : live) {
+    if (s.session_number() < number) after = std::max(after, FromProtoTimestamp(s.start_time()));
+  }
+  const PlanSpacing spacing = SpacingOf(plan);
+  // Candidate gaps in time order: before the first, between neighbours, after the last. Each is
+  // exactly the SpacingWindow of any start inside it.
+  std::vector<Interval> gaps;
+  const absl::Time first = FromProtoTimestamp(live.front().start_time());
+  gaps.push_back({ShiftLocalDays(first, -spacing.max_interval, zone),
+                  ShiftLocalDays(first, -spacing.min_interval, zone)});
+  for (size_t i = 0; i + 1 < live.size(); ++i) {
+    const absl::Time a = FromProtoTimestamp(live[i].start_time());
+    const absl::Time b = FromProtoTimestamp(live[i + 1].start_time());
+    gaps.push_back({std::max(ShiftLocalDays(a, spacing.min_interval, zone),
+                             ShiftLocalDays(b, -spacing.max_interval, zone)),
+                    std::min(ShiftLocalDays(a, spacing.max_interval, zone),
+                             ShiftLocalDays(b, -spacing.min_interval, zone))});
+  }
+  const absl::Time last = FromProtoTimestamp(live.back().start_time());
+  gaps.push_back({ShiftLocalDays(last, spacing.min_interval, zone),
+                  ShiftLocalDays(last, spacing.max_interval, zone)});
+  for (const Interval& gap : gaps) {
+    if (gap.start > gap.end || gap.start <= after || gap.end < now) continue;
+    return gap;
+  }
+  return std::nullopt;
 }
 
-absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start) {
-  const Interval window = SessionWindow(plan, number);
+absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start,
+                                 absl::TimeZone zone, absl::string_view exclude_appointment_id) {
+  const Interval window = SpacingWindow(plan, start, zone, exclude_appointment_id);
   if (start < window.start || start > window.end) {
     const PlanSpacing spacing = SpacingOf(plan);
-    auto bound = [](absl::Time t) {
+    auto bound = [&](absl::Time t) {
       return t == absl::InfinitePast() || t == absl::InfiniteFuture()
                  ? std::string()
-                 : absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+                 : absl::FormatTime(absl::RFC3339_sec, t, zone);
     };
     return WithErrorInfo(
         absl::FailedPreconditionError(absl::StrCat(
             "session ", number, " of plan ", plan.id(), " must start between ",
-            window.start == absl::InfinitePast() ? std::string("any time") : Day(window.start),
+            window.start == absl::InfinitePast() ? std::string("any time")
+                                                 : Local(window.start, zone),
             " and ",
-            window.end == absl::InfiniteFuture() ? std::string("any time") : Day(window.end),
+            window.end == absl::InfiniteFuture() ? std::string("any time")
+                                                 : Local(window.end, zone),
             " (healing interval ", absl::ToInt64Hours(spacing.min_interval) / 24, " to ",
-            absl::ToInt64Hours(spacing.max_interval) / 24, " days between sessions)")),
+            absl::ToInt64Hours(spacing.max_interval) / 24,
+            " days from the nearest sessions before and after, at the same local time)")),
         kOutsideSessionWindowReason,
         {{"earliest_start", bound(window.start)}, {"latest_start", bound(window.end)}});
   }

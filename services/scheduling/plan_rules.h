@@ -33,24 +33,43 @@ absl::Status NormalizeNewPlan(v1::TreatmentPlan& plan);
 
 PlanSpacing SpacingOf(const v1::TreatmentPlan& plan);
 
-// The sessions of a plan that still count (not cancelled, not no-show), by session number.
+// True for the statuses of a session that still counts: not cancelled, no-show or stopped.
+bool IsLiveSession(v1::AppointmentStatus status);
+
+// The sessions of a plan that still count (IsLiveSession), by session number.
 std::vector<v1::PlanSession> LiveSessions(const v1::TreatmentPlan& plan);
 
-// The session number a new booking of the plan gets: one more than the live sessions so far.
+// The instant `interval` after `t` (before, when negative) counted on the clinic's calendar:
+// each whole 24 h of it is one local calendar day at the same wall-clock time, whatever DST does
+// in between; a remainder under a day is added as elapsed time. (A wall-clock time that a
+// spring-forward skips on the target day maps to the instant just after the gap.)
+absl::Time ShiftLocalDays(absl::Time t, absl::Duration interval, absl::TimeZone zone);
+
+// The session number a new booking of the plan gets: the lowest of 1..planned_sessions that no
+// live session holds (a cancelled, missed or stopped session's number is booked again).
 // FAILED_PRECONDITION when the plan is not active or every planned session is booked.
 absl::StatusOr<int> NextSessionNumber(const v1::TreatmentPlan& plan);
 
-// Where session `number` may start given its live neighbours (the previous must be at least
-// min_interval and at most max_interval before; the next, if booked, as much after).
-// Returns the allowed window [earliest, latest]; session 1 has no lower neighbour.
-Interval SessionWindow(const v1::TreatmentPlan& plan, int number);
+// Where a session may start given the live sessions nearest to `start` by start time, whatever
+// their numbers: the one before (min_interval to max_interval after it) and the one after
+// (min_interval to max_interval before it), in local calendar days (ShiftLocalDays).
+// `exclude_appointment_id` (the session being moved; "" for a new one) is left out. Unbounded
+// sides are InfinitePast / InfiniteFuture.
+Interval SpacingWindow(const v1::TreatmentPlan& plan, absl::Time start, absl::TimeZone zone,
+                       absl::string_view exclude_appointment_id);
 
-// The window of the next session to book: nullopt when the plan is not active, no session is booked
-// yet (the first session has no window), or every planned session is booked.
-std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan);
+// The window of the next session to book (number NextSessionNumber): the earliest gap between the
+// live sessions, after the live session numbered just below it, that the spacing allows and that
+// has not ended by `now`. nullopt when the plan is not active, no session is booked yet (the first
+// has no window), every planned session is booked, or no gap is open.
+std::optional<Interval> NextSessionWindow(const v1::TreatmentPlan& plan, absl::TimeZone zone,
+                                          absl::Time now);
 
-// FAILED_PRECONDITION when `start` is outside SessionWindow, naming the rule and the window.
-absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start);
+// FAILED_PRECONDITION (OUTSIDE_SESSION_WINDOW) when `start` is outside SpacingWindow, naming the
+// rule and the window in the clinic's local time; the metadata's RFC 3339 times carry the
+// clinic's offset.
+absl::Status CheckSessionSpacing(const v1::TreatmentPlan& plan, int number, absl::Time start,
+                                 absl::TimeZone zone, absl::string_view exclude_appointment_id);
 
 // After the last planned session is fulfilled, touch-ups are typically due 2 to 3 years later:
 // the clinic-local dates [first, last].
@@ -70,8 +89,9 @@ bool CompletePlanIfDone(v1::TreatmentPlan& plan, absl::string_view appointment_i
 // Sets `out`'s next_session_window (a plan or a completion response) from NextSessionWindow, or
 // clears it when there is none.
 template <typename Message>
-void SetNextWindow(const v1::TreatmentPlan& plan, Message& out) {
-  const std::optional<Interval> window = NextSessionWindow(plan);
+void SetNextWindow(const v1::TreatmentPlan& plan, absl::TimeZone zone, absl::Time now,
+                   Message& out) {
+  const std::optional<Interval> window = NextSessionWindow(plan, zone, now);
   if (!window.has_value()) {
     out.clear_next_session_window();
     return;

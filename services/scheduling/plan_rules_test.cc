@@ -76,51 +76,123 @@ TEST(PlanRulesTest, SessionNumbersSkipCancelledAndStopAtThePlan) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("PLAN_CANCELLED")));
 }
 
+// Issue 14: with session 2 of 3 cancelled (or missed, or stopped) after session 3 was booked,
+// the rebooking is session 2 (the lowest free number), not a second session 3.
+TEST(PlanRulesTest, ARebookingTakesTheLowestFreeNumber) {
+  for (v1::AppointmentStatus gone : {v1::CANCELLED, v1::NOSHOW, v1::APPOINTMENT_STATUS_STOPPED}) {
+    v1::TreatmentPlan plan = NewPlan(3);
+    AddSession(plan, 1, kDay0, v1::FULFILLED);
+    AddSession(plan, 2, kDay0 + 14 * kDay, gone);
+    AddSession(plan, 3, kDay0 + 30 * kDay);
+    EXPECT_EQ(*NextSessionNumber(plan), 2) << v1::AppointmentStatus_Name(gone);
+  }
+  v1::TreatmentPlan plan = NewPlan(4);
+  AddSession(plan, 2, kDay0 + 14 * kDay);
+  AddSession(plan, 4, kDay0 + 40 * kDay);
+  EXPECT_EQ(*NextSessionNumber(plan), 1);
+}
+
 TEST(PlanRulesTest, SpacingMinAndMaxOnBothSides) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
   v1::TreatmentPlan plan = NewPlan(3);
   AddSession(plan, 1, kDay0);
-  Interval w2 = SessionWindow(plan, 2);
+  Interval w2 = SpacingWindow(plan, kDay0 + 20 * kDay, utc, "");
   EXPECT_EQ(w2.start, kDay0 + 10 * kDay);
   EXPECT_EQ(w2.end, kDay0 + 42 * kDay);
-  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay));  // exactly the minimum
-  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay - absl::Minutes(1)),
+  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay, utc, ""));  // exactly the minimum
+  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 10 * kDay - absl::Minutes(1), utc, ""),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("healing interval")));
-  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 42 * kDay));  // exactly the maximum
-  const absl::Status late = CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay);
+  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 42 * kDay, utc, ""));  // exactly the maximum
+  const absl::Status late = CheckSessionSpacing(plan, 2, kDay0 + 43 * kDay, utc, "");
   EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ErrorReason(late), kOutsideSessionWindowReason);
   EXPECT_EQ(ErrorMetadata(late, "earliest_start"),
-            absl::FormatTime(absl::RFC3339_sec, kDay0 + 10 * kDay, absl::UTCTimeZone()));
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 10 * kDay, utc));
   EXPECT_EQ(ErrorMetadata(late, "latest_start"),
-            absl::FormatTime(absl::RFC3339_sec, kDay0 + 42 * kDay, absl::UTCTimeZone()));
+            absl::FormatTime(absl::RFC3339_sec, kDay0 + 42 * kDay, utc));
 
   // Rescheduling session 2 between booked sessions 1 and 3 honours both neighbours.
-  AddSession(plan, 2, kDay0 + 20 * kDay);
+  v1::PlanSession* second = plan.add_sessions();
+  second->set_session_number(2);
+  second->set_appointment_id("second");
+  *second->mutable_start_time() = ToProtoTimestamp(kDay0 + 20 * kDay);
+  second->set_status(v1::BOOKED);
   AddSession(plan, 3, kDay0 + 35 * kDay);
-  Interval between = SessionWindow(plan, 2);
+  Interval between = SpacingWindow(plan, kDay0 + 20 * kDay, utc, "second");
   EXPECT_EQ(between.start, kDay0 + 10 * kDay);
   EXPECT_EQ(between.end, kDay0 + 25 * kDay);  // session 3 minus 10 days
-  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 26 * kDay),
+  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 26 * kDay, utc, "second"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 25 * kDay));
-  // Session 1 is bounded only by session 2 (booked at day 20): 42 to 10 days before it.
-  EXPECT_EQ(SessionWindow(plan, 1).start, kDay0 + 20 * kDay - 42 * kDay);
-  EXPECT_EQ(SessionWindow(plan, 1).end, kDay0 + 10 * kDay);
-  EXPECT_EQ(SessionWindow(NewPlan(), 1).start, absl::InfinitePast());
+  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 25 * kDay, utc, "second"));
+  EXPECT_EQ(SpacingWindow(NewPlan(), kDay0, utc, "").start, absl::InfinitePast());
+}
+
+// Issue 14: session 2 of 3 cancelled, session 3 booked: the rebooking is spaced against sessions
+// 1 and 3 (its nearest live sessions by time), not left unbounded for want of a session "1 or 3"
+// numbered next to it.
+TEST(PlanRulesTest, SpacingIsAgainstTheNearestLiveSessionsByTime) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  v1::TreatmentPlan plan = NewPlan(3);
+  AddSession(plan, 1, kDay0, v1::FULFILLED);
+  AddSession(plan, 2, kDay0 + 14 * kDay, v1::CANCELLED);
+  AddSession(plan, 3, kDay0 + 30 * kDay);
+  ASSERT_EQ(*NextSessionNumber(plan), 2);
+  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 15 * kDay, utc, ""));
+  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 25 * kDay, utc, ""),  // 5 days before 3
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("healing interval")));
+  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 5 * kDay, utc, ""),  // 5 days after 1
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // After session 3 it is spaced against 3 alone, both ways.
+  EXPECT_THAT(CheckSessionSpacing(plan, 2, kDay0 + 90 * kDay, utc, ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckSessionSpacing(plan, 2, kDay0 + 40 * kDay, utc, ""));
+
+  // The window offered is the gap between 1 and 3, until it has passed.
+  std::optional<Interval> gap = NextSessionWindow(plan, utc, kDay0 + kDay);
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->start, kDay0 + 10 * kDay);
+  EXPECT_EQ(gap->end, kDay0 + 20 * kDay);
+  gap = NextSessionWindow(plan, utc, kDay0 + 21 * kDay);
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->start, kDay0 + 40 * kDay);
+  EXPECT_EQ(gap->end, kDay0 + 72 * kDay);
+}
+
+// Issue 14: 10 days after 10:00 on the Saturday before the UK's clocks go forward is 10:00 local
+// again (9 days and 23 hours later), and the refusal names the clinic's local times.
+TEST(PlanRulesTest, SpacingCountsLocalCalendarDaysAcrossDst) {
+  absl::TimeZone london;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+  const absl::Time first = absl::FromCivil(absl::CivilSecond(2026, 3, 21, 10, 0, 0), london);
+  const absl::Time ten_days = absl::FromCivil(absl::CivilSecond(2026, 3, 31, 10, 0, 0), london);
+  EXPECT_EQ(ten_days - first, absl::Hours(239));
+  EXPECT_EQ(ShiftLocalDays(first, 10 * kDay, london), ten_days);
+  EXPECT_EQ(ShiftLocalDays(ten_days, -10 * kDay, london), first);
+  EXPECT_EQ(ShiftLocalDays(first, 10 * kDay + absl::Hours(2), london), ten_days + absl::Hours(2));
+  v1::TreatmentPlan plan = NewPlan(2);
+  AddSession(plan, 1, first);
+  EXPECT_OK(CheckSessionSpacing(plan, 2, ten_days, london, ""));
+  const absl::Status early = CheckSessionSpacing(plan, 2, ten_days - absl::Minutes(15), london, "");
+  EXPECT_THAT(early, StatusIs(absl::StatusCode::kFailedPrecondition,
+                              HasSubstr("between 2026-03-31 10:00 BST and 2026-05-02 10:00 BST")));
+  EXPECT_EQ(ErrorMetadata(early, "earliest_start"), "2026-03-31T10:00:00+01:00");
+  ASSERT_TRUE(NextSessionWindow(plan, london, first).has_value());
+  EXPECT_EQ(NextSessionWindow(plan, london, first)->start, ten_days);
 }
 
 TEST(PlanRulesTest, NextSessionWindowOnlyBetweenFirstAndLastSession) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
   v1::TreatmentPlan plan = NewPlan(2);
-  EXPECT_FALSE(NextSessionWindow(plan).has_value());  // nothing booked: no spacing yet
+  EXPECT_FALSE(NextSessionWindow(plan, utc, kDay0).has_value());  // nothing booked: no spacing
   AddSession(plan, 1, kDay0);
-  ASSERT_TRUE(NextSessionWindow(plan).has_value());
-  EXPECT_EQ(NextSessionWindow(plan)->start, kDay0 + 10 * kDay);
-  EXPECT_EQ(NextSessionWindow(plan)->end, kDay0 + 42 * kDay);
+  ASSERT_TRUE(NextSessionWindow(plan, utc, kDay0).has_value());
+  EXPECT_EQ(NextSessionWindow(plan, utc, kDay0)->start, kDay0 + 10 * kDay);
+  EXPECT_EQ(NextSessionWindow(plan, utc, kDay0)->end, kDay0 + 42 * kDay);
   AddSession(plan, 2, kDay0 + 12 * kDay);
-  EXPECT_FALSE(NextSessionWindow(plan).has_value());  // all booked
+  EXPECT_FALSE(NextSessionWindow(plan, utc, kDay0).has_value());  // all booked
   plan.mutable_sessions()->RemoveLast();
   plan.set_status(v1::PLAN_CANCELLED);
-  EXPECT_FALSE(NextSessionWindow(plan).has_value());
+  EXPECT_FALSE(NextSessionWindow(plan, utc, kDay0).has_value());
 }
 
 TEST(PlanRulesTest, TouchUpDueTwoToThreeYearsLater) {

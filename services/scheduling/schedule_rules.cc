@@ -10,6 +10,8 @@
 namespace smp::scheduling {
 namespace {
 
+constexpr absl::Duration kDefaultNoShowGrace = absl::Minutes(15);
+
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
@@ -44,6 +46,10 @@ absl::Status NormalizeDuration(absl::string_view field, google::protobuf::Durati
 }
 
 }  // namespace
+
+absl::Duration NoShowGraceOf(const v1::ClinicSchedule& schedule) {
+  return schedule.has_no_show_grace() ? ToDuration(schedule.no_show_grace()) : kDefaultNoShowGrace;
+}
 
 absl::Duration ToDuration(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
@@ -113,6 +119,9 @@ absl::StatusOr<v1::ClinicSchedule> NormalizeSchedule(const v1::ClinicSchedule& i
   RETURN_IF_ERROR(NormalizeDuration("schedule.hold_duration", s.mutable_hold_duration(),
                                     in.has_hold_duration(), absl::Minutes(10), absl::Minutes(5),
                                     absl::Minutes(60)));
+  RETURN_IF_ERROR(NormalizeDuration("schedule.no_show_grace", s.mutable_no_show_grace(),
+                                    in.has_no_show_grace(), kDefaultNoShowGrace,
+                                    absl::ZeroDuration(), absl::Hours(4)));
   RETURN_IF_ERROR(NormalizeDuration("schedule.slot_step", s.mutable_slot_step(), in.has_slot_step(),
                                     absl::Minutes(15), absl::Minutes(5), absl::Minutes(60)));
   if (absl::Hours(24) % ToDuration(s.slot_step()) != absl::ZeroDuration()) {

@@ -16,7 +16,8 @@
 namespace smp::scheduling {
 
 // Fills unset settings with defaults (buffer 30 min, late window 48 h, hold 10 min, step 15 min,
-// durations per type) and validates the rest. INVALID_ARGUMENT naming the field.
+// no-show grace 15 min, durations per type) and validates the rest. INVALID_ARGUMENT naming the
+// field.
 absl::StatusOr<v1::ClinicSchedule> NormalizeSchedule(const v1::ClinicSchedule& schedule);
 
 // Each interval: a real day, 00:00 <= start < end <= 24:00 on 5-minute marks; intervals of one day
@@ -44,6 +45,10 @@ absl::Status ValidatePatient(const v1::Patient& patient, absl::CivilDay today);
 absl::StatusOr<absl::Duration> AppointmentDuration(
     const v1::ClinicSchedule& schedule, v1::AppointmentType type,
     const google::protobuf::Duration* override_duration);
+
+// The clinic's no-show grace: how long after the start a patient may still arrive (15 min when a
+// schedule saved before the rule existed has none).
+absl::Duration NoShowGraceOf(const v1::ClinicSchedule& schedule);
 
 // The clinic's time zone (validated when the schedule was saved).
 absl::TimeZone ZoneOf(const v1::ClinicSchedule& schedule);

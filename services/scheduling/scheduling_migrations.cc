@@ -117,6 +117,26 @@ CREATE TABLE appointment_changes (
 );
 )sql" + std::string(kIdempotencyTableSql)},
       {2, "outbox of events for other services", kOutboxTableSql},
+      {3, "unique live plan session numbers, patients as a booked resource",
+       R"sql(
+-- A live (not cancelled, missed or stopped) session number is unique within its plan, so two
+-- bookings of the same plan cannot both take it.
+CREATE UNIQUE INDEX appointments_live_plan_session ON appointments (plan_id, session_number)
+  WHERE plan_id <> '' AND status NOT IN ('CANCELLED', 'NOSHOW', 'APPOINTMENT_STATUS_STOPPED');
+-- Patients are a booked resource chain-wide: every appointment that still lies ahead takes its
+-- patient's granules (start to end, no buffer) under the key 'patient:' || patient_id. Overlaps
+-- booked before this migration keep their first granule holder.
+WITH RECURSIVE granules (resource_id, granule, last_granule, appointment_id) AS (
+  SELECT 'patient:' || patient_id, start_time / 300000000, (end_time + 299999999) / 300000000, id
+  FROM appointments WHERE status IN ('PROPOSED', 'BOOKED', 'ARRIVED', 'IN_PROGRESS')
+  UNION ALL
+  SELECT resource_id, granule + 1, last_granule, appointment_id FROM granules
+  WHERE granule + 1 < last_granule
+)
+INSERT INTO occupancy (resource_id, granule, appointment_id)
+SELECT resource_id, granule, appointment_id FROM granules WHERE granule < last_granule
+ON CONFLICT DO NOTHING;
+)sql"},
   };
   return *migrations;
 }

@@ -14,6 +14,12 @@ inline constexpr char kHoldLapsedReason[] = "HOLD_LAPSED";
 // (and before) its neighbouring sessions. Metadata: earliest_start, latest_start (RFC 3339, empty
 // when unbounded).
 inline constexpr char kOutsideSessionWindowReason[] = "OUTSIDE_SESSION_WINDOW";
+// FAILED_PRECONDITION: MarkNoShow before the appointment's start plus the clinic's no-show grace;
+// the patient may still come. Metadata: no_show_from (RFC 3339, clinic-local offset).
+inline constexpr char kNoShowTooEarlyReason[] = "NO_SHOW_TOO_EARLY";
+// ABORTED: another booking took the same session number of the plan at the same time (the live
+// (plan, session number) pair is unique); retry the booking. Metadata: plan_id, session_number.
+inline constexpr char kSessionNumberTakenReason[] = "SESSION_NUMBER_TAKEN";
 
 }  // namespace smp::scheduling
 

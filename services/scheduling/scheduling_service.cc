@@ -227,6 +227,13 @@ grpc::Status SchedulingServiceImpl::MarkNoShow(grpc::ServerContext* ctx,
                       [&](const Call& call) { return appointments_.MarkNoShow(call, *req); });
 }
 
+grpc::Status SchedulingServiceImpl::StopAppointment(grpc::ServerContext* ctx,
+                                                    const v1::StopAppointmentRequest* req,
+                                                    v1::Appointment* out) {
+  return frame_.Serve(ctx, "StopAppointment", out,
+                      [&](const Call& call) { return appointments_.Stop(call, *req); });
+}
+
 grpc::Status SchedulingServiceImpl::GetAppointment(grpc::ServerContext* ctx,
                                                    const v1::GetAppointmentRequest* req,
                                                    v1::Appointment* out) {

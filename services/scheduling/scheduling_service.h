@@ -117,6 +117,8 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMe
                                    v1::CompleteAppointmentResponse*) override;
   grpc::Status MarkNoShow(grpc::ServerContext*, const v1::MarkNoShowRequest*,
                           v1::Appointment*) override;
+  grpc::Status StopAppointment(grpc::ServerContext*, const v1::StopAppointmentRequest*,
+                               v1::Appointment*) override;
   grpc::Status GetAppointment(grpc::ServerContext*, const v1::GetAppointmentRequest*,
                               v1::Appointment*) override;
   grpc::Status ListAppointments(grpc::ServerContext*, const v1::ListAppointmentsRequest*,

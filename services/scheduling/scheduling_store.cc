@@ -6,12 +6,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/db/store_kit.h"
+#include "common/status/error_details.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
 #include "common/util/ids.h"
 #include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 #include "services/scheduling/appointment_rules.h"
+#include "services/scheduling/scheduling_reasons.h"
 
 namespace smp::scheduling {
 namespace {
@@ -90,6 +92,10 @@ v1::Chair ChairFromRow(const Row& row) {
 }
 
 }  // namespace
+
+std::string PatientResource(absl::string_view patient_id) {
+  return absl::StrCat("patient:", patient_id);
+}
 
 // ---------------------------------------------------------------- clinic schedules
 
@@ -486,6 +492,29 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
 
 absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& appointment,
                                      Interval block) const {
+  const std::string patient = PatientResource(appointment.patient_id());
+  for (int64_t
+           g = absl::ToUnixSeconds(FromProtoTimestamp(appointment.start_time())) / kGranuleSeconds,
+           last = (absl::ToUnixSeconds(FromProtoTimestamp(appointment.end_time())) +
+                   kGranuleSeconds - 1) /
+                  kGranuleSeconds;
+       g < last; ++g) {
+    absl::Status taken =
+        txn.Exec("INSERT INTO occupancy (resource_id, granule, appointment_id) VALUES (?, ?, ?)",
+                 {patient, g, appointment.id()});
+    if (absl::IsAlreadyExists(taken)) {
+      // The other appointment may be another clinic's: it is not named.
+      return SlotTakenError(
+          absl::StrCat(
+              "patient ", appointment.patient_id(),
+              " already has an appointment (at this or another clinic) at ",
+              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(g * kGranuleSeconds),
+                               absl::UTCTimeZone()),
+              "; pick another time"),
+          "patient", appointment.patient_id());
+    }
+    RETURN_IF_ERROR(taken);
+  }
   const int64_t first = absl::ToUnixSeconds(block.start) / kGranuleSeconds;
   const int64_t last = (absl::ToUnixSeconds(block.end) + kGranuleSeconds - 1) / kGranuleSeconds;
   for (const std::string* resource : {&appointment.practitioner_id(), &appointment.chair_id()}) {
@@ -577,7 +606,7 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
                                                 absl::Time block_end) const {
   v1::Appointment stored = appointment;
   stored.set_etag(EtagOf(1));
-  return txn.Exec(
+  absl::Status inserted = txn.Exec(
       "INSERT INTO appointments (id, clinic_id, patient_id, practitioner_id, chair_id, type, "
       "plan_id, session_number, start_time, end_time, block_end_time, status, hold_expire_time, "
       "record, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
@@ -587,6 +616,15 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
        ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
        v1::AppointmentStatus_Name(stored.status()),
        ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored)});
+  if (absl::IsAlreadyExists(inserted) && !stored.plan_id().empty()) {
+    return WithErrorInfo(
+        absl::AbortedError(absl::StrCat("session ", stored.session_number(), " of plan ",
+                                        stored.plan_id(),
+                                        " was just booked by another request; book again")),
+        kSessionNumberTakenReason,
+        {{"plan_id", stored.plan_id()}, {"session_number", absl::StrCat(stored.session_number())}});
+  }
+  return inserted;
 }
 
 absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,

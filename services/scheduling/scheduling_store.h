@@ -18,6 +18,11 @@ namespace smp::scheduling {
 // The longest a block can be: the longest appointment (6 h) plus the longest cleaning buffer (2 h).
 inline constexpr absl::Duration kMaxBlock = absl::Hours(8);
 
+// The occupancy key of a patient ("patient:<id>"): a patient is a booked resource chain-wide, so
+// one scheduling database refuses two clinics' overlapping sessions for one patient. The prefix
+// keeps patients apart from practitioner and chair ids.
+std::string PatientResource(absl::string_view patient_id);
+
 // An existing blocking appointment as conflict checks see it.
 struct BusyBlock {
   std::string appointment_id;
@@ -117,8 +122,11 @@ class SchedulingStore {
                                                int64_t expected_version) const;
 
   // ---- Appointments ----
-  // Takes every 5-minute granule of `block` for the practitioner and the chair. FAILED_PRECONDITION
-  // naming the resource and the appointment holding it when any granule is taken.
+  // Takes every 5-minute granule of `block` for the practitioner and the chair, and of the
+  // appointment itself (start to end, no cleaning buffer) for the patient (PatientResource).
+  // FAILED_PRECONDITION with SLOT_TAKEN naming the resource when any granule is taken: the
+  // appointment holding it for a practitioner or chair; none for the patient (it may be another
+  // clinic's).
   absl::Status Occupy(Transaction& txn, const v1::Appointment& appointment, Interval block) const;
   // Ids of the appointments holding any granule of `block` on either resource.
   absl::StatusOr<std::vector<std::string>> Occupants(Transaction& txn,
@@ -132,6 +140,8 @@ class SchedulingStore {
   absl::StatusOr<std::vector<BusyBlock>> BusyBlocks(
       Transaction& txn, const std::vector<std::string>& practitioner_ids,
       const std::vector<std::string>& chair_ids, Interval window, absl::Time now) const;
+  // ABORTED with SESSION_NUMBER_TAKEN when a live appointment of the same plan holds the same
+  // session number (the partial unique index of migration 3: a concurrent booking of the plan).
   absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end) const;
   // Rewrites the appointment if its version is `expected_version`; ABORTED naming the current etag.

@@ -10,6 +10,7 @@
 #include "common/util/paging.h"
 #include "common/util/validation.h"
 #include "services/scheduling/plan_rules.h"
+#include "services/scheduling/schedule_rules.h"
 
 namespace smp::scheduling {
 
@@ -44,7 +45,13 @@ absl::StatusOr<v1::TreatmentPlan> TreatmentPlans::Get(
                    ReadInClinicScope<v1::TreatmentPlan>(*db_, call, [&](Transaction& txn) {
                      return store_->GetPlan(txn, req.id());
                    }));
-  SetNextWindow(plan, plan);
+  // The next window counts local calendar days: the plan's clinic's zone.
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                     store_->RequireSchedule(txn, plan.clinic_id(), "id"));
+    SetNextWindow(plan, ZoneOf(schedule), call.now, plan);
+    return absl::OkStatus();
+  }));
   return plan;
 }
 
@@ -60,7 +67,9 @@ absl::StatusOr<v1::ListTreatmentPlansResponse> TreatmentPlans::List(
     ASSIGN_OR_RETURN(Page<v1::TreatmentPlan> plans,
                      store_->ListPlans(txn, req.patient_id(), call.who.ClinicFilter(), page));
     for (v1::TreatmentPlan& plan : plans.items) {
-      SetNextWindow(plan, plan);
+      ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
+                       store_->RequireSchedule(txn, plan.clinic_id(), "patient_id"));
+      SetNextWindow(plan, ZoneOf(schedule), call.now, plan);
       *out.add_plans() = std::move(plan);
     }
     out.set_next_page_token(NextPageToken(query, plans.last_key));

@@ -115,6 +115,7 @@ const std::map<std::string, Scope>& Table() {
       {"smp.scheduling.v1.SchedulingService/StartAppointment", kOther},
       {"smp.scheduling.v1.SchedulingService/CompleteAppointment", kOther},
       {"smp.scheduling.v1.SchedulingService/MarkNoShow", kOther},
+      {"smp.scheduling.v1.SchedulingService/StopAppointment", kOther},
       {"smp.scheduling.v1.SchedulingService/GetAppointment", kOther},
       {"smp.scheduling.v1.SchedulingService/ListAppointments", kClinic},
       {"smp.scheduling.v1.SchedulingService/ListChanges", kClinic},

@@ -505,12 +505,26 @@ TEST_F(SmpctlTest, FrontDeskBooksAndTechnicianPerforms) {
   EXPECT_EQ(Ok<sv1::Appointment>("desk.ny", {"appointment", "confirm", held.id()}).status(),
             sv1::BOOKED);
   sv1::Appointment cancelled = Ok<sv1::Appointment>(
-      "desk.ny", {"appointment", "cancel", held.id(), "--reason=patient asked"});
+      "desk.ny", {"appointment", "cancel", held.id(), "--reason=patient asked", "--by=patient"});
   EXPECT_EQ(cancelled.status(), sv1::CANCELLED);
+  EXPECT_EQ(cancelled.cancellation().initiator(), sv1::INITIATOR_PATIENT);
+  r = Run("desk.ny", {"appointment", "cancel", first.id(), "--reason=x", "--by=someone"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("--by"));
+  // A future appointment is not a no-show yet (issue 14): refused with the reason.
   sv1::Appointment missed =
       Ok<sv1::Appointment>("desk.ny", with(book, {"--start=" + d + "T16:30"}));
-  EXPECT_EQ(Ok<sv1::Appointment>("desk.ny", {"appointment", "no-show", missed.id()}).status(),
-            sv1::NOSHOW);
+  r = Run("desk.ny", {"appointment", "no-show", missed.id()});
+  EXPECT_EQ(r.exit_code, 6) << r;
+  EXPECT_THAT(r.err, HasSubstr("NO_SHOW_TOO_EARLY"));
+  // The patient came after all, and the technician records the visit as not done.
+  EXPECT_EQ(Ok<sv1::Appointment>("desk.ny", {"appointment", "check-in", missed.id()}).status(),
+            sv1::ARRIVED);
+  sv1::Appointment not_done = Ok<sv1::Appointment>(
+      "tech.ny", {"appointment", "stop", missed.id(), "--reason=felt unwell", "--by=patient"});
+  EXPECT_EQ(not_done.status(), sv1::APPOINTMENT_STATUS_STOPPED);
+  EXPECT_EQ(not_done.stop().initiator(), sv1::INITIATOR_PATIENT);
+  EXPECT_FALSE(not_done.stop().charged());
 
   // Check-in by the front desk; the procedure by the technician, not the front desk.
   EXPECT_EQ(Ok<sv1::Appointment>("desk.ny", {"appointment", "check-in", first.id()}).status(),

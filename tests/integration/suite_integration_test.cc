@@ -563,6 +563,110 @@ TEST_F(SuiteTest, ProcedureFromBookingToComplianceRecordAndInvoice) {
       GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
 }
 
+// Issue 14 (1): with a real compliance, a booked sample patch is judged again when it is moved
+// (past the technician's credentials: refused) and when it starts (consent withdrawn after
+// booking: refused before inventory issues anything); the technician records it as not done.
+TEST_F(SuiteTest, ComplianceIsAskedAgainAtRescheduleAndAtStart) {
+  sv1::BookAppointmentRequest book;
+  book.set_request_id(NewId());
+  book.set_clinic_id(clinic_);
+  book.set_patient_id(patient_);
+  book.set_practitioner_id(tech_);
+  book.set_type(sv1::SAMPLE_PATCH);
+  *book.mutable_start_time() = ToProtoTimestamp(At(10));
+  sv1::Appointment a;
+  grpc::Status s = scheduling_stub_->BookAppointment(CallContext(desk_).get(), book, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  sv1::RescheduleAppointmentRequest move;
+  move.set_request_id(NewId());
+  move.set_id(a.id());
+  move.set_etag(a.etag());
+  *move.mutable_start_time() = ToProtoTimestamp(At(10, 301));  // credentials end at day + 300
+  sv1::Appointment moved;
+  EXPECT_THAT(scheduling_stub_->RescheduleAppointment(CallContext(desk_).get(), move, &moved),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CREDENTIAL_INVALID"));
+  move.set_request_id(NewId());
+  *move.mutable_start_time() = ToProtoTimestamp(At(12));
+  s = scheduling_stub_->RescheduleAppointment(CallContext(desk_).get(), move, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // The patient withdraws consent after booking.
+  cv1::ListConsentsRequest list;
+  list.set_patient_id(patient_);
+  cv1::ListConsentsResponse consents;
+  ASSERT_TRUE(compliance_stub_->ListConsents(CallContext(admin_).get(), list, &consents).ok());
+  ASSERT_EQ(consents.consents_size(), 1);
+  cv1::WithdrawConsentRequest withdraw;
+  withdraw.set_request_id(NewId());
+  withdraw.set_id(consents.consents(0).id());
+  cv1::Consent withdrawn;
+  s = compliance_stub_->WithdrawConsent(CallContext(admin_).get(), withdraw, &withdrawn);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  move.set_request_id(NewId());
+  move.set_etag(a.etag());
+  *move.mutable_start_time() = ToProtoTimestamp(At(14));
+  EXPECT_THAT(scheduling_stub_->RescheduleAppointment(CallContext(desk_).get(), move, &moved),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CONSENT_MISSING"));
+
+  sv1::CheckInAppointmentRequest checkin;
+  checkin.set_request_id(NewId());
+  checkin.set_id(a.id());
+  checkin.set_etag(a.etag());
+  s = scheduling_stub_->CheckInAppointment(CallContext(desk_).get(), checkin, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(Start(a, {"SN-9"}), GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "CONSENT_MISSING"));
+  EXPECT_EQ(a.status(), sv1::ARRIVED);
+  EXPECT_TRUE(IssuedSerials().empty());  // the hard stop came before any issue
+  iv1::GetSerialUnitRequest unit_req;
+  unit_req.set_serial("SN-9");
+  iv1::SerialUnit unit;
+  ASSERT_TRUE(inventory_stub_->GetSerialUnit(CallContext(stock_).get(), unit_req, &unit).ok());
+  EXPECT_NE(unit.state(), iv1::UNIT_STATE_ISSUED);
+
+  sv1::StopAppointmentRequest stop;
+  stop.set_request_id(NewId());
+  stop.set_id(a.id());
+  stop.set_etag(a.etag());
+  stop.set_reason("consent withdrawn");
+  stop.set_initiator(sv1::INITIATOR_CLINIC);
+  s = scheduling_stub_->StopAppointment(CallContext(tech_token_).get(), stop, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.status(), sv1::APPOINTMENT_STATUS_STOPPED);
+  EXPECT_FALSE(a.stop().started());
+}
+
+// Issue 14 (1): a procedure stopped after it started keeps its needles on record: compliance
+// receives the procedure record with what inventory issued, and the clinic's stop is not billed.
+TEST_F(SuiteTest, AStoppedProcedureKeepsWhatWasIssuedOnRecord) {
+  sv1::Appointment a = ArrivedPatch(10);
+  ASSERT_TRUE(Start(a, {"SN-4"}).ok());
+  sv1::StopAppointmentRequest stop;
+  stop.set_request_id(NewId());
+  stop.set_id(a.id());
+  stop.set_etag(a.etag());
+  stop.set_reason("herpes outbreak found at the chair");
+  stop.set_initiator(sv1::INITIATOR_CLINIC);
+  stop.mutable_checklist()->set_gloves_worn(true);
+  grpc::Status s = scheduling_stub_->StopAppointment(CallContext(tech_token_).get(), stop, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(a.stop().started());
+  EXPECT_FALSE(a.stop().charged());
+  ASSERT_EQ(a.supplies_size(), 1);
+  Report report;
+  ASSERT_TRUE(Eventually([&] {
+    report = AuditorReport();
+    return !report.procedures.empty();
+  }));
+  ASSERT_EQ(report.procedures.size(), 1u);
+  EXPECT_EQ(report.procedures[0].appointment_id(), a.id());
+  ASSERT_EQ(report.procedures[0].needles_size(), 1);
+  EXPECT_EQ(report.procedures[0].needles(0).serial(), "SN-4");
+  EXPECT_THAT(report.procedures[0].notes(), ::testing::HasSubstr("stopped"));
+  EXPECT_TRUE(Invoices().empty());  // a stop the clinic made is never charged
+}
+
 TEST_F(SuiteTest, EventsArriveOnceWhenComplianceAndBillingWereDown) {
   sv1::Appointment a = ArrivedPatch(11);
   ASSERT_TRUE(Start(a, {"SN-5"}).ok());

@@ -607,9 +607,19 @@ Fields AppointmentFields(Invocation& inv, const sv1::Appointment& a) {
   }
   std::string cancelled;
   if (a.has_cancellation()) {
-    cancelled = absl::StrCat(FormatTimestamp(a.cancellation().cancel_time(), zone), " by ",
-                             a.cancellation().cancelled_by(), ": ", a.cancellation().reason(),
-                             a.cancellation().late() ? " (late)" : "");
+    cancelled =
+        absl::StrCat(FormatTimestamp(a.cancellation().cancel_time(), zone), " by ",
+                     a.cancellation().cancelled_by(), " for the ",
+                     a.cancellation().initiator() == sv1::INITIATOR_CLINIC ? "clinic" : "patient",
+                     ": ", a.cancellation().reason(), a.cancellation().late() ? " (late)" : "");
+  }
+  std::string stopped;
+  if (a.has_stop()) {
+    stopped = absl::StrCat(FormatTimestamp(a.stop().stop_time(), zone), " by ",
+                           a.stop().stopped_by(), " for the ",
+                           a.stop().initiator() == sv1::INITIATOR_CLINIC ? "clinic" : "patient",
+                           a.stop().started() ? " (after it started)" : " (not done)", ": ",
+                           a.stop().reason(), a.stop().charged() ? " (charged)" : "");
   }
   return Fields{
       {"id", a.id()},
@@ -625,6 +635,7 @@ Fields AppointmentFields(Invocation& inv, const sv1::Appointment& a) {
       {"status", EnumName(a.status())},
       {"hold until", FormatTimestamp(a.hold_expire_time(), zone)},
       {"cancelled", cancelled},
+      {"stopped", stopped},
       {"supplies", absl::StrJoin(supplies, "; ")},
       {"notes", a.notes()},
       {"change", a.change_sequence() ? absl::StrCat(a.change_sequence()) : ""},
@@ -740,11 +751,20 @@ absl::Status AppointmentReschedule(Invocation& inv) {
   return absl::OkStatus();
 }
 
+// --by=patient|clinic: who asked for a cancellation or a stop.
+absl::StatusOr<sv1::Initiator> ParseInitiator(const std::string& by) {
+  if (by == "patient") return sv1::INITIATOR_PATIENT;
+  if (by == "clinic") return sv1::INITIATOR_CLINIC;
+  return UsageError(absl::StrCat("--by: want patient or clinic, got \"", by, "\""));
+}
+
 absl::Status AppointmentCancel(Invocation& inv) {
   sv1::CancelAppointmentRequest req;
   req.set_request_id(inv.client().NewRequestId());
   req.set_id(inv.Arg());
   req.set_reason(inv.Get("reason"));
+  ASSIGN_OR_RETURN(sv1::Initiator by, ParseInitiator(inv.Get("by")));
+  req.set_initiator(by);
   ASSIGN_OR_RETURN(*req.mutable_etag(), AppointmentEtag(inv));
   ASSIGN_OR_RETURN(sv1::Appointment out, RPC(CancelAppointment, req));
   PrintAppointment(inv, out);
@@ -835,6 +855,20 @@ absl::Status AppointmentComplete(Invocation& inv) {
       inv.out().Print(t);
     }
   });
+  return absl::OkStatus();
+}
+
+absl::Status AppointmentStop(Invocation& inv) {
+  sv1::StopAppointmentRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_id(inv.Arg());
+  req.set_reason(inv.Get("reason"));
+  ASSIGN_OR_RETURN(sv1::Initiator by, ParseInitiator(inv.Get("by")));
+  req.set_initiator(by);
+  ASSIGN_OR_RETURN(*req.mutable_checklist(), ParseChecklist(inv.All("checklist")));
+  ASSIGN_OR_RETURN(*req.mutable_etag(), AppointmentEtag(inv));
+  ASSIGN_OR_RETURN(sv1::Appointment out, RPC(StopAppointment, req));
+  PrintAppointment(inv, out);
   return absl::OkStatus();
 }
 
@@ -1135,7 +1169,11 @@ void AddSchedulingCommands(Registry& r) {
          "cancel an appointment that has not started",
          "ID",
          true,
-         {Req("reason", "TEXT", "why"), EtagFlag()},
+         {Req("reason", "TEXT", "why"),
+          Req("by", "WHO",
+              "who asked: patient or clinic (only a patient's late cancellation of a "
+              "confirmed booking is charged)"),
+          EtagFlag()},
          "",
          AppointmentCancel});
   r.Add({{"appointment", "check-in"},
@@ -1171,9 +1209,21 @@ void AddSchedulingCommands(Registry& r) {
           Opt("notes", "TEXT", "notes for the procedure record"), EtagFlag()},
          "Prints the aftercare schedule and, for a plan session, the next session's window.",
          AppointmentComplete});
+  r.Add({{"appointment", "stop"},
+         s,
+         "stop a procedure in progress, or record an arrived one as not done (technician)",
+         "ID",
+         true,
+         {Req("reason", "TEXT", "why, e.g. \"herpes outbreak found at the chair\""),
+          Req("by", "WHO", "who asked: patient or clinic"),
+          Rep("checklist", "ITEMS",
+              "for a started procedure: all, or gloves,mask,sterile_field,sealed_needles,sharps"),
+          EtagFlag()},
+         "What was issued stays on the appointment and goes to compliance's record.",
+         AppointmentStop});
   r.Add({{"appointment", "no-show"},
          s,
-         "the patient did not come",
+         "the patient did not come (from the start plus the clinic's grace, 15 min by default)",
          "ID",
          true,
          {EtagFlag()},
