@@ -60,6 +60,11 @@ class Appointments {
                                                     const v1::ListAppointmentsRequest& req) const;
 
  private:
+  // After a start failed (`why`) once its supplies were issued under `attempt`: queues their
+  // return to inventory in the outbox, unless a start with that attempt committed after all.
+  absl::Status ReturnSupplies(const v1::Appointment& a, const std::string& attempt,
+                              const absl::Status& why, absl::Time now) const;
+
   Database* db_;
   const SchedulingStore* store_;
   const AppointmentBook* book_;

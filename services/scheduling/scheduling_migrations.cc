@@ -117,6 +117,16 @@ CREATE TABLE appointment_changes (
 );
 )sql" + std::string(kIdempotencyTableSql)},
       {2, "outbox of events for other services", kOutboxTableSql},
+      // The start attempt whose supply issue a StartAppointment rides on (inventory keys the issue
+      // on it); started once the appointment moved with it, deleted when its issue is returned.
+      {3, "start attempts of appointments (supply issue keys)", R"sql(
+CREATE TABLE start_attempts (
+  appointment_id TEXT PRIMARY KEY,
+  attempt_id TEXT NOT NULL,
+  started INTEGER NOT NULL,        -- 1 once the start committed with it
+  create_time INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }
