@@ -687,10 +687,18 @@ absl::StatusOr<std::string> SchedulingStore::BeginStartAttempt(Transaction& txn,
                                                                absl::string_view appointment_id,
                                                                absl::string_view candidate,
                                                                absl::Time now) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT attempt_id FROM start_attempts "
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT attempt_id, started FROM start_attempts "
                                         "WHERE appointment_id = ?",
                                         {std::string(appointment_id)}));
-  if (!rows.empty()) return rows[0].Text(0);
+  if (!rows.empty() && rows[0].Int(1) == 0) return rows[0].Text(0);
+  if (!rows.empty()) {
+    // A start committed with the old attempt and the appointment is startable again: a new start.
+    RETURN_IF_ERROR(
+        txn.Exec("UPDATE start_attempts SET attempt_id = ?, started = 0, "
+                 "create_time = ? WHERE appointment_id = ?",
+                 {std::string(candidate), ToDbMicros(now), std::string(appointment_id)}));
+    return std::string(candidate);
+  }
   RETURN_IF_ERROR(
       txn.Exec("INSERT INTO start_attempts (appointment_id, attempt_id, started, create_time) "
                "VALUES (?, ?, 0, ?)",

@@ -154,8 +154,9 @@ class SchedulingStore {
                                                          const PageRequest& page) const;
 
   // ---- Start attempts (the key of a start's supply issue at inventory) ----
-  // The appointment's pending start attempt id, or `candidate` recorded as it when it has none.
-  // Every start of the appointment (any caller) rides on it until it is started or abandoned.
+  // The appointment's pending start attempt id, or `candidate` recorded as it when it has none
+  // (or only one a start committed with). Every start of the appointment (any caller) rides on it
+  // until it is started or abandoned.
   absl::StatusOr<std::string> BeginStartAttempt(Transaction& txn, absl::string_view appointment_id,
                                                 absl::string_view candidate, absl::Time now) const;
   // Marks `attempt_id` started, in the transaction that moves the appointment; ABORTED when the
