@@ -54,13 +54,46 @@ absl::StatusOr<std::vector<ProcedureAppointment>> GrpcAppointmentSource::ListPro
       }
       for (const sv1::Appointment& a : response.appointments()) {
         if (!IsProcedure(a.type())) continue;
-        out.push_back(
-            ProcedureAppointment{a.id(), a.type(), a.status(), FromProtoTimestamp(a.start_time())});
+        out.push_back(ProcedureAppointment{a.id(), a.clinic_id(), a.patient_id(), a.type(),
+                                           a.status(), FromProtoTimestamp(a.start_time())});
       }
       request.set_page_token(response.next_page_token());
     } while (!request.page_token().empty());
   }
   return out;
+}
+
+absl::StatusOr<ProcedureAppointment> GrpcAppointmentSource::GetAppointment(
+    const std::string& appointment_id) {
+  grpc::ClientContext context;
+  SetTimeout(context, deadline_);
+  if (absl::Status auth = credentials_->Authorize(context); !auth.ok()) {
+    return absl::UnavailableError(absl::StrCat("scheduling cannot be asked (", auth.message(),
+                                               "); the appointment cannot be verified"));
+  }
+  sv1::GetAppointmentRequest request;
+  request.set_id(appointment_id);
+  sv1::Appointment a;
+  grpc::Status status = stub_->GetAppointment(&context, request, &a);
+  credentials_->Observe(status);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return absl::NotFoundError(
+        absl::StrCat("appointment_id: scheduling has no appointment ", appointment_id));
+  }
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "scheduling cannot answer (", grpc::StatusCode(status.error_code()), ": ",
+        status.error_message(), "); the appointment cannot be verified, nothing was issued"));
+  }
+  return ProcedureAppointment{a.id(),   a.clinic_id(), a.patient_id(),
+                              a.type(), a.status(),    FromProtoTimestamp(a.start_time())};
+}
+
+absl::StatusOr<ProcedureAppointment> UnconfiguredAppointmentSource::GetAppointment(
+    const std::string&) {
+  return absl::UnavailableError(
+      "scheduling is not configured (--scheduling_address): the appointment's clinic cannot be "
+      "verified, so nothing is issued");
 }
 
 absl::StatusOr<std::vector<ProcedureAppointment>> UnconfiguredAppointmentSource::ListProcedures(

@@ -17,20 +17,27 @@ namespace smp::inventory {
 // A procedure appointment as inventory needs it (sample patch, treatment session, touch-up).
 struct ProcedureAppointment {
   std::string appointment_id;
+  std::string clinic_id;
+  std::string patient_id;
   scheduling::v1::AppointmentType type = scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED;
   scheduling::v1::AppointmentStatus status = scheduling::v1::APPOINTMENT_STATUS_UNSPECIFIED;
   absl::Time start;
 };
 
-// How inventory learns of a clinic's procedures, through scheduling's contract (the forecast and
-// the daily reconciliation). UNAVAILABLE when scheduling is not configured or cannot answer: the
-// callers then say so rather than guess.
+// How inventory learns of appointments, through scheduling's contract, their owner: the forecast
+// and the daily reconciliation list a clinic's procedures; an issue to a procedure asks where its
+// appointment is. UNAVAILABLE when scheduling is not configured or cannot answer: the callers then
+// say so rather than guess.
 class AppointmentSource {
  public:
   virtual ~AppointmentSource() = default;
   // Procedure appointments of `clinic_id` starting in [from, to), any status.
   virtual absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(
       const std::string& clinic_id, absl::Time from, absl::Time to) = 0;
+  // The appointment `appointment_id` of any type and status (its clinic and patient);
+  // NOT_FOUND naming `appointment_id` when scheduling has no such appointment.
+  virtual absl::StatusOr<ProcedureAppointment> GetAppointment(
+      const std::string& appointment_id) = 0;
 };
 
 // Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments, paged, with a deadline per call,
@@ -42,6 +49,7 @@ class GrpcAppointmentSource final : public AppointmentSource {
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
                                                                    absl::Time to) override;
+  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& appointment_id) override;
 
  private:
   std::unique_ptr<scheduling::v1::SchedulingService::Stub> stub_;
@@ -55,6 +63,7 @@ class UnconfiguredAppointmentSource final : public AppointmentSource {
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
                                                                    absl::Time to) override;
+  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& appointment_id) override;
 };
 
 }  // namespace smp::inventory

@@ -49,8 +49,10 @@ absl::StatusOr<v1::ClinicInventorySettings> Catalog::UpdateSettings(
 absl::StatusOr<v1::Product> Catalog::CreateProduct(const Call& call,
                                                    const v1::CreateProductRequest& req) const {
   RETURN_IF_ERROR(ValidateProduct(req.product()));
+  v1::Product product = req.product();
+  product.set_device_identifier(CanonicalSerial(product.device_identifier()));
   return RunIdempotent<v1::Product>(*db_, call, req, [&](Transaction& txn) {
-    return store_.CreateProduct(txn, req.product(), call.now);
+    return store_.CreateProduct(txn, product, call.now);
   });
 }
 

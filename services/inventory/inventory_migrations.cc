@@ -158,6 +158,63 @@ CREATE TABLE lot_holds (
   release_time INTEGER
 );
 CREATE UNIQUE INDEX lot_holds_open ON lot_holds (clinic_id, lot_id) WHERE release_time IS NULL;
+      // Serials become unique per product and are stored in canonical form (trimmed, upper case;
+      // stock_rules CanonicalSerial). Rows whose canonical forms would collide within a product
+      // are not merged: they keep their serial as it was and are listed in serial_collisions
+      // (logged at every start) for staff to resolve. Before this, serials were unique
+      // chain-wide, so only case and blanks can collide.
+      {5, "serials unique per product, canonical form, device identifiers, start issues",
+       R"sql(
+CREATE TABLE serial_collisions (
+  product_id TEXT NOT NULL,
+  serial TEXT NOT NULL,            -- as it was stored (and still is)
+  canonical_serial TEXT NOT NULL,  -- the form it collides on
+  PRIMARY KEY (product_id, serial)
+);
+INSERT INTO serial_collisions (product_id, serial, canonical_serial)
+  SELECT u.product_id, u.serial, UPPER(TRIM(u.serial)) FROM serial_units u
+  WHERE (SELECT COUNT(*) FROM serial_units o WHERE o.product_id = u.product_id
+         AND UPPER(TRIM(o.serial)) = UPPER(TRIM(u.serial))) > 1;
+CREATE TABLE serial_units_by_product (
+  product_id TEXT NOT NULL,
+  serial TEXT NOT NULL,            -- canonical, unique per product
+  device_identifier TEXT NOT NULL, -- the product's UDI-DI at receipt ("" if none)
+  lot_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  appointment_id TEXT NOT NULL,
+  issue_time INTEGER NOT NULL,     -- 0 until issued
+  disposal_reason TEXT NOT NULL,
+  disposal_witness TEXT NOT NULL,
+  PRIMARY KEY (product_id, serial)
+);
+INSERT INTO serial_units_by_product (product_id, serial, device_identifier, lot_id, clinic_id,
+    state, appointment_id, issue_time, disposal_reason, disposal_witness)
+  SELECT u.product_id,
+         CASE WHEN EXISTS (SELECT 1 FROM serial_collisions c WHERE c.product_id = u.product_id
+                           AND c.serial = u.serial)
+              THEN u.serial ELSE UPPER(TRIM(u.serial)) END,
+         '', u.lot_id, u.clinic_id, u.state, u.appointment_id, u.issue_time, u.disposal_reason,
+         u.disposal_witness
+  FROM serial_units u;
+DROP INDEX units_by_lot;
+DROP TABLE serial_units;
+ALTER TABLE serial_units_by_product RENAME TO serial_units;
+CREATE INDEX units_by_lot ON serial_units (lot_id, clinic_id, state, serial);
+CREATE INDEX units_by_serial ON serial_units (serial);
+CREATE TABLE start_issues (        -- the supply issue of each StartAppointment attempt
+  appointment_id TEXT NOT NULL,
+  start_attempt_id TEXT NOT NULL,
+  clinic_id TEXT NOT NULL,
+  state INTEGER NOT NULL,          -- 1 issued, 2 returned (or voided before any issue)
+  fingerprint BLOB NOT NULL,       -- of the issued lines; a repeat must match it
+  response BLOB NOT NULL,          -- smp.inventory.v1.IssueToProcedureResponse ("" if voided)
+  staff_id TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  return_reason TEXT NOT NULL,
+  return_time INTEGER NOT NULL,    -- 0 until returned
+  PRIMARY KEY (appointment_id, start_attempt_id)
+);
 )sql"},
   };
   return *migrations;

@@ -12,7 +12,7 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
       frame_(v1::InventoryService::service_full_name(), deps_.authenticator, deps_.clock),
       catalog_(deps_.db),
       receiving_(deps_.db),
-      issuing_(deps_.db, deps_.on_event_committed),
+      issuing_(deps_.db, deps_.appointments, deps_.on_event_committed),
       queries_(deps_.db, deps_.appointments),
       recalls_(deps_.db, deps_.on_event_committed),
       lot_holds_(deps_.db),
@@ -89,6 +89,13 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
                                                     v1::IssueToProcedureResponse* out) {
   return frame_.Serve(ctx, "IssueToProcedure", *req, out,
                       [&](const Call& call) { return issuing_.Issue(call, *req); });
+}
+
+grpc::Status InventoryServiceImpl::ReturnProcedureIssue(grpc::ServerContext* ctx,
+                                                        const v1::ReturnProcedureIssueRequest* req,
+                                                        v1::ReturnProcedureIssueResponse* out) {
+  return frame_.Serve(ctx, "ReturnProcedureIssue", out,
+                      [&](const Call& call) { return issuing_.Return(call, *req); });
 }
 
 grpc::Status InventoryServiceImpl::SuggestLots(grpc::ServerContext* ctx,

@@ -65,6 +65,8 @@ class InventoryServiceImpl final
                             v1::ReceiveStockResponse*) override;
   grpc::Status IssueToProcedure(grpc::ServerContext*, const v1::IssueToProcedureRequest*,
                                 v1::IssueToProcedureResponse*) override;
+  grpc::Status ReturnProcedureIssue(grpc::ServerContext*, const v1::ReturnProcedureIssueRequest*,
+                                    v1::ReturnProcedureIssueResponse*) override;
   grpc::Status SuggestLots(grpc::ServerContext*, const v1::SuggestLotsRequest*,
                            v1::SuggestLotsResponse*) override;
   grpc::Status AdjustStock(grpc::ServerContext*, const v1::AdjustStockRequest*,

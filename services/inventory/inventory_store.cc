@@ -1,5 +1,6 @@
 #include "services/inventory/inventory_store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -41,7 +42,7 @@ v1::Lot LotFromRow(const Row& row) {
 
 constexpr char kUnitColumns[] =
     "serial, product_id, lot_id, clinic_id, state, appointment_id, issue_time, disposal_reason, "
-    "disposal_witness";
+    "disposal_witness, device_identifier";
 
 v1::SerialUnit UnitFromRow(const Row& row) {
   v1::SerialUnit u;
@@ -54,6 +55,7 @@ v1::SerialUnit UnitFromRow(const Row& row) {
   if (row.Int(6) != 0) *u.mutable_issue_time() = ToProtoTimestamp(FromDbMicros(row.Int(6)));
   u.set_disposal_reason(row.Text(7));
   u.set_disposal_witness(row.Text(8));
+  u.set_device_identifier(row.Text(9));
   return u;
 }
 
@@ -424,9 +426,10 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
   ASSIGN_OR_RETURN(
       auto rows,
       txn.Query("SELECT appointment_id, clinic_id, local_date, patient_id, "
-                "quantity_delta, serials, id FROM ledger WHERE lot_id = ? AND kind = ? "
+                "quantity_delta, serials, id, kind FROM ledger WHERE lot_id = ? AND kind IN (?, ?) "
                 "ORDER BY id",
-                {std::string(lot_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE)}));
+                {std::string(lot_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE),
+                 static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_RETURN)}));
   ASSIGN_OR_RETURN(auto bottle_rows,
                    txn.Query("SELECT appointment_id, clinic_id, local_date, patient_id, "
                              "bottle_id, id FROM bottle_uses WHERE lot_id = ? ORDER BY id",
@@ -456,29 +459,46 @@ absl::StatusOr<std::vector<v1::LotUse>> InventoryStore::LotUses(Transaction& txn
     }
     v1::LotUse& use = use_of(row);
     use.set_quantity(use.quantity() - row.Int(4));
-    if (!row.Text(5).empty()) {
-      for (absl::string_view s : absl::StrSplit(row.Text(5), ',')) use.add_serials(std::string(s));
+    if (row.Text(5).empty()) continue;
+    for (absl::string_view s : absl::StrSplit(row.Text(5), ',')) {
+      if (row.Int(7) == v1::LEDGER_ENTRY_KIND_ISSUE) {
+        use.add_serials(std::string(s));
+        continue;
+      }
+      // Returned (the start failed): the unit never touched the patient.
+      auto* serials = use.mutable_serials();
+      auto it = std::find(serials->begin(), serials->end(), s);
+      if (it != serials->end()) serials->erase(it);
     }
   }
   for (; next_bottle < bottle_rows.size(); ++next_bottle) {
     use_of(bottle_rows[next_bottle]).add_bottle_ids(bottle_rows[next_bottle].Text(4));
   }
+  // A procedure whose whole issue was returned did not use the lot.
+  std::erase_if(uses, [](const v1::LotUse& u) {
+    return u.quantity() == 0 && u.serials().empty() && u.bottle_ids().empty();
+  });
   return uses;
 }
 
 absl::StatusOr<std::pair<std::map<std::string, int64_t>, int64_t>> InventoryStore::UsageSince(
     Transaction& txn, absl::string_view clinic_id, absl::Time since) const {
+  // Issues net of returns (a start that failed put its units back).
   const std::vector<DbValue> params = {
-      std::string(clinic_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE), ToDbMicros(since)};
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT product_id, -SUM(quantity_delta) FROM ledger "
-                                        "WHERE clinic_id = ? AND kind = ? AND create_time >= ? "
-                                        "GROUP BY product_id",
-                                        params));
+      std::string(clinic_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE),
+      static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_RETURN), ToDbMicros(since)};
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT product_id, -SUM(quantity_delta) FROM ledger "
+                             "WHERE clinic_id = ? AND kind IN (?, ?) AND create_time >= ? "
+                             "GROUP BY product_id HAVING SUM(quantity_delta) <> 0",
+                             params));
   std::map<std::string, int64_t> units;
   for (const Row& row : rows) units[row.Text(0)] = row.Int(1);
-  ASSIGN_OR_RETURN(auto count, txn.Query("SELECT COUNT(DISTINCT appointment_id) FROM ledger "
-                                         "WHERE clinic_id = ? AND kind = ? AND create_time >= ?",
-                                         params));
+  ASSIGN_OR_RETURN(auto count,
+                   txn.Query("SELECT COUNT(*) FROM (SELECT appointment_id FROM ledger "
+                             "WHERE clinic_id = ? AND kind IN (?, ?) AND create_time >= ? "
+                             "GROUP BY appointment_id HAVING SUM(quantity_delta) <> 0) drew",
+                             params));
   return std::make_pair(std::move(units), count[0].Int(0));
 }
 
@@ -487,10 +507,12 @@ absl::StatusOr<std::map<std::string, int64_t>> InventoryStore::NeedleUnitsIssued
   ASSIGN_OR_RETURN(
       auto rows,
       txn.Query("SELECT l.appointment_id, -SUM(l.quantity_delta) FROM ledger l JOIN products p "
-                "ON p.id = l.product_id WHERE l.clinic_id = ? AND l.kind = ? AND l.local_date = ? "
-                "AND p.kind = ? GROUP BY l.appointment_id",
+                "ON p.id = l.product_id WHERE l.clinic_id = ? AND l.kind IN (?, ?) "
+                "AND l.local_date = ? AND p.kind = ? GROUP BY l.appointment_id "
+                "HAVING SUM(l.quantity_delta) <> 0",
                 {std::string(clinic_id), static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_ISSUE),
-                 DayText(day), static_cast<int64_t>(v1::PRODUCT_KIND_NEEDLE_CARTRIDGE)}));
+                 static_cast<int64_t>(v1::LEDGER_ENTRY_KIND_RETURN), DayText(day),
+                 static_cast<int64_t>(v1::PRODUCT_KIND_NEEDLE_CARTRIDGE)}));
   std::map<std::string, int64_t> out;
   for (const Row& row : rows) out[row.Text(0)] = row.Int(1);
   return out;
@@ -499,25 +521,30 @@ absl::StatusOr<std::map<std::string, int64_t>> InventoryStore::NeedleUnitsIssued
 // ---------------------------------------------------------------- serial units
 
 absl::Status InventoryStore::InsertUnit(Transaction& txn, const v1::SerialUnit& u) const {
-  absl::Status s = txn.Exec(
-      absl::StrCat("INSERT INTO serial_units (", kUnitColumns,
-                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-      {u.serial(), u.product_id(), u.lot_id(), u.clinic_id(), static_cast<int64_t>(u.state()),
-       u.appointment_id(), int64_t{0}, u.disposal_reason(), u.disposal_witness()});
+  absl::Status s = txn.Exec(absl::StrCat("INSERT INTO serial_units (", kUnitColumns,
+                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                            {u.serial(), u.product_id(), u.lot_id(), u.clinic_id(),
+                             static_cast<int64_t>(u.state()), u.appointment_id(), int64_t{0},
+                             u.disposal_reason(), u.disposal_witness(), u.device_identifier()});
   if (absl::IsAlreadyExists(s)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("serial ", u.serial(), " is already known in the chain: refused"));
+    return absl::AlreadyExistsError(absl::StrCat("serial ", u.serial(), " of product ",
+                                                 u.product_id(), " is already known: refused"));
   }
   return s;
 }
 
-absl::StatusOr<std::optional<v1::SerialUnit>> InventoryStore::GetUnit(
-    Transaction& txn, absl::string_view serial) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT ", kUnitColumns,
-                                                     " FROM serial_units WHERE serial = ?"),
-                                        {std::string(serial)}));
-  if (rows.empty()) return std::nullopt;
-  return UnitFromRow(rows[0]);
+absl::StatusOr<std::vector<v1::SerialUnit>> InventoryStore::FindUnits(
+    Transaction& txn, absl::string_view serial, absl::string_view product_id) const {
+  // "" matches every product.
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(absl::StrCat("SELECT ", kUnitColumns,
+                             " FROM serial_units WHERE serial = ? AND "
+                             "(? = '' OR product_id = ?) ORDER BY product_id"),
+                {std::string(serial), std::string(product_id), std::string(product_id)}));
+  std::vector<v1::SerialUnit> out;
+  for (const Row& row : rows) out.push_back(UnitFromRow(row));
+  return out;
 }
 
 absl::Status InventoryStore::UpdateUnit(Transaction& txn, const v1::SerialUnit& u,
@@ -527,14 +554,24 @@ absl::Status InventoryStore::UpdateUnit(Transaction& txn, const v1::SerialUnit& 
       txn.ExecCount(
           "UPDATE serial_units SET clinic_id = ?, state = ?, appointment_id = ?, "
           "issue_time = ?, disposal_reason = ?, disposal_witness = ? "
-          "WHERE serial = ? AND state = ?",
+          "WHERE product_id = ? AND serial = ? AND state = ?",
           {u.clinic_id(), static_cast<int64_t>(u.state()), u.appointment_id(),
            u.has_issue_time() ? ToDbMicros(FromProtoTimestamp(u.issue_time())) : int64_t{0},
-           u.disposal_reason(), u.disposal_witness(), u.serial(), static_cast<int64_t>(expected)}));
+           u.disposal_reason(), u.disposal_witness(), u.product_id(), u.serial(),
+           static_cast<int64_t>(expected)}));
   if (changed != 1) {
     return absl::AbortedError(absl::StrCat("unit ", u.serial(), " changed concurrently; retry"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> InventoryStore::SerialCollisions(
+    Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT product_id, serial FROM serial_collisions "
+                                        "ORDER BY product_id, serial"));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Row& row : rows) out.emplace_back(row.Text(0), row.Text(1));
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> InventoryStore::InStockSerials(Transaction& txn,
@@ -730,6 +767,86 @@ absl::StatusOr<std::vector<v1::ReorderPoint>> InventoryStore::ReorderPoints(
 }
 
 // ---------------------------------------------------------------- reuse attempts
+
+// ---------------------------------------------------------------- start issues
+
+namespace {
+
+constexpr char kStartIssueColumns[] =
+    "appointment_id, start_attempt_id, clinic_id, state, fingerprint, response, staff_id, "
+    "create_time, return_reason";
+
+absl::StatusOr<StartIssue> StartIssueFromRow(const Row& row) {
+  StartIssue issue;
+  issue.appointment_id = row.Text(0);
+  issue.start_attempt_id = row.Text(1);
+  issue.clinic_id = row.Text(2);
+  issue.state = static_cast<StartIssue::State>(row.Int(3));
+  issue.fingerprint = row.Text(4);
+  if (!issue.response.ParseFromString(row.Text(5))) {
+    return absl::DataLossError(
+        absl::StrCat("start issue of appointment ", issue.appointment_id, " does not parse"));
+  }
+  issue.staff_id = row.Text(6);
+  issue.create_time = FromDbMicros(row.Int(7));
+  issue.return_reason = row.Text(8);
+  return issue;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<StartIssue>> InventoryStore::GetStartIssue(
+    Transaction& txn, absl::string_view appointment_id, absl::string_view start_attempt_id) const {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(
+          absl::StrCat("SELECT ", kStartIssueColumns,
+                       " FROM start_issues WHERE appointment_id = ? AND start_attempt_id = ?"),
+          {std::string(appointment_id), std::string(start_attempt_id)}));
+  if (rows.empty()) return std::nullopt;
+  return StartIssueFromRow(rows[0]);
+}
+
+absl::StatusOr<std::optional<StartIssue>> InventoryStore::ActiveStartIssue(
+    Transaction& txn, absl::string_view appointment_id) const {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(absl::StrCat("SELECT ", kStartIssueColumns,
+                             " FROM start_issues WHERE appointment_id = ? AND "
+                             "state = ? ORDER BY create_time LIMIT 1"),
+                {std::string(appointment_id), static_cast<int64_t>(StartIssue::State::kIssued)}));
+  if (rows.empty()) return std::nullopt;
+  return StartIssueFromRow(rows[0]);
+}
+
+absl::Status InventoryStore::InsertStartIssue(Transaction& txn, const StartIssue& issue) const {
+  return txn.Exec(
+      absl::StrCat("INSERT INTO start_issues (", kStartIssueColumns,
+                   ", return_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      {issue.appointment_id, issue.start_attempt_id, issue.clinic_id,
+       static_cast<int64_t>(issue.state), issue.fingerprint, Serialize(issue.response),
+       issue.staff_id, ToDbMicros(issue.create_time), issue.return_reason,
+       issue.state == StartIssue::State::kReturned ? ToDbMicros(issue.create_time) : int64_t{0}});
+}
+
+absl::Status InventoryStore::MarkStartIssueReturned(Transaction& txn,
+                                                    absl::string_view appointment_id,
+                                                    absl::string_view start_attempt_id,
+                                                    absl::string_view reason,
+                                                    absl::Time now) const {
+  ASSIGN_OR_RETURN(
+      int64_t changed,
+      txn.ExecCount("UPDATE start_issues SET state = ?, return_reason = ?, return_time = ? "
+                    "WHERE appointment_id = ? AND start_attempt_id = ? AND state = ?",
+                    {static_cast<int64_t>(StartIssue::State::kReturned), std::string(reason),
+                     ToDbMicros(now), std::string(appointment_id), std::string(start_attempt_id),
+                     static_cast<int64_t>(StartIssue::State::kIssued)}));
+  if (changed != 1) {
+    return absl::AbortedError(absl::StrCat("the start issue of appointment ", appointment_id,
+                                           " changed concurrently; retry"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status InventoryStore::RecordReuseAttempt(Transaction& txn, const v1::ReuseAttempt& a) const {
   return txn.Exec(

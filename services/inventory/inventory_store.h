@@ -36,6 +36,20 @@ struct StockMove {
   std::vector<std::string> serials;
 };
 
+// The supply issue of one StartAppointment attempt, keyed by (appointment, attempt).
+struct StartIssue {
+  enum class State { kIssued = 1, kReturned = 2 };
+  std::string appointment_id;
+  std::string start_attempt_id;
+  std::string clinic_id;
+  State state = State::kIssued;
+  std::string fingerprint;                // of the issued request's lines (a repeat must match)
+  v1::IssueToProcedureResponse response;  // empty for an attempt voided before it issued
+  std::string staff_id;
+  absl::Time create_time;
+  std::string return_reason;
+};
+
 // The inventory SQL. Every method runs inside the caller's transaction; the handler decides the
 // transaction's extent, so that a movement, its units and its request_id commit together.
 class InventoryStore {
@@ -111,13 +125,19 @@ class InventoryStore {
                                                                      absl::CivilDay day) const;
 
   // ---- Serial units ----
-  // ALREADY_EXISTS naming the serial when it is known anywhere in the chain.
+  // Serials are stored in canonical form (CanonicalSerial) and are unique per product.
+  // ALREADY_EXISTS naming the serial when the product already has a unit of that serial.
   absl::Status InsertUnit(Transaction& txn, const v1::SerialUnit& unit) const;
-  absl::StatusOr<std::optional<v1::SerialUnit>> GetUnit(Transaction& txn,
-                                                        absl::string_view serial) const;
+  // The units of canonical `serial`, of `product_id` only unless it is empty; by product id.
+  absl::StatusOr<std::vector<v1::SerialUnit>> FindUnits(Transaction& txn, absl::string_view serial,
+                                                        absl::string_view product_id) const;
   // Writes the unit's new state if it is still in `expected`; ABORTED otherwise.
   absl::Status UpdateUnit(Transaction& txn, const v1::SerialUnit& unit,
                           v1::UnitState expected) const;
+  // Units whose serials collided in canonical form when migration 4 normalised them (kept as they
+  // were, for staff to resolve): (product id, serial as stored).
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SerialCollisions(
+      Transaction& txn) const;
   // The lowest in-stock serials of a lot at a clinic.
   absl::StatusOr<std::vector<std::string>> InStockSerials(Transaction& txn,
                                                           absl::string_view clinic_id,
@@ -162,6 +182,22 @@ class InventoryStore {
   absl::Status PutReorderPoint(Transaction& txn, const v1::ReorderPoint& point) const;
   absl::StatusOr<std::vector<v1::ReorderPoint>> ReorderPoints(Transaction& txn,
                                                               absl::string_view clinic_id) const;
+
+  // ---- Start issues (IssueToProcedureRequest.start_attempt_id) ----
+  // The issue of one StartAppointment attempt, nullopt if it never issued or was voided.
+  absl::StatusOr<std::optional<StartIssue>> GetStartIssue(Transaction& txn,
+                                                          absl::string_view appointment_id,
+                                                          absl::string_view start_attempt_id) const;
+  // The appointment's start issue that is issued and not returned, if any (at most one).
+  absl::StatusOr<std::optional<StartIssue>> ActiveStartIssue(
+      Transaction& txn, absl::string_view appointment_id) const;
+  // Records an attempt's issue (state ISSUED) or, returning an attempt that never issued, its void
+  // (state RETURNED, no response); ALREADY_EXISTS if the attempt has a row.
+  absl::Status InsertStartIssue(Transaction& txn, const StartIssue& issue) const;
+  // Marks the attempt's issue returned, with the reason; ABORTED unless it was ISSUED.
+  absl::Status MarkStartIssueReturned(Transaction& txn, absl::string_view appointment_id,
+                                      absl::string_view start_attempt_id, absl::string_view reason,
+                                      absl::Time now) const;
 
   // ---- Reuse attempts ----
   absl::Status RecordReuseAttempt(Transaction& txn, const v1::ReuseAttempt& attempt) const;

@@ -85,7 +85,7 @@ TEST_F(InventoryStoreTest, RandomMovesKeepStockEqualToLedgerSum) {
   }));
 }
 
-TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedChainWide) {
+TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedPerProduct) {
   v1::SerialUnit unit;
   unit.set_serial("SN-1");
   unit.set_product_id("P");
@@ -98,6 +98,55 @@ TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedChainWide) {
   EXPECT_THAT(
       db_->Run(TxMode::kWrite, [&](Transaction& txn) { return store_.InsertUnit(txn, unit); }),
       smp::testing::StatusIs(absl::StatusCode::kAlreadyExists));
+  // Another maker's product may use the same serial: two units, told apart by product.
+  unit.set_product_id("Q");
+  ASSERT_OK(
+      db_->Run(TxMode::kWrite, [&](Transaction& txn) { return store_.InsertUnit(txn, unit); }));
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto both, store_.FindUnits(txn, "SN-1", ""));
+    EXPECT_EQ(both.size(), 2u);
+    ASSIGN_OR_RETURN(auto one, store_.FindUnits(txn, "SN-1", "Q"));
+    EXPECT_EQ(one.size(), 1u);
+    return absl::OkStatus();
+  }));
+}
+
+// Migration 4 puts existing serials in canonical form, except those that would collide within a
+// product: they keep their spelling and are listed for staff, never merged.
+TEST(InventoryMigrationTest, SerialsAreCanonicalisedAndCollisionsReported) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Database> db,
+      OpenSqliteDatabase(::testing::TempDir() + "/inventory_migration_" + NewId() + ".sqlite"));
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const std::vector<Migration> before(InventoryMigrations().begin(),
+                                      InventoryMigrations().begin() + 3);
+  ASSERT_OK(ApplyMigrations(*db, before, now));
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (const char* serial : {"udi-0001", "UDI-0001", "abc-7", "Zed"}) {
+      RETURN_IF_ERROR(
+          txn.Exec("INSERT INTO serial_units (serial, product_id, lot_id, clinic_id, state, "
+                   "appointment_id, issue_time, disposal_reason, disposal_witness) "
+                   "VALUES (?, 'P', 'L', 'CA', 1, '', 0, '', '')",
+                   {std::string(serial)}));
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(ApplyMigrations(*db, InventoryMigrations(), now));
+  InventoryStore store;
+  ASSERT_OK(db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto collisions, store.SerialCollisions(txn));
+    EXPECT_EQ(collisions, (std::vector<std::pair<std::string, std::string>>{{"P", "UDI-0001"},
+                                                                            {"P", "udi-0001"}}));
+    ASSIGN_OR_RETURN(auto abc, store.FindUnits(txn, "ABC-7", ""));
+    EXPECT_EQ(abc.size(), 1u);
+    ASSIGN_OR_RETURN(auto zed, store.FindUnits(txn, "ZED", "P"));
+    EXPECT_EQ(zed.size(), 1u);
+    ASSIGN_OR_RETURN(auto kept, store.FindUnits(txn, "udi-0001", "P"));
+    EXPECT_EQ(kept.size(), 1u);  // kept as it was, not merged into UDI-0001
+    ASSIGN_OR_RETURN(auto old_spelling, store.FindUnits(txn, "abc-7", ""));
+    EXPECT_TRUE(old_spelling.empty());
+    return absl::OkStatus();
+  }));
 }
 
 // Bottle uses are merged with the lot's issue lines per procedure, oldest first; quarantining a

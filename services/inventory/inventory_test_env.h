@@ -26,8 +26,8 @@
 
 namespace smp::inventory {
 
-// Scheduling as the forecast and the reconciliation see it: a fixed list of procedures, or
-// UNAVAILABLE when `down`.
+// Scheduling as inventory sees it: a fixed list of appointments (listed by the forecast and the
+// reconciliation, looked up by an issue), or UNAVAILABLE when `down`.
 class FakeAppointments final : public AppointmentSource {
  public:
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
@@ -40,6 +40,26 @@ class FakeAppointments final : public AppointmentSource {
       if (a.start >= from && a.start < to) out.push_back(a);
     }
     return out;
+  }
+  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& id) override {
+    if (down) return absl::UnavailableError("scheduling is down");
+    for (const ProcedureAppointment& a : procedures) {
+      if (a.appointment_id == id) return a;
+    }
+    return absl::NotFoundError(absl::StrCat("appointment_id: no appointment ", id));
+  }
+  // Adds a treatment session of `patient` at `clinic` long ago (outside any forecast window), for
+  // issues; returns its id.
+  std::string Add(const std::string& clinic, const std::string& patient = "") {
+    ProcedureAppointment a;
+    a.appointment_id = NewId();
+    a.clinic_id = clinic;
+    a.patient_id = patient;
+    a.type = scheduling::v1::TREATMENT_SESSION;
+    a.status = scheduling::v1::IN_PROGRESS;
+    a.start = absl::UnixEpoch();
+    procedures.push_back(a);
+    return a.appointment_id;
   }
 
   std::vector<ProcedureAppointment> procedures;
@@ -143,6 +163,8 @@ class InventoryUnitTest : public ::testing::Test {
   }
 
   std::unique_ptr<Database> db_;
+  // Scheduling: issues look their appointments up here (Add one first).
+  FakeAppointments appointments_;
   // 2027-03-10 12:00 UTC (noon in London).
   absl::Time now_ = absl::FromCivil(absl::CivilSecond(2027, 3, 10, 12, 0, 0), absl::UTCTimeZone());
   std::string clinic_a_ = NewId();

@@ -1,5 +1,8 @@
 #include "services/inventory/issuing.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -9,15 +12,19 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/db/idempotency.h"
 #include "common/outbox/outbox.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
+#include "common/util/crypto.h"
 #include "common/util/ids.h"
 #include "common/util/local_date.h"
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/compliance_events.h"
+#include "services/inventory/inventory_reasons.h"
 #include "services/inventory/lookups.h"
 #include "services/inventory/lot_holds.h"
 #include "services/inventory/stock_rules.h"
@@ -25,26 +32,36 @@
 namespace smp::inventory {
 namespace {
 
-absl::Status ValidateIssue(const v1::IssueToProcedureRequest& req) {
+// The request validated, with its serials in canonical form (what is looked up, stored and
+// compared on a replay).
+absl::StatusOr<v1::IssueToProcedureRequest> CanonicalIssue(v1::IssueToProcedureRequest req) {
   RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
   RETURN_IF_ERROR(ValidateId("appointment_id", req.appointment_id()));
   RETURN_IF_ERROR(ValidateOptionalId("patient_id", req.patient_id()));
+  RETURN_IF_ERROR(ValidateOptionalId("start_attempt_id", req.start_attempt_id()));
   if (req.lines().empty() || req.lines_size() > kMaxIssueLines) {
     return absl::InvalidArgumentError(absl::StrCat("lines: 1..", kMaxIssueLines, " required"));
   }
   std::set<std::string> serials;
   std::set<std::string> bottles;
   for (int i = 0; i < req.lines_size(); ++i) {
-    const v1::IssueLine& line = req.lines(i);
+    v1::IssueLine& line = *req.mutable_lines(i);
     const std::string field = absl::StrCat("lines[", i, "]");
+    if (line.item_case() != v1::IssueLine::kSerial && !line.product_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".product_id: only a serial line names a product"));
+    }
     switch (line.item_case()) {
-      case v1::IssueLine::kSerial:
-        RETURN_IF_ERROR(ValidateSerial(field + ".serial", line.serial()));
-        if (!serials.insert(line.serial()).second) {
+      case v1::IssueLine::kSerial: {
+        ASSIGN_OR_RETURN(std::string serial, ValidateSerial(field + ".serial", line.serial()));
+        RETURN_IF_ERROR(ValidateOptionalId(field + ".product_id", line.product_id()));
+        if (!serials.insert(serial).second) {
           return absl::InvalidArgumentError(
-              absl::StrCat(field, ".serial: ", line.serial(), " is listed twice"));
+              absl::StrCat(field, ".serial: ", serial, " is listed twice"));
         }
+        line.set_serial(std::move(serial));
         break;
+      }
       case v1::IssueLine::kLotQuantity:
         RETURN_IF_ERROR(ValidateId(field + ".lot_quantity.lot_id", line.lot_quantity().lot_id()));
         RETURN_IF_ERROR(ValidateQuantity(field + ".lot_quantity.quantity",
@@ -62,7 +79,46 @@ absl::Status ValidateIssue(const v1::IssueToProcedureRequest& req) {
             absl::StrCat(field, ": a serial, a lot_quantity or a bottle_id is required"));
     }
   }
-  return absl::OkStatus();
+  return req;
+}
+
+// What a start issue is compared on when repeated: everything but the request_id (the caller is
+// not part of it: any technician may retry the start).
+std::string StartFingerprint(v1::IssueToProcedureRequest req) {
+  req.clear_request_id();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    req.SerializeToCodedStream(&coded);
+  }
+  return Sha256Hex(bytes);
+}
+
+// "serial SN-1, 4 x lot G-1, bottle B" for a refusal that must say what a start already drew.
+std::string DescribeIssued(const v1::IssueToProcedureResponse& issued) {
+  std::vector<std::string> parts;
+  for (const v1::IssuedItem& item : issued.items()) {
+    if (!item.serial().empty()) {
+      parts.push_back(absl::StrCat("serial ", item.serial(), " (lot ", item.lot_number(), ")"));
+    } else if (!item.bottle_id().empty()) {
+      parts.push_back(absl::StrCat("bottle ", item.bottle_id(), " (lot ", item.lot_number(), ")"));
+    } else {
+      parts.push_back(absl::StrCat(item.quantity(), " x lot ", item.lot_number()));
+    }
+  }
+  return parts.empty() ? "nothing" : absl::StrJoin(parts, ", ");
+}
+
+absl::Status AlreadyIssued(const StartIssue& held, absl::string_view why) {
+  return WithErrorInfo(
+      absl::FailedPreconditionError(absl::StrCat(
+          "appointment ", held.appointment_id, " already has its supplies issued by ", why, ": ",
+          DescribeIssued(held.response),
+          "; a start draws its supplies once (they are returned if that start fails)")),
+      kSuppliesAlreadyIssuedReason,
+      {{"appointment_id", held.appointment_id}, {"start_attempt_id", held.start_attempt_id}});
 }
 
 // What a refused issue leaves behind once its transaction has rolled back.
@@ -89,7 +145,7 @@ class IssueRun {
       const std::string field = absl::StrCat("lines[", i, "]");
       switch (line.item_case()) {
         case v1::IssueLine::kSerial:
-          RETURN_IF_ERROR(IssueSerial(field + ".serial", line.serial()));
+          RETURN_IF_ERROR(IssueSerial(field, line));
           break;
         case v1::IssueLine::kBottleId:
           RETURN_IF_ERROR(IssueFromBottle(field + ".bottle_id", line.bottle_id()));
@@ -147,8 +203,12 @@ class IssueRun {
 
   // The order of the checks matters: a spent unit is a reuse attempt wherever it is held, so it is
   // recognised before the clinic and transit checks that would otherwise hide it.
-  absl::Status IssueSerial(const std::string& field, const std::string& serial) {
-    ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit, store_.GetUnit(txn_, serial));
+  absl::Status IssueSerial(const std::string& line_field, const v1::IssueLine& line) {
+    const std::string& serial = line.serial();  // canonical
+    const std::string field = line_field + ".serial";
+    ASSIGN_OR_RETURN(
+        std::optional<v1::SerialUnit> unit,
+        UnitOfRequest(store_, txn_, line_field + ".product_id", serial, line.product_id()));
     if (!unit.has_value()) {
       return absl::NotFoundError(absl::StrCat(field, ": unit ", serial, " not found"));
     }
@@ -290,15 +350,34 @@ class IssueRun {
 }  // namespace
 
 absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
-    const Call& call, const v1::IssueToProcedureRequest& req) const {
-  RETURN_IF_ERROR(ValidateIssue(req));
+    const Call& call, const v1::IssueToProcedureRequest& request) const {
+  ASSIGN_OR_RETURN(v1::IssueToProcedureRequest req, CanonicalIssue(request));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  // The appointment's clinic is scheduling's to say, not the request's: an issue booked against
+  // another clinic's appointment would put its ids into this clinic's ledger and reuse records.
+  ASSIGN_OR_RETURN(ProcedureAppointment appointment,
+                   appointments_->GetAppointment(req.appointment_id()));
+  if (appointment.clinic_id != req.clinic_id()) {
+    RETURN_IF_ERROR(call.who.CheckClinic(appointment.clinic_id));
+    return absl::InvalidArgumentError(absl::StrCat("clinic_id: appointment ", req.appointment_id(),
+                                                   " is at clinic ", appointment.clinic_id,
+                                                   ", not at ", req.clinic_id()));
+  }
+  if (req.patient_id().empty()) {
+    req.set_patient_id(appointment.patient_id);
+  } else if (req.patient_id() != appointment.patient_id) {
+    return absl::InvalidArgumentError(absl::StrCat("patient_id: appointment ", req.appointment_id(),
+                                                   " is not of patient ", req.patient_id()));
+  }
   Refusal refusal;
-  absl::StatusOr<v1::IssueToProcedureResponse> result = RunIdempotent<v1::IssueToProcedureResponse>(
-      *db_, call, req, [&](Transaction& txn) -> absl::StatusOr<v1::IssueToProcedureResponse> {
-        refusal = Refusal{};  // a retried transaction starts over
-        return IssueRun(store_, txn, call, req, refusal).Run();
-      });
+  auto run = [&](Transaction& txn) -> absl::StatusOr<v1::IssueToProcedureResponse> {
+    refusal = Refusal{};  // a retried transaction starts over
+    return IssueRun(store_, txn, call, req, refusal).Run();
+  };
+  absl::StatusOr<v1::IssueToProcedureResponse> result =
+      req.start_attempt_id().empty()
+          ? RunIdempotent<v1::IssueToProcedureResponse>(*db_, call, req, run)
+          : IssueForStart(call, req, run);
   if (!result.ok() && (!refusal.attempts.empty() || refusal.incident.has_value())) {
     // The refused issue rolled back; the attempt itself is kept, and compliance's incident
     // queued, durably, before the caller hears of the refusal.
@@ -316,6 +395,138 @@ absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
     if (refusal.incident.has_value() && on_event_committed_) on_event_committed_();
   }
   return result;
+}
+
+absl::StatusOr<v1::IssueToProcedureResponse> Issuing::IssueForStart(
+    const Call& call, const v1::IssueToProcedureRequest& req,
+    absl::FunctionRef<absl::StatusOr<v1::IssueToProcedureResponse>(Transaction&)> run) const {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  const std::string fingerprint = StartFingerprint(req);
+  v1::IssueToProcedureResponse out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<StartIssue> mine,
+                     store_.GetStartIssue(txn, req.appointment_id(), req.start_attempt_id()));
+    if (mine.has_value()) {
+      if (mine->state == StartIssue::State::kReturned) {
+        return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                                 "start attempt ", req.start_attempt_id(), " of appointment ",
+                                 req.appointment_id(), " failed and its supplies were returned (",
+                                 mine->return_reason, "): start the appointment again")),
+                             kStartIssueReturnedReason,
+                             {{"appointment_id", req.appointment_id()},
+                              {"start_attempt_id", req.start_attempt_id()}});
+      }
+      // The same start again, whoever retries it: the first issue, nothing more drawn.
+      if (mine->fingerprint == fingerprint) {
+        out = std::move(mine->response);
+        return absl::OkStatus();
+      }
+      return AlreadyIssued(*mine, "this start with other lines");
+    }
+    ASSIGN_OR_RETURN(std::optional<StartIssue> other,
+                     store_.ActiveStartIssue(txn, req.appointment_id()));
+    if (other.has_value()) return AlreadyIssued(*other, "another start attempt");
+    ASSIGN_OR_RETURN(out, run(txn));
+    StartIssue issue;
+    issue.appointment_id = req.appointment_id();
+    issue.start_attempt_id = req.start_attempt_id();
+    issue.clinic_id = req.clinic_id();
+    issue.fingerprint = fingerprint;
+    issue.response = out;
+    issue.staff_id = call.who.staff_id;
+    issue.create_time = call.now;
+    return store_.InsertStartIssue(txn, issue);
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ReturnProcedureIssueResponse> Issuing::Return(
+    const Call& call, const v1::ReturnProcedureIssueRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  RETURN_IF_ERROR(ValidateId("appointment_id", req.appointment_id()));
+  RETURN_IF_ERROR(ValidateId("start_attempt_id", req.start_attempt_id()));
+  RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  return RunIdempotent<v1::ReturnProcedureIssueResponse>(
+      *db_, call, req, [&](Transaction& txn) -> absl::StatusOr<v1::ReturnProcedureIssueResponse> {
+        v1::ReturnProcedureIssueResponse out;
+        ASSIGN_OR_RETURN(absl::TimeZone zone,
+                         RequireZone(store_, txn, req.clinic_id(), "clinic_id"));
+        ASSIGN_OR_RETURN(std::optional<StartIssue> issue,
+                         store_.GetStartIssue(txn, req.appointment_id(), req.start_attempt_id()));
+        if (!issue.has_value()) {
+          // The start failed before its issue arrived (or the issue never will): void the
+          // attempt, so that an issue of it arriving late draws nothing.
+          StartIssue void_issue;
+          void_issue.appointment_id = req.appointment_id();
+          void_issue.start_attempt_id = req.start_attempt_id();
+          void_issue.clinic_id = req.clinic_id();
+          void_issue.state = StartIssue::State::kReturned;
+          void_issue.staff_id = call.who.staff_id;
+          void_issue.create_time = call.now;
+          void_issue.return_reason = req.reason();
+          RETURN_IF_ERROR(store_.InsertStartIssue(txn, void_issue));
+          return out;
+        }
+        if (issue->clinic_id != req.clinic_id()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("clinic_id: the start issue of appointment ", req.appointment_id(),
+                           " was made at clinic ", issue->clinic_id));
+        }
+        if (issue->state == StartIssue::State::kReturned) return out;  // returned already
+        std::map<std::pair<std::string, int>, StockMove> moves;        // by (lot, bucket)
+        std::string patient_id;
+        for (const v1::LedgerEntry& drawn : issue->response.entries()) {
+          patient_id = drawn.patient_id();
+          ASSIGN_OR_RETURN(v1::Lot lot, store_.GetLot(txn, drawn.lot_id()));
+          const bool recalled = lot.status() == v1::LOT_STATUS_RECALLED;
+          const v1::StockBucket bucket =
+              recalled ? v1::STOCK_BUCKET_QUARANTINED : v1::STOCK_BUCKET_AVAILABLE;
+          StockMove& move = moves[{lot.id(), bucket}];
+          move.leg.key = StockKey{req.clinic_id(), lot.id(), bucket};
+          move.product_id = lot.product_id();
+          if (drawn.serials().empty()) {
+            move.leg.delta += -drawn.quantity_delta();
+            continue;
+          }
+          for (const std::string& serial : drawn.serials()) {
+            ASSIGN_OR_RETURN(std::vector<v1::SerialUnit> units,
+                             store_.FindUnits(txn, serial, lot.product_id()));
+            // Only a unit still issued to this procedure goes back; one disposed of since was
+            // used after all and stays out.
+            if (units.size() != 1 || units[0].state() != v1::UNIT_STATE_ISSUED ||
+                units[0].appointment_id() != req.appointment_id()) {
+              continue;
+            }
+            v1::SerialUnit& unit = units[0];
+            unit.set_state(recalled ? v1::UNIT_STATE_QUARANTINED : v1::UNIT_STATE_IN_STOCK);
+            unit.clear_appointment_id();
+            unit.clear_issue_time();
+            RETURN_IF_ERROR(store_.UpdateUnit(txn, unit, v1::UNIT_STATE_ISSUED));
+            move.leg.delta += 1;
+            move.serials.push_back(serial);
+            out.add_serials(serial);
+          }
+        }
+        std::vector<StockMove> ordered;
+        for (auto& [key, move] : moves) {
+          if (move.leg.delta != 0) ordered.push_back(std::move(move));
+        }
+        EntryMeta meta;
+        meta.kind = v1::LEDGER_ENTRY_KIND_RETURN;
+        meta.staff_id = call.who.staff_id;
+        meta.appointment_id = req.appointment_id();
+        meta.patient_id = patient_id;
+        meta.reason = req.reason();
+        meta.local_day = LocalDay(call.now, zone);
+        if (!ordered.empty()) {
+          ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, ordered, meta, call.now));
+          for (v1::LedgerEntry& e : entries) *out.add_entries() = std::move(e);
+        }
+        RETURN_IF_ERROR(store_.MarkStartIssueReturned(
+            txn, req.appointment_id(), req.start_attempt_id(), req.reason(), call.now));
+        return out;
+      });
 }
 
 absl::StatusOr<v1::SuggestLotsResponse> Issuing::Suggest(const Call& call,

@@ -1,6 +1,7 @@
 #include "services/inventory/issuing.h"
 
 #include "services/inventory/bottles.h"
+#include "services/inventory/inventory_reasons.h"
 #include "services/inventory/inventory_test_env.h"
 #include "services/inventory/recalls.h"
 
@@ -23,13 +24,13 @@ class IssuingTest : public InventoryUnitTest {
   }
 
   Issuing issuing() {
-    return Issuing(db_.get(), [this] { ++events_committed_; });
+    return Issuing(db_.get(), &appointments_, [this] { ++events_committed_; });
   }
   v1::IssueToProcedureRequest Issue(const std::string& clinic) {
     v1::IssueToProcedureRequest req;
     req.set_request_id(NewId());
     req.set_clinic_id(clinic);
-    req.set_appointment_id(NewId());
+    req.set_appointment_id(appointments_.Add(clinic));
     return req;
   }
   int ReuseAttempts(const std::string& clinic) {
@@ -145,6 +146,149 @@ TEST_F(IssuingTest, AUsedUnitDoesNotRevealAnotherClinicsProcedure) {
     }
     return absl::OkStatus();
   }));
+}
+
+// Issue 14 item 9: a serial typed in another case is the same unit, so its reuse is recorded.
+TEST_F(IssuingTest, AnySpellingOfAUsedSerialIsAReuseAttempt) {
+  v1::IssueToProcedureRequest first = Issue(clinic_a_);
+  first.add_lines()->set_serial("SN-1");
+  ASSERT_OK(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), first).status());
+  v1::IssueToProcedureRequest again = Issue(clinic_a_);
+  again.add_lines()->set_serial(" sn-1");
+  const absl::Status s = issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), again).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("single use")));
+  EXPECT_EQ(ErrorMetadata(s, "serial"), "SN-1");
+  EXPECT_EQ(ReuseAttempts(clinic_a_), 1);
+}
+
+// Issue 13: where the procedure is, is scheduling's to say, checked before anything is issued.
+TEST_F(IssuingTest, TheAppointmentMustBeAtTheRequestsClinicInScheduling) {
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.set_appointment_id(appointments_.Add(clinic_b_));  // clinic B's procedure
+  req.add_lines()->set_serial("SN-1");
+  const absl::Status s = issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(s), reason::kOutsideClinicScope);
+  const Call admin = Admin("IssueToProcedure", common::v1::PERMISSION_INVENTORY_ISSUE);
+  EXPECT_THAT(issuing().Issue(admin, req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("clinic_id")));
+  req.set_appointment_id(NewId());  // unknown to scheduling
+  EXPECT_THAT(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("appointment_id")));
+  req.set_appointment_id(appointments_.Add(clinic_a_, "patient-1"));
+  req.set_patient_id("patient-2");
+  EXPECT_THAT(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("patient_id")));
+  req.clear_patient_id();
+  appointments_.down = true;
+  EXPECT_THAT(issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status(),
+              StatusIs(absl::StatusCode::kUnavailable));
+  appointments_.down = false;
+  // Nothing was drawn by the refusals; the patient comes from scheduling.
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse out,
+                       issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req));
+  EXPECT_EQ(out.entries(0).patient_id(), "patient-1");
+  EXPECT_EQ(ReuseAttempts(clinic_a_), 0);
+}
+
+// Issue 14 item 8: the supply issue of a start is keyed by (appointment, start attempt), replayed
+// for any technician, refused for other lines, and returned when the start fails.
+TEST_F(IssuingTest, AStartIssueReplaysForAnyTechnicianAndIsReturnedWhenTheStartFails) {
+  const std::string attempt = NewId();
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.set_request_id("start-1");
+  req.set_start_attempt_id(attempt);
+  req.add_lines()->set_serial("SN-1");
+  req.add_lines()->mutable_lot_quantity()->set_lot_id(gloves_lot_.id());
+  req.mutable_lines(1)->mutable_lot_quantity()->set_quantity(2);
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse first,
+                       issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req));
+  const Call second_tech = smp::testing::CallAs(
+      smp::testing::StaffOf({common::v1::ROLE_TECHNICIAN}, {clinic_a_}, "tech-2"), now_,
+      "IssueToProcedure");
+  req.set_request_id("start-2");
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse replay, issuing().Issue(second_tech, req));
+  EXPECT_EQ(replay.entries(0).id(), first.entries(0).id());
+
+  v1::IssueToProcedureRequest other_lines = req;
+  other_lines.mutable_lines(0)->set_serial("SN-2");
+  absl::Status s = issuing().Issue(second_tech, other_lines).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("SN-1")));
+  EXPECT_EQ(ErrorReason(s), kSuppliesAlreadyIssuedReason);
+  v1::IssueToProcedureRequest other_attempt = other_lines;
+  other_attempt.set_start_attempt_id(NewId());
+  s = issuing().Issue(second_tech, other_attempt).status();
+  EXPECT_EQ(ErrorReason(s), kSuppliesAlreadyIssuedReason);
+  EXPECT_EQ(ErrorMetadata(s, "start_attempt_id"), attempt);
+
+  // The start failed: scheduling's outbox returns the issue.
+  const Call service =
+      smp::testing::CallAs(smp::testing::StaffOf({common::v1::ROLE_SERVICE}, {}, "svc-scheduling"),
+                           now_, "ReturnProcedureIssue");
+  v1::ReturnProcedureIssueRequest back;
+  back.set_request_id("event-1");
+  back.set_clinic_id(clinic_a_);
+  back.set_appointment_id(req.appointment_id());
+  back.set_start_attempt_id(attempt);
+  back.set_reason("start failed: the appointment changed meanwhile");
+  ASSERT_OK_AND_ASSIGN(v1::ReturnProcedureIssueResponse returned, issuing().Return(service, back));
+  EXPECT_EQ(returned.serials_size(), 1);
+  ASSERT_EQ(returned.entries_size(), 2);
+  for (const v1::LedgerEntry& e : returned.entries()) {
+    EXPECT_EQ(e.kind(), v1::LEDGER_ENTRY_KIND_RETURN);
+    EXPECT_EQ(e.reason(), back.reason());
+    EXPECT_EQ(e.appointment_id(), req.appointment_id());
+    EXPECT_GT(e.quantity_delta(), 0);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::ReturnProcedureIssueResponse again, issuing().Return(service, back));
+  EXPECT_EQ(again.entries(0).id(), returned.entries(0).id());
+  back.set_request_id("event-2");
+  ASSERT_OK_AND_ASSIGN(v1::ReturnProcedureIssueResponse late, issuing().Return(service, back));
+  EXPECT_EQ(late.entries_size(), 0);  // already returned: nothing moves twice
+  EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto units, InventoryStore().FindUnits(txn, "SN-1", ""));
+    EXPECT_EQ(units.at(0).state(), v1::UNIT_STATE_IN_STOCK);
+    EXPECT_EQ(units.at(0).appointment_id(), "");
+    ASSIGN_OR_RETURN(int64_t gloves,
+                     InventoryStore().Balance(
+                         txn, StockKey{clinic_a_, gloves_lot_.id(), v1::STOCK_BUCKET_AVAILABLE}));
+    EXPECT_EQ(gloves, 10);
+    ASSIGN_OR_RETURN(auto uses, InventoryStore().LotUses(txn, gloves_lot_.id()));
+    EXPECT_TRUE(uses.empty());  // the procedure never used the lot
+    return absl::OkStatus();
+  }));
+
+  // That attempt is spent; the appointment's next start draws afresh.
+  s = issuing().Issue(second_tech, req).status();
+  EXPECT_EQ(ErrorReason(s), kStartIssueReturnedReason);
+  req.set_start_attempt_id(NewId());
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse restarted, issuing().Issue(second_tech, req));
+  EXPECT_EQ(restarted.items(0).serial(), "SN-1");
+}
+
+// A start that failed before its issue reached inventory voids the attempt: a late issue of it
+// draws nothing.
+TEST_F(IssuingTest, AReturnBeforeTheIssueVoidsTheAttempt) {
+  const Call service =
+      smp::testing::CallAs(smp::testing::StaffOf({common::v1::ROLE_SERVICE}, {}, "svc-scheduling"),
+                           now_, "ReturnProcedureIssue");
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.set_start_attempt_id(NewId());
+  req.add_lines()->set_serial("SN-1");
+  v1::ReturnProcedureIssueRequest back;
+  back.set_request_id(NewId());
+  back.set_clinic_id(clinic_a_);
+  back.set_appointment_id(req.appointment_id());
+  back.set_start_attempt_id(req.start_attempt_id());
+  back.set_reason("the start timed out");
+  ASSERT_OK_AND_ASSIGN(v1::ReturnProcedureIssueResponse returned, issuing().Return(service, back));
+  EXPECT_EQ(returned.entries_size(), 0);
+  const absl::Status s = issuing().Issue(Technician(clinic_a_, "IssueToProcedure"), req).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("returned")));
+  EXPECT_EQ(ErrorReason(s), kStartIssueReturnedReason);
+  back.clear_reason();
+  EXPECT_THAT(issuing().Return(service, back).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
 }
 
 TEST_F(IssuingTest, AnExpiredLotIsRefusedAsExpired) {

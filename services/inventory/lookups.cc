@@ -2,8 +2,11 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
 #include "common/util/proto_time.h"
 
@@ -62,6 +65,23 @@ absl::StatusOr<v1::Lot> LotOfRequest(const InventoryStore& store, Transaction& t
     return absl::InvalidArgumentError(absl::StrCat(field, ": unknown lot ", id));
   }
   return lot;
+}
+
+absl::StatusOr<std::optional<v1::SerialUnit>> UnitOfRequest(const InventoryStore& store,
+                                                            Transaction& txn,
+                                                            absl::string_view product_field,
+                                                            absl::string_view serial,
+                                                            absl::string_view product_id) {
+  ASSIGN_OR_RETURN(std::vector<v1::SerialUnit> units, store.FindUnits(txn, serial, product_id));
+  if (units.empty()) return std::nullopt;
+  if (units.size() > 1) {
+    std::vector<std::string> products;
+    for (const v1::SerialUnit& u : units) products.push_back(u.product_id());
+    return absl::InvalidArgumentError(
+        absl::StrCat(product_field, ": serial ", serial, " is known for products ",
+                     absl::StrJoin(products, ", "), ": name the unit's product"));
+  }
+  return std::move(units.front());
 }
 
 absl::Status CheckEnoughHere(const InventoryStore& store, Transaction& txn,

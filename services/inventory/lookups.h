@@ -5,6 +5,7 @@
 // stock rules' views of stored lots and bottles, and the "enough stock here?" check.
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,15 @@ absl::StatusOr<v1::Product> ProductOfRequest(const InventoryStore& store, Transa
                                              absl::string_view field, absl::string_view id);
 absl::StatusOr<v1::Lot> LotOfRequest(const InventoryStore& store, Transaction& txn,
                                      absl::string_view field, absl::string_view id);
+
+// The unit of canonical `serial` (of `product_id` when not empty); nullopt when none. A serial
+// known for several products without `product_id` is INVALID_ARGUMENT naming `product_field`
+// (serials are unique per product only).
+absl::StatusOr<std::optional<v1::SerialUnit>> UnitOfRequest(const InventoryStore& store,
+                                                            Transaction& txn,
+                                                            absl::string_view product_field,
+                                                            absl::string_view serial,
+                                                            absl::string_view product_id);
 
 // OK when the clinic holds `quantity` available units of `lot`; FAILED_PRECONDITION otherwise,
 // saying whether other clinics hold it (stock elsewhere must be transferred first).

@@ -17,10 +17,12 @@
 #include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
 #include "common/server/server.h"
+#include "common/status/status_macros.h"
 #include "services/inventory/appointment_source.h"
 #include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/inventory_migrations.h"
 #include "services/inventory/inventory_service.h"
+#include "services/inventory/inventory_store.h"
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (inventory.sqlite). Created if missing.");
@@ -52,6 +54,19 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<Database>> db =
       OpenServiceDatabase(data_dir, "inventory", InventoryMigrations());
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
+
+  // Serials that collided in canonical form when migration 4 normalised them are kept as they
+  // were: said at every start until staff resolve them.
+  absl::Status collisions = (*db)->Run(TxMode::kRead, [](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, InventoryStore().SerialCollisions(txn));
+    for (const auto& [product, serial] : rows) {
+      LogWarning(absl::StrCat("serial unit ", serial, " of product ", product,
+                              " collides with another in canonical form (trimmed, upper case); "
+                              "it is kept as received until staff resolve it"));
+    }
+    return absl::OkStatus();
+  });
+  if (!collisions.ok()) return FailStartup("cannot read serial collisions", collisions);
 
   SessionAuth auth;
   absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();

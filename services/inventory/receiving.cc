@@ -24,7 +24,8 @@ absl::StatusOr<v1::ReceiveStockResponse> Receiving::Receive(
   RETURN_IF_ERROR(ValidateLotNumber("lot_number", req.lot_number()));
   ASSIGN_OR_RETURN(absl::CivilDay expiry, ParseLocalDate("expiry_date", req.expiry_date()));
   RETURN_IF_ERROR(ValidateQuantity("quantity", req.quantity(), kMaxReceiveQuantity));
-  RETURN_IF_ERROR(ValidateSerials("serials", req.serials(), /*optional=*/true));
+  ASSIGN_OR_RETURN(const std::vector<std::string> serials,
+                   ValidateSerials("serials", req.serials(), /*optional=*/true));
   if (!req.serials().empty() && req.quantity() != req.serials_size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("quantity: ", req.quantity(), " but ", req.serials_size(), " serials listed"));
@@ -43,11 +44,8 @@ absl::StatusOr<v1::ReceiveStockResponse> Receiving::Receive(
         }
         ASSIGN_OR_RETURN(v1::Product product,
                          ProductOfRequest(store_, txn, "product_id", req.product_id()));
-        const bool serialised = !req.serials().empty();
-        if (serialised && product.kind() != v1::PRODUCT_KIND_NEEDLE_CARTRIDGE) {
-          return absl::InvalidArgumentError(
-              "serials: only needle cartridges are received with unit serials");
-        }
+        RETURN_IF_ERROR(CheckReceiptSerials(product.kind(), req.serials_size()));
+        const bool serialised = !serials.empty();
         ASSIGN_OR_RETURN(std::optional<v1::Lot> found,
                          store_.FindLot(txn, product.id(), req.lot_number()));
         v1::Lot lot;
@@ -77,9 +75,10 @@ absl::StatusOr<v1::ReceiveStockResponse> Receiving::Receive(
           fresh.set_serialised(serialised);
           ASSIGN_OR_RETURN(lot, store_.CreateLot(txn, fresh, call.now));
         }
-        for (const std::string& serial : req.serials()) {
+        for (const std::string& serial : serials) {
           v1::SerialUnit unit;
           unit.set_serial(serial);
+          unit.set_device_identifier(product.device_identifier());
           unit.set_product_id(product.id());
           unit.set_lot_id(lot.id());
           unit.set_clinic_id(req.clinic_id());
@@ -88,8 +87,7 @@ absl::StatusOr<v1::ReceiveStockResponse> Receiving::Receive(
         }
         StockMove move{
             Leg{StockKey{req.clinic_id(), lot.id(), v1::STOCK_BUCKET_AVAILABLE}, req.quantity()},
-            product.id(),
-            {req.serials().begin(), req.serials().end()}};
+            product.id(), serials};
         EntryMeta meta;
         meta.kind = v1::LEDGER_ENTRY_KIND_RECEIVE;
         meta.staff_id = call.who.staff_id;
@@ -152,7 +150,8 @@ absl::StatusOr<v1::DiscardStockResponse> Receiving::Discard(
                                        kMaxReceiveQuantity));
       break;
     case v1::DiscardStockRequest::kUnits:
-      RETURN_IF_ERROR(ValidateSerials("units.serials", req.units().serials(), false));
+      RETURN_IF_ERROR(ValidateSerials("units.serials", req.units().serials(), false).status());
+      RETURN_IF_ERROR(ValidateOptionalId("units.product_id", req.units().product_id()));
       break;
     default:
       return absl::InvalidArgumentError("item: lot_quantity or units is required");
@@ -190,8 +189,12 @@ absl::StatusOr<v1::DiscardStockResponse> Receiving::Discard(
                              req.clinic_id(), " to discard ", req.lot_quantity().quantity()));
           }
         } else {
-          for (const std::string& serial : req.units().serials()) {
-            ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit, store_.GetUnit(txn, serial));
+          ASSIGN_OR_RETURN(const std::vector<std::string> serials,
+                           ValidateSerials("units.serials", req.units().serials(), false));
+          for (const std::string& serial : serials) {
+            ASSIGN_OR_RETURN(
+                std::optional<v1::SerialUnit> unit,
+                UnitOfRequest(store_, txn, "units.product_id", serial, req.units().product_id()));
             if (!unit.has_value()) {
               return absl::NotFoundError(absl::StrCat("unit ", serial, " not found"));
             }

@@ -1,6 +1,7 @@
 #include "services/inventory/receiving.h"
 
 #include "services/inventory/inventory_test_env.h"
+#include "services/inventory/stock_queries.h"
 
 namespace smp::inventory {
 namespace {
@@ -55,6 +56,57 @@ TEST_F(ReceivingTest, ReceiptsAreValidated) {
   req = Receipt(clinic_a_, gloves.id(), "G-1", 1, absl::CivilDay(2028, 1, 31), {"SN-9"});
   EXPECT_THAT(receiving().Receive(call, req).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("serials")));
+}
+
+// Issue 14 item 9: serials are canonical (trimmed, upper case), unique per product, and needle
+// cartridges cannot be received without them.
+TEST_F(ReceivingTest, NeedleSerialsAreRequiredCanonicalAndUniquePerProduct) {
+  const v1::Product needle = CreateProduct(NeedleSpec());
+  const Call call = Staff(clinic_a_, "ReceiveStock");
+  const absl::Status bare =
+      receiving().Receive(call, Receipt(clinic_a_, needle.id(), "N-1", 5)).status();
+  EXPECT_THAT(bare, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("serials")));
+  // The same serial spelt twice in one receipt.
+  EXPECT_THAT(receiving()
+                  .Receive(call, Receipt(clinic_a_, needle.id(), "N-1", 2,
+                                         absl::CivilDay(2028, 1, 31), {"sn-1", " SN-1"}))
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::ReceiveStockResponse got,
+      receiving().Receive(call, Receipt(clinic_a_, needle.id(), "N-1", 1,
+                                        absl::CivilDay(2028, 1, 31), {"  udi-0001 "})));
+  EXPECT_EQ(got.entry().serials(0), "UDI-0001");
+  // Another spelling of a known serial of this product is the same unit: refused.
+  EXPECT_THAT(receiving()
+                  .Receive(call, Receipt(clinic_a_, needle.id(), "N-1", 1,
+                                         absl::CivilDay(2028, 1, 31), {"Udi-0001"}))
+                  .status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("UDI-0001")));
+  // Another maker's cartridge with the same serial is another unit.
+  v1::Product other_spec = NeedleSpec();
+  other_spec.set_name("1RL 0.18");
+  other_spec.set_device_identifier(" 00812345678901 ");
+  const v1::Product other = CreateProduct(other_spec);
+  EXPECT_EQ(other.device_identifier(), "00812345678901");
+  ASSERT_OK(receiving()
+                .Receive(call, Receipt(clinic_a_, other.id(), "M-1", 1, absl::CivilDay(2028, 1, 31),
+                                       {"UDI-0001"}))
+                .status());
+
+  // Look-ups put the serial in the same form; a serial two products share needs the product.
+  StockQueries queries(db_.get(), &appointments_);
+  v1::GetSerialUnitRequest get;
+  get.set_serial("udi-0001");
+  EXPECT_THAT(queries.GetUnit(Staff(clinic_a_, "GetSerialUnit"), get).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("product_id")));
+  get.set_product_id(other.id());
+  ASSERT_OK_AND_ASSIGN(v1::SerialUnit unit,
+                       queries.GetUnit(Staff(clinic_a_, "GetSerialUnit"), get));
+  EXPECT_EQ(unit.serial(), "UDI-0001");
+  EXPECT_EQ(unit.product_id(), other.id());
+  EXPECT_EQ(unit.device_identifier(), "00812345678901");
 }
 
 TEST_F(ReceivingTest, AnotherClinicsCallerIsRefused) {

@@ -36,7 +36,6 @@ class ReplenishmentTest : public InventoryUnitTest {
     return out.value_or(v1::ListLowStockResponse());
   }
 
-  FakeAppointments appointments_;
   v1::Product gloves_;
   v1::Lot lot_;
 };
@@ -118,14 +117,15 @@ TEST_F(ReplenishmentTest, TheForecastCountsBookedProceduresAndPastUse) {
   v1::IssueToProcedureRequest issue;
   issue.set_request_id(NewId());
   issue.set_clinic_id(clinic_a_);
-  issue.set_appointment_id(NewId());
+  issue.set_appointment_id(appointments_.Add(clinic_a_));
   issue.add_lines()->mutable_lot_quantity()->set_lot_id(lot_.id());
   issue.mutable_lines(0)->mutable_lot_quantity()->set_quantity(2);
-  ASSERT_OK(
-      Issuing(db_.get(), nullptr).Issue(Technician(clinic_a_, "IssueToProcedure"), issue).status());
+  ASSERT_OK(Issuing(db_.get(), &appointments_, nullptr)
+                .Issue(Technician(clinic_a_, "IssueToProcedure"), issue)
+                .status());
   for (int day = 1; day <= 3; ++day) {
     appointments_.procedures.push_back(
-        ProcedureAppointment{NewId(), scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED,
+        ProcedureAppointment{NewId(), clinic_a_, "", scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED,
                              scheduling::v1::BOOKED, now_ + absl::Hours(24 * day)});
   }
   v1::ForecastDemandRequest req;

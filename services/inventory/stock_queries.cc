@@ -79,11 +79,13 @@ absl::StatusOr<v1::Lot> StockQueries::GetLot(const Call&, const v1::GetLotReques
 
 absl::StatusOr<v1::SerialUnit> StockQueries::GetUnit(const Call& call,
                                                      const v1::GetSerialUnitRequest& req) const {
-  RETURN_IF_ERROR(ValidateSerial("serial", req.serial()));
+  ASSIGN_OR_RETURN(const std::string serial, ValidateSerial("serial", req.serial()));
+  RETURN_IF_ERROR(ValidateOptionalId("product_id", req.product_id()));
   return ReadInClinicScope<v1::SerialUnit>(
       *db_, call, [&](Transaction& txn) -> absl::StatusOr<v1::SerialUnit> {
-        ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit, store_.GetUnit(txn, req.serial()));
-        if (!unit.has_value()) return NotFound("unit", req.serial());
+        ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit,
+                         UnitOfRequest(store_, txn, "product_id", serial, req.product_id()));
+        if (!unit.has_value()) return NotFound("unit", serial);
         return *std::move(unit);
       });
 }

@@ -25,13 +25,14 @@ class StockQueriesTest : public InventoryUnitTest {
     v1::IssueToProcedureRequest req;
     req.set_request_id(NewId());
     req.set_clinic_id(clinic_a_);
-    req.set_appointment_id(NewId());
+    req.set_appointment_id(appointments_.Add(clinic_a_));
     req.add_lines()->set_serial(serial);
-    Issuing(db_.get(), nullptr).Issue(Technician(clinic_a_, "IssueToProcedure"), req).IgnoreError();
+    Issuing(db_.get(), &appointments_, nullptr)
+        .Issue(Technician(clinic_a_, "IssueToProcedure"), req)
+        .IgnoreError();
     return req.appointment_id();
   }
 
-  FakeAppointments appointments_;
   v1::Product gloves_, needle_;
   v1::Lot gloves_lot_, needle_lot_;
 };
@@ -134,8 +135,9 @@ TEST_F(StockQueriesTest, ReuseAttemptsAreListedForTheirClinic) {
 TEST_F(StockQueriesTest, TheDayIsReconciledWithScheduling) {
   const std::string unrecorded = IssueNeedle("SN-1");
   const std::string recorded = IssueNeedle("SN-2");
-  appointments_.procedures.push_back(ProcedureAppointment{
-      recorded, scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED, scheduling::v1::FULFILLED, now_});
+  appointments_.procedures.push_back(
+      ProcedureAppointment{recorded, clinic_a_, "", scheduling::v1::APPOINTMENT_TYPE_UNSPECIFIED,
+                           scheduling::v1::FULFILLED, now_});
   v1::ReconcileDayRequest req;
   req.set_clinic_id(clinic_a_);
   *req.mutable_date() = ToLocalDate(absl::CivilDay(2027, 3, 10));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/status/error_details.h"
+#include "common/status/status_macros.h"
 #include "common/util/validation.h"
 
 namespace smp::inventory {
@@ -211,6 +212,10 @@ v1::ProductKind KindOf(const v1::Product& product) {
 absl::Status ValidateProduct(const v1::Product& p) {
   if (absl::Status s = ValidateRequiredText("product.name", p.name(), 200); !s.ok()) return s;
   if (absl::Status s = ValidateOptionalText("product.sku", p.sku(), 64); !s.ok()) return s;
+  if (!p.device_identifier().empty()) {
+    // Same alphabet and canonical form as a serial: the two together are the unit's UDI.
+    RETURN_IF_ERROR(ValidateSerial("product.device_identifier", p.device_identifier()).status());
+  }
   if (p.unit() == v1::UNIT_OF_MEASURE_UNSPECIFIED || !v1::UnitOfMeasure_IsValid(p.unit())) {
     return absl::InvalidArgumentError("product.unit: is required");
   }
@@ -262,21 +267,27 @@ absl::Status ValidateProduct(const v1::Product& p) {
   }
 }
 
-absl::Status ValidateSerial(absl::string_view field, absl::string_view serial) {
+std::string CanonicalSerial(absl::string_view serial) {
+  return absl::AsciiStrToUpper(absl::StripAsciiWhitespace(serial));
+}
+
+absl::StatusOr<std::string> ValidateSerial(absl::string_view field, absl::string_view serial) {
   static constexpr absl::string_view kExtra = "._:/()+-";
-  if (serial.empty() || serial.size() > 64 ||
-      !std::all_of(serial.begin(), serial.end(), [](char c) {
-        return absl::ascii_isalnum(c) || kExtra.find(c) != absl::string_view::npos;
+  std::string canonical = CanonicalSerial(serial);
+  if (canonical.empty() || canonical.size() > 64 ||
+      !std::all_of(canonical.begin(), canonical.end(), [](char c) {
+        return absl::ascii_isdigit(c) || absl::ascii_isupper(c) ||
+               kExtra.find(c) != absl::string_view::npos;
       })) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": a serial is 1..64 characters of [A-Za-z0-9._:/()+-]"));
   }
-  return absl::OkStatus();
+  return canonical;
 }
 
-absl::Status ValidateSerials(absl::string_view field,
-                             const google::protobuf::RepeatedPtrField<std::string>& serials,
-                             bool optional) {
+absl::StatusOr<std::vector<std::string>> ValidateSerials(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& serials,
+    bool optional) {
   if (serials.empty() && !optional) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": at least one serial is required"));
   }
@@ -284,15 +295,29 @@ absl::Status ValidateSerials(absl::string_view field,
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most ", kMaxSerials, " serials per request"));
   }
+  std::vector<std::string> out;
   std::set<std::string> seen;
   for (int i = 0; i < serials.size(); ++i) {
-    if (absl::Status s = ValidateSerial(absl::StrCat(field, "[", i, "]"), serials[i]); !s.ok()) {
-      return s;
-    }
-    if (!seen.insert(serials[i]).second) {
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    ASSIGN_OR_RETURN(std::string canonical, ValidateSerial(item, serials[i]));
+    if (!seen.insert(canonical).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "]: serial ", serials[i], " is listed twice"));
+          absl::StrCat(item, ": serial ", canonical, " is listed twice"));
     }
+    out.push_back(std::move(canonical));
+  }
+  return out;
+}
+
+absl::Status CheckReceiptSerials(v1::ProductKind kind, int serial_count) {
+  if (kind == v1::PRODUCT_KIND_NEEDLE_CARTRIDGE && serial_count == 0) {
+    return absl::InvalidArgumentError(
+        "serials: needle cartridges are single use and tracked by unit: list one serial per "
+        "unit received");
+  }
+  if (kind != v1::PRODUCT_KIND_NEEDLE_CARTRIDGE && serial_count > 0) {
+    return absl::InvalidArgumentError(
+        "serials: only needle cartridges are received with unit serials");
   }
   return absl::OkStatus();
 }

@@ -153,11 +153,22 @@ v1::ProductKind KindOf(const v1::Product& product);
 // One thing issued from `lot` of `product` in the terms a procedure record needs (kind, name or
 // shade, lot number, expiry); the caller adds the serial, quantity or bottle.
 v1::IssuedItem IssuedItemFor(const v1::Product& product, const v1::Lot& lot);
-absl::Status ValidateSerial(absl::string_view field, absl::string_view serial);
-// 1..max_count distinct serials (0 allowed when `optional`).
-absl::Status ValidateSerials(absl::string_view field,
-                             const google::protobuf::RepeatedPtrField<std::string>& serials,
-                             bool optional);
+// The canonical form of a serial or a device identifier, the only form stored or looked up:
+// surrounding ASCII whitespace removed and ASCII letters in upper case ("  udi-0001 " ->
+// "UDI-0001"). Makers print serials in either case and scanners add blanks; one physical unit must
+// never be two rows, nor escape a reuse check by its spelling.
+std::string CanonicalSerial(absl::string_view serial);
+// The canonical serial when it is 1..64 characters of [A-Z0-9._:/()+-]; INVALID_ARGUMENT naming
+// `field` otherwise.
+absl::StatusOr<std::string> ValidateSerial(absl::string_view field, absl::string_view serial);
+// 1..max_count serials (0 allowed when `optional`), distinct in canonical form; their canonical
+// forms in request order.
+absl::StatusOr<std::vector<std::string>> ValidateSerials(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& serials,
+    bool optional);
+// Needle cartridges are single use and tracked unit by unit: a receipt of them without serials is
+// INVALID_ARGUMENT naming `serials`; serials of any other kind of product likewise.
+absl::Status CheckReceiptSerials(v1::ProductKind kind, int serial_count);
 absl::Status ValidateQuantity(absl::string_view field, int64_t quantity, int64_t max);
 absl::Status ValidateLotNumber(absl::string_view field, absl::string_view lot_number);
 

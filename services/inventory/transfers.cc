@@ -38,7 +38,7 @@ absl::Status ValidateShip(const v1::ShipTransferRequest& req) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".lot_id: listed twice"));
     }
   }
-  RETURN_IF_ERROR(ValidateSerials("serials", req.serials(), /*optional=*/true));
+  RETURN_IF_ERROR(ValidateSerials("serials", req.serials(), /*optional=*/true).status());
   if (req.lines().empty() && req.serials().empty()) {
     return absl::InvalidArgumentError("lines: at least one line or serial is required");
   }
@@ -74,8 +74,12 @@ absl::StatusOr<v1::Transfer> Transfers::Ship(const Call& call,
           by_lot[lot.id()].first += line.quantity();
           lots[lot.id()] = lot;
         }
-        for (const std::string& serial : req.serials()) {
-          ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit, store_.GetUnit(txn, serial));
+        ASSIGN_OR_RETURN(const std::vector<std::string> serials,
+                         ValidateSerials("serials", req.serials(), /*optional=*/true));
+        for (const std::string& serial : serials) {
+          // A serial several products share is refused here (no product to tell them apart).
+          ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit,
+                           UnitOfRequest(store_, txn, "serials", serial, ""));
           if (!unit.has_value()) {
             return absl::NotFoundError(absl::StrCat("unit ", serial, " not found"));
           }
@@ -112,7 +116,7 @@ absl::StatusOr<v1::Transfer> Transfers::Ship(const Call& call,
         transfer.set_source_clinic_id(req.source_clinic_id());
         transfer.set_destination_clinic_id(req.destination_clinic_id());
         *transfer.mutable_lines() = req.lines();
-        *transfer.mutable_serials() = req.serials();
+        *transfer.mutable_serials() = {serials.begin(), serials.end()};
         transfer.set_status(v1::TRANSFER_STATUS_SHIPPED);
         *transfer.mutable_ship_time() = ToProtoTimestamp(call.now);
         ASSIGN_OR_RETURN(transfer, store_.CreateTransfer(txn, transfer, call.now));
@@ -146,7 +150,15 @@ absl::StatusOr<v1::Transfer> Transfers::Receive(const Call& call,
         }
         std::map<std::string, v1::Lot> lots;
         for (const std::string& serial : transfer.serials()) {
-          ASSIGN_OR_RETURN(std::optional<v1::SerialUnit> unit, store_.GetUnit(txn, serial));
+          // The shipped unit of that serial: the one in transit to this destination.
+          ASSIGN_OR_RETURN(std::vector<v1::SerialUnit> candidates,
+                           store_.FindUnits(txn, serial, ""));
+          std::optional<v1::SerialUnit> unit;
+          for (v1::SerialUnit& c : candidates) {
+            if (c.state() == v1::UNIT_STATE_IN_TRANSIT && c.clinic_id() == destination) {
+              unit = std::move(c);
+            }
+          }
           if (!unit.has_value()) {
             return absl::DataLossError(absl::StrCat("shipped unit ", serial, " is missing"));
           }

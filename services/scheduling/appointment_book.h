@@ -81,6 +81,10 @@ class AppointmentBook {
 
   // Wakes the clinic's WatchChanges streams for a committed change of `a`.
   void NotifyCommitted(const v1::Appointment& a) const;
+  // Wakes the outbox dispatcher after a change outside Transition put an event in the outbox.
+  void NotifyEventCommitted() const {
+    if (on_event_committed_) on_event_committed_();
+  }
 
  private:
   // Cancels one held appointment whose hold has lapsed: frees its time, records the change.

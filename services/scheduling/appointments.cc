@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
 #include "common/util/etag.h"
@@ -309,25 +310,65 @@ absl::StatusOr<v1::Appointment> Appointments::Start(const Call& call,
     RETURN_IF_ERROR(AskComplianceGate(current, current.practitioner_id(), call.now));
   }
   std::vector<inventory::v1::IssuedItem> issued;
+  std::string attempt;  // the start attempt inventory keys the issue on
   if (IsProcedure(current.type()) && current.status() == v1::ARRIVED &&
       current.etag() == req.etag()) {
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(attempt,
+                       store_->BeginStartAttempt(txn, current.id(), NewIdAt(call.now), call.now));
+      return absl::OkStatus();
+    }));
     SupplyRequest supply{.clinic_id = current.clinic_id(),
                          .appointment_id = current.id(),
                          .patient_id = current.patient_id(),
+                         .start_attempt_id = attempt,
                          .lines = {req.supplies().begin(), req.supplies().end()}};
     // The issue is made as the technician: their token goes with it.
     ASSIGN_OR_RETURN(issued, supplies_->Issue(supply, authorization));
   }
-  return book_->Transition(
+  absl::StatusOr<v1::Appointment> started = book_->Transition(
       call, TransitionOf(req, AppointmentAction::kStart,
-                         [&](Transaction&, v1::Appointment& a, const v1::ClinicSchedule&,
+                         [&](Transaction& txn, v1::Appointment& a, const v1::ClinicSchedule&,
                              absl::Time now) -> absl::Status {
+                           if (!attempt.empty()) {
+                             RETURN_IF_ERROR(store_->MarkStartAttemptStarted(txn, a.id(), attempt));
+                           }
                            *a.mutable_procedure_start_time() = ToProtoTimestamp(now);
                            for (inventory::v1::IssuedItem& item : issued) {
                              *a.add_supplies() = std::move(item);
                            }
                            return absl::OkStatus();
                          }));
+  if (!started.ok() && !attempt.empty()) {
+    RETURN_IF_ERROR(ReturnSupplies(current, attempt, started.status(), call.now));
+  }
+  return started;
+}
+
+absl::Status Appointments::ReturnSupplies(const v1::Appointment& a, const std::string& attempt,
+                                          const absl::Status& why, absl::Time now) const {
+  bool enqueued = false;
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    enqueued = false;
+    // Not when a concurrent start of the same attempt committed (its procedure uses them), nor
+    // twice.
+    ASSIGN_OR_RETURN(bool abandoned, store_->AbandonStartAttempt(txn, a.id(), attempt));
+    if (!abandoned) return absl::OkStatus();
+    inventory::v1::ReturnProcedureIssueRequest back;
+    back.set_clinic_id(a.clinic_id());
+    back.set_appointment_id(a.id());
+    back.set_start_attempt_id(attempt);
+    back.set_reason(std::string(
+        absl::ClippedSubstr(absl::StrCat("the start failed after the supplies were issued: ",
+                                         absl::StatusCodeToString(why.code()), ": ", why.message()),
+                            0, 500)));
+    RETURN_IF_ERROR(
+        EnqueueEvent(txn, kInventoryDestination, kReturnProcedureIssueKind, back, now).status());
+    enqueued = true;
+    return absl::OkStatus();
+  }));
+  if (enqueued) book_->NotifyEventCommitted();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::CompleteAppointmentResponse> Appointments::Complete(

@@ -75,6 +75,10 @@ class Appointments {
   // clinic-local day and that instant). OK for types the gate does not cover.
   absl::Status AskComplianceGate(const v1::Appointment& a, const std::string& practitioner_id,
                                  absl::Time at) const;
+  // After a start failed (`why`) once its supplies were issued under `attempt`: queues their
+  // return to inventory in the outbox, unless a start with that attempt committed after all.
+  absl::Status ReturnSupplies(const v1::Appointment& a, const std::string& attempt,
+                              const absl::Status& why, absl::Time now) const;
 
   Database* db_;
   const SchedulingStore* store_;

@@ -43,14 +43,16 @@ class AppointmentsTest : public SchedulingTestEnv {
 
   // The outbox's events, delivered to recording deliverers.
   std::vector<OutboxEvent> Outbox() {
-    RecordingDeliverer compliance, billing;
+    RecordingDeliverer compliance, billing, inventory;
     FakeClock clock(now_ + absl::Hours(24 * 30));
-    OutboxDispatcher dispatcher(
-        db_.get(), clock, RetryPolicy{},
-        {{kComplianceDestination, &compliance}, {kBillingDestination, &billing}});
+    OutboxDispatcher dispatcher(db_.get(), clock, RetryPolicy{},
+                                {{kComplianceDestination, &compliance},
+                                 {kBillingDestination, &billing},
+                                 {kInventoryDestination, &inventory}});
     EXPECT_OK(dispatcher.RunOnce().status());
     std::vector<OutboxEvent> all = compliance.events;
     all.insert(all.end(), billing.events.begin(), billing.events.end());
+    all.insert(all.end(), inventory.events.begin(), inventory.events.end());
     return all;
   }
 
@@ -322,6 +324,66 @@ TEST_F(AppointmentsTest, CompletingTheLastSessionCompletesThePlan) {
     EXPECT_EQ(FromLocalDate(plan.touch_up_due().start_date()), absl::CivilDay(2032, 1, 21));
     return absl::OkStatus();
   }));
+}
+
+// Issue 14 item 8: the supply issue rides on a start attempt that every retry of the start shares
+// until the appointment moves; a start that fails after the issue sends it back through the
+// outbox, and the next start gets a new attempt.
+TEST_F(AppointmentsTest, AStartFailingAfterTheIssueReturnsTheSuppliesThroughTheOutbox) {
+  auto arrive = [&](const std::string& name, int hour) -> v1::Appointment {
+    absl::StatusOr<v1::Appointment> a =
+        appointments_.Book(Desk("BookAppointment"), Booking(name, At(0, hour), v1::SAMPLE_PATCH));
+    EXPECT_OK(a.status());
+    absl::StatusOr<v1::Appointment> arrived =
+        appointments_.CheckIn(Later(Desk("CheckInAppointment"), absl::Hours(3)),
+                              Step<v1::CheckInAppointmentRequest>("ci-" + name, *a));
+    EXPECT_OK(arrived.status());
+    return arrived.value_or(v1::Appointment());
+  };
+  const Call start_call = Later(Desk("StartAppointment"), absl::Hours(3));
+  const v1::Appointment other = arrive("other", 10);
+  v1::StartAppointmentRequest used = Step<v1::StartAppointmentRequest>("start-1", other);
+  used.add_supplies()->set_serial("N-0009");
+  ASSERT_OK(appointments_.Start(start_call, used, "Bearer tech").status());
+
+  const v1::Appointment a = arrive("a", 12);
+  v1::StartAppointmentRequest start = Step<v1::StartAppointmentRequest>("start-2", a);
+  start.add_supplies()->set_serial("N-0001");
+  // Inventory does not answer in time: nothing is known to be issued, nothing is returned, and
+  // the retry rides on the same attempt (inventory replays the issue if it was made).
+  supplies_.refusal = absl::UnavailableError("inventory cannot issue the supplies now");
+  EXPECT_THAT(appointments_.Start(start_call, start, "Bearer tech"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  supplies_.refusal = absl::OkStatus();
+  const std::string attempt = supplies_.requests.back().start_attempt_id;
+  EXPECT_FALSE(attempt.empty());
+  EXPECT_NE(attempt, supplies_.requests.front().start_attempt_id);
+
+  // Issued, then the start itself fails (the caller reused a request id of another start).
+  v1::StartAppointmentRequest reused = start;
+  reused.set_request_id("start-1");
+  EXPECT_THAT(appointments_.Start(start_call, reused, "Bearer tech"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(supplies_.requests.back().start_attempt_id, attempt);
+  std::vector<OutboxEvent> returns;
+  for (OutboxEvent& e : Outbox()) {
+    if (e.destination == kInventoryDestination) returns.push_back(std::move(e));
+  }
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].kind, kReturnProcedureIssueKind);
+  inventory::v1::ReturnProcedureIssueRequest back;
+  ASSERT_TRUE(back.ParseFromString(returns[0].payload));
+  EXPECT_EQ(back.appointment_id(), a.id());
+  EXPECT_EQ(back.clinic_id(), a.clinic_id());
+  EXPECT_EQ(back.start_attempt_id(), attempt);
+  EXPECT_THAT(back.reason(), HasSubstr("INVALID_ARGUMENT"));
+
+  // The next start draws under a new attempt and commits with it; nothing more is returned.
+  ASSERT_OK_AND_ASSIGN(v1::Appointment started,
+                       appointments_.Start(start_call, start, "Bearer tech"));
+  EXPECT_EQ(started.status(), v1::IN_PROGRESS);
+  EXPECT_NE(supplies_.requests.back().start_attempt_id, attempt);
+  for (const OutboxEvent& e : Outbox()) EXPECT_NE(e.destination, kInventoryDestination);
 }
 
 TEST_F(AppointmentsTest, CancellingFreesTheSlotAndFlagsALateCancellation) {

@@ -89,6 +89,7 @@ int Main(int argc, char** argv) {
     deliverers[kComplianceDestination] = compliance_records.get();
   }
   std::unique_ptr<SupplyIssuer> supplies;
+  std::unique_ptr<EventDeliverer> supply_returns;
   const std::string inventory_address = absl::GetFlag(FLAGS_inventory_address);
   if (inventory_address.empty()) {
     supplies = std::make_unique<UnconfiguredSupplyIssuer>();
@@ -98,6 +99,10 @@ int Main(int argc, char** argv) {
     if (!channel.ok()) return FailStartup("cannot open the channel to inventory", channel.status());
     supplies =
         std::make_unique<GrpcSupplyIssuer>(*channel, absl::GetFlag(FLAGS_inventory_deadline));
+    // A start that fails after inventory issued sends the supplies back through the outbox.
+    supply_returns = std::make_unique<SupplyReturnDeliverer>(
+        *channel, credentials->get(), absl::GetFlag(FLAGS_inventory_deadline));
+    deliverers[kInventoryDestination] = supply_returns.get();
   }
   std::unique_ptr<EventDeliverer> billing;
   const std::string billing_address = absl::GetFlag(FLAGS_billing_address);

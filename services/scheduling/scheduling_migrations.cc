@@ -136,6 +136,15 @@ WITH RECURSIVE granules (resource_id, granule, last_granule, appointment_id) AS 
 INSERT INTO occupancy (resource_id, granule, appointment_id)
 SELECT resource_id, granule, appointment_id FROM granules WHERE granule < last_granule
 ON CONFLICT DO NOTHING;
+      // The start attempt whose supply issue a StartAppointment rides on (inventory keys the issue
+      // on it); started once the appointment moved with it, deleted when its issue is returned.
+      {4, "start attempts of appointments (supply issue keys)", R"sql(
+CREATE TABLE start_attempts (
+  appointment_id TEXT PRIMARY KEY,
+  attempt_id TEXT NOT NULL,
+  started INTEGER NOT NULL,        -- 1 once the start committed with it
+  create_time INTEGER NOT NULL
+);
 )sql"},
   };
   return *migrations;

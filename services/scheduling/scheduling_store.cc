@@ -719,6 +719,57 @@ absl::StatusOr<Page<v1::Appointment>> SchedulingStore::ListAppointments(
   });
 }
 
+// ---------------------------------------------------------------- start attempts
+
+absl::StatusOr<std::string> SchedulingStore::BeginStartAttempt(Transaction& txn,
+                                                               absl::string_view appointment_id,
+                                                               absl::string_view candidate,
+                                                               absl::Time now) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT attempt_id, started FROM start_attempts "
+                                        "WHERE appointment_id = ?",
+                                        {std::string(appointment_id)}));
+  if (!rows.empty() && rows[0].Int(1) == 0) return rows[0].Text(0);
+  if (!rows.empty()) {
+    // A start committed with the old attempt and the appointment is startable again: a new start.
+    RETURN_IF_ERROR(
+        txn.Exec("UPDATE start_attempts SET attempt_id = ?, started = 0, "
+                 "create_time = ? WHERE appointment_id = ?",
+                 {std::string(candidate), ToDbMicros(now), std::string(appointment_id)}));
+    return std::string(candidate);
+  }
+  RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO start_attempts (appointment_id, attempt_id, started, create_time) "
+               "VALUES (?, ?, 0, ?)",
+               {std::string(appointment_id), std::string(candidate), ToDbMicros(now)}));
+  return std::string(candidate);
+}
+
+absl::Status SchedulingStore::MarkStartAttemptStarted(Transaction& txn,
+                                                      absl::string_view appointment_id,
+                                                      absl::string_view attempt_id) const {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   txn.ExecCount("UPDATE start_attempts SET started = 1 "
+                                 "WHERE appointment_id = ? AND attempt_id = ?",
+                                 {std::string(appointment_id), std::string(attempt_id)}));
+  if (changed != 1) {
+    return absl::AbortedError(absl::StrCat(
+        "appointment ", appointment_id,
+        ": the supplies of this start are being returned (another start of it failed); start "
+        "it again"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SchedulingStore::AbandonStartAttempt(Transaction& txn,
+                                                          absl::string_view appointment_id,
+                                                          absl::string_view attempt_id) const {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   txn.ExecCount("DELETE FROM start_attempts WHERE appointment_id = ? AND "
+                                 "attempt_id = ? AND started = 0",
+                                 {std::string(appointment_id), std::string(attempt_id)}));
+  return changed == 1;
+}
+
 // ---------------------------------------------------------------- change feed
 
 absl::StatusOr<int64_t> SchedulingStore::NextSequence(Transaction& txn,

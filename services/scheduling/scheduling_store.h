@@ -163,6 +163,21 @@ class SchedulingStore {
                                                          absl::string_view patient_id,
                                                          const PageRequest& page) const;
 
+  // ---- Start attempts (the key of a start's supply issue at inventory) ----
+  // The appointment's pending start attempt id, or `candidate` recorded as it when it has none
+  // (or only one a start committed with). Every start of the appointment (any caller) rides on it
+  // until it is started or abandoned.
+  absl::StatusOr<std::string> BeginStartAttempt(Transaction& txn, absl::string_view appointment_id,
+                                                absl::string_view candidate, absl::Time now) const;
+  // Marks `attempt_id` started, in the transaction that moves the appointment; ABORTED when the
+  // appointment's attempt is another one or was abandoned (its supplies are being returned).
+  absl::Status MarkStartAttemptStarted(Transaction& txn, absl::string_view appointment_id,
+                                       absl::string_view attempt_id) const;
+  // Forgets `attempt_id` if it is still pending (not started); true when it was, i.e. its issue
+  // must now be returned. False when a start committed with it or it was abandoned already.
+  absl::StatusOr<bool> AbandonStartAttempt(Transaction& txn, absl::string_view appointment_id,
+                                           absl::string_view attempt_id) const;
+
   // ---- Change feed ----
   // Advances the clinic's feed head and returns it: the sequence of the change being recorded.
   absl::StatusOr<int64_t> NextSequence(Transaction& txn, absl::string_view clinic_id) const;

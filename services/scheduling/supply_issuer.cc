@@ -3,6 +3,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/peer/peer_call.h"
 #include "common/peer/service_credentials.h"
 #include "common/status/grpc_status.h"
 
@@ -14,7 +15,8 @@ GrpcSupplyIssuer::GrpcSupplyIssuer(std::shared_ptr<grpc::Channel> channel, absl:
 absl::StatusOr<std::vector<inventory::v1::IssuedItem>> GrpcSupplyIssuer::Issue(
     const SupplyRequest& request, const std::string& caller_authorization) {
   inventory::v1::IssueToProcedureRequest issue;
-  issue.set_request_id(absl::StrCat("start:", request.appointment_id));
+  issue.set_request_id(absl::StrCat("start:", request.start_attempt_id));
+  issue.set_start_attempt_id(request.start_attempt_id);
   issue.set_clinic_id(request.clinic_id);
   issue.set_appointment_id(request.appointment_id);
   issue.set_patient_id(request.patient_id);
@@ -48,6 +50,30 @@ absl::StatusOr<std::vector<inventory::v1::IssuedItem>> GrpcSupplyIssuer::Issue(
       return out;
     }
   }
+}
+
+SupplyReturnDeliverer::SupplyReturnDeliverer(std::shared_ptr<grpc::Channel> channel,
+                                             ServiceCredentials* credentials,
+                                             absl::Duration deadline)
+    : stub_(inventory::v1::InventoryService::NewStub(std::move(channel))),
+      credentials_(credentials),
+      deadline_(deadline) {}
+
+absl::Status SupplyReturnDeliverer::Deliver(const OutboxEvent& event) {
+  if (event.kind != kReturnProcedureIssueKind) {
+    return absl::InvalidArgumentError(absl::StrCat("outbox event ", event.id, " has kind \"",
+                                                   event.kind,
+                                                   "\", which scheduling does not send inventory"));
+  }
+  return DeliverEvent<inventory::v1::ReturnProcedureIssueRequest,
+                      inventory::v1::ReturnProcedureIssueResponse>(
+      event, *credentials_, deadline_,
+      [](inventory::v1::ReturnProcedureIssueRequest& request, const OutboxEvent& e) {
+        request.set_request_id(e.id);
+      },
+      [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+        return stub_->ReturnProcedureIssue(ctx, req, resp);
+      });
 }
 
 absl::StatusOr<std::vector<inventory::v1::IssuedItem>> UnconfiguredSupplyIssuer::Issue(

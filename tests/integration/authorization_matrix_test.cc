@@ -127,6 +127,7 @@ const std::map<std::string, Scope>& Table() {
       {"smp.inventory.v1.InventoryService/ListProducts", kOther},
       {"smp.inventory.v1.InventoryService/ReceiveStock", kClinic},
       {"smp.inventory.v1.InventoryService/IssueToProcedure", kClinic},
+      {"smp.inventory.v1.InventoryService/ReturnProcedureIssue", kClinic},
       {"smp.inventory.v1.InventoryService/SuggestLots", kClinic},
       {"smp.inventory.v1.InventoryService/AdjustStock", kClinic},
       {"smp.inventory.v1.InventoryService/DiscardStock", kClinic},

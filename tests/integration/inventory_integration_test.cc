@@ -51,27 +51,30 @@ common::v1::LocalDate DaysFromNow(int days) {
   return d;
 }
 
-// Stands in for scheduling's ListAppointments: answers from a fixed list, filtered by clinic and
-// period, and only to the bearer token it expects.
-// Answers only to a live session of the expected account, as identity (asked by WhoAmI) sees it.
+// Stands in for scheduling's ListAppointments and GetAppointment: answers from a fixed list
+// (filtered by clinic and period), and only to a live session of the expected account, as identity
+// (asked by WhoAmI) sees it.
 class FakeScheduling final : public sv1::SchedulingService::Service {
  public:
   FakeScheduling(identity::v1::IdentityService::Stub* identity, std::string username)
       : identity_(identity), username_(std::move(username)) {}
 
+  grpc::Status GetAppointment(grpc::ServerContext* ctx, const sv1::GetAppointmentRequest* req,
+                              sv1::Appointment* out) override {
+    if (grpc::Status who = CheckCaller(ctx); !who.ok()) return who;
+    absl::MutexLock lock(&mu_);
+    for (const sv1::Appointment& a : appointments_) {
+      if (a.id() == req->id()) {
+        *out = a;
+        return grpc::Status::OK;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such appointment");
+  }
+
   grpc::Status ListAppointments(grpc::ServerContext* ctx, const sv1::ListAppointmentsRequest* req,
                                 sv1::ListAppointmentsResponse* out) override {
-    auto auth = ctx->client_metadata().find("authorization");
-    if (auth == ctx->client_metadata().end()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no service token");
-    }
-    grpc::ClientContext who_ctx;
-    who_ctx.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
-    identity::v1::WhoAmIResponse who;
-    if (!identity_->WhoAmI(&who_ctx, identity::v1::WhoAmIRequest(), &who).ok() ||
-        who.staff().username() != username_) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad service token");
-    }
+    if (grpc::Status who = CheckCaller(ctx); !who.ok()) return who;
     absl::MutexLock lock(&mu_);
     const absl::Time from = FromProtoTimestamp(req->period().start_time());
     const absl::Time to = FromProtoTimestamp(req->period().end_time());
@@ -84,18 +87,44 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
     return grpc::Status::OK;
   }
   void Add(const std::string& clinic, const std::string& id, sv1::AppointmentType type,
-           sv1::AppointmentStatus status, absl::Time start) {
+           sv1::AppointmentStatus status, absl::Time start, const std::string& patient = "") {
     absl::MutexLock lock(&mu_);
     sv1::Appointment a;
     a.set_id(id);
+    a.set_patient_id(patient);
     a.set_clinic_id(clinic);
     a.set_type(type);
     a.set_status(status);
     *a.mutable_start_time() = ToProtoTimestamp(start);
     appointments_.push_back(a);
   }
+  // A procedure in progress at `clinic` long ago (outside any forecast), for issues, unless known.
+  void Ensure(const std::string& clinic, const std::string& id, const std::string& patient = "") {
+    {
+      absl::MutexLock lock(&mu_);
+      for (const sv1::Appointment& a : appointments_) {
+        if (a.id() == id) return;
+      }
+    }
+    Add(clinic, id, sv1::TREATMENT_SESSION, sv1::IN_PROGRESS, absl::UnixEpoch(), patient);
+  }
 
  private:
+  grpc::Status CheckCaller(grpc::ServerContext* ctx) {
+    auto auth = ctx->client_metadata().find("authorization");
+    if (auth == ctx->client_metadata().end()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no service token");
+    }
+    grpc::ClientContext who_ctx;
+    who_ctx.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
+    identity::v1::WhoAmIResponse who;
+    if (!identity_->WhoAmI(&who_ctx, identity::v1::WhoAmIRequest(), &who).ok() ||
+        who.staff().username() != username_) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad service token");
+    }
+    return grpc::Status::OK;
+  }
+
   identity::v1::IdentityService::Stub* identity_;
   const std::string username_;
   absl::Mutex mu_;
@@ -108,8 +137,24 @@ class InventoryIntegrationTest : public ::testing::Test {
     ASSERT_OK(harness_.Start());
     SetUpIdentity();
     redis_flag_ = harness_.RedisFlag();
-    StartInventory({});
+    // Inventory's own service account, and a scheduling stand-in that only answers to it: every
+    // issue asks scheduling where its appointment is.
+    scheduling_flags_ = harness_.MakeServiceAccount("svc.inventory");
+    scheduling_ = std::make_unique<FakeScheduling>(&harness_.stub(), "svc.inventory");
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(scheduling_.get());
+    scheduling_server_ = builder.BuildAndStart();
+    ASSERT_NE(scheduling_server_, nullptr);
+    scheduling_flags_.push_back(absl::StrCat("--scheduling_address=127.0.0.1:", port));
+    StartInventory(scheduling_flags_);
     SetUpInventory();
+  }
+
+  void TearDown() override {
+    inventory_.reset();
+    if (scheduling_server_ != nullptr) scheduling_server_->Shutdown();
   }
 
   // (Re)starts inventory on the same data directory, as a restarted service would.
@@ -195,6 +240,7 @@ class InventoryIntegrationTest : public ::testing::Test {
 
   grpc::Status IssueSerial(const std::string& token, const std::string& clinic,
                            const std::string& serial, const std::string& appointment) {
+    scheduling_->Ensure(clinic, appointment);
     v1::IssueToProcedureRequest req;
     req.set_request_id("issue-" + NewId());
     req.set_clinic_id(clinic);
@@ -207,6 +253,7 @@ class InventoryIntegrationTest : public ::testing::Test {
   grpc::Status IssueCount(const std::string& token, const std::string& clinic,
                           const std::string& lot_id, int64_t quantity,
                           const std::string& appointment, const std::string& patient = "") {
+    scheduling_->Ensure(clinic, appointment, patient);
     v1::IssueToProcedureRequest req;
     req.set_request_id("issue-" + NewId());
     req.set_clinic_id(clinic);
@@ -231,6 +278,7 @@ class InventoryIntegrationTest : public ::testing::Test {
                            const std::string& bottle_id, const std::string& appointment,
                            const std::string& patient = "",
                            v1::IssueToProcedureResponse* response = nullptr) {
+    scheduling_->Ensure(clinic, appointment, patient);
     v1::IssueToProcedureRequest req;
     req.set_request_id("issue-" + NewId());
     req.set_clinic_id(clinic);
@@ -290,6 +338,9 @@ class InventoryIntegrationTest : public ::testing::Test {
 
   std::string redis_flag_, inventory_dir_;
   IdentityHarness harness_;
+  std::vector<std::string> scheduling_flags_;
+  std::unique_ptr<FakeScheduling> scheduling_;
+  std::unique_ptr<grpc::Server> scheduling_server_;
   std::unique_ptr<ServiceProcess> inventory_;
   std::unique_ptr<v1::InventoryService::Stub> stub_;
   std::string admin_, stock_a_, tech_a_, tech_b_, auditor_;
@@ -454,6 +505,72 @@ TEST_F(InventoryIntegrationTest, NeedleSerialsAreSingleUseAndReuseIsRecorded) {
   const absl::Status elsewhere = FromGrpcStatus(IssueSerial(tech_b_, clinic_b_, "SN-1", NewId()));
   EXPECT_EQ(ErrorReason(elsewhere), reason::kUnitAlreadyUsed);
   EXPECT_EQ(elsewhere.message().find(first), absl::string_view::npos) << elsewhere.message();
+}
+
+// Issue 14 item 8 over real processes: a start's issue is keyed by (appointment, start attempt),
+// not by who calls, so a second technician retrying that start replays it (no reuse attempt, no
+// second draw); other lines are refused naming what was issued; only services return an issue.
+TEST_F(InventoryIntegrationTest, AStartIssueIsReplayedForASecondTechnician) {
+  const v1::ReceiveStockResponse lot =
+      Receive(Receipt(clinic_a_, needle_, "N-START", 2, {"ST-1", "ST-2"}));
+  harness_.MakeStaff("tech.a2", common::v1::ROLE_TECHNICIAN, clinic_a_);
+  const std::string tech_a2 = harness_.Login("tech.a2");
+  const std::string appointment = NewId(), attempt = NewId();
+  scheduling_->Ensure(clinic_a_, appointment);
+  v1::IssueToProcedureRequest req;
+  req.set_request_id("start:" + attempt);
+  req.set_clinic_id(clinic_a_);
+  req.set_appointment_id(appointment);
+  req.set_start_attempt_id(attempt);
+  req.add_lines()->set_serial("st-1");  // any case: the unit is ST-1
+  v1::IssueToProcedureResponse first, replay, refused;
+  grpc::Status s = stub_->IssueToProcedure(Ctx(tech_a_).get(), req, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(first.items(0).serial(), "ST-1");
+  s = stub_->IssueToProcedure(Ctx(tech_a2).get(), req, &replay);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(replay.entries(0).id(), first.entries(0).id());
+  req.mutable_lines(0)->set_serial("ST-2");
+  EXPECT_THAT(stub_->IssueToProcedure(Ctx(tech_a2).get(), req, &refused),
+              GrpcIs(grpc::StatusCode::FAILED_PRECONDITION, "ST-1"));
+
+  v1::ReturnProcedureIssueRequest back;
+  back.set_request_id("return-1");
+  back.set_clinic_id(clinic_a_);
+  back.set_appointment_id(appointment);
+  back.set_start_attempt_id(attempt);
+  back.set_reason("start failed");
+  v1::ReturnProcedureIssueResponse returned;
+  EXPECT_THAT(stub_->ReturnProcedureIssue(Ctx(tech_a_).get(), back, &returned),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, ""));
+
+  v1::ListReuseAttemptsRequest attempts_req;
+  attempts_req.set_clinic_id(clinic_a_);
+  v1::ListReuseAttemptsResponse attempts;
+  ASSERT_TRUE(stub_->ListReuseAttempts(Ctx(auditor_).get(), attempts_req, &attempts).ok());
+  EXPECT_EQ(attempts.attempts_size(), 0);
+  EXPECT_EQ(LedgerSum(clinic_a_, lot.lot().id(), v1::STOCK_BUCKET_AVAILABLE), 1);
+}
+
+// Issue 13 over real processes: an issue to another clinic's appointment is refused before
+// anything about its units is said.
+TEST_F(InventoryIntegrationTest, AnIssueToAnotherClinicsAppointmentIsRefused) {
+  Receive(Receipt(clinic_a_, needle_, "N-SCOPE", 1, {"SC-1"}));
+  const std::string london = NewId();
+  scheduling_->Ensure(clinic_b_, london);
+  EXPECT_THAT(IssueSerial(tech_a_, clinic_a_, "SC-1", london),
+              GrpcIs(grpc::StatusCode::PERMISSION_DENIED, "scope"));
+  EXPECT_THAT(IssueSerial(admin_, clinic_a_, "SC-1", london),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "clinic_id"));
+  v1::IssueToProcedureRequest unknown;
+  unknown.set_request_id("issue-unknown");
+  unknown.set_clinic_id(clinic_a_);
+  unknown.set_appointment_id(NewId());
+  unknown.add_lines()->set_serial("SC-1");
+  v1::IssueToProcedureResponse out;
+  EXPECT_THAT(stub_->IssueToProcedure(Ctx(tech_a_).get(), unknown, &out),
+              GrpcIs(grpc::StatusCode::NOT_FOUND, "appointment"));
+  EXPECT_TRUE(IssueSerial(tech_a_, clinic_a_, "SC-1", NewId()).ok());
 }
 
 TEST_F(InventoryIntegrationTest, ConcurrentIssuesOfOneSerialExactlyOneSucceeds) {
@@ -738,24 +855,19 @@ TEST_F(InventoryIntegrationTest, LowStockListFollowsReorderPoints) {
 }
 
 TEST_F(InventoryIntegrationTest, ForecastAndReconciliationNeedSchedulingAndNeverGuess) {
+  // Without scheduling configured: no forecast, and no issue either (its clinic is unverified).
+  StartInventory({});
   v1::ForecastDemandRequest forecast;
   forecast.set_clinic_id(clinic_a_);
   forecast.set_weeks(4);
   v1::ForecastDemandResponse demand;
   EXPECT_THAT(stub_->ForecastDemand(Ctx(stock_a_).get(), forecast, &demand),
               GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
+  EXPECT_THAT(IssueSerial(tech_a_, clinic_a_, "F-SN-0", NewId()),
+              GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
 
-  // Inventory's own service account, and a scheduling stand-in that only answers to it.
-  std::vector<std::string> flags = harness_.MakeServiceAccount("svc.inventory");
-  FakeScheduling scheduling(&harness_.stub(), "svc.inventory");
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&scheduling);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  flags.push_back(absl::StrCat("--scheduling_address=127.0.0.1:", port));
-  StartInventory(flags);
+  StartInventory(scheduling_flags_);
+  FakeScheduling& scheduling = *scheduling_;
 
   // History: needles to two procedures (one never recorded as performed), pigment to one.
   const std::string pig = Receive(Receipt(clinic_a_, pigment_, "F-1", 10)).lot().id();
@@ -814,8 +926,8 @@ TEST_F(InventoryIntegrationTest, ForecastAndReconciliationNeedSchedulingAndNever
   EXPECT_EQ(flagged, (std::set<std::string>{unrecorded, no_needles}));
 
   // Scheduling going away: UNAVAILABLE again, never a guess.
-  server->Shutdown();
-  server.reset();
+  scheduling_server_->Shutdown();
+  scheduling_server_.reset();
   EXPECT_THAT(stub_->ForecastDemand(Ctx(stock_a_).get(), forecast, &demand),
               GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling cannot answer"));
 }
@@ -993,7 +1105,10 @@ TEST_F(InventoryIntegrationTest, ExpiredBottleIsRefused) {
 }
 
 TEST_F(InventoryIntegrationTest, BottleBadInputsAreInvalidArgumentAndStoreNothing) {
-  const std::string needle_lot = Receive(Receipt(clinic_a_, needle_, "N-PLAIN", 4)).lot().id();
+  const std::string needle_lot =
+      Receive(Receipt(clinic_a_, needle_, "N-PLAIN", 4, {"NP-1", "NP-2", "NP-3", "NP-4"}))
+          .lot()
+          .id();
   v1::OpenBottleResponse none;
   EXPECT_THAT(OpenBottle(tech_a_, clinic_a_, "not-an-id", &none),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "lot_id"));

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -35,7 +37,7 @@
 #include "smp/compliance/v1/compliance.pb.h"
 #include "smp/identity/v1/identity.pb.h"
 #include "smp/inventory/v1/inventory.pb.h"
-#include "smp/scheduling/v1/scheduling.pb.h"
+#include "smp/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/integration/identity_harness.h"
 #include "tests/integration/service_process.h"
 
@@ -97,6 +99,35 @@ Message FromJson(const Result& r) {
   return m;
 }
 
+// Scheduling as inventory asks it where an issue's appointment is (GetAppointment only): the
+// appointments the test registers, NOT_FOUND for others. Inventory's own calls are what this test
+// exercises; scheduling's real answers are covered by the suite test.
+class AppointmentDirectory final : public sv1::SchedulingService::Service {
+ public:
+  grpc::Status GetAppointment(grpc::ServerContext*, const sv1::GetAppointmentRequest* req,
+                              sv1::Appointment* out) override {
+    absl::MutexLock lock(&mu_);
+    auto it = clinics_.find(req->id());
+    if (it == clinics_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no appointment");
+    out->set_id(req->id());
+    out->set_clinic_id(it->second);
+    out->set_type(sv1::TREATMENT_SESSION);
+    out->set_status(sv1::IN_PROGRESS);
+    return grpc::Status::OK;
+  }
+  // A new appointment at `clinic`; its id.
+  std::string Add(const std::string& clinic) {
+    absl::MutexLock lock(&mu_);
+    const std::string id = NewId();
+    clinics_[id] = clinic;
+    return id;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, std::string> clinics_;
+};
+
 class SmpctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,8 +144,9 @@ class SmpctlTest : public ::testing::Test {
   }
 
   // Starts one more service of the suite on the harness's Redis.
-  void StartService(const std::string& name) {
+  void StartService(const std::string& name, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"--data_dir=" + MakeTempDir(name), harness_.RedisFlag()};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::string binary;
     if (name == "scheduling") binary = SMP_SCHEDULING_BINARY;
     if (name == "inventory") binary = SMP_INVENTORY_BINARY;
@@ -575,7 +607,17 @@ TEST_F(SmpctlTest, FrontDeskBooksAndTechnicianPerforms) {
 }
 
 TEST_F(SmpctlTest, InventoryReceivesIssuesTransfersAndRecalls) {
-  StartService("inventory");
+  // Every issue asks scheduling where its appointment is, as inventory's service account.
+  AppointmentDirectory directory;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&directory);
+  std::unique_ptr<grpc::Server> scheduling = builder.BuildAndStart();
+  ASSERT_NE(scheduling, nullptr);
+  std::vector<std::string> inventory_flags = harness_.MakeServiceAccount("svc.inv");
+  inventory_flags.push_back(absl::StrCat("--scheduling_address=127.0.0.1:", port));
+  StartService("inventory", inventory_flags);
   Login("root");
   const std::string a = MakeClinic("Austin", "America/Chicago");
   const std::string b = MakeClinic("Dallas", "America/Chicago");
@@ -628,12 +670,12 @@ TEST_F(SmpctlTest, InventoryReceivesIssuesTransfersAndRecalls) {
   EXPECT_THAT(r.out, HasSubstr("L100"));
 
   // Issue to a procedure; a needle twice is refused and recorded.
-  const std::string appointment = NewId();
+  const std::string appointment = directory.Add(a);
   r = Run("tech.a", {"stock", "issue", "--clinic=" + a, "--appointment=" + appointment,
                      "--supply=serial=U-1", "--supply=lot=" + pigment_lot + ":1"});
   ASSERT_EQ(r.exit_code, 0) << r;
-  r = Run("tech.a",
-          {"stock", "issue", "--clinic=" + a, "--appointment=" + NewId(), "--supply=serial=U-1"});
+  r = Run("tech.a", {"stock", "issue", "--clinic=" + a, "--appointment=" + directory.Add(a),
+                     "--supply=serial=U-1"});
   EXPECT_EQ(r.exit_code, 6) << r;
   EXPECT_THAT(r.err, HasSubstr("U-1"));
   r = Run("stock.a", {"stock", "reuse-attempts", "--clinic=" + a});
@@ -693,8 +735,8 @@ TEST_F(SmpctlTest, InventoryReceivesIssuesTransfersAndRecalls) {
   EXPECT_EQ(Ok<nv1::Lot>("stock.a", {"lot", "get", pigment_lot}).status(),
             nv1::LOT_STATUS_RECALLED);
 
-  // Errors: the front desk has no inventory rights; an unknown lot; a forecast without
-  // scheduling behind inventory is UNAVAILABLE.
+  // Errors: the front desk has no inventory rights; an unknown lot; a forecast that scheduling
+  // cannot answer (the stand-in lists no appointments) is UNAVAILABLE.
   r = Run("desk.a", {"product", "create", "--kind=consumable", "--name=Gloves"});
   EXPECT_EQ(r.exit_code, 4) << r;
   r = Run("stock.a", {"lot", "get", NewId()});

@@ -111,6 +111,11 @@ class SuiteTest : public ::testing::Test {
          "--inventory_address=" + inventory_.address, "--billing_address=" + billing_.address,
          "--outbox_interval=100ms"});
     ASSERT_OK(scheduling_.Start());
+    // Inventory asks scheduling where each issue's appointment is: restarted on its address,
+    // now that scheduling's is known.
+    inventory_.process.reset();
+    inventory_.flags.push_back("--scheduling_address=" + scheduling_.address);
+    ASSERT_OK(inventory_.Start());
     Connect();
 
     SetUpCompliance();
@@ -341,9 +346,9 @@ class SuiteTest : public ::testing::Test {
   }
 
   grpc::Status Start(sv1::Appointment& a, const std::vector<std::string>& serials,
-                     int64_t pigment = 0) {
+                     int64_t pigment = 0, const std::string& request_id = NewId()) {
     sv1::StartAppointmentRequest start;
-    start.set_request_id(NewId());
+    start.set_request_id(request_id);
     start.set_id(a.id());
     start.set_etag(a.etag());
     for (const std::string& serial : serials) start.add_supplies()->set_serial(serial);
@@ -436,6 +441,48 @@ class SuiteTest : public ::testing::Test {
   absl::TimeZone zone_;
   absl::CivilDay day_;
 };
+
+// Issue 14 item 8: a start that fails after inventory issued (here the technician reused the
+// request id of another start) sends the units back through scheduling's outbox: the ledger shows
+// the issue, then the return with the reason; the unit is in stock again and the next start of the
+// appointment draws it afresh.
+TEST_F(SuiteTest, AStartFailingAfterTheIssueReturnsTheUnits) {
+  sv1::Appointment other = ArrivedPatch(9);
+  ASSERT_TRUE(Start(other, {"SN-3"}, 0, "start-used").ok());
+  sv1::Appointment a = ArrivedPatch(11);
+  EXPECT_THAT(Start(a, {"SN-1"}, 0, "start-used"),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "request_id"));
+  EXPECT_EQ(a.status(), sv1::ARRIVED);
+
+  iv1::GetSerialUnitRequest unit_req;
+  unit_req.set_serial("sn-1");
+  iv1::SerialUnit unit;
+  ASSERT_TRUE(Eventually([&] {
+    return inventory_stub_->GetSerialUnit(CallContext(stock_).get(), unit_req, &unit).ok() &&
+           unit.state() == iv1::UNIT_STATE_IN_STOCK;
+  }));
+  iv1::ListLedgerEntriesRequest ledger;
+  ledger.set_clinic_id(clinic_);
+  ledger.set_lot_id(unit.lot_id());
+  ledger.set_page_size(500);
+  iv1::ListLedgerEntriesResponse lines;
+  ASSERT_TRUE(inventory_stub_->ListLedgerEntries(CallContext(auditor_).get(), ledger, &lines).ok());
+  std::vector<iv1::LedgerEntry> of_a;
+  for (const iv1::LedgerEntry& e : lines.entries()) {
+    if (e.appointment_id() == a.id()) of_a.push_back(e);
+  }
+  ASSERT_EQ(of_a.size(), 2u);
+  EXPECT_EQ(of_a[0].kind(), iv1::LEDGER_ENTRY_KIND_ISSUE);
+  EXPECT_EQ(of_a[1].kind(), iv1::LEDGER_ENTRY_KIND_RETURN);
+  EXPECT_EQ(of_a[1].quantity_delta(), 1);
+  EXPECT_THAT(of_a[1].reason(), ::testing::HasSubstr("start failed"));
+
+  ASSERT_TRUE(Start(a, {"SN-1"}).ok());
+  EXPECT_EQ(a.status(), sv1::IN_PROGRESS);
+  ASSERT_TRUE(inventory_stub_->GetSerialUnit(CallContext(stock_).get(), unit_req, &unit).ok());
+  EXPECT_EQ(unit.state(), iv1::UNIT_STATE_ISSUED);
+  EXPECT_EQ(unit.appointment_id(), a.id());
+}
 
 TEST_F(SuiteTest, ProcedureFromBookingToComplianceRecordAndInvoice) {
   sv1::Appointment a = ArrivedPatch(10);
