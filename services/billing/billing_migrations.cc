@@ -105,6 +105,33 @@ CREATE TABLE charge_events (
   create_time INTEGER NOT NULL
 );
 )sql" + std::string(kIdempotencyTableSql)},
+      {2, "deposit un-applications (who, why), patient credit balances, clinic zones", R"sql(
+-- A deposit application taken back is a row with a negative amount, naming who and why.
+ALTER TABLE deposit_applications ADD COLUMN recorded_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deposit_applications ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX deposit_applications_by_pair ON deposit_applications (deposit_id, invoice_id);
+-- A patient's credit at a clinic: + from a credit note on a paid invoice, - when spent on an
+-- invoice or refunded. The balance is the sum; it never goes below zero (checked in the write
+-- transaction).
+CREATE TABLE patient_credits (
+  id TEXT PRIMARY KEY,
+  clinic_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  kind TEXT NOT NULL,              -- CREDIT_NOTE, APPLIED, REFUNDED
+  source_id TEXT NOT NULL,         -- the credit note, invoice or refund
+  recorded_by TEXT NOT NULL,
+  create_time INTEGER NOT NULL
+);
+CREATE INDEX patient_credits_by_patient ON patient_credits (clinic_id, patient_id);
+-- The clinic's IANA time zone as identity (the one source) last gave it; it overrides the zone a
+-- price list was saved with, and stays in use while identity is down.
+CREATE TABLE clinic_zones (
+  clinic_id TEXT PRIMARY KEY,
+  time_zone TEXT NOT NULL,
+  update_time INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

@@ -44,6 +44,15 @@ inline constexpr char kNotADeposit[] = "NOT_A_DEPOSIT";
 inline constexpr char kDepositPlanMismatch[] = "DEPOSIT_PLAN_MISMATCH";
 // FAILED_PRECONDITION: the deposit has less unapplied than asked. Metadata: unapplied_minor.
 inline constexpr char kExceedsDeposit[] = "EXCEEDS_DEPOSIT";
+// FAILED_PRECONDITION: a credit note above the invoice's total less earlier credits. Metadata:
+// creditable_minor.
+inline constexpr char kExceedsCreditable[] = "EXCEEDS_CREDITABLE";
+// FAILED_PRECONDITION: un-applying more of a deposit than it applied to the invoice (less earlier
+// un-applications) or than the invoice holds paid. Metadata: applied_minor.
+inline constexpr char kExceedsApplied[] = "EXCEEDS_APPLIED";
+// FAILED_PRECONDITION: spending or refunding more patient credit than the patient holds at the
+// clinic. Metadata: credit_balance_minor.
+inline constexpr char kExceedsCreditBalance[] = "EXCEEDS_CREDIT_BALANCE";
 
 }  // namespace smp::billing::billing_reason
 

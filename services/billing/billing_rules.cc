@@ -1,6 +1,9 @@
 #include "services/billing/billing_rules.h"
 
+#include <algorithm>
+
 #include "absl/algorithm/container.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -84,8 +87,19 @@ absl::Status PriceLine(absl::string_view field, absl::string_view currency, v1::
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> TaxIncluded(int64_t gross_minor, int32_t tax_rate_bp) {
+  RETURN_IF_ERROR(ValidateBasisPoints("tax_rate_bp", tax_rate_bp));
+  const absl::int128 numerator = absl::int128(gross_minor) * tax_rate_bp;
+  const absl::int128 denominator = 10000 + tax_rate_bp;
+  const absl::int128 magnitude = numerator < 0 ? -numerator : numerator;
+  // Half away from zero: floor((2 * |n| + d) / (2 * d)).
+  absl::int128 rounded = (2 * magnitude + denominator) / (2 * denominator);
+  if (numerator < 0) rounded = -rounded;
+  return static_cast<int64_t>(rounded);  // |tax| <= |gross|
+}
+
 absl::StatusOr<v1::Totals> PriceLines(absl::string_view field, absl::string_view currency,
-                                      int32_t tax_rate_bp,
+                                      int32_t tax_rate_bp, bool prices_include_tax,
                                       google::protobuf::RepeatedPtrField<v1::Line>& lines) {
   if (lines.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": at least one line"));
   if (lines.size() > kMaxLines) {
@@ -103,10 +117,18 @@ absl::StatusOr<v1::Totals> PriceLines(absl::string_view field, absl::string_view
     ASSIGN_OR_RETURN(discount, Add(line_field, discount, lines[i].discount_amount()));
     ASSIGN_OR_RETURN(net, Add(line_field, net, lines[i].net_amount()));
   }
-  absl::StatusOr<int64_t> tax = ApplyBasisPoints(net.amount_minor(), tax_rate_bp);
-  if (!tax.ok()) return Overflow(field, tax.status());
   *totals.mutable_gross() = gross;
   *totals.mutable_discount() = discount;
+  if (prices_include_tax) {
+    // The discounted lines are what the patient pays; the tax is the part of it that is tax.
+    ASSIGN_OR_RETURN(int64_t tax, TaxIncluded(net.amount_minor(), tax_rate_bp));
+    *totals.mutable_total() = net;
+    *totals.mutable_tax() = MakeMoney(tax, currency);
+    *totals.mutable_net() = MakeMoney(net.amount_minor() - tax, currency);
+    return totals;
+  }
+  absl::StatusOr<int64_t> tax = ApplyBasisPoints(net.amount_minor(), tax_rate_bp);
+  if (!tax.ok()) return Overflow(field, tax.status());
   *totals.mutable_net() = net;
   *totals.mutable_tax() = MakeMoney(*tax, currency);
   ASSIGN_OR_RETURN(*totals.mutable_total(), Add(field, net, totals.tax()));
@@ -201,8 +223,10 @@ absl::Status PriceQuote(const v1::PriceList& list, const common::v1::LocalDate& 
   quote.set_price_list_id(list.id());
   quote.set_currency_code(list.currency_code());
   quote.set_tax_rate_bp(list.tax_rate_bp());
-  ASSIGN_OR_RETURN(*quote.mutable_totals(), PriceLines("quote.lines", list.currency_code(),
-                                                       list.tax_rate_bp(), *quote.mutable_lines()));
+  quote.set_prices_include_tax(list.prices_include_tax());
+  ASSIGN_OR_RETURN(*quote.mutable_totals(),
+                   PriceLines("quote.lines", list.currency_code(), list.tax_rate_bp(),
+                              list.prices_include_tax(), *quote.mutable_lines()));
   *quote.mutable_late_cancellation_fee() = list.late_cancellation_fee();
   *quote.mutable_no_show_fee() = list.no_show_fee();
   quote.set_status(v1::QUOTE_OPEN);
@@ -323,8 +347,102 @@ absl::Status ApplyToInvoice(v1::Invoice& invoice, const Money& amount, bool cred
 }
 
 absl::Status RefundFromInvoice(v1::Invoice& invoice, const Money& amount) {
+  if (amount.amount_minor() > invoice.amount_paid().amount_minor()) {
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "refund of ", FormatMoney(amount), " exceeds the ", FormatMoney(invoice.amount_paid()),
+            " invoice ", invoice.id(),
+            " still holds paid; a credit note moved the rest to the patient's credit balance "
+            "(RefundPatientCredit pays that back)")),
+        billing_reason::kExceedsRefundable,
+        {{"refundable_minor", absl::StrCat(invoice.amount_paid().amount_minor())}});
+  }
   ASSIGN_OR_RETURN(*invoice.mutable_amount_paid(), Sub("amount", invoice.amount_paid(), amount));
   return SettleInvoice(invoice);
+}
+
+namespace {
+
+// FAILED_PRECONDITION (INVOICE_NOT_PAYABLE) unless the invoice is issued and not void.
+absl::Status CheckIssued(const v1::Invoice& invoice, absl::string_view what) {
+  switch (invoice.status()) {
+    case v1::INVOICE_ISSUED:
+    case v1::INVOICE_PARTIALLY_PAID:
+    case v1::INVOICE_PAID:
+      return absl::OkStatus();
+    default: {
+      const std::string status = v1::InvoiceStatus_Name(invoice.status());
+      return WithErrorInfo(
+          absl::FailedPreconditionError(absl::StrCat("cannot apply a ", what, " to invoice ",
+                                                     invoice.id(), ": it is ", status)),
+          billing_reason::kInvoiceNotPayable, {{"status", status}});
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Money> CreditInvoice(v1::Invoice& invoice, const Money& amount) {
+  RETURN_IF_ERROR(CheckIssued(invoice, "credit note"));
+  RETURN_IF_ERROR(SettleInvoice(invoice));  // fills absent amounts
+  ASSIGN_OR_RETURN(Money creditable,
+                   Sub("amount", invoice.totals().total(), invoice.amount_credited()));
+  if (amount.amount_minor() > creditable.amount_minor()) {
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "credit note of ", FormatMoney(amount), " exceeds the ", FormatMoney(creditable),
+            " of invoice ", invoice.id(), " not yet credited")),
+        billing_reason::kExceedsCreditable,
+        {{"creditable_minor", absl::StrCat(creditable.amount_minor())}});
+  }
+  const int64_t due = std::max<int64_t>(invoice.amount_due().amount_minor(), 0);
+  const Money to_balance = MakeMoney(amount.amount_minor() - std::min(amount.amount_minor(), due),
+                                     amount.currency_code());
+  ASSIGN_OR_RETURN(*invoice.mutable_amount_credited(),
+                   Add("amount", invoice.amount_credited(), amount));
+  // amount <= total - credited = paid + due, so what goes to the balance was paid.
+  ASSIGN_OR_RETURN(*invoice.mutable_amount_paid(),
+                   Sub("amount", invoice.amount_paid(), to_balance));
+  if (!invoice.has_credited_to_balance()) {
+    *invoice.mutable_credited_to_balance() = MakeMoney(0, invoice.currency_code());
+  }
+  ASSIGN_OR_RETURN(*invoice.mutable_credited_to_balance(),
+                   Add("amount", invoice.credited_to_balance(), to_balance));
+  RETURN_IF_ERROR(SettleInvoice(invoice));
+  return to_balance;
+}
+
+absl::Status UnapplyDepositFrom(v1::Payment& deposit, v1::Invoice& invoice, int64_t applied_minor,
+                                const Money& amount) {
+  if (!deposit.invoice_id().empty()) {
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "payment ", deposit.id(), " paid an invoice; it is no deposit")),
+                         billing_reason::kNotADeposit, {{"payment_id", deposit.id()}});
+  }
+  RETURN_IF_ERROR(CheckIssued(invoice, "deposit un-application"));
+  const int64_t limit = std::min(applied_minor, invoice.amount_paid().amount_minor());
+  if (amount.amount_minor() > limit) {
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "deposit ", deposit.id(), " has ",
+            FormatMoney(MakeMoney(limit, amount.currency_code())), " applied to invoice ",
+            invoice.id(), " that can be taken back; cannot un-apply ", FormatMoney(amount))),
+        billing_reason::kExceedsApplied, {{"applied_minor", absl::StrCat(limit)}});
+  }
+  ASSIGN_OR_RETURN(*invoice.mutable_amount_paid(), Sub("amount", invoice.amount_paid(), amount));
+  RETURN_IF_ERROR(SettleInvoice(invoice));
+  ASSIGN_OR_RETURN(*deposit.mutable_amount_applied(),
+                   Sub("amount", deposit.amount_applied(), amount));
+  return absl::OkStatus();
+}
+
+absl::Status CheckCreditBalance(const Money& balance, const Money& amount) {
+  if (amount.amount_minor() <= balance.amount_minor()) return absl::OkStatus();
+  return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                           "the patient holds ", FormatMoney(balance),
+                           " of credit at the clinic; cannot use ", FormatMoney(amount))),
+                       billing_reason::kExceedsCreditBalance,
+                       {{"credit_balance_minor", absl::StrCat(balance.amount_minor())}});
 }
 
 absl::StatusOr<Money> Refundable(const v1::Payment& payment) {

@@ -9,7 +9,9 @@
 // Rounding (the contract documents the same): a line's discount is gross x discount_bp / 10000,
 // rounded to the nearest minor unit with halves away from zero; tax is computed ONCE per invoice or
 // quote on the sum of the lines' net amounts, rounded the same way. So lines add up exactly to the
-// subtotal and the tax is the one a customer computes from the printed net.
+// subtotal and the tax is the one a customer computes from the printed net. With tax-inclusive
+// prices (a price list's prices_include_tax) the summed lines are the total and the tax in it is
+// total x rate / (10000 + rate), rounded once the same way (TaxIncluded); net = total - tax.
 //
 // Every amount must be in the document's currency (else INVALID_ARGUMENT "currency mismatch"), not
 // negative, at most kMaxAmountMinor; a sum or product beyond that is INVALID_ARGUMENT naming the
@@ -36,10 +38,16 @@ inline constexpr int kMaxQuoteSessions = 4;
 // its gross, discount and net amounts. Errors name `field` (e.g. "invoice.lines[2]").
 absl::Status PriceLine(absl::string_view field, absl::string_view currency, v1::Line& line);
 
-// Prices every line (at least one, at most kMaxLines) and returns the totals with tax at
-// `tax_rate_bp` on the summed net.
+// The tax contained in a tax-inclusive amount: gross x rate / (1 + rate), i.e.
+// gross_minor x tax_rate_bp / (10000 + tax_rate_bp), rounded to the nearest minor unit, halves
+// away from zero (GBP 99.99 at 20% holds GBP 16.67; AUD 4,350.00 at 10% holds AUD 395.45).
+absl::StatusOr<int64_t> TaxIncluded(int64_t gross_minor, int32_t tax_rate_bp);
+
+// Prices every line (at least one, at most kMaxLines) and returns the totals: with
+// `prices_include_tax` false, tax at `tax_rate_bp` added on the summed net; with it true, the
+// summed lines are the total and the tax is TaxIncluded(total), net = total - tax.
 absl::StatusOr<v1::Totals> PriceLines(absl::string_view field, absl::string_view currency,
-                                      int32_t tax_rate_bp,
+                                      int32_t tax_rate_bp, bool prices_include_tax,
                                       google::protobuf::RepeatedPtrField<v1::Line>& lines);
 
 // Validates a new price-list version and returns the instant its effective_date begins in its time
@@ -103,8 +111,28 @@ absl::Status CheckPayable(const v1::Invoice& invoice, const common::v1::Money& a
 // Adds a payment (or, with `credit`, a credit note) of `amount` to the invoice and settles it.
 absl::Status ApplyToInvoice(v1::Invoice& invoice, const common::v1::Money& amount, bool credit);
 
-// Takes a refund of `amount` off the invoice's amount_paid and settles it.
+// Takes a refund of `amount` off the invoice's amount_paid and settles it. FAILED_PRECONDITION
+// (EXCEEDS_REFUNDABLE) when the invoice holds less paid than that: a credit note already moved
+// the rest to the patient's credit balance, which RefundPatientCredit pays back.
 absl::Status RefundFromInvoice(v1::Invoice& invoice, const common::v1::Money& amount);
+
+// Credits `amount` on an issued (ISSUED, PARTIALLY_PAID or PAID) invoice: what is due first, the
+// rest (already paid) is taken off amount_paid and returned, for the patient's credit balance.
+// FAILED_PRECONDITION: INVOICE_NOT_PAYABLE for a draft or void invoice, EXCEEDS_CREDITABLE above
+// the invoice's total less earlier credits.
+absl::StatusOr<common::v1::Money> CreditInvoice(v1::Invoice& invoice,
+                                                const common::v1::Money& amount);
+
+// Takes `amount` of a deposit's application back from `invoice`: `applied_minor` is what the
+// deposit applied to this invoice less earlier un-applications. The invoice owes it again and the
+// deposit's amount_applied drops by it. FAILED_PRECONDITION: NOT_A_DEPOSIT, INVOICE_NOT_PAYABLE
+// (draft or void invoice), EXCEEDS_APPLIED (more than applied_minor or the invoice's amount_paid).
+absl::Status UnapplyDepositFrom(v1::Payment& deposit, v1::Invoice& invoice, int64_t applied_minor,
+                                const common::v1::Money& amount);
+
+// OK when a patient holding `balance` of credit may spend or be paid back `amount`;
+// FAILED_PRECONDITION (EXCEEDS_CREDIT_BALANCE) otherwise.
+absl::Status CheckCreditBalance(const common::v1::Money& balance, const common::v1::Money& amount);
 
 // What of `payment` can still be refunded: amount - refunded - applied (deposits).
 absl::StatusOr<common::v1::Money> Refundable(const v1::Payment& payment);

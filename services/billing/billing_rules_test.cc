@@ -67,7 +67,8 @@ TEST(PriceLinesTest, TaxIsRoundedOnceOnTheInvoiceNet) {
   // (30 cents) it is round(1.5) = 2 cents. The invoice uses the total.
   google::protobuf::RepeatedPtrField<v1::Line> lines;
   for (int i = 0; i < 3; ++i) *lines.Add() = MakeLine(10, 1);
-  ASSERT_OK_AND_ASSIGN(v1::Totals totals, PriceLines("lines", "USD", 500, lines));
+  ASSERT_OK_AND_ASSIGN(v1::Totals totals,
+                       PriceLines("lines", "USD", 500, /*prices_include_tax=*/false, lines));
   EXPECT_EQ(totals.net().amount_minor(), 30);
   EXPECT_EQ(totals.tax().amount_minor(), 2);
   EXPECT_EQ(totals.total().amount_minor(), 32);
@@ -75,7 +76,8 @@ TEST(PriceLinesTest, TaxIsRoundedOnceOnTheInvoiceNet) {
   // 8.25% of 4,350.00 = 358.875 -> 358.88.
   google::protobuf::RepeatedPtrField<v1::Line> course;
   *course.Add() = MakeLine(435000, 1);
-  ASSERT_OK_AND_ASSIGN(v1::Totals t2, PriceLines("lines", "USD", 825, course));
+  ASSERT_OK_AND_ASSIGN(v1::Totals t2,
+                       PriceLines("lines", "USD", 825, /*prices_include_tax=*/false, course));
   EXPECT_EQ(t2.tax().amount_minor(), 35888);
   EXPECT_EQ(t2.total().amount_minor(), 470888);
   EXPECT_EQ(FormatMoney(t2.total()), "USD 4708.88");
@@ -84,7 +86,8 @@ TEST(PriceLinesTest, TaxIsRoundedOnceOnTheInvoiceNet) {
 TEST(PriceLinesTest, ZeroDigitCurrencyRoundsToWholeUnits) {
   google::protobuf::RepeatedPtrField<v1::Line> lines;
   *lines.Add() = MakeLine(999, 1, 0, "JPY");
-  ASSERT_OK_AND_ASSIGN(v1::Totals totals, PriceLines("lines", "JPY", 1000, lines));
+  ASSERT_OK_AND_ASSIGN(v1::Totals totals,
+                       PriceLines("lines", "JPY", 1000, /*prices_include_tax=*/false, lines));
   EXPECT_EQ(totals.tax().amount_minor(), 100);  // 99.9 -> 100
 }
 
@@ -116,11 +119,11 @@ TEST(PriceLinesTest, SumOfLinesBeyondTheLimitIsRefused) {
   google::protobuf::RepeatedPtrField<v1::Line> lines;
   *lines.Add() = MakeLine(kMaxAmountMinor, 1);
   *lines.Add() = MakeLine(1, 1);
-  EXPECT_THAT(PriceLines("invoice.lines", "USD", 0, lines),
+  EXPECT_THAT(PriceLines("invoice.lines", "USD", 0, /*prices_include_tax=*/false, lines),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invoice.lines[1]")));
   google::protobuf::RepeatedPtrField<v1::Line> taxed;
   *taxed.Add() = MakeLine(kMaxAmountMinor, 1);
-  EXPECT_THAT(PriceLines("invoice.lines", "USD", 100, taxed),
+  EXPECT_THAT(PriceLines("invoice.lines", "USD", 100, /*prices_include_tax=*/false, taxed),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invoice.lines")));
 }
 
@@ -291,6 +294,125 @@ TEST(DepositTest, AppliedOnlyToItsPlansInvoicesAndOnlyWhatItHolds) {
   payment.set_invoice_id(inv.id());
   EXPECT_EQ(ErrorReason(CheckDepositApplication(payment, inv, MakeMoney(1, "USD"))),
             billing_reason::kNotADeposit);
+}
+
+TEST(TaxInclusiveTest, LondonVatAndSydneyGstAreTakenOutOfGrossPrices) {
+  // gross x rate / (1 + rate): GBP 120.00 at 20% holds 20.00; GBP 99.99 holds 16.665 -> 16.67.
+  EXPECT_THAT(TaxIncluded(12000, 2000), ::smp::testing::IsOkAndHolds(2000));
+  EXPECT_THAT(TaxIncluded(9999, 2000), ::smp::testing::IsOkAndHolds(1667));
+  // AUD 4,350.00 at 10% holds 395.4545 -> 395.45; AUD 0.55 holds exactly 0.05.
+  EXPECT_THAT(TaxIncluded(435000, 1000), ::smp::testing::IsOkAndHolds(39545));
+  EXPECT_THAT(TaxIncluded(55, 1000), ::smp::testing::IsOkAndHolds(5));
+  // A half is rounded away from zero: 0.33 at 10% holds 0.03 exactly; 0.11 x 10/11 = 0.01.
+  EXPECT_THAT(TaxIncluded(11, 1000), ::smp::testing::IsOkAndHolds(1));
+  EXPECT_THAT(TaxIncluded(0, 2000), ::smp::testing::IsOkAndHolds(0));
+
+  // A London invoice: a session at GBP 1,800.00 with 10% off and an aftercare kit at GBP 24.99,
+  // VAT-inclusive. The patient pays the lines' sum; the tax is computed once on it.
+  google::protobuf::RepeatedPtrField<v1::Line> london;
+  *london.Add() = MakeLine(180000, 1, 1000, "GBP");
+  *london.Add() = MakeLine(2499, 1, 0, "GBP");
+  ASSERT_OK_AND_ASSIGN(v1::Totals uk,
+                       PriceLines("lines", "GBP", 2000, /*prices_include_tax=*/true, london));
+  EXPECT_EQ(uk.gross().amount_minor(), 182499);
+  EXPECT_EQ(uk.discount().amount_minor(), 18000);
+  EXPECT_EQ(uk.total().amount_minor(), 164499);  // what the patient pays, tax included
+  EXPECT_EQ(uk.tax().amount_minor(), 27417);     // 164499 / 6 = 27416.5 -> 27417
+  EXPECT_EQ(uk.net().amount_minor(), 137082);
+  EXPECT_EQ(uk.net().amount_minor() + uk.tax().amount_minor(), uk.total().amount_minor());
+  EXPECT_EQ(uk.total().currency_code(), "GBP");
+
+  // A Sydney course at AUD 4,350.00 GST-inclusive; the same price tax-exclusive adds GST on top.
+  google::protobuf::RepeatedPtrField<v1::Line> sydney;
+  *sydney.Add() = MakeLine(435000, 1, 0, "AUD");
+  ASSERT_OK_AND_ASSIGN(v1::Totals au,
+                       PriceLines("lines", "AUD", 1000, /*prices_include_tax=*/true, sydney));
+  EXPECT_EQ(au.total().amount_minor(), 435000);
+  EXPECT_EQ(au.tax().amount_minor(), 39545);
+  EXPECT_EQ(au.net().amount_minor(), 395455);
+  ASSERT_OK_AND_ASSIGN(v1::Totals added,
+                       PriceLines("lines", "AUD", 1000, /*prices_include_tax=*/false, sydney));
+  EXPECT_EQ(added.total().amount_minor(), 478500);
+}
+
+TEST(TaxInclusiveTest, QuotesSnapshotTheFlagAndPriceFromGross) {
+  v1::PriceList list = MakeList();
+  list.set_prices_include_tax(true);
+  list.set_tax_rate_bp(1000);
+  v1::Quote quote;
+  quote.set_clinic_id(kClinic);
+  quote.set_patient_id(kPatient);
+  quote.set_area(v1::TREATMENT_AREA_HAIRLINE);  // 1,200.00 a session
+  quote.set_sessions(2);
+  *quote.mutable_valid_until() = Date(2026, 3, 20);
+  ASSERT_OK(PriceQuote(list, Date(2026, 3, 10), quote));
+  EXPECT_TRUE(quote.prices_include_tax());
+  EXPECT_EQ(quote.totals().total().amount_minor(), 240000);
+  EXPECT_EQ(quote.totals().tax().amount_minor(), 21818);  // 21818.18
+  EXPECT_EQ(quote.totals().net().amount_minor(), 218182);
+}
+
+TEST(CreditNoteTest, CreditsWhatIsDueFirstAndThePaidRestGoesToTheCreditBalance) {
+  v1::Invoice inv = IssuedInvoice(10000);
+  ASSERT_OK(ApplyToInvoice(inv, MakeMoney(10000, "USD"), /*credit=*/false));
+  ASSERT_EQ(inv.status(), v1::INVOICE_PAID);
+  // A paid invoice can be credited: all of it goes to the patient's credit balance.
+  ASSERT_OK_AND_ASSIGN(common::v1::Money to_balance, CreditInvoice(inv, MakeMoney(3000, "USD")));
+  EXPECT_EQ(to_balance.amount_minor(), 3000);
+  EXPECT_EQ(inv.amount_credited().amount_minor(), 3000);
+  EXPECT_EQ(inv.credited_to_balance().amount_minor(), 3000);
+  EXPECT_EQ(inv.amount_paid().amount_minor(), 7000);
+  EXPECT_EQ(inv.amount_due().amount_minor(), 0);
+  EXPECT_EQ(inv.status(), v1::INVOICE_PAID);
+  // Never more than the total less earlier credits.
+  const absl::Status too_much = CreditInvoice(inv, MakeMoney(7001, "USD")).status();
+  EXPECT_EQ(ErrorReason(too_much), billing_reason::kExceedsCreditable);
+  EXPECT_EQ(ErrorMetadata(too_much, "creditable_minor"), "7000");
+  // The paid part moved to the balance cannot also be refunded from the invoice.
+  EXPECT_EQ(ErrorReason(RefundFromInvoice(inv, MakeMoney(7001, "USD"))),
+            billing_reason::kExceedsRefundable);
+
+  // Part paid: the due part is credited first, the rest goes to the balance.
+  v1::Invoice part = IssuedInvoice(10000);
+  ASSERT_OK(ApplyToInvoice(part, MakeMoney(6000, "USD"), /*credit=*/false));
+  ASSERT_OK_AND_ASSIGN(to_balance, CreditInvoice(part, MakeMoney(5000, "USD")));
+  EXPECT_EQ(to_balance.amount_minor(), 1000);
+  EXPECT_EQ(part.amount_paid().amount_minor(), 5000);
+  EXPECT_EQ(part.amount_due().amount_minor(), 0);
+  EXPECT_EQ(part.status(), v1::INVOICE_PAID);
+
+  v1::Invoice draft = IssuedInvoice(100);
+  draft.set_status(v1::INVOICE_DRAFT);
+  EXPECT_EQ(ErrorReason(CreditInvoice(draft, MakeMoney(1, "USD")).status()),
+            billing_reason::kInvoiceNotPayable);
+}
+
+TEST(DepositTest, UnapplyingGivesTheAmountBackToTheDepositAndTheInvoiceOwesIt) {
+  v1::Payment deposit;
+  deposit.set_id("01JD0000000000000000000PA1");
+  *deposit.mutable_amount() = MakeMoney(10000, "USD");
+  *deposit.mutable_amount_applied() = MakeMoney(10000, "USD");
+  v1::Invoice inv = IssuedInvoice(10000);
+  ASSERT_OK(ApplyToInvoice(inv, MakeMoney(10000, "USD"), /*credit=*/false));
+  const absl::Status over =
+      UnapplyDepositFrom(deposit, inv, /*applied_minor=*/8000, MakeMoney(8001, "USD"));
+  EXPECT_EQ(ErrorReason(over), billing_reason::kExceedsApplied);
+  EXPECT_EQ(ErrorMetadata(over, "applied_minor"), "8000");
+  EXPECT_EQ(inv.status(), v1::INVOICE_PAID);
+  ASSERT_OK(UnapplyDepositFrom(deposit, inv, 8000, MakeMoney(8000, "USD")));
+  EXPECT_EQ(inv.status(), v1::INVOICE_PARTIALLY_PAID);
+  EXPECT_EQ(inv.amount_due().amount_minor(), 8000);
+  EXPECT_EQ(deposit.amount_applied().amount_minor(), 2000);
+  ASSERT_OK_AND_ASSIGN(common::v1::Money refundable, Refundable(deposit));
+  EXPECT_EQ(refundable.amount_minor(), 8000);
+
+  v1::Payment payment = deposit;
+  payment.set_invoice_id(inv.id());
+  EXPECT_EQ(ErrorReason(UnapplyDepositFrom(payment, inv, 2000, MakeMoney(1, "USD"))),
+            billing_reason::kNotADeposit);
+  EXPECT_EQ(ErrorReason(CheckCreditBalance(MakeMoney(500, "USD"), MakeMoney(501, "USD"))),
+            billing_reason::kExceedsCreditBalance);
+  EXPECT_OK(CheckCreditBalance(MakeMoney(500, "USD"), MakeMoney(500, "USD")));
 }
 
 TEST(PaymentMethodTest, ExactlyOneWellFormedMethod) {

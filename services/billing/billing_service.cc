@@ -4,12 +4,17 @@ namespace smp::billing {
 
 BillingServiceImpl::BillingServiceImpl(BillingDeps deps)
     : frame_(v1::BillingService::service_full_name(), deps.authenticator, deps.clock),
-      price_lists_(deps.db, &store_),
+      clock_(deps.clock),
+      price_lists_(deps.db, &store_, deps.zones),
       quotes_(deps.db, &store_),
       invoices_(deps.db, &store_),
       payments_(deps.db, &store_),
       charges_(deps.db, &store_),
       reports_(deps.db, &store_) {}
+
+absl::StatusOr<int> BillingServiceImpl::RefreshClinicZones() {
+  return price_lists_.RefreshZones(clock_->Now());
+}
 
 grpc::Status BillingServiceImpl::CreatePriceList(grpc::ServerContext* ctx,
                                                  const v1::CreatePriceListRequest* req,
@@ -109,6 +114,27 @@ grpc::Status BillingServiceImpl::ApplyDeposit(grpc::ServerContext* ctx,
                                               v1::Payment* out) {
   return frame_.Serve(ctx, "ApplyDeposit", *req, out,
                       [&](const Call& call) { return payments_.ApplyDeposit(call, *req); });
+}
+
+grpc::Status BillingServiceImpl::UnapplyDeposit(grpc::ServerContext* ctx,
+                                                const v1::UnapplyDepositRequest* req,
+                                                v1::Payment* out) {
+  return frame_.Serve(ctx, "UnapplyDeposit", out,
+                      [&](const Call& call) { return payments_.UnapplyDeposit(call, *req); });
+}
+
+grpc::Status BillingServiceImpl::ApplyPatientCredit(grpc::ServerContext* ctx,
+                                                    const v1::ApplyPatientCreditRequest* req,
+                                                    v1::Invoice* out) {
+  return frame_.Serve(ctx, "ApplyPatientCredit", out,
+                      [&](const Call& call) { return payments_.ApplyCredit(call, *req); });
+}
+
+grpc::Status BillingServiceImpl::RefundPatientCredit(grpc::ServerContext* ctx,
+                                                     const v1::RefundPatientCreditRequest* req,
+                                                     v1::Refund* out) {
+  return frame_.Serve(ctx, "RefundPatientCredit", out,
+                      [&](const Call& call) { return payments_.RefundCredit(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::RefundPayment(grpc::ServerContext* ctx,

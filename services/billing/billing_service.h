@@ -21,6 +21,8 @@ struct BillingDeps {
   Database* db;
   Authenticator* authenticator;
   const Clock* clock;
+  // Identity, the one source of clinics' time zones; nullptr: none (the stored zones stay).
+  ClinicZoneSource* zones = nullptr;
 };
 
 // The gRPC overrides of smp.billing.v1.BillingService, each one statement: the frame authorises
@@ -29,6 +31,10 @@ struct BillingDeps {
 class BillingServiceImpl final : public v1::BillingService::Service {
  public:
   explicit BillingServiceImpl(BillingDeps deps);
+
+  // Stores clinic time zones identity has changed; how many. main.cc runs it every
+  // --clinic_zone_refresh.
+  absl::StatusOr<int> RefreshClinicZones();
 
   grpc::Status CreatePriceList(grpc::ServerContext*, const v1::CreatePriceListRequest*,
                                v1::PriceList*) override;
@@ -59,6 +65,12 @@ class BillingServiceImpl final : public v1::BillingService::Service {
                              v1::Payment*) override;
   grpc::Status ApplyDeposit(grpc::ServerContext*, const v1::ApplyDepositRequest*,
                             v1::Payment*) override;
+  grpc::Status UnapplyDeposit(grpc::ServerContext*, const v1::UnapplyDepositRequest*,
+                              v1::Payment*) override;
+  grpc::Status ApplyPatientCredit(grpc::ServerContext*, const v1::ApplyPatientCreditRequest*,
+                                  v1::Invoice*) override;
+  grpc::Status RefundPatientCredit(grpc::ServerContext*, const v1::RefundPatientCreditRequest*,
+                                   v1::Refund*) override;
   grpc::Status RefundPayment(grpc::ServerContext*, const v1::RefundPaymentRequest*,
                              v1::Refund*) override;
   grpc::Status GetPayment(grpc::ServerContext*, const v1::GetPaymentRequest*,
@@ -76,6 +88,7 @@ class BillingServiceImpl final : public v1::BillingService::Service {
 
  private:
   RpcFrame frame_;
+  const Clock* clock_;
   BillingStore store_;
   PriceLists price_lists_;
   Quotes quotes_;

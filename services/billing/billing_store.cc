@@ -76,6 +76,30 @@ absl::StatusOr<std::optional<v1::PriceList>> BillingStore::AnyPriceList(
   return list;
 }
 
+absl::StatusOr<std::optional<std::string>> BillingStore::GetClinicZone(
+    Transaction& txn, absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT time_zone FROM clinic_zones WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  if (rows.empty()) return std::nullopt;
+  return rows[0].Text(0);
+}
+
+absl::Status BillingStore::PutClinicZone(Transaction& txn, absl::string_view clinic_id,
+                                         absl::string_view time_zone, absl::Time now) const {
+  return txn.Exec(
+      "INSERT INTO clinic_zones (clinic_id, time_zone, update_time) VALUES (?, ?, ?) "
+      "ON CONFLICT (clinic_id) DO UPDATE SET time_zone = excluded.time_zone, "
+      "update_time = excluded.update_time",
+      {std::string(clinic_id), std::string(time_zone), ToDbMicros(now)});
+}
+
+absl::StatusOr<std::vector<std::string>> BillingStore::KnownClinics(Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT DISTINCT clinic_id FROM price_lists", {}));
+  std::vector<std::string> out;
+  for (const Row& row : rows) out.push_back(row.Text(0));
+  return out;
+}
+
 absl::StatusOr<Page<v1::PriceList>> BillingStore::ListPriceLists(Transaction& txn,
                                                                  absl::string_view clinic_id,
                                                                  const PageRequest& page) const {
@@ -361,11 +385,46 @@ absl::StatusOr<v1::Refund> BillingStore::InsertRefund(Transaction& txn, const v1
 
 absl::Status BillingStore::InsertDepositApplication(Transaction& txn, absl::string_view deposit_id,
                                                     absl::string_view invoice_id, int64_t amount,
-                                                    absl::Time now) const {
+                                                    absl::Time now, absl::string_view recorded_by,
+                                                    absl::string_view reason) const {
   return txn.Exec(
-      "INSERT INTO deposit_applications (id, deposit_id, invoice_id, amount, create_time) "
-      "VALUES (?, ?, ?, ?, ?)",
-      {NewIdAt(now), std::string(deposit_id), std::string(invoice_id), amount, ToDbMicros(now)});
+      "INSERT INTO deposit_applications (id, deposit_id, invoice_id, amount, create_time, "
+      "recorded_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {NewIdAt(now), std::string(deposit_id), std::string(invoice_id), amount, ToDbMicros(now),
+       std::string(recorded_by), std::string(reason)});
+}
+
+absl::StatusOr<int64_t> BillingStore::AppliedToInvoice(Transaction& txn,
+                                                       absl::string_view deposit_id,
+                                                       absl::string_view invoice_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COALESCE(SUM(amount), 0) FROM "
+                                        "deposit_applications WHERE deposit_id = ? AND "
+                                        "invoice_id = ?",
+                                        {std::string(deposit_id), std::string(invoice_id)}));
+  return rows.at(0).Int(0);
+}
+
+// ---------------------------------------------------------------- patient credit
+
+absl::Status BillingStore::InsertPatientCredit(Transaction& txn, absl::string_view clinic_id,
+                                               absl::string_view patient_id, int64_t amount,
+                                               absl::string_view kind, absl::string_view source_id,
+                                               absl::string_view recorded_by,
+                                               absl::Time now) const {
+  return txn.Exec(
+      "INSERT INTO patient_credits (id, clinic_id, patient_id, amount, kind, source_id, "
+      "recorded_by, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {NewIdAt(now), std::string(clinic_id), std::string(patient_id), amount, std::string(kind),
+       std::string(source_id), std::string(recorded_by), ToDbMicros(now)});
+}
+
+absl::StatusOr<int64_t> BillingStore::PatientCreditBalance(Transaction& txn,
+                                                           absl::string_view clinic_id,
+                                                           absl::string_view patient_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COALESCE(SUM(amount), 0) FROM patient_credits "
+                                        "WHERE clinic_id = ? AND patient_id = ?",
+                                        {std::string(clinic_id), std::string(patient_id)}));
+  return rows.at(0).Int(0);
 }
 
 absl::StatusOr<std::vector<int64_t>> BillingStore::AmountsCreated(Transaction& txn,

@@ -54,6 +54,14 @@ class BillingStore {
   absl::StatusOr<Page<v1::PriceList>> ListPriceLists(Transaction& txn, absl::string_view clinic_id,
                                                      const PageRequest& page) const;
 
+  // ---- Clinic time zones (identity's, last known) ----
+  absl::StatusOr<std::optional<std::string>> GetClinicZone(Transaction& txn,
+                                                           absl::string_view clinic_id) const;
+  absl::Status PutClinicZone(Transaction& txn, absl::string_view clinic_id,
+                             absl::string_view time_zone, absl::Time now) const;
+  // The clinics billing knows (those with a price list).
+  absl::StatusOr<std::vector<std::string>> KnownClinics(Transaction& txn) const;
+
   // ---- Quotes ----
   absl::StatusOr<v1::Quote> InsertQuote(Transaction& txn, const v1::Quote& quote) const;
   absl::StatusOr<v1::Quote> GetQuote(Transaction& txn, absl::string_view id) const;
@@ -109,9 +117,26 @@ class BillingStore {
                                                         absl::string_view plan_id) const;
   absl::StatusOr<v1::Refund> InsertRefund(Transaction& txn, const v1::Refund& refund,
                                           absl::Time now) const;
+  // One application of a deposit to an invoice; a negative amount takes one back (UnapplyDeposit),
+  // with who did it and why.
   absl::Status InsertDepositApplication(Transaction& txn, absl::string_view deposit_id,
                                         absl::string_view invoice_id, int64_t amount,
-                                        absl::Time now) const;
+                                        absl::Time now, absl::string_view recorded_by = "",
+                                        absl::string_view reason = "") const;
+  // What a deposit has applied to an invoice, less what was taken back.
+  absl::StatusOr<int64_t> AppliedToInvoice(Transaction& txn, absl::string_view deposit_id,
+                                           absl::string_view invoice_id) const;
+
+  // ---- Patient credit ----
+  // Appends a signed change of a patient's credit balance at a clinic (kind CREDIT_NOTE, APPLIED
+  // or REFUNDED; source_id names the credit note, invoice or refund).
+  absl::Status InsertPatientCredit(Transaction& txn, absl::string_view clinic_id,
+                                   absl::string_view patient_id, int64_t amount,
+                                   absl::string_view kind, absl::string_view source_id,
+                                   absl::string_view recorded_by, absl::Time now) const;
+  // The patient's credit balance at the clinic, in minor units.
+  absl::StatusOr<int64_t> PatientCreditBalance(Transaction& txn, absl::string_view clinic_id,
+                                               absl::string_view patient_id) const;
   // Amounts of a clinic's rows of `table` (credit_notes, payments, refunds) created in [from, to).
   absl::StatusOr<std::vector<int64_t>> AmountsCreated(Transaction& txn, absl::string_view table,
                                                       absl::string_view clinic_id, absl::Time from,

@@ -45,7 +45,8 @@ class BillingStoreTest : public ::testing::Test {
     line->set_description("x");
     line->set_quantity(1);
     *line->mutable_unit_price() = MakeMoney(10000, "USD");
-    absl::StatusOr<v1::Totals> totals = PriceLines("lines", "USD", 0, *inv.mutable_lines());
+    absl::StatusOr<v1::Totals> totals =
+        PriceLines("lines", "USD", 0, /*prices_include_tax=*/false, *inv.mutable_lines());
     EXPECT_OK(totals.status());
     *inv.mutable_totals() = *totals;
     EXPECT_OK(SettleInvoice(inv));

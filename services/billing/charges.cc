@@ -89,9 +89,12 @@ absl::StatusOr<v1::ChargeEventResult> Charges::Charge(const Call& call, Transact
   v1::Invoice inv;
   inv.set_currency_code(list.currency_code());
   inv.set_tax_rate_bp(quote.has_value() ? quote->tax_rate_bp() : list.tax_rate_bp());
+  inv.set_prices_include_tax(quote.has_value() ? quote->prices_include_tax()
+                                               : list.prices_include_tax());
   *inv.add_lines() = line;
-  ASSIGN_OR_RETURN(*inv.mutable_totals(), PriceLines("charge", inv.currency_code(),
-                                                     inv.tax_rate_bp(), *inv.mutable_lines()));
+  ASSIGN_OR_RETURN(*inv.mutable_totals(),
+                   PriceLines("charge", inv.currency_code(), inv.tax_rate_bp(),
+                              inv.prices_include_tax(), *inv.mutable_lines()));
   if (inv.totals().total().amount_minor() > 0) {
     inv.set_id(NewIdAt(call.now));
     inv.set_clinic_id(request.clinic_id());

@@ -50,10 +50,11 @@ absl::StatusOr<v1::Invoice> Invoices::Create(const Call& call,
         inv.set_status(v1::INVOICE_DRAFT);
         inv.set_currency_code(list.currency_code());
         inv.set_tax_rate_bp(list.tax_rate_bp());
+        inv.set_prices_include_tax(list.prices_include_tax());
         *inv.mutable_lines() = in.lines();
         ASSIGN_OR_RETURN(*inv.mutable_totals(),
                          PriceLines("invoice.lines", inv.currency_code(), inv.tax_rate_bp(),
-                                    *inv.mutable_lines()));
+                                    inv.prices_include_tax(), *inv.mutable_lines()));
         RETURN_IF_ERROR(SettleInvoice(inv));
         *inv.mutable_create_time() = ToProtoTimestamp(call.now);
         return store_->InsertInvoice(txn, inv);
@@ -69,9 +70,9 @@ absl::StatusOr<v1::Invoice> Invoices::UpdateDraft(const Call& call,
         ASSIGN_OR_RETURN(v1::Invoice inv, InvoiceToChange(*store_, txn, call, request));
         RETURN_IF_ERROR(CheckDraft(inv, /*edit=*/true));
         *inv.mutable_lines() = request.lines();
-        ASSIGN_OR_RETURN(
-            *inv.mutable_totals(),
-            PriceLines("lines", inv.currency_code(), inv.tax_rate_bp(), *inv.mutable_lines()));
+        ASSIGN_OR_RETURN(*inv.mutable_totals(),
+                         PriceLines("lines", inv.currency_code(), inv.tax_rate_bp(),
+                                    inv.prices_include_tax(), *inv.mutable_lines()));
         RETURN_IF_ERROR(SettleInvoice(inv));
         return store_->UpdateInvoice(txn, inv, version);
       });
@@ -146,13 +147,21 @@ absl::StatusOr<v1::CreditNote> Invoices::CreateCreditNote(
         RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
         RETURN_IF_ERROR(
             ValidatePositiveAmount("credit_note.amount", inv.currency_code(), in.amount()));
-        RETURN_IF_ERROR(CheckPayable(inv, in.amount(), "credit note"));
         ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", inv.etag()));
-        RETURN_IF_ERROR(ApplyToInvoice(inv, in.amount(), /*credit=*/true));
+        // What is due is credited first; what was already paid goes to the patient's credit.
+        ASSIGN_OR_RETURN(common::v1::Money to_balance, CreditInvoice(inv, in.amount()));
         RETURN_IF_ERROR(store_->UpdateInvoice(txn, inv, version).status());
         v1::CreditNote note = in;
         note.set_clinic_id(inv.clinic_id());
-        return store_->InsertCreditNote(txn, note, call.now);
+        note.set_patient_id(inv.patient_id());
+        *note.mutable_to_credit_balance() = to_balance;
+        ASSIGN_OR_RETURN(v1::CreditNote stored, store_->InsertCreditNote(txn, note, call.now));
+        if (to_balance.amount_minor() > 0) {
+          RETURN_IF_ERROR(store_->InsertPatientCredit(txn, inv.clinic_id(), inv.patient_id(),
+                                                      to_balance.amount_minor(), "CREDIT_NOTE",
+                                                      stored.id(), call.who.staff_id, call.now));
+        }
+        return stored;
       });
 }
 

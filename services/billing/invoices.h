@@ -33,7 +33,8 @@ class Invoices {
   // A clinic's invoices (optionally one patient's), newest first; paged.
   absl::StatusOr<v1::ListInvoicesResponse> List(const Call& call,
                                                 const v1::ListInvoicesRequest& request);
-  // Reduces an issued invoice's amount due, never below zero (EXCEEDS_AMOUNT_DUE).
+  // Credits an issued invoice, paid or not: the amount due first, the paid rest to the patient's
+  // credit balance at the clinic; never above the total less earlier credits (EXCEEDS_CREDITABLE).
   absl::StatusOr<v1::CreditNote> CreateCreditNote(const Call& call,
                                                   const v1::CreateCreditNoteRequest& request);
 

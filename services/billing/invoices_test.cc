@@ -221,19 +221,21 @@ TEST_F(InvoicesTest, IssuedInvoicesAreNeverEditedOnlyCreditedOrVoidedUntouched) 
   EXPECT_THAT(invoices().Issue(Clerk("IssueInvoice"), IssueOf("issue-again", issued)),
               HasReason(billing_reason::kInvoiceNotDraft));
 
-  // Credits: never to a draft, never above what is due.
+  // Credits: never to a draft, never above the invoice's total less earlier credits.
   const v1::Invoice draft = Draft("inv-2");
   EXPECT_THAT(invoices().CreateCreditNote(Clerk("CreateCreditNote"), Credit("cn-0", draft, 100)),
               AllOf(StatusIs(absl::StatusCode::kFailedPrecondition),
                     HasReason(billing_reason::kInvoiceNotPayable)));
   const absl::StatusOr<v1::CreditNote> over =
       invoices().CreateCreditNote(Clerk("CreateCreditNote"), Credit("cn-1", issued, 10826));
-  EXPECT_THAT(over, HasReason(billing_reason::kExceedsAmountDue));
-  EXPECT_EQ(ErrorMetadata(over.status(), "amount_due_minor"), "10825");
+  EXPECT_THAT(over, HasReason(billing_reason::kExceedsCreditable));
+  EXPECT_EQ(ErrorMetadata(over.status(), "creditable_minor"), "10825");
   ASSERT_OK_AND_ASSIGN(
       v1::CreditNote note,
       invoices().CreateCreditNote(Clerk("CreateCreditNote"), Credit("cn-2", issued, 825)));
   EXPECT_EQ(note.clinic_id(), kClinicA);
+  EXPECT_EQ(note.patient_id(), kPatient);
+  EXPECT_EQ(note.to_credit_balance().amount_minor(), 0);  // all of it was due
   v1::GetInvoiceRequest get;
   get.set_id(issued.id());
   ASSERT_OK_AND_ASSIGN(v1::Invoice credited, invoices().Get(Desk("GetInvoice"), get));
@@ -258,6 +260,34 @@ TEST_F(InvoicesTest, IssuedInvoicesAreNeverEditedOnlyCreditedOrVoidedUntouched) 
   EXPECT_EQ(voided.number(), untouched.number());
   EXPECT_EQ(voided.amount_due().amount_minor(), 0);
   EXPECT_EQ(voided.void_reason(), "wrong patient");
+}
+
+TEST_F(InvoicesTest, TaxInclusivePriceListPricesFromGrossPrices) {
+  // Clinic B is a London branch: VAT-inclusive prices at 20%, in pounds.
+  v1::PriceList london = PriceListOf(kClinicB, absl::CivilDay(2026, 1, 1), 120000, "GBP");
+  london.set_time_zone("Europe/London");
+  london.set_tax_rate_bp(2000);
+  london.set_prices_include_tax(true);
+  ASSERT_OK_AND_ASSIGN(absl::Time effective, ValidatePriceList(london));
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return store_.InsertPriceList(txn, london, effective, kNow - absl::Hours(24)).status();
+  }));
+  v1::CreateInvoiceRequest req = Request("london-1", {});
+  req.mutable_invoice()->set_clinic_id(kClinicB);
+  v1::Line kit = LineOf(0);
+  *kit.mutable_unit_price() = MakeMoney(9999, "GBP");  // GBP 99.99, VAT included
+  *req.mutable_invoice()->add_lines() = kit;
+  ASSERT_OK_AND_ASSIGN(v1::Invoice inv, invoices().Create(OtherClinic("CreateInvoice"), req));
+  EXPECT_TRUE(inv.prices_include_tax());
+  EXPECT_EQ(inv.currency_code(), "GBP");
+  EXPECT_EQ(inv.totals().total().amount_minor(), 9999);  // the patient pays the shelf price
+  EXPECT_EQ(inv.totals().tax().amount_minor(), 1667);    // 99.99 x 0.2 / 1.2 = 16.665
+  EXPECT_EQ(inv.totals().net().amount_minor(), 8332);
+  EXPECT_EQ(inv.amount_due().amount_minor(), 9999);
+  // Clinic A's list is tax-exclusive: its invoices add the tax on top as before.
+  const v1::Invoice ny = Draft("ny-1", 9999);
+  EXPECT_FALSE(ny.prices_include_tax());
+  EXPECT_EQ(ny.totals().total().amount_minor(), 9999 + 825);  // 8.25% of 99.99 = 8.249
 }
 
 }  // namespace

@@ -5,17 +5,23 @@
 #include <memory>
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
+#include "common/peer/clinic_zones.h"
+#include "common/peer/peer_channel.h"
+#include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
+#include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "services/billing/billing_migrations.h"
 #include "services/billing/billing_service.h"
 
+ABSL_DECLARE_FLAG(std::string, service_credentials_file);
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory for the service's SQLite database (billing.sqlite). Created if missing.");
 
@@ -35,17 +41,37 @@ int Main(int argc, char** argv) {
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   SessionAuth auth;
+  // Billing's one peer: identity, for clinics' time zones (as billing's service account).
+  absl::StatusOr<std::unique_ptr<ServiceCredentials>> credentials = ServiceCredentialsFromFlags();
+  if (!credentials.ok())
+    return FailStartup("cannot set up the service account", credentials.status());
+  absl::StatusOr<std::unique_ptr<ClinicZoneSource>> zones =
+      ClinicZonesFromFlags(credentials->get());
+  if (!zones.ok()) return FailStartup("cannot open the channel to identity", zones.status());
+  // Without a service account billing cannot ask identity: price lists keep the zone they name.
+  const bool has_account =
+      !absl::GetFlag(FLAGS_service_credentials_file).empty() || PeerChannelsHaveClientCertificate();
+  if (!has_account) {
+    LogWarning(
+        "no --service_credentials_file or client certificate: clinics' time zones are not read "
+        "from identity; each price list's own time_zone is used");
+  }
   BillingServiceImpl service(BillingDeps{
       .db = db->get(),
       .authenticator = &auth.authenticator(),
       .clock = &Clock::Real(),
+      .zones = has_account ? zones->get() : nullptr,
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
   if (!server.ok()) return FailStartup("cannot start server", server.status());
   std::unique_ptr<PeriodicTask> purge =
       StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
+  PeriodicTask zone_refresh("clinic zone refresh", ClinicZoneRefreshFromFlags(),
+                            [&service] { return service.RefreshClinicZones().status(); });
+  if (has_account) zone_refresh.Start();
   WaitForTerminationSignal();
+  zone_refresh.Stop();
   (*server)->Shutdown();
   purge->Stop();
   server->reset();

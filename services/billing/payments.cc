@@ -110,6 +110,84 @@ absl::StatusOr<v1::Payment> Payments::ApplyDeposit(const Call& call,
       });
 }
 
+absl::StatusOr<v1::Payment> Payments::UnapplyDeposit(const Call& call,
+                                                     const v1::UnapplyDepositRequest& request) {
+  RETURN_IF_ERROR(ValidateId("deposit_id", request.deposit_id()));
+  RETURN_IF_ERROR(ValidateId("invoice_id", request.invoice_id()));
+  RETURN_IF_ERROR(ValidateMoney("amount", request.amount()));
+  RETURN_IF_ERROR(ValidateRequiredText("reason", request.reason(), 500));
+  return RunIdempotent<v1::Payment>(
+      *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Payment> {
+        ASSIGN_OR_RETURN(v1::Payment deposit, store_->GetPayment(txn, request.deposit_id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(deposit.clinic_id()));
+        ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.invoice_id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
+        RETURN_IF_ERROR(
+            ValidatePositiveAmount("amount", deposit.amount().currency_code(), request.amount()));
+        ASSIGN_OR_RETURN(int64_t applied, store_->AppliedToInvoice(txn, deposit.id(), inv.id()));
+        ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", inv.etag()));
+        RETURN_IF_ERROR(UnapplyDepositFrom(deposit, inv, applied, request.amount()));
+        RETURN_IF_ERROR(store_->UpdateInvoice(txn, inv, version).status());
+        RETURN_IF_ERROR(store_->UpdatePayment(txn, deposit));
+        RETURN_IF_ERROR(store_->InsertDepositApplication(txn, deposit.id(), inv.id(),
+                                                         -request.amount().amount_minor(), call.now,
+                                                         call.who.staff_id, request.reason()));
+        return deposit;
+      });
+}
+
+absl::StatusOr<v1::Invoice> Payments::ApplyCredit(const Call& call,
+                                                  const v1::ApplyPatientCreditRequest& request) {
+  RETURN_IF_ERROR(ValidateId("invoice_id", request.invoice_id()));
+  RETURN_IF_ERROR(ValidateMoney("amount", request.amount()));
+  return RunIdempotent<v1::Invoice>(
+      *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
+        ASSIGN_OR_RETURN(v1::Invoice inv, store_->GetInvoice(txn, request.invoice_id()));
+        RETURN_IF_ERROR(call.who.CheckClinic(inv.clinic_id()));
+        RETURN_IF_ERROR(ValidatePositiveAmount("amount", inv.currency_code(), request.amount()));
+        RETURN_IF_ERROR(CheckPayable(inv, request.amount(), "patient credit"));
+        ASSIGN_OR_RETURN(int64_t balance,
+                         store_->PatientCreditBalance(txn, inv.clinic_id(), inv.patient_id()));
+        RETURN_IF_ERROR(
+            CheckCreditBalance(MakeMoney(balance, inv.currency_code()), request.amount()));
+        ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", inv.etag()));
+        RETURN_IF_ERROR(ApplyToInvoice(inv, request.amount(), /*credit=*/false));
+        RETURN_IF_ERROR(store_->InsertPatientCredit(txn, inv.clinic_id(), inv.patient_id(),
+                                                    -request.amount().amount_minor(), "APPLIED",
+                                                    inv.id(), call.who.staff_id, call.now));
+        return store_->UpdateInvoice(txn, inv, version);
+      });
+}
+
+absl::StatusOr<v1::Refund> Payments::RefundCredit(const Call& call,
+                                                  const v1::RefundPatientCreditRequest& request) {
+  RETURN_IF_ERROR(ValidateId("clinic_id", request.clinic_id()));
+  RETURN_IF_ERROR(ValidateId("patient_id", request.patient_id()));
+  RETURN_IF_ERROR(ValidateMoney("amount", request.amount()));
+  RETURN_IF_ERROR(ValidateRequiredText("reason", request.reason(), 500));
+  RETURN_IF_ERROR(call.who.CheckClinic(request.clinic_id()));
+  return RunIdempotent<v1::Refund>(
+      *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Refund> {
+        ASSIGN_OR_RETURN(v1::PriceList clinic,
+                         RequireClinic(*store_, txn, request.clinic_id(), "clinic_id"));
+        RETURN_IF_ERROR(ValidatePositiveAmount("amount", clinic.currency_code(), request.amount()));
+        ASSIGN_OR_RETURN(int64_t balance, store_->PatientCreditBalance(txn, request.clinic_id(),
+                                                                       request.patient_id()));
+        RETURN_IF_ERROR(
+            CheckCreditBalance(MakeMoney(balance, clinic.currency_code()), request.amount()));
+        v1::Refund refund;
+        refund.set_clinic_id(request.clinic_id());
+        refund.set_patient_id(request.patient_id());
+        *refund.mutable_amount() = request.amount();
+        refund.set_reason(request.reason());
+        ASSIGN_OR_RETURN(v1::Refund stored, store_->InsertRefund(txn, refund, call.now));
+        RETURN_IF_ERROR(store_->InsertPatientCredit(txn, request.clinic_id(), request.patient_id(),
+                                                    -request.amount().amount_minor(), "REFUNDED",
+                                                    stored.id(), call.who.staff_id, call.now));
+        return stored;
+      });
+}
+
 absl::StatusOr<v1::Refund> Payments::Refund(const Call& call,
                                             const v1::RefundPaymentRequest& request) {
   const v1::Refund& in = request.refund();
@@ -196,6 +274,9 @@ absl::StatusOr<v1::PatientBalance> Payments::Balance(const Call& call,
     *out.mutable_amount_due() = due;
     *out.mutable_unapplied_deposits() = deposits;
     out.set_open_invoices(open);
+    ASSIGN_OR_RETURN(int64_t credit,
+                     store_->PatientCreditBalance(txn, request.clinic_id(), request.patient_id()));
+    *out.mutable_credit_balance() = MakeMoney(credit, clinic.currency_code());
     return absl::OkStatus();
   }));
   return out;

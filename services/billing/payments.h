@@ -37,13 +37,27 @@ class Payments {
   // FAILED_PRECONDITION: NOT_A_DEPOSIT, DEPOSIT_PLAN_MISMATCH, EXCEEDS_DEPOSIT, or the invoice's.
   absl::StatusOr<v1::Payment> ApplyDeposit(const Call& call,
                                            const v1::ApplyDepositRequest& request);
+  // Takes part of a deposit's applications to an invoice back (the invoice owes it again, the
+  // deposit holds it again); recorded with the caller and the reason; returns the deposit.
+  // FAILED_PRECONDITION: NOT_A_DEPOSIT, INVOICE_NOT_PAYABLE (draft, void), EXCEEDS_APPLIED.
+  absl::StatusOr<v1::Payment> UnapplyDeposit(const Call& call,
+                                             const v1::UnapplyDepositRequest& request);
+  // Pays an issued invoice from its patient's credit balance at its clinic.
+  // FAILED_PRECONDITION: the invoice's (INVOICE_NOT_PAYABLE, EXCEEDS_AMOUNT_DUE),
+  // EXCEEDS_CREDIT_BALANCE.
+  absl::StatusOr<v1::Invoice> ApplyCredit(const Call& call,
+                                          const v1::ApplyPatientCreditRequest& request);
+  // Pays back patient credit: a Refund without payment_id, counted in the revenue report's
+  // refunds. FAILED_PRECONDITION (EXCEEDS_CREDIT_BALANCE).
+  absl::StatusOr<v1::Refund> RefundCredit(const Call& call,
+                                          const v1::RefundPatientCreditRequest& request);
   // FAILED_PRECONDITION (EXCEEDS_REFUNDABLE) beyond what may be refunded.
   absl::StatusOr<v1::Refund> Refund(const Call& call, const v1::RefundPaymentRequest& request);
   absl::StatusOr<v1::Payment> Get(const Call& call, const v1::GetPaymentRequest& request);
   // A clinic's payments (optionally one invoice's or patient's), newest first; paged.
   absl::StatusOr<v1::ListPaymentsResponse> List(const Call& call,
                                                 const v1::ListPaymentsRequest& request);
-  // Amount due over the patient's issued invoices at the clinic, and unapplied deposits.
+  // Amount due over the patient's issued invoices at the clinic, unapplied deposits and credit.
   absl::StatusOr<v1::PatientBalance> Balance(const Call& call,
                                              const v1::GetPatientBalanceRequest& request);
 

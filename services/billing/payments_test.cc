@@ -135,6 +135,113 @@ TEST_F(PaymentsTest, DepositsAreHeldForThePlanAndAppliedToItsInvoices) {
   EXPECT_EQ(Balance().unapplied_deposits().amount_minor(), 0);
 }
 
+TEST_F(PaymentsTest, DepositPaidInvoiceCanBeCreditedToPatientCreditAndUnapplied) {
+  Invoices invoices(db_.get(), &store_);
+  ASSERT_OK_AND_ASSIGN(v1::Payment deposit,
+                       payments().Record(Desk("RecordPayment"), Cash("dep-1", "", 108250, kPlan)));
+  const v1::Invoice inv = IssuedInvoice("inv-plan", 100000, kPlan);  // 1082.50 due
+  ASSERT_OK(payments()
+                .ApplyDeposit(Desk("ApplyDeposit"), Apply("apply-1", deposit, inv, 108250))
+                .status());
+  ASSERT_EQ(Read(inv.id()).status(), v1::INVOICE_PAID);
+
+  // A credit note on the paid invoice: the whole credit goes to the patient's credit balance.
+  v1::CreateCreditNoteRequest credit;
+  credit.set_request_id("cn-1");
+  credit.mutable_credit_note()->set_invoice_id(inv.id());
+  *credit.mutable_credit_note()->mutable_amount() = Usd(8250);
+  credit.mutable_credit_note()->set_reason("goodwill: session ran short");
+  ASSERT_OK_AND_ASSIGN(v1::CreditNote note,
+                       invoices.CreateCreditNote(Clerk("CreateCreditNote"), credit));
+  EXPECT_EQ(note.to_credit_balance().amount_minor(), 8250);
+  EXPECT_EQ(Balance().credit_balance().amount_minor(), 8250);
+  EXPECT_EQ(Read(inv.id()).credited_to_balance().amount_minor(), 8250);
+  EXPECT_EQ(Read(inv.id()).amount_paid().amount_minor(), 100000);
+
+  // A later invoice uses the credit, never more than the patient holds.
+  const v1::Invoice later = IssuedInvoice("inv-later", 10000);  // 108.25 due
+  v1::ApplyPatientCreditRequest use;
+  use.set_request_id("use-1");
+  use.set_invoice_id(later.id());
+  *use.mutable_amount() = Usd(8251);
+  EXPECT_THAT(payments().ApplyCredit(Desk("ApplyPatientCredit"), use),
+              HasReason(billing_reason::kExceedsCreditBalance));
+  use.set_request_id("use-2");
+  *use.mutable_amount() = Usd(8250);
+  ASSERT_OK_AND_ASSIGN(v1::Invoice paid_from_credit,
+                       payments().ApplyCredit(Desk("ApplyPatientCredit"), use));
+  EXPECT_EQ(paid_from_credit.amount_due().amount_minor(), 10825 - 8250);
+  ASSERT_OK(payments().ApplyCredit(Desk("ApplyPatientCredit"), use).status());  // a replay
+  EXPECT_EQ(Balance().credit_balance().amount_minor(), 0);
+  EXPECT_EQ(Read(later.id()).amount_due().amount_minor(), 10825 - 8250);
+
+  // Undo part of the deposit application: the invoice owes it again, the deposit can refund it.
+  v1::UnapplyDepositRequest undo;
+  undo.set_request_id("undo-1");
+  undo.set_deposit_id(deposit.id());
+  undo.set_invoice_id(inv.id());
+  *undo.mutable_amount() = Usd(100001);  // the invoice holds only 1000.00 paid now
+  undo.set_reason("patient pays by card instead");
+  const absl::StatusOr<v1::Payment> too_much =
+      payments().UnapplyDeposit(Clerk("UnapplyDeposit"), undo);
+  EXPECT_THAT(too_much, HasReason(billing_reason::kExceedsApplied));
+  EXPECT_EQ(ErrorMetadata(too_much.status(), "applied_minor"), "100000");
+  undo.set_request_id("undo-2");
+  *undo.mutable_amount() = Usd(50000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment back, payments().UnapplyDeposit(Clerk("UnapplyDeposit"), undo));
+  EXPECT_EQ(back.amount_applied().amount_minor(), 108250 - 50000);
+  ASSERT_OK(payments().UnapplyDeposit(Clerk("UnapplyDeposit"), undo).status());  // a replay
+  const v1::Invoice reopened = Read(inv.id());
+  EXPECT_EQ(reopened.status(), v1::INVOICE_PARTIALLY_PAID);
+  EXPECT_EQ(reopened.amount_due().amount_minor(), 50000);
+  EXPECT_EQ(Balance().unapplied_deposits().amount_minor(), 50000);
+  ASSERT_OK(payments().Refund(Clerk("RefundPayment"), RefundOf("ref-1", back, 50000)).status());
+  EXPECT_EQ(Balance().unapplied_deposits().amount_minor(), 0);
+  // The un-application is on record with who and why.
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT amount, recorded_by, reason FROM "
+                                          "deposit_applications WHERE amount < 0",
+                                          {}));
+    EXPECT_EQ(rows.size(), 1u);
+    if (rows.size() == 1) {
+      EXPECT_EQ(rows[0].Int(0), -50000);
+      EXPECT_EQ(rows[0].Text(1), "clerk-a");
+      EXPECT_EQ(rows[0].Text(2), "patient pays by card instead");
+    }
+    return absl::OkStatus();
+  }));
+
+  // Credit beyond what is due goes to the balance, which can be paid back as a refund.
+  credit.set_request_id("cn-2");
+  *credit.mutable_credit_note()->mutable_amount() = Usd(60000);
+  ASSERT_OK_AND_ASSIGN(note, invoices.CreateCreditNote(Clerk("CreateCreditNote"), credit));
+  EXPECT_EQ(note.to_credit_balance().amount_minor(), 10000);
+  EXPECT_EQ(Read(inv.id()).status(), v1::INVOICE_PAID);
+  v1::RefundPatientCreditRequest payout;
+  payout.set_request_id("payout-1");
+  payout.set_clinic_id(kClinicA);
+  payout.set_patient_id(kPatient);
+  *payout.mutable_amount() = Usd(10001);
+  payout.set_reason("credit paid back in cash");
+  EXPECT_THAT(payments().RefundCredit(Clerk("RefundPatientCredit"), payout),
+              HasReason(billing_reason::kExceedsCreditBalance));
+  payout.set_request_id("payout-2");
+  *payout.mutable_amount() = Usd(10000);
+  ASSERT_OK_AND_ASSIGN(v1::Refund paid_back,
+                       payments().RefundCredit(Clerk("RefundPatientCredit"), payout));
+  EXPECT_EQ(paid_back.payment_id(), "");
+  EXPECT_EQ(paid_back.patient_id(), kPatient);
+  EXPECT_EQ(Balance().credit_balance().amount_minor(), 0);
+
+  // Another clinic's clerk is refused before any rule answers.
+  undo.set_request_id("undo-3");
+  EXPECT_THAT(payments().UnapplyDeposit(OtherClinic("UnapplyDeposit"), undo),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  payout.set_request_id("payout-3");
+  EXPECT_THAT(payments().RefundCredit(OtherClinic("RefundPatientCredit"), payout),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
 TEST_F(PaymentsTest, ListsNewestFirstInPagesFilteredByInvoice) {
   const v1::Invoice inv = IssuedInvoice("inv-1", 10000);
   for (int i = 0; i < 3; ++i) {

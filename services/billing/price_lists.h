@@ -10,19 +10,22 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
+#include "common/peer/clinic_zones.h"
 #include "common/rpc/call.h"
 #include "services/billing/billing_store.h"
 #include "smp/billing/v1/billing.pb.h"
 
 namespace smp::billing {
 
-// Any price list of the clinic (its currency and time zone are the clinic's); INVALID_ARGUMENT
-// naming `field` when it has none (a clinic billing does not know).
+// Any price list of the clinic (its currency and time zone are the clinic's: the zone identity
+// last gave, when billing has heard one, else the list's own); INVALID_ARGUMENT naming `field`
+// when it has none (a clinic billing does not know).
 absl::StatusOr<v1::PriceList> RequireClinic(const BillingStore& store, Transaction& txn,
                                             absl::string_view clinic_id, absl::string_view field);
 
-// The price list in force at `at`: INVALID_ARGUMENT naming `field` when the clinic has none at all
-// (unknown here), FAILED_PRECONDITION (NO_PRICE_LIST_IN_FORCE) when none is in force yet.
+// The price list in force at `at` (with the clinic's zone as RequireClinic's): INVALID_ARGUMENT
+// naming `field` when the clinic has none at all (unknown here), FAILED_PRECONDITION
+// (NO_PRICE_LIST_IN_FORCE) when none is in force yet.
 absl::StatusOr<v1::PriceList> RequirePriceList(const BillingStore& store, Transaction& txn,
                                                absl::string_view clinic_id, absl::Time at,
                                                absl::string_view field);
@@ -31,12 +34,19 @@ absl::StatusOr<v1::PriceList> RequirePriceList(const BillingStore& store, Transa
 // caller's scope over the clinic, and runs in one transaction.
 class PriceLists {
  public:
-  // `db` and `store` must outlive this.
-  PriceLists(Database* db, const BillingStore* store) : db_(db), store_(store) {}
+  // `db`, `store` and `zones` (identity, the source of clinics' time zones; nullptr: none
+  // configured, as if identity could not answer) must outlive this.
+  PriceLists(Database* db, const BillingStore* store, ClinicZoneSource* zones = nullptr)
+      : db_(db), store_(store), zones_(zones) {}
 
   // A new version; idempotent by request_id. ALREADY_EXISTS (PRICE_LIST_DATE_TAKEN) for a second
-  // version on one date, FAILED_PRECONDITION (CURRENCY_FIXED) for another currency.
+  // version on one date, FAILED_PRECONDITION (CURRENCY_FIXED) for another currency. Its time zone
+  // is identity's (common/peer/clinic_zones.h ResolveClinicZone): price_list.time_zone may be left
+  // empty, and one that differs from identity's is INVALID_ARGUMENT.
   absl::StatusOr<v1::PriceList> Create(const Call& call, const v1::CreatePriceListRequest& request);
+  // Stores the zones identity has changed for the clinics billing knows (the refresh task); how
+  // many changed. Identity's error when it cannot answer (the stored zones stay).
+  absl::StatusOr<int> RefreshZones(absl::Time now);
   // The version in force at `at_time`, or at call.now when unset.
   absl::StatusOr<v1::PriceList> GetEffective(const Call& call,
                                              const v1::GetEffectivePriceListRequest& request);
@@ -47,6 +57,7 @@ class PriceLists {
  private:
   Database* db_;
   const BillingStore* store_;
+  ClinicZoneSource* zones_;
 };
 
 }  // namespace smp::billing

@@ -68,6 +68,53 @@ TEST_F(PriceListsTest, ListsNewestDateFirstInPages) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
+// Identity as one clinic's zone; `down` makes it unreachable.
+class OneClinicZone final : public ClinicZoneSource {
+ public:
+  absl::StatusOr<std::string> ZoneOf(absl::string_view clinic_id) override {
+    if (down) return absl::UnavailableError("identity is down");
+    if (clinic_id != kClinicA) return absl::NotFoundError("clinic not found");
+    return zone;
+  }
+  absl::StatusOr<std::vector<::smp::ClinicZone>> AllZones() override {
+    if (down) return absl::UnavailableError("identity is down");
+    return std::vector<::smp::ClinicZone>{{kClinicA, zone}};
+  }
+  std::string zone = "America/Chicago";
+  bool down = false;
+};
+
+TEST_F(PriceListsTest, TheTimeZoneComesFromIdentityAndTheLastKnownOneStays) {
+  OneClinicZone identity;
+  PriceLists lists(db_.get(), &store_, &identity);
+  v1::CreatePriceListRequest req = Request("pl-1", absl::CivilDay(2026, 1, 15));
+  req.mutable_price_list()->clear_time_zone();
+  ASSERT_OK_AND_ASSIGN(v1::PriceList saved, lists.Create(Clerk("CreatePriceList"), req));
+  EXPECT_EQ(saved.time_zone(), "America/Chicago");
+  // Midnight in Chicago is 06:00 UTC in January.
+  EXPECT_EQ(FromProtoTimestamp(saved.effective_time()), absl::FromUnixSeconds(1768456800));
+  req = Request("pl-2", absl::CivilDay(2026, 1, 20));  // says America/New_York
+  EXPECT_THAT(lists.Create(Clerk("CreatePriceList"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("price_list.time_zone")));
+
+  // Identity moves the clinic: the refresh stores it and every reader sees the new zone.
+  identity.zone = "America/Denver";
+  EXPECT_THAT(lists.RefreshZones(kNow), ::smp::testing::IsOkAndHolds(1));
+  EXPECT_THAT(lists.RefreshZones(kNow), ::smp::testing::IsOkAndHolds(0));
+  v1::GetEffectivePriceListRequest get;
+  get.set_clinic_id(kClinicA);
+  ASSERT_OK_AND_ASSIGN(v1::PriceList now, lists.GetEffective(Desk("GetEffectivePriceList"), get));
+  EXPECT_EQ(now.time_zone(), "America/Denver");
+
+  // Identity down: a new version keeps the last known zone.
+  identity.down = true;
+  EXPECT_THAT(lists.RefreshZones(kNow), StatusIs(absl::StatusCode::kUnavailable));
+  req = Request("pl-3", absl::CivilDay(2026, 2, 1));
+  req.mutable_price_list()->clear_time_zone();
+  ASSERT_OK_AND_ASSIGN(v1::PriceList offline, lists.Create(Clerk("CreatePriceList"), req));
+  EXPECT_EQ(offline.time_zone(), "America/Denver");
+}
+
 TEST_F(PriceListsTest, BadInputNamesTheField) {
   PriceLists lists(db_.get(), &store_);
   v1::CreatePriceListRequest req = Request("pl-bad", absl::CivilDay(2026, 2, 1));

@@ -1,5 +1,9 @@
 #include "services/inventory/catalog.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "services/inventory/inventory_test_env.h"
 
 namespace smp::inventory {
@@ -27,7 +31,8 @@ TEST_F(CatalogTest, SettingsAreReadAndReplacedWithTheCurrentEtag) {
   ASSERT_OK_AND_ASSIGN(
       v1::ClinicInventorySettings updated,
       catalog().UpdateSettings(Staff(clinic_a_, "UpdateClinicInventorySettings"), update));
-  EXPECT_EQ(updated.time_zone(), "America/New_York");
+  // The zone is identity's: with no identity to ask, the last known one stays.
+  EXPECT_EQ(updated.time_zone(), "Europe/London");
   EXPECT_NE(updated.etag(), settings.etag());
 
   // The first etag is stale now.
@@ -56,6 +61,62 @@ TEST_F(CatalogTest, SettingsOfAnotherClinicAreRefused) {
                       .UpdateSettings(Staff(clinic_a_, "UpdateClinicInventorySettings"), update)
                       .status()),
       reason::kOutsideClinicScope);
+}
+
+// Identity as one clinic's zone; `down` makes it unreachable.
+class OneClinicZone final : public ClinicZoneSource {
+ public:
+  OneClinicZone(std::string clinic, std::string initial_zone)
+      : clinic_(std::move(clinic)), zone(std::move(initial_zone)) {}
+  absl::StatusOr<std::string> ZoneOf(absl::string_view clinic_id) override {
+    if (down) return absl::UnavailableError("identity is down");
+    if (clinic_id != clinic_) return absl::NotFoundError("clinic not found");
+    return zone;
+  }
+  absl::StatusOr<std::vector<ClinicZone>> AllZones() override {
+    if (down) return absl::UnavailableError("identity is down");
+    return std::vector<ClinicZone>{{clinic_, zone}};
+  }
+  const std::string clinic_;
+  std::string zone;
+  bool down = false;
+};
+
+TEST_F(CatalogTest, TheTimeZoneComesFromIdentityAndTheLastKnownOneStays) {
+  OneClinicZone identity(clinic_a_, "Pacific/Auckland");
+  Catalog catalog(db_.get(), &identity);
+  v1::GetClinicInventorySettingsRequest get;
+  get.set_clinic_id(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(v1::ClinicInventorySettings settings,
+                       catalog.GetSettings(Staff(clinic_a_, "GetClinicInventorySettings"), get));
+  v1::UpdateClinicInventorySettingsRequest update;
+  update.set_request_id(NewId());
+  *update.mutable_settings() = settings;
+  update.mutable_settings()->clear_time_zone();
+  ASSERT_OK_AND_ASSIGN(
+      v1::ClinicInventorySettings saved,
+      catalog.UpdateSettings(Staff(clinic_a_, "UpdateClinicInventorySettings"), update));
+  EXPECT_EQ(saved.time_zone(), "Pacific/Auckland");
+  update.set_request_id(NewId());
+  *update.mutable_settings() = saved;
+  update.mutable_settings()->set_time_zone("Europe/London");
+  EXPECT_THAT(catalog.UpdateSettings(Staff(clinic_a_, "UpdateClinicInventorySettings"), update),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("settings.time_zone")));
+
+  identity.zone = "Australia/Sydney";
+  EXPECT_THAT(catalog.RefreshZones(now_), ::smp::testing::IsOkAndHolds(1));
+  ASSERT_OK_AND_ASSIGN(settings,
+                       catalog.GetSettings(Staff(clinic_a_, "GetClinicInventorySettings"), get));
+  EXPECT_EQ(settings.time_zone(), "Australia/Sydney");
+
+  identity.down = true;
+  EXPECT_THAT(catalog.RefreshZones(now_), StatusIs(absl::StatusCode::kUnavailable));
+  update.set_request_id(NewId());
+  *update.mutable_settings() = settings;
+  update.mutable_settings()->clear_time_zone();
+  ASSERT_OK_AND_ASSIGN(
+      saved, catalog.UpdateSettings(Staff(clinic_a_, "UpdateClinicInventorySettings"), update));
+  EXPECT_EQ(saved.time_zone(), "Australia/Sydney");
 }
 
 TEST_F(CatalogTest, SettingsAreValidated) {

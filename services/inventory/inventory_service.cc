@@ -10,7 +10,7 @@ namespace smp::inventory {
 InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
     : deps_(std::move(deps)),
       frame_(v1::InventoryService::service_full_name(), deps_.authenticator, deps_.clock),
-      catalog_(deps_.db),
+      catalog_(deps_.db, deps_.zones),
       receiving_(deps_.db),
       issuing_(deps_.db, deps_.appointments, deps_.on_event_committed),
       queries_(deps_.db, deps_.appointments),
@@ -106,6 +106,13 @@ grpc::Status InventoryServiceImpl::SuggestLots(grpc::ServerContext* ctx,
 }
 
 // ---------------------------------------------------------------- reading stock
+
+grpc::Status InventoryServiceImpl::ListExpiring(grpc::ServerContext* ctx,
+                                                const v1::ListExpiringRequest* req,
+                                                v1::ListExpiringResponse* out) {
+  return frame_.Serve(ctx, "ListExpiring", out,
+                      [&](const Call& call) { return queries_.ListExpiring(call, *req); });
+}
 
 grpc::Status InventoryServiceImpl::ListStock(grpc::ServerContext* ctx,
                                              const v1::ListStockRequest* req,
@@ -244,6 +251,10 @@ grpc::Status InventoryServiceImpl::ForecastDemand(grpc::ServerContext* ctx,
                                                   v1::ForecastDemandResponse* out) {
   return frame_.Serve(ctx, "ForecastDemand", *req, out,
                       [&](const Call& call) { return replenishment_.Forecast(call, *req); });
+}
+
+absl::StatusOr<int> InventoryServiceImpl::RefreshClinicZones() {
+  return catalog_.RefreshZones(deps_.clock->Now());
 }
 
 void InventoryServiceImpl::StopWatches() { streams_.Stop(); }

@@ -34,6 +34,8 @@ struct InventoryDeps {
   absl::Duration watch_poll_interval = absl::Seconds(1);
   // Caps and session re-checks of WatchLowStock streams (main: StreamLimitsFromFlags()).
   StreamLimits streams;
+  // Identity, the one source of clinics' time zones; nullptr: none (the stored zones stay).
+  ClinicZoneSource* zones = nullptr;
 };
 
 // The gRPC edge of smp.inventory.v1.InventoryService: each override runs one operation of a unit
@@ -48,6 +50,9 @@ class InventoryServiceImpl final
   // Ends WatchLowStock streams (UNAVAILABLE: resume later) so that a drain does not wait for them.
   // main.cc calls it on SIGTERM before shutting the server down. Idempotent.
   void StopWatches();
+  // Updates stored clinic time zones that identity has changed; how many. main.cc runs it every
+  // --clinic_zone_refresh.
+  absl::StatusOr<int> RefreshClinicZones();
 
   grpc::Status GetClinicInventorySettings(grpc::ServerContext*,
                                           const v1::GetClinicInventorySettingsRequest*,
@@ -75,6 +80,8 @@ class InventoryServiceImpl final
                             v1::DiscardStockResponse*) override;
   grpc::Status ListStock(grpc::ServerContext*, const v1::ListStockRequest*,
                          v1::ListStockResponse*) override;
+  grpc::Status ListExpiring(grpc::ServerContext*, const v1::ListExpiringRequest*,
+                            v1::ListExpiringResponse*) override;
   grpc::Status ListLedgerEntries(grpc::ServerContext*, const v1::ListLedgerEntriesRequest*,
                                  v1::ListLedgerEntriesResponse*) override;
   grpc::Status GetLot(grpc::ServerContext*, const v1::GetLotRequest*, v1::Lot*) override;

@@ -11,11 +11,13 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/clinic_zones.h"
 #include "common/peer/peer_channel.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
 #include "common/server/idempotency_purge.h"
 #include "common/server/log.h"
+#include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "common/status/status_macros.h"
 #include "services/inventory/appointment_source.h"
@@ -100,6 +102,9 @@ int Main(int argc, char** argv) {
     deliverers[kComplianceDestination] = compliance.get();
   }
   OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);
+  absl::StatusOr<std::unique_ptr<ClinicZoneSource>> zones =
+      ClinicZonesFromFlags(credentials->get());
+  if (!zones.ok()) return FailStartup("cannot open the channel to identity", zones.status());
   InventoryServiceImpl service(InventoryDeps{
       .db = db->get(),
       .authenticator = &auth.authenticator(),
@@ -107,6 +112,7 @@ int Main(int argc, char** argv) {
       .clock = &Clock::Real(),
       .on_event_committed = [&outbox] { outbox.Wake(); },
       .streams = StreamLimitsFromFlags(),
+      .zones = zones->get(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
@@ -114,7 +120,12 @@ int Main(int argc, char** argv) {
   outbox.Start(absl::GetFlag(FLAGS_outbox_interval));
   std::unique_ptr<PeriodicTask> purge =
       StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
+  // Identity owns clinics' time zones; the stored copies follow it (and stay while it is down).
+  PeriodicTask zone_refresh("clinic zone refresh", ClinicZoneRefreshFromFlags(),
+                            [&service] { return service.RefreshClinicZones().status(); });
+  zone_refresh.Start();
   WaitForTerminationSignal();
+  zone_refresh.Stop();
   service.StopWatches();  // ends WatchLowStock streams so the drain does not wait for them
   (*server)->Shutdown();
   outbox.Stop();

@@ -49,6 +49,43 @@ absl::StatusOr<v1::ListStockResponse> StockQueries::ListStock(
   return out;
 }
 
+absl::StatusOr<v1::ListExpiringResponse> StockQueries::ListExpiring(
+    const Call& call, const v1::ListExpiringRequest& req) const {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  if (req.within_days() < 0 || req.within_days() > 365) {
+    return absl::InvalidArgumentError("within_days: must be 0 to 365");
+  }
+  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
+  const std::string query =
+      absl::StrCat("expiring?clinic=", req.clinic_id(), "&days=", req.within_days());
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), query));
+  v1::ListExpiringResponse out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(absl::TimeZone zone, RequireZone(store_, txn, req.clinic_id(), "clinic_id"));
+    ASSIGN_OR_RETURN(auto levels, store_.ListStock(txn, req.clinic_id(), "", false));
+    std::vector<v1::StockLevel> expiring;
+    for (v1::StockLevel& level : levels) {
+      if (level.available() + level.quarantined() <= 0) continue;  // nothing on the shelf here
+      if (!ExpiresWithin(FromLocalDate(level.expiry_date()), call.now, zone, req.within_days())) {
+        continue;
+      }
+      expiring.push_back(std::move(level));
+    }
+    Page<v1::StockLevel> result =
+        PageOfSorted(std::move(expiring), page, [](const v1::StockLevel& level) {
+          return absl::StrCat(DayText(FromLocalDate(level.expiry_date())), "/", level.product_id(),
+                              "/", level.lot_id());
+        });
+    for (v1::StockLevel& level : result.items) {
+      level.set_expired(IsExpiredAt(FromLocalDate(level.expiry_date()), call.now, zone));
+      *out.add_levels() = std::move(level);
+    }
+    out.set_next_page_token(NextPageToken(query, result.last_key));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<v1::ListLedgerEntriesResponse> StockQueries::ListLedger(
     const Call& call, const v1::ListLedgerEntriesRequest& req) const {
   RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));

@@ -21,6 +21,9 @@ class StockQueries {
   // A clinic's stock levels, each marked expired in the clinic's calendar.
   absl::StatusOr<v1::ListStockResponse> ListStock(const Call& call,
                                                   const v1::ListStockRequest& req) const;
+  // A clinic's stock expiring within a number of its local days (expired included), soonest first.
+  absl::StatusOr<v1::ListExpiringResponse> ListExpiring(const Call& call,
+                                                        const v1::ListExpiringRequest& req) const;
   absl::StatusOr<v1::ListLedgerEntriesResponse> ListLedger(
       const Call& call, const v1::ListLedgerEntriesRequest& req) const;
   // Lots are chain-wide: any caller with the permission may read one.

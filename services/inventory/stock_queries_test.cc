@@ -59,6 +59,63 @@ TEST_F(StockQueriesTest, StockLevelsShowExpiryInTheClinicsCalendar) {
             reason::kOutsideClinicScope);
 }
 
+TEST_F(StockQueriesTest, ExpiringWindowsCountTheClinicsLocalDays) {
+  // Clinic B is in Auckland (NZDT, UTC+13, until April): at 2027-03-10 12:00 UTC it is already
+  // 11 March 01:00 there.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::ClinicInventorySettings auckland;
+    auckland.set_clinic_id(clinic_b_);
+    auckland.set_time_zone("Pacific/Auckland");
+    return InventoryStore().PutSettings(txn, auckland, 1, now_).status();
+  }));
+  const v1::Lot tomorrow =
+      Receive(Receipt(clinic_b_, gloves_.id(), "G-NZ-1", 3, absl::CivilDay(2027, 3, 12)));
+  const v1::Lot later =
+      Receive(Receipt(clinic_b_, gloves_.id(), "G-NZ-2", 3, absl::CivilDay(2027, 3, 14)));
+  v1::ListExpiringRequest req;
+  req.set_clinic_id(clinic_b_);
+  req.set_within_days(1);
+  // "Within 1 day" of Auckland's 11 March includes the 12th; a UTC day (10 March) would stop at
+  // the 11th and miss it.
+  ASSERT_OK_AND_ASSIGN(v1::ListExpiringResponse soon,
+                       queries().ListExpiring(Staff(clinic_b_, "ListExpiring"), req));
+  ASSERT_EQ(soon.levels_size(), 1);
+  EXPECT_EQ(soon.levels(0).lot_id(), tomorrow.id());
+  EXPECT_EQ(soon.levels(0).available(), 3);
+  EXPECT_FALSE(soon.levels(0).expired());
+  req.set_within_days(4);
+  req.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListExpiringResponse page1,
+                       queries().ListExpiring(Staff(clinic_b_, "ListExpiring"), req));
+  ASSERT_EQ(page1.levels_size(), 1);
+  EXPECT_EQ(page1.levels(0).lot_id(), tomorrow.id());
+  req.set_page_token(page1.next_page_token());
+  ASSERT_OK_AND_ASSIGN(v1::ListExpiringResponse page2,
+                       queries().ListExpiring(Staff(clinic_b_, "ListExpiring"), req));
+  ASSERT_EQ(page2.levels_size(), 1);
+  EXPECT_EQ(page2.levels(0).lot_id(), later.id());
+  EXPECT_TRUE(page2.next_page_token().empty());
+  // Clinic A (London, still 10 March) has gloves expiring on the 20th: not within 4 days.
+  v1::ListExpiringRequest london;
+  london.set_clinic_id(clinic_a_);
+  london.set_within_days(4);
+  ASSERT_OK_AND_ASSIGN(v1::ListExpiringResponse none,
+                       queries().ListExpiring(Staff(clinic_a_, "ListExpiring"), london));
+  EXPECT_EQ(none.levels_size(), 0);
+  london.set_within_days(10);
+  ASSERT_OK_AND_ASSIGN(v1::ListExpiringResponse gloves,
+                       queries().ListExpiring(Staff(clinic_a_, "ListExpiring"), london));
+  ASSERT_EQ(gloves.levels_size(), 1);
+  EXPECT_EQ(gloves.levels(0).lot_id(), gloves_lot_.id());
+
+  london.set_within_days(366);
+  EXPECT_THAT(queries().ListExpiring(Staff(clinic_a_, "ListExpiring"), london).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("within_days")));
+  london.set_within_days(1);
+  EXPECT_EQ(ErrorReason(queries().ListExpiring(Staff(clinic_b_, "ListExpiring"), london).status()),
+            reason::kOutsideClinicScope);
+}
+
 TEST_F(StockQueriesTest, StockLevelsPage) {
   v1::ListStockRequest req;
   req.set_clinic_id(clinic_a_);

@@ -55,6 +55,10 @@ int64_t StockBook::LedgerSum(const StockKey& key) const {
 
 absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone) { return absl::ToCivilDay(t, zone); }
 
+bool ExpiresWithin(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone, int within_days) {
+  return expiry <= LocalDay(now, zone) + within_days;
+}
+
 bool IsExpiredAt(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone) {
   return IsExpired(expiry, LocalDay(now, zone));
 }

@@ -76,6 +76,9 @@ absl::CivilDay LocalDay(absl::Time t, absl::TimeZone zone);
 inline bool IsExpired(absl::CivilDay expiry, absl::CivilDay today) { return today > expiry; }
 // Whether a lot expiring on `expiry` is expired at instant `now` in the clinic's time zone.
 bool IsExpiredAt(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone);
+// Whether a lot expiring on `expiry` expires within `within_days` days of the clinic-local day of
+// `now` (expired ones included): the window is counted in the clinic's calendar, never in UTC.
+bool ExpiresWithin(absl::CivilDay expiry, absl::Time now, absl::TimeZone zone, int within_days);
 
 // ---- issuing ----
 

@@ -126,6 +126,21 @@ TEST(StockBookTest, TransitIsCountedOnce) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// "Expires within 1 day" counts the clinic's local days: at 2026-01-15 11:30 UTC it is already
+// 16 January 00:30 in Auckland, so a lot expiring on the 17th is within a day there (a UTC day
+// would stop at the 16th) and not in London (still the 15th).
+TEST(ExpiryTest, WithinDaysCountsTheClinicsLocalDays) {
+  const absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2026, 1, 15, 11, 30, 0), absl::UTCTimeZone());
+  const absl::CivilDay expiry(2026, 1, 17);
+  EXPECT_TRUE(ExpiresWithin(expiry, now, Zone("Pacific/Auckland"), 1));
+  EXPECT_FALSE(ExpiresWithin(expiry, now, Zone("Europe/London"), 1));
+  EXPECT_TRUE(ExpiresWithin(expiry, now, Zone("Europe/London"), 2));
+  EXPECT_FALSE(ExpiresWithin(expiry, now, Zone("Pacific/Auckland"), 0));
+  // Already expired lots are within any window.
+  EXPECT_TRUE(ExpiresWithin(absl::CivilDay(2026, 1, 1), now, Zone("Europe/London"), 0));
+}
+
 // A lot expiring 2026-03-10 is usable through that day in each clinic's own calendar.
 // 2026-03-11 03:30 UTC is still 10 March in New York (23:30 EDT) but already 11 March in London.
 // 2026-03-10 23:30 UTC is already 11 March in Tokyo but 10 March in London.

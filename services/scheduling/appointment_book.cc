@@ -199,9 +199,11 @@ absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
             RETURN_IF_ERROR(RecordChange(
                 txn, a, next == v1::CANCELLED ? v1::CHANGE_TYPE_CANCELLED : v1::CHANGE_TYPE_UPDATED,
                 version + 1, now));
-            RETURN_IF_ERROR(store_->UpdateAppointment(
-                txn, a, FromProtoTimestamp(a.end_time()) + ToDuration(schedule.buffer_after()),
-                version));
+            // The block keeps the buffer it was booked with (its occupancy rows), whatever the
+            // clinic's buffer is now; a reschedule took new rows with the current one.
+            ASSIGN_OR_RETURN(absl::Time block_end,
+                             store_->OccupiedUntil(txn, a.id(), FromProtoTimestamp(a.end_time())));
+            RETURN_IF_ERROR(store_->UpdateAppointment(txn, a, block_end, version));
             changed = true;
             return a;
           }));

@@ -212,8 +212,10 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
     Intervals working;
     AppendWeekly(p.weekly, rules_from, rules_to, zone, working);
     for (const LocalSpan& extra : p.extra_shifts) working.push_back(ToInterval(extra, zone));
-    Intervals available = Subtract(Intersect(open, Normalize(std::move(working))),
-                                   Normalize(SpansToIntervals(p.leave, zone)));
+    Intervals away = SpansToIntervals(p.leave, zone);
+    away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
+    Intervals available =
+        Subtract(Intersect(open, Normalize(std::move(working))), Normalize(std::move(away)));
     if (available.empty()) continue;
     prepared.push_back({&p.practitioner_id, std::move(available), Normalize(p.busy)});
   }

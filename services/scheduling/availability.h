@@ -37,10 +37,11 @@ struct LocalSpan {
 // One practitioner as FindSlots needs them.
 struct PractitionerCalendar {
   std::string practitioner_id;
-  std::vector<WeeklyShift> weekly;      // working hours at this clinic
-  std::vector<LocalSpan> extra_shifts;  // EXTRA_SHIFT exceptions: work outside weekly hours
-  std::vector<LocalSpan> leave;         // LEAVE exceptions: away
-  std::vector<Interval> busy;           // appointments (any clinic) incl. their buffer, unsorted
+  std::vector<WeeklyShift> weekly;        // working hours at this clinic
+  std::vector<LocalSpan> extra_shifts;    // EXTRA_SHIFT exceptions: work outside weekly hours
+  std::vector<LocalSpan> leave;           // LEAVE exceptions: away
+  std::vector<Interval> leave_elsewhere;  // LEAVE entered at other clinics: away everywhere
+  std::vector<Interval> busy;             // appointments (any clinic) incl. their buffer, unsorted
 };
 
 struct ChairCalendar {

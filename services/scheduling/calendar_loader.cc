@@ -39,11 +39,11 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
       continue;
     index[h.practitioner_id()] = in.practitioners.size();
     in.practitioners.push_back(
-        PractitionerCalendar{h.practitioner_id(), ToShifts(h.intervals()), {}, {}, {}});
+        PractitionerCalendar{h.practitioner_id(), ToShifts(h.intervals()), {}, {}, {}, {}});
   }
   if (!scope.only_practitioner.empty() && in.practitioners.empty()) {
     index[scope.only_practitioner] = 0;
-    in.practitioners.push_back(PractitionerCalendar{scope.only_practitioner, {}, {}, {}, {}});
+    in.practitioners.push_back(PractitionerCalendar{scope.only_practitioner, {}, {}, {}, {}, {}});
   }
 
   ASSIGN_OR_RETURN(std::vector<v1::ScheduleException> exceptions,
@@ -58,6 +58,18 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
     if (it == index.end()) continue;
     PractitionerCalendar& p = in.practitioners[it->second];
     (e.kind() == v1::LEAVE ? p.leave : p.extra_shifts).push_back(span);
+  }
+
+  // Leave is the practitioner's, not the branch's: leave entered at another clinic (in that
+  // clinic's zone, stored as instants) keeps them away here too.
+  std::vector<std::string> ids;
+  for (const PractitionerCalendar& p : in.practitioners) ids.push_back(p.practitioner_id);
+  ASSIGN_OR_RETURN(std::vector<PractitionerLeave> elsewhere,
+                   store.LeaveElsewhere(txn, schedule.clinic_id(), ids, window));
+  for (const PractitionerLeave& l : elsewhere) {
+    if (auto it = index.find(l.practitioner_id); it != index.end()) {
+      in.practitioners[it->second].leave_elsewhere.push_back(l.span);
+    }
   }
 
   std::vector<v1::Chair> chairs;

@@ -1,7 +1,9 @@
 #include "services/scheduling/clinic_resources.h"
 
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -43,12 +45,54 @@ absl::StatusOr<v1::ClinicSchedule> ClinicResources::GetSchedule(
 
 absl::StatusOr<v1::ClinicSchedule> ClinicResources::UpdateSchedule(
     const Call& call, const v1::UpdateClinicScheduleRequest& req) const {
-  ASSIGN_OR_RETURN(v1::ClinicSchedule schedule, NormalizeSchedule(req.schedule()));
-  RETURN_IF_ERROR(call.who.CheckClinic(schedule.clinic_id()));
+  const std::string& clinic_id = req.schedule().clinic_id();
+  RETURN_IF_ERROR(ValidateId("schedule.clinic_id", clinic_id));
+  if (!req.schedule().time_zone().empty()) {
+    RETURN_IF_ERROR(ValidateTimeZone("schedule.time_zone", req.schedule().time_zone()).status());
+  }
+  // Everything but the zone is checked before identity is asked (bad input changes nothing).
+  v1::ClinicSchedule probe = req.schedule();
+  probe.set_time_zone("UTC");
+  RETURN_IF_ERROR(NormalizeSchedule(probe).status());
+  RETURN_IF_ERROR(call.who.CheckClinic(clinic_id));
   ASSIGN_OR_RETURN(int64_t version, VersionOrFirst("schedule.etag", req.schedule().etag()));
-  return RunIdempotent<v1::ClinicSchedule>(*db_, call, req, [&](Transaction& txn) {
-    return store_->PutSchedule(txn, schedule, version, call.now);
-  });
+  // Asked outside the write transaction: a slow identity holds no lock.
+  const absl::StatusOr<std::string> from_identity =
+      zones_ != nullptr ? zones_->ZoneOf(clinic_id)
+                        : absl::UnavailableError("no identity is configured for time zones");
+  return RunIdempotent<v1::ClinicSchedule>(
+      *db_, call, req, [&](Transaction& txn) -> absl::StatusOr<v1::ClinicSchedule> {
+        ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> current,
+                         store_->GetSchedule(txn, clinic_id));
+        std::optional<std::string> last_known;
+        if (current.has_value()) last_known = current->time_zone();
+        v1::ClinicSchedule wanted = req.schedule();
+        ASSIGN_OR_RETURN(*wanted.mutable_time_zone(),
+                         ResolveClinicZone("schedule.clinic_id", "schedule.time_zone",
+                                           req.schedule().time_zone(), from_identity, last_known));
+        ASSIGN_OR_RETURN(v1::ClinicSchedule schedule, NormalizeSchedule(wanted));
+        return store_->PutSchedule(txn, schedule, version, call.now);
+      });
+}
+
+absl::StatusOr<int> ClinicResources::RefreshZones(absl::Time now) const {
+  if (zones_ == nullptr) return 0;
+  ASSIGN_OR_RETURN(std::vector<ClinicZone> all, zones_->AllZones());
+  int changed = 0;
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    changed = 0;
+    for (const ClinicZone& clinic : all) {
+      ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> current,
+                       store_->GetSchedule(txn, clinic.clinic_id));
+      if (!current.has_value() || current->time_zone() == clinic.time_zone) continue;
+      ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current->etag()));
+      current->set_time_zone(clinic.time_zone);
+      RETURN_IF_ERROR(store_->PutSchedule(txn, *current, version, now).status());
+      ++changed;
+    }
+    return absl::OkStatus();
+  }));
+  return changed;
 }
 
 absl::StatusOr<v1::Chair> ClinicResources::CreateChair(const Call& call,

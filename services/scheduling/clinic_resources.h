@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/db/database.h"
+#include "common/peer/clinic_zones.h"
 #include "common/rpc/call.h"
 #include "services/scheduling/scheduling_store.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
@@ -15,15 +16,22 @@ namespace smp::scheduling {
 
 class ClinicResources {
  public:
-  // `db` and `store` must outlive the unit.
-  ClinicResources(Database* db, const SchedulingStore* store) : db_(db), store_(store) {}
+  // `db`, `store` and `zones` (identity, the source of clinics' time zones; nullptr: none
+  // configured, as if identity could not answer) must outlive the unit.
+  ClinicResources(Database* db, const SchedulingStore* store, ClinicZoneSource* zones = nullptr)
+      : db_(db), store_(store), zones_(zones) {}
 
   // NOT_FOUND while an admin has not set the clinic's schedule.
   absl::StatusOr<v1::ClinicSchedule> GetSchedule(const Call& call,
                                                  const v1::GetClinicScheduleRequest& req) const;
-  // Creates (empty etag) or replaces the schedule, defaults filled in; ABORTED (STALE_ETAG).
+  // Creates (empty etag) or replaces the schedule, defaults filled in; ABORTED (STALE_ETAG). The
+  // time zone is identity's (common/peer/clinic_zones.h ResolveClinicZone): schedule.time_zone
+  // may be left empty, and one that differs from identity's is INVALID_ARGUMENT.
   absl::StatusOr<v1::ClinicSchedule> UpdateSchedule(
       const Call& call, const v1::UpdateClinicScheduleRequest& req) const;
+  // Brings every stored schedule's time zone in line with identity's (the refresh task); the
+  // number of schedules changed. Identity's error when it cannot answer (the stored zones stay).
+  absl::StatusOr<int> RefreshZones(absl::Time now) const;
 
   // A chair of a clinic that has a schedule.
   absl::StatusOr<v1::Chair> CreateChair(const Call& call, const v1::CreateChairRequest& req) const;
@@ -56,6 +64,7 @@ class ClinicResources {
  private:
   Database* db_;
   const SchedulingStore* store_;
+  ClinicZoneSource* zones_;
 };
 
 }  // namespace smp::scheduling

@@ -10,6 +10,7 @@
 #include "common/auth/session_auth.h"
 #include "common/db/service_database.h"
 #include "common/outbox/outbox.h"
+#include "common/peer/clinic_zones.h"
 #include "common/peer/peer_channel.h"
 #include "common/peer/service_credentials.h"
 #include "common/server/flags_env.h"
@@ -116,6 +117,9 @@ int Main(int argc, char** argv) {
     LogWarning("no --billing_address: charges wait in the outbox until it is set");
   }
   OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);
+  absl::StatusOr<std::unique_ptr<ClinicZoneSource>> zones =
+      ClinicZonesFromFlags(credentials->get());
+  if (!zones.ok()) return FailStartup("cannot open the channel to identity", zones.status());
 
   ChangeNotifier notifier;
   SchedulingServiceImpl service(SchedulingDeps{
@@ -127,6 +131,7 @@ int Main(int argc, char** argv) {
       .clock = &Clock::Real(),
       .on_event_committed = [&outbox] { outbox.Wake(); },
       .streams = StreamLimitsFromFlags(),
+      .zones = zones->get(),
   });
 
   absl::StatusOr<std::unique_ptr<RunningServer>> server = RunningServer::Start(config, {&service});
@@ -136,6 +141,10 @@ int Main(int argc, char** argv) {
   PeriodicTask hold_sweeper("hold sweep", absl::GetFlag(FLAGS_hold_sweep_interval),
                             [&service] { return service.SweepLapsedHolds().status(); });
   hold_sweeper.Start();
+  // Identity owns clinics' time zones; the stored copies follow it (and stay while it is down).
+  PeriodicTask zone_refresh("clinic zone refresh", ClinicZoneRefreshFromFlags(),
+                            [&service] { return service.RefreshClinicZones().status(); });
+  zone_refresh.Start();
   std::unique_ptr<PeriodicTask> idempotency_purge =
       StartIdempotencyPurge(**db, Clock::Real(), IdempotencyRetentionFromFlags());
 
@@ -143,6 +152,7 @@ int Main(int argc, char** argv) {
   service.StopWatches();  // ends WatchChanges streams so the drain does not wait for them
   (*server)->Shutdown();
   hold_sweeper.Stop();
+  zone_refresh.Stop();
   idempotency_purge->Stop();
   outbox.Stop();
   server->reset();

@@ -13,7 +13,7 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
       frame_(v1::SchedulingService::service_full_name(), deps_.authenticator, deps_.clock),
       book_(deps_.db, &store_, deps_.notifier, deps_.on_event_committed),
       patients_(deps_.db, &store_),
-      resources_(deps_.db, &store_),
+      resources_(deps_.db, &store_, deps_.zones),
       plans_(deps_.db, &store_),
       appointments_(deps_.db, &store_, &book_, deps_.compliance, deps_.supplies),
       feed_(deps_.db, &store_),
@@ -25,6 +25,10 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
 void SchedulingServiceImpl::StopWatches() {
   deps_.notifier->Stop();
   streams_.Stop();
+}
+
+absl::StatusOr<int> SchedulingServiceImpl::RefreshClinicZones() {
+  return resources_.RefreshZones(deps_.clock->Now());
 }
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepLapsedHolds() {

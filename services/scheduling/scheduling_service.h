@@ -36,6 +36,8 @@ struct SchedulingDeps {
   std::function<void()> on_event_committed;
   // Caps and session re-checks of WatchChanges streams (main: StreamLimitsFromFlags()).
   StreamLimits streams;
+  // Identity, the one source of clinics' time zones; nullptr: none (the stored zones stay).
+  ClinicZoneSource* zones = nullptr;
 };
 
 // The gRPC overrides of smp.scheduling.v1.SchedulingService: each runs one operation of a unit
@@ -54,6 +56,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMe
   // Cancels held appointments whose hold has lapsed by the clock's now (AppointmentBook's
   // SweepLapsedHolds). Returns how many it cancelled. main.cc runs it every few seconds.
   absl::StatusOr<int> SweepLapsedHolds();
+  // Updates stored clinic time zones that identity has changed; how many. main.cc runs it every
+  // --clinic_zone_refresh.
+  absl::StatusOr<int> RefreshClinicZones();
 
   grpc::Status CreatePatient(grpc::ServerContext*, const v1::CreatePatientRequest*,
                              v1::Patient*) override;

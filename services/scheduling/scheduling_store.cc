@@ -1,5 +1,7 @@
 #include "services/scheduling/scheduling_store.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -369,6 +371,29 @@ absl::Status SchedulingStore::DeleteException(Transaction& txn, absl::string_vie
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<PractitionerLeave>> SchedulingStore::LeaveElsewhere(
+    Transaction& txn, absl::string_view clinic_id, const std::vector<std::string>& practitioner_ids,
+    Interval window) const {
+  std::vector<PractitionerLeave> out;
+  if (practitioner_ids.empty()) return out;
+  std::vector<DbValue> params;
+  for (const std::string& id : practitioner_ids) params.emplace_back(id);
+  params.emplace_back(std::string(clinic_id));
+  params.emplace_back(ToDbMicros(window.end));
+  params.emplace_back(ToDbMicros(window.start));
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT practitioner_id, start_time, end_time FROM "
+                                          "schedule_exceptions WHERE practitioner_id IN (",
+                                          Placeholders(practitioner_ids.size()),
+                                          ") AND kind = 'LEAVE' AND clinic_id <> ? AND "
+                                          "start_time < ? AND end_time > ?"),
+                             params));
+  for (const Row& row : rows) {
+    out.push_back({row.Text(0), Interval{FromDbMicros(row.Int(1)), FromDbMicros(row.Int(2))}});
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::ScheduleException>> SchedulingStore::ListExceptions(
     Transaction& txn, absl::string_view clinic_id, Interval window) const {
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT exception FROM schedule_exceptions "
@@ -562,6 +587,16 @@ absl::StatusOr<std::vector<std::string>> SchedulingStore::Occupants(
 
 absl::Status SchedulingStore::Release(Transaction& txn, absl::string_view appointment_id) const {
   return txn.Exec("DELETE FROM occupancy WHERE appointment_id = ?", {std::string(appointment_id)});
+}
+
+absl::StatusOr<absl::Time> SchedulingStore::OccupiedUntil(Transaction& txn,
+                                                          absl::string_view appointment_id,
+                                                          absl::Time end) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT MAX(granule) FROM occupancy WHERE "
+                                        "appointment_id = ?",
+                                        {std::string(appointment_id)}));
+  if (rows.empty() || rows[0].IsNull(0)) return end;
+  return std::max(end, absl::FromUnixSeconds((rows[0].Int(0) + 1) * kGranuleSeconds));
 }
 
 absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(

@@ -31,6 +31,12 @@ struct BusyBlock {
   Interval block;  // start to end plus buffer
 };
 
+// A practitioner's LEAVE entered at some clinic, as instants.
+struct PractitionerLeave {
+  std::string practitioner_id;
+  Interval span;
+};
+
 // The scheduling SQL: clinic schedules, patients, chairs, working hours and exceptions, treatment
 // plans, appointments with the occupancy granules that exclude double booking, and the per-clinic
 // change feed. Protobuf records are kept as BLOB columns next to the indexed columns queries need.
@@ -99,6 +105,11 @@ class SchedulingStore {
   absl::StatusOr<v1::ScheduleException> GetException(Transaction& txn, absl::string_view id) const;
   absl::Status DeleteException(Transaction& txn, absl::string_view id) const;
   // A clinic's exceptions whose span overlaps `window`, by start.
+  // LEAVE of these practitioners entered at clinics other than `clinic_id`, overlapping `window`,
+  // as the instants stored when it was entered (a practitioner on leave is away at every branch).
+  absl::StatusOr<std::vector<PractitionerLeave>> LeaveElsewhere(
+      Transaction& txn, absl::string_view clinic_id,
+      const std::vector<std::string>& practitioner_ids, Interval window) const;
   absl::StatusOr<std::vector<v1::ScheduleException>> ListExceptions(Transaction& txn,
                                                                     absl::string_view clinic_id,
                                                                     Interval window) const;
@@ -137,6 +148,10 @@ class SchedulingStore {
   // Blocking appointments overlapping `window` of any of `practitioner_ids` (in any clinic) or in
   // any of `chair_ids` (holds lapsed by `now` excluded). Each half reads its own (resource,
   // start_time) index, so a booking reads its two resources' calendars, not the whole clinic's.
+  // The end of the time the appointment's occupancy rows hold (its block as booked: end plus the
+  // buffer in force then), or `end` when it holds none.
+  absl::StatusOr<absl::Time> OccupiedUntil(Transaction& txn, absl::string_view appointment_id,
+                                           absl::Time end) const;
   absl::StatusOr<std::vector<BusyBlock>> BusyBlocks(
       Transaction& txn, const std::vector<std::string>& practitioner_ids,
       const std::vector<std::string>& chair_ids, Interval window, absl::Time now) const;

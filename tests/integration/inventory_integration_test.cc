@@ -1067,17 +1067,20 @@ TEST_F(InventoryIntegrationTest, BottleOpenIssueRecallFindsTheUse) {
 
 // A bottle past its use-by date in the clinic's calendar is refused. The test has no clock to
 // move, so it moves the clinic instead: the bottle is opened on its lot's expiry day in Pago Pago
-// (UTC-11), then the clinic's time zone becomes Kiritimati (UTC+14), where it is always at least
-// the next day.
+// (UTC-11), then identity (the one source of clinics' zones) moves the clinic to Kiritimati
+// (UTC+14), where it is always at least the next day, and inventory follows it.
 TEST_F(InventoryIntegrationTest, ExpiredBottleIsRefused) {
-  const std::string clinic = NewId();
+  std::vector<std::string> flags = harness_.MakeServiceAccount("svc.inventory");
+  flags.push_back("--clinic_zone_refresh=100ms");
+  StartInventory(flags);
+  const std::string clinic = harness_.MakeClinic("PagoPago", "Pacific/Pago_Pago");
   v1::UpdateClinicInventorySettingsRequest settings;
   settings.set_request_id("settings-pago");
   settings.mutable_settings()->set_clinic_id(clinic);
-  settings.mutable_settings()->set_time_zone("Pacific/Pago_Pago");
   v1::ClinicInventorySettings saved;
   grpc::Status s = stub_->UpdateClinicInventorySettings(Ctx(admin_).get(), settings, &saved);
   ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(saved.time_zone(), "Pacific/Pago_Pago");
   v1::ReceiveStockRequest receipt = Receipt(clinic, pigment_, "LAST-DAY", 2);
   *receipt.mutable_expiry_date() = bottles::LocalDaysFromNow("Pacific/Pago_Pago", 0);
   const std::string lot = Receive(receipt).lot().id();
@@ -1088,11 +1091,25 @@ TEST_F(InventoryIntegrationTest, ExpiredBottleIsRefused) {
   // Usable on its use-by day.
   ASSERT_TRUE(IssueBottle(admin_, clinic, opened.bottle().id(), NewId()).ok());
 
-  settings.set_request_id("settings-kiritimati");
-  settings.mutable_settings()->set_time_zone("Pacific/Kiritimati");
-  settings.mutable_settings()->set_etag(saved.etag());
-  s = stub_->UpdateClinicInventorySettings(Ctx(admin_).get(), settings, &saved);
+  identity::v1::GetClinicRequest get;
+  get.set_id(clinic);
+  identity::v1::Clinic at_identity;
+  ASSERT_TRUE(harness_.stub().GetClinic(Ctx(admin_).get(), get, &at_identity).ok());
+  identity::v1::UpdateClinicRequest move;
+  move.set_request_id("move-kiritimati");
+  *move.mutable_clinic() = at_identity;
+  move.mutable_clinic()->set_time_zone("Pacific/Kiritimati");
+  move.mutable_update_mask()->add_paths("time_zone");
+  s = harness_.stub().UpdateClinic(Ctx(admin_).get(), move, &at_identity);
   ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetClinicInventorySettingsRequest read;
+  read.set_clinic_id(clinic);
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  do {
+    absl::SleepFor(absl::Milliseconds(100));
+    ASSERT_TRUE(stub_->GetClinicInventorySettings(Ctx(admin_).get(), read, &saved).ok());
+  } while (saved.time_zone() != "Pacific/Kiritimati" && absl::Now() < deadline);
+  ASSERT_EQ(saved.time_zone(), "Pacific/Kiritimati");
   const v1::ListOpenBottlesResponse listed = Bottles(clinic);
   ASSERT_EQ(listed.bottles_size(), 1);
   EXPECT_TRUE(listed.bottles(0).expired());
