@@ -394,14 +394,47 @@ class ConsoleBrowserTest(unittest.TestCase):
     # --- the other roles' pages and logout ----------------------------------------------------
 
     def test_6_other_pages_and_logout(self):
-        for user, page, check in [("stock.austin", "stock", "#stock-levels table"),
-                                  ("billing.clerk", "billing", "#invoices table"),
-                                  ("owner", "admin", "#admin-staff table")]:
-            d = self.browser()
-            self.log_in(d, user, page)
-            self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, check)))
-            self.no_error(d)
-            self.shot(d, {"stock": "inventory", "billing": "billing", "admin": "admin"}[page])
+        # Inventory: a delivery received by pasting serials; the forecast; a recall is refused to a
+        # clinic-scoped clerk by inventory itself.
+        d = self.browser()
+        self.log_in(d, "stock.austin", "stock")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stock-levels table")))
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#forecast svg, #forecast .note")))
+        Select(d.find_element(By.ID, "receive-product")).select_by_visible_text("3RL 0.30 mm cartridge")
+        d.find_element(By.ID, "receive-lot").send_keys("N-BROWSER-2612")
+        d.execute_script("document.getElementById('receive-expiry').value = arguments[0];",
+                         time.strftime("%Y-%m-%d", time.gmtime(time.time() + 300 * 86400)))
+        d.find_element(By.ID, "receive-serials").send_keys("N-BROWSER-001, N-BROWSER-002\nN-BROWSER-003\n")
+        d.find_element(By.ID, "receive").click()
+        self.assertIn("3 available", self.outcome(d, "receive-result").text)
+        d.find_element(By.ID, "recall-lot").send_keys(STACK["chain"]["PIGMENT_LOT_austin"])
+        d.find_element(By.ID, "recall-reason").send_keys("maker notice")
+        d.execute_script("window.confirm = () => true;")
+        d.find_element(By.CSS_SELECTOR, "#recall-form button").click()
+        refused = self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#recall-result .error")))
+        self.assertEqual(refused.get_attribute("data-status"), "PERMISSION_DENIED", refused.text)
+        self.shot(d, "inventory")
+
+        # Billing: invoices, the revenue and aging charts, a patient's balance.
+        d = self.browser()
+        self.log_in(d, "billing.clerk", "billing")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#invoices table")))
+        self.wait(d).until(lambda x: len(x.find_elements(By.CSS_SELECTOR, "#billing-reports svg")) == 2)
+        d.find_element(By.CSS_SELECTOR, "#invoices button[aria-label^='Balance']").click()
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "balance")))
+        self.no_error(d)
+        self.shot(d, "billing")
+
+        # Admin: the chain's staff, and a chair added to a clinic.
+        d = self.browser()
+        self.log_in(d, "owner", "admin")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#admin-staff table")))
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "new-chair"))).send_keys("Chair 3")
+        d.find_element(By.CSS_SELECTOR, "#chair-form button").click()
+        self.wait(d).until(EC.text_to_be_present_in_element((By.ID, "admin-clinic"), "Chair 3"))
+        self.no_error(d)
+        self.shot(d, "admin")
+
         d = self.browser()
         self.log_in(d, "desk.sydney", "desk")
         d.find_element(By.ID, "logout").click()
