@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -340,6 +341,34 @@ TEST_F(GatewayTest, ServerStreamIsServerSentEvents) {
   EXPECT_THAT(broken->body, HasSubstr("\"sequence\":\"3\""));
   EXPECT_THAT(broken->body, HasSubstr("event: error\ndata: {\"error\":{\"code\":503"));
   EXPECT_THAT(broken->body, HasSubstr("the feed broke"));
+}
+
+TEST(GatewayStartTest, ServesHttpsWithTheGivenCertificate) {
+  const std::string dir = ::testing::TempDir() + "/console-tls";
+  ASSERT_EQ(std::system(("mkdir -p " + dir +
+                         " && openssl req -x509 -newkey ec -pkeyopt "
+                         "ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                         dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  GatewayOptions options;
+  options.web_root = SMP_CONSOLE_WEB_ROOT;
+  options.tls_cert_file = dir + "/cert.pem";
+  options.tls_key_file = dir + "/key.pem";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Gateway> gateway,
+                       Gateway::Start(options, {}, CsrfGuard(std::string(32, 'k'))));
+  EXPECT_TRUE(gateway->tls());
+  httplib::SSLClient client("127.0.0.1", gateway->port());
+  client.enable_server_certificate_verification(false);
+  httplib::Result res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Strict-Transport-Security"), HasSubstr("max-age="));
+  // Plain HTTP to the HTTPS port gets no page.
+  httplib::Client plain("127.0.0.1", gateway->port());
+  httplib::Result refused = plain.Get("/");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  gateway->Stop();
 }
 
 TEST(GatewayStartTest, PlainHttpNeedsTheFlagAndLoopback) {

@@ -413,6 +413,10 @@ class ConsoleBrowserTest(unittest.TestCase):
         d.find_element(By.CSS_SELECTOR, "#recall-form button").click()
         refused = self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#recall-result .error")))
         self.assertEqual(refused.get_attribute("data-status"), "PERMISSION_DENIED", refused.text)
+        d.find_element(By.CSS_SELECTOR, "#stock-levels button[aria-label^='Open a bottle']").click()
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#open-bottles table")))
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#open-bottles .error, #stock-levels .error"), [])
+        d.execute_script("window.scrollTo(0, 0)")
         self.shot(d, "inventory")
 
         # Billing: invoices, the revenue and aging charts, a patient's balance.

@@ -1,5 +1,5 @@
 // Inventory staff: stock by clinic, product and lot with expiry and low stock highlighted; receive
-// a delivery (serials pasted or scanned); transfers between clinics; a lot recall with the
+// a delivery (serials pasted or scanned); open pigment bottles; transfers between clinics; a lot recall with the
 // procedures and patients it touched (admins); the demand forecast as a chart.
 import * as api from './api.js';
 import {
@@ -21,6 +21,7 @@ export async function render(root) {
   const products = Object.fromEntries((await listAll((pageToken) => api.call(`${I}/ListProducts`, { pageSize: 500, pageToken }), 'products')).map((p) => [p.id, p]));
   const clinicSelect = select(clinics.map((c) => [c.id, c.name]), clinics[0].id, { id: 'stock-clinic' });
   const levelsSlot = h('div', { id: 'stock-levels' });
+  const bottlesSlot = h('div', { id: 'open-bottles' });
   const lowSlot = h('div', { id: 'low-stock' });
 
   async function load() {
@@ -38,9 +39,18 @@ export async function render(root) {
           const expiry = dateText(l.expiryDate);
           const notes = [l.expired ? 'expired' : (expiry && expiry <= soon ? 'expires within 60 days' : ''),
             lowProducts.has(l.productId) ? 'low stock' : '', l.lotStatus && l.lotStatus !== 'LOT_STATUS_ACTIVE' ? l.lotStatus.toLowerCase().replace(/_/g, ' ') : ''].filter(Boolean);
+          const pigment = (products[l.productId] || {}).kind === 'PRODUCT_KIND_PIGMENT' && Number(l.available) > 0 && !l.expired;
+          const open = pigment ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Open a bottle of lot ${l.lotNumber}`, onclick: async (e) => {
+            try {
+              await busy(e.currentTarget, () => api.call(`${I}/OpenBottle`, { requestId: api.requestId(), clinicId, lotId: l.lotId }));
+              await Promise.all([load(), loadBottles()]);
+            } catch (err) {
+              show(bottlesSlot, errorBox('Opening a bottle', err));
+            }
+          } }, 'Open a bottle') : null;
           return h('tr', { class: l.expired ? 'expired' : (lowProducts.has(l.productId) ? 'low' : '') },
             h('td', {}, (products[l.productId] || {}).name || l.productId), h('td', {}, l.lotNumber), h('td', {}, expiry),
-            h('td', {}, l.available), h('td', {}, l.quarantined), h('td', {}, l.inTransit), h('td', {}, notes.join(', ')));
+            h('td', {}, l.available), h('td', {}, l.quarantined), h('td', {}, l.inTransit), h('td', {}, notes.join(', '), ' ', open));
         }))));
       show(lowSlot, low.length === 0 ? note('Nothing is below its reorder point.') : h('ul', {}, low.map((i) => h('li', { class: 'low' },
         `${(products[i.point.productId] || {}).name || i.point.productId}: ${i.available} available (reorder at ${i.point.reorderLevel})`))));
@@ -48,6 +58,28 @@ export async function render(root) {
       show(levelsSlot, errorBox('Stock levels', err));
     }
   }
+  // Open pigment bottles: their use-by date (shortened once opened), closed when finished.
+  async function loadBottles() {
+    try {
+      const bottles = await listAll((pageToken) => api.call(`${I}/ListOpenBottles`, { clinicId: clinicSelect.value, pageSize: 500, pageToken }), 'bottles');
+      show(bottlesSlot, bottles.length === 0 ? note('No open bottles.') : h('table', { 'aria-label': 'Open bottles' },
+        h('thead', {}, h('tr', {}, ['Product', 'Bottle', 'Use by', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, bottles.map((b) => h('tr', { class: b.expired ? 'expired' : '' },
+          h('td', {}, (products[b.productId] || {}).name || b.productId), h('td', {}, b.id),
+          h('td', {}, `${dateText(b.useByDate)}${b.expired ? ' (past use-by)' : ''}`),
+          h('td', {}, ['FINISHED', 'DISCARDED'].map((state) => h('button', { type: 'button', class: 'secondary', 'aria-label': `${words(state)}: bottle ${b.id}`, onclick: async (e) => {
+            try {
+              await busy(e.currentTarget, () => api.call(`${I}/CloseBottle`, { requestId: api.requestId(), bottleId: b.id, state: `BOTTLE_STATE_${state}` }));
+              await loadBottles();
+            } catch (err) {
+              show(bottlesSlot, errorBox('Closing the bottle', err));
+            }
+          } }, state === 'FINISHED' ? 'Finished' : 'Discard'))))))));
+    } catch (err) {
+      show(bottlesSlot, errorBox('Open bottles', err));
+    }
+  }
+
   // Receive a delivery: serial-labelled products take serials (pasted, typed, or scanned one per
   // line); others a quantity.
   const productSelect = select(Object.values(products).map((p) => [p.id, p.name]), undefined, { id: 'receive-product' });
@@ -171,13 +203,14 @@ export async function render(root) {
     }
   }
 
-  clinicSelect.addEventListener('change', () => { load(); loadTransfers(); loadForecast(); });
+  clinicSelect.addEventListener('change', () => { load(); loadBottles(); loadTransfers(); loadForecast(); });
   show(root, h('section', {}, h('h2', {}, 'Stock'), h('div', { class: 'row' }, field('Clinic', clinicSelect)), levelsSlot),
     h('section', {}, h('h2', {}, 'Low stock'), lowSlot),
+    h('section', {}, h('h2', {}, 'Open bottles'), bottlesSlot),
     h('section', {}, h('h2', {}, 'Receive a delivery'), receiveForm),
     h('section', {}, h('h2', {}, 'Transfers'), shipForm, transfersSlot),
     h('section', {}, h('h2', {}, 'Demand forecast'), forecastSlot),
     h('section', {}, h('h2', {}, 'Recall a lot (admins)'), recallForm));
-  await Promise.all([load(), loadTransfers(), loadForecast()]);
+  await Promise.all([load(), loadBottles(), loadTransfers(), loadForecast()]);
   return null;
 }
