@@ -33,9 +33,10 @@ namespace pb = ::google::protobuf;
 
 constexpr char kIdentityService[] = "smp.identity.v1.IdentityService";
 constexpr char kJson[] = "application/json";
-// How long an event stream may stay silent before a keepalive comment (which also notices a
-// browser that went away).
-constexpr absl::Duration kKeepalive = absl::Seconds(15);
+// How long an event stream may stay silent before a keepalive comment. The comment is also how the
+// gateway notices a browser that went away (a failed write), which ends the call and frees the
+// service's watch slot (scheduling allows 8 watches per session), so it is kept short.
+constexpr absl::Duration kKeepalive = absl::Seconds(5);
 // Messages read ahead of a slow browser, per stream.
 constexpr size_t kStreamBuffer = 16;
 
