@@ -14,6 +14,8 @@
 # SMP_SCHEDULING_PORT=7002, SMP_INVENTORY_PORT=7003, SMP_COMPLIANCE_PORT=7004, SMP_BILLING_PORT=7005;
 # metrics on SMP_<SERVICE>_METRICS_PORT (9101..9105). SMP_DATA_DIR=./data, SMP_BUILD_DIR=build.
 # SMP_TLS=1: TLS on every hop (see tls_setup below); SMP_REDIS_TLS_PORT (Redis port + 1), SMP_TLS_DIR.
+# The web console (services/console) on SMP_CONSOLE_PORT=8443, plain HTTP on loopback only
+# (--allow_insecure_http); SMP_CONSOLE=0 leaves it out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -32,6 +34,7 @@ billing_metrics_port="${SMP_BILLING_METRICS_PORT:-9105}"
 inventory_port="${SMP_INVENTORY_PORT:-7003}"
 compliance_port="${SMP_COMPLIANCE_PORT:-7004}"
 billing_port="${SMP_BILLING_PORT:-7005}"
+console_port="${SMP_CONSOLE_PORT:-8443}"
 mkdir -p "$data_dir/redis" "$data_dir/logs"
 
 rm -f "$data_dir"/*.ready  # left by a run that was killed
@@ -218,6 +221,32 @@ start_service scheduling "$scheduling_port" "$scheduling_metrics_port" "${peer_f
   --billing_address="127.0.0.1:$billing_port"
 wait_ready inventory scheduling
 
+# The web console's gateway: no data, no business logic; it forwards the browser's calls to the
+# services with the user's session. With SMP_TLS=1 it reaches them over mutual TLS with the
+# operator certificate (which names no service, so only the user's session counts).
+console_binary="$build_dir/services/console/console"
+if [ "${SMP_CONSOLE:-1}" = 1 ] && [ ! -x "$console_binary" ]; then
+  echo "run-suite: $console_binary is not built; starting without the web console" >&2
+  export SMP_CONSOLE=0
+fi
+if [ "${SMP_CONSOLE:-1}" = 1 ]; then
+  console_tls=()
+  if [ "$tls" = 1 ]; then
+    console_tls=(--peer_tls_ca_file="$tls_dir/ca.pem" --peer_tls_cert_file="$tls_dir/operator.pem"
+      --peer_tls_key_file="$tls_dir/operator.key")
+  fi
+  rm -f "$data_dir/console.ready"
+  "$console_binary" --listen="127.0.0.1:$console_port" --allow_insecure_http \
+    --web_root="$root/services/console/web" --ready_file="$data_dir/console.ready" \
+    --identity_address="127.0.0.1:$identity_port" --scheduling_address="127.0.0.1:$scheduling_port" \
+    --inventory_address="127.0.0.1:$inventory_port" --compliance_address="127.0.0.1:$compliance_port" \
+    --billing_address="127.0.0.1:$billing_port" "${console_tls[@]}" \
+    2>>"$data_dir/logs/console.log" &
+  pids+=($!)
+  pid_of[console]=$!
+  wait_ready console
+fi
+
 if [ "${SMP_DEMO:-1}" = 1 ]; then
   if [ -f "$secrets/owner.password" ] && [ ! -f "$secrets/chain.env" ]; then
     echo "First run: seeding the demo chain..."
@@ -258,6 +287,15 @@ EOT
 No demo chain (SMP_DEMO=0): owner is the only admin; svc.scheduling and svc.inventory are the
 service accounts. Create clinics and staff with smpctl (clinic create, staff create, ...).
 EOT
+  fi
+  if [ "${SMP_CONSOLE:-1}" = 1 ]; then
+    echo
+    echo "Web console: http://127.0.0.1:$console_port/  (open it in a browser on this machine; log in as:)"
+    printf '  %-14s %s\n' owner "$(cat "$secrets/owner.password")"
+    for user in desk.austin tech.austin stock.austin billing.clerk auditor desk.london desk.sydney; do
+      [ -f "$secrets/passwords/$user" ] && printf '  %-14s %s\n' "$user" "$(cat "$secrets/passwords/$user")"
+    done
+    echo "  (each password is also in $secrets/passwords/<user>)"
   fi
 fi
 if [ "$tls" = 1 ]; then

@@ -14,14 +14,14 @@ cd "$(dirname "$0")/../.."
 
 data_dir=$(mktemp -d /tmp/smp-demo-test.XXXXXX)
 trap 'rm -rf "$data_dir"' EXIT
-# Twelve distinct free ports, held together while they are chosen so that none repeats.
+# Thirteen distinct free ports, held together while they are chosen so that none repeats.
 read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(12)]
+socks = [socket.socket() for _ in range(13)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 export SMP_BUILD_DIR="$build_dir" SMP_DATA_DIR="$data_dir/data" SMP_STACK_EXIT=1
-export SMP_REDIS_PORT=${ports[0]} SMP_REDIS_TLS_PORT=${ports[11]}
+export SMP_REDIS_PORT=${ports[0]} SMP_REDIS_TLS_PORT=${ports[11]} SMP_CONSOLE_PORT=${ports[12]}
 if [ "$mode" = tls ]; then export SMP_TLS=1; else export SMP_TLS=0; fi
 i=1
 for service in IDENTITY SCHEDULING INVENTORY COMPLIANCE BILLING; do

@@ -1,0 +1,468 @@
+#!/usr/bin/python3
+"""The web console in a real browser (Debian's headless chromium through chromium-driver and
+python3-selenium) against the real gateway and services: scripts/stack.sh on free ports seeds the
+demo chain, plays a demo day and starts the console; then each role works in its pages.
+
+  - a front desk books a sample patch by clicking, and a second desk's calendar shows it within a
+    second (the change feed, streamed as Server-Sent Events);
+  - the desk checks the patient in; the technician types a needle that the demo day already used
+    and sees the refusal, then starts with a fresh one and completes with the checklist;
+  - the auditor generates the compliance report and downloads the CSV, which matches what the
+    report RPC answers;
+  - London's front desk cannot see Austin's calendar; a role's missing permission is the service's
+    PERMISSION_DENIED passed on;
+  - the session cookie's flags, the CSRF check, the Content-Security-Policy, logout.
+Screenshots of every page go to --out.
+
+Usage: console_browser_test.py --build BUILD_DIR --out DIR
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ARGS = None
+STACK = {}
+
+SCHED = "smp.scheduling.v1.SchedulingService"
+COMPLIANCE = "smp.compliance.v1.ComplianceService"
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def start_stack():
+    data = tempfile.mkdtemp(prefix="smp-console-browser.")
+    ports = free_ports(13)
+    env = dict(os.environ)
+    env.update({
+        "SMP_BUILD_DIR": ARGS.build, "SMP_DATA_DIR": os.path.join(data, "data"),
+        "SMP_STACK_EXIT": "0", "SMP_TLS": "0",
+        "SMP_REDIS_PORT": str(ports[0]), "SMP_REDIS_TLS_PORT": str(ports[11]),
+        "SMP_CONSOLE_PORT": str(ports[12]),
+    })
+    for i, svc in enumerate(["IDENTITY", "SCHEDULING", "INVENTORY", "COMPLIANCE", "BILLING"]):
+        env[f"SMP_{svc}_PORT"] = str(ports[1 + i])
+        env[f"SMP_{svc}_METRICS_PORT"] = str(ports[6 + i])
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+    out = open(os.path.join(data, "stack.out"), "w")
+    proc = subprocess.Popen(["bash", os.path.join(root, "scripts", "stack.sh")], env=env,
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 400
+    text = ""
+    while time.time() < deadline:
+        with open(os.path.join(data, "stack.out")) as f:
+            text = f.read()
+        if "Press Ctrl-C" in text:
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    if "Press Ctrl-C" not in text:
+        print(text)
+        stop_stack(proc, data)
+        raise SystemExit("the stack did not start")
+    url = re.search(r"Web console: (http://127\.0\.0\.1:\d+/)", text)
+    if not url:
+        print(text)
+        stop_stack(proc, data)
+        raise SystemExit("stack.sh did not print the console's URL")
+    secrets = os.path.join(data, "data", "secrets")
+    chain = {}
+    with open(os.path.join(secrets, "chain.env")) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.strip().split("=", 1)
+                chain[k] = v
+    STACK.update(proc=proc, data=data, url=url.group(1), port=ports[12], secrets=secrets,
+                 chain=chain, output=text)
+
+
+def stop_stack(proc, data):
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGINT)  # stack.sh stops what it started, by PID
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def password(user):
+    path = (os.path.join(STACK["secrets"], "owner.password") if user == "owner"
+            else os.path.join(STACK["secrets"], "passwords", user))
+    with open(path) as f:
+        return f.read().strip()
+
+
+class Api:
+    """The gateway's HTTP/JSON API as a page would use it, without a browser."""
+
+    def __init__(self):
+        self.cookie = ""
+        self.csrf = ""
+        self.origin = f"http://127.0.0.1:{STACK['port']}"
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", STACK["port"], timeout=60)
+        h = {"Origin": self.origin}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        h.update(headers or {})
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=h)
+        resp = conn.getresponse()
+        data = resp.read().decode()
+        conn.close()
+        return resp, data
+
+    def login(self, user):
+        resp, data = self.request("POST", "/api/login", {"username": user, "password": password(user)})
+        assert resp.status == 200, data
+        self.set_cookie = resp.getheader("Set-Cookie")
+        self.cookie = self.set_cookie.split(";")[0]
+        self.csrf = json.loads(data)["csrfToken"]
+        return json.loads(data)
+
+    def call(self, rpc, body, csrf=True):
+        return self.request("POST", f"/api/{rpc}", body,
+                            {"X-CSRF-Token": self.csrf} if csrf else {})
+
+    def stream(self, rpc, body):
+        resp, data = self.call(rpc, body)
+        assert resp.status == 200, data
+        events = []
+        for block in data.split("\n\n"):
+            lines = dict(l.split(": ", 1) for l in block.split("\n") if ": " in l and not l.startswith(":"))
+            if "event" in lines:
+                events.append((lines["event"], json.loads(lines.get("data", "{}"))))
+        return events
+
+
+def new_browser(download_dir=None):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1100", "--no-first-run", "--disable-extensions"]:
+        options.add_argument(arg)
+    if download_dir:
+        options.add_experimental_option("prefs", {
+            "download.default_directory": download_dir, "download.prompt_for_download": False,
+        })
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+class ConsoleBrowserTest(unittest.TestCase):
+    drivers = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in cls.drivers:
+            d.quit()
+
+    def browser(self, download_dir=None):
+        d = new_browser(download_dir)
+        self.drivers.append(d)
+        return d
+
+    def wait(self, driver, timeout=15):
+        return WebDriverWait(driver, timeout)
+
+    def log_in(self, driver, user, page):
+        driver.get(STACK["url"] + f"#{page}")
+        self.wait(driver).until(EC.presence_of_element_located((By.ID, "login")))
+        driver.find_element(By.NAME, "username").send_keys(user)
+        driver.find_element(By.NAME, "password").send_keys(password(user))
+        driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+        self.wait(driver).until(EC.presence_of_element_located((By.ID, "whoami")))
+        self.wait(driver).until(EC.presence_of_element_located((By.ID, f"page-{page}")))
+
+    def outcome(self, driver, slot, timeout=20):
+        """Waits for the .ok or .error that an action puts into #slot; fails with the error's text."""
+        try:
+            found = self.wait(driver, timeout).until(EC.presence_of_element_located(
+                (By.CSS_SELECTOR, f"#{slot} .ok, #{slot} .error")))
+        except Exception:
+            self.shot(driver, f"failed-{slot}")
+            self.fail(f"nothing in #{slot}; the page says: {driver.find_element(By.ID, 'main').text}")
+        self.assertIn("ok", found.get_attribute("class").split(), found.text)
+        return found
+
+    def shot(self, driver, name):
+        os.makedirs(ARGS.out, exist_ok=True)
+        driver.save_screenshot(os.path.join(ARGS.out, f"console-{name}.png"))
+
+    def no_error(self, driver):
+        errors = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".error")]
+        self.assertEqual(errors, [], "the page shows an error")
+
+    # --- the web hop's own rules -------------------------------------------------------------
+
+    def test_1_cookie_csrf_and_csp(self):
+        api = Api()
+        api.login("desk.austin")
+        for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", "__Host-smp_session="]:
+            self.assertIn(flag, api.set_cookie)
+        resp, data = api.call("smp.identity.v1.IdentityService/ListClinics", {}, csrf=False)
+        self.assertEqual(resp.status, 403, data)
+        self.assertIn("CSRF_TOKEN_INVALID", data)
+        resp, data = api.request("POST", "/api/smp.identity.v1.IdentityService/ListClinics", {},
+                                 {"X-CSRF-Token": api.csrf, "Origin": "https://evil.example"})
+        self.assertEqual(resp.status, 403, data)
+        resp, data = api.call("smp.identity.v1.IdentityService/ListClinics", {})
+        self.assertEqual(resp.status, 200, data)
+        resp, _ = api.request("GET", "/")
+        csp = resp.getheader("Content-Security-Policy")
+        self.assertIn("default-src 'self'", csp)
+        self.assertIn("script-src 'self'", csp)
+        self.assertNotIn("unsafe-inline", csp)
+        # The page script cannot read the session cookie.
+        d = self.browser()
+        self.log_in(d, "desk.austin", "desk")
+        self.assertEqual(d.execute_script("return document.cookie"), "")
+
+    def test_2_missing_permission_is_the_services_refusal(self):
+        api = Api()
+        api.login("desk.austin")
+        resp, data = api.call("smp.identity.v1.IdentityService/CreateClinic",
+                              {"requestId": "x1", "clinic": {"name": "Rogue", "timeZone": "Europe/Paris"}})
+        self.assertEqual(resp.status, 403, data)
+        self.assertIn("PERMISSION_DENIED", data)
+        self.assertIn("MISSING_PERMISSION", data)
+
+    # --- front desk, technician ------------------------------------------------------------
+
+    def test_3_desk_books_second_desk_sees_it_technician_starts(self):
+        a = self.browser()
+        b = self.browser()
+        self.log_in(a, "desk.austin", "desk")
+        self.log_in(b, "desk.austin", "desk")
+        for d in (a, b):
+            self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#calendar-status .note")))
+        # Patient: the demo day's Rivera (consent and screening on file).
+        a.find_element(By.ID, "patient-query").send_keys("Rivera")
+        a.find_element(By.ID, "patient-search").click()
+        self.wait(a).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#patient-results button"))).click()
+        self.wait(a).until(EC.text_to_be_present_in_element((By.ID, "selected-patient"), "Rivera"))
+        Select(a.find_element(By.ID, "slot-type")).select_by_value("SAMPLE_PATCH")
+        a.find_element(By.ID, "find-slots").click()
+        slot = self.wait(a).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#slots li")))
+        day = slot.get_attribute("data-date")
+        for d in (a, b):
+            d.execute_script("const i = document.getElementById('desk-date'); i.value = arguments[0];"
+                             "i.dispatchEvent(new Event('change'));", day)
+        time.sleep(1.0)
+        before = len(b.find_elements(By.CSS_SELECTOR, ".appt"))
+        self.shot(a, "front-desk-slots")
+        slot.find_element(By.CSS_SELECTOR, "button.book").click()
+        self.outcome(a, "desk-messages")
+        booked = time.time()
+        WebDriverWait(b, 5, poll_frequency=0.05).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".appt")) > before)
+        seen_after = time.time() - booked
+        self.assertLess(seen_after, 1.0, f"the second desk saw the booking after {seen_after:.2f} s")
+        self.shot(b, "front-desk-calendar")
+        self.no_error(a)
+
+        # Check in from the calendar.
+        check_in = self.wait(a).until(EC.element_to_be_clickable(
+            (By.CSS_SELECTOR, ".appt.status-BOOKED .actions button[aria-label^='Check in']")))
+        check_in.click()
+        self.wait(a).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".appt.status-ARRIVED")))
+
+        # The technician: a used needle is refused in plain words, a fresh one starts it.
+        t = self.browser()
+        self.log_in(t, "tech.austin", "tech")
+        start = self.wait(t).until(EC.element_to_be_clickable(
+            (By.CSS_SELECTOR, "#tech-list button[aria-label^='Start']")))
+        self.shot(t, "technician-day")
+        start.click()
+        scan = self.wait(t).until(EC.presence_of_element_located((By.ID, "scan")))
+        scan.send_keys("N-AUSTIN-01\n")  # the demo day's needle, already used
+        self.assertIn("N-AUSTIN-01", t.find_element(By.ID, "supplies").get_attribute("value"))
+        t.find_element(By.ID, "start").click()
+        error = self.wait(t).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#start-result .error")))
+        self.assertEqual(error.get_attribute("data-reason"), "UNIT_ALREADY_USED", error.text)
+        self.assertIn("Start: refused.", error.text)
+        self.shot(t, "technician-refused-needle")
+        supplies = t.find_element(By.ID, "supplies")
+        supplies.clear()
+        scan.send_keys("N-AUSTIN-40\n")
+        supplies.send_keys(f"lot:{STACK['chain']['PIGMENT_LOT_austin']}:1\n")
+        t.find_element(By.ID, "start").click()
+        self.wait(t).until(EC.staleness_of(error))
+        self.outcome(t, "start-result")
+        complete = self.wait(t).until(EC.element_to_be_clickable(
+            (By.CSS_SELECTOR, "#tech-list button[aria-label^='Complete']")))
+        complete.click()
+        self.wait(t).until(EC.presence_of_element_located((By.ID, "complete-form")))
+        for box in t.find_elements(By.CSS_SELECTOR, "#complete-form input[type=checkbox]"):
+            box.click()
+        t.find_element(By.ID, "blend").send_keys("Dark Espresso, diluted 1:1")
+        t.find_element(By.ID, "anaesthetic").send_keys("lidocaine 5% cream")
+        t.find_element(By.ID, "complete").click()
+        printout = self.wait(t).until(EC.presence_of_element_located((By.ID, "aftercare")))
+        self.assertIn("Aftercare", printout.text)
+        self.shot(t, "technician-aftercare")
+
+    def test_4_desk_of_one_clinic_cannot_see_another(self):
+        d = self.browser()
+        self.log_in(d, "desk.london", "desk")
+        options = [o.text for o in Select(d.find_element(By.ID, "desk-clinic")).options]
+        self.assertEqual(options, ["London Soho"])
+        api = Api()
+        api.login("desk.london")
+        resp, data = api.call(f"{SCHED}/ListAppointments", {
+            "clinicId": STACK["chain"]["CLINIC_austin"],
+            "period": {"startTime": "2026-12-01T00:00:00Z", "endTime": "2026-12-31T00:00:00Z"}})
+        self.assertEqual(resp.status, 403, data)
+        self.assertIn("OUTSIDE_CLINIC_SCOPE", data)
+
+    # --- auditor ----------------------------------------------------------------------------
+
+    def test_5_auditor_report_and_csv_match_the_rpc(self):
+        downloads = tempfile.mkdtemp(prefix="smp-console-downloads.")
+        try:
+            d = self.browser(downloads)
+            self.log_in(d, "auditor", "audit")
+            self.wait(d).until(EC.element_to_be_clickable((By.ID, "generate"))).click()
+            summary = self.wait(d, 60).until(EC.presence_of_element_located((By.ID, "summary-procedures")))
+            shown = int(summary.text)
+            self.assertEqual(d.find_element(By.ID, "report-progress").get_attribute("value"), "100")
+            self.shot(d, "auditor-report")
+            d.find_element(By.ID, "export-csv").click()
+            self.wait(d, 60).until(EC.presence_of_element_located((By.ID, "download-csv")))
+            deadline = time.time() + 30
+            files = []
+            while time.time() < deadline:
+                files = [f for f in os.listdir(downloads) if f.endswith(".csv")]
+                if files:
+                    break
+                time.sleep(0.2)
+            self.assertTrue(files, "no CSV was downloaded")
+            with open(os.path.join(downloads, files[0])) as f:
+                csv_text = f.read()
+            d.find_element(By.ID, "verify-audit").click()
+            self.wait(d).until(EC.presence_of_element_located((By.ID, "audit-verify-result")))
+            self.shot(d, "auditor-verified")
+            # The same report from the RPC, through the gateway.
+            api = Api()
+            api.login("auditor")
+            from_date = d.find_element(By.ID, "report-from").get_attribute("value")
+            to_date = d.find_element(By.ID, "report-to").get_attribute("value")
+            ymd = lambda s: dict(zip(["year", "month", "day"], map(int, s.split("-"))))
+            clinics = [e.get_attribute("value") for e in d.find_elements(By.CSS_SELECTOR, "#report-form input[type=checkbox]")]
+            events = api.stream(f"{COMPLIANCE}/GenerateReport", {
+                "clinicIds": clinics, "period": {"startDate": ymd(from_date), "endDate": ymd(to_date)}})
+            procedures = [e[1]["procedure"] for e in events if e[0] == "message" and "procedure" in e[1]]
+            summaries = [e[1]["summary"] for e in events if e[0] == "message" and "summary" in e[1]]
+            self.assertEqual(events[-1][0], "end")
+            self.assertEqual(int(summaries[0]["procedures"]), shown)
+            self.assertEqual(len(procedures), shown)
+            self.assertGreaterEqual(shown, 1)
+            rows = [l for l in csv_text.splitlines() if l.startswith("procedure,")]
+            self.assertEqual(len(rows), len(procedures), csv_text[:2000])
+            for p in procedures:
+                self.assertIn(p["id"], csv_text)
+        finally:
+            shutil.rmtree(downloads, ignore_errors=True)
+
+    # --- the other roles' pages and logout ----------------------------------------------------
+
+    def test_6_other_pages_and_logout(self):
+        # Inventory: a delivery received by pasting serials; the forecast; a recall is refused to a
+        # clinic-scoped clerk by inventory itself.
+        d = self.browser()
+        self.log_in(d, "stock.austin", "stock")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stock-levels table")))
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#forecast svg, #forecast .note")))
+        Select(d.find_element(By.ID, "receive-product")).select_by_visible_text("3RL 0.30 mm cartridge")
+        d.find_element(By.ID, "receive-lot").send_keys("N-BROWSER-2612")
+        d.execute_script("document.getElementById('receive-expiry').value = arguments[0];",
+                         time.strftime("%Y-%m-%d", time.gmtime(time.time() + 300 * 86400)))
+        d.find_element(By.ID, "receive-serials").send_keys("N-BROWSER-001, N-BROWSER-002\nN-BROWSER-003\n")
+        d.find_element(By.ID, "receive").click()
+        self.assertIn("3 available", self.outcome(d, "receive-result").text)
+        d.find_element(By.ID, "recall-lot").send_keys(STACK["chain"]["PIGMENT_LOT_austin"])
+        d.find_element(By.ID, "recall-reason").send_keys("maker notice")
+        d.execute_script("window.confirm = () => true;")
+        d.find_element(By.CSS_SELECTOR, "#recall-form button").click()
+        refused = self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#recall-result .error")))
+        self.assertEqual(refused.get_attribute("data-status"), "PERMISSION_DENIED", refused.text)
+        d.find_element(By.CSS_SELECTOR, "#stock-levels button[aria-label^='Open a bottle']").click()
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#open-bottles table")))
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#open-bottles .error, #stock-levels .error"), [])
+        d.execute_script("window.scrollTo(0, 0)")
+        self.shot(d, "inventory")
+
+        # Billing: invoices, the revenue and aging charts, a patient's balance.
+        d = self.browser()
+        self.log_in(d, "billing.clerk", "billing")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#invoices table")))
+        self.wait(d).until(lambda x: len(x.find_elements(By.CSS_SELECTOR, "#billing-reports svg")) == 2)
+        d.find_element(By.CSS_SELECTOR, "#invoices button[aria-label^='Balance']").click()
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "balance")))
+        self.no_error(d)
+        self.shot(d, "billing")
+
+        # Admin: the chain's staff, and a chair added to a clinic.
+        d = self.browser()
+        self.log_in(d, "owner", "admin")
+        self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#admin-staff table")))
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "new-chair"))).send_keys("Chair 3")
+        d.find_element(By.CSS_SELECTOR, "#chair-form button").click()
+        self.wait(d).until(EC.text_to_be_present_in_element((By.ID, "admin-clinic"), "Chair 3"))
+        self.no_error(d)
+        self.shot(d, "admin")
+
+        d = self.browser()
+        self.log_in(d, "desk.sydney", "desk")
+        d.find_element(By.ID, "logout").click()
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "login")))
+        self.assertIn("logged out", d.find_element(By.ID, "main").text)
+        d.get(STACK["url"])
+        self.wait(d).until(EC.presence_of_element_located((By.ID, "login")))
+        self.shot(d, "login")
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--out", required=True)
+    ARGS, rest = parser.parse_known_args()
+    ARGS.build = os.path.abspath(ARGS.build)
+    start_stack()
+    try:
+        result = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2).result
+    finally:
+        stop_stack(STACK["proc"], STACK["data"])
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
