@@ -119,21 +119,21 @@ grpc::Status BillingServiceImpl::ApplyDeposit(grpc::ServerContext* ctx,
 grpc::Status BillingServiceImpl::UnapplyDeposit(grpc::ServerContext* ctx,
                                                 const v1::UnapplyDepositRequest* req,
                                                 v1::Payment* out) {
-  return frame_.Serve(ctx, "UnapplyDeposit", out,
+  return frame_.Serve(ctx, "UnapplyDeposit", *req, out,
                       [&](const Call& call) { return payments_.UnapplyDeposit(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::ApplyPatientCredit(grpc::ServerContext* ctx,
                                                     const v1::ApplyPatientCreditRequest* req,
                                                     v1::Invoice* out) {
-  return frame_.Serve(ctx, "ApplyPatientCredit", out,
+  return frame_.Serve(ctx, "ApplyPatientCredit", *req, out,
                       [&](const Call& call) { return payments_.ApplyCredit(call, *req); });
 }
 
 grpc::Status BillingServiceImpl::RefundPatientCredit(grpc::ServerContext* ctx,
                                                      const v1::RefundPatientCreditRequest* req,
                                                      v1::Refund* out) {
-  return frame_.Serve(ctx, "RefundPatientCredit", out,
+  return frame_.Serve(ctx, "RefundPatientCredit", *req, out,
                       [&](const Call& call) { return payments_.RefundCredit(call, *req); });
 }
 

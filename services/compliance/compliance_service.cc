@@ -109,7 +109,7 @@ grpc::Status ComplianceServiceImpl::ReportIncident(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::ListIncidents(grpc::ServerContext* ctx,
                                                   const v1::ListIncidentsRequest* req,
                                                   v1::ListIncidentsResponse* out) {
-  return frame_.Serve(ctx, "ListIncidents", out, [&](const Call& call) {
+  return frame_.Serve(ctx, "ListIncidents", *req, out, [&](const Call& call) {
     return units_.procedures_incidents.ListIncidents(call, *req);
   });
 }

@@ -117,7 +117,7 @@ TEST_F(RetentionTest, PurgeDestroysOnlyWhatTheRuleRequiresOnceARequestId) {
 
 TEST_F(RetentionTest, PurgeLeavesNoCopyOfTheContentInStoredResponsesOrTheAuditLog) {
   ASSERT_OK(unit_->SetRetentionPolicy(Admin("SetRetentionPolicy"), Policy(clinic_a_, 2)).status());
-  ConsentsScreenings screenings(audit_.get(), kScreeningValidity);
+  ConsentsScreenings screenings(audit_.get(), &patients_, kScreeningValidity);
   v1::RecordScreeningRequest record;
   record.set_request_id("screen-1");
   *record.mutable_screening() = Screening(patient_, clinic_a_);

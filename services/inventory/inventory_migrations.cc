@@ -158,6 +158,7 @@ CREATE TABLE lot_holds (
   release_time INTEGER
 );
 CREATE UNIQUE INDEX lot_holds_open ON lot_holds (clinic_id, lot_id) WHERE release_time IS NULL;
+)sql"},
       // Serials become unique per product and are stored in canonical form (trimmed, upper case;
       // stock_rules CanonicalSerial). Rows whose canonical forms would collide within a product
       // are not merged: they keep their serial as it was and are listed in serial_collisions

@@ -94,7 +94,7 @@ grpc::Status InventoryServiceImpl::IssueToProcedure(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ReturnProcedureIssue(grpc::ServerContext* ctx,
                                                         const v1::ReturnProcedureIssueRequest* req,
                                                         v1::ReturnProcedureIssueResponse* out) {
-  return frame_.Serve(ctx, "ReturnProcedureIssue", out,
+  return frame_.Serve(ctx, "ReturnProcedureIssue", *req, out,
                       [&](const Call& call) { return issuing_.Return(call, *req); });
 }
 
@@ -110,7 +110,7 @@ grpc::Status InventoryServiceImpl::SuggestLots(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ListExpiring(grpc::ServerContext* ctx,
                                                 const v1::ListExpiringRequest* req,
                                                 v1::ListExpiringResponse* out) {
-  return frame_.Serve(ctx, "ListExpiring", out,
+  return frame_.Serve(ctx, "ListExpiring", *req, out,
                       [&](const Call& call) { return queries_.ListExpiring(call, *req); });
 }
 

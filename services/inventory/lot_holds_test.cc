@@ -41,11 +41,13 @@ class LotHoldsTest : public InventoryUnitTest {
     v1::IssueToProcedureRequest req;
     req.set_request_id(NewId());
     req.set_clinic_id(clinic);
-    req.set_appointment_id(NewId());
+    req.set_appointment_id(appointments_.Add(clinic));
     v1::LotQuantity* lq = req.add_lines()->mutable_lot_quantity();
     lq->set_lot_id(lot_.id());
     lq->set_quantity(1);
-    return Issuing(db_.get(), nullptr).Issue(Technician(clinic, "IssueToProcedure"), req).status();
+    return Issuing(db_.get(), &appointments_, nullptr)
+        .Issue(Technician(clinic, "IssueToProcedure"), req)
+        .status();
   }
 
   v1::Product gloves_;

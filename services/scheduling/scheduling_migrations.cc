@@ -136,6 +136,7 @@ WITH RECURSIVE granules (resource_id, granule, last_granule, appointment_id) AS 
 INSERT INTO occupancy (resource_id, granule, appointment_id)
 SELECT resource_id, granule, appointment_id FROM granules WHERE granule < last_granule
 ON CONFLICT DO NOTHING;
+)sql"},
       // The start attempt whose supply issue a StartAppointment rides on (inventory keys the issue
       // on it); started once the appointment moved with it, deleted when its issue is returned.
       {4, "start attempts of appointments (supply issue keys)", R"sql(

@@ -234,7 +234,7 @@ grpc::Status SchedulingServiceImpl::MarkNoShow(grpc::ServerContext* ctx,
 grpc::Status SchedulingServiceImpl::StopAppointment(grpc::ServerContext* ctx,
                                                     const v1::StopAppointmentRequest* req,
                                                     v1::Appointment* out) {
-  return frame_.Serve(ctx, "StopAppointment", out,
+  return frame_.Serve(ctx, "StopAppointment", *req, out,
                       [&](const Call& call) { return appointments_.Stop(call, *req); });
 }
 

@@ -1070,7 +1070,8 @@ TEST_F(InventoryIntegrationTest, BottleOpenIssueRecallFindsTheUse) {
 // (UTC-11), then identity (the one source of clinics' zones) moves the clinic to Kiritimati
 // (UTC+14), where it is always at least the next day, and inventory follows it.
 TEST_F(InventoryIntegrationTest, ExpiredBottleIsRefused) {
-  std::vector<std::string> flags = harness_.MakeServiceAccount("svc.inventory");
+  // Inventory's service account (in scheduling_flags_) also reads clinics' zones from identity.
+  std::vector<std::string> flags = scheduling_flags_;
   flags.push_back("--clinic_zone_refresh=100ms");
   StartInventory(flags);
   const std::string clinic = harness_.MakeClinic("PagoPago", "Pacific/Pago_Pago");
