@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo chain, driven through smpctl the way its users would drive it. run-suite.sh calls:
-#   demo.sh accounts  the first admin ("owner") and the service accounts scheduling and inventory
-#                     run under (before those two start: they need their credentials files)
+#   demo.sh accounts  the first admin ("owner") and the service accounts scheduling, inventory,
+#                     compliance and billing run under (before they start: they need their
+#                     credentials files)
 #   demo.sh chain     3 clinics in 3 time zones, their staff, opening hours, chairs, shifts, needle
 #                     and pigment stock, price lists, practitioner credentials and clinic permits
 #   demo.sh day       a demo day: patients at each clinic, consent and screening, bookings, a full
@@ -61,7 +62,7 @@ accounts() {
     --username=owner --display_name="Chain Owner" --password_file="$secrets/owner.password" >/dev/null
   login owner "$secrets/owner.password"
   say "first admin: owner (password in $secrets/owner.password)"
-  for service in scheduling inventory; do
+  for service in scheduling inventory compliance billing; do
     local password
     password="$(new_password)"
     printf '%s\n' "$password" >"$secrets/svc.$service.password"

@@ -4,7 +4,7 @@
 # user's password unknown) and the five services on loopback, with SQLite data under SMP_DATA_DIR. The secrets
 # live in $SMP_DATA_DIR/secrets (0700, files 0600), made on the first run: redis.password and
 # session-mac.key (the key that signs session records; see README "Security model"). On an
-# empty system it creates the first admin and the service accounts scheduling and inventory run
+# empty system it creates the first admin and the service accounts the services run
 # under, as an install does (scripts/demo.sh accounts), then seeds a demo chain; every start then
 # plays a demo day through smpctl. SMP_DEMO=0 skips the chain and the day, not the accounts: a
 # stack without them cannot start scheduling and inventory.
@@ -91,7 +91,7 @@ service_tls_flags() {
   tls_flags=(--tls_cert="$tls_dir/$1.pem" --tls_key="$tls_dir/$1.key"
     --tls_client_ca="$tls_dir/ca.pem")
   case "$1" in
-    scheduling | inventory)  # the services that call peers
+    scheduling | inventory | compliance | billing)  # the services that call peers
       tls_flags+=(--peer_tls_ca_file="$tls_dir/ca.pem"
         --peer_tls_cert_file="$tls_dir/svc.$1.pem" --peer_tls_key_file="$tls_dir/svc.$1.key"
         --service_credentials_file=)  # last one wins: the certificate is the service's identity
@@ -183,21 +183,40 @@ export SMPCTL_IDENTITY="127.0.0.1:$identity_port" SMPCTL_SCHEDULING="127.0.0.1:$
 export SMPCTL_INVENTORY="127.0.0.1:$inventory_port" SMPCTL_COMPLIANCE="127.0.0.1:$compliance_port"
 export SMPCTL_BILLING="127.0.0.1:$billing_port"
 
-# Identity, compliance and billing call no peer; they start first.
+# Identity calls no peer; it starts first, then the service accounts the others run under.
 start_service identity "$identity_port" "$identity_metrics_port"
-start_service compliance "$compliance_port" $compliance_metrics_port \
-  --checkpoint_key_file="$data_dir/compliance-checkpoint.key"
-start_service billing "$billing_port" $billing_metrics_port
-wait_ready identity compliance billing
+wait_ready identity
 
 # On an empty system, as an install does (whether or not the demo follows): the first admin
-# ("owner", password in $secrets/owner.password) and the service accounts scheduling and
-# inventory run under, each with its credentials file (0600) in $secrets.
+# ("owner", password in $secrets/owner.password) and the service accounts scheduling,
+# inventory, compliance and billing run under, each with its credentials file (0600) in $secrets.
 if [ -f "$data_dir/identity/identity-setup-code" ]; then
   echo "First run: creating the first admin and the service accounts..."
   bash scripts/demo.sh accounts
 fi
 peer_flags=(--identity_address="127.0.0.1:$identity_port")
+# Compliance (which asks scheduling whose patient is whose) and billing (clinics' time zones from
+# identity) run under their accounts too; a data directory from before they had one starts them
+# without it, as the warning in their logs says.
+optional_credentials() {
+  optional_flags=()
+  [ "$tls" = 1 ] && return 0  # its client certificate is its identity (service_tls_flags)
+  if [ -f "$secrets/svc.$1.credentials" ]; then
+    optional_flags=(--service_credentials_file="$secrets/svc.$1.credentials")
+    return 0
+  fi
+  echo "run-suite: no $secrets/svc.$1.credentials; $1 starts without its service account" >&2
+}
+optional_credentials compliance
+compliance_flags=("${optional_flags[@]}")
+if [ "$tls" = 1 ] || [ -f "$secrets/svc.compliance.credentials" ]; then
+  compliance_flags+=(--scheduling_address="127.0.0.1:$scheduling_port")
+fi
+start_service compliance "$compliance_port" $compliance_metrics_port "${peer_flags[@]}" \
+  --checkpoint_key_file="$data_dir/compliance-checkpoint.key" "${compliance_flags[@]}"
+optional_credentials billing
+start_service billing "$billing_port" $billing_metrics_port "${peer_flags[@]}" "${optional_flags[@]}"
+wait_ready compliance billing
 for service in scheduling inventory; do
   # With SMP_TLS=1 the service's client certificate is its identity; else it needs the file.
   if [ "$tls" != 1 ] && [ ! -f "$secrets/svc.$service.credentials" ]; then
@@ -284,8 +303,8 @@ Demo accounts: owner; desk.*, tech.*, stock.* for austin, london and sydney; bil
 EOT
   else
     cat <<EOT
-No demo chain (SMP_DEMO=0): owner is the only admin; svc.scheduling and svc.inventory are the
-service accounts. Create clinics and staff with smpctl (clinic create, staff create, ...).
+No demo chain (SMP_DEMO=0): owner is the only admin; svc.scheduling, svc.inventory, svc.compliance
+and svc.billing are the service accounts. Create clinics and staff with smpctl (clinic create, staff create, ...).
 EOT
   fi
   if [ "${SMP_CONSOLE:-1}" = 1 ]; then

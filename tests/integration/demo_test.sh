@@ -62,6 +62,16 @@ if grep -q "First run" "$data_dir/run2.out"; then
 fi
 [ "$(stat -c %a "$SMP_DATA_DIR/secrets/svc.scheduling.credentials")" = 600 ] ||
   { echo "credentials file is not 0600"; failures=$((failures + 1)); }
+# Compliance asks scheduling whose patient is whose (never the first clinic to record), and billing
+# takes clinics' zones from identity: both run under their service accounts in the stack.
+if grep -q "no --scheduling_address" "$SMP_DATA_DIR/logs/compliance.log"; then
+  echo "compliance runs without scheduling: an unseen patient is bound to the first recording clinic"
+  failures=$((failures + 1))
+fi
+if grep -q "starts without its service account" "$data_dir/run1.out" "$data_dir/run2.out"; then
+  echo "a service started without its service account"
+  failures=$((failures + 1))
+fi
 # Private files: data directories 0700, databases and secrets 0600 (under the test's umask).
 for service in identity scheduling inventory compliance billing; do
   [ "$(stat -c %a "$SMP_DATA_DIR/$service")" = 700 ] ||
