@@ -50,4 +50,16 @@ absl::Status CheckPatientHomeInScope(PatientDirectory* directory, const Principa
   return absl::OkStatus();
 }
 
+absl::Status CheckAppointmentHomeInScope(PatientDirectory* directory, const Principal& who,
+                                         absl::string_view appointment_id) {
+  if (directory == nullptr || who.IsChainWide() || appointment_id.empty()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> clinic = directory->ClinicOfAppointment(std::string(appointment_id));
+  if (absl::IsNotFound(clinic.status())) return Refuse("appointment", appointment_id);
+  if (!clinic.ok()) return clinic.status();
+  if (!who.CanAccessClinic(*clinic)) return Refuse("appointment", appointment_id);
+  return absl::OkStatus();
+}
+
 }  // namespace smp::compliance

@@ -40,6 +40,11 @@ absl::Status CheckAppointmentInScope(const ComplianceStore& store, Transaction& 
 // Call it outside any transaction (it may wait for scheduling).
 absl::Status CheckPatientHomeInScope(PatientDirectory* directory, const Principal& who,
                                      absl::string_view patient_id);
+// The same for an appointment (ReportIncident): its clinic per scheduling must be in the caller's
+// scope, so an incident cannot be filed against an appointment of another clinic that compliance
+// has no record of yet.
+absl::Status CheckAppointmentHomeInScope(PatientDirectory* directory, const Principal& who,
+                                         absl::string_view appointment_id);
 
 }  // namespace smp::compliance
 

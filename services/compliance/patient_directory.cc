@@ -27,14 +27,26 @@ SchedulingPatientDirectory::SchedulingPatientDirectory(std::shared_ptr<grpc::Cha
       cache_ttl_(cache_ttl),
       clock_(clock) {}
 
+std::optional<std::string> SchedulingPatientDirectory::Cached(const std::string& key,
+                                                              absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && it->second.expires > now) return it->second.clinic_id;
+  return std::nullopt;
+}
+
+void SchedulingPatientDirectory::Remember(const std::string& key, const std::string& clinic_id,
+                                          absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  cache_[key] = CachedClinic{clinic_id, now + cache_ttl_};
+}
+
 absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOfPatient(
     const std::string& patient_id) {
   const absl::Time now = clock_->Now();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache_.find(patient_id);
-    if (it != cache_.end() && it->second.expires > now) return it->second.clinic_id;
-  }
+  const std::string key = "patient:" + patient_id;
+  if (std::optional<std::string> known = Cached(key, now)) return *known;
   sv1::GetPatientRequest request;
   request.set_id(patient_id);
   sv1::Patient patient;
@@ -51,10 +63,32 @@ absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOfPatient(
                                                patient_id, " belongs to (", status.message(),
                                                "); nothing was recorded, retry later"));
   }
-  absl::MutexLock lock(&mu_);
-  if (cache_.size() >= kMaxCached) cache_.clear();
-  cache_[patient_id] = Cached{patient.preferred_clinic_id(), now + cache_ttl_};
+  Remember(key, patient.preferred_clinic_id(), now);
   return patient.preferred_clinic_id();
+}
+
+absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOfAppointment(
+    const std::string& appointment_id) {
+  const absl::Time now = clock_->Now();
+  const std::string key = "appointment:" + appointment_id;
+  if (std::optional<std::string> known = Cached(key, now)) return *known;
+  sv1::GetAppointmentRequest request;
+  request.set_id(appointment_id);
+  sv1::Appointment appointment;
+  absl::Status status = CallPeer(*credentials_, deadline_, request, &appointment,
+                                 [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                                   return stub_->GetAppointment(ctx, req, resp);
+                                 });
+  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) {
+    return absl::NotFoundError(absl::StrCat("scheduling knows no appointment ", appointment_id));
+  }
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("scheduling cannot say which clinic appointment ",
+                                               appointment_id, " belongs to (", status.message(),
+                                               "); nothing was recorded, retry later"));
+  }
+  Remember(key, appointment.clinic_id(), now);
+  return appointment.clinic_id();
 }
 
 }  // namespace smp::compliance

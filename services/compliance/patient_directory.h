@@ -13,6 +13,7 @@
 #include <grpcpp/channel.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -32,6 +33,8 @@ class PatientDirectory {
   // The clinic of `patient_id`. NOT_FOUND when scheduling knows no such patient; UNAVAILABLE
   // (naming scheduling) when it cannot be asked or cannot answer.
   virtual absl::StatusOr<std::string> ClinicOfPatient(const std::string& patient_id) = 0;
+  // The clinic of `appointment_id`, with the same answers (an appointment never changes clinic).
+  virtual absl::StatusOr<std::string> ClinicOfAppointment(const std::string& appointment_id) = 0;
 };
 
 // smp.scheduling.v1.SchedulingService/GetPatient as compliance's own service account, with a
@@ -43,9 +46,14 @@ class SchedulingPatientDirectory final : public PatientDirectory {
                              ServiceCredentials* credentials, absl::Duration deadline,
                              absl::Duration cache_ttl, const Clock* clock);
   absl::StatusOr<std::string> ClinicOfPatient(const std::string& patient_id) override;
+  absl::StatusOr<std::string> ClinicOfAppointment(const std::string& appointment_id) override;
 
  private:
-  struct Cached {
+  // A cached answer for `key`, if still fresh.
+  std::optional<std::string> Cached(const std::string& key, absl::Time now);
+  void Remember(const std::string& key, const std::string& clinic_id, absl::Time now);
+
+  struct CachedClinic {
     std::string clinic_id;
     absl::Time expires;
   };
@@ -55,7 +63,7 @@ class SchedulingPatientDirectory final : public PatientDirectory {
   const absl::Duration cache_ttl_;
   const Clock* clock_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, CachedClinic> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace smp::compliance

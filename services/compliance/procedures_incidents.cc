@@ -40,6 +40,8 @@ absl::StatusOr<v1::Incident> ProceduresIncidents::ReportIncident(
   RETURN_IF_ERROR(call.who.CheckClinic(req.incident().clinic_id()));
   RETURN_IF_ERROR(ValidateIncident(req.incident(), call.now));
   RETURN_IF_ERROR(CheckPatientHomeInScope(patients_, call.who, req.incident().patient_id()));
+  RETURN_IF_ERROR(
+      CheckAppointmentHomeInScope(patients_, call.who, req.incident().appointment_id()));
   return audit_->Create<v1::Incident>(
       call, req, "incident", [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
         if (!req.incident().appointment_id().empty()) {

@@ -190,6 +190,36 @@ TEST_F(ProceduresIncidentsTest, AnIncidentCannotNameAnotherClinicsAppointment) {
                 .status());
 }
 
+// Issue 13: an appointment compliance has no record of yet is placed where scheduling says, so
+// clinic B's technician cannot file an incident against clinic A's appointment before its
+// procedure is recorded (before, only compliance's own records were consulted and it passed).
+TEST_F(ProceduresIncidentsTest, AnIncidentOnAnAppointmentUnseenByComplianceIsScopedByScheduling) {
+  const std::string appointment_a = NewId();
+  patients_.SetAppointment(appointment_a, clinic_a_);
+  v1::ReportIncidentRequest report;
+  report.set_request_id("unseen-b");
+  *report.mutable_incident() = Incident(clinic_b_);
+  report.mutable_incident()->set_appointment_id(appointment_a);
+  absl::Status refused =
+      unit_->ReportIncident(StaffB(common::v1::ROLE_TECHNICIAN, "ReportIncident"), report).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused), ::smp::reason::kOutsideClinicScope);
+  EXPECT_TRUE(AuditEntries().empty());
+  // While scheduling cannot answer nothing is filed.
+  patients_.down = true;
+  report.set_request_id("unseen-a-down");
+  *report.mutable_incident() = Incident(clinic_a_);
+  report.mutable_incident()->set_appointment_id(NewId());
+  EXPECT_THAT(unit_->ReportIncident(StaffA(common::v1::ROLE_TECHNICIAN, "ReportIncident"), report),
+              StatusIs(absl::StatusCode::kUnavailable));
+  patients_.down = false;
+  // Clinic A's technician files it.
+  report.set_request_id("unseen-a");
+  report.mutable_incident()->set_appointment_id(appointment_a);
+  ASSERT_OK(unit_->ReportIncident(StaffA(common::v1::ROLE_TECHNICIAN, "ReportIncident"), report)
+                .status());
+}
+
 TEST_F(ProceduresIncidentsTest, IncidentFollowUpsAccumulate) {
   v1::ReportIncidentRequest report;
   report.set_request_id("i1");

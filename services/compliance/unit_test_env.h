@@ -42,8 +42,20 @@ class FakePatientDirectory final : public PatientDirectory {
     if (default_clinic.empty()) return absl::NotFoundError("no such patient (fake)");
     return default_clinic;
   }
+  // Appointments are placed like patients: by SetAppointment, else at default_clinic.
+  absl::StatusOr<std::string> ClinicOfAppointment(const std::string& appointment_id) override {
+    ++asked;
+    if (down) return absl::UnavailableError("scheduling cannot answer (fake)");
+    auto it = appointment_clinics_.find(appointment_id);
+    if (it != appointment_clinics_.end()) return it->second;
+    if (default_clinic.empty()) return absl::NotFoundError("no such appointment (fake)");
+    return default_clinic;
+  }
   void Set(const std::string& patient_id, const std::string& clinic_id) {
     clinics_[patient_id] = clinic_id;
+  }
+  void SetAppointment(const std::string& appointment_id, const std::string& clinic_id) {
+    appointment_clinics_[appointment_id] = clinic_id;
   }
   std::string default_clinic;
   bool down = false;
@@ -51,6 +63,7 @@ class FakePatientDirectory final : public PatientDirectory {
 
  private:
   std::map<std::string, std::string> clinics_;
+  std::map<std::string, std::string> appointment_clinics_;
 };
 
 class UnitTestEnv : public ::testing::Test {
