@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/peer/peer_call.h"
+#include "common/status/status_macros.h"
 
 namespace smp::compliance {
 namespace {
@@ -27,68 +28,58 @@ SchedulingPatientDirectory::SchedulingPatientDirectory(std::shared_ptr<grpc::Cha
       cache_ttl_(cache_ttl),
       clock_(clock) {}
 
-std::optional<std::string> SchedulingPatientDirectory::Cached(const std::string& key,
-                                                              absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  auto it = cache_.find(key);
-  if (it != cache_.end() && it->second.expires > now) return it->second.clinic_id;
-  return std::nullopt;
-}
-
-void SchedulingPatientDirectory::Remember(const std::string& key, const std::string& clinic_id,
-                                          absl::Time now) {
+absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOf(
+    absl::string_view what, const std::string& id,
+    absl::FunctionRef<absl::StatusOr<std::string>()> ask) {
+  const absl::Time now = clock_->Now();
+  const std::string key = absl::StrCat(what, ":", id);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires > now) return it->second.clinic_id;
+  }
+  absl::StatusOr<std::string> clinic = ask();
+  if (absl::IsNotFound(clinic.status()) || absl::IsInvalidArgument(clinic.status())) {
+    return absl::NotFoundError(absl::StrCat("scheduling knows no ", what, " ", id));
+  }
+  if (!clinic.ok()) {
+    // Down, slow or refusing compliance's credential: there is no answer to judge the scope by.
+    return absl::UnavailableError(absl::StrCat("scheduling cannot say which clinic ", what, " ", id,
+                                               " belongs to (", clinic.status().message(),
+                                               "); nothing was recorded, retry later"));
+  }
   absl::MutexLock lock(&mu_);
   if (cache_.size() >= kMaxCached) cache_.clear();
-  cache_[key] = CachedClinic{clinic_id, now + cache_ttl_};
+  cache_[key] = CachedClinic{*clinic, now + cache_ttl_};
+  return clinic;
 }
 
 absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOfPatient(
     const std::string& patient_id) {
-  const absl::Time now = clock_->Now();
-  const std::string key = "patient:" + patient_id;
-  if (std::optional<std::string> known = Cached(key, now)) return *known;
-  sv1::GetPatientRequest request;
-  request.set_id(patient_id);
-  sv1::Patient patient;
-  absl::Status status = CallPeer(*credentials_, deadline_, request, &patient,
-                                 [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
-                                   return stub_->GetPatient(ctx, req, resp);
-                                 });
-  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) {
-    return absl::NotFoundError(absl::StrCat("scheduling knows no patient ", patient_id));
-  }
-  if (!status.ok()) {
-    // Down, slow or refusing compliance's credential: there is no answer to judge the scope by.
-    return absl::UnavailableError(absl::StrCat("scheduling cannot say which clinic patient ",
-                                               patient_id, " belongs to (", status.message(),
-                                               "); nothing was recorded, retry later"));
-  }
-  Remember(key, patient.preferred_clinic_id(), now);
-  return patient.preferred_clinic_id();
+  return ClinicOf("patient", patient_id, [&]() -> absl::StatusOr<std::string> {
+    sv1::GetPatientRequest request;
+    request.set_id(patient_id);
+    sv1::Patient patient;
+    RETURN_IF_ERROR(CallPeer(*credentials_, deadline_, request, &patient,
+                             [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                               return stub_->GetPatient(ctx, req, resp);
+                             }));
+    return patient.preferred_clinic_id();
+  });
 }
 
 absl::StatusOr<std::string> SchedulingPatientDirectory::ClinicOfAppointment(
     const std::string& appointment_id) {
-  const absl::Time now = clock_->Now();
-  const std::string key = "appointment:" + appointment_id;
-  if (std::optional<std::string> known = Cached(key, now)) return *known;
-  sv1::GetAppointmentRequest request;
-  request.set_id(appointment_id);
-  sv1::Appointment appointment;
-  absl::Status status = CallPeer(*credentials_, deadline_, request, &appointment,
-                                 [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
-                                   return stub_->GetAppointment(ctx, req, resp);
-                                 });
-  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) {
-    return absl::NotFoundError(absl::StrCat("scheduling knows no appointment ", appointment_id));
-  }
-  if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("scheduling cannot say which clinic appointment ",
-                                               appointment_id, " belongs to (", status.message(),
-                                               "); nothing was recorded, retry later"));
-  }
-  Remember(key, appointment.clinic_id(), now);
-  return appointment.clinic_id();
+  return ClinicOf("appointment", appointment_id, [&]() -> absl::StatusOr<std::string> {
+    sv1::GetAppointmentRequest request;
+    request.set_id(appointment_id);
+    sv1::Appointment appointment;
+    RETURN_IF_ERROR(CallPeer(*credentials_, deadline_, request, &appointment,
+                             [&](grpc::ClientContext* ctx, const auto& req, auto* resp) {
+                               return stub_->GetAppointment(ctx, req, resp);
+                             }));
+    return appointment.clinic_id();
+  });
 }
 
 }  // namespace smp::compliance

@@ -13,12 +13,13 @@
 #include <grpcpp/channel.h>
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/peer/service_credentials.h"
@@ -49,9 +50,10 @@ class SchedulingPatientDirectory final : public PatientDirectory {
   absl::StatusOr<std::string> ClinicOfAppointment(const std::string& appointment_id) override;
 
  private:
-  // A cached answer for `key`, if still fresh.
-  std::optional<std::string> Cached(const std::string& key, absl::Time now);
-  void Remember(const std::string& key, const std::string& clinic_id, absl::Time now);
+  // The clinic scheduling gives for the `what` (patient, appointment) `id`, through `ask` unless
+  // a fresh answer is cached; NOT_FOUND and UNAVAILABLE as the interface says.
+  absl::StatusOr<std::string> ClinicOf(absl::string_view what, const std::string& id,
+                                       absl::FunctionRef<absl::StatusOr<std::string>()> ask);
 
   struct CachedClinic {
     std::string clinic_id;
