@@ -9,7 +9,7 @@
 // call. A test that starts the services with it set moves their "now" together (a course over
 // months, a DST change, a no-show after its grace) by rewriting the file (by a rename, so that no
 // process reads half of it). The process says so on stderr. Never set in production: record times,
-// session expiry and every time rule follow it (gRPC deadlines and ids do not).
+// session expiry and every time rule follow it (gRPC deadlines and log timestamps do not).
 
 #include <string>
 
