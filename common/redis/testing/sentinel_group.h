@@ -34,7 +34,9 @@ struct SentinelGroupOptions {
 //   - on the sentinels, `default` has a random password nobody knows; `user` (with `password`)
 //     may only PING and ask `SENTINEL get-master-addr-by-name`; the sentinels talk to each other
 //     as the admin user.
-// The sentinels' configuration files live in a fresh temporary directory, removed with the group.
+// Sentinels run as `redis-server <config> --sentinel`, which is what Debian's redis-sentinel (a
+// link to the same binary) runs. Their configuration files live in a fresh temporary directory,
+// removed with the group.
 // Not thread-safe; start it from the test's main thread.
 class SentinelGroup {
  public:
