@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<OutboxEvent>> OutboxDispatcher::Claim(absl::Time now,
                                                        lock),
                                           {ToDbMicros(now), int64_t{batch}}));
     if (rows.empty()) return absl::OkStatus();
-    std::vector<DbValue> params = {ToDbMicros(now + kClaimLease)};
+    std::vector<DbValue> params = {ToDbMicros(now + policy_.claim_lease)};
     for (const Row& row : rows) {
       due.push_back(EventFromRow(row));
       params.push_back(due.back().id);
@@ -95,10 +95,10 @@ absl::Status OutboxDispatcher::Unclaim(const std::vector<OutboxEvent>& events, a
   if (events.empty()) return absl::OkStatus();
   return db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
     for (const OutboxEvent& event : events) {
-      RETURN_IF_ERROR(
-          txn.Exec("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ? "
-                   "AND delivered_at IS NULL",
-                   {ToDbMicros(event.next_attempt), event.id, ToDbMicros(now + kClaimLease)}));
+      RETURN_IF_ERROR(txn.Exec(
+          "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ? "
+          "AND delivered_at IS NULL",
+          {ToDbMicros(event.next_attempt), event.id, ToDbMicros(now + policy_.claim_lease)}));
     }
     return absl::OkStatus();
   });
@@ -111,7 +111,7 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
   DispatchStats stats;
   for (size_t i = 0; i < due.size(); ++i) {
     const OutboxEvent& event = due[i];
-    if (clock_.Now() - now >= kClaimLease / 2) {
+    if (clock_.Now() - now >= policy_.claim_lease / 2) {
       // Slow deliveries: give the rest back before the lease could pass and another replica
       // send them a second time.
       RETURN_IF_ERROR(Unclaim(std::vector<OutboxEvent>(due.begin() + i, due.end()), now));

@@ -59,6 +59,9 @@ struct RetryPolicy {
   absl::Duration max = absl::Minutes(5);
   double multiplier = 2.0;
   double jitter = 0.2;  // each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+  // How long a pass owns the events it claimed: an event whose dispatcher died mid-delivery is
+  // due again (for any replica) this long after the claim. Longer than a delivery's deadline.
+  absl::Duration claim_lease = absl::Minutes(1);
 };
 
 // The wait after `attempts` failed attempts (1 = the first failure): initial * multiplier^(n-1),
@@ -88,11 +91,11 @@ class OutboxDispatcher {
 
   // One pass: claims the due events, oldest first (at most `batch`), tries each and records each
   // outcome. Several dispatchers on one database (replicas of a service) share the events: a pass
-  // claims its events for kClaimLease in one transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so
-  // concurrent passes take disjoint events without waiting), and hands back what it has not tried
-  // when half the lease is gone, so an event is sent twice only if a replica stalls for longer
-  // than the lease after its claim (or dies mid-delivery; then the event is due again once the
-  // lease ends). Receivers deduplicate by event id anyway.
+  // claims its events for policy.claim_lease in one transaction (PostgreSQL: FOR UPDATE SKIP
+  // LOCKED, so concurrent passes take disjoint events without waiting), and hands back what it has
+  // not tried when half the lease is gone, so an event is sent twice only if a replica stalls for
+  // longer than the lease after its claim (or dies mid-delivery; then the event is due again once
+  // the lease ends). Receivers deduplicate by event id anyway.
   absl::StatusOr<DispatchStats> RunOnce(int batch = 100);
 
   // Runs passes on a thread every `interval`, or sooner after Wake() (a service calls it after
@@ -108,9 +111,7 @@ class OutboxDispatcher {
  private:
   // Delivered events older than this are deleted.
   static constexpr absl::Duration kKeepDelivered = absl::Hours(24 * 7);
-  // How long a pass owns the events it claimed.
-  static constexpr absl::Duration kClaimLease = absl::Minutes(1);
-  // Takes up to `batch` due events for this pass: their next attempt moves to now + kClaimLease.
+  // Takes up to `batch` due events for this pass: their next attempt moves to now + the lease.
   absl::StatusOr<std::vector<OutboxEvent>> Claim(absl::Time now, int batch);
   // Gives claimed events that were not tried back their previous due time.
   absl::Status Unclaim(const std::vector<OutboxEvent>& events, absl::Time now);

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/db/migrations.h"
 #include "common/db/testing/test_database.h"
 #include "common/server/metrics.h"
@@ -297,6 +298,44 @@ TEST_P(OutboxTest, ASlowPassHandsBackWhatItHasNotTried) {
   ASSERT_OK_AND_ASSIGN(stats, second.RunOnce());
   EXPECT_EQ(stats.delivered, 2);
   EXPECT_EQ(slow.received.size() + fast.received().size(), 3u);
+}
+
+// Blocks each delivery until released: a dispatcher stuck (or dead) in the middle of a delivery.
+class StuckReceiver final : public EventDeliverer {
+ public:
+  absl::Status Deliver(const OutboxEvent&) override {
+    entered_.Notify();
+    release_.WaitForNotification();
+    return absl::OkStatus();
+  }
+  absl::Notification& entered() { return entered_; }
+  void Release() { release_.Notify(); }
+
+ private:
+  absl::Notification entered_;
+  absl::Notification release_;
+};
+
+TEST_P(OutboxTest, AnEventClaimedByAStuckDispatcherIsDueAgainAfterTheConfiguredLease) {
+  policy_.claim_lease = absl::Seconds(5);
+  ASSERT_OK(CompleteSession("s-1").status());
+  StuckReceiver stuck;
+  FlakyReceiver other_billing(0);
+  OutboxDispatcher first(db_.get(), clock_, policy_, {{"billing", &stuck}});
+  ASSERT_OK_AND_ASSIGN(auto other_db, testing::Open(where_));
+  OutboxDispatcher second(other_db.get(), clock_, policy_, {{"billing", &other_billing}});
+  std::thread stuck_pass([&] { EXPECT_OK(first.RunOnce().status()); });
+  stuck.entered().WaitForNotification();  // claimed, and in the middle of delivering it
+
+  clock_.Advance(absl::Seconds(4));
+  ASSERT_OK_AND_ASSIGN(DispatchStats stats, second.RunOnce());
+  EXPECT_EQ(stats.delivered, 0);  // still the first one's
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(stats, second.RunOnce());
+  EXPECT_EQ(stats.delivered, 1);  // the lease is over: another replica sends it
+  EXPECT_EQ(other_billing.received().size(), 1u);
+  stuck.Release();
+  stuck_pass.join();
 }
 
 }  // namespace

@@ -47,6 +47,10 @@ ABSL_FLAG(absl::Duration, billing_deadline, absl::Seconds(2),
           "Deadline of each delivery to billing.");
 ABSL_FLAG(absl::Duration, outbox_interval, absl::Seconds(2),
           "How often the outbox retries due events (new events go out at once).");
+ABSL_FLAG(absl::Duration, outbox_claim_lease, absl::Minutes(1),
+          "How long a replica's outbox pass owns the events it claimed: an event whose replica "
+          "died mid-delivery goes out again (from any replica) this long after the claim. Longer "
+          "than the peers' deadlines.");
 ABSL_FLAG(absl::Duration, hold_sweep_interval, absl::Seconds(5),
           "How often lapsed holds are cancelled (and announced in the change feed).");
 
@@ -116,7 +120,13 @@ int Main(int argc, char** argv) {
   } else {
     LogWarning("no --billing_address: charges wait in the outbox until it is set");
   }
-  OutboxDispatcher outbox(db->get(), Clock::Real(), RetryPolicy{}, deliverers);
+  RetryPolicy outbox_policy;
+  outbox_policy.claim_lease = absl::GetFlag(FLAGS_outbox_claim_lease);
+  if (outbox_policy.claim_lease <= absl::ZeroDuration()) {
+    return FailStartup("bad flag",
+                       absl::InvalidArgumentError("--outbox_claim_lease must be positive"));
+  }
+  OutboxDispatcher outbox(db->get(), Clock::Real(), outbox_policy, deliverers);
   absl::StatusOr<std::unique_ptr<ClinicZoneSource>> zones =
       ClinicZonesFromFlags(credentials->get());
   if (!zones.ok()) return FailStartup("cannot open the channel to identity", zones.status());

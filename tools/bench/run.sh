@@ -22,7 +22,14 @@
 #   6. compliance GenerateReport over a year of a --report_clinics clinic chain with
 #      --report_procedures procedures (seeded through compliance's Record* RPCs): time and the
 #      peak resident memory of compliance during the report;
-#   7. resident memory of every service idle (after start) and after all the load, and its peak.
+#   7. resident memory of every service idle (after start) and after all the load, and its peak;
+#   8. booking on PostgreSQL (issue 15): it starts a PostgreSQL 15 (Debian's postgresql-15, as the
+#      `postgres` user when run as root; fsync on, default settings) and --pg_replicas scheduling
+#      processes on one database of it, and runs scheduling.book_lanes (scheduling.book with a
+#      patient per practitioner lane, so every call books) against 1, 2, 3 of them behind one
+#      round_robin channel (loadgen --lb_policy=round_robin), next to the SQLite scheduling and the
+#      echo at the same concurrency (--pg_concurrency), one run each. Skipped, and said so, when
+#      PostgreSQL is not installed ($SMP_POSTGRES_BIN overrides /usr/lib/postgresql/15/bin).
 # (billing GetPatientBalance is measured too, so that billing's memory is measured loaded.)
 # Each closed-loop row is the median of its runs: echo and the rows judged against a target
 # (authenticated reads, booking) --repeat times, the informative rows of the other services
@@ -36,10 +43,11 @@
 #            [--duration 5s] [--max_requests N] [--booking_slots 30000] [--issue_rate 50]
 #            [--sync_changes 100000] [--report_procedures 50000] [--report_clinics 10]
 #            [--task_runs 3] [--seed_concurrency 64] [--malloc_arena_max 2]
-#            [--server_args "--max_threads=128"]
+#            [--server_args "--max_threads=128"] [--pg_replicas "1 2 3"] [--pg_concurrency 16]
 # --server_args go to every server. --booking_slots: distinct requests prepared per booking and
 # issue run (its call cap). --malloc_arena_max sets MALLOC_ARENA_MAX for the servers (0: glibc's
-# default, 8 per core). Defaults take about 7 to 8 minutes after the build on 2 cores.
+# default, 8 per core). --pg_replicas "" skips section 8. Defaults take about 8 to 9 minutes after
+# the build on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -62,6 +70,8 @@ WARMUP=1s
 DURATION=5s
 MAX_REQUESTS=5000000
 SERVER_ARGS=""
+PG_REPLICAS="1 2 3"
+PG_CONCURRENCY=16
 # The non-functional targets (README.md, "Benchmarks").
 MIN_QPS_RATIO=0.60
 MIN_BOOK_QPS_RATIO=0.30
@@ -93,6 +103,8 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift 2 ;;
     --max_requests) MAX_REQUESTS=$2; shift 2 ;;
     --server_args) SERVER_ARGS=$2; shift 2 ;;
+    --pg_replicas) PG_REPLICAS=$2; shift 2 ;;
+    --pg_concurrency) PG_CONCURRENCY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -127,17 +139,23 @@ done
 # ---- processes: started here, stopped here by PID ----
 TMP=$(mktemp -d -t smp-bench.XXXXXX)
 STARTED_PIDS=()
+PG_DIR=""        # the PostgreSQL cluster of section 8 (under /tmp: the postgres user reaches it)
+PG_POSTMASTER="" # its postmaster's PID, stopped with SIGINT (fast shutdown)
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-  local i pid n
+  local i pid n sig
   for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
     pid=${STARTED_PIDS[i]}
-    kill -TERM "$pid" 2>/dev/null || continue
+    sig=TERM
+    [[ $pid == "$PG_POSTMASTER" ]] && sig=INT
+    kill -"$sig" "$pid" 2>/dev/null || continue
     for ((n = 0; n < 150; n++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$TMP"
+  [[ -n $PG_DIR ]] && rm -rf "$PG_DIR"
+  return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -234,16 +252,20 @@ for name in "${SERVERS[@]}"; do RSS_START[$name]=$(rss_kb "${PID[$name]}"); done
 # ---- load runs ----
 # Per scenario and concurrency, space-separated values of every repeat.
 declare -A QPS P50 P99 ERR ERRS SRV_CPU REDIS_CPU EXPECTED
+# Per key, instead of 127.0.0.1:PORT[SERVER] and SERVER's PID: a gRPC target and the server PIDs
+# to watch ("server:pid,server2:pid,..."; their CPU is summed), for several replicas of a service.
+declare -A TARGET_OF WATCH_OF
 FAILED=0
 # run_load KEY SERVER SCENARIO CONCURRENCY [loadgen flags...]
 run_load() {
   local key=$1 server=$2 scenario=$3 c=$4
   shift 4
   local channels=$((c < 8 ? c : 8))
-  local watch="server:${PID[$server]}"
+  local target=${TARGET_OF[$key]:-127.0.0.1:${PORT[$server]}}
+  local watch=${WATCH_OF[$key]:-server:${PID[$server]}}
   [[ $server != echo ]] && watch="$watch,redis:${PID[redis]}"
   local line
-  if ! line=$("$LOADGEN" --target="127.0.0.1:${PORT[$server]}" --scenario="$scenario" \
+  if ! line=$("$LOADGEN" --target="$target" --scenario="$scenario" \
     --concurrency="$c" --channels="$channels" --warmup="$WARMUP" --duration="$DURATION" \
     --max_requests="$MAX_REQUESTS" --json --label="$key" --watch_pids="$watch" "$@"); then
     log "loadgen failed: $key c=$c"
@@ -263,7 +285,7 @@ run_load() {
   expected=$(json_object "$line" expected | tr -d '"')
   [[ -n $expected ]] && EXPECTED[$key,$c]+="$expected,"
   cpu=$(json_object "$line" cpu_us_per_call)
-  SRV_CPU[$key,$c]+=" $(json_field "{$cpu}" server)"
+  SRV_CPU[$key,$c]+=" $(tr ',' '\n' <<<"$cpu" | awk -F: '$1 ~ /^"server/ {t += $2} END {printf "%.1f", t}')"
   REDIS_CPU[$key,$c]+=" $(json_field "{$cpu}" redis)"
 }
 
@@ -351,6 +373,90 @@ for name in "${SERVERS[@]}"; do
   RSS_AFTER[$name]=$(rss_kb "${PID[$name]}")
   HWM[$name]=$(hwm_kb "${PID[$name]}")
 done
+# ---- 8. booking on PostgreSQL with 1, 2 and 3 scheduling replicas (issue 15) ----
+PG_BIN=${SMP_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}
+PG_SKIPPED=""  # why section 8 did not run
+PG_MAX=0
+for n in $PG_REPLICAS; do ((n > PG_MAX)) && PG_MAX=$n; done
+# as_postgres CMD...: PostgreSQL refuses to run as root; as root it runs as the postgres user.
+as_postgres() {
+  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+start_postgres() {
+  PG_DIR=$(mktemp -d /tmp/smp-bench-pg.XXXXXX)
+  local password
+  password=$(head -c 24 /dev/urandom | base64 | tr -d '=+/\n')
+  printf '%s\n' "$password" >"$PG_DIR/pwfile"
+  (umask 077 && printf '%s\n' "$password" >"$TMP/pg.password")  # the services' copy
+  [[ $(id -u) == 0 ]] && chown -R postgres:postgres "$PG_DIR"
+  if ! as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U smp --pwfile="$PG_DIR/pwfile" \
+    --auth=scram-sha-256 --no-locale --encoding=UTF8 >"$TMP/initdb.log" 2>&1; then
+    PG_SKIPPED="initdb failed: $(tail -3 "$TMP/initdb.log" | tr '\n' ' ')"
+    return 1
+  fi
+  rm -f "$PG_DIR/pwfile"
+  PG_PORT=$(free_port)
+  as_postgres "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -h 127.0.0.1 -k "$PG_DIR" \
+    -c logging_collector=off >"$TMP/postgres.log" 2>&1 &
+  STARTED_PIDS+=("$!")  # runuser as root, else postgres itself
+  local n
+  for ((n = 0; n < 300; n++)); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
+    sleep 0.1
+  done
+  if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+    PG_SKIPPED="postgres did not start: $(tail -3 "$TMP/postgres.log" | tr '\n' ' ')"
+    return 1
+  fi
+  PG_POSTMASTER=$(head -1 "$PG_DIR/data/postmaster.pid")
+  STARTED_PIDS+=("$PG_POSTMASTER")
+  log "postgres pid $PG_POSTMASTER on 127.0.0.1:$PG_PORT ($PG_DIR, fsync on)"
+  # The services refuse a database whose collation is not C.
+  if ! PGPASSWORD=$password "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U smp -d postgres -qAt \
+    -v ON_ERROR_STOP=1 \
+    -c "CREATE DATABASE scheduling TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'" \
+    >>"$TMP/postgres.log" 2>&1; then
+    PG_SKIPPED="CREATE DATABASE failed: $(tail -3 "$TMP/postgres.log" | tr '\n' ' ')"
+    return 1
+  fi
+}
+PG_KEYS=()
+if ((PG_MAX == 0)); then
+  PG_SKIPPED="--pg_replicas is empty"
+elif [[ ! -x $PG_BIN/postgres || ! -x $PG_BIN/initdb ]]; then
+  PG_SKIPPED="no PostgreSQL 15 in $PG_BIN (Debian: apt-get install postgresql-15)"
+elif [[ $(id -u) == 0 ]] && ! id postgres >/dev/null 2>&1; then
+  PG_SKIPPED="run as root, and there is no postgres user to run PostgreSQL as"
+elif start_postgres; then
+  PG_TARGET=""
+  PG_WATCH=""
+  for ((i = 1; i <= PG_MAX; i++)); do
+    start_server "scheduling_pg$i" "$BUILD/services/scheduling/scheduling" \
+      --data_dir="$TMP/scheduling-pg$i" "$REDIS_FLAG" \
+      --database="postgresql://smp@127.0.0.1:$PG_PORT/scheduling" \
+      --database_password_file="$TMP/pg.password"
+    PG_TARGET+="${PG_TARGET:+,}127.0.0.1:${PORT[scheduling_pg$i]}"
+    name=server
+    ((i > 1)) && name=server$i
+    PG_WATCH+="${PG_WATCH:+,}$name:${PID[scheduling_pg$i]}"
+    TARGET_OF[book_postgresql.x$i]="ipv4:$PG_TARGET"
+    WATCH_OF[book_postgresql.x$i]=$PG_WATCH
+  done
+  log "booking on PostgreSQL: replicas $PG_REPLICAS at concurrency $PG_CONCURRENCY"
+  for c in $PG_CONCURRENCY; do
+    [[ -n ${QPS[echo,$c]:-} ]] || run_load echo echo echo "$c"
+    run_load book_sqlite.x1 scheduling scheduling.book_lanes "$c" "${SETUP[@]}" \
+      --booking_slots="$BOOKING_SLOTS"
+    for n in $PG_REPLICAS; do
+      run_load "book_postgresql.x$n" scheduling_pg1 scheduling.book_lanes "$c" "${SETUP[@]}" \
+        --booking_slots="$BOOKING_SLOTS" --lb_policy=round_robin
+    done
+  done
+  PG_KEYS=(book_sqlite.x1)
+  for n in $PG_REPLICAS; do PG_KEYS+=("book_postgresql.x$n"); done
+fi
+[[ -n $PG_SKIPPED ]] && log "booking on PostgreSQL skipped: $PG_SKIPPED"
+
 ELAPSED=$(($(date +%s) - RUN_START))
 
 # ---- table ----
@@ -449,6 +555,35 @@ ELAPSED=$(($(date +%s) - RUN_START))
     emit "{\"kind\":\"memory\",\"process\":\"$name\",\"rss_idle_mb\":$s,\"rss_after_load_mb\":$a,\"peak_rss_mb\":$h,\"target_mb\":$RSS_TARGET_MB,\"verdict\":\"$verdict\"}"
   done
   printf '(verdict on the idle reading, the target; after_load and peak are reported, not judged)\n'
+
+  printf '\nbooking on PostgreSQL (issue 15): scheduling.book_lanes (each call a durable booking of a free\n'
+  printf 'slot, a patient per practitioner lane), one run of %s (after %s warm-up) per row;\n' \
+    "$DURATION" "$WARMUP"
+  printf 'postgresql xN: N scheduling processes on one PostgreSQL 15 (fsync on, default settings, same\n'
+  printf 'machine) behind one round_robin channel; sqlite x1: the one scheduling process of the rows\n'
+  printf 'above, run again here; ratios vs echo at the same concurrency.\n'
+  if [[ -n $PG_SKIPPED ]]; then
+    printf '  skipped: %s\n' "$PG_SKIPPED"
+  else
+    printf '%-21s %5s %9s %7s %7s %8s %8s  %s\n' backend.replicas conc qps p50_us p99_us \
+      qps/echo srv_us errors
+    for c in $PG_CONCURRENCY; do
+      eq=$(median "${QPS[echo,$c]:-}")
+      for key in "${PG_KEYS[@]}"; do
+        q=$(median "${QPS[$key,$c]:-}")
+        p50=$(median "${P50[$key,$c]:-}")
+        p=$(median "${P99[$key,$c]:-}")
+        srv=$(median "${SRV_CPU[$key,$c]:-}")
+        e=$(sum "${ERR[$key,$c]:-}")
+        codes=$(sum_codes "${ERRS[$key,$c]:-}")
+        qr=$(awk -v q="$q" -v eq="$eq" 'BEGIN { printf "%.2f", (eq > 0 ? q / eq : 0) }')
+        printf '%-21s %5s %9s %7s %7s %8s %8s  %s\n' "${key#book_}" "$c" "$q" "$p50" "$p" "$qr" \
+          "$srv" "$codes"
+        emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":1,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"server_cpu_us_per_call\":$srv,\"verdict\":\"info\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
+      done
+    done
+    printf '(srv_us: CPU microseconds per call of the scheduling processes together, not of PostgreSQL)\n'
+  fi
 
   printf '\nload average at start: %s, at end: %s (other work on the machine skews the numbers)\n' \
     "$LOADAVG_START" "$(cut -d' ' -f1-3 /proc/loadavg)"

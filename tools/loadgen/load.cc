@@ -56,6 +56,9 @@ absl::Status ValidateOptions(const LoadOptions& o) {
     return absl::InvalidArgumentError("warmup must not be negative");
   }
   if (o.max_requests < 1) return absl::InvalidArgumentError("max_requests must be at least 1");
+  if (!o.lb_policy.empty() && o.lb_policy != "pick_first" && o.lb_policy != "round_robin") {
+    return absl::InvalidArgumentError("lb_policy must be pick_first or round_robin");
+  }
   if (!(o.rate >= 0) || std::isinf(o.rate)) {
     return absl::InvalidArgumentError("rate must be a finite number >= 0");
   }
@@ -122,6 +125,7 @@ class LoadRun {
       // argument and a per-channel subchannel pool give each its own.
       args.SetInt("smp.loadgen.channel_index", i);
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      if (!options_.lb_policy.empty()) args.SetLoadBalancingPolicyName(options_.lb_policy);
       auto channel = grpc::CreateCustomChannel(options_.target, ClientCredentials(), args);
       if (!channel->WaitForConnected(deadline)) {
         return absl::UnavailableError(absl::StrCat("cannot connect to ", options_.target,

@@ -56,6 +56,12 @@ struct LoadOptions {
   double rate = 0;
   // Deadline of every call (a call past it ends DEADLINE_EXCEEDED and counts as an error).
   absl::Duration timeout = absl::Seconds(5);
+  // gRPC load-balancing policy of each channel: "" or "pick_first" (gRPC's default: a channel's
+  // calls all go to the first address of the target that connects), or "round_robin" (a
+  // channel's calls take the addresses of a multi-address target, e.g.
+  // "ipv4:127.0.0.1:7002,127.0.0.1:7012", in turn: several replicas of a service behind one
+  // name). Anything else is INVALID_ARGUMENT.
+  std::string lb_policy;
   // How long to wait for every channel to connect before the run.
   absl::Duration connect_timeout = absl::Seconds(10);
   // Called by the driving thread when the measured window opens and when it closes (for CPU

@@ -207,6 +207,34 @@ TEST_F(LoadTest, RejectsBadOptions) {
   EXPECT_EQ(RunLoad(options, EchoCall("x")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(LoadTest, RoundRobinSpreadsCallsOverEveryAddressOfTheTarget) {
+  TestEcho second;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&second);
+  std::unique_ptr<grpc::Server> second_server = builder.BuildAndStart();
+  ASSERT_NE(second_server, nullptr);
+  LoadOptions options = Options();
+  options.target = absl::StrCat("ipv4:", target_, ",127.0.0.1:", port);
+  options.max_requests = 200;
+  options.lb_policy = "round_robin";
+  absl::StatusOr<LoadResult> result = RunLoad(options, EchoCall("spread"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->ok, 200);
+  EXPECT_GE(service_.seen()["spread"], 50);
+  EXPECT_GE(second.seen()["spread"], 50);
+  // gRPC's default sends a channel's calls to one address.
+  options.lb_policy = "";
+  result = RunLoad(options, EchoCall("first"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(service_.seen()["first"] + second.seen()["first"], 200);
+  EXPECT_TRUE(service_.seen()["first"] == 0 || second.seen()["first"] == 0);
+  options.lb_policy = "random";
+  EXPECT_EQ(RunLoad(options, EchoCall("x")).status().code(), absl::StatusCode::kInvalidArgument);
+  second_server->Shutdown();
+}
+
 TEST_F(LoadTest, UnreachableTargetIsUnavailable) {
   const std::string target = target_;
   server_->Shutdown();

@@ -27,7 +27,13 @@
 #include "tools/loadgen/scenarios.h"
 #include "tools/loadgen/task.h"
 
-ABSL_FLAG(std::string, target, "", "Service to load, host:port. Required.");
+ABSL_FLAG(std::string, target, "",
+          "Service to load, host:port (or a gRPC target such as ipv4:host:port,host:port). "
+          "Required.");
+ABSL_FLAG(std::string, lb_policy, "",
+          "gRPC load balancing of every channel to --target: empty or pick_first (all calls of a "
+          "channel to one address), or round_robin (calls take the addresses of a multi-address "
+          "target in turn: --target=ipv4:127.0.0.1:7002,127.0.0.1:7012 for several replicas).");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM roots of the services' certificates: every channel (target, identity_target) uses "
           "TLS. Empty: plaintext (loopback).");
@@ -200,6 +206,8 @@ int Main(int argc, char** argv) {
   // Setup and task calls may carry large pages (ListChanges of 5000 changes).
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(-1);
+  const std::string lb_policy = absl::GetFlag(FLAGS_lb_policy);
+  if (!lb_policy.empty()) channel_args.SetLoadBalancingPolicyName(lb_policy);
   const std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(info.target, ClientCredentials(), channel_args);
   if ((*scenario)->prepare_tasks != nullptr) {
@@ -221,6 +229,7 @@ int Main(int argc, char** argv) {
   options.max_requests = absl::GetFlag(FLAGS_max_requests);
   options.rate = info.rate;
   options.timeout = absl::GetFlag(FLAGS_timeout);
+  options.lb_policy = lb_policy;
   options.on_measure_start = [&] { SampleCpu(*watched, true); };
   options.on_measure_end = [&] { SampleCpu(*watched, false); };
   absl::StatusOr<LoadResult> result = RunLoad(options, *call);
