@@ -53,6 +53,8 @@ grpc::ChannelArguments PeerChannelArguments(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 15'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC stops pinging after 2 pings with no data sent; an idle channel must keep pinging.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   if (IsReplicaList(address)) args.SetLoadBalancingPolicyName("round_robin");
   return args;
 }
