@@ -44,6 +44,9 @@ compliance_port="${SMP_COMPLIANCE_PORT:-7004}"
 billing_port="${SMP_BILLING_PORT:-7005}"
 console_port="${SMP_CONSOLE_PORT:-8443}"
 database="${SMP_DATABASE:-sqlite}"
+# Consumed here: the services would read SMP_DATABASE as their --database (every flag also comes
+# from SMP_<FLAG>); the database each one gets is passed to it as a flag below.
+unset SMP_DATABASE
 postgres_port="${SMP_POSTGRES_PORT:-5440}"
 case "$database" in
   sqlite | postgresql) ;;

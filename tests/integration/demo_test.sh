@@ -39,7 +39,7 @@ if [ "$mode" = postgresql ]; then
   # (search only: it cannot list it).
   chmod 711 "$data_dir"
 else
-  export SMP_DATABASE=sqlite
+  export SMP_DATABASE=sqlite  # stack.sh's switch; it does not reach the services
 fi
 i=1
 for service in IDENTITY SCHEDULING INVENTORY COMPLIANCE BILLING; do
