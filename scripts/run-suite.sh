@@ -4,7 +4,9 @@
 # services on loopback with SQLite data under ./data, and the web console (its URL and the demo
 # logins are printed at the end), seeds a demo chain the first time and plays a
 # demo day through smpctl. Ctrl-C stops everything; running it again keeps the data.
-# Ports, data directory and demo switches: see scripts/stack.sh.
+# Ports, data directory and demo switches: see scripts/stack.sh. SMP_DATABASE=postgresql keeps the
+# data in a local PostgreSQL 15 cluster instead of SQLite files (README "PostgreSQL and several
+# machines").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

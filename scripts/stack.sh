@@ -16,6 +16,14 @@
 # SMP_TLS=1: TLS on every hop (see tls_setup below); SMP_REDIS_TLS_PORT (Redis port + 1), SMP_TLS_DIR.
 # The web console (services/console) on SMP_CONSOLE_PORT=8443, plain HTTP on loopback only
 # (--allow_insecure_http); SMP_CONSOLE=0 leaves it out.
+# SMP_DATABASE=postgresql: the services keep their data in a local PostgreSQL 15 cluster instead
+# of SQLite files (scripts/postgres-lib.sh): made once in $SMP_DATA_DIR/postgres (run as the
+# `postgres` user through runuser when we are root), listening on 127.0.0.1:$SMP_POSTGRES_PORT
+# (5440), superuser smp with a generated password in $SMP_DATA_DIR/secrets/postgres.password
+# (0600), one database per service with the C collation; each service gets
+# --database=postgresql://smp@127.0.0.1:PORT/<service> --database_password_file=<that file>.
+# It is stopped (by its PID, after the services) like the rest. A data directory stays on the
+# backend it was made with ($SMP_DATA_DIR/database says which).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -35,7 +43,26 @@ inventory_port="${SMP_INVENTORY_PORT:-7003}"
 compliance_port="${SMP_COMPLIANCE_PORT:-7004}"
 billing_port="${SMP_BILLING_PORT:-7005}"
 console_port="${SMP_CONSOLE_PORT:-8443}"
+database="${SMP_DATABASE:-sqlite}"
+# Consumed here: the services would read SMP_DATABASE as their --database (every flag also comes
+# from SMP_<FLAG>); the database each one gets is passed to it as a flag below.
+unset SMP_DATABASE
+postgres_port="${SMP_POSTGRES_PORT:-5440}"
+case "$database" in
+  sqlite | postgresql) ;;
+  *)
+    echo "run-suite: SMP_DATABASE=$database: want sqlite or postgresql" >&2
+    exit 2
+    ;;
+esac
 mkdir -p "$data_dir/redis" "$data_dir/logs"
+# The data of a data directory lives in one backend; starting it on the other would find the
+# secrets and the demo chain's ids but none of the records.
+if [ -f "$data_dir/database" ] && [ "$(cat "$data_dir/database")" != "$database" ]; then
+  echo "run-suite: $data_dir holds a $(cat "$data_dir/database") stack; SMP_DATABASE=$database needs another SMP_DATA_DIR" >&2
+  exit 2
+fi
+echo "$database" >"$data_dir/database"
 
 rm -f "$data_dir"/*.ready  # left by a run that was killed
 pids=()
@@ -106,6 +133,7 @@ stop_all() {
   echo "stopping..."
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${pg_pid:-}" ]; then pg_stop; fi
   echo "stopped; data kept in $data_dir"
 }
 trap stop_all INT TERM EXIT
@@ -151,6 +179,29 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# PostgreSQL (SMP_DATABASE=postgresql): the cluster, its password and the services' databases.
+database_flags=()
+if [ "$database" = postgresql ]; then
+  # shellcheck source=scripts/postgres-lib.sh
+  source "$root/scripts/postgres-lib.sh"
+  pg_setup
+  postgres_password_file="$secrets/postgres.password"
+  pg_new_password "$postgres_password_file"
+  pg_pgpass "$secrets/pgpass" "$postgres_password_file"
+  pg_init "$data_dir/postgres" "$postgres_password_file" "$data_dir/logs/postgres.log"
+  pg_start 127.0.0.1 "$postgres_port" "$data_dir/logs/postgres.log"
+  pg_create_databases 127.0.0.1 "$postgres_port" "$secrets/pgpass" \
+    identity scheduling inventory compliance billing
+  echo "PostgreSQL 15 on 127.0.0.1:$postgres_port (cluster in $data_dir/postgres), a database per service"
+fi
+# database_flags_of NAME: NAME's --database flags (none for SQLite, the default).
+database_flags_of() {
+  database_flags=()
+  [ "$database" = postgresql ] || return 0
+  database_flags=(--database="postgresql://smp@127.0.0.1:$postgres_port/$1"
+    --database_password_file="$postgres_password_file")
+}
+
 # start_service NAME PORT METRICS_PORT [extra flags...]
 start_service() {
   local name=$1 port=$2 metrics=$3
@@ -158,10 +209,11 @@ start_service() {
   mkdir -p -m 700 "$data_dir/$name"  # the services refuse a data directory others can read
   rm -f "$data_dir/$name.ready"
   service_tls_flags "$name"
+  database_flags_of "$name"
   "$build_dir/services/$name/$name" \
     --listen="127.0.0.1:$port" --metrics_listen="127.0.0.1:$metrics" \
     --data_dir="$data_dir/$name" --redis="127.0.0.1:$redis_port" \
-    --ready_file="$data_dir/$name.ready" "$@" "${tls_flags[@]}" \
+    --ready_file="$data_dir/$name.ready" "$@" "${tls_flags[@]}" "${database_flags[@]}" \
     2>>"$data_dir/logs/$name.log" &
   pids+=($!)
   pid_of[$name]=$!
@@ -288,6 +340,12 @@ smp-suite is running (logs in $data_dir/logs):
   compliance 127.0.0.1:$compliance_port  gRPC (health, reflection)   metrics http://127.0.0.1:$compliance_metrics_port/metrics
   billing    127.0.0.1:$billing_port  gRPC (health, reflection)   metrics http://127.0.0.1:$billing_metrics_port/metrics
 EOT
+if [ "$database" = postgresql ]; then
+  cat <<EOT
+  postgresql 127.0.0.1:$postgres_port  (cluster in $data_dir/postgres; user smp, password in $postgres_password_file;
+             one database per service: psql "postgresql://smp@127.0.0.1:$postgres_port/scheduling" with PGPASSFILE=$secrets/pgpass)
+EOT
+fi
 if [ -f "$secrets/owner.password" ]; then
   cat <<EOT
 

@@ -19,6 +19,10 @@
 //
 // Plaintext to loopback (127.0.0.0/8, ::1, localhost, unix: sockets) is always allowed: the
 // default single-machine run needs no certificates.
+//
+// A peer of several replicas is named by a list, "ipv4:10.0.0.2:7002,10.0.0.3:7002": its calls go
+// round-robin over the replicas that answer, and a replica that is lost (even silently, by a cut
+// link: keepalive pings every 15 s notice it) is left out until it answers again.
 
 #include <grpcpp/channel.h>
 

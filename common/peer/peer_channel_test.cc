@@ -1,7 +1,11 @@
 #include "common/peer/peer_channel.h"
 
+#include <grpcpp/channel.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "common/status/status_matchers.h"
@@ -78,6 +82,25 @@ TEST_F(PeerChannelFactoryTest, RefusesIncompleteOrUnreadableSettings) {
       PeerChannelFactory mtls,
       PeerChannelFactory::Create({.ca_file = pem, .cert_file = pem, .key_file = pem}));
   EXPECT_TRUE(mtls.has_client_certificate());
+}
+
+// The policy a channel chose, once its resolver has answered (the ports need not be open).
+std::string PolicyOnceResolved(const std::shared_ptr<grpc::Channel>& channel) {
+  channel->GetState(/*try_to_connect=*/true);
+  for (int i = 0; i < 200 && channel->GetLoadBalancingPolicyName().empty(); ++i) {
+    channel->WaitForStateChange(channel->GetState(false),
+                                std::chrono::system_clock::now() + std::chrono::milliseconds(10));
+  }
+  return channel->GetLoadBalancingPolicyName();
+}
+
+TEST_F(PeerChannelFactoryTest, ReplicaListsGoRoundRobin) {
+  ASSERT_OK_AND_ASSIGN(PeerChannelFactory plain, PeerChannelFactory::Create({}));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<grpc::Channel> replicas,
+                       plain.Open("ipv4:127.0.0.1:1,127.0.0.1:2"));
+  EXPECT_EQ(PolicyOnceResolved(replicas), "round_robin");
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<grpc::Channel> one, plain.Open("ipv4:127.0.0.1:1"));
+  EXPECT_EQ(PolicyOnceResolved(one), "pick_first");
 }
 
 }  // namespace

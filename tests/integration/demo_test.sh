@@ -4,25 +4,43 @@
 # booking at each clinic, a procedure with needles and pigment issued, the invoice paid, the
 # auditor's report exported); started again on the same data it keeps everything and plays another
 # day. Real processes on free loopback ports; everything started is stopped by PID.
-# Usage: demo_test.sh BUILD_DIR [tls]
+# Usage: demo_test.sh BUILD_DIR [plain|tls|postgresql]
 # With "tls" the stack runs with SMP_TLS=1 (TLS on every hop: smpctl, peers, Redis through its TLS
-# proxy) and the test also checks that the plaintext doors are closed.
+# proxy) and the test also checks that the plaintext doors are closed. With "postgresql" it runs
+# with SMP_DATABASE=postgresql (a local PostgreSQL 15 cluster in the data directory, one database
+# per service) and also checks that no service wrote a SQLite file and that the cluster stopped.
 set -euo pipefail
 build_dir=$(cd "$1" && pwd)
 mode=${2:-plain}
 cd "$(dirname "$0")/../.."
 
+case "$mode" in
+  plain | tls | postgresql) ;;
+  *)
+    echo "usage: demo_test.sh BUILD_DIR [plain|tls|postgresql]" >&2
+    exit 2
+    ;;
+esac
+
 data_dir=$(mktemp -d /tmp/smp-demo-test.XXXXXX)
 trap 'rm -rf "$data_dir"' EXIT
-# Thirteen distinct free ports, held together while they are chosen so that none repeats.
+# Fourteen distinct free ports, held together while they are chosen so that none repeats.
 read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(13)]
+socks = [socket.socket() for _ in range(14)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 export SMP_BUILD_DIR="$build_dir" SMP_DATA_DIR="$data_dir/data" SMP_STACK_EXIT=1
 export SMP_REDIS_PORT=${ports[0]} SMP_REDIS_TLS_PORT=${ports[11]} SMP_CONSOLE_PORT=${ports[12]}
 if [ "$mode" = tls ]; then export SMP_TLS=1; else export SMP_TLS=0; fi
+if [ "$mode" = postgresql ]; then
+  export SMP_DATABASE=postgresql SMP_POSTGRES_PORT=${ports[13]}
+  # As root the cluster runs as the postgres user, which must be able to enter this directory
+  # (search only: it cannot list it).
+  chmod 711 "$data_dir"
+else
+  export SMP_DATABASE=sqlite  # stack.sh's switch; it does not reach the services
+fi
 i=1
 for service in IDENTITY SCHEDULING INVENTORY COMPLIANCE BILLING; do
   export "SMP_${service}_PORT=${ports[i]}" "SMP_${service}_METRICS_PORT=${ports[i + 5]}"
@@ -76,10 +94,44 @@ fi
 for service in identity scheduling inventory compliance billing; do
   [ "$(stat -c %a "$SMP_DATA_DIR/$service")" = 700 ] ||
     { echo "$service's data directory is not 0700"; failures=$((failures + 1)); }
+  if [ "$mode" = postgresql ]; then
+    if compgen -G "$SMP_DATA_DIR/$service/*.sqlite*" >/dev/null; then
+      echo "$service wrote a SQLite file with SMP_DATABASE=postgresql"
+      failures=$((failures + 1))
+    fi
+    continue
+  fi
   for f in "$SMP_DATA_DIR/$service/$service".sqlite*; do
     [ "$(stat -c %a "$f")" = 600 ] || { echo "$f is not 0600"; failures=$((failures + 1)); }
   done
 done
+if [ "$mode" = postgresql ]; then
+  # The data went to the cluster: its databases hold the day's records, read back with psql on a
+  # fresh start of the cluster alone (the stack stopped it: a clean shutdown removes the
+  # postmaster.pid).
+  pg_data="$SMP_DATA_DIR/postgres/data"
+  [ ! -e "$pg_data/postmaster.pid" ] ||
+    { echo "PostgreSQL was not stopped cleanly"; failures=$((failures + 1)); }
+  [ "$(stat -c %a "$SMP_DATA_DIR/postgres")" = 700 ] ||
+    { echo "the cluster directory is not 0700"; failures=$((failures + 1)); }
+  [ "$(stat -c %a "$SMP_DATA_DIR/secrets/postgres.password")" = 600 ] ||
+    { echo "postgres.password is not 0600"; failures=$((failures + 1)); }
+  expect "$data_dir/run1.out" "PostgreSQL 15 on 127.0.0.1:${ports[13]}"
+  # shellcheck source=scripts/postgres-lib.sh
+  source scripts/postgres-lib.sh
+  pg_setup
+  pg_dir="$SMP_DATA_DIR/postgres"
+  pg_start 127.0.0.1 "${ports[13]}" "$data_dir/postgres-check.log"
+  appointments=$(PGPASSFILE="$SMP_DATA_DIR/secrets/pgpass" "$pg_bin/psql" -X -h 127.0.0.1 \
+    -p "${ports[13]}" -U smp -d scheduling -tAc "SELECT count(*) FROM appointments")
+  paid=$(PGPASSFILE="$SMP_DATA_DIR/secrets/pgpass" "$pg_bin/psql" -X -h 127.0.0.1 \
+    -p "${ports[13]}" -U smp -d billing -tAc "SELECT count(*) FROM payments")
+  pg_stop
+  # Two days of three bookings each.
+  [ "$appointments" = 6 ] ||
+    { echo "scheduling's database holds $appointments appointments, want 6"; failures=$((failures + 1)); }
+  [ "$paid" = 2 ] || { echo "billing's database holds $paid payments, want 2"; failures=$((failures + 1)); }
+fi
 # Every demo account has its own password (identity checks each account's own), so a desk user
 # cannot log in as the auditor; the day above logged each of them in with theirs.
 passwords="$SMP_DATA_DIR/secrets/passwords"

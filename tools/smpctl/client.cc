@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/grpc_target.h"
 #include "common/util/ids.h"
 #include "tools/smpctl/token_file.h"
 
@@ -19,7 +20,11 @@ std::shared_ptr<grpc::Channel> Client::Channel(Service service) {
       tls.pem_private_key = config_.tls_key_pem;
       credentials = grpc::SslCredentials(tls);
     }
-    channel = grpc::CreateChannel(config_.address(service), credentials);
+    // A list of replicas ("ipv4:10.0.0.2:7001,10.0.0.3:7001") spreads the calls over those that
+    // answer; gRPC's default would send them all to the first that connects.
+    grpc::ChannelArguments args;
+    if (IsReplicaList(config_.address(service))) args.SetLoadBalancingPolicyName("round_robin");
+    channel = grpc::CreateCustomChannel(config_.address(service), credentials, args);
   }
   return channel;
 }

@@ -74,9 +74,11 @@ class Client {
   // (JSON carries RFC 3339 instants) and no call is made.
   absl::TimeZone DisplayZone(const std::string& clinic_id);
 
- private:
+  // The channel to `service`, made on first use. An address that lists several replicas
+  // ("ipv4:10.0.0.2:7001,10.0.0.3:7001") gets round_robin over those that answer.
   std::shared_ptr<grpc::Channel> Channel(Service service);
 
+ private:
   Config config_;
   std::map<Service, std::shared_ptr<grpc::Channel>> channels_;
   std::unique_ptr<identity::v1::IdentityService::Stub> identity_;

@@ -8,17 +8,23 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status_macros.h"
+#include "common/util/grpc_target.h"
 #include "tools/smpctl/errors.h"
 
 namespace smp::smpctl {
 namespace {
 
-absl::Status CheckAddress(absl::string_view name, absl::string_view address) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 || port > 65535) {
-    return UsageError(absl::StrCat("--", name, ": want host:port, got \"", address, "\""));
+// host:port, or a list of replicas "ipv4:host:port,host:port" (each checked).
+absl::Status CheckAddress(absl::string_view name, absl::string_view target) {
+  for (const std::string& address : TargetAddresses(target)) {
+    const size_t colon = address.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port <= 0 ||
+        port > 65535) {
+      return UsageError(absl::StrCat(
+          "--", name, ": want host:port or ipv4:host:port,host:port..., got \"", target, "\""));
+    }
   }
   return absl::OkStatus();
 }
