@@ -4,12 +4,15 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/status/status_macros.h"
 #include "services/compliance/compliance_rules.h"
 #include "services/compliance/record_validation.h"
 
 namespace smp::compliance {
 namespace {
+
+constexpr int kRetries = 5;
 
 // `status` with its message prefixed by "<what>[<i>].".
 absl::Status Named(absl::string_view what, size_t i, const absl::Status& status) {
@@ -19,9 +22,9 @@ absl::Status Named(absl::string_view what, size_t i, const absl::Status& status)
 
 }  // namespace
 
-absl::Status BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
-                      absl::Duration screening_validity, absl::string_view actor,
-                      int per_transaction) {
+absl::StatusOr<int> BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
+                             absl::Duration screening_validity, absl::string_view actor,
+                             int per_transaction) {
   for (size_t i = 0; i < records.credentials.size(); ++i) {
     RETURN_IF_ERROR(Named("credentials", i, ValidateCredential(records.credentials[i])));
   }
@@ -43,6 +46,7 @@ absl::Status BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl:
   who.staff_id = std::string(actor);
   const size_t total = records.size();
   const size_t batch = static_cast<size_t>(std::max(per_transaction, 1));
+  int retried = 0;
   // Record `n` of the load, in the order credentials, permits, consents, screenings, procedures.
   auto add = [&](Transaction& txn, size_t n) -> absl::Status {
     if (n < records.credentials.size()) {
@@ -67,7 +71,7 @@ absl::Status BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl:
   };
   for (size_t start = 0; start < total; start += batch) {
     const size_t end = std::min(total, start + batch);
-    absl::Status written = audit.db().Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    auto write = [&](Transaction& txn) -> absl::Status {
       for (size_t n = start; n < end; ++n) RETURN_IF_ERROR(add(txn, n));
       return audit
           .Append(txn, who, now, v1::AUDIT_ACTION_CREATE, "BulkLoad", "bulk_load", "",
@@ -77,13 +81,21 @@ absl::Status BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl:
                                records.screenings.size(), " screenings, ",
                                records.procedures.size(), " procedures)"))
           .status();
-    });
+    };
+    absl::Status written = audit.db().Run(TxMode::kWrite, write);
+    // UNAVAILABLE (busy, or the SQLITE_FULL of bulk_load.h): the transaction changed nothing; a
+    // few more tries, a moment apart.
+    for (int attempt = 1; attempt <= kRetries && absl::IsUnavailable(written); ++attempt) {
+      ++retried;
+      absl::SleepFor(absl::Milliseconds(200) * attempt);
+      written = audit.db().Run(TxMode::kWrite, write);
+    }
     if (!written.ok()) {
       return absl::Status(written.code(), absl::StrCat("records ", start + 1, "..", end, " of ",
                                                        total, ": ", written.message()));
     }
   }
-  return absl::OkStatus();
+  return retried;
 }
 
 }  // namespace smp::compliance

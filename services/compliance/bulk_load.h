@@ -3,16 +3,13 @@
 
 // A chain's records entered in bulk, straight through the store in large transactions: how the
 // benchmark seeds a 100-clinic year (500,000 procedures) in about a minute instead of half a
-// million Record* calls. (Transactions of 1,000 records: at 10,000, beside a running compliance on
-// a database of a few hundred thousand records, a transaction failed with SQLITE_FULL, "database
-// or disk is full", with the disk half empty; not investigated further.) Not an RPC: a tool holding
-// the service's database (smp_loadgen
-// --bulk_seed_data_dir) calls it.
+// million Record* calls.
 
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
@@ -42,12 +39,15 @@ struct BulkRecords {
 // appends one audit entry (CREATE by `actor`, method "BulkLoad", entity "bulk_load", the counts in
 // its detail) instead of one per record; no idempotency keys are kept (a bulk load is not
 // retried record by record). Every record is validated before the first write: INVALID_ARGUMENT
-// naming the record ("procedures[3].record.needles[0]...") and nothing written. A store error
-// (ALREADY_EXISTS for a second record of an appointment) ends the load; the transactions committed
-// before it stay.
-absl::Status BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
-                      absl::Duration screening_validity, absl::string_view actor,
-                      int per_transaction = 1000);
+// naming the record ("procedures[3].record.needles[0]...") and nothing written. A transaction that
+// fails UNAVAILABLE is tried up to 5 more times, a moment apart: beside a running compliance, a
+// bulk transaction now and then failed with SQLITE_FULL ("database or disk is full", mapped to
+// UNAVAILABLE) with the disk half empty, at 10,000 and at 1,000 records a transaction (cause not
+// found). Another store error (ALREADY_EXISTS for a second record of an appointment) ends the
+// load; the transactions committed before it stay. Returns how many transactions were retried.
+absl::StatusOr<int> BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
+                             absl::Duration screening_validity, absl::string_view actor,
+                             int per_transaction = 1000);
 
 }  // namespace smp::compliance
 

@@ -106,8 +106,8 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
       }
 
       parts.reserve(page.size() + page.size() / 8);
+      if (!page.empty()) after = ComplianceStore::ProcedureKey(page.back());
       for (v1::ProcedureRecord& r : page) {
-        after = ComplianceStore::ProcedureKey(r);
         EligibilityInputs& in = base_inputs[{r.practitioner_id(), r.clinic_id()}];
         in.day = FromLocalDate(r.performed_date());
         in.at = FromProtoTimestamp(r.performed_time());
