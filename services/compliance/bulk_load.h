@@ -41,10 +41,11 @@ struct BulkRecords {
 // retried record by record). Every record is validated before the first write: INVALID_ARGUMENT
 // naming the record ("procedures[3].record.needles[0]...") and nothing written. A transaction that
 // fails UNAVAILABLE is tried up to 5 more times, a moment apart: beside a running compliance, a
-// bulk transaction now and then failed with SQLITE_FULL ("database or disk is full", mapped to
-// UNAVAILABLE) with the disk half empty, at 10,000 and at 1,000 records a transaction (cause not
-// found). Another store error (ALREADY_EXISTS for a second record of an appointment) ends the
-// load; the transactions committed before it stay. Returns how many transactions were retried.
+// bulk transaction failed with SQLITE_FULL ("database or disk is full", mapped to UNAVAILABLE)
+// with the disk half empty once the file held about 200,000 records, at 10,000 and at 1,000
+// records a transaction (cause not found; README, Benchmarks). Another store error (ALREADY_EXISTS
+// for a second record of an appointment) ends the load; the transactions committed before it stay.
+// Returns how many transactions were retried.
 absl::StatusOr<int> BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
                              absl::Duration screening_validity, absl::string_view actor,
                              int per_transaction = 1000);
