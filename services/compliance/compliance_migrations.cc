@@ -126,6 +126,12 @@ CREATE TABLE read_tallies (
       // whose content is gone, so the purge does not take them again.
       {4, "screenings: destroyed_time of tombstones",
        "ALTER TABLE screenings ADD COLUMN destroyed_time INTEGER;"},
+      // A report asks, for every needle serial of a page, which procedures recorded it: with the
+      // procedure id in the index that is answered from the index alone (the serial-only index
+      // also read each use's table row). It serves every lookup the old one did.
+      {5, "needle uses by serial and procedure, for report paging",
+       "CREATE INDEX needle_uses_by_serial_procedure ON needle_uses (serial, procedure_id);"
+       "DROP INDEX needle_uses_by_serial;"},
   };
   return *migrations;
 }

@@ -42,6 +42,15 @@ v1::ScreeningOutcome OutcomeOf(const std::vector<v1::Contraindication>& findings
   return v1::SCREENING_OUTCOME_NEEDS_REVIEW;
 }
 
+v1::Screening ScreeningAsRecorded(v1::Screening s, absl::Duration validity) {
+  s.clear_override();
+  std::vector<v1::Contraindication> findings;
+  for (int f : s.findings()) findings.push_back(static_cast<v1::Contraindication>(f));
+  s.set_outcome(OutcomeOf(findings));
+  *s.mutable_valid_until() = ToProtoTimestamp(FromProtoTimestamp(s.screened_time()) + validity);
+  return s;
+}
+
 absl::Status CheckOverridable(const v1::Screening& screening) {
   if (screening.outcome() == v1::SCREENING_OUTCOME_CLEAR) {
     return absl::FailedPreconditionError("the screening is clear; there is nothing to override");
@@ -202,27 +211,27 @@ std::vector<ProcedureFinding> JudgeProcedure(const EligibilityInputs& in) {
   }
   if (consent_issue && screening_issue) return findings;
 
-  // The same judgement over what was on file at the time of the procedure.
-  EligibilityInputs then = in;
-  then.consents.clear();
-  then.screenings.clear();
   std::vector<const v1::Consent*> late_consents;
   std::vector<const v1::Screening*> late_screenings;
   for (const v1::Consent& c : in.consents) {
-    if (OnFileAt(c.record_time(), c.has_record_time(), in.at)) {
-      then.consents.push_back(c);
-    } else {
-      late_consents.push_back(&c);
-    }
+    if (!OnFileAt(c.record_time(), c.has_record_time(), in.at)) late_consents.push_back(&c);
   }
   for (const v1::Screening& s : in.screenings) {
-    if (OnFileAt(s.record_time(), s.has_record_time(), in.at)) {
-      then.screenings.push_back(s);
-    } else {
-      late_screenings.push_back(&s);
-    }
+    if (!OnFileAt(s.record_time(), s.has_record_time(), in.at)) late_screenings.push_back(&s);
   }
   if (late_consents.empty() && late_screenings.empty()) return findings;
+  // The same judgement over the consents and screenings on file at the time of the procedure
+  // (only its consent and screening reasons are read below, so the credentials and permits are
+  // left out rather than copied: a report judges every procedure of a year this way).
+  EligibilityInputs then;
+  then.day = in.day;
+  then.at = in.at;
+  for (const v1::Consent& c : in.consents) {
+    if (OnFileAt(c.record_time(), c.has_record_time(), in.at)) then.consents.push_back(c);
+  }
+  for (const v1::Screening& s : in.screenings) {
+    if (OnFileAt(s.record_time(), s.has_record_time(), in.at)) then.screenings.push_back(s);
+  }
   bool consent_then = false;
   bool screening_then = false;
   for (const v1::IneligibilityReason& r : Decide(then)) {
@@ -248,6 +257,59 @@ std::vector<ProcedureFinding> JudgeProcedure(const EligibilityInputs& in) {
       break;
     }
     findings.push_back({v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE, std::move(detail)});
+  }
+  return findings;
+}
+
+std::vector<v1::Finding> ProcedureFindings(
+    const v1::ProcedureRecord& r, const EligibilityInputs& in,
+    absl::FunctionRef<std::string(const std::string& serial)> other_use,
+    absl::FunctionRef<const v1::LotRecall*(const std::string& product_id, const std::string& lot)>
+        recall_of) {
+  std::vector<v1::Finding> findings;
+  auto add = [&](v1::FindingKind kind, std::string detail) {
+    v1::Finding& f = findings.emplace_back();
+    f.set_kind(kind);
+    f.set_clinic_id(r.clinic_id());
+    f.set_procedure_id(r.id());
+    f.set_appointment_id(r.appointment_id());
+    f.set_detail(std::move(detail));
+  };
+  for (ProcedureFinding& f : JudgeProcedure(in)) add(f.kind, std::move(f.detail));
+  const v1::ProcedureChecklist& c = r.checklist();
+  if (!(c.sealed_needles_opened_before_client() && c.gloves_worn() && c.mask_worn() &&
+        c.sterile_field() && c.sharps_disposed())) {
+    add(v1::FINDING_KIND_CHECKLIST_INCOMPLETE, "the sterile-procedure checklist is incomplete");
+  }
+  for (const v1::NeedleUse& n : r.needles()) {
+    if (FromLocalDate(n.expiry_date()) < in.day) {
+      add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("needle lot ", n.lot(), " expired ",
+                                                     DayText(FromLocalDate(n.expiry_date()))));
+    }
+    if (n.serial().empty()) continue;
+    const std::string other = other_use(n.serial());
+    if (!other.empty()) {
+      add(v1::FINDING_KIND_NEEDLE_REUSE,
+          absl::StrCat("needle ", n.serial(), " is also recorded in procedure ", other));
+    }
+  }
+  // A lot used at or after its recall.
+  const absl::Time at = FromProtoTimestamp(r.performed_time());
+  auto check_recall = [&](const std::string& product, const std::string& lot,
+                          absl::string_view what) {
+    const v1::LotRecall* recall = recall_of(product, lot);
+    if (recall != nullptr && FromProtoTimestamp(recall->recall_time()) <= at) {
+      add(v1::FINDING_KIND_RECALLED_LOT,
+          absl::StrCat(what, " lot ", lot, " was recalled: ", recall->reason()));
+    }
+  };
+  for (const v1::NeedleUse& n : r.needles()) check_recall(n.product_id(), n.lot(), "needle");
+  for (const v1::PigmentUse& p : r.pigments()) check_recall(p.product_id(), p.lot(), "pigment");
+  for (const v1::PigmentUse& p : r.pigments()) {
+    if (FromLocalDate(p.expiry_date()) < in.day) {
+      add(v1::FINDING_KIND_EXPIRED_LOT, absl::StrCat("pigment lot ", p.lot(), " expired ",
+                                                     DayText(FromLocalDate(p.expiry_date()))));
+    }
   }
   return findings;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -27,6 +28,10 @@ v1::ScreeningOutcome OutcomeOf(const std::vector<v1::Contraindication>& findings
 // FAILED_PRECONDITION when a clinician may not override these findings: an active herpes outbreak
 // or inflamed skin must heal first; a CLEAR screening needs no override.
 absl::Status CheckOverridable(const v1::Screening& screening);
+
+// A screening as it is recorded: its outcome from its findings (OutcomeOf), no override (that is
+// OverrideScreening's), valid `validity` from when it was taken.
+v1::Screening ScreeningAsRecorded(v1::Screening screening, absl::Duration validity);
 
 // True when the screening lets treatment go ahead at `at`: CLEAR, or overridden by a clinician
 // at or before `at` (an override decided after a procedure does not make it compliant).
@@ -72,6 +77,22 @@ struct ProcedureFinding {
 //    on file at `at`, the procedure had no consent (or no allowing screening). Records without a
 //    record_time (recorded before the service kept one) count as on file.
 std::vector<ProcedureFinding> JudgeProcedure(const EligibilityInputs& inputs);
+
+// Every finding of the auditor's report about one procedure record `r`, in the report's order:
+//  - JudgeProcedure(in) (`in` holds the record's day and instant and every record on file);
+//  - CHECKLIST_INCOMPLETE when any item of the sterile-procedure checklist is unticked;
+//  - per needle, in order: EXPIRED_LOT when its lot expired before the day, then NEEDLE_REUSE when
+//    its serial is also recorded in another procedure (`other_use(serial)`: that procedure's id,
+//    "" when none; the first by id);
+//  - RECALLED_LOT for each needle, then each pigment, whose lot was recalled at or before the
+//    procedure's instant (`recall_of(product_id, lot)`: the recall on file, null when none);
+//  - EXPIRED_LOT for each pigment whose lot expired before the day.
+// Each finding names r's clinic, id and appointment.
+std::vector<v1::Finding> ProcedureFindings(
+    const v1::ProcedureRecord& r, const EligibilityInputs& in,
+    absl::FunctionRef<std::string(const std::string& serial)> other_use,
+    absl::FunctionRef<const v1::LotRecall*(const std::string& product_id, const std::string& lot)>
+        recall_of);
 
 // The tombstone a retention rule leaves of a screening destroyed at `destroyed`: ids, patient,
 // clinic, screened, record and validity times, the outcome and whether (by whom, when) it was

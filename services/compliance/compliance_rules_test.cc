@@ -292,5 +292,93 @@ TEST(CredentialRuleTest, BloodbornePathogenTrainingIsYearly) {
   EXPECT_OK(CheckTrainingValidity(c));
 }
 
+// A procedure on 2026-06-15 with every kind of finding about its own record, judged with
+// AllInOrder's circumstances (nothing to find there): each finding comes once, in the report's
+// order, naming the procedure.
+TEST(ProcedureFindingsTest, FindsEachKindInTheReportsOrder) {
+  const EligibilityInputs in = AllInOrder();
+  v1::ProcedureRecord r;
+  r.set_id("proc-1");
+  r.set_clinic_id("clinic-1");
+  r.set_appointment_id("appt-1");
+  *r.mutable_performed_time() = ToProtoTimestamp(in.at);
+  r.mutable_checklist()->set_gloves_worn(true);  // the rest unticked
+  v1::NeedleUse* expired = r.add_needles();
+  expired->set_product_id("needle");
+  expired->set_lot("N-OLD");
+  expired->set_serial("S-1");
+  *expired->mutable_expiry_date() = Date(2026, 6, 14);
+  v1::NeedleUse* reused = r.add_needles();
+  reused->set_product_id("needle");
+  reused->set_lot("N-RECALLED");
+  reused->set_serial("S-2");
+  *reused->mutable_expiry_date() = Date(2026, 6, 15);  // expires that day: still usable
+  v1::PigmentUse* pigment = r.add_pigments();
+  pigment->set_product_id("pigment");
+  pigment->set_lot("P-1");
+  *pigment->mutable_expiry_date() = Date(2026, 6, 1);
+  v1::LotRecall recall;
+  recall.set_reason("contamination");
+  *recall.mutable_recall_time() = ToProtoTimestamp(in.at);  // at the procedure: counts
+  v1::LotRecall later;
+  later.set_reason("later");
+  *later.mutable_recall_time() = ToProtoTimestamp(in.at + absl::Seconds(1));
+
+  std::vector<v1::Finding> findings = ProcedureFindings(
+      r, in,
+      [](const std::string& serial) -> std::string { return serial == "S-2" ? "proc-0" : ""; },
+      [&](const std::string& product, const std::string& lot) -> const v1::LotRecall* {
+        if (product == "needle" && lot == "N-RECALLED") return &recall;
+        if (product == "pigment" && lot == "P-1") return &later;
+        return nullptr;
+      });
+  std::vector<v1::FindingKind> kinds;
+  for (const v1::Finding& f : findings) {
+    kinds.push_back(f.kind());
+    EXPECT_EQ(f.procedure_id(), "proc-1");
+    EXPECT_EQ(f.clinic_id(), "clinic-1");
+    EXPECT_EQ(f.appointment_id(), "appt-1");
+  }
+  EXPECT_EQ(kinds, (std::vector<v1::FindingKind>{
+                       v1::FINDING_KIND_CHECKLIST_INCOMPLETE, v1::FINDING_KIND_EXPIRED_LOT,
+                       v1::FINDING_KIND_NEEDLE_REUSE, v1::FINDING_KIND_RECALLED_LOT,
+                       v1::FINDING_KIND_EXPIRED_LOT}));
+  ASSERT_EQ(findings.size(), 5u);
+  EXPECT_THAT(findings[1].detail(), HasSubstr("needle lot N-OLD expired 2026-06-14"));
+  EXPECT_THAT(findings[2].detail(), HasSubstr("needle S-2 is also recorded in procedure proc-0"));
+  EXPECT_THAT(findings[3].detail(), HasSubstr("needle lot N-RECALLED was recalled: contamination"));
+  EXPECT_THAT(findings[4].detail(), HasSubstr("pigment lot P-1 expired 2026-06-01"));
+}
+
+// The circumstances' findings come first, from JudgeProcedure.
+TEST(ProcedureFindingsTest, JudgesTheCircumstancesFirst) {
+  EligibilityInputs in = AllInOrder();
+  in.permits.clear();
+  v1::ProcedureRecord r;
+  r.set_id("proc-1");
+  *r.mutable_performed_time() = ToProtoTimestamp(in.at);
+  std::vector<v1::Finding> findings = ProcedureFindings(
+      r, in, [](const std::string&) -> std::string { return ""; },
+      [](const std::string&, const std::string&) -> const v1::LotRecall* { return nullptr; });
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0].kind(), v1::FINDING_KIND_PERMIT_INVALID);
+  EXPECT_EQ(findings[1].kind(), v1::FINDING_KIND_CHECKLIST_INCOMPLETE);
+}
+
+// Recorded as the service records it: outcome from the findings, no override, validity from the
+// time it was taken.
+TEST(ScreeningAsRecordedTest, SetsWhatTheServiceOwns) {
+  v1::Screening s;
+  s.add_findings(v1::CONTRAINDICATION_ECZEMA);
+  s.set_outcome(v1::SCREENING_OUTCOME_CLEAR);
+  s.mutable_override()->set_reason("self-approved");
+  const absl::Time taken = absl::FromUnixSeconds(1'800'000'000);
+  *s.mutable_screened_time() = ToProtoTimestamp(taken);
+  const v1::Screening recorded = ScreeningAsRecorded(s, absl::Hours(24));
+  EXPECT_EQ(recorded.outcome(), v1::SCREENING_OUTCOME_NEEDS_REVIEW);
+  EXPECT_FALSE(recorded.has_override());
+  EXPECT_EQ(FromProtoTimestamp(recorded.valid_until()), taken + absl::Hours(24));
+}
+
 }  // namespace
 }  // namespace smp::compliance

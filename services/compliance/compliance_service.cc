@@ -204,9 +204,13 @@ grpc::Status ComplianceServiceImpl::VerifyCheckpoint(grpc::ServerContext* ctx,
 grpc::Status ComplianceServiceImpl::GenerateReport(grpc::ServerContext* ctx,
                                                    const v1::GenerateReportRequest* req,
                                                    grpc::ServerWriter<v1::ReportPart>* writer) {
+  // A page's parts are buffered (buffer_hint) and go out together with its last one, rather than
+  // one send per part.
   return frame_.Run(ctx, "GenerateReport", *req, [&](const Call& call) {
-    return units_.reports.GenerateReport(
-        call, *req, [&](const v1::ReportPart& part) { return writer->Write(part); });
+    return units_.reports.StreamReport(call, *req, [&](const v1::ReportPart& part, bool end) {
+      return writer->Write(part,
+                           end ? grpc::WriteOptions() : grpc::WriteOptions().set_buffer_hint());
+    });
   });
 }
 

@@ -164,6 +164,89 @@ absl::StatusOr<std::vector<v1::Screening>> ComplianceStore::ScreeningsOf(
 
 namespace {
 
+// "?, ?, ..." for `values`, appended to `params`.
+std::string Placeholders(const std::vector<std::string>& values, std::vector<DbValue>& params) {
+  std::string out;
+  for (const std::string& v : values) {
+    absl::StrAppend(&out, out.empty() ? "?" : ", ?");
+    params.emplace_back(v);
+  }
+  return out;
+}
+
+// Rows of (key, record) grouped by key, each group in row order.
+template <typename Message>
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<Message>>> GroupByKey(
+    const std::vector<Row>& rows) {
+  absl::flat_hash_map<std::string, std::vector<Message>> out;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(Message m, Parse<Message>(row.Text(1), "record"));
+    out[row.Text(0)].push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Consent>>>
+ComplianceStore::ConsentsOfPatients(Transaction& txn,
+                                    const std::vector<std::string>& patient_ids) const {
+  if (patient_ids.empty()) return absl::flat_hash_map<std::string, std::vector<v1::Consent>>{};
+  std::vector<DbValue> params;
+  const std::string in = Placeholders(patient_ids, params);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT patient_id, record FROM consents "
+                                                     "WHERE patient_id IN (",
+                                                     in, ") ORDER BY patient_id, id DESC"),
+                                        params));
+  return GroupByKey<v1::Consent>(rows);
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Screening>>>
+ComplianceStore::ScreeningsOfPatients(Transaction& txn,
+                                      const std::vector<std::string>& patient_ids) const {
+  if (patient_ids.empty()) return absl::flat_hash_map<std::string, std::vector<v1::Screening>>{};
+  std::vector<DbValue> params;
+  const std::string in = Placeholders(patient_ids, params);
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query(absl::StrCat("SELECT patient_id, record FROM screenings "
+                                          "WHERE patient_id IN (",
+                                          in, ") ORDER BY patient_id, screened_time DESC, id DESC"),
+                             params));
+  return GroupByKey<v1::Screening>(rows);
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>>
+ComplianceStore::UsesOfSerials(Transaction& txn, const std::vector<std::string>& serials) const {
+  absl::flat_hash_map<std::string, std::vector<std::string>> uses;
+  if (serials.empty()) return uses;
+  std::vector<DbValue> params;
+  const std::string in = Placeholders(serials, params);
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT serial, procedure_id FROM "
+                                                     "needle_uses WHERE serial IN (",
+                                                     in, ") ORDER BY serial, procedure_id"),
+                                        params));
+  for (const Row& row : rows) uses[row.Text(0)].push_back(row.Text(1));
+  return uses;
+}
+
+absl::StatusOr<std::vector<v1::LotRecall>> ComplianceStore::RecallsOf(
+    Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const {
+  if (lots.empty()) return std::vector<v1::LotRecall>{};
+  std::vector<DbValue> params;
+  std::string where;
+  for (const auto& [product_id, lot] : lots) {
+    absl::StrAppend(&where, where.empty() ? "" : " OR ", "(product_id = ? AND lot = ?)");
+    params.emplace_back(product_id);
+    params.emplace_back(lot);
+  }
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT record FROM lot_recalls WHERE ", where,
+                                                     " ORDER BY product_id, lot"),
+                                        params));
+  return ParseAll<v1::LotRecall>(rows);
+}
+
+namespace {
+
 // One page of the records of `table` whose `column` is `value`, newest (highest id) first, keyed
 // by id. `table` and `column` are this file's constants, never input.
 template <typename Message>
@@ -303,16 +386,6 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
   return ParseAll<v1::ProcedureRecord>(rows);
 }
 
-absl::StatusOr<std::vector<std::string>> ComplianceStore::OtherUsesOfSerial(
-    Transaction& txn, absl::string_view serial, absl::string_view procedure_id) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT procedure_id FROM needle_uses WHERE serial = ? "
-                                        "AND procedure_id <> ? ORDER BY procedure_id",
-                                        {std::string(serial), std::string(procedure_id)}));
-  std::vector<std::string> ids;
-  for (const Row& row : rows) ids.push_back(row.Text(0));
-  return ids;
-}
-
 absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::Incident i,
                                                           absl::Time now) const {
   i.set_id(NewIdAt(now));
@@ -345,15 +418,6 @@ absl::Status ComplianceStore::AddRecall(Transaction& txn, const v1::LotRecall& r
         absl::StrCat("the recall of lot ", r.lot(), " of product ", r.product_id(), " is on file"));
   }
   return inserted;
-}
-
-absl::StatusOr<std::optional<v1::LotRecall>> ComplianceStore::RecallOf(
-    Transaction& txn, absl::string_view product_id, absl::string_view lot) const {
-  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT record FROM lot_recalls WHERE product_id = ? AND "
-                                        "lot = ?",
-                                        {std::string(product_id), std::string(lot)}));
-  if (rows.empty()) return std::nullopt;
-  return Parse<v1::LotRecall>(rows.front().Text(0), "lot recall");
 }
 
 std::string ComplianceStore::IncidentKey(const v1::Incident& i) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -88,6 +89,20 @@ class ComplianceStore {
   absl::StatusOr<Page<v1::Screening>> ListScreenings(Transaction& txn, absl::string_view patient_id,
                                                      const PageRequest& page) const;
 
+  // What a report page needs beyond its procedures, each read in one query for the whole page
+  // (reports judge 200 procedures at a time): the consents and the screenings of each of
+  // `patient_ids` (each patient's in ConsentsOf's / ScreeningsOf's order; a patient with none is
+  // absent), the procedures that recorded each of `serials` (in id order), and the recalls on
+  // file of each (product id, lot) of `lots`. Empty input, empty answer, no query.
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Consent>>> ConsentsOfPatients(
+      Transaction& txn, const std::vector<std::string>& patient_ids) const;
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Screening>>> ScreeningsOfPatients(
+      Transaction& txn, const std::vector<std::string>& patient_ids) const;
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> UsesOfSerials(
+      Transaction& txn, const std::vector<std::string>& serials) const;
+  absl::StatusOr<std::vector<v1::LotRecall>> RecallsOf(
+      Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const;
+
   // ALREADY_EXISTS when the appointment already has a record.
   absl::StatusOr<v1::ProcedureRecord> AddProcedure(Transaction& txn, v1::ProcedureRecord record,
                                                    absl::Time now) const;
@@ -99,18 +114,11 @@ class ComplianceStore {
   // Every clinic that has a procedure record or an incident, in id order.
   absl::StatusOr<std::vector<std::string>> ReportClinics(Transaction& txn) const;
   static std::string ProcedureKey(const v1::ProcedureRecord& record);
-  // Other procedures that recorded the same needle serial.
-  absl::StatusOr<std::vector<std::string>> OtherUsesOfSerial(Transaction& txn,
-                                                             absl::string_view serial,
-                                                             absl::string_view procedure_id) const;
 
   absl::StatusOr<v1::Incident> GetIncident(Transaction& txn, absl::string_view id) const;
   absl::Status UpdateIncident(Transaction& txn, const v1::Incident& incident) const;
   // ALREADY_EXISTS when the lot's recall is on file.
   absl::Status AddRecall(Transaction& txn, const v1::LotRecall& recall) const;
-  absl::StatusOr<std::optional<v1::LotRecall>> RecallOf(Transaction& txn,
-                                                        absl::string_view product_id,
-                                                        absl::string_view lot) const;
   absl::StatusOr<v1::Incident> AddIncident(Transaction& txn, v1::Incident incident,
                                            absl::Time now) const;
   // One clinic's span of instants [from, until).

@@ -89,14 +89,8 @@ absl::StatusOr<v1::Screening> ConsentsScreenings::RecordScreening(
         // eligibility everywhere, so this would unblock or block that clinic's bookings).
         RETURN_IF_ERROR(
             CheckPatientInScope(audit_->store(), txn, call.who, req.screening().patient_id()));
-        v1::Screening s = req.screening();
-        s.clear_override();
-        std::vector<v1::Contraindication> findings;
-        for (int f : s.findings()) findings.push_back(static_cast<v1::Contraindication>(f));
-        s.set_outcome(OutcomeOf(findings));
-        *s.mutable_valid_until() =
-            ToProtoTimestamp(FromProtoTimestamp(s.screened_time()) + screening_validity_);
-        return audit_->store().AddScreening(txn, std::move(s), call.now);
+        return audit_->store().AddScreening(
+            txn, ScreeningAsRecorded(req.screening(), screening_validity_), call.now);
       });
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
@@ -21,7 +22,7 @@ constexpr int kReportPage = 200;
 
 absl::Status BuildReport(const AuditTrail& audit, const Call& call,
                          const v1::GenerateReportRequest& req,
-                         absl::FunctionRef<bool(const v1::ReportPart&)> emit) {
+                         absl::FunctionRef<bool(const v1::ReportPart&, bool end_of_page)> emit) {
   ASSIGN_OR_RETURN(const LocalPeriod period, ParseDateRange("period", req.period(), 366));
   const absl::CivilDay first = period.first;
   const absl::CivilDay last = period.last;
@@ -56,14 +57,16 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
     h->set_audit_log_head_hash(pulled.hash());
     return absl::OkStatus();
   }));
-  if (!emit(header)) return absl::CancelledError("the client went away");
+  if (!emit(header, true)) return absl::CancelledError("the client went away");
 
   v1::ReportSummary summary;
   absl::flat_hash_map<std::pair<std::string, int>, int64_t> counts;
-  absl::flat_hash_map<std::string, std::vector<v1::Credential>> credentials;
-  absl::flat_hash_map<std::string, std::vector<v1::Permit>> permits;
+  // Kept across pages, only what findings need and a chain has few of: each practitioner's
+  // credentials with each clinic's permits (the inputs a procedure's consents and screenings are
+  // added to), and the recall on file (or none) of each lot seen.
+  absl::flat_hash_map<std::pair<std::string, std::string>, EligibilityInputs> base_inputs;
+  absl::flat_hash_map<std::pair<std::string, std::string>, std::optional<v1::LotRecall>> recalls;
   std::string after;
-  if (clinics.empty()) after = "";  // nothing to cover: header and an empty summary
   while (!clinics.empty()) {
     std::vector<v1::ReportPart> parts;
     bool more = false;
@@ -71,92 +74,78 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
       ASSIGN_OR_RETURN(auto page,
                        store.ListProcedures(txn, clinics, first, last, after, kReportPage));
       more = static_cast<int>(page.size()) == kReportPage;
+      // What the page's procedures refer to, each read once for the whole page.
+      std::vector<std::string> patients, serials;
+      std::vector<std::pair<std::string, std::string>> new_lots;
+      absl::flat_hash_set<std::string> seen_patients, seen_serials;
+      auto note_lot = [&](const std::string& product, const std::string& lot) {
+        auto [it, inserted] = recalls.try_emplace({product, lot});
+        if (inserted) new_lots.push_back(it->first);
+      };
+      for (const v1::ProcedureRecord& r : page) {
+        auto [base, inserted] = base_inputs.try_emplace({r.practitioner_id(), r.clinic_id()});
+        if (inserted) {
+          ASSIGN_OR_RETURN(base->second.credentials, store.CredentialsOf(txn, r.practitioner_id()));
+          ASSIGN_OR_RETURN(base->second.permits, store.PermitsOf(txn, r.clinic_id()));
+        }
+        if (seen_patients.insert(r.patient_id()).second) patients.push_back(r.patient_id());
+        for (const v1::NeedleUse& n : r.needles()) {
+          if (!n.serial().empty() && seen_serials.insert(n.serial()).second) {
+            serials.push_back(n.serial());
+          }
+          note_lot(n.product_id(), n.lot());
+        }
+        for (const v1::PigmentUse& p : r.pigments()) note_lot(p.product_id(), p.lot());
+      }
+      ASSIGN_OR_RETURN(auto consents, store.ConsentsOfPatients(txn, patients));
+      ASSIGN_OR_RETURN(auto screenings, store.ScreeningsOfPatients(txn, patients));
+      ASSIGN_OR_RETURN(auto uses, store.UsesOfSerials(txn, serials));
+      ASSIGN_OR_RETURN(std::vector<v1::LotRecall> recalled, store.RecallsOf(txn, new_lots));
+      for (v1::LotRecall& recall : recalled) {
+        recalls[{recall.product_id(), recall.lot()}] = std::move(recall);
+      }
+
+      parts.reserve(page.size() + page.size() / 8);
+      if (!page.empty()) after = ComplianceStore::ProcedureKey(page.back());
       for (v1::ProcedureRecord& r : page) {
-        after = ComplianceStore::ProcedureKey(r);
-        if (!credentials.contains(r.practitioner_id())) {
-          ASSIGN_OR_RETURN(credentials[r.practitioner_id()],
-                           store.CredentialsOf(txn, r.practitioner_id()));
-        }
-        if (!permits.contains(r.clinic_id())) {
-          ASSIGN_OR_RETURN(permits[r.clinic_id()], store.PermitsOf(txn, r.clinic_id()));
-        }
-        EligibilityInputs in;
+        EligibilityInputs& in = base_inputs[{r.practitioner_id(), r.clinic_id()}];
         in.day = FromLocalDate(r.performed_date());
         in.at = FromProtoTimestamp(r.performed_time());
-        in.credentials = credentials[r.practitioner_id()];
-        in.permits = permits[r.clinic_id()];
-        ASSIGN_OR_RETURN(in.consents, store.ConsentsOf(txn, r.patient_id()));
-        ASSIGN_OR_RETURN(in.screenings, store.ScreeningsOf(txn, r.patient_id()));
-        std::vector<v1::Finding> findings;
-        auto add = [&](v1::FindingKind kind, std::string detail) {
-          v1::Finding f;
-          f.set_kind(kind);
-          f.set_clinic_id(r.clinic_id());
-          f.set_procedure_id(r.id());
-          f.set_appointment_id(r.appointment_id());
-          f.set_detail(std::move(detail));
-          findings.push_back(std::move(f));
-        };
-        for (ProcedureFinding& f : JudgeProcedure(in)) add(f.kind, std::move(f.detail));
-        const v1::ProcedureChecklist& c = r.checklist();
-        if (!(c.sealed_needles_opened_before_client() && c.gloves_worn() && c.mask_worn() &&
-              c.sterile_field() && c.sharps_disposed())) {
-          add(v1::FINDING_KIND_CHECKLIST_INCOMPLETE,
-              "the sterile-procedure checklist is incomplete");
-        }
-        for (const v1::NeedleUse& n : r.needles()) {
-          if (FromLocalDate(n.expiry_date()) < in.day) {
-            add(v1::FINDING_KIND_EXPIRED_LOT,
-                absl::StrCat("needle lot ", n.lot(), " expired ",
-                             DayText(FromLocalDate(n.expiry_date()))));
-          }
-          if (n.serial().empty()) continue;
-          ASSIGN_OR_RETURN(auto others, store.OtherUsesOfSerial(txn, n.serial(), r.id()));
-          if (!others.empty()) {
-            add(v1::FINDING_KIND_NEEDLE_REUSE,
-                absl::StrCat("needle ", n.serial(), " is also recorded in procedure ", others[0]));
-          }
-        }
-        // A lot used at or after its recall.
-        auto check_recall = [&](const std::string& product, const std::string& lot,
-                                absl::string_view what) -> absl::Status {
-          ASSIGN_OR_RETURN(std::optional<v1::LotRecall> recall, store.RecallOf(txn, product, lot));
-          if (recall.has_value() &&
-              FromProtoTimestamp(recall->recall_time()) <= FromProtoTimestamp(r.performed_time())) {
-            add(v1::FINDING_KIND_RECALLED_LOT,
-                absl::StrCat(what, " lot ", lot, " was recalled: ", recall->reason()));
-          }
-          return absl::OkStatus();
-        };
-        for (const v1::NeedleUse& n : r.needles()) {
-          RETURN_IF_ERROR(check_recall(n.product_id(), n.lot(), "needle"));
-        }
-        for (const v1::PigmentUse& p : r.pigments()) {
-          RETURN_IF_ERROR(check_recall(p.product_id(), p.lot(), "pigment"));
-        }
-        for (const v1::PigmentUse& p : r.pigments()) {
-          if (FromLocalDate(p.expiry_date()) < in.day) {
-            add(v1::FINDING_KIND_EXPIRED_LOT,
-                absl::StrCat("pigment lot ", p.lot(), " expired ",
-                             DayText(FromLocalDate(p.expiry_date()))));
-          }
-        }
+        // The patient's records are lent to the inputs for this procedure and handed back.
+        std::vector<v1::Consent>& patient_consents = consents[r.patient_id()];
+        std::vector<v1::Screening>& patient_screenings = screenings[r.patient_id()];
+        in.consents.swap(patient_consents);
+        in.screenings.swap(patient_screenings);
+        std::vector<v1::Finding> findings = ProcedureFindings(
+            r, in,
+            [&](const std::string& serial) -> std::string {
+              auto it = uses.find(serial);
+              if (it == uses.end()) return "";
+              for (const std::string& id : it->second) {
+                if (id != r.id()) return id;
+              }
+              return "";
+            },
+            [&](const std::string& product, const std::string& lot) -> const v1::LotRecall* {
+              auto it = recalls.find(std::make_pair(product, lot));
+              return it == recalls.end() || !it->second.has_value() ? nullptr : &*it->second;
+            });
+        in.consents.swap(patient_consents);
+        in.screenings.swap(patient_screenings);
         summary.set_procedures(summary.procedures() + 1);
-        v1::ReportPart row;
-        *row.mutable_procedure() = std::move(r);
-        parts.push_back(std::move(row));
+        *parts.emplace_back().mutable_procedure() = std::move(r);
         for (v1::Finding& f : findings) {
           ++counts[{f.clinic_id(), f.kind()}];
           summary.set_findings(summary.findings() + 1);
-          v1::ReportPart part;
-          *part.mutable_finding() = std::move(f);
-          parts.push_back(std::move(part));
+          *parts.emplace_back().mutable_finding() = std::move(f);
         }
       }
       return absl::OkStatus();
     }));
-    for (const v1::ReportPart& part : parts) {
-      if (!emit(part)) return absl::CancelledError("the client went away");
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (!emit(parts[i], i + 1 == parts.size())) {
+        return absl::CancelledError("the client went away");
+      }
     }
     if (!more) break;
   }
@@ -210,8 +199,10 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
       }
       return absl::OkStatus();
     }));
-    for (const v1::ReportPart& part : parts) {
-      if (!emit(part)) return absl::CancelledError("the client went away");
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (!emit(parts[i], i + 1 == parts.size())) {
+        return absl::CancelledError("the client went away");
+      }
     }
     if (!more) break;
   }
@@ -225,7 +216,7 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
   }
   v1::ReportPart last_part;
   *last_part.mutable_summary() = std::move(summary);
-  if (!emit(last_part)) return absl::CancelledError("the client went away");
+  if (!emit(last_part, true)) return absl::CancelledError("the client went away");
   return absl::OkStatus();
 }
 

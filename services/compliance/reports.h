@@ -20,6 +20,11 @@ class Reports {
   // Each part through `emit` (false: the client went away, CANCELLED).
   absl::Status GenerateReport(const Call& call, const v1::GenerateReportRequest& req,
                               absl::FunctionRef<bool(const v1::ReportPart&)> emit) const;
+  // The same, telling `emit` which part ends a page (BuildReport's `end_of_page`), so that a
+  // stream can buffer a page's parts and send them together.
+  absl::Status StreamReport(
+      const Call& call, const v1::GenerateReportRequest& req,
+      absl::FunctionRef<bool(const v1::ReportPart&, bool end_of_page)> emit) const;
   // The report as EXPORT_FORMAT_JSON or _CSV, in chunks of about 64 KiB through `write`.
   absl::Status ExportReport(const Call& call, const v1::ExportReportRequest& req,
                             absl::FunctionRef<bool(const v1::ExportChunk&)> write) const;

@@ -303,5 +303,84 @@ TEST_F(ReportsTest, CsvExportNeutralisesSpreadsheetFormulas) {
   EXPECT_THAT(csv, Not(HasSubstr(",+espresso")));
 }
 
+// Counts the queries run through the database it wraps.
+class CountingDatabase final : public Database {
+ public:
+  explicit CountingDatabase(Database* inner) : inner_(inner) {}
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, inner_->Begin(mode));
+    return std::unique_ptr<Transaction>(std::make_unique<Counting>(std::move(txn), &queries));
+  }
+  int queries = 0;
+
+ private:
+  class Counting final : public Transaction {
+   public:
+    Counting(std::unique_ptr<Transaction> inner, int* queries)
+        : inner_(std::move(inner)), queries_(queries) {}
+    absl::Status Exec(absl::string_view sql, const std::vector<DbValue>& params) override {
+      return inner_->Exec(sql, params);
+    }
+    absl::StatusOr<int64_t> ExecCount(absl::string_view sql,
+                                      const std::vector<DbValue>& params) override {
+      return inner_->ExecCount(sql, params);
+    }
+    absl::StatusOr<std::vector<Row>> Query(absl::string_view sql,
+                                           const std::vector<DbValue>& params) override {
+      ++*queries_;
+      return inner_->Query(sql, params);
+    }
+    absl::Status ExecScript(absl::string_view sql) override { return inner_->ExecScript(sql); }
+    absl::Status Commit() override { return inner_->Commit(); }
+
+   private:
+    std::unique_ptr<Transaction> inner_;
+    int* queries_;
+  };
+  Database* inner_;
+};
+
+// A page of procedures is judged with a few queries for the whole page, not a few per procedure
+// (each patient's consents and screenings, each needle's other uses, each lot's recall): 150
+// procedures of one practitioner for 150 patients with 3 needles and a pigment each, one page.
+TEST_F(ReportsTest, APageIsJudgedWithAFewQueriesNotAFewPerProcedure) {
+  const std::string practitioner = NewId();
+  for (int i = 0; i < 150; ++i) {
+    v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+    r.set_patient_id(NewId());
+    r.set_practitioner_id(practitioner);
+    for (int j = 0; j < 2; ++j) {
+      v1::NeedleUse* n = r.add_needles();
+      *n = r.needles(0);
+      n->set_serial(NewId());
+      n->set_lot(absl::StrCat("L", i % 7));
+    }
+    v1::PigmentUse* p = r.add_pigments();
+    p->set_product_id("pigment");
+    p->set_lot(absl::StrCat("P", i % 5));
+    *p->mutable_expiry_date() = Date(2028, 1, 1);
+    Plant(r);
+  }
+  CountingDatabase counting(db_.get());
+  AuditTrail audit(&counting, &store_);
+  Reports reports(&audit);
+  int procedures = 0;
+  v1::ReportSummary summary;
+  ASSERT_OK(
+      reports.GenerateReport(Admin("GenerateReport"), January(), [&](const v1::ReportPart& part) {
+        procedures += part.has_procedure();
+        if (part.has_summary()) summary = part.summary();
+        return true;
+      }));
+  EXPECT_EQ(procedures, 150);
+  EXPECT_EQ(summary.procedures(), 150);
+  // Every procedure lacks the practitioner's credentials, the permit, consent and screening.
+  EXPECT_EQ(summary.findings(), 150 * 6);
+  // The pull's audit entry, the clinic list, the page, its practitioners' credentials and
+  // clinics' permits, the patients' consents and screenings, the serials, the lots, the time
+  // zones and the incidents: about 160 * 9 queries before.
+  EXPECT_LT(counting.queries, 40);
+}
+
 }  // namespace
 }  // namespace smp::compliance

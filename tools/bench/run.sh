@@ -21,7 +21,10 @@
 #      pulled whole by ListChanges and by WatchChanges (timed tasks, --task_runs each);
 #   6. compliance GenerateReport over a year of a --report_clinics clinic chain with
 #      --report_procedures procedures (seeded through compliance's Record* RPCs): time and the
-#      peak resident memory of compliance during the report;
+#      peak resident memory of compliance during the report; and the same over a year of a
+#      --report100_clinics chain with --report100_procedures procedures, seeded in bulk through
+#      compliance's store (smp_loadgen --bulk_seed_data_dir: the loader opens compliance's
+#      SQLite file beside the running service and writes in transactions of 10,000 records);
 #   7. resident memory of every service idle (after start) and after all the load, and its peak;
 #   8. booking on PostgreSQL (issue 15): it starts a PostgreSQL 15 (Debian's postgresql-15, as the
 #      `postgres` user when run as root; fsync on, default settings) and --pg_replicas scheduling
@@ -42,12 +45,15 @@
 #            [--concurrency "1 16 64"] [--repeat 3] [--sched_repeat 1] [--warmup 1s]
 #            [--duration 5s] [--max_requests N] [--booking_slots 30000] [--issue_rate 50]
 #            [--sync_changes 100000] [--report_procedures 50000] [--report_clinics 10]
+#            [--report100_procedures 500000] [--report100_clinics 100]
 #            [--task_runs 3] [--seed_concurrency 64] [--malloc_arena_max 2]
 #            [--server_args "--max_threads=128"] [--pg_replicas "1 2 3"] [--pg_concurrency 16]
+#            [--only "load sync report report100 pg"]
 # --server_args go to every server. --booking_slots: distinct requests prepared per booking and
 # issue run (its call cap). --malloc_arena_max sets MALLOC_ARENA_MAX for the servers (0: glibc's
-# default, 8 per core). --pg_replicas "" skips section 8. Defaults take about 8 to 9 minutes after
-# the build on 2 cores.
+# default, 8 per core). --only runs some parts: load (the closed- and open-loop rows), sync, report
+# (10 clinics), report100 (100 clinics, bulk-seeded), pg (section 8); default all. --pg_replicas ""
+# skips section 8 too.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -63,6 +69,8 @@ ISSUE_RATE=50
 SYNC_CHANGES=100000
 REPORT_PROCEDURES=50000
 REPORT_CLINICS=10
+REPORT100_PROCEDURES=500000
+REPORT100_CLINICS=100
 TASK_RUNS=3
 SEED_CONCURRENCY=64
 MALLOC_ARENA=2
@@ -72,6 +80,7 @@ MAX_REQUESTS=5000000
 SERVER_ARGS=""
 PG_REPLICAS="1 2 3"
 PG_CONCURRENCY=16
+ONLY="load sync report report100 pg"
 # The non-functional targets (README.md, "Benchmarks").
 MIN_QPS_RATIO=0.60
 MIN_BOOK_QPS_RATIO=0.30
@@ -96,6 +105,8 @@ while [[ $# -gt 0 ]]; do
     --sync_changes) SYNC_CHANGES=$2; shift 2 ;;
     --report_procedures) REPORT_PROCEDURES=$2; shift 2 ;;
     --report_clinics) REPORT_CLINICS=$2; shift 2 ;;
+    --report100_procedures) REPORT100_PROCEDURES=$2; shift 2 ;;
+    --report100_clinics) REPORT100_CLINICS=$2; shift 2 ;;
     --task_runs) TASK_RUNS=$2; shift 2 ;;
     --seed_concurrency) SEED_CONCURRENCY=$2; shift 2 ;;
     --malloc_arena_max) MALLOC_ARENA=$2; shift 2 ;;
@@ -105,6 +116,7 @@ while [[ $# -gt 0 ]]; do
     --server_args) SERVER_ARGS=$2; shift 2 ;;
     --pg_replicas) PG_REPLICAS=$2; shift 2 ;;
     --pg_concurrency) PG_CONCURRENCY=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -114,6 +126,7 @@ OUT=${OUT:-$BUILD/results}
 mkdir -p "$OUT"
 RUN_START=$(date +%s)
 
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # ---- build ----
@@ -308,6 +321,7 @@ KEYS=(echo get_clinic.cache_on get_clinic.cache_off get_appointment find_availab
 # Rows judged against a target run in every round; the informative rows of the other services
 # in the first --sched_repeat rounds.
 INFO_KEYS=" find_availability book_contention inventory_issue billing_balance "
+if want load; then
 log "closed-loop rounds: concurrency $CONCURRENCY, $REPEAT rounds (informative rows: $SCHED_REPEAT)"
 for ((r = 1; r <= REPEAT; r++)); do
   for c in $CONCURRENCY; do
@@ -339,6 +353,7 @@ else
   log "loadgen failed: inventory.issue open loop"
   FAILED=1
 fi
+fi  # want load (the block above is left unindented to keep the diff small)
 
 # Timed tasks: one line per task.
 TASK_LINES=()
@@ -363,9 +378,13 @@ run_tasks() {
     TASK_LINES+=("$line")
   done <<<"$out"
 }
-run_tasks scheduling scheduling.sync --sync_changes="$SYNC_CHANGES"
-run_tasks compliance compliance.report --report_procedures="$REPORT_PROCEDURES" \
-  --report_clinics="$REPORT_CLINICS"
+want sync && run_tasks scheduling scheduling.sync --sync_changes="$SYNC_CHANGES"
+want report && run_tasks compliance compliance.report --report_procedures="$REPORT_PROCEDURES" \
+  --report_clinics="$REPORT_CLINICS" --label="$REPORT_CLINICS clinics"
+# After the 10-clinic row, so that row is seeded through the API on an empty database as before.
+want report100 && run_tasks compliance compliance.report \
+  --report_procedures="$REPORT100_PROCEDURES" --report_clinics="$REPORT100_CLINICS" \
+  --bulk_seed_data_dir="$TMP/compliance" --label="$REPORT100_CLINICS clinics, bulk-seeded"
 
 sleep 2
 declare -A RSS_AFTER HWM
@@ -421,7 +440,9 @@ start_postgres() {
   fi
 }
 PG_KEYS=()
-if ((PG_MAX == 0)); then
+if ! want pg; then
+  PG_SKIPPED="not asked for (--only)"
+elif ((PG_MAX == 0)); then
   PG_SKIPPED="--pg_replicas is empty"
 elif [[ ! -x $PG_BIN/postgres || ! -x $PG_BIN/initdb ]]; then
   PG_SKIPPED="no PostgreSQL 15 in $PG_BIN (Debian: apt-get install postgresql-15)"
@@ -514,7 +535,9 @@ ELAPSED=$(($(date +%s) - RUN_START))
 
   printf '\ninventory_issue open loop at %s/s for %s (latency from each intended send time):\n' \
     "$ISSUE_RATE" "$DURATION"
-  if [[ -n $OPEN_LINE ]]; then
+  if ! want load; then
+    printf '  not run (--only)\n'
+  elif [[ -n $OPEN_LINE ]]; then
     printf '  %s qps answered, p50 %s us, p99 %s us, max %s us, errors %s, server CPU %s us/call\n' \
       "$(json_field "$OPEN_LINE" throughput_qps)" "$(json_field "$OPEN_LINE" p50_us)" \
       "$(json_field "$OPEN_LINE" p99_us)" "$(json_field "$OPEN_LINE" max_us)" \
@@ -526,16 +549,18 @@ ELAPSED=$(($(date +%s) - RUN_START))
 
   printf '\ntimed tasks (median of %s runs; seeding through the service API, not timed in the task)\n' \
     "$TASK_RUNS"
-  printf '%-30s %9s %-10s %8s %11s %8s %13s %12s %8s\n' task items unit median_s items/s \
+  printf '%-48s %9s %-10s %8s %11s %8s %13s %12s %8s\n' task items unit median_s items/s \
     srv_cpu_s srv_rss_before srv_peak_MB seed_s
   for line in "${TASK_LINES[@]}"; do
     name="$(sed -n 's/.*"scenario":"\([^"]*\)".*/\1/p' <<<"$line" | head -1) $(sed -n 's/.*"task":"\([^"]*\)".*/\1/p' <<<"$line" | head -1)"
+    label=$(sed -n 's/.*"label":"\([^"]*\)".*/\1/p' <<<"$line" | head -1)
+    [[ -n $label ]] && name="$name ($label)"
     if [[ $line == *'"task":"FAILED"'* ]]; then
-      printf '%-30s FAILED\n' "$name"
+      printf '%-48s FAILED\n' "$name"
       continue
     fi
     unit=$(sed -n 's/.*"unit":"\([^"]*\)".*/\1/p' <<<"$line" | head -1)
-    printf '%-30s %9s %-10s %8s %11s %8s %13.1f %12.1f %8s\n' "$name" \
+    printf '%-48s %9s %-10s %8s %11s %8s %13.1f %12.1f %8s\n' "$name" \
       "$(json_field "$line" items)" "$unit" "$(json_field "$line" median_s)" \
       "$(json_field "$line" items_per_s)" "$(json_field "{$(json_object "$line" cpu_s)}" server)" \
       "$(awk -v k="$(json_field "{$(json_object "$line" rss_before_kb)}" server)" 'BEGIN {print k / 1024}')" \

@@ -1,8 +1,9 @@
 // compliance.report: an auditor's report over a year of a chain, after seeding that year through
-// compliance's own API.
+// compliance's own API, or (--bulk_seed_data_dir) through its store in large transactions.
 
 #include <grpcpp/client_context.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -10,7 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/db/service_database.h"
 #include "common/util/ids.h"
+#include "services/compliance/audit_trail.h"
+#include "services/compliance/bulk_load.h"
+#include "services/compliance/compliance_migrations.h"
+#include "services/compliance/compliance_rules.h"
+#include "services/compliance/compliance_store.h"
 #include "smp/compliance/v1/compliance.grpc.pb.h"
 #include "tools/loadgen/scenario_support.h"
 
@@ -28,6 +35,117 @@ constexpr int kIncompleteEvery = 100;
 
 struct SeedData {
   std::vector<std::string> credentials, permits, consents, screenings, procedures;
+};
+
+// Procedures generated between two bulk loads (bounds the load generator's memory).
+constexpr size_t kBulkChunk = 50000;
+
+// The seeding's Record*Request messages, by their records.
+template <typename Request, typename Record>
+std::vector<Record> RecordsOf(const std::vector<std::string>& requests,
+                              const Record& (Request::*record)() const) {
+  std::vector<Record> out;
+  out.reserve(requests.size());
+  for (const std::string& bytes : requests) {
+    Request req;
+    req.ParseFromString(bytes);
+    out.push_back((req.*record)());
+  }
+  return out;
+}
+
+// compliance's database opened by this process for compliance::BulkLoad, in transactions of 1,000
+// records. A transaction that still fails UNAVAILABLE after BulkLoad's own tries (the SQLITE_FULL
+// of bulk_load.h) is tried again on freshly opened connections, up to 3 times.
+class BulkLoader {
+ public:
+  static absl::StatusOr<std::unique_ptr<BulkLoader>> Open(const std::string& data_dir) {
+    auto loader = std::unique_ptr<BulkLoader>(new BulkLoader(data_dir));
+    absl::Status opened = loader->Reopen();
+    if (!opened.ok()) return opened;
+    return loader;
+  }
+
+  // Enters what `seed` holds and empties it; adds the seconds it took to `seconds` and the
+  // records to `loaded`.
+  absl::Status Load(SeedData& seed, double& seconds, int64_t& loaded) {
+    compliance::BulkRecords all;
+    all.credentials = RecordsOf<cv1::RecordCredentialRequest>(
+        seed.credentials, &cv1::RecordCredentialRequest::credential);
+    all.permits =
+        RecordsOf<cv1::RecordPermitRequest>(seed.permits, &cv1::RecordPermitRequest::permit);
+    all.consents =
+        RecordsOf<cv1::RecordConsentRequest>(seed.consents, &cv1::RecordConsentRequest::consent);
+    all.screenings = RecordsOf<cv1::RecordScreeningRequest>(
+        seed.screenings, &cv1::RecordScreeningRequest::screening);
+    all.procedures = RecordsOf<cv1::RecordProcedureRequest>(seed.procedures,
+                                                            &cv1::RecordProcedureRequest::record);
+    seed = SeedData();
+    const absl::Time start = absl::Now();
+    absl::Status status = absl::OkStatus();
+    // Each category in slices of one transaction.
+    auto slices = [&](auto& from, auto to) {
+      for (size_t i = 0; status.ok() && i < from.size(); i += kPerTransaction) {
+        compliance::BulkRecords slice;
+        to(slice).assign(
+            from.begin() + static_cast<ptrdiff_t>(i),
+            from.begin() + static_cast<ptrdiff_t>(std::min(from.size(), i + kPerTransaction)));
+        status = LoadSlice(slice);
+        if (status.ok()) loaded += static_cast<int64_t>(slice.size());
+      }
+    };
+    slices(
+        all.credentials, [](compliance::BulkRecords & r) -> auto& { return r.credentials; });
+    slices(
+        all.permits, [](compliance::BulkRecords & r) -> auto& { return r.permits; });
+    slices(
+        all.consents, [](compliance::BulkRecords & r) -> auto& { return r.consents; });
+    slices(
+        all.screenings, [](compliance::BulkRecords & r) -> auto& { return r.screenings; });
+    slices(
+        all.procedures, [](compliance::BulkRecords & r) -> auto& { return r.procedures; });
+    seconds += absl::ToDoubleSeconds(absl::Now() - start);
+    return status;
+  }
+
+  int retried = 0;   // transactions BulkLoad tried again
+  int reopened = 0;  // times the database was opened again
+
+ private:
+  static constexpr size_t kPerTransaction = 1000;
+
+  explicit BulkLoader(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+  absl::Status Reopen() {
+    audit_.reset();
+    db_.reset();
+    absl::StatusOr<std::unique_ptr<Database>> opened =
+        OpenChosenDatabase({}, data_dir_, "compliance", compliance::ComplianceMigrations());
+    if (!opened.ok()) return opened.status();
+    db_ = *std::move(opened);
+    audit_ = std::make_unique<compliance::AuditTrail>(db_.get(), &store_);
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadSlice(const compliance::BulkRecords& slice) {
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<int> tried =
+          compliance::BulkLoad(*audit_, slice, absl::Now(), compliance::kScreeningValidity,
+                               "smp_loadgen", static_cast<int>(kPerTransaction));
+      if (tried.ok()) {
+        retried += *tried;
+        return absl::OkStatus();
+      }
+      if (!absl::IsUnavailable(tried.status()) || attempt == 3) return tried.status();
+      ++reopened;
+      if (absl::Status s = Reopen(); !s.ok()) return s;
+    }
+  }
+
+  const std::string data_dir_;
+  compliance::ComplianceStore store_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<compliance::AuditTrail> audit_;
 };
 
 std::string Service(const char* method) {
@@ -119,6 +237,18 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
     seed.permits.push_back(req.SerializeAsString());
   }
 
+  // --bulk_seed_data_dir: the running compliance's own database, opened by this process too
+  // (SQLite allows it; the store's writes wait for the server's as another writer would).
+  std::unique_ptr<BulkLoader> bulk;
+  if (!options.bulk_seed_data_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<BulkLoader>> opened =
+        BulkLoader::Open(options.bulk_seed_data_dir);
+    if (!opened.ok()) return opened.status();
+    bulk = *std::move(opened);
+  }
+  double seconds = 0;
+  int64_t bulk_loaded = 0;
+
   const int64_t procedures = std::max<int64_t>(options.report_procedures, 1);
   const int64_t patients = (procedures + kProceduresPerPatient - 1) / kProceduresPerPatient;
   // A course spans 8 weeks; its first session falls in the year's first 300 days.
@@ -192,23 +322,38 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       seed.procedures.push_back(req.SerializeAsString());
       ++made;
     }
+    if (bulk != nullptr && seed.procedures.size() >= kBulkChunk) {
+      absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
+      if (!s.ok()) return s;
+    }
   }
 
-  double seconds = 0;
-  for (auto [what, method, requests] :
-       {std::tuple{"credentials", "RecordCredential", &seed.credentials},
-        std::tuple{"permits", "RecordPermit", &seed.permits},
-        std::tuple{"consents", "RecordConsent", &seed.consents},
-        std::tuple{"screenings", "RecordScreening", &seed.screenings},
-        std::tuple{"procedure records", "RecordProcedure", &seed.procedures}}) {
-    // Procedure records come only from a service (scheduling, when a visit completes).
-    const Metadata& caller = absl::string_view(method) == "RecordProcedure" ? *service : *auth;
-    absl::StatusOr<double> s = Seed(options, what, Service(method), std::move(*requests), caller);
-    if (!s.ok()) return s.status();
-    seconds += *s;
+  if (bulk != nullptr) {
+    absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
+    if (!s.ok()) return s;
+    std::fprintf(stderr,
+                 "smp_loadgen: bulk-loaded %lld records through the store in %.1f s (%d "
+                 "transactions retried, database reopened %d times)\n",
+                 static_cast<long long>(bulk_loaded), seconds, bulk->retried, bulk->reopened);
+  } else {
+    for (auto [what, method, requests] :
+         {std::tuple{"credentials", "RecordCredential", &seed.credentials},
+          std::tuple{"permits", "RecordPermit", &seed.permits},
+          std::tuple{"consents", "RecordConsent", &seed.consents},
+          std::tuple{"screenings", "RecordScreening", &seed.screenings},
+          std::tuple{"procedure records", "RecordProcedure", &seed.procedures}}) {
+      // Procedure records come only from a service (scheduling, when a visit completes).
+      const Metadata& caller = absl::string_view(method) == "RecordProcedure" ? *service : *auth;
+      absl::StatusOr<double> s = Seed(options, what, Service(method), std::move(*requests), caller);
+      if (!s.ok()) return s.status();
+      seconds += *s;
+    }
   }
+  // Records seeded (bulk) or Record* calls made (each a record).
   const int64_t seeded_calls =
-      static_cast<int64_t>(clinics) * (kPractitionersPerClinic * 3 + 1) + 2 * patients + procedures;
+      bulk != nullptr ? bulk_loaded
+                      : static_cast<int64_t>(clinics) * (kPractitionersPerClinic * 3 + 1) +
+                            2 * patients + procedures;
 
   auto stub =
       std::shared_ptr<cv1::ComplianceService::Stub>(cv1::ComplianceService::NewStub(channel));
@@ -220,6 +365,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
   const int64_t want_findings = procedures / kIncompleteEvery;
   TaskSet set;
   set.setup = {{"seed_s", seconds},
+               {"bulk_seed", bulk != nullptr ? 1.0 : 0.0},
                {"seeded_calls", static_cast<double>(seeded_calls)},
                {"clinics", static_cast<double>(clinics)},
                {"procedures", static_cast<double>(procedures)}};

@@ -73,6 +73,10 @@ ABSL_FLAG(int64_t, sync_changes, 100000,
 ABSL_FLAG(int64_t, report_procedures, 50000,
           "compliance.report: procedure records of the year (seeded through the API).");
 ABSL_FLAG(int, report_clinics, 10, "compliance.report: clinics of the chain.");
+ABSL_FLAG(std::string, bulk_seed_data_dir, "",
+          "compliance.report: seed through compliance's store in large transactions into the "
+          "SQLite database of this data directory (the running compliance's --data_dir) instead "
+          "of the Record* RPCs (README, Benchmarks).");
 ABSL_FLAG(int, seed_concurrency, 32, "Calls in flight while seeding data through the API.");
 ABSL_FLAG(int, task_runs, 3, "Task scenarios: runs of each task (interleaved); median reported.");
 ABSL_FLAG(bool, json, false,
@@ -197,6 +201,7 @@ int Main(int argc, char** argv) {
   scenario_options.sync_changes = absl::GetFlag(FLAGS_sync_changes);
   scenario_options.report_procedures = absl::GetFlag(FLAGS_report_procedures);
   scenario_options.report_clinics = absl::GetFlag(FLAGS_report_clinics);
+  scenario_options.bulk_seed_data_dir = absl::GetFlag(FLAGS_bulk_seed_data_dir);
   scenario_options.seed_concurrency = absl::GetFlag(FLAGS_seed_concurrency);
   absl::StatusOr<const Scenario*> scenario = FindScenario(info.scenario);
   if (!scenario.ok()) {

@@ -38,6 +38,10 @@ struct ScenarioOptions {
   // with the consents, screenings, credentials and permits they need), over report_clinics.
   int64_t report_procedures = 50000;
   int report_clinics = 10;
+  // compliance.report: when set, the records go in through compliance's store in large
+  // transactions (compliance::BulkLoad) into the SQLite database of this data directory (the
+  // running compliance's --data_dir) instead of through the Record* RPCs.
+  std::string bulk_seed_data_dir;
   // Calls kept in flight while seeding data through the service's API.
   int seed_concurrency = 32;
   absl::Duration timeout = absl::Seconds(30);  // deadline of each setup call
