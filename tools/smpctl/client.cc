@@ -8,19 +8,21 @@
 
 namespace smp::smpctl {
 
+std::shared_ptr<grpc::Channel> Client::ChannelTo(const std::string& address) const {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!config_.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = config_.tls_ca_pem;
+    tls.pem_cert_chain = config_.tls_cert_pem;
+    tls.pem_private_key = config_.tls_key_pem;
+    credentials = grpc::SslCredentials(tls);
+  }
+  return grpc::CreateChannel(address, credentials);
+}
+
 std::shared_ptr<grpc::Channel> Client::Channel(Service service) {
   std::shared_ptr<grpc::Channel>& channel = channels_[service];
-  if (!channel) {
-    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-    if (!config_.tls_ca_pem.empty()) {
-      grpc::SslCredentialsOptions tls;
-      tls.pem_root_certs = config_.tls_ca_pem;
-      tls.pem_cert_chain = config_.tls_cert_pem;
-      tls.pem_private_key = config_.tls_key_pem;
-      credentials = grpc::SslCredentials(tls);
-    }
-    channel = grpc::CreateChannel(config_.address(service), credentials);
-  }
+  if (!channel) channel = ChannelTo(config_.address(service));
   return channel;
 }
 
