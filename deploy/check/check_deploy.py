@@ -21,7 +21,8 @@ a container runtime or systemd running.
 - NetworkPolicies allow every hop the flags imply (peer addresses, Redis Sentinel and Redis,
   PostgreSQL) as egress of the caller and ingress of the callee, and no other hop between the
   suite's own workloads;
-- the compose file: flags as above, health checks on the listen port, peers and secrets defined;
+- the compose file: flags as above, health checks on the listen port, peers and secrets defined,
+  the suite's containers non-root, read-only, without capabilities or new privileges;
 - the systemd units: the hardening directives, flags as above, every %d/<credential> loaded, and
   `systemd-analyze verify` clean on a copy whose ExecStart points at the built binaries;
 - the Containerfile: multi-stage from debian:12-slim, a non-root USER, a HEALTHCHECK through
@@ -822,6 +823,14 @@ def check_compose(path, flags, problems):
         if settings is None:
             continue
         settings_of[name] = settings
+        if svc.get("read_only") is not True:
+            problems.add(where, "read_only is not true")
+        if "ALL" not in (svc.get("cap_drop") or []):
+            problems.add(where, "cap_drop does not drop ALL")
+        if str(svc.get("user", "root")).split(":")[0] in ("root", "0"):
+            problems.add(where, "runs as root (no user:)")
+        if "no-new-privileges:true" not in (svc.get("security_opt") or []):
+            problems.add(where, "no security_opt no-new-privileges:true")
         listen = port_of(settings.get("listen"))
         listens[name] = listen
         if listen is None:

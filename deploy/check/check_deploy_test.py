@@ -145,6 +145,14 @@ class BrokenFixtures(unittest.TestCase):
         self.assertProblem(self.problems("compose"),
                            r"service inventory: healthcheck asks port 7002")
 
+    def test_compose_container_as_root_with_capabilities(self):
+        self.edit("compose/compose.yaml", '  user: "10001:10001"\n  read_only: true\n'
+                  "  cap_drop: [ALL]\n", "  read_only: false\n")
+        problems = self.problems("compose")
+        self.assertProblem(problems, r"service identity: runs as root")
+        self.assertProblem(problems, r"service console: cap_drop does not drop ALL")
+        self.assertProblem(problems, r"service billing: read_only is not true")
+
     def test_unit_credential_not_loaded(self):
         self.edit("systemd/smp-billing.service",
                   "LoadCredential=redis.password:/etc/smp/secrets/redis.password\n", "")
