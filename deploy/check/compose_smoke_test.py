@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""The compose file's command lines, run for real without a container runtime: make-secrets.sh
+makes the secrets (certificates, passwords, the checkpoint key) in a copy of deploy/compose; a
+real PostgreSQL 15 (as the `postgres` user, TLS on) is initialised by postgres-init.sh; redis-server
+has the ACL user `smp`; then each suite service of compose.yaml starts with its own command and
+environment, host names and ports mapped to free loopback ports and /run/secrets/<name> to the
+secret's file. Checks: every service SERVING through its compose health check's smpctl command;
+the console's page over HTTPS; an admin (operator certificate) creates a clinic, has inventory
+take its zone from identity and asks inventory for its forecast, which inventory gets from
+scheduling: both hops over mutual TLS with svc.inventory's certificate as its identity; SIGTERM
+stops each. The Sentinel flags (pending_flags.txt) are replaced by --redis while the binaries lack
+them. Runs as root (make-secrets.sh chowns; PostgreSQL runs as `postgres`); SMP_BUILD_DIR names
+the build."""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEPLOY = os.path.dirname(HERE)
+ROOT = os.path.dirname(DEPLOY)
+BUILD = os.path.abspath(os.environ.get("SMP_BUILD_DIR", os.path.join(ROOT, "build")))
+PG_BIN = "/usr/lib/postgresql/15/bin"
+sys.path.insert(0, HERE)
+import check_deploy  # noqa: E402
+
+ORDER = ["identity", "compliance", "billing", "inventory", "scheduling", "console"]
+# The image's user: the services refuse secret files that belong to another uid.
+AS_IMAGE_USER = ["setpriv", "--reuid=10001", "--regid=10001", "--clear-groups"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+class ComposeCommandLines(unittest.TestCase):
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root (make-secrets.sh chowns, PostgreSQL runs as postgres)")
+        for need in (f"{PG_BIN}/initdb", shutil.which("redis-server"), shutil.which("runuser"),
+                     shutil.which("setpriv")):
+            if not need or not os.path.exists(need):
+                self.skipTest(f"{need} is not installed")
+        try:
+            self.pg_user = pwd.getpwnam("postgres")
+        except KeyError:
+            self.skipTest("no postgres user")
+        self.tmp = tempfile.mkdtemp(prefix="smp-compose-smoke-", dir="/tmp")
+        os.chmod(self.tmp, 0o755)  # postgres traverses it
+        self.procs = []
+        self.logs = []
+        self.pg_data = None
+        self.smpctl_bin = os.path.join(BUILD, "tools", "smpctl", "smpctl")
+
+    def tearDown(self):
+        if self.pg_data and os.path.exists(os.path.join(self.pg_data, "postmaster.pid")):
+            try:
+                os.kill(int(read(os.path.join(self.pg_data, "postmaster.pid")).split()[0]),
+                        signal.SIGINT)  # fast shutdown
+            except (OSError, ValueError):
+                pass
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        for log in self.logs:
+            log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, argv, name, env=None):
+        log = open(os.path.join(self.tmp, f"{name}.log"), "wb")
+        self.logs.append(log)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.procs.append(p)
+        return p
+
+    def log_of(self, name):
+        return read(os.path.join(self.tmp, f"{name}.log"))[-3000:]
+
+    def as_postgres(self, path):
+        os.chown(path, self.pg_user.pw_uid, self.pg_user.pw_gid)
+
+    def test_compose_services_start_serve_call_each_other_and_stop(self):
+        # A copy of deploy/ with its own secrets, made by the script an operator runs.
+        work = os.path.join(self.tmp, "deploy")
+        shutil.copytree(DEPLOY, work, ignore=shutil.ignore_patterns("secrets", "__pycache__"))
+        compose_dir = os.path.join(work, "compose")
+        r = subprocess.run(["bash", os.path.join(compose_dir, "make-secrets.sh")],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        compose = yaml.safe_load(read(os.path.join(compose_dir, "compose.yaml")))
+        secret_file = {name: os.path.normpath(os.path.join(compose_dir, spec["file"]))
+                       for name, spec in compose["secrets"].items()}
+        self.assertEqual(len(read(secret_file["compliance-checkpoint-key"], "rb")), 64)
+
+        ports = {"postgres": free_port(), "redis": free_port()}
+        for name in ORDER:
+            ports[name] = free_port()
+        metrics = {}
+
+        # PostgreSQL 15 as the compose service runs it: TLS with its certificate, one role and
+        # database per service from postgres-init.sh.
+        self.pg_data = os.path.join(self.tmp, "pg")
+        pg_files = os.path.join(self.tmp, "pg-files")
+        for d in (pg_files, self.pg_data):
+            os.makedirs(d, mode=0o700)
+            self.as_postgres(d)
+        for src, dst in (("postgres-tls-cert", "server.pem"), ("postgres-tls-key", "server.key"),
+                         ("postgres-superuser-password", "superuser.password"),
+                         ("postgres-init-passwords", "passwords")):
+            shutil.copy(secret_file[src], os.path.join(pg_files, dst))
+            os.chmod(os.path.join(pg_files, dst), 0o600)
+            self.as_postgres(os.path.join(pg_files, dst))
+        r = subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D",
+                            self.pg_data, "-U", "postgres", "--locale=C", "--encoding=UTF8",
+                            "--auth-local=trust", "--auth-host=scram-sha-256",
+                            f"--pwfile={pg_files}/superuser.password"],
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pg = self.start(["runuser", "-u", "postgres", "--", f"{PG_BIN}/postgres", "-D",
+                         self.pg_data, "-c", "listen_addresses=127.0.0.1",
+                         "-c", f"port={ports['postgres']}", "-c", f"unix_socket_directories={pg_files}",
+                         "-c", "ssl=on", "-c", f"ssl_cert_file={pg_files}/server.pem",
+                         "-c", f"ssl_key_file={pg_files}/server.key"], "postgres")
+        for _ in range(150):
+            if subprocess.run([f"{PG_BIN}/pg_isready", "-h", "127.0.0.1", "-p",
+                               str(ports["postgres"])], capture_output=True).returncode == 0:
+                break
+            self.assertIsNone(pg.poll(), self.log_of("postgres"))
+            time.sleep(0.2)
+        init = read(os.path.join(compose_dir, "postgres-init.sh")).replace(
+            "/run/secrets/postgres-init-passwords", f"{pg_files}/passwords")
+        with open(os.path.join(pg_files, "init.sh"), "w") as f:
+            f.write(init)
+        r = subprocess.run(["runuser", "-u", "postgres", "--", "env", "POSTGRES_USER=postgres",
+                            f"PGHOST={pg_files}", f"PGPORT={ports['postgres']}", "bash",
+                            f"{pg_files}/init.sh"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+        # Redis with the services' ACL user and the compose password.
+        redis_password = read(secret_file["redis-password"]).strip()
+        acl = os.path.join(self.tmp, "users.acl")
+        with open(acl, "w") as f:
+            f.write(f"user default on >{os.urandom(16).hex()} ~* &* +@all\n"
+                    f"user smp on >{redis_password} ~smp:* &* +@all -@dangerous -@admin +role\n")
+        os.makedirs(os.path.join(self.tmp, "redis"))
+        self.start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
+                    "--dir", os.path.join(self.tmp, "redis"), "--aclfile", acl, "--save", ""],
+                   "redis")
+        for _ in range(100):
+            if "PONG" in subprocess.run(["redis-cli", "--user", "smp", "-p", str(ports["redis"]),
+                                         "ping"], capture_output=True, text=True,
+                                        env={**os.environ, "REDISCLI_AUTH": redis_password}
+                                        ).stdout:
+                break
+            time.sleep(0.1)
+
+        def mapped(text, svc):
+            """A compose value with hosts, ports and secret paths of this machine."""
+            text = str(text)
+            for name in sorted(secret_file, key=len, reverse=True):
+                text = text.replace(f"/run/secrets/{name}", secret_file[name])
+            text = re.sub(r"\b(identity|scheduling|inventory|compliance|billing|postgres|console)"
+                          r":\d+", lambda m: f"127.0.0.1:{ports[m.group(1)]}", text)
+            text = text.replace("/usr/share/smp/console/web",
+                                os.path.join(ROOT, "services", "console", "web"))
+            if text.startswith("/var/lib/smp/"):
+                text = os.path.join(self.tmp, "data", text[len("/var/lib/smp/"):])
+            return text
+
+        procs = {}
+        health = {}
+        for name in ORDER:
+            svc = compose["services"][name]
+            binary = svc["command"][0]
+            known = check_deploy.Flags(BUILD, {}).of(binary)
+            argv = [os.path.join(BUILD, "services", binary, binary)]
+            for arg in svc["command"][1:]:
+                flag, _, value = arg[2:].partition("=")
+                if flag not in known and flag in ("redis_sentinels", "redis_master_name"):
+                    if flag == "redis_sentinels":
+                        argv.append(f"--redis=127.0.0.1:{ports['redis']}")
+                    continue
+                if flag == "metrics_listen":
+                    metrics[name] = free_port()
+                    argv.append(f"--metrics_listen=127.0.0.1:{metrics[name]}")
+                    continue
+                if flag == "data_dir":
+                    os.makedirs(mapped(value, svc), mode=0o700)
+                    os.chown(mapped(value, svc), 10001, 10001)
+                argv.append(f"--{flag}={mapped(value, svc)}")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("SMP_", "SMPCTL_"))}
+            env["HOME"] = self.tmp
+            for k, v in (svc.get("environment") or {}).items():
+                env[k] = mapped(v, svc)
+            env["SMP_LISTEN"] = f"127.0.0.1:{ports[name]}"
+            procs[name] = self.start(AS_IMAGE_USER + argv, name, env)
+            test = svc["healthcheck"]["test"]
+            if test[1] == "smpctl":
+                hc = AS_IMAGE_USER + [self.smpctl_bin] + [re.sub(r"127\.0\.0\.1:\d+",
+                                                 f"127.0.0.1:{ports[name]}", a) for a in test[2:]]
+                health[name] = (hc, env)
+                deadline = time.time() + 60
+                while True:
+                    r = subprocess.run(hc, capture_output=True, text=True, env=env, timeout=30)
+                    if r.returncode == 0:
+                        self.assertIn("SERVING", r.stdout)
+                        break
+                    self.assertIsNone(procs[name].poll(), self.log_of(name))
+                    self.assertLess(time.time(), deadline, r.stderr + self.log_of(name))
+                    time.sleep(0.3)
+
+        # The console: HTTPS with its certificate.
+        ctx = ssl.create_default_context(cafile=secret_file["tls-ca"])
+        deadline = time.time() + 30
+        status = None
+        while status is None and time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{ports['console']}/",
+                                            context=ctx, timeout=2) as resp:
+                    status = resp.status
+            except OSError:
+                self.assertIsNone(procs["console"].poll(), self.log_of("console"))
+                time.sleep(0.2)
+        self.assertEqual(status, 200)
+
+        # An operator (client certificate `operator`, which names no service) bootstraps the
+        # first admin and creates a clinic; inventory's forecast comes from scheduling, over
+        # mutual TLS with inventory's svc.inventory certificate as its identity.
+        tls_dir = os.path.join(compose_dir, "secrets", "tls")
+        ctl_env = {k: v for k, v in os.environ.items() if not k.startswith("SMPCTL_")}
+        ctl_env.update({"HOME": self.tmp, "SMPCTL_TLS_CA": f"{tls_dir}/ca.pem",
+                        "SMPCTL_TLS_CERT": f"{tls_dir}/operator.pem",
+                        "SMPCTL_TLS_KEY": f"{tls_dir}/operator.key",
+                        })
+        for s in ORDER[:-1]:
+            ctl_env[f"SMPCTL_{s.upper()}"] = f"127.0.0.1:{ports[s]}"
+        operator_home = os.path.join(self.tmp, "operator")
+        os.makedirs(operator_home, mode=0o700)
+        os.chown(operator_home, 10001, 10001)
+        ctl_env["SMPCTL_TOKEN_FILE"] = os.path.join(operator_home, "token")
+        password = os.path.join(operator_home, "owner.password")
+        with open(os.open(password, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(12).hex() + "\n")
+        os.chown(password, 10001, 10001)
+
+        def ctl(*args):
+            r = subprocess.run(AS_IMAGE_USER + [self.smpctl_bin, *args], capture_output=True,
+                               text=True,
+                               env=ctl_env, timeout=60)
+            self.assertEqual(r.returncode, 0, f"smpctl {' '.join(args)}: {r.stderr}")
+            return r.stdout
+
+        ctl("bootstrap-admin", "--username=owner", f"--password_file={password}",
+            "--setup_code_file=" + os.path.join(self.tmp, "data", "identity",
+                                                "identity-setup-code"))
+        ctl("login", "--username=owner", f"--password_file={password}")
+        clinic = json.loads(ctl("--json", "clinic", "create", "--name=Austin",
+                                "--time_zone=America/Chicago"))["id"]
+        # inventory asks identity for the clinic's zone, then scheduling for the booked
+        # procedures: both as svc.inventory; a refused hop is UNAVAILABLE (exit 8).
+        ctl("inventory-settings", "set", f"--clinic={clinic}")
+        self.assertIn("weeks", ctl("forecast", f"--clinic={clinic}").lower())
+
+        # SIGTERM stops each (compose's stop signal), the health check sees it first.
+        for name in reversed(ORDER):
+            procs[name].send_signal(signal.SIGTERM)
+            self.assertIsNotNone(procs[name].wait(timeout=30), name)
+
+
+if __name__ == "__main__":
+    unittest.main()
