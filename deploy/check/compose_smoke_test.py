@@ -53,7 +53,10 @@ def read(path, mode="r"):
         return f.read()
 
 
-class ComposeCommandLines(unittest.TestCase):
+class SmokeStack(unittest.TestCase):
+    """PostgreSQL 15, Redis and the suite's processes in a temporary directory; shared by the
+    compose and Kubernetes command-line tests."""
+
     def setUp(self):
         if os.geteuid() != 0:
             self.skipTest("needs root (make-secrets.sh chowns, PostgreSQL runs as postgres)")
@@ -104,6 +107,150 @@ class ComposeCommandLines(unittest.TestCase):
     def as_postgres(self, path):
         os.chown(path, self.pg_user.pw_uid, self.pg_user.pw_gid)
 
+    def start_postgres(self, tls_cert, tls_key, superuser_password, init_passwords, init_script):
+        """PostgreSQL 15 with TLS (this certificate and key) on a free loopback port, as the
+        `postgres` user; one role and database per service made by `init_script`
+        (compose/postgres-init.sh) from `init_passwords`. Returns the port."""
+        port = free_port()
+        self.pg_data = os.path.join(self.tmp, "pg")
+        pg_files = os.path.join(self.tmp, "pg-files")
+        for d in (pg_files, self.pg_data):
+            os.makedirs(d, mode=0o700)
+            self.as_postgres(d)
+        for src, dst in ((tls_cert, "server.pem"), (tls_key, "server.key"),
+                         (superuser_password, "superuser.password"),
+                         (init_passwords, "passwords")):
+            shutil.copy(src, os.path.join(pg_files, dst))
+            os.chmod(os.path.join(pg_files, dst), 0o600)
+            self.as_postgres(os.path.join(pg_files, dst))
+        r = subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D",
+                            self.pg_data, "-U", "postgres", "--locale=C", "--encoding=UTF8",
+                            "--auth-local=trust", "--auth-host=scram-sha-256",
+                            f"--pwfile={pg_files}/superuser.password"],
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pg = self.start(["runuser", "-u", "postgres", "--", f"{PG_BIN}/postgres", "-D",
+                         self.pg_data, "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
+                         "-c", f"unix_socket_directories={pg_files}", "-c", "ssl=on",
+                         "-c", f"ssl_cert_file={pg_files}/server.pem",
+                         "-c", f"ssl_key_file={pg_files}/server.key"], "postgres")
+        for _ in range(150):
+            if subprocess.run([f"{PG_BIN}/pg_isready", "-h", "127.0.0.1", "-p", str(port)],
+                              capture_output=True).returncode == 0:
+                break
+            self.assertIsNone(pg.poll(), self.log_of("postgres"))
+            time.sleep(0.2)
+        init = read(init_script).replace("/run/secrets/postgres-init-passwords",
+                                         f"{pg_files}/passwords")
+        with open(os.path.join(pg_files, "init.sh"), "w") as f:
+            f.write(init)
+        r = subprocess.run(["runuser", "-u", "postgres", "--", "env", "POSTGRES_USER=postgres",
+                            f"PGHOST={pg_files}", f"PGPORT={port}", "bash",
+                            f"{pg_files}/init.sh"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return port
+
+    def start_redis(self, password):
+        """redis-server on a free loopback port with the services' ACL user smp."""
+        port = free_port()
+        acl = os.path.join(self.tmp, "users.acl")
+        with open(acl, "w") as f:
+            f.write(f"user default on >{os.urandom(16).hex()} ~* &* +@all\n"
+                    f"user smp on >{password} ~smp:* &* +@all -@dangerous -@admin +role\n")
+        os.makedirs(os.path.join(self.tmp, "redis"))
+        self.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                    "--dir", os.path.join(self.tmp, "redis"), "--aclfile", acl, "--save", ""],
+                   "redis")
+        for _ in range(100):
+            if "PONG" in subprocess.run(["redis-cli", "--user", "smp", "-p", str(port), "ping"],
+                                        capture_output=True, text=True,
+                                        env={**os.environ, "REDISCLI_AUTH": password}).stdout:
+                break
+            time.sleep(0.1)
+        return port
+
+    def image_user_dir(self, path):
+        """A directory (0700) of the image's user."""
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chown(path, 10001, 10001)
+        return path
+
+    def wait_health(self, name, proc, argv, env):
+        """Runs a health check command (as the image's user) until it answers SERVING."""
+        deadline = time.time() + 60
+        while True:
+            r = subprocess.run(AS_IMAGE_USER + argv, capture_output=True, text=True, env=env,
+                               timeout=30)
+            if r.returncode == 0:
+                self.assertIn("SERVING", r.stdout)
+                return
+            self.assertIsNone(proc.poll(), self.log_of(name))
+            self.assertLess(time.time(), deadline, r.stderr + self.log_of(name))
+            time.sleep(0.3)
+
+    def wait_https(self, name, proc, port, ca):
+        """The console's page over HTTPS, its certificate verified against `ca`."""
+        ctx = ssl.create_default_context(cafile=ca)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/", context=ctx,
+                                            timeout=2) as resp:
+                    self.assertEqual(resp.status, 200)
+                    return
+            except OSError:
+                self.assertIsNone(proc.poll(), self.log_of(name))
+                time.sleep(0.2)
+        self.fail(f"{name} served no page over HTTPS")
+
+    def operator_calls(self, tls_dir, ports, setup_code_file):
+        """As an operator with the `operator` certificate (it names no service): the first admin
+        and a clinic; inventory takes the clinic's zone from identity and its forecast from
+        scheduling, both as svc.inventory over mutual TLS (a refused hop: UNAVAILABLE, exit 8)."""
+        home = self.image_user_dir(os.path.join(self.tmp, "operator"))
+        for f in ("ca.pem", "operator.pem", "operator.key"):  # the operator's own copies
+            shutil.copy(os.path.join(tls_dir, f), os.path.join(home, f))
+            os.chown(os.path.join(home, f), 10001, 10001)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMPCTL_")}
+        env.update({"HOME": home, "SMPCTL_TOKEN_FILE": os.path.join(home, "token"),
+                    "SMPCTL_TLS_CA": f"{home}/ca.pem", "SMPCTL_TLS_CERT": f"{home}/operator.pem",
+                    "SMPCTL_TLS_KEY": f"{home}/operator.key"})
+        for s in ORDER[:-1]:
+            env[f"SMPCTL_{s.upper()}"] = f"127.0.0.1:{ports[s]}"
+        password = os.path.join(home, "owner.password")
+        with open(os.open(password, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(os.urandom(12).hex() + "\n")
+        os.chown(password, 10001, 10001)
+
+        def ctl(*args):
+            r = subprocess.run(AS_IMAGE_USER + [self.smpctl_bin, *args], capture_output=True,
+                               text=True, env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, f"smpctl {' '.join(args)}: {r.stderr}")
+            return r.stdout
+
+        ctl("bootstrap-admin", "--username=owner", f"--password_file={password}",
+            f"--setup_code_file={setup_code_file}")
+        ctl("login", "--username=owner", f"--password_file={password}")
+        clinic = json.loads(ctl("--json", "clinic", "create", "--name=Austin",
+                                "--time_zone=America/Chicago"))["id"]
+        ctl("inventory-settings", "set", f"--clinic={clinic}")
+        self.assertIn("weeks", ctl("forecast", f"--clinic={clinic}").lower())
+
+    def stop_all(self, procs):
+        """SIGTERM (the stop signal of compose, Kubernetes and systemd) stops each."""
+        for name in reversed(ORDER):
+            procs[name].send_signal(signal.SIGTERM)
+            self.assertIsNotNone(procs[name].wait(timeout=30), name)
+
+
+def without_pending_sentinel(binary, flag):
+    """True for a Sentinel flag the binary does not have yet (pending_flags.txt): the caller
+    uses --redis instead."""
+    return flag in ("redis_sentinels", "redis_master_name") and \
+        flag not in check_deploy.Flags(BUILD, {}).of(binary)
+
+
+class ComposeCommandLines(SmokeStack):
     def test_compose_services_start_serve_call_each_other_and_stop(self):
         # A copy of deploy/ with its own secrets, made by the script an operator runs.
         work = os.path.join(self.tmp, "deploy")
@@ -117,69 +264,15 @@ class ComposeCommandLines(unittest.TestCase):
                        for name, spec in compose["secrets"].items()}
         self.assertEqual(len(read(secret_file["compliance-checkpoint-key"], "rb")), 64)
 
-        ports = {"postgres": free_port(), "redis": free_port()}
+        ports = {"postgres": self.start_postgres(
+            secret_file["postgres-tls-cert"], secret_file["postgres-tls-key"],
+            secret_file["postgres-superuser-password"], secret_file["postgres-init-passwords"],
+            os.path.join(compose_dir, "postgres-init.sh"))}
+        ports["redis"] = self.start_redis(read(secret_file["redis-password"]).strip())
         for name in ORDER:
             ports[name] = free_port()
-        metrics = {}
 
-        # PostgreSQL 15 as the compose service runs it: TLS with its certificate, one role and
-        # database per service from postgres-init.sh.
-        self.pg_data = os.path.join(self.tmp, "pg")
-        pg_files = os.path.join(self.tmp, "pg-files")
-        for d in (pg_files, self.pg_data):
-            os.makedirs(d, mode=0o700)
-            self.as_postgres(d)
-        for src, dst in (("postgres-tls-cert", "server.pem"), ("postgres-tls-key", "server.key"),
-                         ("postgres-superuser-password", "superuser.password"),
-                         ("postgres-init-passwords", "passwords")):
-            shutil.copy(secret_file[src], os.path.join(pg_files, dst))
-            os.chmod(os.path.join(pg_files, dst), 0o600)
-            self.as_postgres(os.path.join(pg_files, dst))
-        r = subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D",
-                            self.pg_data, "-U", "postgres", "--locale=C", "--encoding=UTF8",
-                            "--auth-local=trust", "--auth-host=scram-sha-256",
-                            f"--pwfile={pg_files}/superuser.password"],
-                           capture_output=True, text=True, timeout=180)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        pg = self.start(["runuser", "-u", "postgres", "--", f"{PG_BIN}/postgres", "-D",
-                         self.pg_data, "-c", "listen_addresses=127.0.0.1",
-                         "-c", f"port={ports['postgres']}", "-c", f"unix_socket_directories={pg_files}",
-                         "-c", "ssl=on", "-c", f"ssl_cert_file={pg_files}/server.pem",
-                         "-c", f"ssl_key_file={pg_files}/server.key"], "postgres")
-        for _ in range(150):
-            if subprocess.run([f"{PG_BIN}/pg_isready", "-h", "127.0.0.1", "-p",
-                               str(ports["postgres"])], capture_output=True).returncode == 0:
-                break
-            self.assertIsNone(pg.poll(), self.log_of("postgres"))
-            time.sleep(0.2)
-        init = read(os.path.join(compose_dir, "postgres-init.sh")).replace(
-            "/run/secrets/postgres-init-passwords", f"{pg_files}/passwords")
-        with open(os.path.join(pg_files, "init.sh"), "w") as f:
-            f.write(init)
-        r = subprocess.run(["runuser", "-u", "postgres", "--", "env", "POSTGRES_USER=postgres",
-                            f"PGHOST={pg_files}", f"PGPORT={ports['postgres']}", "bash",
-                            f"{pg_files}/init.sh"], capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-
-        # Redis with the services' ACL user and the compose password.
-        redis_password = read(secret_file["redis-password"]).strip()
-        acl = os.path.join(self.tmp, "users.acl")
-        with open(acl, "w") as f:
-            f.write(f"user default on >{os.urandom(16).hex()} ~* &* +@all\n"
-                    f"user smp on >{redis_password} ~smp:* &* +@all -@dangerous -@admin +role\n")
-        os.makedirs(os.path.join(self.tmp, "redis"))
-        self.start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
-                    "--dir", os.path.join(self.tmp, "redis"), "--aclfile", acl, "--save", ""],
-                   "redis")
-        for _ in range(100):
-            if "PONG" in subprocess.run(["redis-cli", "--user", "smp", "-p", str(ports["redis"]),
-                                         "ping"], capture_output=True, text=True,
-                                        env={**os.environ, "REDISCLI_AUTH": redis_password}
-                                        ).stdout:
-                break
-            time.sleep(0.1)
-
-        def mapped(text, svc):
+        def mapped(text):
             """A compose value with hosts, ports and secret paths of this machine."""
             text = str(text)
             for name in sorted(secret_file, key=len, reverse=True):
@@ -193,103 +286,38 @@ class ComposeCommandLines(unittest.TestCase):
             return text
 
         procs = {}
-        health = {}
         for name in ORDER:
             svc = compose["services"][name]
             binary = svc["command"][0]
-            known = check_deploy.Flags(BUILD, {}).of(binary)
             argv = [os.path.join(BUILD, "services", binary, binary)]
             for arg in svc["command"][1:]:
                 flag, _, value = arg[2:].partition("=")
-                if flag not in known and flag in ("redis_sentinels", "redis_master_name"):
+                if without_pending_sentinel(binary, flag):
                     if flag == "redis_sentinels":
                         argv.append(f"--redis=127.0.0.1:{ports['redis']}")
                     continue
                 if flag == "metrics_listen":
-                    metrics[name] = free_port()
-                    argv.append(f"--metrics_listen=127.0.0.1:{metrics[name]}")
-                    continue
+                    value = f"127.0.0.1:{free_port()}"
                 if flag == "data_dir":
-                    os.makedirs(mapped(value, svc), mode=0o700)
-                    os.chown(mapped(value, svc), 10001, 10001)
-                argv.append(f"--{flag}={mapped(value, svc)}")
+                    self.image_user_dir(mapped(value))
+                argv.append(f"--{flag}={mapped(value)}")
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SMP_", "SMPCTL_"))}
             env["HOME"] = self.tmp
             for k, v in (svc.get("environment") or {}).items():
-                env[k] = mapped(v, svc)
+                env[k] = mapped(v)
             env["SMP_LISTEN"] = f"127.0.0.1:{ports[name]}"
             procs[name] = self.start(AS_IMAGE_USER + argv, name, env)
             test = svc["healthcheck"]["test"]
             if test[1] == "smpctl":
-                hc = AS_IMAGE_USER + [self.smpctl_bin] + [re.sub(r"127\.0\.0\.1:\d+",
-                                                 f"127.0.0.1:{ports[name]}", a) for a in test[2:]]
-                health[name] = (hc, env)
-                deadline = time.time() + 60
-                while True:
-                    r = subprocess.run(hc, capture_output=True, text=True, env=env, timeout=30)
-                    if r.returncode == 0:
-                        self.assertIn("SERVING", r.stdout)
-                        break
-                    self.assertIsNone(procs[name].poll(), self.log_of(name))
-                    self.assertLess(time.time(), deadline, r.stderr + self.log_of(name))
-                    time.sleep(0.3)
+                self.wait_health(name, procs[name], [self.smpctl_bin] + [
+                    re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{ports[name]}", a)
+                    for a in test[2:]], env)
+            else:
+                self.wait_https(name, procs[name], ports[name], secret_file["tls-ca"])
 
-        # The console: HTTPS with its certificate.
-        ctx = ssl.create_default_context(cafile=secret_file["tls-ca"])
-        deadline = time.time() + 30
-        status = None
-        while status is None and time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"https://127.0.0.1:{ports['console']}/",
-                                            context=ctx, timeout=2) as resp:
-                    status = resp.status
-            except OSError:
-                self.assertIsNone(procs["console"].poll(), self.log_of("console"))
-                time.sleep(0.2)
-        self.assertEqual(status, 200)
-
-        # An operator (client certificate `operator`, which names no service) bootstraps the
-        # first admin and creates a clinic; inventory's forecast comes from scheduling, over
-        # mutual TLS with inventory's svc.inventory certificate as its identity.
-        tls_dir = os.path.join(compose_dir, "secrets", "tls")
-        ctl_env = {k: v for k, v in os.environ.items() if not k.startswith("SMPCTL_")}
-        ctl_env.update({"HOME": self.tmp, "SMPCTL_TLS_CA": f"{tls_dir}/ca.pem",
-                        "SMPCTL_TLS_CERT": f"{tls_dir}/operator.pem",
-                        "SMPCTL_TLS_KEY": f"{tls_dir}/operator.key",
-                        })
-        for s in ORDER[:-1]:
-            ctl_env[f"SMPCTL_{s.upper()}"] = f"127.0.0.1:{ports[s]}"
-        operator_home = os.path.join(self.tmp, "operator")
-        os.makedirs(operator_home, mode=0o700)
-        os.chown(operator_home, 10001, 10001)
-        ctl_env["SMPCTL_TOKEN_FILE"] = os.path.join(operator_home, "token")
-        password = os.path.join(operator_home, "owner.password")
-        with open(os.open(password, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(os.urandom(12).hex() + "\n")
-        os.chown(password, 10001, 10001)
-
-        def ctl(*args):
-            r = subprocess.run(AS_IMAGE_USER + [self.smpctl_bin, *args], capture_output=True,
-                               text=True,
-                               env=ctl_env, timeout=60)
-            self.assertEqual(r.returncode, 0, f"smpctl {' '.join(args)}: {r.stderr}")
-            return r.stdout
-
-        ctl("bootstrap-admin", "--username=owner", f"--password_file={password}",
-            "--setup_code_file=" + os.path.join(self.tmp, "data", "identity",
-                                                "identity-setup-code"))
-        ctl("login", "--username=owner", f"--password_file={password}")
-        clinic = json.loads(ctl("--json", "clinic", "create", "--name=Austin",
-                                "--time_zone=America/Chicago"))["id"]
-        # inventory asks identity for the clinic's zone, then scheduling for the booked
-        # procedures: both as svc.inventory; a refused hop is UNAVAILABLE (exit 8).
-        ctl("inventory-settings", "set", f"--clinic={clinic}")
-        self.assertIn("weeks", ctl("forecast", f"--clinic={clinic}").lower())
-
-        # SIGTERM stops each (compose's stop signal), the health check sees it first.
-        for name in reversed(ORDER):
-            procs[name].send_signal(signal.SIGTERM)
-            self.assertIsNotNone(procs[name].wait(timeout=30), name)
+        self.operator_calls(os.path.join(compose_dir, "secrets", "tls"), ports,
+                            os.path.join(self.tmp, "data", "identity", "identity-setup-code"))
+        self.stop_all(procs)
 
 
 if __name__ == "__main__":
