@@ -8,8 +8,8 @@ secret's file. Checks: every service SERVING through its compose health check's 
 the console's page over HTTPS; an admin (operator certificate) creates a clinic, has inventory
 take its zone from identity and asks inventory for its forecast, which inventory gets from
 scheduling: both hops over mutual TLS with svc.inventory's certificate as its identity; SIGTERM
-stops each. The Sentinel flags (pending_flags.txt) are replaced by --redis while the binaries lack
-them. Runs as root (make-secrets.sh chowns; PostgreSQL runs as `postgres`); SMP_BUILD_DIR names
+stops each. The Sentinel flags point at a local sentinel; while the binaries lack them
+(pending_flags.txt) --redis replaces them. Runs as root (make-secrets.sh chowns; PostgreSQL runs as `postgres`); SMP_BUILD_DIR names
 the build."""
 
 import json
@@ -151,11 +151,14 @@ class SmokeStack(unittest.TestCase):
         return port
 
     def start_redis(self, password):
-        """redis-server on a free loopback port with the services' ACL user smp."""
+        """redis-server on a free loopback port with the services' ACL user smp, and one
+        sentinel monitoring it as `smp-redis` (self.sentinel_port), for binaries that have the
+        Sentinel flags. Returns the Redis port."""
         port = free_port()
+        admin = os.urandom(16).hex()
         acl = os.path.join(self.tmp, "users.acl")
         with open(acl, "w") as f:
-            f.write(f"user default on >{os.urandom(16).hex()} ~* &* +@all\n"
+            f.write(f"user default on >{admin} ~* &* +@all\n"
                     f"user smp on >{password} ~smp:* &* +@all -@dangerous -@admin +role\n")
         os.makedirs(os.path.join(self.tmp, "redis"))
         self.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
@@ -167,7 +170,27 @@ class SmokeStack(unittest.TestCase):
                                         env={**os.environ, "REDISCLI_AUTH": password}).stdout:
                 break
             time.sleep(0.1)
+        self.sentinel_port = free_port()
+        conf = os.path.join(self.tmp, "redis", "sentinel.conf")
+        with open(conf, "w") as f:
+            f.write(f"port {self.sentinel_port}\nbind 127.0.0.1\n"
+                    f"sentinel monitor smp-redis 127.0.0.1 {port} 1\n"
+                    "sentinel auth-user smp-redis default\n"
+                    f"sentinel auth-pass smp-redis {admin}\n")
+        self.start(["redis-server", conf, "--sentinel"], "sentinel")
         return port
+
+    def redis_settings(self, binary, flag, value):
+        """How a Redis setting of the deploy files runs here: the Sentinel flags point at this
+        machine's sentinel when the binary has them; while it lacks them (pending_flags.txt)
+        --redis names the Redis server instead. Returns [(flag, value)]."""
+        if flag not in ("redis_sentinels", "redis_master_name"):
+            return [(flag, value)]
+        if flag in check_deploy.Flags(BUILD, {}).of(binary):
+            if flag == "redis_sentinels":
+                value = ",".join(f"127.0.0.1:{self.sentinel_port}" for _ in value.split(","))
+            return [(flag, value)]
+        return [("redis", f"127.0.0.1:{self.redis_port}")] if flag == "redis_sentinels" else []
 
     def image_user_dir(self, path):
         """A directory (0700) of the image's user."""
@@ -243,13 +266,6 @@ class SmokeStack(unittest.TestCase):
             self.assertIsNotNone(procs[name].wait(timeout=30), name)
 
 
-def without_pending_sentinel(binary, flag):
-    """True for a Sentinel flag the binary does not have yet (pending_flags.txt): the caller
-    uses --redis instead."""
-    return flag in ("redis_sentinels", "redis_master_name") and \
-        flag not in check_deploy.Flags(BUILD, {}).of(binary)
-
-
 class ComposeCommandLines(SmokeStack):
     def test_compose_services_start_serve_call_each_other_and_stop(self):
         # A copy of deploy/ with its own secrets, made by the script an operator runs.
@@ -268,7 +284,8 @@ class ComposeCommandLines(SmokeStack):
             secret_file["postgres-tls-cert"], secret_file["postgres-tls-key"],
             secret_file["postgres-superuser-password"], secret_file["postgres-init-passwords"],
             os.path.join(compose_dir, "postgres-init.sh"))}
-        ports["redis"] = self.start_redis(read(secret_file["redis-password"]).strip())
+        ports["redis"] = self.redis_port = self.start_redis(
+            read(secret_file["redis-password"]).strip())
         for name in ORDER:
             ports[name] = free_port()
 
@@ -292,15 +309,12 @@ class ComposeCommandLines(SmokeStack):
             argv = [os.path.join(BUILD, "services", binary, binary)]
             for arg in svc["command"][1:]:
                 flag, _, value = arg[2:].partition("=")
-                if without_pending_sentinel(binary, flag):
-                    if flag == "redis_sentinels":
-                        argv.append(f"--redis=127.0.0.1:{ports['redis']}")
-                    continue
                 if flag == "metrics_listen":
                     value = f"127.0.0.1:{free_port()}"
                 if flag == "data_dir":
                     self.image_user_dir(mapped(value))
-                argv.append(f"--{flag}={mapped(value)}")
+                for f, v in self.redis_settings(binary, flag, value):
+                    argv.append(f"--{f}={mapped(v)}")
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SMP_", "SMPCTL_"))}
             env["HOME"] = self.tmp
             for k, v in (svc.get("environment") or {}).items():

@@ -8,8 +8,8 @@ and environment (ConfigMap values resolved), Service host names and ports mapped
 ports. Against a real PostgreSQL 15 with TLS (standing in for CloudNativePG's `smp-pg-rw`, its
 certificate from the chain CA) and redis-server: every service answers its readiness probe's
 `smpctl health`, the console its page over HTTPS, and an operator's calls make inventory reach
-identity and scheduling over mutual TLS as svc.inventory. The Sentinel flags are replaced by
---redis while the binaries lack them. Runs as root; SMP_BUILD_DIR names the build."""
+identity and scheduling over mutual TLS as svc.inventory. The Sentinel flags point at a local
+sentinel; while the binaries lack them (pending_flags.txt) --redis replaces them. Runs as root; SMP_BUILD_DIR names the build."""
 
 import os
 import re
@@ -24,7 +24,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import check_deploy  # noqa: E402
 from compose_smoke_test import (AS_IMAGE_USER, BUILD, DEPLOY, ORDER, ROOT, SmokeStack,  # noqa: E402
-                                free_port, read, without_pending_sentinel)
+                                free_port, read)
+
+def env_var(flag):
+    """The environment variable of a flag (README, "Configuration")."""
+    return "SMP_" + flag.upper()
+
 
 SERVICE_HOSTS = r"\b(identity|scheduling|inventory|compliance|billing|console|smp-pg-rw):\d+"
 
@@ -80,7 +85,8 @@ class KubernetesPods(SmokeStack):
         ports = {"smp-pg-rw": self.start_postgres(
             os.path.join(tls, "postgres.pem"), os.path.join(tls, "postgres.key"), superuser,
             init_passwords, os.path.join(work, "compose", "postgres-init.sh"))}
-        ports["redis"] = self.start_redis(read(source[("smp-redis", "password")]).strip())
+        ports["redis"] = self.redis_port = self.start_redis(
+            read(source[("smp-redis", "password")]).strip())
         for name in ORDER:
             ports[name] = free_port()
 
@@ -142,11 +148,11 @@ class KubernetesPods(SmokeStack):
                                                  name)
             self.assertEqual(problems.items, [])
             for key, value in resolved.items():
-                flag = key[4:].lower() if key.startswith("SMP_") else ""
-                if without_pending_sentinel(binary, flag):
-                    env["SMP_REDIS"] = f"127.0.0.1:{ports['redis']}"
+                if not key.startswith("SMP_"):
+                    env[key] = mapped(value, container)
                     continue
-                env[key] = mapped(value, container)
+                for flag, v in self.redis_settings(binary, key[4:].lower(), value):
+                    env[env_var(flag)] = mapped(v, container)
             env["SMP_LISTEN"] = f"127.0.0.1:{ports[name]}"
             procs[name] = self.start(AS_IMAGE_USER + argv, name, env)
             probe = container["readinessProbe"]
