@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev
   libpq-dev postgresql-15
   redis-server jq
+  redis-sentinel
   openssl stunnel4
   python3-grpcio python3-protobuf python3-grpc-tools
   libcpp-httplib-dev chromium chromium-driver python3-selenium
@@ -29,4 +30,5 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The Debian package starts a redis-server on 6379 on install; the suite starts its own on other ports.
+# The Debian packages start a redis-server on 6379 (and redis-sentinel one on 26379) on install;
+# the suite and its tests start their own on other ports.

@@ -7,6 +7,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "common/redis/redis_pool.h"
+#include "common/redis/sentinel_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -51,6 +53,47 @@ TEST(AuthFlagsTest, SetValues) {
   EXPECT_EQ(policy.idle_timeout, absl::Seconds(30));
   EXPECT_EQ(policy.refresh_granularity, absl::Seconds(3));
   EXPECT_FALSE(AuthCacheOptionsFromFlags().enabled);
+}
+
+TEST(AuthFlagsTest, SentinelFlags) {
+  absl::FlagSaver saver;
+  // Without sentinels: a pool on --redis, and no WAIT.
+  EXPECT_EQ(SessionPolicyFromFlags().replicas_to_ack, 0);
+  EXPECT_NE(dynamic_cast<RedisPool*>(RedisClientFromFlags().get()), nullptr);
+
+  absl::SetFlag(&FLAGS_redis_sentinels, "10.0.0.1:26380,sentinel-b");
+  absl::SetFlag(&FLAGS_redis_master_name, "clinics");
+  absl::SetFlag(&FLAGS_redis_sentinel_address_map, "10.0.0.5:6379=127.0.0.1:16379");
+  absl::SetFlag(&FLAGS_redis_wait_timeout, absl::Milliseconds(250));
+  SentinelOptions options = SentinelOptionsFromFlags();
+  ASSERT_EQ(options.sentinels.size(), 2u);
+  EXPECT_EQ(options.sentinels[0].port, 26380);
+  EXPECT_EQ(options.sentinels[1].host, "sentinel-b");
+  EXPECT_EQ(options.sentinels[1].port, 26379);
+  EXPECT_EQ(options.master_name, "clinics");
+  EXPECT_EQ(options.address_map.at("10.0.0.5:6379"), "127.0.0.1:16379");
+  EXPECT_EQ(options.redis.user, "smp");
+  EXPECT_EQ(options.sentinel_password, "");
+  EXPECT_NE(dynamic_cast<SentinelRedisClient*>(RedisClientFromFlags().get()), nullptr);
+  SessionPolicy policy = SessionPolicyFromFlags();
+  EXPECT_EQ(policy.replicas_to_ack, 1);
+  EXPECT_EQ(policy.replica_ack_timeout, absl::Milliseconds(250));
+}
+
+TEST(AuthFlagsDeathTest, BadSentinelFlagsAbortWithTheFlagName) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_redis_sentinels, "a:1,,b:2");
+  EXPECT_DEATH(SentinelOptionsFromFlags(), "invalid --redis_sentinels: .*empty element");
+  absl::SetFlag(&FLAGS_redis_sentinels, "a:1");
+  absl::SetFlag(&FLAGS_redis_sentinel_address_map, "nonsense");
+  EXPECT_DEATH(SentinelOptionsFromFlags(), "invalid --redis_sentinel_address_map");
+  absl::SetFlag(&FLAGS_redis_wait_replicas, -1);
+  EXPECT_DEATH(SessionPolicyFromFlags(), "invalid --redis_wait_replicas");
+  absl::SetFlag(&FLAGS_redis_sentinel_address_map, "");
+  absl::SetFlag(&FLAGS_redis_sentinel_password_file, ::testing::TempDir() + "/no-such-file");
+  EXPECT_EXIT(SentinelOptionsFromFlags(), ::testing::ExitedWithCode(1),
+              "--redis_sentinel_password_file");
 }
 
 TEST(AuthFlagsDeathTest, BadValuesAbortWithTheFlagName) {

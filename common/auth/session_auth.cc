@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/auth_flags.h"
@@ -22,14 +23,22 @@ bool IsCredentialsProblem(const absl::Status& status) {
 }  // namespace
 
 SessionAuth::SessionAuth()
-    : redis_(RedisOptionsFromFlags()),
-      sessions_(&redis_, SessionPolicyFromFlags(), Clock::Real(), SessionMacFromFlags()),
+    : redis_(RedisClientFromFlags()),
+      sessions_(redis_.get(), SessionPolicyFromFlags(), Clock::Real(), SessionMacFromFlags()),
       authenticator_(&sessions_, AuthCacheOptionsFromFlags(), Clock::Real()) {
-  if (redis_.options().password.empty()) {
+  const RedisOptions options = RedisOptionsFromFlags();
+  const std::string sentinels = absl::GetFlag(FLAGS_redis_sentinels);
+  const std::string where = sentinels.empty()
+                                ? absl::StrCat(options.host, ":", options.port)
+                                : absl::StrCat("sentinels ", sentinels, " master ",
+                                               absl::GetFlag(FLAGS_redis_master_name));
+  if (options.password.empty()) {
     LogWarning("redis: no --redis_password_file; anyone who can reach Redis can read sessions",
-               {{"redis", absl::StrCat(redis_.options().host, ":", redis_.options().port)}});
+               {{"redis", where}});
   }
-  absl::Status ping = redis_.Command({"PING"}).status();
+  // Through the sentinels this also finds the primary and checks it with ROLE: a user without
+  // +role is a credentials problem (NOPERM) and stops the service here.
+  absl::Status ping = redis_->Command({"PING"}).status();
   if (IsCredentialsProblem(ping)) {
     LogError("redis refused this service's credentials", {{"error", ping.ToString()}});
     std::exit(1);

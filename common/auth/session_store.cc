@@ -253,14 +253,13 @@ absl::StatusOr<NewSession> SessionStore::Create(absl::string_view staff_id,
   hset.push_back(mac_.Sign(token_hash, fields));
   // One transaction, so a crash cannot leave a session that RevokeAllForStaff cannot find. The
   // staff set lives as long as the longest session it can hold.
-  RETURN_IF_ERROR(
-      RunTransaction(*redis_, {std::move(hset),
-                               {"PEXPIRE", key, ttl},
-                               {"SET", SessionIdKey(record.session_id), token_hash, "PX", ttl},
-                               {"SADD", StaffSessionsKey(record.staff_id), record.session_id},
-                               {"PEXPIRE", StaffSessionsKey(record.staff_id),
-                                TtlMillis(policy_.max_lifetime)}})
-          .status());
+  RETURN_IF_ERROR(WriteReplicated(
+      {std::move(hset),
+       {"PEXPIRE", key, ttl},
+       {"SET", SessionIdKey(record.session_id), token_hash, "PX", ttl},
+       {"SADD", StaffSessionsKey(record.staff_id), record.session_id},
+       {"PEXPIRE", StaffSessionsKey(record.staff_id), TtlMillis(policy_.max_lifetime)}},
+      "login"));
   return session;
 }
 
@@ -317,9 +316,28 @@ absl::StatusOr<SessionRecord> SessionStore::GetById(absl::string_view session_id
 
 absl::Status SessionStore::Delete(absl::string_view token_hash, absl::string_view session_id,
                                   absl::string_view staff_id) {
-  return RunTransaction(*redis_, {{"DEL", SessionKey(token_hash), SessionIdKey(session_id)},
-                                  {"SREM", StaffSessionsKey(staff_id), std::string(session_id)}})
-      .status();
+  return WriteReplicated({{"DEL", SessionKey(token_hash), SessionIdKey(session_id)},
+                          {"SREM", StaffSessionsKey(staff_id), std::string(session_id)}},
+                         "revocation");
+}
+
+absl::Status SessionStore::WriteReplicated(const std::vector<std::vector<std::string>>& commands,
+                                           absl::string_view what) {
+  ASSIGN_OR_RETURN(ReplicatedReplies done,
+                   RunTransactionAndWait(*redis_, commands, policy_.replicas_to_ack,
+                                         policy_.replica_ack_timeout));
+  if (done.replicas_acked < policy_.replicas_to_ack) {
+    Metrics().IncrementCounter("smp_session_writes_unreplicated_total",
+                               "Session writes (logins, revocations) that fewer Redis replicas "
+                               "than --redis_wait_replicas confirmed within --redis_wait_timeout; "
+                               "a failover right then could undo them.",
+                               {{"write", std::string(what)}});
+    LogWarning("session write not confirmed by a redis replica; a failover now could undo it",
+               {{"write", std::string(what)},
+                {"replicas_acked", absl::StrCat(done.replicas_acked)},
+                {"replicas_wanted", absl::StrCat(policy_.replicas_to_ack)}});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SessionStore::RevokeById(absl::string_view session_id) {
@@ -432,7 +450,7 @@ absl::Status SessionStore::RevokeAllForStaff(absl::string_view staff_id,
     srem.push_back(ids[i]);
   }
   if (del.size() == 1) return absl::OkStatus();
-  return RunTransaction(*redis_, {std::move(del), std::move(srem)}).status();
+  return WriteReplicated({std::move(del), std::move(srem)}, "revocation");
 }
 
 }  // namespace smp

@@ -25,6 +25,14 @@ struct SessionPolicy {
   // saves a write on almost every request. So the effective idle timeout lies between
   // idle_timeout - refresh_granularity and idle_timeout. Zero refreshes on every Lookup.
   absl::Duration refresh_granularity = absl::Minutes(1);
+  // Redis replicates asynchronously: a session written to the primary alone is lost if the
+  // primary dies before a replica has it and a sentinel promotes that replica. With a replica
+  // count here, logins and revocations end with `WAIT <replicas_to_ack> <replica_ack_timeout>`
+  // on the connection that wrote them, so that what they answered survives a failover. A short
+  // count is logged (smp_session_writes_unreplicated_total), not an error: the write stands on
+  // the primary, and a Redis without replicas must still serve. 0 (plain Redis) sends no WAIT.
+  int replicas_to_ack = 0;
+  absl::Duration replica_ack_timeout = absl::Milliseconds(100);
 };
 
 // One login session as stored. Times are exact to the microsecond.
@@ -140,6 +148,9 @@ class SessionStore {
                                                const RedisReply& hgetall) const;
   absl::Status Delete(absl::string_view token_hash, absl::string_view session_id,
                       absl::string_view staff_id);
+  // RunTransaction, then WAIT per policy_.replicas_to_ack; `what` names the write in the log.
+  absl::Status WriteReplicated(const std::vector<std::vector<std::string>>& commands,
+                               absl::string_view what);
 
   RedisClient* const redis_;
   const SessionPolicy policy_;

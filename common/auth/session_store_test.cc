@@ -520,3 +520,60 @@ TEST_F(SessionStoreTest, RedisDownIsUnavailableAndRecovers) {
 
 }  // namespace
 }  // namespace smp
+
+namespace smp {
+namespace {
+
+// Records the last pipeline passed through, to see what a session write sends.
+class RecordingRedisClient final : public RedisClient {
+ public:
+  explicit RecordingRedisClient(RedisClient* target) : target_(target) {}
+  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& argv) override {
+    return target_->Command(argv);
+  }
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands) override {
+    last_pipeline_ = commands;
+    return target_->Pipeline(commands);
+  }
+  const std::vector<std::vector<std::string>>& last_pipeline() const { return last_pipeline_; }
+
+ private:
+  RedisClient* const target_;
+  std::vector<std::vector<std::string>> last_pipeline_;
+};
+
+// With replicas to wait for (Sentinel deployments), logins and revocations end with WAIT on the
+// connection that wrote them; a Redis without replicas answers 0 and the write still stands.
+TEST_F(SessionStoreTest, LoginsAndRevocationsWaitForReplicasWhenAsked) {
+  RecordingRedisClient recording(pool_.get());
+  SessionPolicy policy = policy_;
+  policy.replicas_to_ack = 1;
+  policy.replica_ack_timeout = absl::Milliseconds(30);
+  SessionStore store(&recording, policy, clock_);
+  const std::vector<std::string> wait = {"WAIT", "1", "30"};
+
+  ASSERT_OK_AND_ASSIGN(NewSession session, store.Create("staff-w", "w", {ROLE_FRONT_DESK},
+                                                        {"clinic-1"}, "ipv4:10.0.0.1:4000"));
+  ASSERT_FALSE(recording.last_pipeline().empty());
+  EXPECT_EQ(recording.last_pipeline().back(), wait);
+  EXPECT_OK(store.Lookup(session.token).status());  // unconfirmed, but on the primary
+
+  ASSERT_OK(store.RevokeToken(session.token));
+  EXPECT_EQ(recording.last_pipeline().back(), wait);
+  EXPECT_THAT(store.Lookup(session.token), StatusIs(absl::StatusCode::kUnauthenticated));
+
+  ASSERT_OK(store.Create("staff-w", "w", {ROLE_FRONT_DESK}, {"clinic-1"}, "a").status());
+  ASSERT_OK(store.RevokeAllForStaff("staff-w"));
+  EXPECT_EQ(recording.last_pipeline().back(), wait);
+  EXPECT_THAT(Metrics().RenderPrometheus(),
+              ::testing::HasSubstr("smp_session_writes_unreplicated_total"));
+
+  // Plain Redis (the default policy): no WAIT.
+  SessionStore plain(&recording, policy_, clock_);
+  ASSERT_OK(plain.Create("staff-p", "p", {ROLE_FRONT_DESK}, {"clinic-1"}, "a").status());
+  EXPECT_EQ(recording.last_pipeline().back()[0], "EXEC");
+}
+
+}  // namespace
+}  // namespace smp

@@ -1,5 +1,6 @@
 #include "common/redis/redis_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/status/status_macros.h"
 
 namespace smp {
 
@@ -118,18 +120,39 @@ std::string RedisReply::DebugString() const {
 
 absl::StatusOr<std::vector<RedisReply>> RunTransaction(
     RedisClient& client, const std::vector<std::vector<std::string>>& commands) {
+  ASSIGN_OR_RETURN(ReplicatedReplies done,
+                   RunTransactionAndWait(client, commands, 0, absl::ZeroDuration()));
+  return std::move(done.replies);
+}
+
+absl::StatusOr<ReplicatedReplies> RunTransactionAndWait(
+    RedisClient& client, const std::vector<std::vector<std::string>>& commands, int replicas,
+    absl::Duration timeout) {
   std::vector<std::vector<std::string>> wrapped;
-  wrapped.reserve(commands.size() + 2);
+  wrapped.reserve(commands.size() + 3);
   wrapped.push_back({"MULTI"});
   wrapped.insert(wrapped.end(), commands.begin(), commands.end());
   wrapped.push_back({"EXEC"});
+  if (replicas > 0) {
+    // WAIT 0 would block forever; a timeout under 1 ms rounds up.
+    wrapped.push_back({"WAIT", absl::StrCat(replicas),
+                       absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)))});
+  }
   absl::StatusOr<std::vector<RedisReply>> replies = client.Pipeline(wrapped);
   if (!replies.ok()) return replies.status();
   if (replies->size() != wrapped.size()) {
     return absl::InternalError(
         absl::StrCat("redis EXEC: expected ", wrapped.size(), " replies, got ", replies->size()));
   }
-  RedisReply& exec = replies->back();
+  ReplicatedReplies done;
+  if (replicas > 0) {
+    const RedisReply& wait = replies->back();
+    if (!wait.is_integer()) {
+      return absl::InternalError(absl::StrCat("redis WAIT: unexpected reply ", wait.DebugString()));
+    }
+    done.replicas_acked = wait.integer();
+  }
+  RedisReply& exec = (*replies)[commands.size() + 1];
   if (exec.is_nil()) return absl::AbortedError("redis EXEC: transaction aborted");
   if (!exec.is_array() || exec.elements().size() != commands.size()) {
     return absl::InternalError(absl::StrCat("redis EXEC: unexpected reply ", exec.DebugString()));
@@ -141,7 +164,8 @@ absl::StatusOr<std::vector<RedisReply>> RunTransaction(
           absl::StrCat("redis ", commands[i].empty() ? "" : commands[i][0], ": ", reply.str()));
     }
   }
-  return std::move(exec.mutable_elements());
+  done.replies = std::move(exec.mutable_elements());
+  return done;
 }
 
 }  // namespace smp

@@ -79,7 +79,8 @@ class RedisReply {
 // Errors:
 //   UNAVAILABLE  Redis could not be reached or the connection failed mid-call ("redis ...:
 //                <reason>"), or Redis answered with a transient error (LOADING, BUSY, MASTERDOWN,
-//                TRYAGAIN, CLUSTERDOWN). A later call may succeed. A write that failed this way
+//                TRYAGAIN, CLUSTERDOWN; READONLY: a replica, e.g. a primary demoted by a
+//                failover). A later call may succeed. A write that failed this way
 //                may or may not have been applied. Also when Redis refuses the credentials
 //                (WRONGPASS on AUTH, NOAUTH when none were sent, NOPERM for a key or command the
 //                ACL user may not use): the message says which and names the user and the
@@ -107,6 +108,23 @@ class RedisClient {
 // use a Lua script (EVAL) for read-then-write logic.
 absl::StatusOr<std::vector<RedisReply>> RunTransaction(
     RedisClient& client, const std::vector<std::vector<std::string>>& commands);
+
+// The replies of a transaction and how many replicas acknowledged it.
+struct ReplicatedReplies {
+  std::vector<RedisReply> replies;
+  // WAIT's answer: replicas that had applied the transaction (and everything the connection
+  // wrote before) when WAIT returned; 0 when no WAIT was sent.
+  int64_t replicas_acked = 0;
+};
+
+// RunTransaction followed, in the same round trip and on the same connection, by
+// `WAIT <replicas> <timeout in ms>` when replicas > 0: Redis replicates asynchronously, so a
+// write acknowledged by the primary alone is lost if the primary dies before a replica has it and
+// the replica is promoted. WAIT does not undo anything: with fewer replicas than asked the
+// transaction still stands on the primary, and the caller decides what a short count means.
+absl::StatusOr<ReplicatedReplies> RunTransactionAndWait(
+    RedisClient& client, const std::vector<std::vector<std::string>>& commands, int replicas,
+    absl::Duration timeout);
 
 }  // namespace smp
 

@@ -39,8 +39,10 @@ RedisReply Convert(const redisReply& reply) {
 }
 
 // Error replies that mean "not now" rather than "wrong": a retry of the same call can succeed.
+// READONLY: the server was demoted to a replica (a failover); the primary is elsewhere now.
 bool IsTransientError(absl::string_view message) {
-  for (absl::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}) {
+  for (absl::string_view prefix :
+       {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY"}) {
     if (absl::StartsWith(message, prefix)) return true;
   }
   return false;

@@ -290,5 +290,17 @@ TEST_F(RedisPoolTest, FaultInjectingClientFailsWhileDown) {
   EXPECT_EQ(client.calls(), 2);
 }
 
+// A replica refuses writes with READONLY (e.g. a primary demoted by a failover): a retry
+// elsewhere can succeed, so it is UNAVAILABLE, not INTERNAL.
+TEST_F(RedisPoolTest, ReadonlyReplicaIsUnavailable) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<RedisServer> replica,
+      RedisServer::StartNew({"--replicaof", "127.0.0.1", std::to_string(server_->port())}));
+  RedisPool pool(replica->options());
+  EXPECT_THAT(pool.Command({"SET", "k", "v"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("READONLY")));
+  EXPECT_THAT(pool.Command({"GET", "k"}), IsOk());
+}
+
 }  // namespace
 }  // namespace smp

@@ -1012,5 +1012,156 @@ TEST_F(SmpctlTest, BillingInvoicesPaymentsAndReports) {
   EXPECT_THAT(r.err, HasSubstr("billing service"));
 }
 
+// The week's money corrections from the command line: a deposit applied and partly taken back, a
+// credit note turning what was paid into the patient's credit, that credit paying another invoice
+// and the rest refunded; each refusal with its exit code.
+TEST_F(SmpctlTest, BillingDepositsUnappliedAndPatientCreditAppliedAndRefunded) {
+  StartService("billing");
+  Login("root");
+  const std::string clinic = MakeClinic("Austin", "America/Chicago");
+  MakeStaff("clerk", "billing_clerk", clinic);
+  MakeStaff("desk", "front_desk", clinic);
+  const std::string patient = NewId();
+  const std::string plan = NewId();
+  Ok<bv1::PriceList>("clerk",
+                     {"price-list", "create", "--clinic=" + clinic, "--effective=2026-01-01",
+                      "--currency=USD", "--consultation=150.00", "--hairline=900", "--crown=1000",
+                      "--full_scalp=1450.00", "--scar_camouflage=800", "--sample_patch=100",
+                      "--touch_up=400", "--late_cancellation=75", "--no_show=100"});
+  auto issued_invoice = [&](const std::string& line, const std::string& plan_id) {
+    std::vector<std::string> args = {"invoice", "create", "--clinic=" + clinic,
+                                     "--patient=" + patient, "--line=" + line};
+    if (!plan_id.empty()) args.push_back("--plan=" + plan_id);
+    const std::string id = Ok<bv1::Invoice>("clerk", args).id();
+    return Ok<bv1::Invoice>("clerk", {"invoice", "issue", id});
+  };
+  bv1::Invoice session = issued_invoice("treatment_session:1:200.00", plan);
+  bv1::Payment deposit = Ok<bv1::Payment>(
+      "desk", {"payment", "record", "--plan=" + plan, "--clinic=" + clinic, "--patient=" + patient,
+               "--amount=300.00", "--method=card", "--last4=4242", "--reference=AUTH-D"});
+  Ok<bv1::Payment>("desk", {"payment", "apply-deposit", deposit.id(), "--invoice=" + session.id(),
+                            "--amount=200.00"});
+
+  // UnapplyDeposit: the invoice owes 50 again, the deposit holds it again.
+  Result r = Run("clerk", {"payment", "unapply-deposit", deposit.id(), "--invoice=" + session.id(),
+                           "--amount=50.00"});
+  EXPECT_EQ(r.exit_code, 2) << r;  // --reason is required
+  EXPECT_THAT(r.err, HasSubstr("--reason"));
+  bv1::Payment back = Ok<bv1::Payment>(
+      "clerk", {"payment", "unapply-deposit", deposit.id(), "--invoice=" + session.id(),
+                "--amount=50.00", "--reason=applied to the wrong session"});
+  EXPECT_EQ(back.id(), deposit.id());
+  EXPECT_EQ(back.amount_applied().amount_minor(), 15000);
+  r = Run("clerk", {"payment", "unapply-deposit", deposit.id(), "--invoice=" + session.id(),
+                    "--amount=500.00", "--reason=too much"});
+  EXPECT_EQ(r.exit_code, 6) << r;
+  EXPECT_THAT(r.err, HasSubstr("EXCEEDS_APPLIED"));
+  r = Run("desk", {"payment", "unapply-deposit", deposit.id(), "--invoice=" + session.id(),
+                   "--amount=1.00", "--reason=desk"});
+  EXPECT_EQ(r.exit_code, 4) << r;  // a clerk's correction, not the front desk's
+  EXPECT_EQ(Ok<bv1::Invoice>("clerk", {"invoice", "get", session.id()}).amount_due().amount_minor(),
+            5000);
+
+  // A credit note of 100: the 50 due first, the 50 paid becomes the patient's credit.
+  bv1::CreditNote note =
+      Ok<bv1::CreditNote>("clerk", {"credit-note", "create", "--invoice=" + session.id(),
+                                    "--amount=100.00", "--reason=session shortened"});
+  EXPECT_EQ(note.to_credit_balance().amount_minor(), 5000);
+  bv1::PatientBalance balance =
+      Ok<bv1::PatientBalance>("desk", {"balance", "--clinic=" + clinic, "--patient=" + patient});
+  EXPECT_EQ(balance.credit_balance().amount_minor(), 5000);
+
+  // ApplyPatientCredit pays another invoice's 30 from the credit; it answers the paid invoice.
+  bv1::Invoice kit = issued_invoice("other:1:30.00:Aftercare kit", "");
+  bv1::Invoice kit_paid = Ok<bv1::Invoice>(
+      "desk", {"payment", "apply-credit", "--invoice=" + kit.id(), "--amount=30.00"});
+  EXPECT_EQ(kit_paid.id(), kit.id());
+  EXPECT_EQ(kit_paid.status(), bv1::INVOICE_PAID);
+  EXPECT_EQ(kit_paid.amount_due().amount_minor(), 0);
+  r = Run("desk", {"payment", "apply-credit", "--invoice=" + kit.id(), "--amount=abc"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+
+  // RefundPatientCredit pays the remaining 20 back; more than the balance is refused.
+  r = Run("clerk", {"payment", "refund-credit", "--clinic=" + clinic, "--patient=" + patient,
+                    "--amount=25.00", "--reason=closing the account"});
+  EXPECT_EQ(r.exit_code, 6) << r;
+  EXPECT_THAT(r.err, HasSubstr("EXCEEDS_CREDIT_BALANCE"));
+  bv1::Refund refund = Ok<bv1::Refund>(
+      "clerk", {"payment", "refund-credit", "--clinic=" + clinic, "--patient=" + patient,
+                "--amount=20.00", "--reason=closing the account"});
+  EXPECT_EQ(refund.amount().amount_minor(), 2000);
+  EXPECT_EQ(refund.patient_id(), patient);
+  EXPECT_TRUE(refund.payment_id().empty());
+  balance =
+      Ok<bv1::PatientBalance>("desk", {"balance", "--clinic=" + clinic, "--patient=" + patient});
+  EXPECT_EQ(balance.credit_balance().amount_minor(), 0);
+}
+
+// Lots expiring by the clinic's calendar, a lot held and released at one clinic, and the failed
+// logins an auditor lists.
+TEST_F(SmpctlTest, ExpiringLotsLotHoldsAndLoginFailures) {
+  StartService("inventory");
+  Login("root");
+  const std::string clinic = MakeClinic("Auckland", "Pacific/Auckland");
+  Ok<nv1::ClinicInventorySettings>("root", {"inventory-settings", "set", "--clinic=" + clinic});
+  MakeStaff("stock.akl", "inventory_staff", clinic);
+  MakeStaff("auditor", "auditor");
+  nv1::Product pigment =
+      Ok<nv1::Product>("stock.akl", {"product", "create", "--kind=pigment", "--name=Charcoal",
+                                     "--brand=Acme", "--shade=Charcoal"});
+  absl::TimeZone auckland;
+  ASSERT_TRUE(absl::LoadTimeZone("Pacific/Auckland", &auckland));
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), auckland);
+  const nv1::Lot soon =
+      Ok<nv1::ReceiveStockResponse>(
+          "stock.akl",
+          {"stock", "receive", "--clinic=" + clinic, "--product=" + pigment.id(), "--lot=SOON",
+           "--expiry=" + absl::FormatCivilTime(today + 1), "--quantity=2"})
+          .lot();
+  Ok<nv1::ReceiveStockResponse>(
+      "stock.akl",
+      {"stock", "receive", "--clinic=" + clinic, "--product=" + pigment.id(), "--lot=LATER",
+       "--expiry=" + absl::FormatCivilTime(today + 200), "--quantity=2"});
+  // Tomorrow in Auckland is within one day, whatever the day is in UTC.
+  Result r = Run("stock.akl", {"stock", "expiring", "--clinic=" + clinic, "--within=1"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("SOON"));
+  EXPECT_THAT(r.out, Not(HasSubstr("LATER")));
+  EXPECT_EQ(Ok<nv1::ListExpiringResponse>(
+                "stock.akl", {"stock", "expiring", "--clinic=" + clinic, "--within=365"})
+                .levels_size(),
+            2);
+  r = Run("stock.akl", {"stock", "expiring", "--clinic=" + clinic, "--within=400"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("--within"));
+
+  nv1::LotHold hold = Ok<nv1::LotHold>(
+      "stock.akl", {"stock", "hold", soon.id(), "--clinic=" + clinic, "--reason=maker notice 12"});
+  EXPECT_TRUE(hold.held());
+  EXPECT_EQ(hold.hold_reason(), "maker notice 12");
+  r = Run("stock.akl", {"stock", "hold", soon.id(), "--clinic=" + NewId(), "--reason=x"});
+  EXPECT_EQ(r.exit_code, 4) << r;  // not one of the clerk's clinics
+  nv1::LotHold released = Ok<nv1::LotHold>(
+      "stock.akl",
+      {"stock", "release", soon.id(), "--clinic=" + clinic, "--reason=maker withdrew the notice"});
+  EXPECT_FALSE(released.held());
+  EXPECT_EQ(released.release_reason(), "maker withdrew the notice");
+
+  // A wrong password is counted; the auditor lists it, the clerk may not.
+  const std::string wrong = dir_ + "/wrong-password";
+  std::ofstream(wrong) << "not the password\n";
+  r = Run("someone", {"login", "--username=stock.akl", "--password_file=" + wrong});
+  EXPECT_EQ(r.exit_code, 3) << r;
+  const std::string utc_today =
+      absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
+  r = Run("auditor", {"login-failures", "list", "--from=" + utc_today, "--to=" + utc_today});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("stock.akl"));
+  r = Run("stock.akl", {"login-failures", "list"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  r = Run("auditor", {"login-failures", "list", "--from=yesterday"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+}
+
 }  // namespace
 }  // namespace smp::smpctl

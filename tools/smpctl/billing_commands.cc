@@ -494,6 +494,56 @@ absl::Status PaymentApplyDeposit(Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status PaymentUnapplyDeposit(Invocation& inv) {
+  RETURN_IF_ERROR(CheckAmount(inv, "amount"));
+  ASSIGN_OR_RETURN(bv1::Payment deposit, GetPayment(inv, inv.Arg()));
+  bv1::UnapplyDepositRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_deposit_id(inv.Arg());
+  req.set_invoice_id(inv.Get("invoice"));
+  req.set_reason(inv.Get("reason"));
+  ASSIGN_OR_RETURN(*req.mutable_amount(), Amount(inv, "amount", deposit.amount().currency_code()));
+  ASSIGN_OR_RETURN(bv1::Payment out, RPC(UnapplyDeposit, req));
+  Show(inv, out, [&] { PrintPayments(inv, {&out}); });
+  return absl::OkStatus();
+}
+
+absl::Status PaymentApplyCredit(Invocation& inv) {
+  RETURN_IF_ERROR(CheckAmount(inv, "amount"));
+  ASSIGN_OR_RETURN(bv1::Invoice invoice, GetInvoice(inv, inv.Get("invoice")));
+  bv1::ApplyPatientCreditRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_invoice_id(invoice.id());
+  ASSIGN_OR_RETURN(*req.mutable_amount(), Amount(inv, "amount", invoice.currency_code()));
+  ASSIGN_OR_RETURN(bv1::Invoice out, RPC(ApplyPatientCredit, req));
+  Show(inv, out, [&] { PrintInvoice(inv, out); });
+  return absl::OkStatus();
+}
+
+absl::Status PaymentRefundCredit(Invocation& inv) {
+  RETURN_IF_ERROR(CheckAmount(inv, "amount"));
+  bv1::RefundPatientCreditRequest req;
+  req.set_request_id(inv.client().NewRequestId());
+  req.set_clinic_id(inv.Get("clinic"));
+  req.set_patient_id(inv.Get("patient"));
+  req.set_reason(inv.Get("reason"));
+  std::string currency;
+  if (!ParseMoney("amount", inv.Get("amount"), "").ok()) {
+    ASSIGN_OR_RETURN(bv1::PriceList list, EffectivePriceList(inv, req.clinic_id()));
+    currency = list.currency_code();
+  }
+  ASSIGN_OR_RETURN(*req.mutable_amount(), Amount(inv, "amount", currency));
+  ASSIGN_OR_RETURN(bv1::Refund out, RPC(RefundPatientCredit, req));
+  Show(inv, out, [&] {
+    inv.out().Print(Fields{{"refund", out.id()},
+                           {"clinic", out.clinic_id()},
+                           {"patient", out.patient_id()},
+                           {"amount", M(out.amount())},
+                           {"reason", out.reason()}});
+  });
+  return absl::OkStatus();
+}
+
 absl::Status PaymentGet(Invocation& inv) {
   ASSIGN_OR_RETURN(bv1::Payment out, GetPayment(inv, inv.Arg()));
   Show(inv, out, [&] { PrintPayments(inv, {&out}); });
@@ -714,6 +764,32 @@ void AddBillingCommands(Registry& r) {
           Req("amount", "AMOUNT", "e.g. 500.00")},
          "",
          PaymentApplyDeposit});
+  r.Add({{"payment", "unapply-deposit"},
+         s,
+         "take part of a deposit back from an invoice it paid (the invoice owes it again)",
+         "DEPOSIT_ID",
+         true,
+         {Req("invoice", "ID", "the invoice the deposit was applied to"),
+          Req("amount", "AMOUNT", "e.g. 200.00"), Req("reason", "TEXT", "why")},
+         "",
+         PaymentUnapplyDeposit});
+  r.Add({{"payment", "apply-credit"},
+         s,
+         "pay an issued invoice from its patient's credit balance at the clinic",
+         "",
+         false,
+         {Req("invoice", "ID", "the invoice to pay"), Req("amount", "AMOUNT", "e.g. 50.00")},
+         "",
+         PaymentApplyCredit});
+  r.Add({{"payment", "refund-credit"},
+         s,
+         "pay a patient's credit balance back (a refund with no payment)",
+         "",
+         false,
+         {clinic, Req("patient", "ID", "the patient"), Req("amount", "AMOUNT", "e.g. 50.00"),
+          Req("reason", "TEXT", "why")},
+         "",
+         PaymentRefundCredit});
   r.Add({{"payment", "get"}, s, "show a payment", "ID", true, {}, "", PaymentGet});
   r.Add({{"payment", "list"},
          s,

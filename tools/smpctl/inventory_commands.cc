@@ -316,6 +316,22 @@ absl::Status StockLevels(Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status StockExpiring(Invocation& inv) {
+  nv1::ListExpiringRequest req;
+  req.set_clinic_id(inv.Get("clinic"));
+  ASSIGN_OR_RETURN(int64_t within, inv.Int("within", 0, 365, 30));
+  req.set_within_days(static_cast<int32_t>(within));
+  RETURN_IF_ERROR(ReadPaging(inv, req));
+  ASSIGN_OR_RETURN(nv1::ListExpiringResponse resp, RPC(ListExpiring, req));
+  Show(inv, resp, [&] {
+    std::vector<const nv1::StockLevel*> levels;
+    for (const nv1::StockLevel& l : resp.levels()) levels.push_back(&l);
+    PrintLevels(inv, levels);
+    inv.out().NextPage(resp.next_page_token());
+  });
+  return absl::OkStatus();
+}
+
 absl::Status StockLedger(Invocation& inv) {
   nv1::ListLedgerEntriesRequest req;
   req.set_clinic_id(inv.Get("clinic"));
@@ -823,6 +839,16 @@ void AddInventoryCommands(Registry& r) {
                      Switch("include_empty", "include all-zero balances")}),
          "",
          StockLevels});
+  r.Add({{"stock", "expiring"},
+         s,
+         "lots on the shelf or in quarantine expiring soon (clinic-local days), soonest first",
+         "",
+         false,
+         WithPaging({clinic, Opt("within", "DAYS",
+                                 "expiring by the clinic's today plus this many days, 0..365 "
+                                 "(default 30; 0: today's and expired ones)")}),
+         "",
+         StockExpiring});
   r.Add({{"stock", "ledger"},
          s,
          "the stock ledger of a clinic, oldest first",

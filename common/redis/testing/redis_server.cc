@@ -155,9 +155,13 @@ absl::Status RedisServer::Start() {
   if (running()) return absl::FailedPreconditionError("redis-server is already running");
   std::string binary = FindRedisServerBinary();
   // --hz 100: Redis acts on SIGTERM from its 10 Hz cron by default; 100 Hz makes Stop() ~10 ms.
-  std::vector<std::string> args = {
-      binary,         "--port", absl::StrCat(port_), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", "no",     "--daemonize",       "no",     "--hz",      "100"};
+  std::vector<std::string> args = {binary};
+  if (!sentinel_config_.empty()) {  // the config file must come first
+    args.push_back(sentinel_config_);
+    args.push_back("--sentinel");
+  }
+  args.insert(args.end(), {"--port", absl::StrCat(port_), "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no", "--daemonize", "no", "--hz", "100"});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   // Everything the child needs is prepared before fork: after fork in a multi-threaded process
   // only async-signal-safe calls are allowed.
@@ -227,6 +231,17 @@ absl::Status RedisServer::Stop() {
   waitpid(pid, nullptr, 0);
   return absl::DeadlineExceededError(absl::StrCat("redis-server pid ", pid, " ignored SIGTERM for ",
                                                   absl::FormatDuration(kStopTimeout), "; killed"));
+}
+
+absl::Status RedisServer::Kill() {
+  if (!running()) return absl::OkStatus();
+  pid_t pid = pid_;
+  pid_ = -1;
+  if (kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+    return absl::InternalError(absl::StrCat("kill -9 ", pid, ": ", std::strerror(errno)));
+  }
+  waitpid(pid, nullptr, 0);
+  return absl::OkStatus();
 }
 
 }  // namespace smp::testing

@@ -52,6 +52,18 @@ class RedisServer {
   // Sends SIGTERM to exactly the child started by Start and waits for it (SIGKILL after 5 s).
   // OK if not running.
   absl::Status Stop();
+  // Sends SIGKILL to exactly the child started by Start and reaps it: a crash (no shutdown, no
+  // goodbye to replicas or sentinels). OK if not running.
+  absl::Status Kill();
+
+  // Runs the server as a Redis Sentinel: `config_file` (which the sentinel rewrites, so it must
+  // be writable) comes first on the command line, then `--sentinel`. Call before Start.
+  void set_sentinel_config(std::string config_file) { sentinel_config_ = std::move(config_file); }
+  // The credentials the readiness PING (and options()) use. Call before Start.
+  void set_credentials(std::string user, std::string password) {
+    user_ = std::move(user);
+    password_ = std::move(password);
+  }
 
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
@@ -64,6 +76,7 @@ class RedisServer {
   absl::Status WaitUntilReady();
 
   std::vector<std::string> extra_args_;
+  std::string sentinel_config_;
   std::string user_;
   std::string password_;
   int port_ = 0;
