@@ -152,8 +152,8 @@ class SmokeStack(unittest.TestCase):
 
     def start_redis(self, password):
         """redis-server on a free loopback port with the services' ACL user smp, and one
-        sentinel monitoring it as `smp-redis` (self.sentinel_port), for binaries that have the
-        Sentinel flags. Returns the Redis port."""
+        sentinel monitoring it as `smp-redis` (self.sentinel_port; user smp may only PING and
+        ask for the primary, as in the deploy files). Returns the Redis port."""
         port = free_port()
         admin = os.urandom(16).hex()
         acl = os.path.join(self.tmp, "users.acl")
@@ -174,6 +174,8 @@ class SmokeStack(unittest.TestCase):
         conf = os.path.join(self.tmp, "redis", "sentinel.conf")
         with open(conf, "w") as f:
             f.write(f"port {self.sentinel_port}\nbind 127.0.0.1\n"
+                    f"user default on >{admin} ~* &* +@all\n"
+                    f"user smp on >{password} -@all +ping +sentinel|get-master-addr-by-name\n"
                     f"sentinel monitor smp-redis 127.0.0.1 {port} 1\n"
                     "sentinel auth-user smp-redis default\n"
                     f"sentinel auth-pass smp-redis {admin}\n")

@@ -2,9 +2,10 @@
 # Starts one member of the Redis set of compose.yaml: `primary`, `replica` or `sentinel`.
 # The configuration is written on the first start only: afterwards Sentinel owns it (it rewrites
 # `replicaof` on failover), so a restarted former primary comes back as whatever Sentinel decided.
-# ACL: the services' user `smp` may touch only smp:* keys and no admin or dangerous command
-# (as scripts/stack.sh); `default` (password redis-admin-password) is for replication, Sentinel
-# and operators.
+# ACL: the services' user `smp` may touch only smp:* keys and no admin or dangerous command but
+# ROLE (as scripts/stack.sh, plus what the Sentinel client needs), and on the sentinels only PING
+# and SENTINEL get-master-addr-by-name; `default` (password redis-admin-password) is for
+# replication, the sentinels among themselves and operators.
 set -eu
 role="$1"
 admin="$(cat /run/secrets/redis-admin-password)"
@@ -33,10 +34,15 @@ case "$role" in
     ;;
   sentinel)
     conf=/data/sentinel.conf
+    smp_password="$(cat /run/secrets/redis-password)"
     umask 077
     cat >"$conf" <<EOC
 port 26379
 dir /data
+user default on >$admin ~* &* +@all
+user smp on >$smp_password -@all +ping +sentinel|get-master-addr-by-name
+sentinel sentinel-user default
+sentinel sentinel-pass $admin
 sentinel resolve-hostnames yes
 sentinel announce-hostnames yes
 sentinel monitor smp-redis redis-primary 6379 2
