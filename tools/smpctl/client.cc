@@ -9,23 +9,25 @@
 
 namespace smp::smpctl {
 
+std::shared_ptr<grpc::Channel> Client::ChannelTo(const std::string& address) const {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!config_.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = config_.tls_ca_pem;
+    tls.pem_cert_chain = config_.tls_cert_pem;
+    tls.pem_private_key = config_.tls_key_pem;
+    credentials = grpc::SslCredentials(tls);
+  }
+  // A list of replicas ("ipv4:10.0.0.2:7001,10.0.0.3:7001") spreads the calls over those that
+  // answer; gRPC's default would send them all to the first that connects.
+  grpc::ChannelArguments args;
+  if (IsReplicaList(address)) args.SetLoadBalancingPolicyName("round_robin");
+  return grpc::CreateCustomChannel(address, credentials, args);
+}
+
 std::shared_ptr<grpc::Channel> Client::Channel(Service service) {
   std::shared_ptr<grpc::Channel>& channel = channels_[service];
-  if (!channel) {
-    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-    if (!config_.tls_ca_pem.empty()) {
-      grpc::SslCredentialsOptions tls;
-      tls.pem_root_certs = config_.tls_ca_pem;
-      tls.pem_cert_chain = config_.tls_cert_pem;
-      tls.pem_private_key = config_.tls_key_pem;
-      credentials = grpc::SslCredentials(tls);
-    }
-    // A list of replicas ("ipv4:10.0.0.2:7001,10.0.0.3:7001") spreads the calls over those that
-    // answer; gRPC's default would send them all to the first that connects.
-    grpc::ChannelArguments args;
-    if (IsReplicaList(config_.address(service))) args.SetLoadBalancingPolicyName("round_robin");
-    channel = grpc::CreateCustomChannel(config_.address(service), credentials, args);
-  }
+  if (!channel) channel = ChannelTo(config_.address(service));
   return channel;
 }
 

@@ -44,6 +44,9 @@ class Client {
   compliance::v1::ComplianceService::Stub& compliance();
   billing::v1::BillingService::Stub& billing();
 
+  // A channel to any `address` with the configured TLS (for `smpctl health --address`).
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) const;
+
   // A context with the deadline and, when `authenticated`, "authorization: Bearer <token>" (the
   // token file is read on first use: UNAUTHENTICATED when there is none or it is unsafe).
   absl::StatusOr<std::unique_ptr<grpc::ClientContext>> NewContext(
