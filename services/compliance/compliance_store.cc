@@ -289,14 +289,16 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
   }
   params.emplace_back(int64_t{limit});
   // Walks procedures_by_time from the page key and stops after `limit` rows of the clinics
-  // ("+clinic_id" keeps the planner off the clinic index, which would read and sort every
-  // remaining procedure for each page).
+  // (SQLite's "+clinic_id" keeps its planner off the clinic index, which would read and sort
+  // every remaining procedure for each page; PostgreSQL has no unary + on text, nor the need).
+  const char* clinic_column = txn.dialect() == SqlDialect::kSqlite ? "+clinic_id" : "clinic_id";
   ASSIGN_OR_RETURN(
       auto rows,
       txn.Query(absl::StrCat("SELECT record FROM procedure_records "
                              "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
-                             "performed_date <= ? AND +clinic_id IN (",
-                             in, ") ORDER BY performed_date, performed_time, id LIMIT ?"),
+                             "performed_date <= ? AND ",
+                             clinic_column, " IN (", in,
+                             ") ORDER BY performed_date, performed_time, id LIMIT ?"),
                 params));
   return ParseAll<v1::ProcedureRecord>(rows);
 }
@@ -566,7 +568,7 @@ absl::StatusOr<int64_t> ComplianceStore::TallyRead(Transaction& txn, const ReadT
       txn.Exec("INSERT INTO read_tallies (window_start, actor_id, method, entity_type, entity_id, "
                "actor_roles, reads, first_time, last_time) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
                "ON CONFLICT (window_start, actor_id, method, entity_type, entity_id) DO UPDATE SET "
-               "reads = reads + 1, last_time = excluded.last_time",
+               "reads = read_tallies.reads + 1, last_time = excluded.last_time",
                {key[0], key[1], key[2], key[3], key[4], absl::StrJoin(tally.actor_roles, ","),
                 ToDbMicros(now), ToDbMicros(now)}));
   ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT reads FROM read_tallies WHERE window_start = ? "
