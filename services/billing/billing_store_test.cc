@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/money/money.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
@@ -27,8 +28,7 @@ constexpr char kPatient[] = "01JD00000000000000000000P1";
 class BillingStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/billing_store_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, BillingMigrations(), kNow));
   }
 

@@ -1,9 +1,10 @@
 #ifndef SMP_SERVICES_BILLING_BILLING_TEST_ENV_H_
 #define SMP_SERVICES_BILLING_BILLING_TEST_ENV_H_
 
-// Test-only: what the operation units' in-process tests share. A fresh SQLite file with billing's
-// migrations per test, a fixed "now", two clinics in New York (A with price lists, B for refusals)
-// and the callers the tests hand to the operations.
+// Test-only: what the operation units' in-process tests share. A fresh database (SQLite, or
+// PostgreSQL under SMP_TEST_BACKEND=postgresql) with billing's migrations per test, a fixed "now",
+// two clinics in New York (A with price lists, B for refusals) and the callers the tests hand to
+// the operations.
 
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/money/money.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
@@ -76,8 +78,7 @@ inline v1::Line LineOf(int64_t unit_minor, int64_t quantity = 1) {
 class BillingUnitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/billing_unit_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, BillingMigrations(), kNow));
   }
 

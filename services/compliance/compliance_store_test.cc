@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -28,8 +29,7 @@ common::v1::LocalDate Date(absl::CivilDay d) {
 // the asked clinics and days, in (day, time, id) order: ties of time, clinics interleaved, other
 // clinics and days left out.
 TEST(ComplianceStoreTest, ProcedurePagesWalkTheClinicsInOrder) {
-  ASSERT_OK_AND_ASSIGN(auto db, OpenSqliteDatabase(::testing::TempDir() + "/compliance_store_" +
-                                                   NewId() + ".sqlite"));
+  ASSERT_OK_AND_ASSIGN(auto db, ::smp::testing::OpenNewTestDatabase());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   ASSERT_OK(ApplyMigrations(*db, ComplianceMigrations(), now));
   ComplianceStore store;

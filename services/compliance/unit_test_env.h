@@ -1,9 +1,10 @@
 #ifndef SMP_SERVICES_COMPLIANCE_UNIT_TEST_ENV_H_
 #define SMP_SERVICES_COMPLIANCE_UNIT_TEST_ENV_H_
 
-// Test-only: what every operation unit's in-process test starts from: a temporary SQLite file with
-// the service's migrations, the store and audit trail over it, a fixed "now", two clinics, callers,
-// and valid records to start each case from.
+// Test-only: what every operation unit's in-process test starts from: a new database of the test
+// backend (SMP_TEST_BACKEND: SQLite, or PostgreSQL) with the service's migrations, the store and
+// audit trail over it, a fixed "now", two clinics, callers, and valid records to start each case
+// from.
 
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
@@ -69,8 +71,7 @@ class FakePatientDirectory final : public PatientDirectory {
 class UnitTestEnv : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Database>> opened =
-        OpenSqliteDatabase(::testing::TempDir() + "/compliance_unit_" + NewId() + ".sqlite");
+    absl::StatusOr<std::unique_ptr<Database>> opened = ::smp::testing::OpenNewTestDatabase();
     ASSERT_OK(opened.status());
     db_ = *std::move(opened);
     ASSERT_OK(ApplyMigrations(*db_, ComplianceMigrations(), now_));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
@@ -29,8 +30,7 @@ const absl::Time kNow =
 class ClinicsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/identity_clinics_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, IdentityMigrations(), kNow));
     clinics_ = std::make_unique<Clinics>(db_.get());
   }

@@ -374,7 +374,7 @@ absl::Status IdentityStore::AddLoginFailure(Transaction& txn, absl::string_view 
   return txn.Exec(
       "INSERT INTO login_failures (window_start, kind, subject, failures, first_time, last_time) "
       "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (window_start, kind, subject) DO UPDATE SET "
-      "failures = failures + 1, last_time = excluded.last_time",
+      "failures = login_failures.failures + 1, last_time = excluded.last_time",
       {ToDbMicros(window_start), std::string(kind), std::string(subject), ToDbMicros(now),
        ToDbMicros(now)});
 }

@@ -2,8 +2,9 @@
 #define SMP_SERVICES_IDENTITY_IDENTITY_TEST_ENV_H_
 
 // Test-only: what the in-process tests of identity's operation units run against: a temporary
-// SQLite file with identity's migrations, a real redis-server (sessions and login limits), a fixed
-// clock, and a fast password hasher.
+// database of the test backend (SMP_TEST_BACKEND: SQLite, or PostgreSQL) with identity's
+// migrations, a real redis-server (sessions and login limits), a fixed clock, and a fast password
+// hasher.
 
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "common/auth/login_limiter.h"
 #include "common/auth/session_store.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/redis/redis_pool.h"
 #include "common/redis/testing/redis_server.h"
 #include "common/status/status_macros.h"
@@ -36,8 +38,7 @@ inline const absl::Time kTestNow =
 class IdentityTestEnv {
  public:
   absl::Status Start() {
-    ASSIGN_OR_RETURN(
-        db, OpenSqliteDatabase(::testing::TempDir() + "/identity_unit_" + NewId() + ".sqlite"));
+    ASSIGN_OR_RETURN(db, ::smp::testing::OpenNewTestDatabase());
     RETURN_IF_ERROR(ApplyMigrations(*db, IdentityMigrations(), kTestNow));
     ASSIGN_OR_RETURN(redis_server, ::smp::testing::RedisServer::StartNew());
     redis = std::make_unique<RedisPool>(redis_server->options());

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
@@ -16,8 +17,7 @@ namespace {
 class InventoryStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/inventory_store_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, InventoryMigrations(), now_));
   }
 
@@ -114,9 +114,7 @@ TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedPerProduct) {
 // Migration 4 puts existing serials in canonical form, except those that would collide within a
 // product: they keep their spelling and are listed for staff, never merged.
 TEST(InventoryMigrationTest, SerialsAreCanonicalisedAndCollisionsReported) {
-  ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<Database> db,
-      OpenSqliteDatabase(::testing::TempDir() + "/inventory_migration_" + NewId() + ".sqlite"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, ::smp::testing::OpenNewTestDatabase());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   const std::vector<Migration> before(InventoryMigrations().begin(),
                                       InventoryMigrations().begin() + 3);

@@ -1,9 +1,9 @@
 #ifndef SMP_SERVICES_INVENTORY_INVENTORY_TEST_ENV_H_
 #define SMP_SERVICES_INVENTORY_INVENTORY_TEST_ENV_H_
-// Test-only: the fixture the operation units' in-process tests share. A temporary SQLite file with
-// inventory's migrations, two clinics (A and B, Europe/London) with settings, a fixed "now",
-// callers built with common/rpc/testing/calls.h, and helpers that create products and receive
-// stock through the operations themselves.
+// Test-only: the fixture the operation units' in-process tests share. A new database of the test
+// backend (SMP_TEST_BACKEND: SQLite, or PostgreSQL) with inventory's migrations, two clinics (A and
+// B, Europe/London) with settings, a fixed "now", callers built with common/rpc/testing/calls.h,
+// and helpers that create products and receive stock through the operations themselves.
 
 #include <memory>
 #include <string>
@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_macros.h"
@@ -70,8 +71,7 @@ class FakeAppointments final : public AppointmentSource {
 class InventoryUnitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        db_, OpenSqliteDatabase(::testing::TempDir() + "/inventory_unit_" + NewId() + ".sqlite"));
+    ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, InventoryMigrations(), now_));
     for (const std::string& clinic : {clinic_a_, clinic_b_}) {
       v1::UpdateClinicInventorySettingsRequest req;

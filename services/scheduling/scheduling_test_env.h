@@ -1,10 +1,11 @@
 #ifndef SMP_SERVICES_SCHEDULING_SCHEDULING_TEST_ENV_H_
 #define SMP_SERVICES_SCHEDULING_SCHEDULING_TEST_ENV_H_
 
-// Test-only: what the scheduling operation units' in-process tests share. A temporary SQLite file
-// with the service's migrations, a fixed "now", two clinics (A and B, both Europe/London, open
-// every day 08:00-20:00) each with a chair, a practitioner working 09:00-18:00 at clinic A, a
-// patient of clinic A, and the callers the tests act as.
+// Test-only: what the scheduling operation units' in-process tests share. A new database of the
+// test backend (SMP_TEST_BACKEND: SQLite, or PostgreSQL) with the service's migrations, a fixed
+// "now", two clinics (A and B, both Europe/London, open every day 08:00-20:00) each with a chair, a
+// practitioner working 09:00-18:00 at clinic A, a patient of clinic A, and the callers the tests
+// act as.
 
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/db/database.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/test_database.h"
 #include "common/rpc/call.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
@@ -37,9 +39,7 @@ class SchedulingTestEnv : public ::testing::Test {
  protected:
   // Opened here, not in SetUp: the units under test (members of the derived fixtures) take the
   // database pointer when they are constructed.
-  SchedulingTestEnv()
-      : db_(OpenSqliteDatabase(::testing::TempDir() + "/scheduling_unit_" + NewId() + ".sqlite")
-                .value()) {}
+  SchedulingTestEnv() : db_(::smp::testing::OpenNewTestDatabase().value()) {}
 
   void SetUp() override {
     ASSERT_OK(ApplyMigrations(*db_, SchedulingMigrations(), now_));

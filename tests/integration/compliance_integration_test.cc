@@ -111,9 +111,10 @@ class ComplianceIntegrationTest : public ::testing::Test {
     return out;
   }
 
-  // Opens the service's database file directly, as someone with file access could.
+  // Opens the service's database directly (its file, or its PostgreSQL database), as someone
+  // with access to the data could.
   std::unique_ptr<Database> OpenDatabaseFile() {
-    auto db = OpenSqliteDatabase(data_dir_ + "/compliance.sqlite");
+    auto db = smp::testing::OpenServiceDatabaseOf("compliance", data_dir_);
     EXPECT_TRUE(db.ok()) << db.status();
     return std::move(db).value();
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/db/testing/test_database.h"
 #include "common/redis/redis_pool.h"
 #include "common/redis/testing/redis_server.h"
 #include "common/status/error_details.h"
@@ -603,21 +604,30 @@ TEST_F(IdentityIntegrationTest, FilesArePrivateWhateverTheUmaskAndAnOpenDatabase
       ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
   ::umask(old_umask);
   ASSERT_OK(fresh.status());
+  // On PostgreSQL the database is the server's (no file here); the data dir still holds the
+  // setup code and is refused when others can enter it.
+  const bool sqlite = smp::testing::BackendFromEnvironment() == smp::testing::Backend::kSqlite;
   EXPECT_EQ(ModeOf(dir), 0700);
-  EXPECT_EQ(ModeOf(dir + "/identity.sqlite"), 0600);
-  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-wal"), 0600);
-  EXPECT_EQ(ModeOf(dir + "/identity.sqlite-shm"), 0600);
+  if (sqlite) {
+    EXPECT_EQ(ModeOf(dir + "/identity.sqlite"), 0600);
+    EXPECT_EQ(ModeOf(dir + "/identity.sqlite-wal"), 0600);
+    EXPECT_EQ(ModeOf(dir + "/identity.sqlite-shm"), 0600);
+  } else {
+    EXPECT_EQ(ModeOf(dir + "/identity.sqlite"), -1);
+  }
   EXPECT_EQ(ModeOf(dir + "/identity-setup-code"), 0600);
   EXPECT_EQ((*fresh)->Stop(), 0);
 
-  // A database others can read (an older install, a careless copy): the service refuses to start
-  // (the log names the file and `chmod 600`), and starts again once it is fixed.
-  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0644), 0);
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> refused =
-      ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
-  EXPECT_THAT(refused,
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
-  ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0600), 0);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> refused;
+  if (sqlite) {
+    // A database others can read (an older install, a careless copy): the service refuses to
+    // start (the log names the file and `chmod 600`), and starts again once it is fixed.
+    ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0644), 0);
+    refused = ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
+    EXPECT_THAT(refused,
+                StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exited during start-up")));
+    ASSERT_EQ(::chmod((dir + "/identity.sqlite").c_str(), 0600), 0);
+  }
   ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
   refused = ServiceProcess::Start(SMP_IDENTITY_BINARY, ArgsFor(dir));
   EXPECT_THAT(refused,

@@ -8,15 +8,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/db/testing/postgres_server.h"
+#include "common/db/testing/test_database.h"
 #include "gtest/gtest.h"
 
 namespace smp::testing {
@@ -34,7 +39,60 @@ int ReadPort(const std::string& path) {
   return 0;
 }
 
+// The PostgreSQL database of (`service`, `data_dir`): a stable name (FNV-1a of both), so every
+// process on that data dir, in this test process, meets the same database.
+std::string PostgresDatabaseName(const std::string& service, const std::string& data_dir) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const char c : service + '\0' + data_dir) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  std::string name = "svc_";
+  for (const char c : service) name += absl::ascii_isalnum(c) ? absl::ascii_tolower(c) : '_';
+  return absl::StrCat(name.substr(0, 30), "_", absl::Hex(hash, absl::kZeroPad16));
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The flags that put `binary` on its PostgreSQL database under SMP_TEST_BACKEND=postgresql;
+// none on SQLite, when `args` choose a --database themselves, or have no --data_dir.
+absl::StatusOr<std::vector<std::string>> DatabaseFlags(const std::string& binary,
+                                                       const std::vector<std::string>& args) {
+  if (BackendFromEnvironment() != Backend::kPostgresql) return std::vector<std::string>{};
+  std::string data_dir;
+  for (const std::string& arg : args) {
+    if (absl::StartsWith(arg, "--database=") || absl::StartsWith(arg, "--database_password")) {
+      return std::vector<std::string>{};
+    }
+    if (absl::StartsWith(arg, "--data_dir=")) data_dir = arg.substr(std::strlen("--data_dir="));
+  }
+  if (data_dir.empty()) return std::vector<std::string>{};
+  PostgresServer& server = SharedPostgresServer();
+  const std::string name = PostgresDatabaseName(Basename(binary), data_dir);
+  if (absl::Status s = server.EnsureDatabase(name); !s.ok()) return s;
+  // One password file for every service of this test process.
+  static const std::string* const password_file =
+      new std::string(WritePrivateFile("database.password", server.password() + "\n"));
+  return std::vector<std::string>{
+      absl::StrCat("--database=postgresql://smp@127.0.0.1:", server.port(), "/", name),
+      "--database_password_file=" + *password_file};
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> OpenServiceDatabaseOf(const std::string& service,
+                                                                const std::string& data_dir) {
+  if (BackendFromEnvironment() == Backend::kSqlite) {
+    return OpenSqliteDatabase(data_dir + "/" + service + ".sqlite");
+  }
+  PostgresServer& server = SharedPostgresServer();
+  const std::string name = PostgresDatabaseName(service, data_dir);
+  if (absl::Status s = server.EnsureDatabase(name); !s.ok()) return s;
+  return OpenPostgresDatabase(server.Options(name));
+}
 
 std::string MakeTempDir(const std::string& prefix) {
   std::string dir = ::testing::TempDir();
@@ -68,6 +126,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0",
                                    "--ready_file=" + process->ready_file_};
   argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<std::vector<std::string>> database_flags = DatabaseFlags(binary, args);
+  if (!database_flags.ok()) return database_flags.status();
+  argv.insert(argv.end(), database_flags->begin(), database_flags->end());
 
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();

@@ -8,12 +8,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/db/database.h"
 
 namespace smp::testing {
 
 // One of the suite's service binaries running as a child process, on a free loopback port, for
 // multi-process tests. The binary gets `--listen=127.0.0.1:0 --ready_file=...` on top of `args`;
 // Start returns once the ready file names the port it bound (at most 20 s).
+//
+// The backend is the one SMP_TEST_BACKEND names (common/db/testing/test_database.h). On SQLite
+// the service keeps its database in its --data_dir. Under `postgresql`, when `args` hold a
+// --data_dir and no --database, the service is given --database=postgresql://... and
+// --database_password_file for a database of its own on this test process's PostgreSQL server,
+// named after the binary and the data dir: a service restarted, or a second process started, on
+// the same data dir finds the same database (so restart and two-replica tests keep their
+// meaning), and another data dir gets another database.
 //
 // Only the child this object started is ever signalled, by its PID.
 class ServiceProcess {
@@ -41,6 +50,12 @@ class ServiceProcess {
   int port_ = 0;
   std::string ready_file_;
 };
+
+// The database a service binary named `service` (e.g. "compliance") keeps for `data_dir` on the
+// test backend, opened directly, as someone with access to the files or the database server
+// could: <data_dir>/<service>.sqlite, or the PostgreSQL database ServiceProcess gives it.
+absl::StatusOr<std::unique_ptr<Database>> OpenServiceDatabaseOf(const std::string& service,
+                                                                const std::string& data_dir);
 
 // A fresh, empty directory under the test's temporary directory.
 std::string MakeTempDir(const std::string& prefix);

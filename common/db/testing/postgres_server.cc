@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,10 +22,14 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/status/status_macros.h"
 #include "common/util/ids.h"
 
 namespace smp::testing {
@@ -249,6 +254,25 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
 PostgresServer::~PostgresServer() { Stop(); }
 
 void PostgresServer::Stop() {
+  if (attached_) {
+    // WITH (FORCE): a connection pool a test leaked must not keep its database alive.
+    std::vector<std::string> created;
+    created.swap(created_);
+    if (created.empty()) return;
+    const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
+    const std::string port = std::to_string(port_);
+    const char* values[] = {"127.0.0.1",       port.c_str(), kSuperuser,
+                            password_.c_str(), "postgres",   nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, 0);
+    if (PQstatus(conn) == CONNECTION_OK) {
+      for (const std::string& name : created) {
+        PQclear(
+            PQexec(conn, absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)").c_str()));
+      }
+    }
+    PQfinish(conn);
+    return;
+  }
   if (child_ > 0) {
     // The postmaster's PID is the first line of postmaster.pid (as root, child_ is runuser's).
     pid_t postmaster = child_;
@@ -281,12 +305,15 @@ PostgresOptions PostgresServer::Options(const std::string& database) const {
   return options;
 }
 
-absl::StatusOr<std::string> PostgresServer::CreateDatabase(const std::string& locale) {
-  const std::string name = absl::StrCat("test_", ::getpid(), "_", next_database_++);
+namespace {
+
+// CREATE DATABASE `name` on `server`'s cluster; OK if it exists and `exists_ok`.
+absl::Status CreateNamedDatabase(int port, const std::string& password, const std::string& name,
+                                 const std::string& locale, bool exists_ok) {
   const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
-  const std::string port = std::to_string(port_);
-  const char* values[] = {"127.0.0.1",       port.c_str(), kSuperuser,
-                          password_.c_str(), "postgres",   nullptr};
+  const std::string port_text = std::to_string(port);
+  const char* values[] = {"127.0.0.1",      port_text.c_str(), kSuperuser,
+                          password.c_str(), "postgres",        nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 0);
   absl::Status status;
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -296,18 +323,94 @@ absl::StatusOr<std::string> PostgresServer::CreateDatabase(const std::string& lo
         "CREATE DATABASE ", name, " TEMPLATE template0 ENCODING 'UTF8' LOCALE '", locale, "'");
     PGresult* result = PQexec(conn, sql.c_str());
     if (PQresultStatus(result) != PGRES_COMMAND_OK) {
-      status = absl::UnavailableError(absl::StrCat(sql, ": ", PQresultErrorMessage(result)));
+      const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+      const bool exists = state != nullptr && std::strcmp(state, "42P04") == 0;
+      if (!(exists && exists_ok)) {
+        status = absl::UnavailableError(absl::StrCat(sql, ": ", PQresultErrorMessage(result)));
+      }
     }
     PQclear(result);
   }
   PQfinish(conn);
-  if (!status.ok()) return status;
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PostgresServer::CreateDatabase(const std::string& locale) {
+  // Unique across the test processes sharing a server (a PID alone may come back).
+  const std::string name = absl::StrCat("test_", absl::AsciiStrToLower(NewId()));
+  if (absl::Status s = CreateNamedDatabase(port_, password_, name, locale, false); !s.ok()) {
+    return s;
+  }
+  if (attached_) created_.push_back(name);
   return name;
+}
+
+absl::Status PostgresServer::EnsureDatabase(const std::string& name) {
+  RETURN_IF_ERROR(CreateNamedDatabase(port_, password_, name, "C", true));
+  if (attached_ && std::find(created_.begin(), created_.end(), name) == created_.end()) {
+    created_.push_back(name);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Attach(
+    const std::string& state_file) {
+  std::ifstream in(state_file);
+  if (!in) return absl::NotFoundError(absl::StrCat("no PostgreSQL state file ", state_file));
+  std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->attached_ = true;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "port=")) {
+      (void)absl::SimpleAtoi(line.substr(5), &server->port_);
+    } else if (absl::StartsWith(line, "password=")) {
+      server->password_ = line.substr(9);
+    }
+  }
+  if (server->port_ <= 0 || server->password_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(state_file, " names no port and password"));
+  }
+  // Connect once now: it proves the server is there, and it initialises OpenSSL (libpq's SCRAM
+  // uses it), whose clean-up at exit must come after the one SharedPostgresServer registers next
+  // (exit handlers run last registered first), which drops the databases through libpq.
+  const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
+  const std::string port = std::to_string(server->port_);
+  const char* values[] = {"127.0.0.1", port.c_str(), kSuperuser, server->password_.c_str(),
+                          "postgres",  nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 0);
+  absl::Status status;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    status = absl::UnavailableError(absl::StrCat("the PostgreSQL server of ", state_file,
+                                                 " does not answer: ", PQerrorMessage(conn)));
+  }
+  PQfinish(conn);
+  if (!status.ok()) return status;
+  return server;
+}
+
+absl::Status PostgresServer::WriteStateFile(const std::string& state_file, pid_t owner) const {
+  const std::string temporary = absl::StrCat(state_file, ".", ::getpid(), ".tmp");
+  {
+    std::ofstream out(temporary);
+    out << "port=" << port_ << "\npassword=" << password_ << "\npid=" << owner << "\n";
+    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", temporary));
+  }
+  ::chmod(temporary.c_str(), 0600);
+  if (::rename(temporary.c_str(), state_file.c_str()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("rename to ", state_file, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 PostgresServer& SharedPostgresServer() {
   static PostgresServer* const server = [] {
-    absl::StatusOr<std::unique_ptr<PostgresServer>> started = PostgresServer::Start();
+    const char* state_file = std::getenv("SMP_TEST_POSTGRES_SERVER");
+    absl::StatusOr<std::unique_ptr<PostgresServer>> started =
+        state_file != nullptr && *state_file != '\0' ? PostgresServer::Attach(state_file)
+                                                     : PostgresServer::Start();
     if (!started.ok()) {
       std::fprintf(stderr, "cannot start PostgreSQL for the tests: %s\n",
                    started.status().ToString().c_str());

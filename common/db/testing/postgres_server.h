@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/db/postgres_database.h"
@@ -28,6 +29,13 @@ class PostgresServer {
   // taken from $SMP_POSTGRES_BIN, else /usr/lib/postgresql/15/bin. UNAVAILABLE with the tail of
   // the server's log when it does not come up.
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Start();
+  // A server another process started and described in `state_file` (WriteStateFile; the ctest
+  // fixture smp_postgres_fixture). Stop() does not stop it: it drops the databases this object
+  // created, so a test run's thousand databases do not pile up on the shared server.
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Attach(const std::string& state_file);
+  // Writes `port=`, `password=` and `pid=<owner>` lines to `state_file` (mode 0600, written
+  // whole: a reader sees all of it or nothing).
+  absl::Status WriteStateFile(const std::string& state_file, pid_t owner) const;
 
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
@@ -41,11 +49,14 @@ class PostgresServer {
 
   // A new, empty database (UTF-8, collation `locale`) with a unique name; returns the name.
   absl::StatusOr<std::string> CreateDatabase(const std::string& locale = "C");
+  // Creates the database `name` (UTF-8, collation C) unless it exists: a test that restarts a
+  // service on the same data finds its database again. `name` must be a plain identifier.
+  absl::Status EnsureDatabase(const std::string& name);
   // Options for the backend on `database`, password included.
   PostgresOptions Options(const std::string& database) const;
 
   // Fast shutdown (SIGINT to the postmaster), then SIGKILL if it has not gone within 30 s; removes
-  // the directory. Idempotent.
+  // the directory. Idempotent. An attached server drops its databases instead.
   void Stop();
 
  private:
@@ -55,12 +66,14 @@ class PostgresServer {
   std::string password_;
   int port_ = 0;
   pid_t child_ = -1;  // the process we started (runuser as root, else postgres itself)
-  int next_database_ = 0;
+  bool attached_ = false;
+  std::vector<std::string> created_;  // attached: the databases to drop at Stop()
 };
 
-// The PostgreSQL server of this test process: started on first use, stopped at exit. Aborts the
-// test program (with the reason) if it cannot start: a test labelled postgresql cannot pass
-// without it.
+// The PostgreSQL server of this test process: the one the ctest fixture started when
+// $SMP_TEST_POSTGRES_SERVER names its state file (one server per ctest run, each test in its own
+// databases), else one started on first use and stopped at exit. Aborts the test program (with the
+// reason) if it cannot start: a test labelled postgresql cannot pass without it.
 PostgresServer& SharedPostgresServer();
 
 }  // namespace smp::testing
