@@ -15,8 +15,10 @@
 #   2. scheduling FindAvailability, 10 practitioners x 4 weeks;
 #   3. durable booking over distinct slots, and contention on one slot (verified to book once);
 #   4. inventory IssueToProcedure of labelled needle units (single-use check; every 10th call
-#      presents a spent unit and is refused), closed loop, and open loop at --issue_rate (a busy
-#      chain's rate, see the README);
+#      presents a spent unit and is refused), each to an appointment booked at scheduling, which
+#      inventory asks (as svc.inventory, whose account and credentials file run.sh makes, as
+#      scripts/stack.sh does), closed loop, and open loop at --issue_rate (a busy chain's rate,
+#      see the README);
 #   5. branch sync: --sync_changes appointment changes (bookings seeded through BookAppointment)
 #      pulled whole by ListChanges and by WatchChanges (timed tasks, --task_runs each);
 #   6. compliance GenerateReport over a year of a --report_clinics clinic chain with
@@ -28,12 +30,16 @@
 #   7. resident memory of every service idle (after start) and after all the load, and its peak;
 #   8. booking on PostgreSQL (issue 15): it starts a PostgreSQL 15 (Debian's postgresql-15, as the
 #      `postgres` user when run as root; fsync on, default settings) and --pg_replicas scheduling
-#      processes on one database of it, and runs scheduling.book_lanes (scheduling.book with a
-#      patient per practitioner lane, so every call books) against 1, 2, 3 of them behind one
+#      processes on one database of it, and runs scheduling.book (a patient per practitioner
+#      lane, so every call books) against 1, 2, 3 of them behind one
 #      round_robin channel (loadgen --lb_policy=round_robin), next to the SQLite scheduling and the
 #      echo at the same concurrency (--pg_concurrency), one run each. Skipped, and said so, when
 #      PostgreSQL is not installed ($SMP_POSTGRES_BIN overrides /usr/lib/postgresql/15/bin).
 # (billing GetPatientBalance is measured too, so that billing's memory is measured loaded.)
+# Every scenario's calls must succeed: a row (its runs together) with more than --max_error_ratio
+# (0.1%) of its calls failed (a status other than the scenario's expected answers) is FAIL(err),
+# named with its status codes at the end, and run.sh exits 1, as it does when a scenario's setup,
+# verification or task fails: such a row measures refusals, not work.
 # Each closed-loop row is the median of its runs: echo and the rows judged against a target
 # (authenticated reads, booking) --repeat times, the informative rows of the other services
 # --sched_repeat times, interleaved by concurrency so that a burst of other load on the machine
@@ -49,6 +55,7 @@
 #            [--task_runs 3] [--seed_concurrency 64] [--malloc_arena_max 2]
 #            [--server_args "--max_threads=128"] [--pg_replicas "1 2 3"] [--pg_concurrency 16]
 #            [--only "load sync report report100 pg"]
+#            [--max_error_ratio 0.001]
 # --server_args go to every server. --booking_slots: distinct requests prepared per booking and
 # issue run (its call cap). --malloc_arena_max sets MALLOC_ARENA_MAX for the servers (0: glibc's
 # default, 8 per core). --only runs some parts: load (the closed- and open-loop rows), sync, report
@@ -86,6 +93,7 @@ MIN_QPS_RATIO=0.60
 MIN_BOOK_QPS_RATIO=0.30
 MAX_P99_RATIO=2.0
 RSS_TARGET_MB=30
+MAX_ERROR_RATIO=0.001  # a row with more failed calls fails the bench
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
@@ -117,6 +125,7 @@ while [[ $# -gt 0 ]]; do
     --pg_replicas) PG_REPLICAS=$2; shift 2 ;;
     --pg_concurrency) PG_CONCURRENCY=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
+    --max_error_ratio) MAX_ERROR_RATIO=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -136,13 +145,14 @@ if [[ $DO_BUILD == 1 ]]; then
     log "configuring $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
-  log "building smp_echo_server smp_loadgen ${SERVICES[*]} (ninja -j$JOBS)"
-  ninja -C "$BUILD" -j"$JOBS" smp_echo_server smp_loadgen "${SERVICES[@]}" >&2
+  log "building smp_echo_server smp_loadgen smpctl ${SERVICES[*]} (ninja -j$JOBS)"
+  ninja -C "$BUILD" -j"$JOBS" smp_echo_server smp_loadgen smpctl "${SERVICES[@]}" >&2
 fi
 ECHO_BIN=$BUILD/tools/echo/smp_echo_server
 LOADGEN=$BUILD/tools/loadgen/smp_loadgen
+SMPCTL=$BUILD/tools/smpctl/smpctl
 REDIS_BIN=$(command -v redis-server || true)
-for bin in "$ECHO_BIN" "$LOADGEN" "$REDIS_BIN"; do
+for bin in "$ECHO_BIN" "$LOADGEN" "$SMPCTL" "$REDIS_BIN"; do
   [[ -n $bin && -x $bin ]] || { echo "run.sh: missing binary ${bin:-redis-server}" >&2; exit 1; }
 done
 for svc in "${SERVICES[@]}"; do
@@ -236,8 +246,28 @@ start_server identity_nocache "$BUILD/services/identity/identity" \
   --data_dir="$TMP/identity-nocache" --setup_code_file="$TMP/setup-code" "$REDIS_FLAG" --auth_cache_ttl=0
 start_server scheduling "$BUILD/services/scheduling/scheduling" --data_dir="$TMP/scheduling" \
   "$REDIS_FLAG"
+# Inventory asks scheduling where each issue's appointment is, as its service account (as
+# scripts/stack.sh runs it): the benchmark's first admin (the account the scenarios log in as)
+# and svc.inventory with its credentials file (0600), made through smpctl.
+BENCH_USER=bench-admin
+BENCH_PASSWORD="bench password 0123"  # smp_loadgen's default --password
+(
+  umask 077
+  export SMPCTL_IDENTITY=127.0.0.1:${PORT[identity]} SMPCTL_TOKEN_FILE=$TMP/smpctl-token
+  printf '%s\n' "$BENCH_PASSWORD" >"$TMP/admin.password"
+  head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$TMP/svc.inventory.password"
+  "$SMPCTL" bootstrap-admin --setup_code_file="$TMP/setup-code" --username="$BENCH_USER" \
+    --display_name="Benchmark Admin" --password_file="$TMP/admin.password" >/dev/null
+  "$SMPCTL" login --username="$BENCH_USER" --password_file="$TMP/admin.password" >/dev/null
+  "$SMPCTL" staff create --username=svc.inventory --display_name="inventory service" \
+    --role=service --password_file="$TMP/svc.inventory.password" >/dev/null
+  printf 'svc.inventory\n%s\n' "$(cat "$TMP/svc.inventory.password")" \
+    >"$TMP/svc.inventory.credentials"
+) || { echo "run.sh: cannot make the benchmark admin and svc.inventory (smpctl)" >&2; exit 1; }
 start_server inventory "$BUILD/services/inventory/inventory" --data_dir="$TMP/inventory" \
-  "$REDIS_FLAG"
+  "$REDIS_FLAG" --identity_address="127.0.0.1:${PORT[identity]}" \
+  --service_credentials_file="$TMP/svc.inventory.credentials" \
+  --scheduling_address="127.0.0.1:${PORT[scheduling]}"
 start_server compliance "$BUILD/services/compliance/compliance" --data_dir="$TMP/compliance" \
   --checkpoint_key_file="$TMP/compliance-checkpoint.key" "$REDIS_FLAG"
 start_server billing "$BUILD/services/billing/billing" --data_dir="$TMP/billing" "$REDIS_FLAG"
@@ -264,11 +294,14 @@ for name in "${SERVERS[@]}"; do RSS_START[$name]=$(rss_kb "${PID[$name]}"); done
 
 # ---- load runs ----
 # Per scenario and concurrency, space-separated values of every repeat.
-declare -A QPS P50 P99 ERR ERRS SRV_CPU REDIS_CPU EXPECTED
+declare -A QPS P50 P99 ERR ERRS SRV_CPU REDIS_CPU EXPECTED CALLS
 # Per key, instead of 127.0.0.1:PORT[SERVER] and SERVER's PID: a gRPC target and the server PIDs
 # to watch ("server:pid,server2:pid,..."; their CPU is summed), for several replicas of a service.
 declare -A TARGET_OF WATCH_OF
+# Each issue asks scheduling where its appointment is: scheduling's CPU is reported beside it.
+WATCH_OF[inventory_issue]="server:${PID[inventory]},scheduling:${PID[scheduling]}"
 FAILED=0
+FAILURES=()  # one line per failed row, run or task, printed at the end
 # run_load KEY SERVER SCENARIO CONCURRENCY [loadgen flags...]
 run_load() {
   local key=$1 server=$2 scenario=$3 c=$4
@@ -277,21 +310,30 @@ run_load() {
   local target=${TARGET_OF[$key]:-127.0.0.1:${PORT[$server]}}
   local watch=${WATCH_OF[$key]:-server:${PID[$server]}}
   [[ $server != echo ]] && watch="$watch,redis:${PID[redis]}"
-  local line
-  if ! line=$("$LOADGEN" --target="$target" --scenario="$scenario" \
+  local line rc=0
+  line=$("$LOADGEN" --target="$target" --scenario="$scenario" \
     --concurrency="$c" --channels="$channels" --warmup="$WARMUP" --duration="$DURATION" \
-    --max_requests="$MAX_REQUESTS" --json --label="$key" --watch_pids="$watch" "$@"); then
-    log "loadgen failed: $key c=$c"
+    --max_requests="$MAX_REQUESTS" --max_error_ratio="$MAX_ERROR_RATIO" --json --label="$key" \
+    --watch_pids="$watch" "$@") || rc=$?
+  if [[ $line != \{* ]]; then  # no result: the setup failed (loadgen said why above)
+    log "loadgen failed: $key ($scenario) c=$c: setup"
     FAILED=1
+    FAILURES+=("$key ($scenario) c=$c: setup failed (its message is in the log above)")
     ERR[$key,$c]+=" -1"
     ERRS[$key,$c]+="loadgen_failed:1,"
     return
+  fi
+  if ((rc != 0)); then  # too many failed calls, or the verification failed (said above)
+    log "loadgen failed: $key ($scenario) c=$c: exit $rc"
+    FAILED=1
+    FAILURES+=("$key ($scenario) c=$c: loadgen exit $rc (failed calls or verification; above)")
   fi
   emit "{\"kind\":\"load\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",${line#\{}"
   QPS[$key,$c]+=" $(json_field "$line" throughput_qps)"
   P50[$key,$c]+=" $(json_field "$line" p50_us)"
   P99[$key,$c]+=" $(json_field "$line" p99_us)"
   ERR[$key,$c]+=" $(json_field "$line" error_count)"
+  CALLS[$key,$c]+=" $(json_field "$line" calls)"
   local errors expected cpu
   errors=$(json_object "$line" errors | tr -d '"')
   [[ -n $errors ]] && ERRS[$key,$c]+="$errors,"
@@ -335,7 +377,7 @@ for ((r = 1; r <= REPEAT; r++)); do
       run_load book_contention scheduling scheduling.book_contention "$c" "${SETUP[@]}" \
         --booking_slots="$BOOKING_SLOTS"
       run_load inventory_issue inventory inventory.issue "$c" "${SETUP[@]}" \
-        --booking_slots="$BOOKING_SLOTS"
+        --scheduling_target="127.0.0.1:${PORT[scheduling]}" --booking_slots="$BOOKING_SLOTS"
       run_load billing_balance billing billing.balance "$c" "${SETUP[@]}"
     fi
   done
@@ -343,15 +385,20 @@ done
 
 # Open loop: inventory issues at a fixed rate; latency counted from each call's intended time.
 OPEN_LINE=""
+OPEN_RC=0
 log "inventory.issue open loop at $ISSUE_RATE/s"
-if OPEN_LINE=$("$LOADGEN" --target="127.0.0.1:${PORT[inventory]}" --scenario=inventory.issue \
+OPEN_LINE=$("$LOADGEN" --target="127.0.0.1:${PORT[inventory]}" --scenario=inventory.issue \
   --rate="$ISSUE_RATE" --concurrency=64 --channels=4 --warmup="$WARMUP" --duration="$DURATION" \
-  --json --label=inventory_issue.open --watch_pids="server:${PID[inventory]}" "${SETUP[@]}" \
-  --booking_slots=$((ISSUE_RATE * 30 + 100))); then
-  emit "{\"kind\":\"load\",${OPEN_LINE#\{}"
-else
-  log "loadgen failed: inventory.issue open loop"
+  --max_error_ratio="$MAX_ERROR_RATIO" --json --label=inventory_issue.open \
+  --watch_pids="server:${PID[inventory]},scheduling:${PID[scheduling]}" "${SETUP[@]}" \
+  --scheduling_target="127.0.0.1:${PORT[scheduling]}" \
+  --booking_slots=$((ISSUE_RATE * 30 + 100))) || OPEN_RC=$?
+[[ $OPEN_LINE == \{* ]] && emit "{\"kind\":\"load\",${OPEN_LINE#\{}"
+if ((OPEN_RC != 0)); then
+  log "loadgen failed: inventory.issue open loop (exit $OPEN_RC)"
   FAILED=1
+  FAILURES+=("inventory_issue.open (inventory.issue) at $ISSUE_RATE/s: loadgen exit $OPEN_RC (above)")
+  [[ $OPEN_LINE == \{* ]] || OPEN_LINE=""
 fi
 fi  # want load (the block above is left unindented to keep the diff small)
 
@@ -368,6 +415,7 @@ run_tasks() {
     --watch_pids="server:${PID[$server]}" "${SETUP[@]}" "$@"); then
     log "loadgen failed: $scenario"
     FAILED=1
+    FAILURES+=("$scenario: setup or a task failed (its message is in the log above)")
     TASK_LINES+=("{\"scenario\":\"$scenario\",\"task\":\"FAILED\"}")
     return
   fi
@@ -466,10 +514,10 @@ elif start_postgres; then
   log "booking on PostgreSQL: replicas $PG_REPLICAS at concurrency $PG_CONCURRENCY"
   for c in $PG_CONCURRENCY; do
     [[ -n ${QPS[echo,$c]:-} ]] || run_load echo echo echo "$c"
-    run_load book_sqlite.x1 scheduling scheduling.book_lanes "$c" "${SETUP[@]}" \
+    run_load book_sqlite.x1 scheduling scheduling.book "$c" "${SETUP[@]}" \
       --booking_slots="$BOOKING_SLOTS"
     for n in $PG_REPLICAS; do
-      run_load "book_postgresql.x$n" scheduling_pg1 scheduling.book_lanes "$c" "${SETUP[@]}" \
+      run_load "book_postgresql.x$n" scheduling_pg1 scheduling.book "$c" "${SETUP[@]}" \
         --booking_slots="$BOOKING_SLOTS" --lb_policy=round_robin
     done
   done
@@ -494,7 +542,9 @@ ELAPSED=$(($(date +%s) - RUN_START))
     "$MIN_QPS_RATIO"
   printf '<= %s; book qps/echo >= %s; the others: info. book_contention and inventory_issue count\n' \
     "$MAX_P99_RATIO" "$MIN_BOOK_QPS_RATIO"
-  printf 'answered calls (OK and the expected FAILED_PRECONDITION, shown as exp).\n'
+  printf 'answered calls (OK and the expected FAILED_PRECONDITION, shown as exp). A row with more\n'
+  printf 'than %s of its calls failed (any other status) is FAIL(err) and fails the run.\n' \
+    "$MAX_ERROR_RATIO"
   printf '%-21s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' scenario conc qps p50_us p99_us \
     qps/echo p99/echo srv_us rds_us verdict errors
   for c in $CONCURRENCY; do
@@ -510,14 +560,17 @@ ELAPSED=$(($(date +%s) - RUN_START))
       srv=$(median "${SRV_CPU[$key,$c]:-}")
       rds=$(median "${REDIS_CPU[$key,$c]:-}")
       e=$(sum "${ERR[$key,$c]:-}")
+      calls=$(sum "${CALLS[$key,$c]:-}")
       codes=$(sum_codes "${ERRS[$key,$c]:-}")
+      failed_codes=$codes
       exp=$(sum_codes "${EXPECTED[$key,$c]:-}")
       [[ -n $exp ]] && codes="${codes}exp ${exp}"
       read -r qr pr verdict < <(awk -v q="$q" -v eq="$eq" -v p="$p" -v ep="$ep" -v e="$e" \
         -v k="$key" -v minq="$MIN_QPS_RATIO" -v maxp="$MAX_P99_RATIO" \
-        -v minb="$MIN_BOOK_QPS_RATIO" 'BEGIN {
+        -v minb="$MIN_BOOK_QPS_RATIO" -v calls="$calls" -v maxe="$MAX_ERROR_RATIO" 'BEGIN {
           qr = eq > 0 ? q / eq : 0; pr = ep > 0 ? p / ep : 0;
-          if (e != 0) v = "MISS(err)";
+          if (e < 0 || e > maxe * calls) v = "FAIL(err)";
+          else if (e != 0) v = "MISS(err)";
           else if (k == "echo") v = "baseline";
           else if (k == "book") v = qr >= minb ? "PASS" : "MISS";
           else if (k != "get_clinic.cache_on" && k != "get_appointment") v = "info";
@@ -527,6 +580,8 @@ ELAPSED=$(($(date +%s) - RUN_START))
       [[ $key == echo ]] && rds=-
       printf '%-21s %5s %9s %7s %7s %8s %8s %7s %7s  %-9s %s\n' "$key" "$c" "$q" "$p50" "$p" \
         "$qr" "$pr" "$srv" "$rds" "$verdict" "$codes"
+      [[ $verdict == "FAIL(err)" ]] &&
+        echo "row $key c=$c: $e of $calls calls failed: ${failed_codes% }" >>"$TMP/row-failures"
       emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":$runs,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"p99_ratio\":$pr,\"server_cpu_us_per_call\":$srv,\"redis_cpu_us_per_call\":${rds/-/0},\"verdict\":\"$verdict\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
     done
   done
@@ -581,7 +636,7 @@ ELAPSED=$(($(date +%s) - RUN_START))
   done
   printf '(verdict on the idle reading, the target; after_load and peak are reported, not judged)\n'
 
-  printf '\nbooking on PostgreSQL (issue 15): scheduling.book_lanes (each call a durable booking of a free\n'
+  printf '\nbooking on PostgreSQL (issue 15): scheduling.book (each call a durable booking of a free\n'
   printf 'slot, a patient per practitioner lane), one run of %s (after %s warm-up) per row;\n' \
     "$DURATION" "$WARMUP"
   printf 'postgresql xN: N scheduling processes on one PostgreSQL 15 (fsync on, default settings, same\n'
@@ -601,9 +656,13 @@ ELAPSED=$(($(date +%s) - RUN_START))
         srv=$(median "${SRV_CPU[$key,$c]:-}")
         e=$(sum "${ERR[$key,$c]:-}")
         codes=$(sum_codes "${ERRS[$key,$c]:-}")
+        calls=$(sum "${CALLS[$key,$c]:-}")
         qr=$(awk -v q="$q" -v eq="$eq" 'BEGIN { printf "%.2f", (eq > 0 ? q / eq : 0) }')
         printf '%-21s %5s %9s %7s %7s %8s %8s  %s\n' "${key#book_}" "$c" "$q" "$p50" "$p" "$qr" \
           "$srv" "$codes"
+        awk -v e="$e" -v calls="$calls" -v maxe="$MAX_ERROR_RATIO" \
+          'BEGIN { exit !(e < 0 || e > maxe * calls) }' &&
+          echo "row $key c=$c: $e of $calls calls failed: ${codes% }" >>"$TMP/row-failures"
         emit "{\"kind\":\"row\",\"scenario\":\"$key\",\"concurrency\":$c,\"runs\":1,\"qps\":$q,\"p50_us\":$p50,\"p99_us\":$p,\"qps_ratio\":$qr,\"server_cpu_us_per_call\":$srv,\"verdict\":\"info\",\"error_count\":$e,\"errors\":\"${codes% }\"}"
       done
     done
@@ -615,4 +674,18 @@ ELAPSED=$(($(date +%s) - RUN_START))
   printf 'total time: %dm%02ds; results: %s\n' $((ELAPSED / 60)) $((ELAPSED % 60)) "$JSONL"
 } | tee "$TABLE"
 
+# The table ran in a pipeline (a subshell): its failed rows come back through a file.
+if [[ -s $TMP/row-failures ]]; then
+  mapfile -t ROW_FAILURES <"$TMP/row-failures"
+  FAILURES+=("${ROW_FAILURES[@]}")
+fi
+if ((${#FAILURES[@]} > 0)); then
+  {
+    printf '\nFAILED: more than %s of a row'"'"'s calls failed, or a scenario failed; its figures\n' \
+      "$MAX_ERROR_RATIO"
+    printf 'measure refusals, not work:\n'
+    printf '  %s\n' "${FAILURES[@]}"
+  } | tee -a "$TABLE" >&2
+  FAILED=1
+fi
 exit "$FAILED"

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/util/ids.h"
 #include "smp/inventory/v1/inventory.grpc.pb.h"
 #include "tools/loadgen/scenario_support.h"
 
@@ -22,31 +21,30 @@ constexpr int kReuseEvery = 10;           // every 10th issue presents a spent u
 
 // One clinic with a needle-cartridge product and enough labelled units received for
 // options.booking_slots issues of kNeedlesPerProcedure units each (1000 serials a delivery,
-// delivered through ReceiveStock). Each call issues fresh units to a new appointment, except every
-// kReuseEvery-th, which presents a unit the check call already used: inventory refuses it
-// (FAILED_PRECONDITION, expected) and records the reuse attempt.
+// delivered through ReceiveStock), and as many appointments booked at scheduling (inventory asks
+// scheduling where each issue's appointment is and whose it is). Each call issues fresh units to
+// an appointment of its own, except every kReuseEvery-th, which presents a unit the check call
+// already used: inventory refuses it (FAILED_PRECONDITION, expected) and records the reuse attempt.
 absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
                                       const std::shared_ptr<grpc::Channel>& channel) {
-  absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> identity =
-      IdentityStub(options, "inventory.issue");
-  if (!identity.ok()) return identity.status();
-  absl::StatusOr<Metadata> auth = LogInAsAdmin(options, **identity);
-  if (!auth.ok()) return auth.status();
+  const int64_t issues = std::max<int64_t>(options.booking_slots, 1);
+  // One appointment per issue and the check call's (the last).
+  absl::StatusOr<BookedClinic> booked = BookConsultations(options, "inventory.issue", issues + 1);
+  if (!booked.ok()) return booked.status();
+  const Metadata& auth = booked->auth;
+  const std::string& clinic = booked->clinic_id;
   const std::string run = RunTag("iv");
-  const std::string zone = "Europe/London";
-  absl::StatusOr<std::string> clinic = CreateClinic(
-      options, **identity, *auth, absl::StrCat("clinic-", run), absl::StrCat("Bench ", run), zone);
-  if (!clinic.ok()) return clinic.status();
+  const std::string zone = booked->time_zone;
 
   auto stub = iv1::InventoryService::NewStub(channel);
   {
     iv1::UpdateClinicInventorySettingsRequest req;
     req.set_request_id(absl::StrCat("settings-", run));
-    req.mutable_settings()->set_clinic_id(*clinic);
+    req.mutable_settings()->set_clinic_id(clinic);
     req.mutable_settings()->set_time_zone(zone);
     iv1::ClinicInventorySettings out;
     grpc::ClientContext context;
-    PrepareContext(context, options, *auth);
+    PrepareContext(context, options, auth);
     grpc::Status status = stub->UpdateClinicInventorySettings(&context, req, &out);
     if (!status.ok()) return SetupError("UpdateClinicInventorySettings", status);
   }
@@ -62,13 +60,12 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
     p->mutable_needle_cartridge()->set_needle_diameter_um(300);
     iv1::Product out;
     grpc::ClientContext context;
-    PrepareContext(context, options, *auth);
+    PrepareContext(context, options, auth);
     grpc::Status status = stub->CreateProduct(&context, req, &out);
     if (!status.ok()) return SetupError("CreateProduct", status);
     product = out.id();
   }
 
-  const int64_t issues = std::max<int64_t>(options.booking_slots, 1);
   // Fresh units for every issue but the reuse ones, and the check call's.
   const int64_t units = issues * kNeedlesPerProcedure + kNeedlesPerProcedure;
   auto serial = [&](int64_t k) { return absl::StrCat("SN-", run, "-", k); };
@@ -79,7 +76,7 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
   for (int64_t first = 0; first < units; first += kSerialsPerReceipt) {
     iv1::ReceiveStockRequest req;
     req.set_request_id(absl::StrCat("receive-", run, "-", first));
-    req.set_clinic_id(*clinic);
+    req.set_clinic_id(clinic);
     req.set_product_id(product);
     req.set_lot_number(absl::StrCat("L", first / kSerialsPerReceipt + 1, "-", run).substr(0, 64));
     *req.mutable_expiry_date() = ToLocalDate(expiry);
@@ -94,15 +91,18 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
   seeding.seed_concurrency = std::min(options.seed_concurrency, 4);  // large requests
   absl::StatusOr<double> received =
       Seed(seeding, "needle deliveries (1000 units each)",
-           MethodPath(iv1::InventoryService::service_full_name(), "ReceiveStock"), receipts, *auth);
+           MethodPath(iv1::InventoryService::service_full_name(), "ReceiveStock"), receipts, auth);
   if (!received.ok()) return received.status();
 
-  auto issue = [&](const std::string& request_id, const std::vector<std::string>& serials) {
+  // The k-th issue goes to the k-th booked appointment, of its patient.
+  auto issue = [&](const std::string& request_id, int64_t k,
+                   const std::vector<std::string>& serials) {
+    const BookedClinic::Appointment& a = booked->appointments[static_cast<size_t>(k)];
     iv1::IssueToProcedureRequest req;
     req.set_request_id(request_id);
-    req.set_clinic_id(*clinic);
-    req.set_appointment_id(NewId());
-    req.set_patient_id(NewId());
+    req.set_clinic_id(clinic);
+    req.set_appointment_id(a.id);
+    req.set_patient_id(a.patient_id);
     for (const std::string& s : serials) req.add_lines()->set_serial(s);
     return req;
   };
@@ -112,9 +112,9 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
   {
     iv1::IssueToProcedureResponse out;
     grpc::ClientContext context;
-    PrepareContext(context, options, *auth);
+    PrepareContext(context, options, auth);
     grpc::Status status =
-        stub->IssueToProcedure(&context, issue(absl::StrCat(run, "-check"), spent), &out);
+        stub->IssueToProcedure(&context, issue(absl::StrCat(run, "-check"), issues, spent), &out);
     if (!status.ok()) return SetupError("IssueToProcedure (check call)", status);
     if (out.entries_size() != 1 || out.entries(0).quantity_delta() != -kNeedlesPerProcedure) {
       return absl::InternalError(
@@ -123,7 +123,7 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
   }
 
   CallSpec call = MakeCall(
-      MethodPath(iv1::InventoryService::service_full_name(), "IssueToProcedure"), "", *auth);
+      MethodPath(iv1::InventoryService::service_full_name(), "IssueToProcedure"), "", auth);
   call.expected_errors = {"FAILED_PRECONDITION"};
   call.requests.reserve(static_cast<size_t>(issues));
   int64_t next = 0;
@@ -134,7 +134,7 @@ absl::StatusOr<CallSpec> PrepareIssue(const ScenarioOptions& options,
     } else {
       for (int j = 0; j < kNeedlesPerProcedure; ++j) serials.push_back(serial(next++));
     }
-    call.requests.push_back(issue(absl::StrCat(run, "-", k), serials).SerializeAsString());
+    call.requests.push_back(issue(absl::StrCat(run, "-", k), k, serials).SerializeAsString());
   }
   return call;
 }
@@ -146,8 +146,10 @@ std::vector<Scenario> InventoryScenarios() {
       {"inventory.issue",
        "InventoryService/IssueToProcedure: 4 labelled needle units a procedure, each checked "
        "single-use; every 10th call presents a spent unit (FAILED_PRECONDITION, expected, the "
-       "attempt recorded). Setup: a clinic through --identity_target, a product, and the units "
-       "received 1000 a delivery; at most --booking_slots calls",
+       "attempt recorded); each call to an appointment of its own booked at "
+       "--scheduling_target, which the target asks. Setup: a clinic through --identity_target "
+       "and --scheduling_target, the appointments, a product, and the units received 1000 a "
+       "delivery; at most --booking_slots calls",
        &PrepareIssue},
   };
 }

@@ -19,6 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/rpc_observer.h"
 #include "tools/loadgen/client_credentials.h"
@@ -330,6 +331,26 @@ int64_t LoadResult::expected_count() const {
   int64_t n = 0;
   for (const auto& [code, count] : expected) n += count;
   return n;
+}
+
+absl::Status CheckErrorBudget(absl::string_view scenario, const LoadResult& result,
+                              double max_error_ratio) {
+  const int64_t failed = result.error_count(), calls = result.calls();
+  if (failed == 0 || static_cast<double>(failed) <= max_error_ratio * static_cast<double>(calls)) {
+    return absl::OkStatus();
+  }
+  std::string out = absl::StrFormat(
+      "%s: %d of %d calls failed (%.2f%%, more than %.2f%%):", scenario, failed, calls,
+      100.0 * static_cast<double>(failed) / static_cast<double>(calls), 100.0 * max_error_ratio);
+  const char* sep = " ";
+  for (const auto& [code, count] : result.errors) {
+    absl::StrAppend(&out, sep, code, " x", count);
+    if (auto sample = result.error_samples.find(code); sample != result.error_samples.end()) {
+      absl::StrAppend(&out, " (\"", sample->second, "\")");
+    }
+    sep = ", ";
+  }
+  return absl::FailedPreconditionError(out);
 }
 
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const CallSpec& call) {

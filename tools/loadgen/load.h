@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tools/loadgen/histogram.h"
 
@@ -87,11 +89,24 @@ struct LoadResult {
 
   int64_t error_count() const;
   int64_t expected_count() const;
+  // Calls started in the measured window: OK, expected errors and failures.
+  int64_t calls() const { return ok + expected_count() + error_count(); }
   // Answered calls (OK and expected errors) per second of the measured window.
   double qps() const {
     return measured_seconds > 0 ? static_cast<double>(ok + expected_count()) / measured_seconds : 0;
   }
 };
+
+// The share of a run's calls that may fail before its figures stop meaning anything (a row
+// whose calls mostly fail measures refusals, not work): 0.1%.
+inline constexpr double kDefaultMaxErrorRatio = 0.001;
+
+// OK when at most `max_error_ratio` of the measured calls failed (expected errors are answers,
+// not failures); else FAILED_PRECONDITION naming `scenario`, the share, and each status code with
+// its count and first message, e.g. "scheduling.book: 812 of 20000 calls failed (4.06%, more than
+// 0.10%): FAILED_PRECONDITION x812 (\"patient ... is booked then\")".
+absl::Status CheckErrorBudget(absl::string_view scenario, const LoadResult& result,
+                              double max_error_ratio = kDefaultMaxErrorRatio);
 
 // Runs one load against `options.target`. Returns INVALID_ARGUMENT for bad options and
 // UNAVAILABLE when a channel does not connect in time; RPC failures during the run are counted

@@ -194,6 +194,31 @@ TEST_F(LoadTest, ErrorsAreCountedByCode) {
   EXPECT_EQ(result->latency_us.count(), 0);
 }
 
+TEST(ErrorBudgetTest, AtMostOnePerThousandFailedCallsPass) {
+  LoadResult result;
+  result.ok = 9'990;
+  result.expected = {{"FAILED_PRECONDITION", 1'000}};  // answers, not failures
+  EXPECT_TRUE(CheckErrorBudget("inventory.issue", result).ok());
+  result.errors = {{"UNAVAILABLE", 10}};  // 10 of 11,000 calls
+  EXPECT_EQ(result.calls(), 11'000);
+  EXPECT_TRUE(CheckErrorBudget("inventory.issue", result).ok());
+}
+
+TEST(ErrorBudgetTest, MoreFailedCallsNameTheScenarioAndEachStatus) {
+  LoadResult result;
+  result.ok = 1'900;
+  result.errors = {{"ALREADY_EXISTS", 20}, {"FAILED_PRECONDITION", 80}};
+  result.error_samples = {{"FAILED_PRECONDITION", "patient P is booked then"}};
+  const absl::Status status = CheckErrorBudget("scheduling.book", result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "scheduling.book: 100 of 2000 calls failed (5.00%, more than 0.10%): ALREADY_EXISTS "
+            "x20, FAILED_PRECONDITION x80 (\"patient P is booked then\")");
+  // A stricter or looser budget is the caller's: 5% passes a budget of 5%.
+  EXPECT_TRUE(CheckErrorBudget("scheduling.book", result, 0.05).ok());
+  EXPECT_FALSE(CheckErrorBudget("scheduling.book", result, 0.0).ok());
+}
+
 TEST_F(LoadTest, RejectsBadOptions) {
   LoadOptions options = Options();
   options.concurrency = 2;

@@ -41,8 +41,9 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate for mutual TLS (wit
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, scenario, "echo",
           "Built-in scenario: echo, identity.get_clinic, scheduling.find_availability, "
-          "scheduling.book, scheduling.book_contention, scheduling.sync (tasks), inventory.issue, "
-          "compliance.report (task), billing.balance. --list_scenarios describes them.");
+          "scheduling.book, scheduling.book_contention, scheduling.get_appointment, "
+          "scheduling.sync (tasks), inventory.issue, compliance.report (task), billing.balance. "
+          "--list_scenarios describes them.");
 ABSL_FLAG(bool, list_scenarios, false, "Print the built-in scenarios and exit.");
 ABSL_FLAG(int, concurrency, 1,
           "Closed loop: calls kept outstanding. Open loop (--rate): cap on outstanding calls.");
@@ -65,6 +66,13 @@ ABSL_FLAG(std::string, password, "bench password 0123", "identity.*: its passwor
 ABSL_FLAG(std::string, identity_target, "",
           "scheduling.*: the identity service (host:port) sharing Redis with the target, for "
           "setup (clinic, staff).");
+ABSL_FLAG(std::string, scheduling_target, "",
+          "inventory.issue: the scheduling service (host:port) the target asks where an "
+          "appointment is; the appointments issued to are booked there.");
+ABSL_FLAG(double, max_error_ratio, smp::loadgen::kDefaultMaxErrorRatio,
+          "A load run fails (exit 1, naming the scenario and the status codes) when more than "
+          "this share of its measured calls failed; expected answers (e.g. the losers of "
+          "scheduling.book_contention) are not failures.");
 ABSL_FLAG(
     int64_t, booking_slots, 20000,
     "scheduling.book*, inventory.issue: distinct requests prepared; no run makes more calls.");
@@ -197,6 +205,7 @@ int Main(int argc, char** argv) {
   scenario_options.username = absl::GetFlag(FLAGS_username);
   scenario_options.password = absl::GetFlag(FLAGS_password);
   scenario_options.identity_target = absl::GetFlag(FLAGS_identity_target);
+  scenario_options.scheduling_target = absl::GetFlag(FLAGS_scheduling_target);
   scenario_options.booking_slots = absl::GetFlag(FLAGS_booking_slots);
   scenario_options.sync_changes = absl::GetFlag(FLAGS_sync_changes);
   scenario_options.report_procedures = absl::GetFlag(FLAGS_report_procedures);
@@ -257,6 +266,12 @@ int Main(int argc, char** argv) {
                    info.scenario.c_str(), status.ToString().c_str());
       return 1;
     }
+  }
+  if (absl::Status budget =
+          CheckErrorBudget(info.scenario, *result, absl::GetFlag(FLAGS_max_error_ratio));
+      !budget.ok()) {
+    std::fprintf(stderr, "smp_loadgen: scenario %s\n", std::string(budget.message()).c_str());
+    return 1;
   }
   if (result->measured_seconds <= 0) {
     std::fprintf(stderr,

@@ -27,7 +27,7 @@ std::string FormatJson(const RunInfo& info, const LoadResult& result) {
       ",\"channels\":", info.channels, ",\"warmup_s\":", absl::StrFormat("%.3f", info.warmup_s),
       ",\"duration_s\":", absl::StrFormat("%.3f", result.measured_seconds),
       ",\"throughput_qps\":", absl::StrFormat("%.1f", result.qps()), ",\"ok\":", result.ok,
-      ",\"error_count\":", result.error_count(), ",\"errors\":{");
+      ",\"error_count\":", result.error_count(), ",\"calls\":", result.calls(), ",\"errors\":{");
   const char* sep = "";
   for (const auto& [code, count] : result.errors) {
     absl::StrAppend(&out, sep, Quote(code), ":", count);

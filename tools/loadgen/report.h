@@ -27,7 +27,8 @@ struct RunInfo {
 // One JSON object on one line (no trailing newline):
 //   {"scenario":..,"label":..,"target":..,"mode":"closed"|"open","rate":..,"concurrency":..,
 //    "channels":..,"warmup_s":..,"duration_s":<measured>,"throughput_qps":<OK calls/s>,"ok":..,
-//    "error_count":..,"errors":{"CODE":n,..},"error_samples":{"CODE":"first message",..},
+//    "error_count":..,"calls":<measured: ok + expected +
+//    errors>,"errors":{"CODE":n,..},"error_samples":{"CODE":"first message",..},
 //    "p50_us":..,"p90_us":..,"p99_us":..,"p999_us":..,"max_us":..,"min_us":..,"mean_us":..,
 //    "capped":bool,"started":..,"max_send_lag_us":..,"cpu_s":{"name":s,..},
 //    "cpu_us_per_call":{"name":us,..}}

@@ -26,7 +26,7 @@ TEST(ReportTest, JsonHasEveryFieldOnOneLine) {
             "{\"scenario\":\"echo\",\"label\":\"cache \\\"off\\\"\",\"target\":\"127.0.0.1:1\","
             "\"mode\":\"closed\",\"rate\":0.0,\"concurrency\":16,\"channels\":4,"
             "\"warmup_s\":2.000,\"duration_s\":10.000,\"throughput_qps\":10.0,\"ok\":100,"
-            "\"error_count\":50,\"errors\":{\"RESOURCE_EXHAUSTED\":50},"
+            "\"error_count\":50,\"calls\":150,\"errors\":{\"RESOURCE_EXHAUSTED\":50},"
             "\"error_samples\":{\"RESOURCE_EXHAUSTED\":\"Server Threadpool Exhausted\"},"
             "\"p50_us\":50,\"p90_us\":90,\"p99_us\":99,\"p999_us\":100,\"max_us\":100,"
             "\"min_us\":1,\"mean_us\":50.5,\"capped\":false,\"started\":180,"

@@ -77,6 +77,26 @@ absl::StatusOr<double> Seed(const ScenarioOptions& options, absl::string_view wh
                             const std::string& method, std::vector<std::string> requests,
                             const Metadata& auth);
 
+// A clinic with booked appointments, for scenarios of other services that act on real
+// appointments (inventory's issue to a procedure asks scheduling where each one is).
+struct BookedClinic {
+  Metadata auth;  // the benchmark admin's bearer token
+  std::string clinic_id;
+  std::string time_zone;  // the clinic's IANA zone
+  struct Appointment {
+    std::string id, patient_id;
+  };
+  std::vector<Appointment> appointments;  // in start order
+  double seed_seconds = 0;                // how long the bookings took
+};
+
+// Sets up a clinic at options.scheduling_target as scheduling.book does (10 practitioners, each
+// with a chair and a patient of their own, made through options.identity_target) and books `n`
+// distinct consultations there through BookAppointment, options.seed_concurrency at a time.
+// INVALID_ARGUMENT naming `tag` when options.scheduling_target is empty.
+absl::StatusOr<BookedClinic> BookConsultations(const ScenarioOptions& options,
+                                               absl::string_view tag, int64_t n);
+
 // The scenarios of the other areas, appended to Scenarios() in this order.
 std::vector<Scenario> InventoryScenarios();
 std::vector<Scenario> ComplianceScenarios();

@@ -93,15 +93,18 @@ struct BenchClinic {
   Metadata auth;  // the benchmark admin's bearer token
   std::unique_ptr<sv1::SchedulingService::Stub> stub;
   std::string run;  // unique per setup: every run gets its own clinic, staff and request ids
-  std::string clinic_id, patient_id;
-  std::vector<std::string> practitioners, chairs;
+  std::string clinic_id;
+  // practitioners[i]'s lane has a patient of its own, patients[i]: the patient is a booked
+  // resource too (never in two appointments at once), so bookings of several practitioners at
+  // one time need several patients.
+  std::vector<std::string> practitioners, chairs, patients;
   absl::TimeZone zone;
   absl::CivilDay first_day;  // tomorrow in the clinic's zone: the first day used
 };
 
 // Creates (through identity) a clinic and `practitioners` technicians and (through scheduling)
 // its schedule (open 08:00-20:00 every day, the given buffer and slot step), `chairs` chairs,
-// working hours 09:00-18:00 every day for each practitioner, and a patient.
+// working hours 09:00-18:00 every day for each practitioner, and a patient per practitioner.
 absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
                                         const std::shared_ptr<grpc::Channel>& channel,
                                         absl::string_view tag, int practitioners, int chairs,
@@ -190,19 +193,19 @@ absl::StatusOr<BenchClinic> SetUpClinic(const ScenarioOptions& options,
     grpc::Status status = c.stub->SetWorkingHours(&context, req, &out);
     if (!status.ok()) return SetupError("SetWorkingHours", status);
   }
-  {
+  for (int i = 0; i < practitioners; ++i) {
     sv1::CreatePatientRequest req;
-    req.set_request_id(absl::StrCat("patient-", c.run));
-    req.mutable_patient()->set_given_name("Bench");
+    req.set_request_id(absl::StrCat("patient-", c.run, "-", i));
+    req.mutable_patient()->set_given_name(absl::StrCat("Bench", i));
     req.mutable_patient()->set_family_name("Patient");
-    req.mutable_patient()->set_phone("+15125550100");
+    req.mutable_patient()->set_phone(absl::StrCat("+1512555", 1000 + i));
     req.mutable_patient()->set_preferred_clinic_id(c.clinic_id);
     sv1::Patient out;
     grpc::ClientContext context;
     PrepareContext(context, options, c.auth);
     grpc::Status status = c.stub->CreatePatient(&context, req, &out);
     if (!status.ok()) return SetupError("CreatePatient", status);
-    c.patient_id = out.id();
+    c.patients.push_back(out.id());
   }
   return c;
 }
@@ -211,13 +214,14 @@ absl::Time LocalTime(const BenchClinic& c, absl::CivilDay day, int minute_of_day
   return c.zone.At(absl::CivilMinute(day) + minute_of_day).pre;
 }
 
-sv1::BookAppointmentRequest Booking(const BenchClinic& c, std::string request_id,
-                                    const std::string& practitioner, absl::Time start) {
+// A consultation of practitioners[lane] with the lane's own patient.
+sv1::BookAppointmentRequest Booking(const BenchClinic& c, std::string request_id, size_t lane,
+                                    absl::Time start) {
   sv1::BookAppointmentRequest req;
   req.set_request_id(std::move(request_id));
   req.set_clinic_id(c.clinic_id);
-  req.set_patient_id(c.patient_id);
-  req.set_practitioner_id(practitioner);
+  req.set_patient_id(c.patients[lane]);
+  req.set_practitioner_id(c.practitioners[lane]);
   req.set_type(sv1::CONSULTATION);
   *req.mutable_start_time() = ToTimestamp(start);
   return req;
@@ -248,8 +252,7 @@ absl::StatusOr<CallSpec> PrepareFindAvailability(const ScenarioOptions& options,
     for (size_t i = 0; i < c->practitioners.size(); ++i) {
       const absl::Time start = LocalTime(*c, c->first_day + d, 9 * 60 + 45 * static_cast<int>(i));
       absl::Status s =
-          Book(options, *c,
-               Booking(*c, absl::StrCat(c->run, "-seed-", d, "-", i), c->practitioners[i], start),
+          Book(options, *c, Booking(*c, absl::StrCat(c->run, "-seed-", d, "-", i), i, start),
                "BookAppointment (existing bookings)");
       if (!s.ok()) return s;
     }
@@ -273,9 +276,9 @@ absl::StatusOr<CallSpec> PrepareFindAvailability(const ScenarioOptions& options,
                   find.SerializeAsString(), c->auth);
 }
 
-// Durable bookings, each of a different (practitioner, start): 10 practitioners with a chair
-// each, 10-minute consultations back to back (buffer 0, step 10 min), 09:00-18:00, day after
-// day from tomorrow. This clinic, and `n` such bookings taken in order.
+// Durable bookings, each of a different (practitioner, start): 10 practitioners with a chair and
+// a patient each, 10-minute consultations back to back (buffer 0, step 10 min), 09:00-18:00, day
+// after day from tomorrow. This clinic, and `n` such bookings taken in order.
 constexpr int kBookingPractitioners = 10;
 
 absl::StatusOr<BenchClinic> SetUpBookingClinic(const ScenarioOptions& options,
@@ -293,7 +296,7 @@ std::vector<sv1::BookAppointmentRequest> DistinctBookings(const BenchClinic& c, 
     const int64_t day = k / per_day, minute = (k % per_day) / kBookingPractitioners;
     const size_t p = static_cast<size_t>(k % kBookingPractitioners);
     sv1::BookAppointmentRequest req =
-        Booking(c, absl::StrCat(c.run, "-", k), c.practitioners[p],
+        Booking(c, absl::StrCat(c.run, "-", k), p,
                 LocalTime(c, c.first_day + day, 9 * 60 + 10 * static_cast<int>(minute)));
     req.set_chair_id(c.chairs[p]);
     req.mutable_duration()->set_seconds(600);
@@ -302,7 +305,8 @@ std::vector<sv1::BookAppointmentRequest> DistinctBookings(const BenchClinic& c, 
   return out;
 }
 
-// options.booking_slots distinct bookings, one per call.
+// options.booking_slots distinct bookings, one per call, each of a practitioner with the lane's
+// own patient, so that every call books (the bench fails a row with more than 0.1% errors).
 absl::StatusOr<CallSpec> PrepareBook(const ScenarioOptions& options,
                                      const std::shared_ptr<grpc::Channel>& channel) {
   absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "bk");
@@ -323,48 +327,6 @@ absl::StatusOr<CallSpec> PrepareBook(const ScenarioOptions& options,
   return call;
 }
 
-// scheduling.book with a patient of its own per practitioner lane: the patient is a booked
-// resource too (one patient is never in two appointments at once), so the lanes' simultaneous
-// bookings must not share one. The load of the replica rows of tools/bench/run.sh (PostgreSQL
-// with 1, 2, 3 scheduling replicas next to SQLite): every call a durable booking that succeeds.
-absl::StatusOr<CallSpec> PrepareBookLanes(const ScenarioOptions& options,
-                                          const std::shared_ptr<grpc::Channel>& channel) {
-  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "bl");
-  if (!c.ok()) return c.status();
-  std::vector<std::string> patients = {c->patient_id};
-  for (int i = 1; i < kBookingPractitioners; ++i) {
-    sv1::CreatePatientRequest req;
-    req.set_request_id(absl::StrCat("patient-", c->run, "-", i));
-    req.mutable_patient()->set_given_name(absl::StrCat("Bench", i));
-    req.mutable_patient()->set_family_name("Patient");
-    req.mutable_patient()->set_phone(absl::StrCat("+1512555", 1000 + i));
-    req.mutable_patient()->set_preferred_clinic_id(c->clinic_id);
-    sv1::Patient out;
-    grpc::ClientContext context;
-    PrepareContext(context, options, c->auth);
-    grpc::Status status = c->stub->CreatePatient(&context, req, &out);
-    if (!status.ok()) return SetupError("CreatePatient", status);
-    patients.push_back(out.id());
-  }
-  CallSpec call = MakeCall(
-      MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"), "", c->auth);
-  // One more than asked for: the last is the check call's.
-  std::vector<sv1::BookAppointmentRequest> bookings =
-      DistinctBookings(*c, std::max<int64_t>(options.booking_slots, 1) + 1);
-  for (size_t k = 0; k < bookings.size(); ++k) {
-    bookings[k].set_patient_id(patients[k % kBookingPractitioners]);  // the lane's own
-  }
-  call.requests.reserve(bookings.size() - 1);
-  for (size_t k = 0; k + 1 < bookings.size(); ++k) {
-    call.requests.push_back(bookings[k].SerializeAsString());
-  }
-  if (absl::Status s = Book(options, *c, bookings.back(), "BookAppointment (check call)");
-      !s.ok()) {
-    return s;
-  }
-  return call;
-}
-
 // Every call books the same slot (a distinct request id each): one wins, the rest get
 // FAILED_PRECONDITION, an expected answer. Verified afterwards: exactly one appointment there.
 absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
@@ -372,13 +334,12 @@ absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
   absl::StatusOr<BenchClinic> c =
       SetUpClinic(options, channel, "bc", 1, 1, absl::Minutes(30), absl::Minutes(15));
   if (!c.ok()) return c.status();
-  const std::string practitioner = c->practitioners[0];
   const absl::Time start = LocalTime(*c, c->first_day + 1, 10 * 60);
   // Check call: a booking the day before the contended slot.
-  if (absl::Status s = Book(options, *c,
-                            Booking(*c, absl::StrCat(c->run, "-check"), practitioner,
-                                    LocalTime(*c, c->first_day, 10 * 60)),
-                            "BookAppointment (check call)");
+  if (absl::Status s =
+          Book(options, *c,
+               Booking(*c, absl::StrCat(c->run, "-check"), 0, LocalTime(*c, c->first_day, 10 * 60)),
+               "BookAppointment (check call)");
       !s.ok()) {
     return s;
   }
@@ -389,7 +350,7 @@ absl::StatusOr<CallSpec> PrepareBookContention(const ScenarioOptions& options,
   call.requests.reserve(static_cast<size_t>(n));
   for (int64_t k = 0; k < n; ++k) {
     call.requests.push_back(
-        Booking(*c, absl::StrCat(c->run, "-", k), practitioner, start).SerializeAsString());
+        Booking(*c, absl::StrCat(c->run, "-", k), 0, start).SerializeAsString());
   }
   auto shared = std::make_shared<BenchClinic>(*std::move(c));
   call.verify = [shared, start, options]() -> absl::Status {
@@ -538,6 +499,62 @@ absl::StatusOr<TaskSet> PrepareSync(const ScenarioOptions& options,
 
 }  // namespace
 
+absl::StatusOr<BookedClinic> BookConsultations(const ScenarioOptions& options,
+                                               absl::string_view tag, int64_t n) {
+  if (options.scheduling_target.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(tag, " needs --scheduling_target"));
+  }
+  ScenarioOptions at_scheduling = options;
+  at_scheduling.target = options.scheduling_target;
+  const std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(options.scheduling_target, ClientCredentials());
+  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(at_scheduling, channel, tag);
+  if (!c.ok()) return c.status();
+  std::vector<std::string> requests;
+  requests.reserve(static_cast<size_t>(n));
+  for (const sv1::BookAppointmentRequest& req : DistinctBookings(*c, n)) {
+    requests.push_back(req.SerializeAsString());
+  }
+  BookedClinic out;
+  absl::StatusOr<double> seconds =
+      Seed(at_scheduling, "appointments at scheduling",
+           MethodPath(sv1::SchedulingService::service_full_name(), "BookAppointment"),
+           std::move(requests), c->auth);
+  if (!seconds.ok()) return seconds.status();
+  out.seed_seconds = *seconds;
+  // The ids scheduling gave them, by ListAppointments over windows of 30 days (at most 92 a call).
+  absl::CivilDay from = c->first_day;
+  while (static_cast<int64_t>(out.appointments.size()) < n) {
+    if (from > c->first_day + 3660) {
+      return absl::InternalError(absl::StrCat("ListAppointments found ", out.appointments.size(),
+                                              " of ", n, " booked appointments"));
+    }
+    std::string token;
+    do {
+      sv1::ListAppointmentsRequest req;
+      req.set_clinic_id(c->clinic_id);
+      *req.mutable_period()->mutable_start_time() = ToTimestamp(LocalTime(*c, from, 0));
+      *req.mutable_period()->mutable_end_time() = ToTimestamp(LocalTime(*c, from + 30, 0));
+      req.set_page_size(500);
+      req.set_page_token(token);
+      sv1::ListAppointmentsResponse page;
+      grpc::ClientContext context;
+      PrepareContext(context, options, c->auth);
+      grpc::Status status = c->stub->ListAppointments(&context, req, &page);
+      if (!status.ok()) return SetupError("ListAppointments (booked appointments)", status);
+      for (const sv1::Appointment& a : page.appointments()) {
+        out.appointments.push_back({a.id(), a.patient_id()});
+      }
+      token = page.next_page_token();
+    } while (!token.empty());
+    from += 30;
+  }
+  out.auth = std::move(c->auth);
+  out.clinic_id = std::move(c->clinic_id);
+  out.time_zone = c->zone.name();
+  return out;
+}
+
 const std::vector<Scenario>& Scenarios() {
   static const auto* scenarios = [] {
     auto* all = new std::vector<Scenario>{
@@ -553,13 +570,13 @@ const std::vector<Scenario>& Scenarios() {
          &PrepareFindAvailability},
         {"scheduling.book",
          "SchedulingService/BookAppointment, durable, each call a different free (practitioner, "
-         "start); at most --booking_slots calls",
+         "start) with the practitioner's own patient, so that every call books; at most "
+         "--booking_slots calls",
          &PrepareBook},
         {"scheduling.book_lanes",
-         "SchedulingService/BookAppointment as scheduling.book, with a patient per practitioner "
-         "lane so that every call succeeds; at most --booking_slots calls (the bench's replica "
-         "rows)",
-         &PrepareBookLanes},
+         "The same as scheduling.book (its name when scheduling.book still shared one patient "
+         "among the practitioners; kept for scripts that use it)",
+         &PrepareBook},
         {"scheduling.book_contention",
          "SchedulingService/BookAppointment, every call the same slot: one OK, the rest "
          "FAILED_PRECONDITION (expected); verified by ListAppointments after the run",

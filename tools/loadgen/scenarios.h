@@ -28,6 +28,9 @@ struct ScenarioOptions {
   std::string password = "bench password 0123";
   // scheduling.*: the identity service (host:port) holding the accounts scheduling trusts.
   std::string identity_target;
+  // inventory.issue: the scheduling service (host:port) the target asks where an appointment
+  // is; the scenario books the appointments it issues to there.
+  std::string scheduling_target;
   // scheduling.book*, inventory.issue: how many distinct requests to prepare (the most calls a
   // run makes).
   int64_t booking_slots = 20000;
