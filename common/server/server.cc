@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "certificate names svc.<service> is that service.");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the Prometheus /metrics HTTP endpoint; empty disables it.");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port of a plaintext gRPC port serving only grpc.health.v1.Health (for probes "
+          "that cannot do mTLS, e.g. Kubernetes' grpc probe); empty disables it.");
 ABSL_FLAG(std::string, ready_file, "",
           "If set, written atomically once serving: grpc_port=N, metrics_port=M, pid=P lines; "
           "removed on shutdown. Lets launchers and tests find ports chosen with :0.");
@@ -99,20 +102,30 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   return grpc::SslServerCredentials(options);
 }
 
+// "host:port" as gRPC wants it.
+absl::Status ToGrpcTcpAddress(const std::string& listen, std::string* grpc_address) {
+  std::string host;
+  int port = 0;
+  if (absl::Status status = SplitHostPort(listen, &host, &port); !status.ok()) return status;
+  // gRPC wants a host; "" means every address, which "[::]" gives dual-stack.
+  *grpc_address = absl::StrCat(host.empty()                          ? "[::]"
+                               : host.find(':') != std::string::npos ? "[" + host + "]"
+                                                                     : host,
+                               ":", port);
+  return absl::OkStatus();
+}
+
 absl::Status ValidateConfig(const ServerConfig& config, std::string* grpc_address) {
   if (absl::StartsWith(config.listen, "unix:")) {
     *grpc_address = config.listen;
-  } else {
-    std::string host;
-    int port = 0;
-    if (absl::Status status = SplitHostPort(config.listen, &host, &port); !status.ok()) {
-      return status;
+  } else if (absl::Status status = ToGrpcTcpAddress(config.listen, grpc_address); !status.ok()) {
+    return status;
+  }
+  if (!config.health_listen.empty()) {
+    std::string ignored;
+    if (absl::Status status = ToGrpcTcpAddress(config.health_listen, &ignored); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--health_listen: ", status.message()));
     }
-    // gRPC wants a host; "" means every address, which "[::]" gives dual-stack.
-    *grpc_address = absl::StrCat(host.empty()                          ? "[::]"
-                                 : host.find(':') != std::string::npos ? "[" + host + "]"
-                                                                       : host,
-                                 ":", port);
   }
   if (!config.metrics_listen.empty()) {
     std::string host;
@@ -137,12 +150,14 @@ absl::Status ValidateConfig(const ServerConfig& config, std::string* grpc_addres
   return absl::OkStatus();
 }
 
-absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {
+absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_port,
+                            int health_port) {
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "grpc_port=" << grpc_port << "\nmetrics_port=" << metrics_port << "\npid=" << getpid()
         << "\n";
+    if (health_port != 0) out << "health_port=" << health_port << "\n";
     out.close();
     if (!out) {
       std::remove(tmp.c_str());
@@ -159,6 +174,30 @@ absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_
   return absl::OkStatus();
 }
 
+// A plaintext server with no service of ours: the builder adds gRPC's default health service
+// (EnableDefaultHealthCheckService), so Health/Check and Health/Watch are all it answers (and
+// reflection, which lists only them).
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartHealthOnlyServer(const std::string& listen,
+                                                                    int* port) {
+  std::string address;
+  if (absl::Status status = ToGrpcTcpAddress(listen, &address); !status.ok()) return status;
+  absl::StatusOr<int> probe = ListenTcp(listen, 1);
+  if (!probe.ok()) {
+    return absl::Status(probe.status().code(),
+                        absl::StrCat("health port: ", probe.status().message()));
+  }
+  ::close(*probe);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    if (server != nullptr) server->Shutdown();
+    return absl::UnavailableError(absl::StrCat("cannot serve the health port on \"", listen, "\""));
+  }
+  return server;
+}
+
 }  // namespace
 
 ServerConfig ServerConfigFromFlags(absl::string_view service_name) {
@@ -169,6 +208,7 @@ ServerConfig ServerConfigFromFlags(absl::string_view service_name) {
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.health_listen = absl::GetFlag(FLAGS_health_listen);
   config.ready_file = absl::GetFlag(FLAGS_ready_file);
   config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   config.max_threads = absl::GetFlag(FLAGS_max_threads);
@@ -266,12 +306,27 @@ absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
         "\": the address is in use or not local, or the TLS certificate/key were rejected "
         "(gRPC's log above has the cause)"));
   }
-  if (auto* health = server->GetHealthCheckService(); health != nullptr) {
-    health->SetServingStatus(true);
+  std::unique_ptr<grpc::Server> health_server;
+  int health_port = 0;
+  if (!config.health_listen.empty()) {
+    auto started = StartHealthOnlyServer(config.health_listen, &health_port);
+    if (!started.ok()) {
+      server->Shutdown();
+      return started.status();
+    }
+    health_server = *std::move(started);
+  }
+  for (grpc::Server* s : {server.get(), health_server.get()}) {
+    if (s == nullptr) continue;
+    if (auto* health = s->GetHealthCheckService(); health != nullptr) {
+      health->SetServingStatus(true);
+    }
   }
   const int metrics_port = metrics != nullptr ? metrics->port() : 0;
   if (!config.ready_file.empty()) {
-    if (absl::Status status = WriteReadyFile(config.ready_file, port, metrics_port); !status.ok()) {
+    if (absl::Status status = WriteReadyFile(config.ready_file, port, metrics_port, health_port);
+        !status.ok()) {
+      if (health_server != nullptr) health_server->Shutdown();
       server->Shutdown();
       return status;
     }
@@ -279,19 +334,23 @@ absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
   LogInfo("serving", {{"listen", config.listen},
                       {"grpc_port", absl::StrCat(port)},
                       {"metrics_port", absl::StrCat(metrics_port)},
+                      {"health_port", absl::StrCat(health_port)},
                       {"tls", config.tls_cert_file.empty()        ? "off"
                               : config.tls_client_ca_file.empty() ? "tls"
                                                                   : "mtls"}});
-  return std::unique_ptr<RunningServer>(
-      new RunningServer(config, std::move(server), port, std::move(metrics)));
+  return std::unique_ptr<RunningServer>(new RunningServer(
+      config, std::move(server), port, std::move(health_server), health_port, std::move(metrics)));
 }
 
 RunningServer::RunningServer(ServerConfig config, std::unique_ptr<grpc::Server> server, int port,
+                             std::unique_ptr<grpc::Server> health_server, int health_port,
                              std::unique_ptr<MetricsHttpServer> metrics)
     : config_(std::move(config)),
       port_(port),
       metrics_port_(metrics != nullptr ? metrics->port() : 0),
       server_(std::move(server)),
+      health_port_(health_port),
+      health_server_(std::move(health_server)),
       metrics_(std::move(metrics)) {}
 
 RunningServer::~RunningServer() { Shutdown(); }
@@ -301,13 +360,21 @@ void RunningServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   LogInfo("draining", {{"grace", absl::FormatDuration(config_.shutdown_grace)}});
-  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
-    health->SetServingStatus(false);
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s == nullptr) continue;
+    if (auto* health = s->GetHealthCheckService(); health != nullptr) {
+      health->SetServingStatus(false);
+    }
   }
   if (!config_.ready_file.empty()) std::remove(config_.ready_file.c_str());
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(config_.shutdown_grace));
   server_->Wait();
+  // The health-only port answers NOT_SERVING for the whole drain, then closes.
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now());
+    health_server_->Wait();
+  }
   metrics_.reset();
   LogInfo("stopped");
 }

@@ -30,8 +30,14 @@ struct ServerConfig {
   // (common/auth/service_certificate.h).
   std::string tls_client_ca_file;
   std::string metrics_listen;  // "" = no metrics endpoint; e.g. "127.0.0.1:9464"
+  // "" = none. host:port of a second, plaintext gRPC port that serves grpc.health.v1.Health and
+  // nothing else, with the same status as the main port: for probes that cannot present a client
+  // certificate (Kubernetes' native `grpc:` probe) when the main port requires mTLS. It answers
+  // only "is this process serving", so it needs no authentication.
+  std::string health_listen;
   // If set, written atomically (temporary file + rename) once serving, as
-  // "grpc_port=N\nmetrics_port=M\npid=P\n" (M is 0 without metrics), and removed by Shutdown.
+  // "grpc_port=N\nmetrics_port=M\npid=P\n" (M is 0 without metrics), then "health_port=H\n" when
+  // health_listen is set, and removed by Shutdown.
   std::string ready_file;
   int max_message_bytes = 4 << 20;  // largest request or response, both directions
   // Sync server thread cap (grpc::ResourceQuota::SetMaxThreads), >= 4. It bounds concurrently
@@ -49,7 +55,8 @@ struct ServerConfig {
 };
 
 // A config from the flags below (call after ParseFlagsWithEnvironment). Flags, each also settable
-// as SMP_<NAME>: --listen --tls_cert --tls_key --tls_client_ca --metrics_listen --ready_file
+// as SMP_<NAME>: --listen --tls_cert --tls_key --tls_client_ca --metrics_listen --health_listen
+// --ready_file
 // --max_message_bytes --max_threads --keepalive_time --keepalive_timeout --shutdown_grace
 // --log_level. Values are checked by RunningServer::Start, not here.
 ServerConfig ServerConfigFromFlags(absl::string_view service_name);
@@ -102,6 +109,7 @@ class RunningServer {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }  // 0 when there is no metrics endpoint
+  int health_port() const { return health_port_; }    // 0 when there is no health-only port
 
   // Graceful drain: health -> NOT_SERVING, ready file removed, grpc::Server::Shutdown(now +
   // shutdown_grace) (in-flight RPCs finish, new ones are refused; RPCs still running at the
@@ -117,12 +125,15 @@ class RunningServer {
 
  private:
   RunningServer(ServerConfig config, std::unique_ptr<grpc::Server> server, int port,
+                std::unique_ptr<grpc::Server> health_server, int health_port,
                 std::unique_ptr<MetricsHttpServer> metrics);
 
   const ServerConfig config_;
   const int port_;
   const int metrics_port_;
   std::unique_ptr<grpc::Server> server_;
+  const int health_port_;
+  std::unique_ptr<grpc::Server> health_server_;  // null without health_listen
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<MetricsHttpServer> metrics_ ABSL_GUARDED_BY(mu_);

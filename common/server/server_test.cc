@@ -267,6 +267,47 @@ TEST_F(TlsTest, MissingOrNonPemFilesAreNamed) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing-ca.pem")));
 }
 
+// Kubernetes' grpc probe speaks plaintext without a client certificate: with --health_listen it
+// asks a second port that answers Health and nothing else, while the main port stays mTLS-only.
+TEST_F(TlsTest, HealthOnlyPortAnswersPlaintextAndServesNothingElse) {
+  ServerConfig config = TestConfig();
+  config.tls_cert_file = cert_;
+  config.tls_key_file = key_;
+  config.tls_client_ca_file = cert_;
+  config.health_listen = "127.0.0.1:0";
+  config.ready_file = dir_.File("ready");
+  ProbeService probe;
+  ASSERT_OK_AND_ASSIGN(auto server, RunningServer::Start(config, {&probe}));
+  ASSERT_GT(server->health_port(), 0);
+  ASSERT_NE(server->health_port(), server->port());
+  EXPECT_THAT(ReadFile(config.ready_file),
+              HasSubstr(absl::StrCat("\nhealth_port=", server->health_port(), "\n")));
+
+  auto health_channel = InsecureChannel(server->health_port());
+  const auto health = HealthCheck(health_channel);
+  ASSERT_TRUE(health.status.ok()) << health.status.error_message();
+  EXPECT_EQ(health.serving_status, kServing);
+  // The service's own methods are not there, and the main port still wants a certificate.
+  grpc::GenericStub plain_stub(health_channel);
+  EXPECT_EQ(CallProbe(plain_stub, "hello").status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(HealthCheck(TlsChannel(server->port(), false)).status.error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  grpc::GenericStub tls_stub(TlsChannel(server->port(), true));
+  EXPECT_TRUE(CallProbe(tls_stub, "hello").status.ok());
+
+  const int health_port = server->health_port();
+  server->Shutdown();
+  EXPECT_EQ(HealthCheck(InsecureChannel(health_port)).status.error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(RunningServerTest, BadHealthListenIsAClearError) {
+  ServerConfig config = TestConfig();
+  config.health_listen = "no-port-here";
+  EXPECT_THAT(RunningServer::Start(config, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--health_listen")));
+}
+
 TEST(RunningServerTest, ShutdownLetsInFlightCallsFinishAndRefusesNewOnes) {
   ProbeService service;
   ServerConfig config = TestConfig();

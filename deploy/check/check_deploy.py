@@ -614,12 +614,25 @@ def check_k8s(objects, flags, problems, where_prefix):
                     for probe_name in ("readinessProbe", "livenessProbe"):
                         if probe_name not in c:
                             problems.add(cwhere, f"no {probe_name}")
+                # A native grpc probe has no client certificate, so it must ask the plaintext
+                # health-only port (--health_listen); the other kinds ask --listen.
+                health = port_of(settings.get("health_listen"))
+                if health is not None and health not in declared:
+                    problems.add(cwhere, f"health port {health} but declares ports "
+                                         f"{sorted(declared)}")
                 for probe_name in ("readinessProbe", "livenessProbe", "startupProbe"):
                     if probe_name in c:
                         port = probe_port(c[probe_name], f"{cwhere} {probe_name}", problems, flags)
                         if isinstance(port, str):
                             port = next((p for p, n in declared.items() if n == port), None)
-                        if port is not None and listen is not None and port != listen:
+                        if "grpc" in c[probe_name]:
+                            if health is None:
+                                problems.add(cwhere, f"{probe_name} is a grpc probe but there is "
+                                                     "no --health_listen / SMP_HEALTH_LISTEN")
+                            elif port is not None and port != health:
+                                problems.add(cwhere, f"{probe_name} asks port {port}, the health "
+                                                     f"port is {health}")
+                        elif port is not None and listen is not None and port != listen:
                             problems.add(cwhere, f"{probe_name} asks port {port}, the service "
                                                  f"listens on {listen}")
                 # Every secret file a flag names must be provided by a mount.

@@ -79,11 +79,17 @@ class BrokenFixtures(unittest.TestCase):
         self.assertProblem(self.problems("k8s"), r"--scheduler_address is not a flag of inventory")
 
     def test_probe_on_the_wrong_port(self):
-        self.edit("k8s/base/compliance.yaml", "--address=127.0.0.1:7004",
-                  "--address=127.0.0.1:7005")
+        # The mTLS port instead of the health-only one: the kubelet's probe would fail there.
+        self.edit("k8s/base/compliance.yaml", "grpc:\n            port: 7104",
+                  "grpc:\n            port: 7004")
         self.assertProblem(self.problems("k8s"),
-                           r"Deployment compliance.*Probe asks port 7005, the service listens "
-                           r"on 7004")
+                           r"Deployment compliance.*Probe asks port 7004, the health port is 7104")
+
+    def test_grpc_probe_without_a_health_port(self):
+        self.edit("k8s/base/billing.yaml", "        - name: SMP_HEALTH_LISTEN\n"
+                  "          value: 0.0.0.0:7105\n", "")
+        self.assertProblem(self.problems("k8s"),
+                           r"Deployment billing.*grpc probe but there is no --health_listen")
 
     def test_service_target_port_no_pod_declares(self):
         self.edit("k8s/base/billing.yaml", "targetPort: 7005", "targetPort: 7006")

@@ -154,9 +154,18 @@ class KubernetesPods(SmokeStack):
                 for flag, v in self.redis_settings(binary, key[4:].lower(), value):
                     env[env_var(flag)] = mapped(v, container)
             env["SMP_LISTEN"] = f"127.0.0.1:{ports[name]}"
-            procs[name] = self.start(AS_IMAGE_USER + argv, name, env)
             probe = container["readinessProbe"]
-            if "exec" in probe:
+            if "grpc" in probe:
+                health_port = free_port()
+                env["SMP_HEALTH_LISTEN"] = f"127.0.0.1:{health_port}"
+            procs[name] = self.start(AS_IMAGE_USER + argv, name, env)
+            if "grpc" in probe:
+                # What the kubelet does: plaintext Health/Check, no client certificate.
+                plain = {k: v for k, v in env.items() if not k.startswith("SMPCTL_")}
+                self.wait_health(name, procs[name], [
+                    self.smpctl_bin, "health", "--timeout=2s",
+                    f"--address=127.0.0.1:{health_port}"], plain)
+            elif "exec" in probe:
                 self.wait_health(name, procs[name], [self.smpctl_bin] + [
                     re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{ports[name]}", a)
                     for a in probe["exec"]["command"][1:]], env)
