@@ -126,6 +126,20 @@ CREATE TABLE read_tallies (
       // whose content is gone, so the purge does not take them again.
       {4, "screenings: destroyed_time of tombstones",
        "ALTER TABLE screenings ADD COLUMN destroyed_time INTEGER;"},
+      // Checkpoints were only handed to the caller; the console's audit page lists them with their
+      // verification status, so each is kept as signed (count is unique: a checkpoint is signed
+      // over the audit entry that records it).
+      {5, "signed audit checkpoints",
+       R"sql(
+CREATE TABLE audit_checkpoints (
+  count INTEGER PRIMARY KEY,
+  head_hash TEXT NOT NULL,
+  signed_time INTEGER NOT NULL,
+  public_key TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  created_by TEXT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }
