@@ -12,7 +12,7 @@ packages=(
   redis-server jq
   openssl stunnel4
   python3-grpcio python3-protobuf python3-grpc-tools
-  libcpp-httplib-dev chromium chromium-driver python3-selenium
+  libcpp-httplib-dev chromium chromium-driver python3-selenium libnss3-tools
 )
 
 missing=()
