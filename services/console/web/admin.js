@@ -266,7 +266,7 @@ export async function render(root) {
     const shiftDays = dayBoxes('day', (d) => !['SATURDAY', 'SUNDAY'].includes(d));
     const from = h('input', { type: 'time', id: 'hours-from', value: '09:00' });
     const to = h('input', { type: 'time', id: 'hours-to', value: '17:00' });
-    const hoursForm = actionForm('hours-form', 'Working hours', [field('Practitioner', who), shiftDays.set,
+    const hoursForm = actionForm('hours-form', 'Set a practitioner\'s working hours', [field('Practitioner', who), shiftDays.set,
       field('From', from), field('To', to)], 'Set hours', async () => {
       const current = hours.find((w) => w.practitionerId === who.value);
       await api.call(`${S}/SetWorkingHours`, { requestId: api.requestId(), workingHours: { practitionerId: who.value, clinicId,
