@@ -13,7 +13,7 @@ packages=(
   redis-sentinel
   openssl stunnel4
   python3-grpcio python3-protobuf python3-grpc-tools
-  libcpp-httplib-dev chromium chromium-driver python3-selenium
+  libcpp-httplib-dev chromium chromium-driver python3-selenium libnss3-tools
   python3-yaml  # deploy/check: parses the compose file and the Kubernetes manifests
   systemd  # deploy/check: systemd-analyze verify of deploy/systemd
   binutils  # deploy/check: readelf, the libraries the image must carry

@@ -84,7 +84,8 @@ redis_listen=(--port "$redis_port")
 tls_setup() {
   [ "$tls" = 1 ] || return 0
   command -v stunnel4 >/dev/null || { echo "run-suite: SMP_TLS=1 needs stunnel4" >&2; exit 1; }
-  bash deploy/make-certs.sh --dir "$tls_dir" >/dev/null
+  # "console": the web console's client certificate, which identity trusts to name browsers.
+  bash deploy/make-certs.sh --dir "$tls_dir" --client operator --client console >/dev/null
   redis_listen=(--port 0 --tls-port "$redis_tls_port" --tls-auth-clients yes
     --tls-cert-file "$tls_dir/redis.pem" --tls-key-file "$tls_dir/redis.key"
     --tls-ca-cert-file "$tls_dir/ca.pem")
@@ -236,7 +237,11 @@ export SMPCTL_INVENTORY="127.0.0.1:$inventory_port" SMPCTL_COMPLIANCE="127.0.0.1
 export SMPCTL_BILLING="127.0.0.1:$billing_port"
 
 # Identity calls no peer; it starts first, then the service accounts the others run under.
-start_service identity "$identity_port" "$identity_metrics_port"
+# The console forwards each browser's address (x-smp-client-address), so failed logins count per
+# browser; identity believes it only from the console: by its client certificate with SMP_TLS=1,
+# else by its loopback address (on one machine, the same trust as the plaintext loopback hop).
+if [ "$tls" = 1 ]; then forwarders=cert:console; else forwarders=127.0.0.1; fi
+start_service identity "$identity_port" "$identity_metrics_port" --trusted_forwarders="$forwarders"
 wait_ready identity
 
 # On an empty system, as an install does (whether or not the demo follows): the first admin
@@ -293,8 +298,8 @@ start_service scheduling "$scheduling_port" "$scheduling_metrics_port" "${peer_f
 wait_ready inventory scheduling
 
 # The web console's gateway: no data, no business logic; it forwards the browser's calls to the
-# services with the user's session. With SMP_TLS=1 it reaches them over mutual TLS with the
-# operator certificate (which names no service, so only the user's session counts).
+# services with the user's session. With SMP_TLS=1 it reaches them over mutual TLS with its
+# "console" certificate (which names no service, so only the user's session counts).
 console_binary="$build_dir/services/console/console"
 if [ "${SMP_CONSOLE:-1}" = 1 ] && [ ! -x "$console_binary" ]; then
   echo "run-suite: $console_binary is not built; starting without the web console" >&2
@@ -303,8 +308,8 @@ fi
 if [ "${SMP_CONSOLE:-1}" = 1 ]; then
   console_tls=()
   if [ "$tls" = 1 ]; then
-    console_tls=(--peer_tls_ca_file="$tls_dir/ca.pem" --peer_tls_cert_file="$tls_dir/operator.pem"
-      --peer_tls_key_file="$tls_dir/operator.key")
+    console_tls=(--peer_tls_ca_file="$tls_dir/ca.pem" --peer_tls_cert_file="$tls_dir/console.pem"
+      --peer_tls_key_file="$tls_dir/console.key")
   fi
   rm -f "$data_dir/console.ready"
   "$console_binary" --listen="127.0.0.1:$console_port" --allow_insecure_http \

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/util/paging.h"
 #include "services/compliance/exports.h"
 
 namespace smp::compliance {
@@ -85,7 +86,9 @@ absl::StatusOr<v1::Checkpoint> AuditLog::CreateCheckpoint(
   auto sign = [&](Transaction& txn) -> absl::StatusOr<v1::Checkpoint> {
     ASSIGN_OR_RETURN(v1::AuditEntry entry, audit_->Record(txn, call, v1::AUDIT_ACTION_READ,
                                                           "audit_log", "", "checkpoint signed"));
-    return signer_->Sign(entry.sequence(), entry.hash(), call.now);
+    v1::Checkpoint checkpoint = signer_->Sign(entry.sequence(), entry.hash(), call.now);
+    RETURN_IF_ERROR(audit_->store().AddCheckpoint(txn, checkpoint, call.who.staff_id));
+    return checkpoint;
   };
   // Older clients send no request_id: each such call signs a new checkpoint.
   if (!req.request_id().empty()) {
@@ -105,26 +108,47 @@ absl::StatusOr<v1::VerifyCheckpointResponse> AuditLog::VerifyCheckpoint(
   if (c.count() < 1) return absl::InvalidArgumentError("checkpoint.count: must be positive");
   v1::VerifyCheckpointResponse out;
   RETURN_IF_ERROR(audit_->Read(call, "audit_log", "", [&](Transaction& txn) -> absl::Status {
-    if (!signer_->VerifySignature(c)) {
-      out.set_valid(false);
-      out.set_problem("the signature is not this service's (or the checkpoint was altered)");
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(std::optional<v1::AuditEntry> entry, audit_->store().GetAudit(txn, c.count()));
-    if (!entry.has_value()) {
-      out.set_valid(false);
-      out.set_problem(
-          absl::StrCat("the log no longer has entry ", c.count(), ": history was truncated"));
-    } else if (entry->hash() != c.head_hash()) {
-      out.set_valid(false);
-      out.set_problem(absl::StrCat("entry ", c.count(),
-                                   " differs from the signed checkpoint: history was rewritten"));
-    } else {
-      out.set_valid(true);
-    }
+    ASSIGN_OR_RETURN(std::string problem, CheckpointProblem(txn, c));
+    out.set_valid(problem.empty());
+    out.set_problem(problem);
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<v1::ListCheckpointsResponse> AuditLog::ListCheckpoints(
+    const Call& call, const v1::ListCheckpointsRequest& req) const {
+  constexpr absl::string_view kQuery = "ListCheckpoints";
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req.page_size(), req.page_token(), kQuery));
+  v1::ListCheckpointsResponse out;
+  RETURN_IF_ERROR(audit_->Read(call, "audit_log", "", [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto found, audit_->store().ListCheckpoints(txn, page));
+    for (v1::CheckpointStatus& status : found.items) {
+      ASSIGN_OR_RETURN(std::string problem, CheckpointProblem(txn, status.checkpoint()));
+      status.set_valid(problem.empty());
+      status.set_problem(problem);
+      *out.add_checkpoints() = std::move(status);
+    }
+    out.set_next_page_token(NextPageToken(kQuery, found.last_key));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::string> AuditLog::CheckpointProblem(Transaction& txn,
+                                                        const v1::Checkpoint& c) const {
+  if (!signer_->VerifySignature(c)) {
+    return std::string("the signature is not this service's (or the checkpoint was altered)");
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::AuditEntry> entry, audit_->store().GetAudit(txn, c.count()));
+  if (!entry.has_value()) {
+    return absl::StrCat("the log no longer has entry ", c.count(), ": history was truncated");
+  }
+  if (entry->hash() != c.head_hash()) {
+    return absl::StrCat("entry ", c.count(),
+                        " differs from the signed checkpoint: history was rewritten");
+  }
+  return std::string();
 }
 
 }  // namespace smp::compliance

@@ -3,7 +3,9 @@
 
 // Operations on the hash-chained audit log itself: reading it (ListAuditEntries, ExportAuditEvents
 // as FHIR AuditEvents), checking it (VerifyAuditLog) and signed checkpoints (CreateCheckpoint,
-// VerifyCheckpoint).
+// VerifyCheckpoint, ListCheckpoints).
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/rpc/call.h"
@@ -36,8 +38,17 @@ class AuditLog {
   // signed entry unchanged.
   absl::StatusOr<v1::VerifyCheckpointResponse> VerifyCheckpoint(
       const Call& call, const v1::VerifyCheckpointRequest& req) const;
+  // The checkpoints CreateCheckpoint kept, newest first (paged), each verified as VerifyCheckpoint
+  // would. Checkpoints signed before the service kept them are only with whoever holds them.
+  absl::StatusOr<v1::ListCheckpointsResponse> ListCheckpoints(
+      const Call& call, const v1::ListCheckpointsRequest& req) const;
 
  private:
+  // "" when `checkpoint`'s signature is ours and the log still holds the entry it signed; else
+  // why not.
+  absl::StatusOr<std::string> CheckpointProblem(Transaction& txn,
+                                                const v1::Checkpoint& checkpoint) const;
+
   const AuditTrail* audit_;
   const CheckpointSigner* signer_;
 };

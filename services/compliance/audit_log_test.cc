@@ -146,5 +146,64 @@ TEST_F(AuditLogTest, CheckpointIsSignedOnceARequestIdAndVerifies) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("checkpoint.count")));
 }
 
+TEST_F(AuditLogTest, CheckpointsAreListedNewestFirstWithTheirVerification) {
+  v1::CreateCheckpointRequest first;
+  first.set_request_id("cp-1");
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint older,
+                       unit_->CreateCheckpoint(Auditor("CreateCheckpoint"), first));
+  // A retry keeps one checkpoint; a checkpoint with another key is a second one.
+  ASSERT_OK(unit_->CreateCheckpoint(Auditor("CreateCheckpoint"), first).status());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Checkpoint newer,
+      unit_->CreateCheckpoint(Admin("CreateCheckpoint"), v1::CreateCheckpointRequest()));
+
+  v1::ListCheckpointsRequest req;
+  ASSERT_OK_AND_ASSIGN(auto all, unit_->ListCheckpoints(Auditor("ListCheckpoints"), req));
+  ASSERT_EQ(all.checkpoints_size(), 2);
+  EXPECT_EQ(all.checkpoints(0).checkpoint().count(), newer.count());
+  EXPECT_EQ(all.checkpoints(0).checkpoint().signature(), newer.signature());
+  EXPECT_EQ(all.checkpoints(1).checkpoint().signature(), older.signature());
+  EXPECT_EQ(FromProtoTimestamp(all.checkpoints(1).checkpoint().signed_time()), now_);
+  EXPECT_TRUE(all.checkpoints(0).valid()) << all.checkpoints(0).problem();
+  EXPECT_TRUE(all.checkpoints(1).valid()) << all.checkpoints(1).problem();
+  EXPECT_FALSE(all.checkpoints(1).created_by().empty());
+  EXPECT_TRUE(all.next_page_token().empty());
+  EXPECT_EQ(AuditEntries().back().method(), "ListCheckpoints");
+
+  // Pages of one, newest first.
+  req.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(auto page1, unit_->ListCheckpoints(Auditor("ListCheckpoints"), req));
+  ASSERT_EQ(page1.checkpoints_size(), 1);
+  EXPECT_EQ(page1.checkpoints(0).checkpoint().count(), newer.count());
+  ASSERT_FALSE(page1.next_page_token().empty());
+  req.set_page_token(page1.next_page_token());
+  ASSERT_OK_AND_ASSIGN(auto page2, unit_->ListCheckpoints(Auditor("ListCheckpoints"), req));
+  ASSERT_EQ(page2.checkpoints_size(), 1);
+  EXPECT_EQ(page2.checkpoints(0).checkpoint().count(), older.count());
+  EXPECT_TRUE(page2.next_page_token().empty());
+
+  // History rewritten under the older checkpoint (the chain recomputed would not help): that one
+  // is no longer valid, and says why.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return txn.Exec("UPDATE audit_log SET hash = ? WHERE sequence = ?",
+                    {std::string(64, 'f'), older.count()});
+  }));
+  ASSERT_OK_AND_ASSIGN(
+      auto after, unit_->ListCheckpoints(Auditor("ListCheckpoints"), v1::ListCheckpointsRequest()));
+  ASSERT_EQ(after.checkpoints_size(), 2);
+  EXPECT_TRUE(after.checkpoints(0).valid());
+  EXPECT_FALSE(after.checkpoints(1).valid());
+  EXPECT_THAT(after.checkpoints(1).problem(), HasSubstr("rewritten"));
+
+  v1::ListCheckpointsRequest bad;
+  bad.set_page_size(-1);
+  EXPECT_THAT(unit_->ListCheckpoints(Auditor("ListCheckpoints"), bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  bad.set_page_size(0);
+  bad.set_page_token("not-a-token");
+  EXPECT_THAT(unit_->ListCheckpoints(Auditor("ListCheckpoints"), bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
 }  // namespace
 }  // namespace smp::compliance

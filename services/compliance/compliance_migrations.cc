@@ -132,6 +132,20 @@ CREATE TABLE read_tallies (
       {5, "needle uses by serial and procedure, for report paging",
        "CREATE INDEX needle_uses_by_serial_procedure ON needle_uses (serial, procedure_id);"
        "DROP INDEX needle_uses_by_serial;"},
+      // Checkpoints were only handed to the caller; the console's audit page lists them with their
+      // verification status, so each is kept as signed (count is unique: a checkpoint is signed
+      // over the audit entry that records it).
+      {6, "signed audit checkpoints",
+       R"sql(
+CREATE TABLE audit_checkpoints (
+  count INTEGER PRIMARY KEY,
+  head_hash TEXT NOT NULL,
+  signed_time INTEGER NOT NULL,
+  public_key TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  created_by TEXT NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

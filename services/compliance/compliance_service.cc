@@ -201,6 +201,14 @@ grpc::Status ComplianceServiceImpl::VerifyCheckpoint(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status ComplianceServiceImpl::ListCheckpoints(grpc::ServerContext* ctx,
+                                                    const v1::ListCheckpointsRequest* req,
+                                                    v1::ListCheckpointsResponse* out) {
+  return frame_.Serve(ctx, "ListCheckpoints", *req, out, [&](const Call& call) {
+    return units_.audit_log.ListCheckpoints(call, *req);
+  });
+}
+
 grpc::Status ComplianceServiceImpl::GenerateReport(grpc::ServerContext* ctx,
                                                    const v1::GenerateReportRequest* req,
                                                    grpc::ServerWriter<v1::ReportPart>* writer) {

@@ -123,6 +123,8 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                 v1::Checkpoint*) override;
   grpc::Status VerifyCheckpoint(grpc::ServerContext*, const v1::VerifyCheckpointRequest*,
                                 v1::VerifyCheckpointResponse*) override;
+  grpc::Status ListCheckpoints(grpc::ServerContext*, const v1::ListCheckpointsRequest*,
+                               v1::ListCheckpointsResponse*) override;
 
  private:
   const ComplianceUnits& units_;

@@ -597,6 +597,43 @@ absl::StatusOr<std::optional<v1::AuditEntry>> ComplianceStore::GetAudit(Transact
   return AuditFromRow(rows[0]);
 }
 
+absl::Status ComplianceStore::AddCheckpoint(Transaction& txn, const v1::Checkpoint& checkpoint,
+                                            absl::string_view created_by) const {
+  return txn.Exec(
+      "INSERT INTO audit_checkpoints (count, head_hash, signed_time, public_key, signature, "
+      "created_by) VALUES (?, ?, ?, ?, ?, ?)",
+      {checkpoint.count(), checkpoint.head_hash(),
+       ToDbMicros(FromProtoTimestamp(checkpoint.signed_time())), checkpoint.public_key(),
+       checkpoint.signature(), std::string(created_by)});
+}
+
+absl::StatusOr<Page<v1::CheckpointStatus>> ComplianceStore::ListCheckpoints(
+    Transaction& txn, const PageRequest& page) const {
+  int64_t before = INT64_MAX;
+  if (!page.after_key.empty() && !absl::SimpleAtoi(page.after_key, &before)) {
+    return absl::InternalError("bad checkpoint page key");
+  }
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT count, head_hash, signed_time, public_key, "
+                                        "signature, created_by FROM audit_checkpoints "
+                                        "WHERE count < ? ORDER BY count DESC LIMIT ?",
+                                        {before, int64_t{page.size} + 1}));
+  std::vector<v1::CheckpointStatus> found;
+  for (const Row& row : rows) {
+    v1::CheckpointStatus status;
+    v1::Checkpoint& c = *status.mutable_checkpoint();
+    c.set_count(row.Int(0));
+    c.set_head_hash(row.Text(1));
+    *c.mutable_signed_time() = ToProtoTimestamp(FromDbMicros(row.Int(2)));
+    c.set_public_key(row.Text(3));
+    c.set_signature(row.Text(4));
+    status.set_created_by(row.Text(5));
+    found.push_back(std::move(status));
+  }
+  return MakePage(std::move(found), page.size, [](const v1::CheckpointStatus& s) {
+    return absl::StrCat(s.checkpoint().count());
+  });
+}
+
 absl::StatusOr<std::vector<std::string>> ComplianceStore::ClinicsOfPatient(
     Transaction& txn, absl::string_view patient_id) const {
   ASSIGN_OR_RETURN(auto rows,

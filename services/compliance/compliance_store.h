@@ -175,6 +175,12 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(Transaction& txn, int64_t since,
                                                         int limit) const;
   absl::StatusOr<std::optional<v1::AuditEntry>> GetAudit(Transaction& txn, int64_t sequence) const;
+  // Keeps a checkpoint as signed, with the staff id that asked for it.
+  absl::Status AddCheckpoint(Transaction& txn, const v1::Checkpoint& checkpoint,
+                             absl::string_view created_by) const;
+  // Stored checkpoints, highest count first (key: count), with who asked for each.
+  absl::StatusOr<Page<v1::CheckpointStatus>> ListCheckpoints(Transaction& txn,
+                                                             const PageRequest& page) const;
 
   // Counts a read at `now` in the row of (tally.window_start, actor, method, entity), creating it
   // (the other fields of `tally` are taken from it). Returns the count after this read.

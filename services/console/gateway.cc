@@ -19,6 +19,7 @@
 #include "common/server/log.h"
 #include "common/server/metrics_http.h"
 #include "common/status/grpc_status.h"
+#include "services/console/stream_slots.h"
 #include "smp/billing/v1/billing.pb.h"
 #include "smp/compliance/v1/compliance.pb.h"
 #include "smp/compliance/v1/eligibility.pb.h"
@@ -69,9 +70,11 @@ void SendError(httplib::Response& res, const absl::Status& status) {
 class StreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   void Start(grpc::GenericStub& stub, const std::string& path, const std::string& token,
-             const std::string& request, absl::Duration timeout) {
+             const std::string& client_address, const std::string& request,
+             absl::Duration timeout) {
     ctx_.set_deadline(DeadlineIn(timeout));
     if (!token.empty()) ctx_.AddMetadata("authorization", "Bearer " + token);
+    if (!client_address.empty()) ctx_.AddMetadata(kClientAddressHeader, client_address);
     request_ = ToByteBuffer(request);
     stub.PrepareBidiStreamingCall(&ctx_, path, grpc::StubOptions(), this);
     StartWriteLast(&request_, grpc::WriteOptions());
@@ -158,7 +161,11 @@ std::string SseEvent(absl::string_view event, absl::string_view data) {
 class Gateway::Handlers {
  public:
   Handlers(const GatewayOptions& options, ServiceChannels channels, CsrfGuard csrf, bool tls)
-      : options_(options), transcoder_(ForwardedServices()), csrf_(std::move(csrf)), tls_(tls) {
+      : options_(options),
+        transcoder_(ForwardedServices()),
+        csrf_(std::move(csrf)),
+        tls_(tls),
+        streams_(options.max_streams, options.max_streams_per_session) {
     for (auto& [service, channel] : channels) {
       stubs_.emplace(service, std::make_unique<grpc::GenericStub>(channel));
     }
@@ -182,7 +189,6 @@ class Gateway::Handlers {
     });
   }
 
- private:
   std::string SessionToken(const httplib::Request& req) const {
     std::string token = CookieValue(req.get_header_value("Cookie"), kSessionCookieName);
     return IsPlausibleBearerToken(token) ? token : "";
@@ -199,9 +205,13 @@ class Gateway::Handlers {
     return CheckPost(csrf_, post);
   }
 
-  // One unary call. The answer's bytes in *response.
+  int open_streams() const { return streams_.open(); }
+
+ private:
+  // One unary call for the browser at `client_address`. The answer's bytes in *response.
   absl::Status CallUnary(const RpcRoute& route, const std::string& token,
-                         const std::string& request, std::string* response) {
+                         const std::string& client_address, const std::string& request,
+                         std::string* response) {
     auto stub = stubs_.find(route.service);
     if (stub == stubs_.end()) {
       return absl::UnavailableError(absl::StrCat("the console has no address for ", route.service));
@@ -209,6 +219,7 @@ class Gateway::Handlers {
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineIn(options_.call_timeout));
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    if (!client_address.empty()) ctx.AddMetadata(kClientAddressHeader, client_address);
     grpc::ByteBuffer in = ToByteBuffer(request), out;
     absl::Notification done;
     grpc::Status status;
@@ -230,7 +241,8 @@ class Gateway::Handlers {
     absl::StatusOr<std::string> request = transcoder_.RequestToBinary(*route, req.body);
     if (!request.ok()) return SendError(res, request.status());
     std::string bytes;
-    if (absl::Status called = CallUnary(*route, "", *request, &bytes); !called.ok()) {
+    if (absl::Status called = CallUnary(*route, "", req.remote_addr, *request, &bytes);
+        !called.ok()) {
       return SendError(res, called);
     }
     identity::v1::LoginResponse login;
@@ -257,7 +269,7 @@ class Gateway::Handlers {
     absl::StatusOr<RpcRoute> route = transcoder_.Find(absl::StrCat(kIdentityService, "/Logout"));
     if (!route.ok()) return SendError(res, route.status());
     std::string bytes;
-    absl::Status called = CallUnary(*route, token, "", &bytes);
+    absl::Status called = CallUnary(*route, token, req.remote_addr, "", &bytes);
     // An already ended session is logged out.
     if (!called.ok() && called.code() != absl::StatusCode::kUnauthenticated) {
       return SendError(res, called);
@@ -273,7 +285,7 @@ class Gateway::Handlers {
     absl::StatusOr<RpcRoute> route = transcoder_.Find(absl::StrCat(kIdentityService, "/WhoAmI"));
     if (!route.ok()) return SendError(res, route.status());
     std::string bytes;
-    if (absl::Status called = CallUnary(*route, token, "", &bytes); !called.ok()) {
+    if (absl::Status called = CallUnary(*route, token, req.remote_addr, "", &bytes); !called.ok()) {
       if (called.code() == absl::StatusCode::kUnauthenticated) {
         res.set_header("Set-Cookie", ClearedSessionSetCookie());
       }
@@ -301,10 +313,10 @@ class Gateway::Handlers {
     if (absl::Status ok = CheckPostRequest(req, token); !ok.ok()) return SendError(res, ok);
     absl::StatusOr<std::string> request = transcoder_.RequestToBinary(*route, req.body);
     if (!request.ok()) return SendError(res, request.status());
-    if (route->server_streaming) return Stream(*route, token, *request, res);
+    if (route->server_streaming) return Stream(*route, token, req.remote_addr, *request, res);
 
     std::string bytes;
-    absl::Status called = CallUnary(*route, token, *request, &bytes);
+    absl::Status called = CallUnary(*route, token, req.remote_addr, *request, &bytes);
     if (called.ok()) {
       absl::StatusOr<std::string> json = transcoder_.ResponseToJson(*route, bytes);
       if (json.ok()) {
@@ -320,15 +332,25 @@ class Gateway::Handlers {
               {"ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
   }
 
-  void Stream(const RpcRoute& route, const std::string& token, const std::string& request,
-              httplib::Response& res) {
+  void Stream(const RpcRoute& route, const std::string& token, const std::string& client_address,
+              const std::string& request, httplib::Response& res) {
     auto stub = stubs_.find(route.service);
     if (stub == stubs_.end()) {
       return SendError(res, absl::UnavailableError(
                                 absl::StrCat("the console has no address for ", route.service)));
     }
+    // Counted per session by its CSRF token (a keyed hash of the session token).
+    absl::StatusOr<std::unique_ptr<StreamSlots::Slot>> slot =
+        streams_.Acquire(token.empty() ? "" : csrf_.TokenFor(token));
+    if (!slot.ok()) {
+      LogWarning("console stream refused",
+                 {{"rpc", route.grpc_path}, {"error", std::string(slot.status().message())}});
+      return SendError(res, slot.status());
+    }
+    std::shared_ptr<StreamSlots::Slot> held = *std::move(slot);
     auto call = std::make_shared<StreamCall>();
-    call->Start(*stub->second, route.grpc_path, token, request, options_.stream_timeout);
+    call->Start(*stub->second, route.grpc_path, token, client_address, request,
+                options_.stream_timeout);
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
@@ -355,15 +377,20 @@ class Gateway::Handlers {
           if (finished) sink.done();
           return true;
         },
-        [call](bool) { call->CancelAndWait(); });
+        // The slot is given back once the call is over (the browser went away or the stream
+        // ended).
+        [call, held](bool) { call->CancelAndWait(); });
   }
 
   const GatewayOptions options_;
   const Transcoder transcoder_;
   const CsrfGuard csrf_;
   const bool tls_;
+  StreamSlots streams_;
   absl::flat_hash_map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
 };
+
+int Gateway::open_streams() const { return handlers_ == nullptr ? 0 : handlers_->open_streams(); }
 
 std::vector<const pb::ServiceDescriptor*> Gateway::ForwardedServices() {
   // Each descriptor is reached through a generated message of its file, which also links that
@@ -400,6 +427,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
           " is not a loopback address (passwords and session cookies would cross the network in "
           "the clear)"));
     }
+  }
+  if (options.threads < 2 || options.max_streams < 1 || options.max_streams_per_session < 1 ||
+      options.max_streams >= options.threads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_streams=", options.max_streams,
+                     " must be at least 1 and below --http_threads=", options.threads,
+                     " (each open stream holds a worker; the rest serve ordinary requests), "
+                     "and --max_streams_per_session=",
+                     options.max_streams_per_session, " at least 1"));
   }
   struct stat st;
   if (::stat(options.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -26,8 +26,8 @@
 // Permissions and clinic scope are the services' own: the gateway forwards every call with the
 // user's session and passes their refusals on unchanged. It checks only what belongs to the web
 // hop: JSON content type, same origin and the CSRF token on every POST (web_session.h), the body
-// size, and deadlines. Login and Logout are not reachable through the generic path, so the token
-// never reaches a page script.
+// size, deadlines, and how many event streams are open (stream_slots.h). Login and Logout are not
+// reachable through the generic path, so the token never reaches a page script.
 
 #include <grpcpp/channel.h>
 
@@ -69,7 +69,16 @@ struct GatewayOptions {
   absl::Duration cookie_max_age = absl::Hours(24);
   // Requests served at once (each open event stream holds one).
   int threads = 32;
+  // Event streams open at once, in total (below `threads`, so ordinary requests always find a
+  // worker) and per session; beyond either, a stream is refused with 503 (stream_slots.h).
+  int max_streams = 16;
+  int max_streams_per_session = 4;
 };
+
+// The metadata header that carries the browser's IP address on every call, so that identity
+// counts failed logins per browser rather than per gateway. Identity believes it only from a peer
+// it trusts (identity's --trusted_forwarders, services/identity/client_address.h).
+inline constexpr char kClientAddressHeader[] = "x-smp-client-address";
 
 // Service full name ("smp.billing.v1.BillingService") -> channel to the service serving it.
 using ServiceChannels = absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>>;
@@ -86,6 +95,8 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
 
   int port() const { return port_; }
+  // Event streams open now.
+  int open_streams() const;
   bool tls() const { return tls_; }
   // Stops accepting and waits for the serving thread. Idempotent.
   void Stop();

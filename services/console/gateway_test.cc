@@ -10,14 +10,18 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/status/error_details.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/console/stream_slots.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
 
@@ -88,11 +92,20 @@ class FakeScheduling : public sv1::SchedulingService::Service {
     }
     resp->set_id(req->id());
     resp->set_notes(BearerOf(ctx));
+    // The browser's address as the gateway forwards it, answered as the chair (a fake's shortcut).
+    auto address = ctx->client_metadata().find(kClientAddressHeader);
+    if (address != ctx->client_metadata().end()) {
+      resp->set_chair_id(std::string(address->second.data(), address->second.size()));
+    }
     resp->set_status(sv1::BOOKED);
     return grpc::Status::OK;
   }
-  grpc::Status WatchChanges(grpc::ServerContext*, const sv1::WatchChangesRequest* req,
+  grpc::Status WatchChanges(grpc::ServerContext* ctx, const sv1::WatchChangesRequest* req,
                             grpc::ServerWriter<sv1::Change>* writer) override {
+    if (req->clinic_id() == "hold") {  // a quiet feed, open until the call ends
+      while (!ctx->IsCancelled()) absl::SleepFor(absl::Milliseconds(20));
+      return grpc::Status(grpc::StatusCode::CANCELLED, "ended");
+    }
     for (int i = 1; i <= 3; ++i) {
       sv1::Change change;
       change.set_sequence(req->since_sequence() + i);
@@ -118,8 +131,9 @@ class GatewayTest : public ::testing::Test {
     ASSERT_NE(services_, nullptr);
     auto channel =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-    ServiceChannels channels = {{"smp.identity.v1.IdentityService", channel},
-                                {"smp.scheduling.v1.SchedulingService", channel}};
+    channels_ = {{"smp.identity.v1.IdentityService", channel},
+                 {"smp.scheduling.v1.SchedulingService", channel}};
+    const ServiceChannels& channels = channels_;
     GatewayOptions options;
     options.allow_insecure_http = true;
     options.web_root = SMP_CONSOLE_WEB_ROOT;
@@ -160,6 +174,7 @@ class GatewayTest : public ::testing::Test {
 
   FakeIdentity identity_;
   FakeScheduling scheduling_;
+  ServiceChannels channels_;
   std::unique_ptr<grpc::Server> services_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<httplib::Client> client_;
@@ -218,6 +233,8 @@ TEST_F(GatewayTest, CallCarriesTheSessionAsBearerToken) {
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_THAT(res->body, HasSubstr(R"("notes":"Bearer tok-desk")"));
   EXPECT_THAT(res->body, HasSubstr(R"("status":"BOOKED")"));
+  // The browser's address goes along (identity counts failed logins by it).
+  EXPECT_THAT(res->body, HasSubstr(R"("chairId":"127.0.0.1")"));
 }
 
 TEST_F(GatewayTest, PostWithTheCookieButWithoutCsrfTokenIsRefusedBeforeAnyCall) {
@@ -341,6 +358,93 @@ TEST_F(GatewayTest, ServerStreamIsServerSentEvents) {
   EXPECT_THAT(broken->body, HasSubstr("\"sequence\":\"3\""));
   EXPECT_THAT(broken->body, HasSubstr("event: error\ndata: {\"error\":{\"code\":503"));
   EXPECT_THAT(broken->body, HasSubstr("the feed broke"));
+}
+
+TEST_F(GatewayTest, EventStreamsAreCappedPerSessionAndInTotalWith503) {
+  GatewayOptions options;
+  options.allow_insecure_http = true;
+  options.web_root = SMP_CONSOLE_WEB_ROOT;
+  options.threads = 8;
+  options.max_streams = 3;
+  options.max_streams_per_session = 2;
+  options.stream_timeout = absl::Seconds(3);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Gateway> gateway,
+                       Gateway::Start(options, channels_, CsrfGuard(std::string(32, 'k'))));
+  const std::string origin = absl::StrCat("http://127.0.0.1:", gateway->port());
+  // The same key as the fixture's gateway, so its sessions' CSRF tokens hold here too.
+  struct Session {
+    std::string cookie, csrf;
+  };
+  auto log_in = [&](const std::string& user) {
+    Session s;
+    s.cookie = LogIn(user);
+    s.csrf = csrf_;
+    return s;
+  };
+  const Session a = log_in("deska"), b = log_in("deskb"), c = log_in("deskc");
+  auto call = [&](const Session& s, const std::string& rpc, const std::string& body) {
+    httplib::Client client("127.0.0.1", gateway->port());
+    client.set_read_timeout(20, 0);
+    return client.Post("/api/smp.scheduling.v1.SchedulingService/" + rpc,
+                       {{"Origin", origin},
+                        {"Cookie", "__Host-smp_session=" + s.cookie},
+                        {"X-CSRF-Token", s.csrf}},
+                       body, "application/json");
+  };
+  const std::string hold = R"({"clinicId":"hold"})";
+  std::vector<std::thread> open;
+  // The streams end at their deadline; joined on every way out of the test.
+  struct JoinAll {
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      for (std::thread& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join_all{open};
+  for (const Session* s : {&a, &a, &b}) {
+    open.emplace_back([&call, s, &hold] { call(*s, "WatchChanges", hold); });
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  while (gateway->open_streams() < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(gateway->open_streams(), 3);
+
+  // A third stream of session a: its own limit, said plainly, at once.
+  httplib::Result mine = call(a, "WatchChanges", hold);
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->status, 503);
+  EXPECT_THAT(mine->body, HasSubstr("this session already has 2 live streams open"));
+  EXPECT_THAT(mine->body, HasSubstr(kReasonTooManyStreams));
+  // Session c has none, but the console is full.
+  httplib::Result full = call(c, "WatchChanges", hold);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, 503);
+  EXPECT_THAT(full->body, HasSubstr("the console is serving 3 live streams"));
+  EXPECT_THAT(full->body, HasSubstr(R"("limit":"console")"));
+  // Ordinary requests still find a worker.
+  httplib::Result plain = call(c, "GetAppointment", R"({"id":"A1"})");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+
+  // The streams end at their deadline and give their slots back.
+  for (std::thread& t : open) t.join();
+  const absl::Time drained = absl::Now() + absl::Seconds(5);
+  while (gateway->open_streams() > 0 && absl::Now() < drained) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(gateway->open_streams(), 0);
+  httplib::Result again = call(c, "WatchChanges", R"({"clinicId":"C1"})");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_THAT(again->body, HasSubstr("event: end"));
+  gateway->Stop();
+
+  // A cap that would leave no worker for ordinary requests does not start.
+  options.max_streams = 8;
+  EXPECT_THAT(Gateway::Start(options, channels_, CsrfGuard(std::string(32, 'k'))).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--max_streams")));
 }
 
 TEST(GatewayStartTest, ServesHttpsWithTheGivenCertificate) {

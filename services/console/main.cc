@@ -39,6 +39,11 @@ ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(10),
           "How long one write to a browser may take.");
 ABSL_FLAG(int, http_threads, 32, "Requests served at once (each open event stream holds one).");
+ABSL_FLAG(int, max_streams, 16,
+          "Event streams (calendar watches, reports) open at once; must be below --http_threads, "
+          "since each holds a worker. Beyond it a stream is refused with 503.");
+ABSL_FLAG(int, max_streams_per_session, 4,
+          "Event streams one session may hold open at once (tabs of one login); beyond it 503.");
 ABSL_FLAG(absl::Duration, session_cookie_max_age, absl::Hours(24),
           "How long the browser keeps the session cookie (identity's session lifetime still "
           "applies).");
@@ -114,6 +119,8 @@ int Main(int argc, char** argv) {
   options.read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
   options.threads = absl::GetFlag(FLAGS_http_threads);
+  options.max_streams = absl::GetFlag(FLAGS_max_streams);
+  options.max_streams_per_session = absl::GetFlag(FLAGS_max_streams_per_session);
   options.cookie_max_age = absl::GetFlag(FLAGS_session_cookie_max_age);
   absl::StatusOr<std::unique_ptr<Gateway>> gateway =
       Gateway::Start(options, std::move(channels),

@@ -1,16 +1,45 @@
 #include "services/identity/identity_service.h"
 
+#include <grpcpp/security/auth_context.h>
+
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace smp::identity {
+namespace {
+
+// The names of the peer's client certificate, when gRPC verified one over TLS (mutual TLS).
+std::vector<std::string> PeerCertificateNames(const grpc::ServerContext& ctx) {
+  std::vector<std::string> names;
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return names;
+  for (const grpc::string_ref& value : auth->GetPeerIdentity()) {
+    names.emplace_back(value.data(), value.size());
+  }
+  return names;
+}
+
+}  // namespace
 
 IdentityServiceImpl::IdentityServiceImpl(IdentityDeps deps)
     : frame_(v1::IdentityService::service_full_name(), deps.authenticator, deps.clock),
       sessions_(deps),
       clinics_(deps.db),
       staff_(deps.db, deps.hasher, deps.sessions, deps.authenticator, *deps.clock),
-      login_audit_(deps.db) {}
+      login_audit_(deps.db),
+      forwarders_(deps.trusted_forwarders) {}
+
+std::string IdentityServiceImpl::ClientAddress(const grpc::ServerContext& ctx) const {
+  const auto& metadata = ctx.client_metadata();
+  auto forwarded = metadata.find(kClientAddressHeader);
+  return forwarders_.ClientAddress(
+      ctx.peer(), PeerCertificateNames(ctx),
+      forwarded == metadata.end()
+          ? absl::string_view()
+          : absl::string_view(forwarded->second.data(), forwarded->second.size()));
+}
 
 // ---- Sessions ----
 
@@ -23,7 +52,7 @@ grpc::Status IdentityServiceImpl::BootstrapAdmin(grpc::ServerContext* ctx,
 
 grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                         v1::LoginResponse* out) {
-  const std::string peer = ctx->peer();
+  const std::string peer = ClientAddress(*ctx);
   return frame_.Serve(ctx, "Login", *req, out,
                       [&](const Call& call) { return sessions_.Login(call, *req, peer); });
 }
@@ -59,7 +88,7 @@ grpc::Status IdentityServiceImpl::RevokeSession(grpc::ServerContext* ctx,
 grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
                                                  const v1::ChangePasswordRequest* req,
                                                  v1::ChangePasswordResponse* out) {
-  const std::string peer = ctx->peer();
+  const std::string peer = ClientAddress(*ctx);
   return frame_.Serve(ctx, "ChangePassword", *req, out,
                       [&](const Call& call) { return sessions_.ChangePassword(call, *req, peer); });
 }

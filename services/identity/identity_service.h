@@ -1,7 +1,10 @@
 #ifndef SMP_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 #define SMP_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 
+#include <string>
+
 #include "common/rpc/frame.h"
+#include "services/identity/client_address.h"
 #include "services/identity/clinics.h"
 #include "services/identity/login_audit.h"
 #include "services/identity/sessions.h"
@@ -61,11 +64,16 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                  v1::ListLoginFailuresResponse* out) override;
 
  private:
+  // The address a login or password change counts against: the peer, or the client a trusted
+  // forwarder names (client_address.h).
+  std::string ClientAddress(const grpc::ServerContext& ctx) const;
+
   RpcFrame frame_;
   Sessions sessions_;
   Clinics clinics_;
   StaffAccounts staff_;
   LoginAudit login_audit_;
+  const TrustedForwarders forwarders_;
 };
 
 }  // namespace smp::identity

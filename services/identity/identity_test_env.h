@@ -60,7 +60,8 @@ class IdentityTestEnv {
                         .hasher = hasher.get(),
                         .clock = &clock,
                         .setup_code = std::move(setup_code),
-                        .on_bootstrapped = nullptr};
+                        .on_bootstrapped = nullptr,
+                        .trusted_forwarders = TrustedForwarders()};
   }
 
   // Writes straight through the store, as a setup step.

@@ -37,6 +37,14 @@ ABSL_FLAG(std::string, setup_code_file, "",
           "is used; otherwise a random one is written to it (0600). Empty: "
           "<data_dir>/identity-setup-code. The code is never taken as a flag value.");
 
+ABSL_FLAG(std::string, trusted_forwarders, "",
+          "Comma-separated peers that may name a client's address in the x-smp-client-address "
+          "header (the web console's gateway, which every browser reaches identity through): an "
+          "IP address the peer connects from (e.g. 127.0.0.1), or cert:<name> for a peer whose "
+          "verified client certificate (--tls_client_ca) names <name> (e.g. cert:console). Logins "
+          "through them then count against the browser's address for the per-address limit. "
+          "Empty: every login counts against its gRPC peer.");
+
 namespace smp::identity {
 namespace {
 
@@ -71,6 +79,10 @@ int Main(int argc, char** argv) {
             {{"setup_code_file", setup_code_path}});
   }
 
+  absl::StatusOr<TrustedForwarders> forwarders =
+      TrustedForwarders::Parse(absl::GetFlag(FLAGS_trusted_forwarders));
+  if (!forwarders.ok()) return FailStartup("bad flags", forwarders.status());
+
   SessionAuth auth;
   LoginLimiter login_limiter(&auth.redis(), LoginLimitPolicy{}, Clock::Real());
   PasswordHasher hasher;
@@ -84,6 +96,7 @@ int Main(int argc, char** argv) {
       .clock = &Clock::Real(),
       .setup_code = setup_code,
       .on_bootstrapped = [setup_code_path] { RemoveSetupCode(setup_code_path); },
+      .trusted_forwarders = *std::move(forwarders),
   });
 
   // request_ids are remembered for --idempotency_retention, then forgotten.

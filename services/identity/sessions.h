@@ -17,6 +17,7 @@
 #include "common/auth/session_store.h"
 #include "common/db/database.h"
 #include "common/rpc/call.h"
+#include "services/identity/client_address.h"
 #include "services/identity/identity_store.h"
 #include "services/identity/password_hasher.h"
 #include "services/identity/revocations.h"
@@ -39,6 +40,9 @@ struct IdentityDeps {
   std::string setup_code;
   // Called after a successful BootstrapAdmin (main.cc deletes the setup code file).
   std::function<void()> on_bootstrapped;
+  // Peers whose `x-smp-client-address` names the client a login counts against
+  // (--trusted_forwarders); by default nobody's.
+  TrustedForwarders trusted_forwarders;
 };
 
 class Sessions {

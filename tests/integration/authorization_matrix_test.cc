@@ -177,6 +177,7 @@ const std::map<std::string, Scope>& Table() {
       {"smp.compliance.v1.ComplianceService/VerifyAuditLog", kOther},
       {"smp.compliance.v1.ComplianceService/CreateCheckpoint", kOther},
       {"smp.compliance.v1.ComplianceService/VerifyCheckpoint", kOther},
+      {"smp.compliance.v1.ComplianceService/ListCheckpoints", kOther},
       {"smp.compliance.v1.EligibilityService/CheckEligibility", kClinic},
       {"smp.inventory.v1.InventoryService/ListExpiring", kClinic},
       {"smp.billing.v1.BillingService/CreatePriceList", kClinic},

@@ -141,8 +141,14 @@ constexpr char kPeriod[] =
 
 class ConsoleGatewayTest : public ::testing::Test {
  protected:
+  // Identity trusts the console (on this machine's loopback, as stack.sh runs it) to name the
+  // browser's address.
+  ConsoleGatewayTest() : identity_flags_({"--trusted_forwarders=127.0.0.1"}) {}
+  explicit ConsoleGatewayTest(std::vector<std::string> identity_flags)
+      : identity_flags_(std::move(identity_flags)) {}
+
   void SetUp() override {
-    ASSERT_OK(harness_.Start());
+    ASSERT_OK(harness_.Start(identity_flags_));
     clinic_a_ = harness_.MakeClinic("NewYork", "America/New_York");
     clinic_b_ = harness_.MakeClinic("London", "Europe/London");
     tech_ = harness_.MakeStaff("tech.a", common::v1::ROLE_TECHNICIAN, clinic_a_);
@@ -159,6 +165,19 @@ class ConsoleGatewayTest : public ::testing::Test {
     ASSERT_NE(console_, nullptr);
   }
 
+  // A Login straight to identity, as a forwarder would send it for the browser at `address`.
+  grpc::Status LoginFrom(const std::string& address, const std::string& username,
+                         const std::string& password) {
+    identity::v1::LoginRequest req;
+    req.set_username(username);
+    req.set_password(password);
+    identity::v1::LoginResponse resp;
+    std::unique_ptr<grpc::ClientContext> ctx = CallContext();
+    ctx->AddMetadata("x-smp-client-address", address);
+    return harness_.stub().Login(ctx.get(), req, &resp);
+  }
+
+  const std::vector<std::string> identity_flags_;
   IdentityHarness harness_;
   std::string clinic_a_, clinic_b_, tech_;
   std::unique_ptr<ServiceProcess> scheduling_;
@@ -318,6 +337,60 @@ TEST_F(ConsoleGatewayTest, LogoutEndsTheSessionInEveryService) {
   grpc::Status status = stub->ListChairs(CallContext(token).get(), req, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
   EXPECT_EQ(desk.Get("/api/session")->status, 401);
+}
+
+TEST_F(ConsoleGatewayTest, FailedLoginsCountAgainstTheBrowserNotTheConsole) {
+  // The console names the browser's address; identity, trusting it, keeps it with the session.
+  Browser desk(console_->port());
+  httplib::Result in = desk.LogIn("desk.a");
+  ASSERT_EQ(in->status, 200) << in->body;
+  EXPECT_THAT(in->body, HasSubstr(R"("clientAddress":"127.0.0.1")"));
+
+  // One browser (every test browser is 127.0.0.1) fails 20 logins through the console...
+  Browser guesser(console_->port());
+  for (int i = 0; i < 20; ++i) {
+    httplib::Result wrong = guesser.LogIn(absl::StrCat("ghost", i));
+    ASSERT_EQ(wrong->status, 401) << i << ": " << wrong->body;
+  }
+  // ...and is held, with identity's own message...
+  httplib::Result held = guesser.LogIn("desk.a2");
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->status, 429) << held->body;
+  EXPECT_THAT(held->body, HasSubstr("too many failed logins from this address"));
+  // ...while a browser elsewhere, named by the console (a trusted forwarder), logs in at once.
+  grpc::Status other = LoginFrom("198.51.100.8", "desk.a2", IdentityHarness::kPassword);
+  EXPECT_TRUE(other.ok()) << other.error_message();
+  // And a named address is limited on its own: 20 failures from 198.51.100.9 hold only it.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(LoginFrom("198.51.100.9", absl::StrCat("nobody", i), "x").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(LoginFrom("198.51.100.9", "desk.a2", IdentityHarness::kPassword).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(LoginFrom("198.51.100.10", "desk.a2", IdentityHarness::kPassword).ok());
+}
+
+// Identity trusts another forwarder only: the header of this peer (the test process, and the
+// console beside it) is ignored, so naming other addresses does not escape the limit.
+class ConsoleUntrustedForwarderTest : public ConsoleGatewayTest {
+ protected:
+  ConsoleUntrustedForwarderTest() : ConsoleGatewayTest({"--trusted_forwarders=192.0.2.1"}) {}
+};
+
+TEST_F(ConsoleUntrustedForwarderTest, AnUntrustedPeersClientAddressIsIgnored) {
+  Browser desk(console_->port());
+  httplib::Result in = desk.LogIn("desk.a");
+  ASSERT_EQ(in->status, 200) << in->body;
+  EXPECT_THAT(in->body, HasSubstr(R"("clientAddress":"ipv4:127.0.0.1:)"));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(
+        LoginFrom(absl::StrCat("198.51.100.", i + 1), absl::StrCat("ghost", i), "x").error_code(),
+        grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // All 20 counted against the real peer: a "new" address is held just the same.
+  grpc::Status held = LoginFrom("203.0.113.50", "desk.a2", IdentityHarness::kPassword);
+  EXPECT_EQ(held.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << held.error_message();
+  EXPECT_THAT(held.error_message(), HasSubstr("from this address"));
 }
 
 }  // namespace

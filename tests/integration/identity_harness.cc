@@ -37,7 +37,7 @@ std::string WriteSecretFile(const std::string& path, const std::string& content)
   return ok ? path : "";
 }
 
-absl::Status IdentityHarness::Start() {
+absl::Status IdentityHarness::Start(const std::vector<std::string>& identity_flags) {
   const std::string secrets = MakeTempDir("secrets");
   const std::string redis_password = Base64UrlEncode(RandomBytes(24));
   redis_password_file_ = WriteSecretFile(secrets + "/redis.password", redis_password + "\n");
@@ -50,9 +50,10 @@ absl::Status IdentityHarness::Start() {
   setenv("SMP_REDIS_PASSWORD_FILE", redis_password_file_.c_str(), 1);
   setenv("SMP_SESSION_MAC_KEY_FILE", session_mac_key_file_.c_str(), 1);
   ASSIGN_OR_RETURN(redis_, RedisServer::StartNewWithAcl(kRedisUser, redis_password));
-  ASSIGN_OR_RETURN(identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY,
-                                                    {"--data_dir=" + MakeTempDir("identity"),
-                                                     RedisFlag(), SetupCodeFileFlag(kSetupCode)}));
+  std::vector<std::string> flags = {"--data_dir=" + MakeTempDir("identity"), RedisFlag(),
+                                    SetupCodeFileFlag(kSetupCode)};
+  flags.insert(flags.end(), identity_flags.begin(), identity_flags.end());
+  ASSIGN_OR_RETURN(identity_, ServiceProcess::Start(SMP_IDENTITY_BINARY, flags));
   stub_ = identity::v1::IdentityService::NewStub(
       grpc::CreateChannel(identity_->address(), grpc::InsecureChannelCredentials()));
   identity::v1::BootstrapAdminRequest boot;

@@ -41,7 +41,8 @@ class IdentityHarness {
   // the session MAC key. Start() exports SMP_REDIS_USER, SMP_REDIS_PASSWORD_FILE and
   // SMP_SESSION_MAC_KEY_FILE into this test process's environment, so every service binary the
   // test starts afterwards (by any helper) inherits them; SecretFlags() gives the same as flags.
-  absl::Status Start();
+  // `identity_flags` go to the identity binary as well.
+  absl::Status Start(const std::vector<std::string>& identity_flags = {});
 
   // "--redis=127.0.0.1:<port>", for the service binaries under test.
   std::string RedisFlag() const;

@@ -79,6 +79,9 @@ async function route() {
 }
 
 function onAuthLost() {
+  // A page's request that was still in flight when its user logged out is refused too; that is
+  // not a session that ended under them.
+  if (!me) return;
   showLogin('Your session ended; please log in again.');
 }
 
@@ -94,6 +97,7 @@ async function start() {
   logoutButton.addEventListener('click', async () => {
     if (cleanup) cleanup();
     cleanup = null;
+    me = null;  // from here on a refused request is the logout's doing
     try {
       await api.logout();
       showLogin('You are logged out.');

@@ -1,6 +1,7 @@
 // Auditor: the compliance report for clinics and a period, streamed with progress; findings with
 // filters; charts (procedures per clinic per month, findings by kind); CSV/JSON download; the
-// audit log's verification; credentials and permits about to expire.
+// audit log's verification (up to which entry, where a link breaks) and its signed checkpoints
+// (the last one's time, whether each still holds); credentials and permits about to expire.
 import * as api from './api.js';
 import {
   h, field, errorBox, show, note, busy, localDate, addDays, localDateMessage, words, select,
@@ -115,11 +116,53 @@ export async function render(root) {
   async function verify(button, slot) {
     try {
       const r = await busy(button, () => api.call(`${C}/VerifyAuditLog`, {}));
+      const checked = Number(r.entriesChecked || 0);
       show(slot, h('div', { class: r.intact ? 'ok' : 'error', role: 'status', id: 'audit-verify-result' },
-        r.intact ? `The audit log is intact: ${r.entriesChecked} entries checked.`
-          : `The audit log does NOT verify at entry ${r.firstBadSequence}: ${r.problem}`));
+        r.intact ? `The audit log is intact: verified up to entry ${checked} (every entry's hash and link checked).`
+          : `The audit log does NOT verify: entries 1 to ${Number(r.firstBadSequence) - 1} hold, `
+            + `the chain breaks at entry ${r.firstBadSequence}: ${r.problem}`));
     } catch (err) {
       show(slot, errorBox('Audit log verification', err));
+    }
+  }
+
+  // The checkpoints compliance signed and kept, each checked against the log as it is now.
+  async function loadCheckpoints(slot) {
+    try {
+      const r = await api.call(`${C}/ListCheckpoints`, { pageSize: 20 });
+      const list = r.checkpoints || [];
+      if (list.length === 0) {
+        show(slot, note('No checkpoint has been signed yet. Sign one and keep a copy outside the system.'));
+        return;
+      }
+      const last = list[0];
+      const when = (c) => new Date(c.checkpoint.signedTime).toLocaleString();
+      const broken = list.filter((c) => !c.valid);
+      show(slot,
+        h('div', { class: broken.length ? 'error' : 'ok', role: 'status', id: 'checkpoint-status' },
+          `Last checkpoint: ${when(last)}, covering entries 1 to ${last.checkpoint.count}; `,
+          last.valid ? 'the log still holds it.' : `it does NOT hold: ${last.problem}`,
+          broken.length && last.valid ? ` ${broken.length} older checkpoint(s) do not hold; see below.` : ''),
+        h('table', { 'aria-label': 'Checkpoints', id: 'checkpoints' },
+          h('thead', {}, h('tr', {}, ['Signed', 'Entries covered', 'Head hash', 'Status'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, list.map((c) => h('tr', { class: c.valid ? '' : 'expired' },
+            h('td', {}, when(c)), h('td', {}, `1 to ${c.checkpoint.count}`),
+            h('td', { class: 'reason' }, `${(c.checkpoint.headHash || '').slice(0, 16)}...`),
+            h('td', {}, c.valid ? 'holds' : `does not hold: ${c.problem}`))))));
+    } catch (err) {
+      show(slot, errorBox('Checkpoints', err));
+    }
+  }
+
+  async function signCheckpoint(button, slot, listSlot) {
+    try {
+      const c = await busy(button, () => api.call(`${C}/CreateCheckpoint`, { requestId: api.requestId() }));
+      show(slot, h('div', { class: 'ok', role: 'status', id: 'checkpoint-signed' },
+        `Checkpoint signed over entries 1 to ${c.count}. Keep a copy outside the system: `,
+        h('code', { class: 'reason' }, JSON.stringify(c))));
+      await loadCheckpoints(listSlot);
+    } catch (err) {
+      show(slot, errorBox('Signing a checkpoint', err));
     }
   }
 
@@ -146,17 +189,24 @@ export async function render(root) {
   jsonButton.addEventListener('click', () => exportReport('EXPORT_FORMAT_JSON', jsonButton));
   kindFilter.addEventListener('change', renderFindings);
   clinicFilter.addEventListener('change', renderFindings);
-  const verifySlot = h('div', { 'aria-live': 'polite' });
+  const verifySlot = h('div', { 'aria-live': 'polite', id: 'audit-verify' });
   const verifyButton = h('button', { type: 'button', id: 'verify-audit' }, 'Verify the audit log');
   verifyButton.addEventListener('click', () => verify(verifyButton, verifySlot));
+  const checkpointsSlot = h('div', { id: 'checkpoint-list', 'aria-live': 'polite' });
+  const signedSlot = h('div', { id: 'checkpoint-result', 'aria-live': 'polite' });
+  const signButton = h('button', { type: 'button', class: 'secondary', id: 'sign-checkpoint' }, 'Sign a checkpoint');
+  signButton.addEventListener('click', () => signCheckpoint(signButton, signedSlot, checkpointsSlot));
   const expiringSlot = h('div', { id: 'expiring' });
 
   show(root,
     h('section', {}, h('h2', {}, 'Compliance report'), form, h('div', { class: 'row' }, progress, progressText),
       summarySlot, h('div', { class: 'row' }, csvButton, jsonButton), exportSlot, chartsSlot),
     h('section', {}, h('h2', {}, 'Findings'), h('div', { class: 'row' }, field('Kind', kindFilter), field('Clinic', clinicFilter)), findingsSlot),
-    h('section', {}, h('h2', {}, 'Audit log'), verifyButton, verifySlot),
+    h('section', {}, h('h2', {}, 'Audit log'), h('div', { class: 'row' }, verifyButton, signButton), verifySlot, signedSlot,
+      h('h3', {}, 'Checkpoints'), checkpointsSlot),
     h('section', {}, h('h2', {}, 'Expiring within 60 days'), expiringSlot));
   expiring(60, expiringSlot);
+  verify(verifyButton, verifySlot);
+  loadCheckpoints(checkpointsSlot);
   return null;
 }

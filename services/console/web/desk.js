@@ -187,11 +187,13 @@ export async function render(root, ctx) {
           }, controller.signal);
         } catch (err) {
           if (controller.signal.aborted) return;
+          state.lastWatchError = err.httpStatus;
           show(calendarStatus, errorBox('Live updates (retrying)', err));
           if (err.status === 'UNAUTHENTICATED' || err.status === 'PERMISSION_DENIED') return;
         }
         // eslint-disable-next-line no-await-in-loop
-        await new Promise((resolve) => { setTimeout(resolve, 1000); });
+        // A full console (503, too many live streams) is asked again less often.
+        await new Promise((resolve) => { setTimeout(resolve, state.lastWatchError === 503 ? 5000 : 1000); });
       }
     })();
   }
