@@ -34,9 +34,10 @@ namespace {
 
 constexpr char kConflictPayload[] = "type.smp-suite.dev/smp.db.SerializationConflict";
 
-absl::Status RunOnce(Database& db, TxMode mode,
+absl::Status RunOnce(Database& db, TxMode mode, const WriteQueue& queue,
                      const std::function<absl::Status(Transaction&)>& fn) {
-  absl::StatusOr<std::unique_ptr<Transaction>> txn = db.Begin(mode);
+  absl::StatusOr<std::unique_ptr<Transaction>> txn =
+      queue.key.empty() ? db.Begin(mode) : db.BeginQueued(mode, queue);
   if (!txn.ok()) return txn.status();
   absl::Status status = fn(**txn);
   if (!status.ok()) return status;  // the destructor rolls back
@@ -65,8 +66,13 @@ bool IsSerializationConflict(const absl::Status& status) {
 }
 
 absl::Status Database::Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn) {
+  return Run(mode, WriteQueue{}, fn);
+}
+
+absl::Status Database::Run(TxMode mode, const WriteQueue& queue,
+                           const std::function<absl::Status(Transaction&)>& fn) {
   for (int attempt = 1;; ++attempt) {
-    absl::Status status = RunOnce(*this, mode, fn);
+    absl::Status status = RunOnce(*this, mode, queue, fn);
     if (!IsSerializationConflict(status)) return status;
     if (attempt >= kMaxTransactionAttempts) {
       // Without the marker: the edge must not pass it on as an error detail.

@@ -89,6 +89,23 @@ enum class TxMode {
   kWriteRowLocks,
 };
 
+// Names the hot row a write transaction will advance: a counter or chain head that every writer of
+// one clinic (or of the whole service) reads and moves on, e.g.
+// `WriteQueue{absl::StrCat("scheduling.feed:", clinic_id)}`. Writers that name the same key take
+// turns instead of colliding:
+// - PostgreSQL queues them on a session-level advisory lock of the key's hash, taken on the
+//   transaction's connection BEFORE `BEGIN` (so the snapshot is taken after the previous holder
+//   committed and sees its change) and released after COMMIT or ROLLBACK, on every path (a
+//   connection whose unlock cannot be confirmed is closed, which releases it). The wait is one
+//   statement, bounded by `statement_timeout` (then DEADLINE_EXCEEDED, nothing changed).
+//   SERIALIZABLE stays: conflicts with writers of other keys (or of none) still retry.
+// - SQLite ignores it: its writers already take turns.
+// An empty key queues nothing; kRead transactions ignore it. A transaction names at most one key,
+// so queued writers never wait for each other in a cycle.
+struct WriteQueue {
+  std::string key;
+};
+
 // How often Database::Run and RunIdempotent try a transaction that keeps losing serialization
 // races before they answer ABORTED.
 inline constexpr int kMaxTransactionAttempts = 20;
@@ -107,12 +124,22 @@ class Database {
   // Starts a transaction, waiting for a connection (and, on SQLite for kWrite, for the write
   // lock).
   virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
+  // Begin, queued behind the other writers of `queue.key` (see WriteQueue). The default, for
+  // backends whose writers already take turns (SQLite), is Begin(mode).
+  virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginQueued(TxMode mode,
+                                                                   const WriteQueue& queue) {
+    (void)queue;
+    return Begin(mode);
+  }
 
   // Runs `fn` in a transaction and commits when it returns OK; rolls back and returns its error
   // otherwise. A serialization conflict (in `fn` or at the commit) runs `fn` again in a new
   // transaction, up to kMaxTransactionAttempts times in all, then answers ABORTED; so `fn` must
   // have no effect outside the transaction that a second run would repeat wrongly.
   absl::Status Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn);
+  // Run, each attempt queued behind the other writers of `queue.key` (see WriteQueue).
+  absl::Status Run(TxMode mode, const WriteQueue& queue,
+                   const std::function<absl::Status(Transaction&)>& fn);
 };
 
 // Options of the SQLite backend.

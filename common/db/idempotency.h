@@ -71,14 +71,16 @@ absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_be
 //   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));
 //   return RunIdempotent<Clinic>(db, key, now, [&](Transaction& txn) { return store.Create(txn, c);
 //   });
+// With `queue`, each attempt is queued behind the other writers of its key (see WriteQueue): for a
+// change that advances a hot row (a clinic's counter or feed head).
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
-    Database& db, const IdempotencyKey& key, absl::Time now,
+    Database& db, const IdempotencyKey& key, absl::Time now, const WriteQueue& queue,
     absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
   Response response;
   // Database::Run runs it again after a serialization conflict (PostgreSQL), so each attempt
   // starts from a clean response.
-  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, queue, [&](Transaction& txn) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(txn, key));
     if (saved.has_value()) {
@@ -91,6 +93,13 @@ absl::StatusOr<Response> RunIdempotent(
     return SaveIdempotentResponse(txn, key, response, now);
   }));
   return response;
+}
+
+template <typename Response>
+absl::StatusOr<Response> RunIdempotent(
+    Database& db, const IdempotencyKey& key, absl::Time now,
+    absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
+  return RunIdempotent<Response>(db, key, now, WriteQueue{}, change);
 }
 
 }  // namespace smp

@@ -295,12 +295,15 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Fit for the next transaction: connected and outside any transaction.
+  // Fit for the next transaction: connected, outside any transaction, and holding no write-queue
+  // lock that might not have been released.
   bool Reusable() const {
-    return PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE;
+    return !discard && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE;
   }
 
   PGconn* conn;
+  // Set when a write-queue lock may still be held on this session: closing it releases the lock.
+  bool discard = false;
   // Statement name by signature + SQL. Bounded, because some statements are built with a variable
   // number of placeholders; beyond it statements run unnamed (parsed each time).
   absl::flat_hash_map<std::string, std::string> prepared;
@@ -438,6 +441,29 @@ class PostgresTransaction final : public Transaction {
 
   SqlDialect dialect() const override { return SqlDialect::kPostgresql; }
 
+  // Waits for the write queue of `key` (WriteQueue): a session-level advisory lock on the key's
+  // hash, taken before BEGIN so that the snapshot follows the previous holder's commit. The wait
+  // is one statement: statement_timeout bounds it.
+  absl::Status Queue(const std::string& key) {
+    const char* values[] = {key.c_str()};
+    Result result(PQexecParams(connection_->conn,
+                               "SELECT pg_advisory_lock(hashtextextended($1::text, 0))", 1, nullptr,
+                               values, nullptr, nullptr, 0));
+    queued_ = true;  // even a failed wait may have been granted just before it was cancelled
+    if (!ResultOk(result.get())) {
+      done_ = true;
+      absl::Status status = StatusFromResult(result.get(), connection_->conn, "write queue");
+      Unqueue();
+      if (absl::IsDeadlineExceeded(status)) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("waited longer than the statement timeout for the writers of ", key,
+                         " ahead of this one"));
+      }
+      return status;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Begin() {
     const char* begin = "BEGIN ISOLATION LEVEL SERIALIZABLE, READ WRITE";
     if (mode_ == TxMode::kRead) begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
@@ -498,9 +524,15 @@ class PostgresTransaction final : public Transaction {
     Result result(PQexec(connection_->conn, "COMMIT"));
     if (!ResultOk(result.get())) {
       // The outcome of a COMMIT whose answer was lost is unknown: UNAVAILABLE, never retried.
-      return StatusFromResult(result.get(), connection_->conn, "commit");
+      absl::Status status = StatusFromResult(result.get(), connection_->conn, "commit");
+      // A COMMIT that failed (e.g. a serialization failure) ended the transaction: the next
+      // writer of the queue may go.
+      if (PQtransactionStatus(connection_->conn) == PQTRANS_IDLE) done_ = true;
+      Unqueue();
+      return status;
     }
     done_ = true;
+    Unqueue();
     // COMMIT of a transaction that an earlier error aborted answers ROLLBACK.
     if (absl::string_view(PQcmdStatus(result.get())) != "COMMIT") {
       return absl::InternalError("commit: the transaction had failed and was rolled back");
@@ -520,10 +552,21 @@ class PostgresTransaction final : public Transaction {
     return RunPlain(*connection_, sql, params);
   }
 
+  // Releases the write-queue lock, once the transaction has ended; a connection on which that
+  // cannot be confirmed is closed instead (which releases it).
+  void Unqueue() {
+    if (!queued_ || !done_) return;
+    queued_ = false;
+    if (PQstatus(connection_->conn) != CONNECTION_OK) return;  // gone, and the lock with it
+    Result result(PQexec(connection_->conn, "SELECT pg_advisory_unlock_all()"));
+    if (!ResultOk(result.get())) connection_->discard = true;
+  }
+
   PostgresDatabase* owner_;
   std::unique_ptr<Connection> connection_;
   const TxMode mode_;
-  bool done_ = false;  // committed, rolled back, or never begun
+  bool done_ = false;    // committed, rolled back, or never begun
+  bool queued_ = false;  // holds (or may hold) a write-queue lock
 };
 
 class PostgresDatabase final : public Database {
@@ -560,11 +603,18 @@ class PostgresDatabase final : public Database {
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    return BeginQueued(mode, WriteQueue{});
+  }
+
+  absl::StatusOr<std::unique_ptr<Transaction>> BeginQueued(TxMode mode,
+                                                           const WriteQueue& queue) override {
+    const bool queued = !queue.key.empty() && mode != TxMode::kRead;
     for (int attempt = 1;; ++attempt) {
       absl::StatusOr<std::unique_ptr<Connection>> connection = Acquire();
       if (!connection.ok()) return connection.status();
       auto txn = std::make_unique<PostgresTransaction>(this, *std::move(connection), mode);
-      absl::Status status = txn->Begin();
+      absl::Status status = queued ? txn->Queue(queue.key) : absl::OkStatus();
+      if (status.ok()) status = txn->Begin();
       if (status.ok()) return txn;
       // Idle connections the server dropped (a restart, a failover) fail here: each try drops
       // one, and after the pool's worth a new connection is opened.
@@ -651,6 +701,11 @@ PostgresTransaction::~PostgresTransaction() {
     Result result(PQexec(connection_->conn, "ROLLBACK"));
     (void)result;  // a failure leaves the connection not idle: Release drops it
   }
+  done_ = true;
+  if (queued_ && PQtransactionStatus(connection_->conn) != PQTRANS_IDLE) {
+    connection_->discard = true;  // still in a transaction: unlocking would not be confirmed
+  }
+  Unqueue();
   owner_->Release(std::move(connection_));
 }
 

@@ -45,6 +45,16 @@ absl::StatusOr<Response> RunIdempotent(
   return RunIdempotent<Response>(db, key, call.now, change);
 }
 
+// The same, queued behind the other writers of `queue.key` (a hot row the change advances; see
+// WriteQueue in common/db/database.h).
+template <typename Response, typename Request>
+absl::StatusOr<Response> RunIdempotent(
+    Database& db, const Call& call, const Request& request, const WriteQueue& queue,
+    absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
+  ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, request));
+  return RunIdempotent<Response>(db, key, call.now, queue, change);
+}
+
 // The body of a Get<Resource> operation: reads one resource in a read transaction, then answers
 // PERMISSION_DENIED (OUTSIDE_CLINIC_SCOPE) unless the caller may see its clinic
 // (`Resource::clinic_id()`).

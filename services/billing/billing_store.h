@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
 #include "common/db/store_kit.h"
@@ -22,6 +24,13 @@ struct IssuedAmounts {
   int64_t amount_due = 0;
   absl::Time issue_time;
 };
+
+// The write queue of `clinic_id`'s invoice counter (common/db/database.h, WriteQueue): every write
+// transaction that may take an invoice number names it, so that on PostgreSQL the clinic's
+// writers (of every replica) take turns at the counter instead of colliding there.
+inline WriteQueue InvoiceNumberQueue(absl::string_view clinic_id) {
+  return WriteQueue{absl::StrCat("billing.invoice_number:", clinic_id)};
+}
 
 // The billing SQL: price-list versions, quotes, invoices with the per-clinic invoice counter,
 // credit notes, payments and deposits with their applications, refunds, and the charge events
@@ -79,7 +88,8 @@ class BillingStore {
   // Rewrites the invoice if its version is `expected_version`; ABORTED naming the current etag.
   absl::StatusOr<v1::Invoice> UpdateInvoice(Transaction& txn, const v1::Invoice& invoice,
                                             int64_t expected_version) const;
-  // Advances and returns the clinic's invoice counter (1 for the first invoice).
+  // Advances and returns the clinic's invoice counter (1 for the first invoice). Callers run in
+  // InvoiceNumberQueue(clinic_id).
   absl::StatusOr<int64_t> NextInvoiceNumber(Transaction& txn, absl::string_view clinic_id) const;
   // A clinic's invoices (optionally one patient's), newest first.
   absl::StatusOr<Page<v1::Invoice>> ListInvoices(Transaction& txn, absl::string_view clinic_id,

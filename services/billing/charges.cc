@@ -55,7 +55,8 @@ absl::StatusOr<v1::ChargeEventResult> Charges::Record(const Call& call,
                    MakeIdempotencyKey(call.method, request.event_id(), "event", request));
   bool fresh = false;
   absl::StatusOr<v1::ChargeEventResult> result = RunIdempotent<v1::ChargeEventResult>(
-      *db_, key, call.now, [&](Transaction& txn) -> absl::StatusOr<v1::ChargeEventResult> {
+      *db_, key, call.now, InvoiceNumberQueue(request.clinic_id()),
+      [&](Transaction& txn) -> absl::StatusOr<v1::ChargeEventResult> {
         fresh = true;
         return Charge(call, txn, request);
       });

@@ -1,5 +1,6 @@
 #include "services/billing/charges.h"
 
+#include "common/db/testing/recording_database.h"
 #include "services/billing/billing_test_env.h"
 #include "services/billing/payments.h"
 #include "services/billing/quotes.h"
@@ -165,6 +166,18 @@ TEST_F(ChargesTest, NothingIsChargedBeforeThePricesInForce) {
   EXPECT_THAT(charges().Record(Scheduling(), ev),
               AllOf(StatusIs(absl::StatusCode::kFailedPrecondition),
                     HasReason(billing_reason::kNoPriceListInForce)));
+}
+
+// A charge may take the next invoice number of its clinic: it is queued behind the clinic's other
+// number takers (WriteQueue "billing.invoice_number:<clinic>").
+TEST_F(ChargesTest, ChargeQueuesOnTheClinicsInvoiceCounter) {
+  smp::testing::RecordingDatabase recorded(db_.get());
+  Charges queued(&recorded, &store_);
+  ASSERT_OK_AND_ASSIGN(v1::ChargeEventResult charged,
+                       queued.Record(Scheduling(), Event("evt-q", v1::CHARGE_EVENT_NO_SHOW)));
+  EXPECT_EQ(charged.invoice().number(), 1);
+  EXPECT_EQ(recorded.TakeWriteQueues(),
+            std::vector<std::string>{absl::StrCat("billing.invoice_number:", kClinicA)});
 }
 
 }  // namespace

@@ -82,8 +82,17 @@ absl::StatusOr<v1::Invoice> Invoices::Issue(const Call& call,
                                             const v1::IssueInvoiceRequest& request) {
   RETURN_IF_ERROR(ValidateId("id", request.id()));
   ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", request.etag()));
+  // The number advances the counter of the invoice's clinic: queue behind its other writers. An
+  // invoice never changes clinic, so a read before the transaction names the right queue; one not
+  // found names none and the transaction answers as it would anyway.
+  WriteQueue queue;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    absl::StatusOr<v1::Invoice> inv = store_->GetInvoice(txn, request.id());
+    if (inv.ok()) queue = InvoiceNumberQueue(inv->clinic_id());
+    return absl::IsNotFound(inv.status()) ? absl::OkStatus() : inv.status();
+  }));
   return RunIdempotent<v1::Invoice>(
-      *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
+      *db_, call, request, queue, [&](Transaction& txn) -> absl::StatusOr<v1::Invoice> {
         ASSIGN_OR_RETURN(v1::Invoice inv, InvoiceToChange(*store_, txn, call, request));
         RETURN_IF_ERROR(CheckDraft(inv, /*edit=*/false));
         // The number is taken in this transaction: a failed issue gives it back.

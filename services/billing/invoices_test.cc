@@ -1,5 +1,6 @@
 #include "services/billing/invoices.h"
 
+#include "common/db/testing/recording_database.h"
 #include "services/billing/billing_test_env.h"
 
 namespace smp::billing {
@@ -288,6 +289,23 @@ TEST_F(InvoicesTest, TaxInclusivePriceListPricesFromGrossPrices) {
   const v1::Invoice ny = Draft("ny-1", 9999);
   EXPECT_FALSE(ny.prices_include_tax());
   EXPECT_EQ(ny.totals().total().amount_minor(), 9999 + 825);  // 8.25% of 99.99 = 8.249
+}
+
+// Issuing takes the next number of the invoice's clinic: the transaction is queued behind the
+// clinic's other number takers (WriteQueue "billing.invoice_number:<clinic>"), so that on
+// PostgreSQL they take turns at the counter instead of colliding there (ABORTED once retries run
+// out). Drafts take no number and queue on nothing.
+TEST_F(InvoicesTest, IssueQueuesOnTheClinicsInvoiceCounter) {
+  smp::testing::RecordingDatabase recorded(db_.get());
+  Invoices queued(&recorded, &store_);
+  ASSERT_OK_AND_ASSIGN(v1::Invoice draft,
+                       queued.Create(Clerk("CreateInvoice"), Request("q", {LineOf(10000)})));
+  EXPECT_EQ(recorded.TakeWriteQueues(), std::vector<std::string>{""});
+  ASSERT_OK_AND_ASSIGN(v1::Invoice issued,
+                       queued.Issue(Clerk("IssueInvoice"), IssueOf("q-issue", draft)));
+  EXPECT_EQ(issued.number(), 1);
+  EXPECT_EQ(recorded.TakeWriteQueues(),
+            std::vector<std::string>{absl::StrCat("billing.invoice_number:", kClinicA)});
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ absl::StatusOr<v1::VerifyAuditLogResponse> AuditLog::VerifyAuditLog(
   out.set_first_bad_sequence(verdict.first_bad_sequence);
   out.set_problem(verdict.problem);
   // Recorded after the check, so the check covers the log as it was asked about.
-  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) {
+  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) {
     return audit_
         ->Record(txn, call, v1::AUDIT_ACTION_READ, "audit_log", "",
                  verdict.intact ? "intact" : absl::StrCat("broken at ", verdict.first_bad_sequence))
@@ -92,13 +92,14 @@ absl::StatusOr<v1::Checkpoint> AuditLog::CreateCheckpoint(
   };
   // Older clients send no request_id: each such call signs a new checkpoint.
   if (!req.request_id().empty()) {
-    return RunIdempotent<v1::Checkpoint>(audit_->db(), call, req, sign);
+    return RunIdempotent<v1::Checkpoint>(audit_->db(), call, req, AuditChainQueue(), sign);
   }
   v1::Checkpoint out;
-  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(out, sign(txn));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      audit_->db().Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(out, sign(txn));
+        return absl::OkStatus();
+      }));
   return out;
 }
 

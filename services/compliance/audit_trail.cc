@@ -43,7 +43,7 @@ absl::Status AuditTrail::Read(const Call& call, absl::string_view entity_type,
   if (!health_data && !call.who.HasRole(common::v1::ROLE_AUDITOR)) {
     return db_->Run(TxMode::kRead, read);
   }
-  return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  return db_->Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(read(txn));
     ReadTally tally;
     tally.window_start =
@@ -65,31 +65,32 @@ absl::StatusOr<int> AuditTrail::FlushReadTallies(absl::Time now) const {
   const absl::Time current_window =
       absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), kReadAuditWindow);
   int appended = 0;
-  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<ReadTally> tallies,
-                     store_->ListReadTallies(txn, current_window, 1000));
-    for (const ReadTally& t : tallies) {
-      if (t.reads > 1) {
-        Principal who;
-        who.staff_id = t.actor_id;
-        for (const std::string& name : t.actor_roles) {
-          common::v1::Role role;
-          if (common::v1::Role_Parse(name, &role)) who.roles.push_back(role);
+  RETURN_IF_ERROR(
+      db_->Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<ReadTally> tallies,
+                         store_->ListReadTallies(txn, current_window, 1000));
+        for (const ReadTally& t : tallies) {
+          if (t.reads > 1) {
+            Principal who;
+            who.staff_id = t.actor_id;
+            for (const std::string& name : t.actor_roles) {
+              common::v1::Role role;
+              if (common::v1::Role_Parse(name, &role)) who.roles.push_back(role);
+            }
+            const std::string detail = absl::StrCat(
+                t.reads - 1, t.reads == 2 ? " more read " : " more reads ",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.first_time, absl::UTCTimeZone()), "..",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.last_time, absl::UTCTimeZone()), " (",
+                t.reads, " in the hour)");
+            RETURN_IF_ERROR(Append(txn, who, now, v1::AUDIT_ACTION_READ, t.method, t.entity_type,
+                                   t.entity_id, detail)
+                                .status());
+            ++appended;
+          }
+          RETURN_IF_ERROR(store_->DeleteReadTally(txn, t));
         }
-        const std::string detail = absl::StrCat(
-            t.reads - 1, t.reads == 2 ? " more read " : " more reads ",
-            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.first_time, absl::UTCTimeZone()), "..",
-            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t.last_time, absl::UTCTimeZone()), " (",
-            t.reads, " in the hour)");
-        RETURN_IF_ERROR(Append(txn, who, now, v1::AUDIT_ACTION_READ, t.method, t.entity_type,
-                               t.entity_id, detail)
-                            .status());
-        ++appended;
-      }
-      RETURN_IF_ERROR(store_->DeleteReadTally(txn, t));
-    }
-    return absl::OkStatus();
-  }));
+        return absl::OkStatus();
+      }));
   return appended;
 }
 
@@ -100,7 +101,7 @@ RpcFrame::DeniedHook AuditTrail::DeniedHook() const {
         absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", refused.window_start, absl::UTCTimeZone()), "..",
         absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", refused.window_end, absl::UTCTimeZone()), " [",
         refused.reason, "]: ", refused.message);
-    absl::Status logged = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    absl::Status logged = db_->Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) {
       return Append(txn, refused.who, refused.window_end, v1::AUDIT_ACTION_DENIED, refused.method,
                     "", "", detail)
           .status();

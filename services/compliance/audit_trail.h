@@ -18,6 +18,12 @@
 
 namespace smp::compliance {
 
+// The write queue of the audit chain's head (common/db/database.h, WriteQueue): every write
+// transaction that appends to the log names it, so that on PostgreSQL the service's writers (of
+// every replica) take turns at the head instead of colliding there and running out of retries.
+// One key: the chain is one for the whole service.
+inline WriteQueue AuditChainQueue() { return WriteQueue{"compliance.audit_chain"}; }
+
 // The window of aggregated reads (see AuditTrail::Read).
 inline constexpr absl::Duration kReadAuditWindow = absl::Hours(1);
 // The longest prefix of `text` of at most `max_bytes` bytes that does not split a UTF-8 character
@@ -59,13 +65,14 @@ class AuditTrail {
   absl::StatusOr<int> FlushReadTallies(absl::Time now) const;
 
   // Runs a create idempotently (keyed by the call and the request's request_id) with its
-  // AUDIT_ACTION_CREATE entry (entity id: the created resource's id) in the same transaction.
+  // AUDIT_ACTION_CREATE entry (entity id: the created resource's id) in the same transaction, in
+  // the AuditChainQueue.
   template <typename Response, typename Request>
   absl::StatusOr<Response> Create(
       const Call& call, const Request& request, absl::string_view entity_type,
       absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> create) const {
     return RunIdempotent<Response>(
-        *db_, call, request, [&](Transaction& txn) -> absl::StatusOr<Response> {
+        *db_, call, request, AuditChainQueue(), [&](Transaction& txn) -> absl::StatusOr<Response> {
           ASSIGN_OR_RETURN(Response out, create(txn));
           RETURN_IF_ERROR(
               Record(txn, call, v1::AUDIT_ACTION_CREATE, entity_type, out.id()).status());

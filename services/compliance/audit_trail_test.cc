@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "common/db/testing/recording_database.h"
 #include "services/compliance/audit_chain.h"
+#include "services/compliance/credentials_permits.h"
 #include "services/compliance/unit_test_env.h"
 
 namespace smp::compliance {
@@ -57,6 +59,42 @@ TEST_F(AuditTrailTest, ReadsOfAnHourAreOneEntryAndTheirCountOnceTheHourEnds) {
   later.now = now_ + absl::Hours(1);
   ASSERT_OK(ReadPatient(later, patient_));
   EXPECT_EQ(ReadEntries(), 5);
+  EXPECT_TRUE(VerifyChain(AuditEntries()).intact);
+}
+
+// Every write that appends to the chain is queued behind the service's other appenders (one
+// WriteQueue, "compliance.audit_chain"), so that on PostgreSQL they take turns at the chain's head
+// instead of colliding there (ABORTED once retries run out); plain reads queue on nothing.
+TEST_F(AuditTrailTest, EveryAppendQueuesOnTheChainsHead) {
+  smp::testing::RecordingDatabase recorded(db_.get());
+  AuditTrail trail(&recorded, &store_);
+  const std::vector<std::string> chain = {"compliance.audit_chain"};
+
+  const Call tech = StaffA(common::v1::ROLE_TECHNICIAN, "ListConsents");
+  ASSERT_OK(trail.Read(tech, "patient", patient_, [](Transaction&) { return absl::OkStatus(); }));
+  EXPECT_EQ(recorded.TakeWriteQueues(), chain) << "an audited read";
+  ASSERT_OK(trail.Read(tech, "clinic", clinic_a_, [](Transaction&) { return absl::OkStatus(); }));
+  EXPECT_TRUE(recorded.TakeWriteQueues().empty()) << "an unaudited read writes nothing";
+
+  v1::RecordCredentialRequest req;
+  req.set_request_id("cred-q");
+  *req.mutable_credential() = Credential(tech_, v1::CREDENTIAL_KIND_SMP_CERTIFICATION);
+  ASSERT_OK(CredentialsPermits(&trail).RecordCredential(Admin("RecordCredential"), req).status());
+  EXPECT_EQ(recorded.TakeWriteQueues(), chain) << "a create with its entry";
+
+  ASSERT_OK(trail.Read(tech, "patient", patient_, [](Transaction&) { return absl::OkStatus(); }));
+  recorded.TakeWriteQueues();
+  EXPECT_THAT(trail.FlushReadTallies(now_ + absl::Hours(1)), ::smp::testing::IsOkAndHolds(1));
+  EXPECT_EQ(recorded.TakeWriteQueues(), chain) << "the hour's read tallies";
+
+  RefusalSummary refused;
+  refused.who = tech.who;
+  refused.method = "ListConsents";
+  refused.reason = "OUTSIDE_CLINIC_SCOPE";
+  refused.window_start = refused.window_end = now_;
+  refused.count = 1;
+  trail.DeniedHook()(refused);
+  EXPECT_EQ(recorded.TakeWriteQueues(), chain) << "refused attempts";
   EXPECT_TRUE(VerifyChain(AuditEntries()).intact);
 }
 

@@ -40,7 +40,8 @@ absl::StatusOr<v1::Consent> ConsentsScreenings::WithdrawConsent(
     return absl::InvalidArgumentError("withdrawn_time: is in the future");
   }
   return RunIdempotent<v1::Consent>(
-      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::Consent> {
+      audit_->db(), call, req, AuditChainQueue(),
+      [&](Transaction& txn) -> absl::StatusOr<v1::Consent> {
         ASSIGN_OR_RETURN(v1::Consent c, audit_->store().GetConsent(txn, req.id()));
         RETURN_IF_ERROR(call.who.CheckClinic(c.clinic_id()));
         if (c.has_withdrawn_time()) {
@@ -99,7 +100,8 @@ absl::StatusOr<v1::Screening> ConsentsScreenings::OverrideScreening(
   RETURN_IF_ERROR(ValidateId("id", req.id()));
   RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 1000));
   return RunIdempotent<v1::Screening>(
-      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::Screening> {
+      audit_->db(), call, req, AuditChainQueue(),
+      [&](Transaction& txn) -> absl::StatusOr<v1::Screening> {
         ASSIGN_OR_RETURN(v1::Screening s, audit_->store().GetScreening(txn, req.id()));
         RETURN_IF_ERROR(call.who.CheckClinic(s.clinic_id()));
         absl::Status overridable =

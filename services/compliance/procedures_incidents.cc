@@ -112,7 +112,8 @@ absl::StatusOr<v1::Incident> ProceduresIncidents::RecordIncidentFollowUp(
   RETURN_IF_ERROR(ValidateId("id", req.id()));
   RETURN_IF_ERROR(ValidateRequiredText("follow_up", req.follow_up(), 2000));
   return RunIdempotent<v1::Incident>(
-      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
+      audit_->db(), call, req, AuditChainQueue(),
+      [&](Transaction& txn) -> absl::StatusOr<v1::Incident> {
         ASSIGN_OR_RETURN(v1::Incident i, audit_->store().GetIncident(txn, req.id()));
         RETURN_IF_ERROR(call.who.CheckClinic(i.clinic_id()));
         // Follow-ups accumulate; nothing said before is overwritten. Dated by the clinic's day.
@@ -149,7 +150,8 @@ absl::StatusOr<v1::LotRecall> ProceduresIncidents::RecordLotRecall(
                                  ? r.reason()
                                  : absl::StrCat(r.reason(), " (recalled by ", r.recalled_by(), ")");
   absl::StatusOr<v1::LotRecall> out = RunIdempotent<v1::LotRecall>(
-      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
+      audit_->db(), call, req, AuditChainQueue(),
+      [&](Transaction& txn) -> absl::StatusOr<v1::LotRecall> {
         v1::LotRecall recorded = r;
         *recorded.mutable_record_time() = ToProtoTimestamp(call.now);
         RETURN_IF_ERROR(audit_->store().AddRecall(txn, recorded));

@@ -39,7 +39,8 @@ absl::StatusOr<v1::RetentionPolicy> Retention::SetRetentionPolicy(
         "policy.destroy_health_questionnaire_after_years: must be 0 (never) to 30");
   }
   return RunIdempotent<v1::RetentionPolicy>(
-      audit_->db(), call, req, [&](Transaction& txn) -> absl::StatusOr<v1::RetentionPolicy> {
+      audit_->db(), call, req, AuditChainQueue(),
+      [&](Transaction& txn) -> absl::StatusOr<v1::RetentionPolicy> {
         RETURN_IF_ERROR(audit_->store().PutRetention(txn, p));
         RETURN_IF_ERROR(audit_
                             ->Record(txn, call, v1::AUDIT_ACTION_UPDATE, "clinic", p.clinic_id(),
@@ -80,22 +81,25 @@ absl::StatusOr<v1::RunRetentionPurgeResponse> Retention::RunRetentionPurge(
   };
   // Older clients send no request_id: each such call runs the purge (itself idempotent in effect).
   if (!req.request_id().empty()) {
-    return RunIdempotent<v1::RunRetentionPurgeResponse>(audit_->db(), call, req, run);
+    return RunIdempotent<v1::RunRetentionPurgeResponse>(audit_->db(), call, req, AuditChainQueue(),
+                                                        run);
   }
   v1::RunRetentionPurgeResponse out;
-  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(out, run(txn));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      audit_->db().Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(out, run(txn));
+        return absl::OkStatus();
+      }));
   return out;
 }
 
 absl::StatusOr<int64_t> Retention::Purge(const Call& call) const {
   int64_t destroyed = 0;
-  RETURN_IF_ERROR(audit_->db().Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(destroyed, PurgeIn(txn, call));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      audit_->db().Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(destroyed, PurgeIn(txn, call));
+        return absl::OkStatus();
+      }));
   return destroyed;
 }
 

@@ -27,6 +27,10 @@ std::string LocalText(absl::Time t, absl::TimeZone zone) {
 
 }  // namespace
 
+WriteQueue FeedQueue(absl::string_view clinic_id) {
+  return WriteQueue{absl::StrCat("scheduling.feed:", clinic_id)};
+}
+
 AppointmentBook::AppointmentBook(Database* db, const SchedulingStore* store,
                                  ChangeNotifier* notifier, std::function<void()> on_event_committed)
     : db_(db),
@@ -136,21 +140,29 @@ absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedul
 }
 
 absl::StatusOr<int> AppointmentBook::SweepLapsedHolds(absl::Time now) const {
-  std::vector<v1::Appointment> lapsed;
-  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<std::string> clinics, store_->ClinicsWithLapsedHolds(txn, now));
-    for (const std::string& clinic_id : clinics) {
-      ASSIGN_OR_RETURN(std::vector<v1::Appointment> holds,
-                       store_->LapsedHolds(txn, clinic_id, now, kSweepBatch));
-      for (v1::Appointment& held : holds) {
-        RETURN_IF_ERROR(CancelLapsedHold(txn, held, now));
-        lapsed.push_back(held);
-      }
-    }
+  std::vector<std::string> clinics;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(clinics, store_->ClinicsWithLapsedHolds(txn, now));
     return absl::OkStatus();
   }));
-  for (const v1::Appointment& a : lapsed) NotifyCommitted(a);
-  return static_cast<int>(lapsed.size());
+  int cancelled = 0;
+  for (const std::string& clinic_id : clinics) {
+    std::vector<v1::Appointment> lapsed;
+    RETURN_IF_ERROR(
+        db_->Run(TxMode::kWrite, FeedQueue(clinic_id), [&](Transaction& txn) -> absl::Status {
+          lapsed.clear();
+          ASSIGN_OR_RETURN(std::vector<v1::Appointment> holds,
+                           store_->LapsedHolds(txn, clinic_id, now, kSweepBatch));
+          for (v1::Appointment& held : holds) {
+            RETURN_IF_ERROR(CancelLapsedHold(txn, held, now));
+            lapsed.push_back(held);
+          }
+          return absl::OkStatus();
+        }));
+    for (const v1::Appointment& a : lapsed) NotifyCommitted(a);
+    cancelled += static_cast<int>(lapsed.size());
+  }
+  return cancelled;
 }
 
 absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
@@ -160,12 +172,21 @@ absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
   ASSIGN_OR_RETURN(IdempotencyKey key,
                    MakeIdempotencyKey(call.method, t.request_id, call.who.staff_id, *t.request));
   const absl::Time now = call.now;
+  // The change advances the feed of the appointment's clinic: queue behind its other writers. An
+  // appointment never changes clinic, so a read before the transaction names the right queue; one
+  // not found names none and the transaction answers as it would anyway.
+  WriteQueue queue;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    absl::StatusOr<v1::Appointment> a = store_->GetAppointment(txn, t.id);
+    if (a.ok()) queue = FeedQueue(a->clinic_id());
+    return absl::IsNotFound(a.status()) ? absl::OkStatus() : a.status();
+  }));
   bool changed = false;
   bool event_enqueued = false;
   ASSIGN_OR_RETURN(
       v1::Appointment result,
       RunIdempotent<v1::Appointment>(
-          *db_, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
+          *db_, key, now, queue, [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
             ASSIGN_OR_RETURN(v1::Appointment a, store_->GetAppointment(txn, t.id));
             RETURN_IF_ERROR(call.who.CheckClinic(a.clinic_id()));
             ASSIGN_OR_RETURN(int64_t current, VersionFromEtag("etag", a.etag()));

@@ -48,6 +48,12 @@ TransitionRequest TransitionOf(const Request& request, AppointmentAction action,
                            &request, request.request_id(), std::move(apply)};
 }
 
+// The write queue of `clinic_id`'s change feed: every write transaction that may record a change
+// of the clinic's appointments (RecordChange advances the clinic's feed head) names it, so that on
+// PostgreSQL the clinic's writers take turns instead of colliding on the head row
+// (common/db/README.md, "Hot rows").
+WriteQueue FeedQueue(absl::string_view clinic_id);
+
 class AppointmentBook {
  public:
   // `db`, `store` and `notifier` must outlive the book. `on_event_committed` (may be empty) is
@@ -70,11 +76,13 @@ class AppointmentBook {
                             int64_t new_version, absl::Time now) const;
 
   // Cancels every held appointment whose hold lapsed by `now`, so that their clinics' change feeds
-  // say so (bookings also free lapsed holds they collide with). Returns how many it cancelled.
+  // say so (bookings also free lapsed holds they collide with): one write transaction per clinic,
+  // in the clinic's FeedQueue. Returns how many it cancelled.
   absl::StatusOr<int> SweepLapsedHolds(absl::Time now) const;
 
   // Runs a status change in one idempotent write transaction (keyed by call.method and the
-  // request's request_id): checks the clinic scope and the etag (ABORTED, STALE_ETAG), the status
+  // request's request_id) in the FeedQueue of the appointment's clinic (read first; a clinic never
+  // changes): checks the clinic scope and the etag (ABORTED, STALE_ETAG), the status
   // rule (FAILED_PRECONDITION), applies `t.apply`, frees the time if the new status does not block
   // it, enqueues billing's charge event, records the change and saves. Wakes watchers after commit.
   absl::StatusOr<v1::Appointment> Transition(const Call& call, const TransitionRequest& t) const;

@@ -140,7 +140,8 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
   ASSIGN_OR_RETURN(
       v1::Appointment out,
       RunIdempotent<v1::Appointment>(
-          *db_, key, now, [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
+          *db_, key, now, FeedQueue(req.clinic_id()),
+          [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
             ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
                              store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
             RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());

@@ -1,6 +1,7 @@
 #include "services/scheduling/appointments.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "common/db/testing/recording_database.h"
 #include "common/outbox/outbox.h"
 #include "services/scheduling/billing_events.h"
 #include "services/scheduling/compliance_deliverer.h"
@@ -783,6 +784,62 @@ TEST_F(AppointmentsTest, ListPagesAndAvailabilityOffersFreeSlots) {
   EXPECT_EQ(
       ErrorReason(appointments_.FindAvailability(OtherDesk("FindAvailability"), find).status()),
       reason::kOutsideClinicScope);
+}
+
+// Every write that advances a clinic's change feed is queued behind the clinic's other writers
+// (WriteQueue "scheduling.feed:<clinic>"), so that on PostgreSQL concurrent bookings of a clinic
+// take turns at its feed head instead of colliding there and running out of retries (ABORTED).
+class FeedQueueTest : public SchedulingTestEnv {
+ protected:
+  v1::BookAppointmentRequest Booking(const std::string& request_id, absl::Time start) const {
+    v1::BookAppointmentRequest req;
+    req.set_request_id(request_id);
+    req.set_clinic_id(clinic_a_);
+    req.set_patient_id(patient_);
+    req.set_practitioner_id(practitioner_);
+    req.set_type(v1::CONSULTATION);
+    *req.mutable_start_time() = ToProtoTimestamp(start);
+    return req;
+  }
+
+  ::smp::testing::RecordingDatabase recorded_{db_.get()};
+  FakeComplianceGate gate_;
+  FakeSupplyIssuer supplies_;
+  ChangeNotifier notifier_;
+  AppointmentBook book_{&recorded_, &store_, &notifier_, nullptr};
+  Appointments appointments_{&recorded_, &store_, &book_, &gate_, &supplies_};
+};
+
+TEST_F(FeedQueueTest, BookingTransitionsAndTheHoldSweepQueueOnTheClinicsFeed) {
+  const std::vector<std::string> clinic_feed = {"scheduling.feed:" + clinic_a_};
+  ASSERT_OK_AND_ASSIGN(v1::Appointment booked,
+                       appointments_.Book(Desk("BookAppointment"), Booking("book", At(1, 10))));
+  EXPECT_EQ(recorded_.TakeWriteQueues(), clinic_feed) << "BookAppointment";
+
+  v1::CancelAppointmentRequest cancel;
+  cancel.set_request_id("cancel");
+  cancel.set_id(booked.id());
+  cancel.set_etag(booked.etag());
+  cancel.set_reason("unwell");
+  cancel.set_initiator(v1::INITIATOR_PATIENT);
+  ASSERT_OK(appointments_.Cancel(Desk("CancelAppointment"), cancel).status());
+  EXPECT_EQ(recorded_.TakeWriteQueues(), clinic_feed) << "CancelAppointment (a transition)";
+
+  v1::BookAppointmentRequest hold = Booking("hold", At(1, 14));
+  hold.set_hold(true);
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), hold).status());
+  recorded_.TakeWriteQueues();
+  EXPECT_THAT(book_.SweepLapsedHolds(now_ + absl::Hours(1)), IsOkAndHolds(1));
+  EXPECT_EQ(recorded_.TakeWriteQueues(), clinic_feed) << "the sweep of lapsed holds";
+
+  // An appointment that does not exist names no queue and is NOT_FOUND as before.
+  v1::ConfirmAppointmentRequest confirm;
+  confirm.set_request_id("confirm");
+  confirm.set_id(NewIdAt(now_));
+  confirm.set_etag("v1");
+  EXPECT_THAT(appointments_.Confirm(Desk("ConfirmAppointment"), confirm),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(recorded_.TakeWriteQueues(), std::vector<std::string>{""});
 }
 
 }  // namespace
