@@ -38,7 +38,7 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
   // The pull is on the record before anything is sent; the header carries the head that
   // includes it.
   v1::ReportPart header;
-  RETURN_IF_ERROR(db.Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
     if (clinics.empty()) {
       ASSIGN_OR_RETURN(std::vector<std::string> all, store.ReportClinics(txn));
       for (std::string& clinic : all) {
