@@ -56,7 +56,8 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
 
-  virtual SqlDialect dialect() const { return SqlDialect::kSqlite; }
+  // No default: a wrapper that forgot to forward it would send SQLite-only SQL to PostgreSQL.
+  virtual SqlDialect dialect() const = 0;
 
   // Runs one statement. Constraint violations map to ALREADY_EXISTS (unique/primary key) or
   // FAILED_PRECONDITION (other constraints); a busy or failing disk to UNAVAILABLE. A statement
@@ -119,7 +120,8 @@ class Database {
  public:
   virtual ~Database() = default;
 
-  virtual SqlDialect dialect() const { return SqlDialect::kSqlite; }
+  // No default, like Transaction::dialect().
+  virtual SqlDialect dialect() const = 0;
 
   // Starts a transaction, waiting for a connection (and, on SQLite for kWrite, for the write
   // lock).

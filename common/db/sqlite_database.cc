@@ -116,6 +116,7 @@ class SqliteDatabase;
 // open batch and is one savepoint in it.
 class SqliteTransaction final : public Transaction {
  public:
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   // Read.
   SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> connection)
       : owner_(owner), owned_(std::move(connection)), connection_(owned_.get()), write_(false) {}
@@ -264,6 +265,7 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteDatabase final : public Database {
  public:
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   SqliteDatabase(std::string path, SqliteOptions options)
       : path_(std::move(path)), options_(options) {}
 

@@ -307,6 +307,7 @@ TEST_F(ReportsTest, CsvExportNeutralisesSpreadsheetFormulas) {
 class CountingDatabase final : public Database {
  public:
   explicit CountingDatabase(Database* inner) : inner_(inner) {}
+  SqlDialect dialect() const override { return inner_->dialect(); }
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, inner_->Begin(mode));
     return std::unique_ptr<Transaction>(std::make_unique<Counting>(std::move(txn), &queries));
@@ -318,6 +319,7 @@ class CountingDatabase final : public Database {
    public:
     Counting(std::unique_ptr<Transaction> inner, int* queries)
         : inner_(std::move(inner)), queries_(queries) {}
+    SqlDialect dialect() const override { return inner_->dialect(); }
     absl::Status Exec(absl::string_view sql, const std::vector<DbValue>& params) override {
       return inner_->Exec(sql, params);
     }
