@@ -54,7 +54,15 @@ demo_login() {
     login "$1" "$secrets/demo.password"
   fi
 }
-local_date() { TZ="$1" date -d "${2:-today}" +%F; }
+# local_date ZONE [RELATIVE]: the clinic's calendar date today, moved by RELATIVE ("-1 month",
+# "+1 year", "yesterday"), as YYYY-MM-DD. The arithmetic is done on the date in UTC: done on the
+# local time, GNU date keeps the wall clock across a DST change, so late in the evening "+11
+# months" could land on the day after (a year of training then reads as a year and a day).
+local_date() {
+  local today
+  today=$(TZ="$1" date +%F)
+  date -u -d "$today ${2:-}" +%F
+}
 
 accounts() {
   new_password >"$secrets/owner.password"
