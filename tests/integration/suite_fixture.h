@@ -185,6 +185,21 @@ class SuiteFixture : public ::testing::Test {
   }
 
   void SetUpCompliance() {
+    RecordCredentialsAndPermit({.from = day_ - 300,
+                                .until = day_ + 300,
+                                .training_until = day_ + 60,  // yearly training
+                                .permit_until = day_ + 300,
+                                .issuer = "NY DOH",
+                                .training_summary = "OSHA BBP standard",
+                                .permit_issuer = "NYC DOHMH"});
+  }
+
+  // The technician's three credentials and the clinic's health permit, valid from `from`.
+  struct Renewal {
+    absl::CivilDay from, until, training_until, permit_until;
+    std::string issuer, training_summary, permit_issuer;
+  };
+  void RecordCredentialsAndPermit(const Renewal& r) {
     for (auto kind : {cv1::CREDENTIAL_KIND_SMP_CERTIFICATION, cv1::CREDENTIAL_KIND_BODY_ART_LICENSE,
                       cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING}) {
       cv1::RecordCredentialRequest req;
@@ -192,27 +207,27 @@ class SuiteFixture : public ::testing::Test {
       cv1::Credential& c = *req.mutable_credential();
       c.set_practitioner_id(tech_);
       c.set_kind(kind);
-      c.set_issuer("NY DOH");
-      *c.mutable_valid_from() = ToLocalDate(day_ - 300);
-      *c.mutable_valid_until() = ToLocalDate(day_ + 300);
+      c.set_issuer(r.issuer);
+      *c.mutable_valid_from() = ToLocalDate(r.from);
+      *c.mutable_valid_until() = ToLocalDate(r.until);
       if (kind == cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
-        c.mutable_training()->set_content_summary("OSHA BBP standard");
+        c.mutable_training()->set_content_summary(r.training_summary);
         c.mutable_training()->set_trainer_name("Dana Lee");
         c.mutable_training()->set_trainer_qualification("RN");
-        *c.mutable_training()->mutable_training_date() = ToLocalDate(day_ - 300);
-        *c.mutable_valid_until() = ToLocalDate(day_ + 60);  // yearly training
+        *c.mutable_training()->mutable_training_date() = ToLocalDate(r.from);
+        *c.mutable_valid_until() = ToLocalDate(r.training_until);
       }
       cv1::Credential out;
       grpc::Status s = compliance_stub_->RecordCredential(CallContext(admin_).get(), req, &out);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
     cv1::RecordPermitRequest permit;
-    permit.set_request_id("permit");
+    permit.set_request_id(NewId());
     permit.mutable_permit()->set_clinic_id(clinic_);
     permit.mutable_permit()->set_kind(cv1::PERMIT_KIND_COUNTY_HEALTH);
-    permit.mutable_permit()->set_issuer("NYC DOHMH");
-    *permit.mutable_permit()->mutable_valid_from() = ToLocalDate(day_ - 300);
-    *permit.mutable_permit()->mutable_valid_until() = ToLocalDate(day_ + 300);
+    permit.mutable_permit()->set_issuer(r.permit_issuer);
+    *permit.mutable_permit()->mutable_valid_from() = ToLocalDate(r.from);
+    *permit.mutable_permit()->mutable_valid_until() = ToLocalDate(r.permit_until);
     cv1::Permit p;
     grpc::Status s = compliance_stub_->RecordPermit(CallContext(admin_).get(), permit, &p);
     ASSERT_TRUE(s.ok()) << s.error_message();

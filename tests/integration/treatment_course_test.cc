@@ -112,43 +112,22 @@ class TreatmentCourseTest : public SuiteFixture {
   // Renewals before the touch-up, two years on: the technician's credentials (bloodborne-pathogen
   // training is yearly), the clinic's permit and a fresh screening, all from `today`.
   void RenewRecords(absl::CivilDay today) {
-    for (auto kind : {cv1::CREDENTIAL_KIND_SMP_CERTIFICATION, cv1::CREDENTIAL_KIND_BODY_ART_LICENSE,
-                      cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING}) {
-      cv1::RecordCredentialRequest req;
-      req.set_request_id(NewId());
-      cv1::Credential& c = *req.mutable_credential();
-      c.set_practitioner_id(tech_);
-      c.set_kind(kind);
-      c.set_issuer("UK Academy");
-      *c.mutable_valid_from() = ToLocalDate(today);
-      *c.mutable_valid_until() = ToLocalDate(today + 300);
-      if (kind == cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
-        c.mutable_training()->set_content_summary("BBP refresher");
-        c.mutable_training()->set_trainer_name("Dana Lee");
-        c.mutable_training()->set_trainer_qualification("RN");
-        *c.mutable_training()->mutable_training_date() = ToLocalDate(today);
-      }
-      cv1::Credential out;
-      grpc::Status s = compliance_stub_->RecordCredential(CallContext(admin_).get(), req, &out);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
-    cv1::RecordPermitRequest permit;
-    permit.set_request_id(NewId());
-    permit.mutable_permit()->set_clinic_id(clinic_);
-    permit.mutable_permit()->set_kind(cv1::PERMIT_KIND_COUNTY_HEALTH);
-    permit.mutable_permit()->set_issuer("Westminster City Council");
-    *permit.mutable_permit()->mutable_valid_from() = ToLocalDate(today);
-    *permit.mutable_permit()->mutable_valid_until() = ToLocalDate(today + 365);
-    cv1::Permit p;
-    grpc::Status s = compliance_stub_->RecordPermit(CallContext(admin_).get(), permit, &p);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_NO_FATAL_FAILURE(
+        RecordCredentialsAndPermit({.from = today,
+                                    .until = today + 300,
+                                    .training_until = today + 300,
+                                    .permit_until = today + 365,
+                                    .issuer = "UK Academy",
+                                    .training_summary = "BBP refresher",
+                                    .permit_issuer = "Westminster City Council"}));
     cv1::RecordScreeningRequest screening;
     screening.set_request_id(NewId());
     screening.mutable_screening()->set_patient_id(patient_);
     screening.mutable_screening()->set_clinic_id(clinic_);
     *screening.mutable_screening()->mutable_screened_time() = ToProtoTimestamp(Now());
     cv1::Screening sc;
-    s = compliance_stub_->RecordScreening(CallContext(tech_token_).get(), screening, &sc);
+    grpc::Status s =
+        compliance_stub_->RecordScreening(CallContext(tech_token_).get(), screening, &sc);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
