@@ -11,12 +11,14 @@
 #                                  --tls_client_ca takes a call that presents it and no bearer token
 #                                  as that service (role `service`)
 #   redis.pem, redis.key           server certificate of redis-server's tls-port
+#   <server>.pem, <server>.key     a server certificate (no client certificate) per --server, e.g.
+#                                  console-web for the web console's HTTPS listener
 #   redis-proxy.pem, .key          client certificate of the TLS proxy in front of Redis (stunnel)
 #   <client>.pem, <client>.key     a client certificate per --client (e.g. operator, for smpctl
 #                                  against services that require client certificates); a client
 #                                  name may not start with "svc."
 #
-# Usage: deploy/make-certs.sh [--dir DIR] [--host NAME]... [--client NAME]... [--days N]
+# Usage: deploy/make-certs.sh [--dir DIR] [--host NAME]... [--client NAME]... [--server NAME]... [--days N]
 #                             [--ca_days N] [--renew] [--services "identity scheduling ..."]
 #   --dir      output directory (default ./certs; created 0700)
 #   --host     extra DNS name or IP address for the server certificates (repeat, or commas);
@@ -37,6 +39,7 @@ renew=0
 services="identity scheduling inventory compliance billing"
 hosts=()
 clients=()
+servers=()
 IFS=',' read -r -a env_hosts <<<"${SMP_CERT_HOSTS:-}"
 for h in "${env_hosts[@]}"; do [ -n "$h" ] && hosts+=("$h"); done
 
@@ -49,6 +52,8 @@ while (($#)); do
     --host=*) IFS=',' read -r -a more <<<"${1#*=}"; hosts+=("${more[@]}"); shift ;;
     --client) clients+=("$2"); shift 2 ;;
     --client=*) clients+=("${1#*=}"); shift ;;
+    --server) servers+=("$2"); shift 2 ;;
+    --server=*) servers+=("${1#*=}"); shift ;;
     --days) days=$2; shift 2 ;;
     --days=*) days=${1#*=}; shift ;;
     --ca_days) ca_days=$2; shift 2 ;;
@@ -118,7 +123,7 @@ client_ext() {
     "subjectAltName=DNS:$1"
 }
 
-for s in $services redis; do issue "$s" "$s" "$server_ext"; done
+for s in $services redis "${servers[@]}"; do issue "$s" "$s" "$server_ext"; done
 for s in $services; do issue "svc.$s" "svc.$s" "$(client_ext "svc.$s")"; done
 issue redis-proxy redis-proxy "$(client_ext redis-proxy)"
 for c in "${clients[@]}"; do issue "$c" "$c" "$(client_ext "$c")"; done

@@ -15,7 +15,8 @@
 # metrics on SMP_<SERVICE>_METRICS_PORT (9101..9105). SMP_DATA_DIR=./data, SMP_BUILD_DIR=build.
 # SMP_TLS=1: TLS on every hop (see tls_setup below); SMP_REDIS_TLS_PORT (Redis port + 1), SMP_TLS_DIR.
 # The web console (services/console) on SMP_CONSOLE_PORT=8443, plain HTTP on loopback only
-# (--allow_insecure_http); SMP_CONSOLE=0 leaves it out.
+# (--allow_insecure_http), or HTTPS with the chain CA's console-web certificate when SMP_TLS=1;
+# SMP_CONSOLE=0 leaves it out.
 # SMP_DATABASE=postgresql: the services keep their data in a local PostgreSQL 15 cluster instead
 # of SQLite files (scripts/postgres-lib.sh): made once in $SMP_DATA_DIR/postgres (run as the
 # `postgres` user through runuser when we are root), listening on 127.0.0.1:$SMP_POSTGRES_PORT
@@ -85,7 +86,9 @@ tls_setup() {
   [ "$tls" = 1 ] || return 0
   command -v stunnel4 >/dev/null || { echo "run-suite: SMP_TLS=1 needs stunnel4" >&2; exit 1; }
   # "console": the web console's client certificate, which identity trusts to name browsers.
-  bash deploy/make-certs.sh --dir "$tls_dir" --client operator --client console >/dev/null
+  # "console-web": the server certificate of the console's HTTPS listener (browsers).
+  bash deploy/make-certs.sh --dir "$tls_dir" --client operator --client console \
+    --server console-web >/dev/null
   redis_listen=(--port 0 --tls-port "$redis_tls_port" --tls-auth-clients yes
     --tls-cert-file "$tls_dir/redis.pem" --tls-key-file "$tls_dir/redis.key"
     --tls-ca-cert-file "$tls_dir/ca.pem")
@@ -306,13 +309,18 @@ if [ "${SMP_CONSOLE:-1}" = 1 ] && [ ! -x "$console_binary" ]; then
   export SMP_CONSOLE=0
 fi
 if [ "${SMP_CONSOLE:-1}" = 1 ]; then
-  console_tls=()
+  # Plain HTTP on loopback only; with SMP_TLS=1 browsers get HTTPS too, with a certificate of the
+  # chain's CA (which a browser trusts once it is imported: the URL line below says how).
+  console_tls=(--allow_insecure_http)
+  console_scheme=http
   if [ "$tls" = 1 ]; then
     console_tls=(--peer_tls_ca_file="$tls_dir/ca.pem" --peer_tls_cert_file="$tls_dir/console.pem"
-      --peer_tls_key_file="$tls_dir/console.key")
+      --peer_tls_key_file="$tls_dir/console.key" --tls_cert="$tls_dir/console-web.pem"
+      --tls_key="$tls_dir/console-web.key")
+    console_scheme=https
   fi
   rm -f "$data_dir/console.ready"
-  "$console_binary" --listen="127.0.0.1:$console_port" --allow_insecure_http \
+  "$console_binary" --listen="127.0.0.1:$console_port" \
     --web_root="$root/services/console/web" --ready_file="$data_dir/console.ready" \
     --identity_address="127.0.0.1:$identity_port" --scheduling_address="127.0.0.1:$scheduling_port" \
     --inventory_address="127.0.0.1:$inventory_port" --compliance_address="127.0.0.1:$compliance_port" \
@@ -372,12 +380,16 @@ EOT
   fi
   if [ "${SMP_CONSOLE:-1}" = 1 ]; then
     echo
-    echo "Web console: http://127.0.0.1:$console_port/  (open it in a browser on this machine; log in as:)"
+    echo "Web console: $console_scheme://127.0.0.1:$console_port/  (open it in a browser on this machine; log in as:)"
     printf '  %-14s %s\n' owner "$(cat "$secrets/owner.password")"
     for user in desk.austin tech.austin stock.austin billing.clerk auditor desk.london desk.sydney; do
       [ -f "$secrets/passwords/$user" ] && printf '  %-14s %s\n' "$user" "$(cat "$secrets/passwords/$user")"
     done
     echo "  (each password is also in $secrets/passwords/<user>)"
+    if [ "$console_scheme" = https ]; then
+      echo "  (its certificate is signed by the chain's CA $tls_dir/ca.pem: import that into the"
+      echo "   browser as a trusted authority, e.g. certutil -A -d sql:\$HOME/.pki/nssdb -n smp-ca -t C,, -i ca.pem)"
+    fi
   fi
 fi
 if [ "$tls" = 1 ]; then

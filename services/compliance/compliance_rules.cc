@@ -160,10 +160,14 @@ std::vector<v1::IneligibilityReason> Decide(const EligibilityInputs& in) {
     reasons.push_back(Reason(
         v1::CONTRAINDICATED,
         absl::StrCat(
-            v1::ScreeningOutcome_Name(latest->outcome()).substr(strlen("SCREENING_OUTCOME_")), " (",
-            latest->has_destroyed_time() ? "findings destroyed by retention" : found, ") without ",
-            latest->has_override() ? "an override decided before the procedure"
-                                   : "a clinician's override")));
+            "the screening found ",
+            latest->has_destroyed_time() ? "contraindications (findings destroyed by retention)"
+                                         : found,
+            " (outcome ",
+            v1::ScreeningOutcome_Name(latest->outcome()).substr(strlen("SCREENING_OUTCOME_")),
+            ") and there is no ",
+            latest->has_override() ? "override decided before the procedure"
+                                   : "clinician's override")));
   }
   return reasons;
 }

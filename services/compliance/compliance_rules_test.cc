@@ -113,7 +113,10 @@ TEST(EligibilityTest, ScreeningOutdatedOrContraindicated) {
   reasons = Decide(in);
   ASSERT_EQ(reasons.size(), 1u);
   EXPECT_EQ(reasons[0].code(), v1::CONTRAINDICATED);
-  EXPECT_THAT(reasons[0].message(), HasSubstr("KELOID_PRONE"));
+  // The code is said once (callers print "CODE: message"), the findings in words.
+  EXPECT_EQ(reasons[0].message(),
+            "the screening found KELOID_PRONE (outcome CONTRAINDICATED) and there is no "
+            "clinician's override");
   in.screenings[0].mutable_override()->set_reason("small test patch healed well");
   EXPECT_TRUE(Decide(in).empty());
 

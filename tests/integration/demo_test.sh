@@ -185,6 +185,22 @@ if [ "$mode" = tls ]; then
     redis-cli --tls --cacert "$tls_dir/ca.pem" --cert "$tls_dir/redis-proxy.pem" \
     --key "$tls_dir/redis-proxy.key" --user smp -p "$SMP_REDIS_TLS_PORT" ping \
     >"$data_dir/redis-tls.out" 2>&1
+  # The web console serves browsers HTTPS with the chain CA's console-web certificate, and
+  # nothing in plain HTTP.
+  python3 - "$tls_dir/ca.pem" "$SMP_CONSOLE_PORT" >"$data_dir/console-https.out" 2>&1 <<'PY'
+import http.client, ssl, sys
+ca, port = sys.argv[1], int(sys.argv[2])
+tls = http.client.HTTPSConnection("127.0.0.1", port, timeout=5,
+                                  context=ssl.create_default_context(cafile=ca))
+tls.request("GET", "/")
+print("https", tls.getresponse().status)
+try:
+    plain = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    plain.request("GET", "/")
+    print("http", plain.getresponse().status)
+except Exception as e:  # the TLS listener drops a plaintext request
+    print("http refused:", type(e).__name__)
+PY
   set -e
   kill -TERM "$stack"
   wait "$stack" || true
@@ -195,6 +211,12 @@ if [ "$mode" = tls ]; then
     failures=$((failures + 1))
   fi
   expect "$data_dir/redis-tls.out" "PONG"
+  expect "$data_dir/run3.out" "Web console: https://127.0.0.1:$SMP_CONSOLE_PORT/"
+  expect "$data_dir/console-https.out" "https 200"
+  if grep -q "^http 200" "$data_dir/console-https.out"; then
+    echo "the console answered plain HTTP with SMP_TLS=1"
+    failures=$((failures + 1))
+  fi
 fi
 if [ "$mode" = plain ]; then
   # A stack without the demo (SMP_DEMO=0) on an empty data directory starts every service: the

@@ -24,6 +24,7 @@ Usage: console_browser_test.py --build BUILD_DIR --out DIR
 """
 
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 import unittest
+import zoneinfo
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -337,6 +339,19 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.log_in(b, "desk.austin", "desk")
         for d in (a, b):
             self.wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#calendar-status .note")))
+        # The desk opens on today if the clinic opens today, else on its next open day (a desk
+        # arriving on a Sunday sees Monday's bookings, not an empty calendar).
+        api = Api()
+        api.login("desk.austin")
+        resp, data = api.call(f"{SCHED}/GetClinicSchedule", {"clinicId": STACK["chain"]["CLINIC_austin"]})
+        self.assertEqual(resp.status, 200, data)
+        schedule = json.loads(data)
+        open_days = {w["day"] for w in schedule.get("openingHours", [])}
+        names = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+        today = datetime.datetime.now(zoneinfo.ZoneInfo(schedule["timeZone"])).date()
+        expected = next(today + datetime.timedelta(days=i) for i in range(7)
+                        if names[(today + datetime.timedelta(days=i)).weekday()] in open_days)
+        self.assertEqual(a.find_element(By.ID, "desk-date").get_attribute("value"), expected.isoformat())
         # Patient: the demo day's Rivera (consent and screening on file).
         a.find_element(By.ID, "patient-query").send_keys("Rivera")
         a.find_element(By.ID, "patient-search").click()

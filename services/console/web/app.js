@@ -105,7 +105,9 @@ async function start() {
       show(main, errorBox('Logout', err));
     }
   });
-  who.replaceChildren(h('span', { id: 'whoami' }, `${me.staff.displayName} (${me.staff.username}) `), logoutButton);
+  const name = me.staff.displayName && me.staff.displayName !== me.staff.username
+    ? `${me.staff.displayName} (${me.staff.username})` : me.staff.username;
+  who.replaceChildren(h('span', { id: 'whoami' }, `${name} `), logoutButton);
   await route();
 }
 

@@ -23,6 +23,7 @@ export async function render(root) {
   const to = h('input', { type: 'date', id: 'report-to', value: addDays(today, 1) });
   const progress = h('progress', { id: 'report-progress', max: 100, 'aria-label': 'Report progress' });
   progress.removeAttribute('value');
+  progress.hidden = true; // until a report is asked for
   const progressText = h('span', { id: 'report-progress-text', role: 'status', 'aria-live': 'polite' });
   const summarySlot = h('div', { id: 'report-summary' });
   const chartsSlot = h('div', { id: 'report-charts' });
@@ -51,6 +52,7 @@ export async function render(root) {
     event.preventDefault();
     report = { header: null, procedures: [], findings: [], summary: null };
     progress.removeAttribute('value');
+    progress.hidden = false;
     show(summarySlot);
     show(chartsSlot);
     show(findingsSlot);

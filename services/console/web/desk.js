@@ -22,6 +22,7 @@ export async function render(root, ctx) {
   const state = {
     clinic: clinics[0], date: localDate(clinics[0].timeZone), view: 'day', patient: null,
     reschedule: null, staff: {}, chairs: {}, patients: {}, appointments: [], watch: null,
+    openDays: null,
   };
 
   const clinicSelect = select(clinics.map((c) => [c.id, c.name]), state.clinic.id, { id: 'desk-clinic' });
@@ -55,6 +56,33 @@ export async function render(root, ctx) {
     ]);
     state.staff = Object.fromEntries(staff.map((s) => [s.id, s]));
     state.chairs = Object.fromEntries(chairs.map((c) => [c.id, c]));
+    try {
+      const schedule = await api.call(`${S}/GetClinicSchedule`, { clinicId: state.clinic.id });
+      state.openDays = new Set((schedule.openingHours || []).map((w) => w.day));
+    } catch (err) {
+      state.openDays = null; // unknown: the calendar just shows what is booked
+    }
+  }
+
+  // The clinic's weekday names (DayOfWeek) of an ISO date, and whether the clinic opens that day.
+  const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+  const weekday = (isoDate) => WEEKDAYS[new Date(`${isoDate}T12:00:00Z`).getUTCDay()];
+  const dayName = (isoDate) => weekday(isoDate).charAt(0) + weekday(isoDate).slice(1).toLowerCase();
+  const isOpen = (isoDate) => !state.openDays || state.openDays.has(weekday(isoDate));
+
+  // A desk opening the console on a day the clinic is closed (a Sunday) sees the next open day,
+  // where the bookings are, rather than an empty calendar.
+  function nextOpenDay(isoDate) {
+    if (!state.openDays || state.openDays.size === 0) return isoDate;
+    let day = isoDate;
+    for (let i = 0; i < 7 && !isOpen(day); i += 1) day = addDays(day, 1);
+    return day;
+  }
+
+  function setDate(isoDate) {
+    state.date = isoDate;
+    dateInput.value = isoDate;
+    fromInput.value = isoDate;
   }
 
   async function patientName(id) {
@@ -84,7 +112,12 @@ export async function render(root, ctx) {
       show(actionSlot, h('div', { class: 'ok', role: 'status' }, `${label}: done.`));
       await loadCalendar();
     } catch (err) {
-      show(actionSlot, errorBox(label, err));
+      // The next step a desk can take, where the refusal alone does not say who does what.
+      const hint = err.reason === 'NOT_ELIGIBLE' && /CONSENT_MISSING|SCREENING_MISSING/.test(err.message || '')
+        ? note('Book a consultation first: at it the technician records the consent and the screening '
+          + '(Technician page, "Consent & screening"); then book this visit again.')
+        : null;
+      show(actionSlot, errorBox(label, err), hint);
     }
   }
 
@@ -161,7 +194,9 @@ export async function render(root, ctx) {
         }
         table = h('table', { class: 'calendar', 'aria-label': `Appointments in the week from ${state.date}` }, h('thead', {}, head), h('tbody', {}, rows));
       }
-      show(calendarSlot, appointments.length ? table : note(`No appointments ${state.view === 'day' ? 'on' : 'in the week from'} ${state.date}.`));
+      const closed = state.view === 'day' && !isOpen(state.date)
+        ? ` ${state.clinic.name} is closed on ${dayName(state.date)}s.` : '';
+      show(calendarSlot, appointments.length ? table : note(`No appointments ${state.view === 'day' ? 'on' : 'in the week from'} ${state.date}.${closed}`));
     } catch (err) {
       show(calendarSlot, errorBox(`Calendar of ${state.clinic.name}`, err));
       if (err.status === 'UNAUTHENTICATED') ctx.onAuthLost();
@@ -308,6 +343,12 @@ export async function render(root, ctx) {
     h('section', {}, h('h2', {}, 'Patient'), patientForm, patientSlot, h('h3', {}, 'New patient'), registerForm, selectedSlot),
     h('section', {}, h('h2', {}, 'Free slots'), slotForm, slotsSlot));
   await loadNames();
+  const today = localDate(zone());
+  const opening = nextOpenDay(today);
+  if (opening !== today) {
+    setDate(opening);
+    show(actionSlot, note(`${state.clinic.name} is closed today; showing ${opening}, its next open day.`));
+  }
   await loadCalendar();
   watch();
   return () => { if (state.watch) state.watch.abort(); };

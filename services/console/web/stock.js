@@ -113,10 +113,21 @@ export async function render(root) {
 
   // Transfers: ship serials or lot quantities to another clinic; receive what arrives.
   const transfersSlot = h('div', { id: 'transfers' });
-  const destination = select(clinics.map((c) => [c.id, c.name]), undefined, { id: 'ship-to' });
+  // Every clinic in the caller's scope but the one shipping; a clerk scoped to one clinic types
+  // the destination's id (the service decides whether the transfer is allowed).
+  const destination = h('select', { id: 'ship-to' });
+  const destinationId = h('input', { id: 'ship-to-id', autocomplete: 'off', placeholder: 'destination clinic id' });
+  const destinationField = h('span', {});
+  function fillDestinations() {
+    const others = clinics.filter((c) => c.id !== clinicSelect.value);
+    destination.replaceChildren(...others.map((c) => h('option', { value: c.id }, c.name)));
+    show(destinationField, others.length ? field('To clinic', destination) : field('To clinic (id)', destinationId));
+  }
+  fillDestinations();
+  const destinationValue = () => (clinics.length > 1 ? destination.value : destinationId.value.trim());
   const shipItems = h('textarea', { id: 'ship-items', rows: 2, placeholder: 'serials, or lot:<lot id>:<qty>, one per line' });
   const shipSlot = h('div', { 'aria-live': 'assertive' });
-  const shipForm = h('form', { id: 'ship-form' }, h('div', { class: 'row' }, field('To clinic', destination), field('Items', shipItems),
+  const shipForm = h('form', { id: 'ship-form' }, h('div', { class: 'row' }, destinationField, field('Items', shipItems),
     h('button', { type: 'submit' }, 'Ship transfer')), shipSlot);
   shipForm.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -132,7 +143,7 @@ export async function render(root) {
     }
     try {
       await busy(event.submitter, () => api.call(`${I}/ShipTransfer`, { requestId: api.requestId(),
-        sourceClinicId: clinicSelect.value, destinationClinicId: destination.value, lines, serials: serialList }));
+        sourceClinicId: clinicSelect.value, destinationClinicId: destinationValue(), lines, serials: serialList }));
       show(shipSlot, h('div', { class: 'ok', role: 'status' }, 'Shipped.'));
       await loadTransfers();
     } catch (err) {
@@ -203,7 +214,7 @@ export async function render(root) {
     }
   }
 
-  clinicSelect.addEventListener('change', () => { load(); loadBottles(); loadTransfers(); loadForecast(); });
+  clinicSelect.addEventListener('change', () => { fillDestinations(); load(); loadBottles(); loadTransfers(); loadForecast(); });
   show(root, h('section', {}, h('h2', {}, 'Stock'), h('div', { class: 'row' }, field('Clinic', clinicSelect)), levelsSlot),
     h('section', {}, h('h2', {}, 'Low stock'), lowSlot),
     h('section', {}, h('h2', {}, 'Open bottles'), bottlesSlot),

@@ -11,6 +11,8 @@ import {
 
 const S = 'smp.scheduling.v1.SchedulingService';
 const C = 'smp.compliance.v1.ComplianceService';
+// The visit types that are procedures (needles, checklist, aftercare), as scheduling's IsProcedure.
+const PROCEDURES = ['SAMPLE_PATCH', 'TREATMENT_SESSION', 'TOUCH_UP'];
 const CONTRAINDICATIONS = ['KELOID_PRONE', 'HERPES_SIMPLEX', 'ECZEMA', 'PSORIASIS', 'VITILIGO',
   'INFLAMED_SKIN', 'NUMBING_AGENT_ALLERGY', 'MINOXIDIL_USE', 'OTHER'];
 const CHECKLIST = [['sealedNeedlesOpenedBeforeClient', 'Sealed needles opened in front of the client'],
@@ -85,6 +87,23 @@ export async function render(root) {
     return form;
   }
 
+  // [line, label] for each open bottle and each unexpired pigment lot in stock at the clinic.
+  async function pigmentChoices(clinicId) {
+    const I = 'smp.inventory.v1.InventoryService';
+    const [products, levels, bottles] = await Promise.all([
+      listAll((pageToken) => api.call(`${I}/ListProducts`, { pageSize: 500, pageToken }), 'products'),
+      listAll((pageToken) => api.call(`${I}/ListStock`, { clinicId, pageSize: 500, pageToken }), 'levels'),
+      listAll((pageToken) => api.call(`${I}/ListOpenBottles`, { clinicId, pageSize: 500, pageToken }), 'bottles'),
+    ]);
+    const byId = Object.fromEntries(products.map((p) => [p.id, p]));
+    const nameOf = (id) => (byId[id] || {}).name || id;
+    return [
+      ...bottles.map((b) => [`bottle:${b.id}`, `open bottle of ${nameOf(b.productId)}`]),
+      ...levels.filter((l) => (byId[l.productId] || {}).kind === 'PRODUCT_KIND_PIGMENT' && Number(l.available) > 0 && !l.expired)
+        .map((l) => [`lot:${l.lotId}:1`, `${nameOf(l.productId)}, lot ${l.lotNumber} (${l.available} left)`]),
+    ];
+  }
+
   function startForm(a, name) {
     const scan = h('input', { id: 'scan', autocomplete: 'off', placeholder: 'scan or type a serial, then Enter' });
     const supplies = h('textarea', { id: 'supplies', rows: 4, placeholder: 'one per line: a needle serial, lot:<lot id>:<qty>, bottle:<id>' });
@@ -95,8 +114,22 @@ export async function render(root) {
       if (scan.value.trim()) supplies.value += `${supplies.value && !supplies.value.endsWith('\n') ? '\n' : ''}${scan.value.trim()}\n`;
       scan.value = '';
     });
+    // Pigment is not scanned: pick an open bottle or a lot of the clinic (a line is added).
+    const pigment = h('select', { id: 'pigment' }, h('option', { value: '' }, 'loading...'));
+    const addPigment = h('button', { type: 'button', class: 'secondary', id: 'add-pigment' }, 'Add pigment');
+    addPigment.addEventListener('click', () => {
+      if (!pigment.value) return;
+      supplies.value += `${supplies.value && !supplies.value.endsWith('\n') ? '\n' : ''}${pigment.value}\n`;
+    });
+    pigmentChoices(a.clinicId).then((choices) => {
+      pigment.replaceChildren(...(choices.length ? choices : [['', 'no pigment in stock']])
+        .map(([value, label]) => h('option', { value }, label)));
+    }, () => {
+      pigment.replaceChildren(h('option', { value: '' }, 'pigments cannot be listed; type lot:<lot id>:<qty>'));
+    });
     const form = h('form', { id: 'start-form' }, h('h3', {}, `Start: ${name}`),
-      field('Scanner', scan), field('Supplies', supplies),
+      field('Scanner', scan), h('div', { class: 'row' }, field('Pigment', pigment), addPigment),
+      field('Supplies', supplies),
       h('button', { type: 'submit', id: 'start' }, 'Start procedure'), slot);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -112,7 +145,26 @@ export async function render(root) {
     return form;
   }
 
+  // A consultation (or correction consult) is talk, not a procedure: no checklist, blend or aftercare.
+  function completeConsultationForm(a, name) {
+    const slot = h('div', { id: 'complete-result', 'aria-live': 'assertive' });
+    const form = h('form', { id: 'complete-form' }, h('h3', {}, `Complete: ${name}'s ${words(a.type)}`),
+      h('button', { type: 'submit', id: 'complete' }, `Complete ${words(a.type)}`), slot);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await busy(event.submitter, () => api.call(`${S}/CompleteAppointment`, { requestId: api.requestId(), id: a.id, etag: a.etag }));
+        show(slot, h('div', { class: 'ok', role: 'status' }, `Completed ${name}'s ${words(a.type)}.`));
+        await load(false);
+      } catch (err) {
+        show(slot, errorBox('Completion', err));
+      }
+    });
+    return form;
+  }
+
   function completeForm(a, name) {
+    if (!PROCEDURES.includes(a.type)) return completeConsultationForm(a, name);
     const boxes = CHECKLIST.map(([key]) => h('input', { type: 'checkbox', id: `cl-${key}`, name: key }));
     const blend = h('input', { id: 'blend', placeholder: '2 espresso : 1 charcoal' });
     const anaesthetic = h('input', { id: 'anaesthetic', placeholder: 'lidocaine 5% cream' });
