@@ -401,7 +401,13 @@ class ConsoleBrowserTest(unittest.TestCase):
         supplies = t.find_element(By.ID, "supplies")
         supplies.clear()
         scan.send_keys("N-AUSTIN-40\n")
-        supplies.send_keys(f"lot:{STACK['chain']['PIGMENT_LOT_austin']}:1\n")
+        # Pigment is picked from the clinic's lots and bottles, not typed.
+        pigment_line = f"lot:{STACK['chain']['PIGMENT_LOT_austin']}:1"
+        self.wait(t).until(lambda d: pigment_line in [
+            o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#pigment option")])
+        Select(t.find_element(By.ID, "pigment")).select_by_value(pigment_line)
+        t.find_element(By.ID, "add-pigment").click()
+        self.assertEqual(supplies.get_attribute("value").split(), ["N-AUSTIN-40", pigment_line])
         t.find_element(By.ID, "start").click()
         self.wait(t).until(EC.staleness_of(error))
         self.outcome(t, "start-result")
