@@ -386,6 +386,14 @@ EOT
       [ -f "$secrets/passwords/$user" ] && printf '  %-14s %s\n' "$user" "$(cat "$secrets/passwords/$user")"
     done
     echo "  (each password is also in $secrets/passwords/<user>)"
+    if [ "${SMP_DEMO:-1}" = 1 ]; then
+      cat <<'EOT'
+A day in the browser (README "Web console"): desk.austin registers a patient and books a
+consultation; tech.austin records her consent and screening there; desk.austin books her sample
+patch and checks her in; tech.austin starts it (needle N-AUSTIN-02..40, pigment picked) and
+completes it; billing.clerk takes the payment; auditor generates the report.
+EOT
+    fi
     if [ "$console_scheme" = https ]; then
       echo "  (its certificate is signed by the chain's CA $tls_dir/ca.pem: import that into the"
       echo "   browser as a trusted authority, e.g. certutil -A -d sql:\$HOME/.pki/nssdb -n smp-ca -t C,, -i ca.pem)"
