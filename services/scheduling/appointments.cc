@@ -412,8 +412,11 @@ absl::StatusOr<v1::CompleteAppointmentResponse> Appointments::Complete(
     }
     const absl::CivilDay day =
         absl::ToCivilDay(FromProtoTimestamp(done.start_time()), ZoneOf(schedule));
-    for (v1::AftercareItem& item : AftercareSchedule(day, course_continues)) {
-      *out.add_aftercare() = std::move(item);
+    // Only a procedure leaves a scalp to care for; a consultation's answer has no aftercare.
+    if (IsProcedure(done.type())) {
+      for (v1::AftercareItem& item : AftercareSchedule(day, course_continues)) {
+        *out.add_aftercare() = std::move(item);
+      }
     }
     *out.mutable_appointment() = std::move(done);
     return absl::OkStatus();

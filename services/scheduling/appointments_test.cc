@@ -280,6 +280,26 @@ TEST_F(AppointmentsTest, AProcedureRunsFromCheckInToCompletion) {
   EXPECT_GE(wakes_, 1);
 }
 
+TEST_F(AppointmentsTest, AConsultationCompletesWithoutAftercareOrAProcedureRecord) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a,
+                       appointments_.Book(Desk("BookAppointment"), Booking("talk", At(0, 10))));
+  const Call later = Later(Desk("CheckInAppointment"), absl::Hours(3));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment arrived,
+                       appointments_.CheckIn(later, Step<v1::CheckInAppointmentRequest>("ci", a)));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Appointment started,
+      appointments_.Start(Later(Desk("StartAppointment"), absl::Hours(3)),
+                          Step<v1::StartAppointmentRequest>("start", arrived), "Bearer tech"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::CompleteAppointmentResponse done,
+      appointments_.Complete(Later(Desk("CompleteAppointment"), absl::Hours(4)),
+                             Step<v1::CompleteAppointmentRequest>("done", started)));
+  EXPECT_EQ(done.appointment().status(), v1::FULFILLED);
+  // A consultation is talk: no scalp to care for afterwards, nothing for compliance to record.
+  EXPECT_EQ(done.aftercare_size(), 0);
+  for (const OutboxEvent& e : Outbox()) EXPECT_NE(e.kind, kRecordProcedureKind);
+}
+
 TEST_F(AppointmentsTest, CompletingTheLastSessionCompletesThePlan) {
   std::string plan_id;
   ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
