@@ -4,6 +4,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace {
 constexpr int kChangesPageDefault = 500;
 constexpr int kChangesPageMax = 5000;
 
+using StoredChange = SchedulingStore::StoredChange;
+
 absl::Status ValidateSince(int64_t since_sequence) {
   if (since_sequence < 0) {
     return absl::InvalidArgumentError("since_sequence: must not be negative");
@@ -23,16 +26,56 @@ absl::Status ValidateSince(int64_t since_sequence) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
-                                                         const v1::ListChangesRequest& req) const {
+// The request checked as List answers it: the page size it asks for, or the refusal.
+absl::StatusOr<int> CheckListRequest(const Call& call, const v1::ListChangesRequest& req) {
   RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
   RETURN_IF_ERROR(ValidateSince(req.since_sequence()));
   if (req.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
-  const int limit =
-      req.page_size() == 0 ? kChangesPageDefault : std::min(req.page_size(), kChangesPageMax);
+  return req.page_size() == 0 ? kChangesPageDefault : std::min(req.page_size(), kChangesPageMax);
+}
+
+void AppendVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+size_t VarintSize(uint64_t value) {
+  size_t n = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string EncodeChangesPage(const std::vector<StoredChange>& changes, int64_t head) {
+  // Field 1 (changes, length-delimited: tag 0x0A) once per change in order, then field 2
+  // (head_sequence, varint: tag 0x10) unless it is 0, as proto3 serialises the message.
+  size_t size = 1 + 10;
+  for (const StoredChange& c : changes) size += 1 + VarintSize(c.bytes.size()) + c.bytes.size();
+  std::string out;
+  out.reserve(size);
+  for (const StoredChange& c : changes) {
+    out.push_back('\x0A');
+    AppendVarint(out, c.bytes.size());
+    out.append(c.bytes);
+  }
+  if (head != 0) {
+    out.push_back('\x10');
+    AppendVarint(out, static_cast<uint64_t>(head));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
+                                                         const v1::ListChangesRequest& req) const {
+  ASSIGN_OR_RETURN(const int limit, CheckListRequest(call, req));
   v1::ListChangesResponse out;
   RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(auto changes,
@@ -45,29 +88,64 @@ absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
   return out;
 }
 
+absl::StatusOr<std::string> ChangeFeed::ListEncoded(const Call& call,
+                                                    const v1::ListChangesRequest& req) const {
+  ASSIGN_OR_RETURN(const int limit, CheckListRequest(call, req));
+  std::string out;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto changes,
+                     store_->ListStoredChanges(txn, req.clinic_id(), req.since_sequence(), limit));
+    ASSIGN_OR_RETURN(int64_t head, store_->HeadSequence(txn, req.clinic_id()));
+    out = EncodeChangesPage(changes, head);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 namespace {
 
-class ChangeWatch final : public WatchSource<v1::Change> {
+// A watch of one clinic's feed, giving `Message`s: v1::Change (parsed) or grpc::ByteBuffer (the
+// stored encoding as it is). It holds at most one page of the feed.
+template <typename Message>
+class ChangeWatch final : public WatchSource<Message> {
+  // What a page of the feed is read as.
+  using Item = std::conditional_t<std::is_same_v<Message, v1::Change>, v1::Change, StoredChange>;
+
  public:
   ChangeWatch(Database* db, const SchedulingStore* store, std::string clinic_id, int64_t seen)
       : db_(db), store_(store), clinic_id_(std::move(clinic_id)), seen_(seen) {}
 
-  absl::StatusOr<std::optional<v1::Change>> Next(const Call& call) override {
+  absl::StatusOr<std::optional<Message>> Next(const Call& call) override {
     RETURN_IF_ERROR(call.who.CheckClinic(clinic_id_));
     if (pending_.empty()) {
-      std::vector<v1::Change> batch;
+      std::vector<Item> page;
       RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-        ASSIGN_OR_RETURN(batch, store_->ListChanges(txn, clinic_id_, seen_, kChangesPageDefault));
+        if constexpr (std::is_same_v<Item, v1::Change>) {
+          ASSIGN_OR_RETURN(page,
+                           store_->ListChanges(txn, clinic_id_, seen_, ChangeFeed::kWatchPage));
+        } else {
+          ASSIGN_OR_RETURN(
+              page, store_->ListStoredChanges(txn, clinic_id_, seen_, ChangeFeed::kWatchPage));
+        }
         return absl::OkStatus();
       }));
-      for (v1::Change& c : batch) pending_.push_back(std::move(c));
+      for (Item& item : page) pending_.push_back(std::move(item));
     }
     if (pending_.empty()) return std::nullopt;
-    v1::Change next = std::move(pending_.front());
+    Item next = std::move(pending_.front());
     pending_.pop_front();
-    seen_ = next.sequence();
-    return next;
+    if constexpr (std::is_same_v<Item, v1::Change>) {
+      seen_ = next.sequence();
+      return next;
+    } else {
+      seen_ = next.sequence;
+      grpc::Slice slice(next.bytes);
+      return grpc::ByteBuffer(&slice, 1);
+    }
   }
+
+  // The rest of the page read last: Next gives it without reading the database.
+  bool buffered() const override { return !pending_.empty(); }
 
   std::string wake_key() const override { return clinic_id_; }
 
@@ -76,17 +154,30 @@ class ChangeWatch final : public WatchSource<v1::Change> {
   const SchedulingStore* const store_;
   const std::string clinic_id_;
   int64_t seen_;  // the last sequence read from the feed
-  std::deque<v1::Change> pending_;
+  std::deque<Item> pending_;
 };
+
+// OpenWatch's checks: the request and the caller's scope.
+absl::Status CheckWatchRequest(const Call& call, const v1::WatchChangesRequest& req) {
+  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
+  RETURN_IF_ERROR(ValidateSince(req.since_sequence()));
+  return call.who.CheckClinic(req.clinic_id());
+}
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> ChangeFeed::OpenWatch(
     const Call& call, const v1::WatchChangesRequest& req) const {
-  RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
-  RETURN_IF_ERROR(ValidateSince(req.since_sequence()));
-  RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
-  return std::make_unique<ChangeWatch>(db_, store_, req.clinic_id(), req.since_sequence());
+  RETURN_IF_ERROR(CheckWatchRequest(call, req));
+  return std::make_unique<ChangeWatch<v1::Change>>(db_, store_, req.clinic_id(),
+                                                   req.since_sequence());
+}
+
+absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> ChangeFeed::OpenEncodedWatch(
+    const Call& call, const v1::WatchChangesRequest& req) const {
+  RETURN_IF_ERROR(CheckWatchRequest(call, req));
+  return std::make_unique<ChangeWatch<grpc::ByteBuffer>>(db_, store_, req.clinic_id(),
+                                                         req.since_sequence());
 }
 
 }  // namespace smp::scheduling

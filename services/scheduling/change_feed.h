@@ -3,8 +3,20 @@
 
 // Branch sync: a clinic's appointment changes in sequence order, pulled a page at a time
 // (ListChanges) or streamed as they commit (WatchChanges).
+//
+// The feed stores each change's `Change` encoding when it commits. The service serves both RPCs
+// from those bytes (ListEncoded, OpenEncodedWatch): a page is the stored encodings framed as field
+// 1 of ListChangesResponse plus the head, and a stream message is one stored encoding, so no change
+// is parsed and serialised again on the way out. List and OpenWatch give the same changes as
+// messages (tests, in-process callers); the encoded forms are byte-identical to their
+// serialisation.
 
+#include <grpcpp/support/byte_buffer.h>
+
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -18,12 +30,21 @@ namespace smp::scheduling {
 
 class ChangeFeed {
  public:
+  // Changes a WatchChanges stream reads from the database at a time (its backlog in pages of this
+  // many, each stream holding at most one page).
+  static constexpr int kWatchPage = 500;
+
   // Every pointer must outlive the unit.
   ChangeFeed(Database* db, const SchedulingStore* store) : db_(db), store_(store) {}
 
   // Up to page_size (default 500, at most 5000) changes after since_sequence, and the feed's head.
   absl::StatusOr<v1::ListChangesResponse> List(const Call& call,
                                                const v1::ListChangesRequest& req) const;
+  // List's answer as the bytes of a ListChangesResponse, built from the stored encodings (the
+  // same validation, scope check and errors as List).
+  absl::StatusOr<std::string> ListEncoded(const Call& call,
+                                          const v1::ListChangesRequest& req) const;
+
   // A WatchChanges stream of the clinic's changes after since_sequence: the backlog, then each
   // change as it commits. Validates the request and the caller's clinic scope now; the source
   // checks the scope again at every step (with the caller as re-checked by the stream) and reads
@@ -31,11 +52,19 @@ class ChangeFeed {
   // this process commits; the stream's poll interval finds other replicas' commits).
   absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> OpenWatch(
       const Call& call, const v1::WatchChangesRequest& req) const;
+  // OpenWatch giving each change as its stored encoding (what the stream writes as it is).
+  absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> OpenEncodedWatch(
+      const Call& call, const v1::WatchChangesRequest& req) const;
 
  private:
   Database* db_;
   const SchedulingStore* store_;
 };
+
+// The bytes of a ListChangesResponse whose `changes` are the given encodings of `Change` (in
+// order) and whose head_sequence is `head`: what serialising the parsed response gives.
+std::string EncodeChangesPage(const std::vector<SchedulingStore::StoredChange>& changes,
+                              int64_t head);
 
 }  // namespace smp::scheduling
 

@@ -1,5 +1,11 @@
 #include "services/scheduling/change_feed.h"
 
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/rpc/encoded_unary.h"
 #include "services/scheduling/scheduling_test_env.h"
 
 namespace smp::scheduling::testing {
@@ -87,6 +93,131 @@ TEST_F(ChangeFeedTest, WatchChecksTheRequestAndTheScopeAtOpenAndAtEveryStep) {
   // A caller whose re-checked scope no longer covers the clinic is refused on the next step.
   ASSERT_OK_AND_ASSIGN(auto source, feed_.OpenWatch(Desk("WatchChanges"), req));
   EXPECT_EQ(ErrorReason(source->Next(OtherDesk("WatchChanges")).status()),
+            reason::kOutsideClinicScope);
+}
+
+// ---- The encoded forms the service sends: the stored bytes, framed as the messages would be ----
+
+class EncodedChangeFeedTest : public ChangeFeedTest {
+ protected:
+  // Appends `n` changes carrying a whole appointment (long enough for multi-byte lengths).
+  void AppendFull(int n) {
+    ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      for (int i = 0; i < n; ++i) {
+        ASSIGN_OR_RETURN(int64_t sequence, store_.NextSequence(txn, clinic_a_));
+        v1::Change change;
+        change.set_sequence(sequence);
+        change.set_clinic_id(clinic_a_);
+        change.set_type(i % 2 == 0 ? v1::CHANGE_TYPE_CREATED : v1::CHANGE_TYPE_UPDATED);
+        v1::Appointment* a = change.mutable_appointment();
+        a->set_id(NewIdAt(now_ + absl::Seconds(sequence)));
+        a->set_clinic_id(clinic_a_);
+        a->set_notes(std::string(150 + i, 'n'));
+        change.mutable_commit_time()->set_seconds(1'780'000'000 + sequence);
+        RETURN_IF_ERROR(store_.AppendChange(txn, change));
+      }
+      return absl::OkStatus();
+    }));
+  }
+};
+
+TEST_F(EncodedChangeFeedTest, AnEncodedPageIsTheSerialisedPageByteForByte) {
+  v1::ListChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  // An empty feed: no changes, head 0 (left out, as proto3 leaves it out).
+  ASSERT_OK_AND_ASSIGN(std::string empty, feed_.ListEncoded(Desk("ListChanges"), req));
+  ASSERT_OK_AND_ASSIGN(v1::ListChangesResponse empty_page, feed_.List(Desk("ListChanges"), req));
+  EXPECT_EQ(empty, empty_page.SerializeAsString());
+
+  AppendFull(200);
+  for (auto [since, size] :
+       std::vector<std::pair<int, int>>{{0, 0}, {3, 7}, {0, 200}, {150, 100}}) {
+    req.set_since_sequence(since);
+    req.set_page_size(size);
+    ASSERT_OK_AND_ASSIGN(std::string bytes, feed_.ListEncoded(Desk("ListChanges"), req));
+    ASSERT_OK_AND_ASSIGN(v1::ListChangesResponse page, feed_.List(Desk("ListChanges"), req));
+    EXPECT_EQ(bytes, page.SerializeAsString()) << "since " << since << " size " << size;
+    v1::ListChangesResponse parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes));
+    EXPECT_EQ(parsed.head_sequence(), 200);
+    ASSERT_EQ(parsed.changes_size(), page.changes_size());
+    ASSERT_GT(parsed.changes_size(), 0);
+    EXPECT_EQ(parsed.changes(0).sequence(), since + 1);
+    EXPECT_EQ(parsed.changes(0).appointment().notes(), page.changes(0).appointment().notes());
+  }
+}
+
+TEST_F(EncodedChangeFeedTest, EncodedPagesRefuseAsListRefuses) {
+  AppendFull(1);
+  v1::ListChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  req.set_since_sequence(-1);
+  EXPECT_THAT(feed_.ListEncoded(Desk("ListChanges"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("since_sequence")));
+  req.set_since_sequence(0);
+  req.set_page_size(-1);
+  EXPECT_THAT(feed_.ListEncoded(Desk("ListChanges"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  req.set_page_size(0);
+  req.set_clinic_id("");
+  EXPECT_THAT(feed_.ListEncoded(Desk("ListChanges"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("clinic_id")));
+  req.set_clinic_id(clinic_a_);
+  EXPECT_EQ(ErrorReason(feed_.ListEncoded(OtherDesk("ListChanges"), req).status()),
+            reason::kOutsideClinicScope);
+}
+
+TEST_F(EncodedChangeFeedTest, PageFramingMatchesProtobufForLongChangesAndLargeHeads) {
+  // Lengths and heads past one varint byte (128, 16384) and a head past 32 bits.
+  std::vector<SchedulingStore::StoredChange> stored;
+  v1::ListChangesResponse expected;
+  for (int length : {0, 1, 127, 128, 300, 16383, 16384, 70000}) {
+    v1::Change change;
+    change.set_sequence(length + 1);
+    change.mutable_appointment()->set_notes(std::string(length, 'x'));
+    stored.push_back({change.sequence(), change.SerializeAsString()});
+    *expected.add_changes() = change;
+  }
+  for (int64_t head : {int64_t{0}, int64_t{1}, int64_t{127}, int64_t{128}, int64_t{1} << 40}) {
+    expected.set_head_sequence(head);
+    EXPECT_EQ(EncodeChangesPage(stored, head), expected.SerializeAsString()) << "head " << head;
+  }
+}
+
+TEST_F(EncodedChangeFeedTest, AnEncodedWatchSendsEachStoredChangeAsItIs) {
+  AppendFull(ChangeFeed::kWatchPage + 3);  // more than one page of backlog
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(auto parsed, feed_.OpenWatch(Desk("WatchChanges"), req));
+  ASSERT_OK_AND_ASSIGN(auto encoded, feed_.OpenEncodedWatch(Desk("WatchChanges"), req));
+  EXPECT_EQ(encoded->wake_key(), clinic_a_);
+  EXPECT_FALSE(encoded->buffered());  // nothing read yet: the next step reads the database
+  for (int i = 1; i <= ChangeFeed::kWatchPage + 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::optional<v1::Change> want, parsed->Next(Desk("WatchChanges")));
+    ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> got, encoded->Next(Desk("WatchChanges")));
+    ASSERT_TRUE(want.has_value() && got.has_value()) << i;
+    EXPECT_EQ(want->sequence(), i);
+    EXPECT_EQ(StringOf(*got), want->SerializeAsString()) << i;
+    // The rest of each page is at hand; its last change leaves the next page to be read.
+    const bool page_end = i == ChangeFeed::kWatchPage || i == ChangeFeed::kWatchPage + 3;
+    EXPECT_EQ(encoded->buffered(), !page_end) << i;
+  }
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> none, encoded->Next(Desk("WatchChanges")));
+  EXPECT_FALSE(none.has_value());
+  AppendFull(1);  // committed later: the next step finds it
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> late, encoded->Next(Desk("WatchChanges")));
+  ASSERT_TRUE(late.has_value());
+  v1::Change change;
+  ASSERT_TRUE(change.ParseFromString(StringOf(*late)));
+  EXPECT_EQ(change.sequence(), ChangeFeed::kWatchPage + 4);
+  // The scope is checked at every step, buffered or not.
+  EXPECT_EQ(ErrorReason(encoded->Next(OtherDesk("WatchChanges")).status()),
+            reason::kOutsideClinicScope);
+  req.set_since_sequence(-1);
+  EXPECT_THAT(feed_.OpenEncodedWatch(Desk("WatchChanges"), req),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("since_sequence")));
+  req.set_since_sequence(0);
+  EXPECT_EQ(ErrorReason(feed_.OpenEncodedWatch(OtherDesk("WatchChanges"), req).status()),
             reason::kOutsideClinicScope);
 }
 
