@@ -73,6 +73,33 @@ std::string EncodeChangesPage(const std::vector<StoredChange>& changes, int64_t 
   return out;
 }
 
+size_t RecentChanges::Take(const std::string& clinic_id, int64_t seen, size_t max,
+                           std::deque<StoredChange>& out) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_clinic_.find(clinic_id);
+  if (it == by_clinic_.end() || it->second.empty()) return 0;
+  const std::deque<StoredChange>& held = it->second;
+  if (seen + 1 < held.front().sequence || seen >= held.back().sequence) return 0;
+  size_t n = 0;
+  for (size_t i = static_cast<size_t>(seen + 1 - held.front().sequence); i < held.size() && n < max;
+       ++i, ++n) {
+    out.push_back(held[i]);
+  }
+  return n;
+}
+
+void RecentChanges::Offer(const std::string& clinic_id, const std::vector<StoredChange>& page) {
+  if (page.empty()) return;
+  absl::MutexLock lock(&mu_);
+  std::deque<StoredChange>& held = by_clinic_[clinic_id];
+  for (const StoredChange& c : page) {
+    if (!held.empty() && c.sequence <= held.back().sequence) continue;          // held, or older
+    if (!held.empty() && c.sequence != held.back().sequence + 1) held.clear();  // a gap: restart
+    held.push_back(c);
+  }
+  while (held.size() > kPerClinic) held.pop_front();
+}
+
 absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
                                                          const v1::ListChangesRequest& req) const {
   ASSIGN_OR_RETURN(const int limit, CheckListRequest(call, req));
@@ -112,11 +139,18 @@ class ChangeWatch final : public WatchSource<Message> {
   using Item = std::conditional_t<std::is_same_v<Message, v1::Change>, v1::Change, StoredChange>;
 
  public:
-  ChangeWatch(Database* db, const SchedulingStore* store, std::string clinic_id, int64_t seen)
-      : db_(db), store_(store), clinic_id_(std::move(clinic_id)), seen_(seen) {}
+  // `recent` (nullptr: none) is shared with the process's other watches of encoded changes.
+  ChangeWatch(Database* db, const SchedulingStore* store, RecentChanges* recent,
+              std::string clinic_id, int64_t seen)
+      : db_(db), store_(store), recent_(recent), clinic_id_(std::move(clinic_id)), seen_(seen) {}
 
   absl::StatusOr<std::optional<Message>> Next(const Call& call) override {
     RETURN_IF_ERROR(call.who.CheckClinic(clinic_id_));
+    if constexpr (std::is_same_v<Item, StoredChange>) {
+      if (pending_.empty() && recent_ != nullptr) {
+        recent_->Take(clinic_id_, seen_, ChangeFeed::kWatchPage, pending_);
+      }
+    }
     if (pending_.empty()) {
       std::vector<Item> page;
       RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
@@ -129,6 +163,9 @@ class ChangeWatch final : public WatchSource<Message> {
         }
         return absl::OkStatus();
       }));
+      if constexpr (std::is_same_v<Item, StoredChange>) {
+        if (recent_ != nullptr) recent_->Offer(clinic_id_, page);
+      }
       for (Item& item : page) pending_.push_back(std::move(item));
     }
     if (pending_.empty()) return std::nullopt;
@@ -152,6 +189,7 @@ class ChangeWatch final : public WatchSource<Message> {
  private:
   Database* const db_;
   const SchedulingStore* const store_;
+  RecentChanges* const recent_;
   const std::string clinic_id_;
   int64_t seen_;  // the last sequence read from the feed
   std::deque<Item> pending_;
@@ -169,15 +207,15 @@ absl::Status CheckWatchRequest(const Call& call, const v1::WatchChangesRequest& 
 absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> ChangeFeed::OpenWatch(
     const Call& call, const v1::WatchChangesRequest& req) const {
   RETURN_IF_ERROR(CheckWatchRequest(call, req));
-  return std::make_unique<ChangeWatch<v1::Change>>(db_, store_, req.clinic_id(),
+  return std::make_unique<ChangeWatch<v1::Change>>(db_, store_, nullptr, req.clinic_id(),
                                                    req.since_sequence());
 }
 
 absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> ChangeFeed::OpenEncodedWatch(
     const Call& call, const v1::WatchChangesRequest& req) const {
   RETURN_IF_ERROR(CheckWatchRequest(call, req));
-  return std::make_unique<ChangeWatch<grpc::ByteBuffer>>(db_, store_, req.clinic_id(),
-                                                         req.since_sequence());
+  return std::make_unique<ChangeWatch<grpc::ByteBuffer>>(db_, store_, recent_.get(),
+                                                         req.clinic_id(), req.since_sequence());
 }
 
 }  // namespace smp::scheduling

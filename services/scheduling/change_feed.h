@@ -14,11 +14,15 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
 #include "common/rpc/call.h"
@@ -27,6 +31,27 @@
 #include "smp/scheduling/v1/scheduling.pb.h"
 
 namespace smp::scheduling {
+
+// The latest changes read from the feed, per clinic, shared by a process's watches: the watchers
+// a commit wakes read the database once between them, not once each. It holds only runs of
+// changes as read from the database, in order and without gaps (a clinic's writers commit one at
+// a time, so the feed has none), at most kPerClinic (the latest) per clinic. Thread-safe.
+class RecentChanges {
+ public:
+  static constexpr size_t kPerClinic = 500;
+
+  // Appends to `out` the changes after `seen` that it holds, at most `max`, in order; how many.
+  size_t Take(const std::string& clinic_id, int64_t seen, size_t max,
+              std::deque<SchedulingStore::StoredChange>& out) const;
+  // Records `page`, a run of the clinic's changes as read from the database. A run that follows
+  // the held one extends it; a later one with a gap replaces it; older ones change nothing.
+  void Offer(const std::string& clinic_id, const std::vector<SchedulingStore::StoredChange>& page);
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::deque<SchedulingStore::StoredChange>> by_clinic_
+      ABSL_GUARDED_BY(mu_);
+};
 
 class ChangeFeed {
  public:
@@ -52,13 +77,15 @@ class ChangeFeed {
   // this process commits; the stream's poll interval finds other replicas' commits).
   absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> OpenWatch(
       const Call& call, const v1::WatchChangesRequest& req) const;
-  // OpenWatch giving each change as its stored encoding (what the stream writes as it is).
+  // OpenWatch giving each change as its stored encoding (what the stream writes as it is). The
+  // feed's watches share their reads through one RecentChanges.
   absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> OpenEncodedWatch(
       const Call& call, const v1::WatchChangesRequest& req) const;
 
  private:
   Database* db_;
   const SchedulingStore* store_;
+  std::unique_ptr<RecentChanges> recent_ = std::make_unique<RecentChanges>();
 };
 
 // The bytes of a ListChangesResponse whose `changes` are the given encodings of `Change` (in

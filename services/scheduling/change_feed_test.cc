@@ -1,5 +1,6 @@
 #include "services/scheduling/change_feed.h"
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -218,6 +219,81 @@ TEST_F(EncodedChangeFeedTest, AnEncodedWatchSendsEachStoredChangeAsItIs) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("since_sequence")));
   req.set_since_sequence(0);
   EXPECT_EQ(ErrorReason(feed_.OpenEncodedWatch(OtherDesk("WatchChanges"), req).status()),
+            reason::kOutsideClinicScope);
+}
+
+// ---- RecentChanges: the watches of one process read each new change from the database once ----
+
+std::vector<SchedulingStore::StoredChange> ChangesRun(int64_t from, int64_t to) {
+  std::vector<SchedulingStore::StoredChange> out;
+  for (int64_t s = from; s <= to; ++s) out.push_back({s, absl::StrCat("change ", s)});
+  return out;
+}
+
+std::vector<int64_t> Sequences(const std::deque<SchedulingStore::StoredChange>& changes) {
+  std::vector<int64_t> out;
+  for (const auto& c : changes) out.push_back(c.sequence);
+  return out;
+}
+
+TEST(RecentChangesTest, HoldsTheLatestRunWithoutGapsAndGivesWhatFollowsASequence) {
+  RecentChanges recent;
+  std::deque<SchedulingStore::StoredChange> got;
+  EXPECT_EQ(recent.Take("c1", 0, 10, got), 0u);  // nothing held yet
+  recent.Offer("c1", ChangesRun(5, 8));
+  EXPECT_EQ(recent.Take("c1", 3, 10, got), 0u);  // 4 is not held: the caller reads the database
+  EXPECT_EQ(recent.Take("c1", 8, 10, got), 0u);  // nothing after 8 is known
+  EXPECT_EQ(recent.Take("c2", 4, 10, got), 0u);  // another clinic's
+  EXPECT_EQ(recent.Take("c1", 5, 2, got), 2u);   // at most `max`
+  EXPECT_EQ(Sequences(got), (std::vector<int64_t>{6, 7}));
+  EXPECT_EQ(got.front().bytes, "change 6");
+  got.clear();
+
+  recent.Offer("c1", ChangesRun(7, 10));  // overlaps and extends: 5..10
+  recent.Offer("c1", ChangesRun(1, 3));   // older: ignored
+  EXPECT_EQ(recent.Take("c1", 4, 100, got), 6u);
+  EXPECT_EQ(Sequences(got), (std::vector<int64_t>{5, 6, 7, 8, 9, 10}));
+  got.clear();
+
+  recent.Offer("c1", ChangesRun(20, 21));  // after a gap: only the new run is held
+  EXPECT_EQ(recent.Take("c1", 9, 100, got), 0u);
+  EXPECT_EQ(recent.Take("c1", 19, 100, got), 2u);
+  got.clear();
+
+  // Bounded: only the latest kPerClinic of a clinic.
+  const int64_t n = static_cast<int64_t>(RecentChanges::kPerClinic);
+  recent.Offer("c1", ChangesRun(22, 21 + 2 * n));
+  EXPECT_EQ(recent.Take("c1", 21, 10, got), 0u);
+  EXPECT_EQ(recent.Take("c1", 21 + n, 3 * n, got), RecentChanges::kPerClinic);
+  EXPECT_EQ(got.back().sequence, 21 + 2 * n);
+}
+
+TEST_F(EncodedChangeFeedTest, WatchesOfOneClinicShareWhatOneOfThemRead) {
+  AppendFull(3);
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  req.set_since_sequence(1);
+  ASSERT_OK_AND_ASSIGN(auto first, feed_.OpenEncodedWatch(Desk("WatchChanges"), req));
+  ASSERT_OK_AND_ASSIGN(auto second, feed_.OpenEncodedWatch(Desk("WatchChanges"), req));
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> a, first->Next(Desk("WatchChanges")));
+  ASSERT_TRUE(a.has_value());
+  // The feed's rows are gone from the database now: the second watch gets 2 and 3 as the first
+  // read them (a second read would find nothing).
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+    return txn.Exec("DELETE FROM appointment_changes");
+  }));
+  std::vector<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> b, second->Next(Desk("WatchChanges")));
+    ASSERT_TRUE(b.has_value()) << i;
+    seen.push_back(StringOf(*b));
+  }
+  EXPECT_EQ(seen.front(), StringOf(*a));
+  v1::Change last;
+  ASSERT_TRUE(last.ParseFromString(seen.back()));
+  EXPECT_EQ(last.sequence(), 3);
+  // It is checked for the caller's scope like every step.
+  EXPECT_EQ(ErrorReason(second->Next(OtherDesk("WatchChanges")).status()),
             reason::kOutsideClinicScope);
 }
 
