@@ -77,8 +77,8 @@ size_t RecentChanges::Take(const std::string& clinic_id, int64_t seen, size_t ma
                            std::deque<StoredChange>& out) const {
   absl::MutexLock lock(&mu_);
   auto it = by_clinic_.find(clinic_id);
-  if (it == by_clinic_.end() || it->second.empty()) return 0;
-  const std::deque<StoredChange>& held = it->second;
+  if (it == by_clinic_.end() || it->second.held.empty()) return 0;
+  const std::deque<StoredChange>& held = it->second.held;
   if (seen + 1 < held.front().sequence || seen >= held.back().sequence) return 0;
   size_t n = 0;
   for (size_t i = static_cast<size_t>(seen + 1 - held.front().sequence); i < held.size() && n < max;
@@ -91,13 +91,43 @@ size_t RecentChanges::Take(const std::string& clinic_id, int64_t seen, size_t ma
 void RecentChanges::Offer(const std::string& clinic_id, const std::vector<StoredChange>& page) {
   if (page.empty()) return;
   absl::MutexLock lock(&mu_);
-  std::deque<StoredChange>& held = by_clinic_[clinic_id];
+  std::deque<StoredChange>& held = by_clinic_[clinic_id].held;
   for (const StoredChange& c : page) {
     if (!held.empty() && c.sequence <= held.back().sequence) continue;          // held, or older
     if (!held.empty() && c.sequence != held.back().sequence + 1) held.clear();  // a gap: restart
     held.push_back(c);
   }
   while (held.size() > kPerClinic) held.pop_front();
+}
+
+uint64_t RecentChanges::Generation(const std::string& clinic_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_clinic_.find(clinic_id);
+  return it == by_clinic_.end() ? 0 : it->second.generation;
+}
+
+void RecentChanges::NoteEmpty(const std::string& clinic_id, int64_t seen, uint64_t generation,
+                              absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  Clinic& clinic = by_clinic_[clinic_id];
+  if (clinic.generation != generation) return;  // committed since the read began: it may be stale
+  clinic.empty_after = seen;
+  clinic.empty_generation = generation;
+  clinic.empty_at = now;
+}
+
+bool RecentChanges::KnownEmpty(const std::string& clinic_id, int64_t seen, absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_clinic_.find(clinic_id);
+  if (it == by_clinic_.end()) return false;
+  const Clinic& clinic = it->second;
+  return clinic.empty_after == seen && clinic.empty_generation == clinic.generation &&
+         now >= clinic.empty_at && now - clinic.empty_at < kEmptyFor;
+}
+
+void RecentChanges::Committed(const std::string& clinic_id) {
+  absl::MutexLock lock(&mu_);
+  ++by_clinic_[clinic_id].generation;
 }
 
 absl::StatusOr<v1::ListChangesResponse> ChangeFeed::List(const Call& call,
@@ -146,9 +176,13 @@ class ChangeWatch final : public WatchSource<Message> {
 
   absl::StatusOr<std::optional<Message>> Next(const Call& call) override {
     RETURN_IF_ERROR(call.who.CheckClinic(clinic_id_));
+    [[maybe_unused]] uint64_t generation = 0;  // of RecentChanges, before a read
     if constexpr (std::is_same_v<Item, StoredChange>) {
       if (pending_.empty() && recent_ != nullptr) {
-        recent_->Take(clinic_id_, seen_, ChangeFeed::kWatchPage, pending_);
+        if (recent_->Take(clinic_id_, seen_, ChangeFeed::kWatchPage, pending_) == 0) {
+          if (recent_->KnownEmpty(clinic_id_, seen_, call.now)) return std::nullopt;
+          generation = recent_->Generation(clinic_id_);
+        }
       }
     }
     if (pending_.empty()) {
@@ -164,7 +198,13 @@ class ChangeWatch final : public WatchSource<Message> {
         return absl::OkStatus();
       }));
       if constexpr (std::is_same_v<Item, StoredChange>) {
-        if (recent_ != nullptr) recent_->Offer(clinic_id_, page);
+        if (recent_ != nullptr) {
+          if (page.empty()) {
+            recent_->NoteEmpty(clinic_id_, seen_, generation, call.now);
+          } else {
+            recent_->Offer(clinic_id_, page);
+          }
+        }
       }
       for (Item& item : page) pending_.push_back(std::move(item));
     }

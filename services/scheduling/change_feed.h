@@ -47,10 +47,29 @@ class RecentChanges {
   // the held one extends it; a later one with a gap replaces it; older ones change nothing.
   void Offer(const std::string& clinic_id, const std::vector<SchedulingStore::StoredChange>& page);
 
+  // Empty reads. After each change, every watch of the clinic asks the database once more and
+  // finds nothing; one such answer serves the others. A watch takes Generation() before its read;
+  // NoteEmpty(..., generation) records that nothing followed `seen`, unless this process committed
+  // to the clinic since (Committed moves the generation on, before the watches are woken).
+  // KnownEmpty is true while that record stands, for at most kEmptyFor (other replicas' commits
+  // are seen by the poll, which is far longer).
+  static constexpr absl::Duration kEmptyFor = absl::Milliseconds(50);
+  uint64_t Generation(const std::string& clinic_id) const;
+  void NoteEmpty(const std::string& clinic_id, int64_t seen, uint64_t generation, absl::Time now);
+  bool KnownEmpty(const std::string& clinic_id, int64_t seen, absl::Time now) const;
+  // This process committed a change to the clinic's feed (call before waking its watches).
+  void Committed(const std::string& clinic_id);
+
  private:
+  struct Clinic {
+    std::deque<SchedulingStore::StoredChange> held;
+    uint64_t generation = 0;
+    int64_t empty_after = -1;       // a read after this sequence found nothing...
+    uint64_t empty_generation = 0;  // ...in this generation...
+    absl::Time empty_at;            // ...at this time
+  };
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::deque<SchedulingStore::StoredChange>> by_clinic_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Clinic> by_clinic_ ABSL_GUARDED_BY(mu_);
 };
 
 class ChangeFeed {
@@ -77,6 +96,9 @@ class ChangeFeed {
   // this process commits; the stream's poll interval finds other replicas' commits).
   absl::StatusOr<std::unique_ptr<WatchSource<v1::Change>>> OpenWatch(
       const Call& call, const v1::WatchChangesRequest& req) const;
+  // This process committed a change to the clinic's feed: call before waking its watches.
+  void Committed(const std::string& clinic_id) const { recent_->Committed(clinic_id); }
+
   // OpenWatch giving each change as its stored encoding (what the stream writes as it is). The
   // feed's watches share their reads through one RecentChanges.
   absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> OpenEncodedWatch(

@@ -205,7 +205,8 @@ TEST_F(EncodedChangeFeedTest, AnEncodedWatchSendsEachStoredChangeAsItIs) {
   }
   ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> none, encoded->Next(Desk("WatchChanges")));
   EXPECT_FALSE(none.has_value());
-  AppendFull(1);  // committed later: the next step finds it
+  AppendFull(1);  // committed later by this process: the next step finds it
+  feed_.Committed(clinic_a_);
   ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> late, encoded->Next(Desk("WatchChanges")));
   ASSERT_TRUE(late.has_value());
   v1::Change change;
@@ -295,6 +296,58 @@ TEST_F(EncodedChangeFeedTest, WatchesOfOneClinicShareWhatOneOfThemRead) {
   // It is checked for the caller's scope like every step.
   EXPECT_EQ(ErrorReason(second->Next(OtherDesk("WatchChanges")).status()),
             reason::kOutsideClinicScope);
+}
+
+TEST(RecentChangesTest, AnEmptyReadStandsUntilACommitOrItsTimeIsUp) {
+  RecentChanges recent;
+  const absl::Time t = absl::FromUnixSeconds(1'780'000'000);
+  EXPECT_FALSE(recent.KnownEmpty("c1", 7, t));
+  uint64_t generation = recent.Generation("c1");
+  recent.NoteEmpty("c1", 7, generation, t);
+  EXPECT_TRUE(recent.KnownEmpty("c1", 7, t + absl::Milliseconds(10)));
+  EXPECT_FALSE(recent.KnownEmpty("c1", 6, t));                             // another position: read
+  EXPECT_FALSE(recent.KnownEmpty("c2", 7, t));                             // another clinic
+  EXPECT_FALSE(recent.KnownEmpty("c1", 7, t + RecentChanges::kEmptyFor));  // the poll's business
+  recent.Committed("c1");
+  EXPECT_FALSE(recent.KnownEmpty("c1", 7, t));  // this process committed: read again
+
+  // A read that began before a commit and ended after it is not trusted: it may have missed it.
+  generation = recent.Generation("c1");
+  recent.Committed("c1");
+  recent.NoteEmpty("c1", 7, generation, t);
+  EXPECT_FALSE(recent.KnownEmpty("c1", 7, t));
+}
+
+TEST_F(EncodedChangeFeedTest, OneEmptyReadServesTheOtherWatchesUntilTheNextCommit) {
+  AppendFull(2);
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  req.set_since_sequence(2);
+  ASSERT_OK_AND_ASSIGN(auto first, feed_.OpenEncodedWatch(Desk("WatchChanges"), req));
+  ASSERT_OK_AND_ASSIGN(auto second, feed_.OpenEncodedWatch(Desk("WatchChanges"), req));
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> none, first->Next(Desk("WatchChanges")));
+  EXPECT_FALSE(none.has_value());
+  // Another replica commits (this process is not told): the second watch trusts the first's empty
+  // read for a moment; its step after that reads the database.
+  AppendFull(1);
+  ASSERT_OK_AND_ASSIGN(none, second->Next(Desk("WatchChanges")));
+  EXPECT_FALSE(none.has_value());
+  Call later = Desk("WatchChanges");
+  later.now += RecentChanges::kEmptyFor;
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> third, second->Next(later));
+  ASSERT_TRUE(third.has_value());
+  ASSERT_OK_AND_ASSIGN(none, second->Next(later));  // nothing after 3: remembered
+  EXPECT_FALSE(none.has_value());
+  // This process commits; once it announces the commit, every watch reads at once.
+  AppendFull(1);
+  ASSERT_OK_AND_ASSIGN(none, second->Next(later));
+  EXPECT_FALSE(none.has_value());
+  feed_.Committed(clinic_a_);
+  ASSERT_OK_AND_ASSIGN(std::optional<grpc::ByteBuffer> fourth, second->Next(later));
+  ASSERT_TRUE(fourth.has_value());
+  v1::Change change;
+  ASSERT_TRUE(change.ParseFromString(StringOf(*fourth)));
+  EXPECT_EQ(change.sequence(), 4);
 }
 
 }  // namespace

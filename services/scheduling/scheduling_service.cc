@@ -28,7 +28,11 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
       streams_(&frame_, deps_.streams),
       encoded_(&frame_, kPageThreads) {
   // This process's commits wake the clinic's watchers at once; the poll finds other replicas'.
-  deps_.notifier->OnNotify([this](const std::string& clinic_id) { streams_.Wake(clinic_id); });
+  // The feed first, so that the woken watches do not trust an empty read from before the commit.
+  deps_.notifier->OnNotify([this](const std::string& clinic_id) {
+    feed_.Committed(clinic_id);
+    streams_.Wake(clinic_id);
+  });
 }
 
 void SchedulingServiceImpl::StopWatches() {
