@@ -159,7 +159,9 @@ class StreamExecutor {
   std::vector<std::thread> threads_;
 };
 
-// What a watch sends. Its methods run on the StreamExecutor, one at a time.
+// What a watch sends. Its methods run one at a time, on the StreamExecutor, except that Next runs
+// on gRPC's callback thread (right after the previous write completed) when buffered() said it
+// would not block.
 template <typename Response>
 class WatchSource {
  public:
@@ -168,6 +170,10 @@ class WatchSource {
   // interval or a Wake of wake_key()). An error ends the stream with it. `call` is the caller as
   // re-checked, with `now` the time of this step.
   virtual absl::StatusOr<std::optional<Response>> Next(const Call& call) = 0;
+  // True when the next Next() has its message at hand: it neither reads a database nor waits. The
+  // stream then writes it at once, corked with the ones before (buffer hint), without a trip
+  // through the StreamExecutor.
+  virtual bool buffered() const { return false; }
   // The key whose Wake makes a waiting stream ask again at once ("" = none).
   virtual std::string wake_key() const { return ""; }
 };
@@ -230,6 +236,15 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
 
   void OnWriteDone(bool ok) override {
     if (!ok) gone_.store(true);
+    // The source's next message is at hand and the caller is not due for a re-check: write it
+    // from this callback, which neither blocks nor touches the StreamExecutor.
+    if (ok && source_->buffered()) {
+      const absl::Time now = streams_->frame().clock().Now();
+      if (now < lease_->next_check()) {
+        Step(now);
+        return;
+      }
+    }
     streams_->executor().Post([this] { Step(); });
   }
   void OnCancel() override { gone_.store(true); }
@@ -238,8 +253,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
  private:
   // Exactly one continuation of a stream is pending at a time (a posted step, a delayed step or a
   // write), so steps never overlap, and after Finish nothing of this object is touched again.
-  void Step() {
-    absl::Status status = Advance();
+  void Step() { Step(streams_->frame().clock().Now()); }
+  void Step(absl::Time now) {
+    absl::Status status = Advance(now);
     if (status.ok()) return;
     // A scope refusal after admission (the frame recorded the role refusals of Admit).
     if (absl::IsPermissionDenied(status) && lease_ != nullptr) {
@@ -251,12 +267,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
   }
 
   // OK when a write was started or the next step scheduled; otherwise how the stream ends.
-  absl::Status Advance() {
+  absl::Status Advance(absl::Time now) {
     if (gone_.load()) return absl::CancelledError("the watcher went away");
     if (streams_->executor().stopping()) {
       return absl::UnavailableError("the server is shutting down; resume later");
     }
-    const absl::Time now = streams_->frame().clock().Now();
     if (lease_ == nullptr) {
       ASSIGN_OR_RETURN(Call admitted, streams_->frame().Admit(*context_, method_));
       ASSIGN_OR_RETURN(lease_,
@@ -268,7 +283,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
     ASSIGN_OR_RETURN(std::optional<Response> next, source_->Next(lease_->call()));
     if (next.has_value()) {
       message_ = *std::move(next);
-      this->StartWrite(&message_);
+      // More at hand: let gRPC hold this one and send the run together (the last one, written
+      // without the hint, flushes it).
+      grpc::WriteOptions options;
+      if (source_->buffered()) options.set_buffer_hint();
+      this->StartWrite(&message_, options);
       return absl::OkStatus();
     }
     // Ask again after the poll interval, or sooner when the caller is due for a re-check (with

@@ -7,6 +7,14 @@
 #include "common/status/status_macros.h"
 
 namespace smp::scheduling {
+namespace {
+
+// Threads that read ListChanges pages (one SQLite read each, then the bytes are handed to gRPC):
+// CPU-bound reads on the suite's 2-core machines, with a few more so one slow disk read does not
+// hold every caller.
+constexpr int kPageThreads = 4;
+
+}  // namespace
 
 SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
     : deps_(std::move(deps)),
@@ -17,9 +25,14 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
       plans_(deps_.db, &store_),
       appointments_(deps_.db, &store_, &book_, deps_.compliance, deps_.supplies),
       feed_(deps_.db, &store_),
-      streams_(&frame_, deps_.streams) {
+      streams_(&frame_, deps_.streams),
+      encoded_(&frame_, kPageThreads) {
   // This process's commits wake the clinic's watchers at once; the poll finds other replicas'.
-  deps_.notifier->OnNotify([this](const std::string& clinic_id) { streams_.Wake(clinic_id); });
+  // The feed first, so that the woken watches do not trust an empty read from before the commit.
+  deps_.notifier->OnNotify([this](const std::string& clinic_id) {
+    feed_.Committed(clinic_id);
+    streams_.Wake(clinic_id);
+  });
 }
 
 void SchedulingServiceImpl::StopWatches() {
@@ -252,18 +265,25 @@ grpc::Status SchedulingServiceImpl::ListAppointments(grpc::ServerContext* ctx,
                       [&](const Call& call) { return appointments_.List(call, *req); });
 }
 
-grpc::Status SchedulingServiceImpl::ListChanges(grpc::ServerContext* ctx,
-                                                const v1::ListChangesRequest* req,
-                                                v1::ListChangesResponse* out) {
-  return frame_.Serve(ctx, "ListChanges", *req, out,
-                      [&](const Call& call) { return feed_.List(call, *req); });
+grpc::ServerUnaryReactor* SchedulingServiceImpl::ListChanges(grpc::CallbackServerContext* ctx,
+                                                             const grpc::ByteBuffer* req,
+                                                             grpc::ByteBuffer* out) {
+  return encoded_.Serve<v1::ListChangesRequest>(
+      ctx, "ListChanges", req, out,
+      [this](const Call& call, const v1::ListChangesRequest& request) {
+        return feed_.ListEncoded(call, request);
+      });
 }
 
-grpc::ServerWriteReactor<v1::Change>* SchedulingServiceImpl::WatchChanges(
-    grpc::CallbackServerContext* ctx, const v1::WatchChangesRequest* req) {
-  return streams_.Serve<v1::Change>(
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SchedulingServiceImpl::WatchChanges(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req) {
+  return streams_.Serve<grpc::ByteBuffer>(
       ctx, "WatchChanges", deps_.watch_poll_interval,
-      [this, req](const Call& call) { return feed_.OpenWatch(call, *req); });
+      [this, bytes = StringOf(*req)](
+          const Call& call) -> absl::StatusOr<std::unique_ptr<WatchSource<grpc::ByteBuffer>>> {
+        ASSIGN_OR_RETURN(auto request, ParseRequest<v1::WatchChangesRequest>(ByteBufferOf(bytes)));
+        return feed_.OpenEncodedWatch(call, request);
+      });
 }
 
 }  // namespace smp::scheduling

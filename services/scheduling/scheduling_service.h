@@ -6,6 +6,7 @@
 
 #include "common/auth/authenticator.h"
 #include "common/db/database.h"
+#include "common/rpc/encoded_unary.h"
 #include "common/rpc/frame.h"
 #include "common/rpc/stream_guard.h"
 #include "common/util/clock.h"
@@ -42,10 +43,14 @@ struct SchedulingDeps {
 
 // The gRPC overrides of smp.scheduling.v1.SchedulingService: each runs one operation of a unit
 // (patients, clinic_resources, treatment_plans, appointments, change_feed) in the RpcFrame, which
-// authorises the caller for the method and maps the operation's status at the edge. WatchChanges
-// is served on gRPC's callback API (WatchStreams), so open watches hold no server thread.
-class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMethod_WatchChanges<
-                                        v1::SchedulingService::Service> {
+// authorises the caller for the method and maps the operation's status at the edge. The branch
+// sync RPCs are served raw on gRPC's callback API from the feed's stored encodings: ListChanges
+// through EncodedUnary (a page is the stored changes framed as the response, never parsed and
+// serialised again), WatchChanges through WatchStreams (open watches hold no server thread; each
+// message is a stored change as it is).
+class SchedulingServiceImpl final : public v1::SchedulingService::WithRawCallbackMethod_ListChanges<
+                                        v1::SchedulingService::WithRawCallbackMethod_WatchChanges<
+                                            v1::SchedulingService::Service>> {
  public:
   explicit SchedulingServiceImpl(SchedulingDeps deps);
 
@@ -129,10 +134,12 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMe
   grpc::Status ListAppointments(grpc::ServerContext*, const v1::ListAppointmentsRequest*,
                                 v1::ListAppointmentsResponse*) override;
 
-  grpc::Status ListChanges(grpc::ServerContext*, const v1::ListChangesRequest*,
-                           v1::ListChangesResponse*) override;
-  grpc::ServerWriteReactor<v1::Change>* WatchChanges(grpc::CallbackServerContext*,
-                                                     const v1::WatchChangesRequest*) override;
+  // Raw: the request and response as bytes (a ListChangesRequest, a ListChangesResponse).
+  grpc::ServerUnaryReactor* ListChanges(grpc::CallbackServerContext*, const grpc::ByteBuffer*,
+                                        grpc::ByteBuffer*) override;
+  // Raw: the request is a WatchChangesRequest, each message a Change.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchChanges(grpc::CallbackServerContext*,
+                                                           const grpc::ByteBuffer*) override;
 
  private:
   SchedulingDeps deps_;
@@ -145,6 +152,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithCallbackMe
   Appointments appointments_;
   ChangeFeed feed_;
   WatchStreams streams_;
+  EncodedUnary encoded_;
 };
 
 }  // namespace smp::scheduling

@@ -855,4 +855,18 @@ absl::StatusOr<int64_t> SchedulingStore::HeadSequence(Transaction& txn,
   return rows.empty() ? 0 : rows[0].Int(0);
 }
 
+// ---------------------------------------------------------------- change feed, as stored
+
+absl::StatusOr<std::vector<SchedulingStore::StoredChange>> SchedulingStore::ListStoredChanges(
+    Transaction& txn, absl::string_view clinic_id, int64_t since, int limit) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT sequence, change FROM appointment_changes "
+                                        "WHERE clinic_id = ? AND sequence > ? "
+                                        "ORDER BY sequence LIMIT ?",
+                                        {std::string(clinic_id), since, int64_t{limit}}));
+  std::vector<StoredChange> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) out.push_back({row.Int(0), row.Text(1)});
+  return out;
+}
+
 }  // namespace smp::scheduling

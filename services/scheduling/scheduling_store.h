@@ -203,6 +203,19 @@ class SchedulingStore {
                                                       int64_t since, int limit) const;
   // The clinic's feed head (0 before the first change).
   absl::StatusOr<int64_t> HeadSequence(Transaction& txn, absl::string_view clinic_id) const;
+
+  // ---- Change feed as stored (branch sync serves these bytes without parsing them) ----
+  // One change of the feed: its sequence and its `Change` encoding exactly as AppendChange stored
+  // it.
+  struct StoredChange {
+    int64_t sequence = 0;
+    std::string bytes;
+  };
+  // ListChanges without the parse: at most `limit` of the clinic's changes after sequence `since`,
+  // in sequence order, as stored.
+  absl::StatusOr<std::vector<StoredChange>> ListStoredChanges(Transaction& txn,
+                                                              absl::string_view clinic_id,
+                                                              int64_t since, int limit) const;
 };
 
 }  // namespace smp::scheduling

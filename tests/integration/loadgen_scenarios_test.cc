@@ -99,6 +99,8 @@ TEST_F(LoadgenScenariosTest, EveryScenarioSucceedsAgainstTheRealServices) {
     options.scheduling_target = scheduling_->address();
     options.booking_slots = 200;
     options.sync_changes = 300;
+    options.fanout_watchers = 4;  // within the default cap per session (8)
+    options.fanout_changes = 5;
     options.report_procedures = 200;
     options.report_clinics = 2;
     options.seed_concurrency = 8;

@@ -559,6 +559,77 @@ TEST_F(SchedulingIntegrationTest, TwoHundredOpenWatchesDoNotStarveUnaryCalls) {
   }
 }
 
+TEST_F(SchedulingIntegrationTest, AThousandWatchersOfOneClinicGetEveryChangeOnceInOrder) {
+  // One process holds them all (the caps raised for this; the defaults are 8 and 256), each
+  // stream on the callback API, pages of the feed written corked from gRPC's callbacks.
+  constexpr int kWatches = 1000;
+  constexpr int kChanges = 12;
+  scheduling_.reset();
+  ASSERT_OK_AND_ASSIGN(scheduling_,
+                       StartScheduling(harness_.RedisFlag(),
+                                       {"--max_streams_per_session=1000", "--max_streams=1000"}));
+  stub_ = v1::SchedulingService::NewStub(
+      grpc::CreateChannel(scheduling_->address(), grpc::InsecureChannelCredentials()));
+  v1::Appointment booked;
+  ASSERT_TRUE(Book(Booking("fan-0", At(9)), &booked).ok());
+
+  grpc::CompletionQueue cq;
+  v1::WatchChangesRequest req;
+  req.set_clinic_id(clinic_a_);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientAsyncReader<v1::Change>>> readers;
+  std::vector<v1::Change> change(kWatches);
+  std::vector<std::vector<int64_t>> seen(kWatches);
+  for (int i = 0; i < kWatches; ++i) {
+    contexts.push_back(Ctx(desk_a_));
+    readers.push_back(stub_->PrepareAsyncWatchChanges(contexts.back().get(), req, &cq));
+    readers.back()->StartCall(reinterpret_cast<void*>(static_cast<intptr_t>(i)));
+  }
+  // Tags: i = watch i started, kWatches + i = a read of watch i done.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(120);
+  auto pump = [&](int reads) {
+    for (int got = 0; got < reads;) {
+      void* tag = nullptr;
+      bool ok = false;
+      ASSERT_EQ(cq.AsyncNext(&tag, &ok, deadline), grpc::CompletionQueue::GOT_EVENT);
+      const intptr_t t = reinterpret_cast<intptr_t>(tag);
+      const int i = static_cast<int>(t % kWatches);
+      ASSERT_TRUE(ok) << "watch " << i << " ended early";
+      if (t >= kWatches) {
+        seen[i].push_back(change[i].sequence());
+        ++got;
+      }
+      readers[i]->Read(&change[i], reinterpret_cast<void*>(static_cast<intptr_t>(i + kWatches)));
+    }
+  };
+  pump(kWatches);  // every watch admitted: each has the backlog's one change
+  for (int k = 1; k < kChanges; ++k) {
+    ASSERT_TRUE(Book(Booking(absl::StrCat("fan-", k), At(9, 0, k)), &booked).ok()) << k;
+  }
+  pump(kWatches * (kChanges - 1));
+
+  std::vector<int64_t> all(kChanges);
+  for (int k = 0; k < kChanges; ++k) all[k] = k + 1;
+  for (int i = 0; i < kWatches; ++i) ASSERT_EQ(seen[i], all) << "watch " << i;
+
+  for (auto& ctx : contexts) ctx->TryCancel();
+  std::vector<grpc::Status> ends(kWatches);
+  for (int i = 0; i < kWatches; ++i) {
+    readers[i]->Finish(&ends[i], reinterpret_cast<void*>(static_cast<intptr_t>(i)));
+  }
+  for (int finished = 0; finished < kWatches;) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_EQ(cq.AsyncNext(&tag, &ok, deadline), grpc::CompletionQueue::GOT_EVENT);
+    if (reinterpret_cast<intptr_t>(tag) < kWatches) ++finished;
+  }
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 TEST_F(SchedulingIntegrationTest, BadInputIsInvalidArgumentAndStoresNothing) {
   v1::FindAvailabilityRequest find;
   find.set_clinic_id(clinic_a_);

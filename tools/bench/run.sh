@@ -20,7 +20,11 @@
 #      scripts/stack.sh does), closed loop, and open loop at --issue_rate (a busy chain's rate,
 #      see the README);
 #   5. branch sync: --sync_changes appointment changes (bookings seeded through BookAppointment)
-#      pulled whole by ListChanges and by WatchChanges (timed tasks, --task_runs each);
+#      pulled whole by ListChanges and by WatchChanges (timed tasks, --task_runs each); and
+#      --fanout_watchers (1000) WatchChanges streams of one clinic held by one scheduling process
+#      of their own (started with --max_streams_per_session/--max_streams raised to hold them),
+#      receiving --fanout_changes (100) bookings: RSS before and peak, deliveries per second to
+#      all, time for a change to reach every watcher (0 watchers skips it);
 #   6. compliance GenerateReport over a year of a --report_clinics clinic chain with
 #      --report_procedures procedures (seeded through compliance's Record* RPCs): time and the
 #      peak resident memory of compliance during the report; and the same over a year of a
@@ -50,7 +54,7 @@
 # Usage: tools/bench/run.sh [--out DIR] [--build DIR] [--jobs N] [--no-build]
 #            [--concurrency "1 16 64"] [--repeat 3] [--sched_repeat 1] [--warmup 1s]
 #            [--duration 5s] [--max_requests N] [--booking_slots 30000] [--issue_rate 50]
-#            [--sync_changes 100000] [--report_procedures 50000] [--report_clinics 10]
+#            [--sync_changes 100000] [--fanout_watchers 1000] [--fanout_changes 100] [--report_procedures 50000] [--report_clinics 10]
 #            [--report100_procedures 500000] [--report100_clinics 100]
 #            [--task_runs 3] [--seed_concurrency 64] [--malloc_arena_max 2]
 #            [--server_args "--max_threads=128"] [--pg_replicas "1 2 3"] [--pg_concurrency 16]
@@ -74,6 +78,8 @@ SCHED_REPEAT=1
 BOOKING_SLOTS=30000
 ISSUE_RATE=50
 SYNC_CHANGES=100000
+FANOUT_WATCHERS=1000
+FANOUT_CHANGES=100
 REPORT_PROCEDURES=50000
 REPORT_CLINICS=10
 REPORT100_PROCEDURES=500000
@@ -111,6 +117,8 @@ while [[ $# -gt 0 ]]; do
     --booking_slots) BOOKING_SLOTS=$2; shift 2 ;;
     --issue_rate) ISSUE_RATE=$2; shift 2 ;;
     --sync_changes) SYNC_CHANGES=$2; shift 2 ;;
+    --fanout_watchers) FANOUT_WATCHERS=$2; shift 2 ;;
+    --fanout_changes) FANOUT_CHANGES=$2; shift 2 ;;
     --report_procedures) REPORT_PROCEDURES=$2; shift 2 ;;
     --report_clinics) REPORT_CLINICS=$2; shift 2 ;;
     --report100_procedures) REPORT100_PROCEDURES=$2; shift 2 ;;
@@ -427,6 +435,18 @@ run_tasks() {
   done <<<"$out"
 }
 want sync && run_tasks scheduling scheduling.sync --sync_changes="$SYNC_CHANGES"
+# 1,000 watchers of one clinic on one scheduling process: a process of its own, started with the
+# stream caps raised to hold them (--max_streams_per_session and --max_streams; the defaults, 8
+# and 256, stay as they are everywhere else), stopped by its PID afterwards.
+if want sync && ((FANOUT_WATCHERS > 0)); then
+  start_server scheduling_fanout "$BUILD/services/scheduling/scheduling" \
+    --data_dir="$TMP/scheduling-fanout" "$REDIS_FLAG" \
+    --max_streams_per_session="$FANOUT_WATCHERS" --max_streams="$((FANOUT_WATCHERS + 16))"
+  run_tasks scheduling_fanout scheduling.watch_fanout --fanout_watchers="$FANOUT_WATCHERS" \
+    --fanout_changes="$FANOUT_CHANGES"
+  kill -TERM "${PID[scheduling_fanout]}" 2>/dev/null || true
+  wait "${PID[scheduling_fanout]}" 2>/dev/null || true
+fi
 want report && run_tasks compliance compliance.report --report_procedures="$REPORT_PROCEDURES" \
   --report_clinics="$REPORT_CLINICS" --label="$REPORT_CLINICS clinics"
 # After the 10-clinic row, so that row is seeded through the API on an empty database as before.
@@ -621,6 +641,10 @@ ELAPSED=$(($(date +%s) - RUN_START))
       "$(awk -v k="$(json_field "{$(json_object "$line" rss_before_kb)}" server)" 'BEGIN {print k / 1024}')" \
       "$(awk -v k="$(json_field "{$(json_object "$line" peak_rss_kb)}" server)" 'BEGIN {print k / 1024}')" \
       "$(json_field "{$(json_object "$line" setup)}" seed_s)"
+    if [[ $line == *'"figures":'* ]]; then
+      printf '%-48s %s\n' "  (measured by the task)" \
+        "$(json_object "$line" figures | tr -d '"' | sed 's/,/, /g; s/:/ /g')"
+    fi
   done
 
   printf '\nresident memory (VmRSS; target < %s MB idle)\n' "$RSS_TARGET_MB"

@@ -78,6 +78,11 @@ ABSL_FLAG(
     "scheduling.book*, inventory.issue: distinct requests prepared; no run makes more calls.");
 ABSL_FLAG(int64_t, sync_changes, 100000,
           "scheduling.sync: changes in the clinic's feed (bookings seeded through the API).");
+ABSL_FLAG(int, fanout_watchers, 1000,
+          "scheduling.watch_fanout: WatchChanges streams of one clinic held at once (the server's "
+          "--max_streams_per_session and --max_streams must allow them).");
+ABSL_FLAG(int64_t, fanout_changes, 100,
+          "scheduling.watch_fanout: bookings made, one after another, while the streams watch.");
 ABSL_FLAG(int64_t, report_procedures, 50000,
           "compliance.report: procedure records of the year (seeded through the API).");
 ABSL_FLAG(int, report_clinics, 10, "compliance.report: clinics of the chain.");
@@ -208,6 +213,8 @@ int Main(int argc, char** argv) {
   scenario_options.scheduling_target = absl::GetFlag(FLAGS_scheduling_target);
   scenario_options.booking_slots = absl::GetFlag(FLAGS_booking_slots);
   scenario_options.sync_changes = absl::GetFlag(FLAGS_sync_changes);
+  scenario_options.fanout_watchers = absl::GetFlag(FLAGS_fanout_watchers);
+  scenario_options.fanout_changes = absl::GetFlag(FLAGS_fanout_changes);
   scenario_options.report_procedures = absl::GetFlag(FLAGS_report_procedures);
   scenario_options.report_clinics = absl::GetFlag(FLAGS_report_clinics);
   scenario_options.bulk_seed_data_dir = absl::GetFlag(FLAGS_bulk_seed_data_dir);

@@ -127,6 +127,7 @@ std::string FormatTaskJson(const RunInfo& info, const TaskReport& report,
   AppendObject(&out, "cpu_s", report.cpu_seconds, "%.3f");
   AppendObject(&out, "peak_rss_kb", report.peak_rss_kb, "%d");
   AppendObject(&out, "rss_before_kb", report.rss_before_kb, "%d");
+  if (!report.figures.empty()) AppendObject(&out, "figures", report.figures, "%.3f");
   absl::StrAppend(&out, "}");
   return out;
 }
@@ -140,6 +141,9 @@ std::string FormatTaskSummary(const RunInfo& info, const TaskReport& report) {
                       median > 0 ? static_cast<double>(report.items) / median : 0.0, report.unit);
   for (const auto& [name, kb] : report.peak_rss_kb) {
     absl::StrAppend(&out, absl::StrFormat(", %s peak %.1f MB", name, kb / 1024.0));
+  }
+  for (const auto& [name, value] : report.figures) {
+    absl::StrAppend(&out, absl::StrFormat(", %s %.1f", name, value));
   }
   return out;
 }

@@ -7,14 +7,22 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "smp/bench/v1/echo.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
@@ -497,6 +505,189 @@ absl::StatusOr<TaskSet> PrepareSync(const ScenarioOptions& options,
   return set;
 }
 
+// ---- scheduling.watch_fanout: many branches' screens watching one clinic ----
+
+// One WatchChanges stream of the fan-out (callback API: no thread per stream in the load
+// generator either). It counts each change it receives in order into the shared tally.
+class FanoutWatcher final : public grpc::ClientReadReactor<sv1::Change> {
+ public:
+  struct Tally {
+    int64_t first = 0;                       // the sequence of the run's first change
+    std::vector<std::atomic<int>> received;  // per change of the run: watchers that have it
+    std::vector<std::atomic<int64_t>> reached_all_ns;  // per change: when the last one got it
+    int watchers = 0;
+    absl::Mutex mu;
+    int done ABSL_GUARDED_BY(mu) = 0;       // streams that ended
+    std::string error ABSL_GUARDED_BY(mu);  // the first wrong or missing change or failed end
+    Tally(int64_t first_sequence, int64_t changes, int watcher_count)
+        : first(first_sequence),
+          received(static_cast<size_t>(changes)),
+          reached_all_ns(static_cast<size_t>(changes)),
+          watchers(watcher_count) {}
+  };
+
+  FanoutWatcher(Tally* tally, const BenchClinic& c, int64_t since)
+      : tally_(tally), next_(since + 1) {
+    for (const auto& [key, value] : c.auth) context_.AddMetadata(key, value);
+    request_.set_clinic_id(c.clinic_id);
+    request_.set_since_sequence(since);
+    c.stub->async()->WatchChanges(&context_, &request_, this);
+    StartRead(&change_);
+    StartCall();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream ended: OnDone follows
+    if (change_.sequence() != next_) {
+      Fail(absl::StrCat("a watcher got sequence ", change_.sequence(), ", expected ", next_));
+      return;
+    }
+    const int64_t k = next_ - tally_->first;
+    ++next_;
+    if (k >= 0 && k < static_cast<int64_t>(tally_->received.size()) &&
+        tally_->received[static_cast<size_t>(k)].fetch_add(1) + 1 == tally_->watchers) {
+      tally_->reached_all_ns[static_cast<size_t>(k)].store(absl::GetCurrentTimeNanos());
+    }
+    StartRead(&change_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&tally_->mu);
+    if (status.error_code() != grpc::StatusCode::CANCELLED && tally_->error.empty()) {
+      tally_->error = absl::StrCat("a watch ended: ", status.error_message());
+    }
+    ++tally_->done;
+  }
+
+ private:
+  void Fail(std::string message) {
+    {
+      absl::MutexLock lock(&tally_->mu);
+      if (tally_->error.empty()) tally_->error = std::move(message);
+    }
+    context_.TryCancel();
+  }
+
+  Tally* const tally_;
+  int64_t next_;
+  grpc::ClientContext context_;
+  sv1::WatchChangesRequest request_;
+  sv1::Change change_;
+};
+
+// The clinic's feed head (ListChanges answers it with any page).
+absl::StatusOr<int64_t> FeedHead(const ScenarioOptions& options, const BenchClinic& c) {
+  sv1::ListChangesRequest req;
+  req.set_clinic_id(c.clinic_id);
+  req.set_page_size(1);
+  sv1::ListChangesResponse out;
+  grpc::ClientContext context;
+  PrepareContext(context, options, c.auth);
+  grpc::Status status = c.stub->ListChanges(&context, req, &out);
+  if (!status.ok()) return SetupError("ListChanges (head)", status);
+  return out.head_sequence();
+}
+
+// One run of the fan-out: options.fanout_watchers streams opened from the head, then
+// options.fanout_changes bookings one after another; every watcher must get every change once, in
+// order. Figures: deliveries per second from the first booking to the last delivery, and per
+// change the time from its booking's send to the moment the last watcher had it.
+absl::StatusOr<int64_t> RunFanout(const ScenarioOptions& options, const BenchClinic& c,
+                                  const std::vector<sv1::BookAppointmentRequest>& bookings,
+                                  std::atomic<size_t>& used, TaskFigures& figures) {
+  const int w = std::max(options.fanout_watchers, 1);
+  const int64_t m = std::max<int64_t>(options.fanout_changes, 1);
+  const size_t from = used.fetch_add(static_cast<size_t>(m));
+  if (from + static_cast<size_t>(m) > bookings.size()) {
+    return absl::ResourceExhaustedError(
+        "watch_fanout: out of prepared slots (more runs than planned)");
+  }
+  ASSIGN_OR_RETURN(int64_t head, FeedHead(options, c));
+  FanoutWatcher::Tally tally(head + 1, m, w);
+  std::vector<std::unique_ptr<FanoutWatcher>> watchers;
+  watchers.reserve(static_cast<size_t>(w));
+  for (int i = 0; i < w; ++i) watchers.push_back(std::make_unique<FanoutWatcher>(&tally, c, head));
+  // Every watch admitted before the first booking: the caps answer at admission, so a watch that
+  // is still open after a ListChanges round trip per 100 watchers and a short pause is being
+  // served. (A refused one ends, and the tally reports it.)
+  absl::SleepFor(absl::Milliseconds(200 + w));
+  std::vector<int64_t> sent_ns(static_cast<size_t>(m));
+  const absl::Time start = absl::Now();
+  absl::Status booked;
+  for (int64_t k = 0; k < m && booked.ok(); ++k) {
+    sent_ns[static_cast<size_t>(k)] = absl::GetCurrentTimeNanos();
+    booked = Book(options, c, bookings[from + static_cast<size_t>(k)], "BookAppointment");
+  }
+  // Wait for the last change to reach every watcher (or an error, or the timeout).
+  const absl::Time deadline = absl::Now() + options.timeout;
+  while (booked.ok() && tally.received.back().load() < w && absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&tally.mu);
+      if (!tally.error.empty()) break;
+    }
+    absl::SleepFor(absl::Microseconds(200));
+  }
+  const absl::Time end = absl::Now();
+  for (auto& watcher : watchers) watcher->Cancel();
+  {
+    absl::MutexLock lock(&tally.mu);
+    tally.mu.Await(absl::Condition(
+        +[](FanoutWatcher::Tally* t)
+             ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu) { return t->done == t->watchers; },
+        &tally));
+    if (!tally.error.empty())
+      return absl::DataLossError(absl::StrCat("watch_fanout: ", tally.error));
+  }
+  // The server frees a cancelled watch's slot at the watch's next step (its session re-check or
+  // poll, within about a second): the next run's watchers need them.
+  absl::SleepFor(absl::Milliseconds(1500));
+  RETURN_IF_ERROR(booked);
+  int64_t delivered = 0;
+  std::vector<double> reach_ms;
+  for (int64_t k = 0; k < m; ++k) {
+    delivered += tally.received[static_cast<size_t>(k)].load();
+    const int64_t at = tally.reached_all_ns[static_cast<size_t>(k)].load();
+    if (at == 0) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("watch_fanout: change ", k + 1, " of ", m, " reached ",
+                       tally.received[static_cast<size_t>(k)].load(), " of ", w, " watchers"));
+    }
+    reach_ms.push_back(static_cast<double>(at - sent_ns[static_cast<size_t>(k)]) / 1e6);
+  }
+  std::sort(reach_ms.begin(), reach_ms.end());
+  const double seconds = absl::ToDoubleSeconds(end - start);
+  figures = {{"watchers", static_cast<double>(w)},
+             {"changes", static_cast<double>(m)},
+             {"deliveries_per_s", seconds > 0 ? static_cast<double>(delivered) / seconds : 0},
+             {"reach_all_p50_ms", reach_ms[reach_ms.size() / 2]},
+             {"reach_all_max_ms", reach_ms.back()}};
+  return delivered;
+}
+
+// A clinic with one booking; each task run opens the watchers and books the changes.
+absl::StatusOr<TaskSet> PrepareWatchFanout(const ScenarioOptions& options,
+                                           const std::shared_ptr<grpc::Channel>& channel) {
+  absl::StatusOr<BenchClinic> c = SetUpBookingClinic(options, channel, "wf");
+  if (!c.ok()) return c.status();
+  const int64_t m = std::max<int64_t>(options.fanout_changes, 1);
+  // Slots for up to 20 runs of the task.
+  auto bookings =
+      std::make_shared<std::vector<sv1::BookAppointmentRequest>>(DistinctBookings(*c, 20 * m + 1));
+  RETURN_IF_ERROR(Book(options, *c, bookings->back(), "BookAppointment (the feed's first change)"));
+  auto shared = std::make_shared<BenchClinic>(*std::move(c));
+  auto used = std::make_shared<std::atomic<size_t>>(0);
+  auto figures = std::make_shared<TaskFigures>();
+  TaskSet set;
+  set.tasks.push_back({"watch_fanout", "deliveries",
+                       [options, shared, bookings, used, figures]() -> absl::StatusOr<int64_t> {
+                         return RunFanout(options, *shared, *bookings, *used, *figures);
+                       },
+                       [figures]() { return *figures; }});
+  return set;
+}
+
 }  // namespace
 
 absl::StatusOr<BookedClinic> BookConsultations(const ScenarioOptions& options,
@@ -585,6 +776,12 @@ const std::vector<Scenario>& Scenarios() {
          "SchedulingService/GetAppointment with a bearer token: one booked appointment read by id "
          "(setup through --identity_target and the target)",
          &PrepareGetAppointment},
+        {"scheduling.watch_fanout",
+         "Task watch_fanout: --fanout_watchers WatchChanges streams of one clinic held by one "
+         "scheduling process (which needs --max_streams_per_session and --max_streams at least "
+         "that high), then --fanout_changes bookings; every watcher must get every change once, in "
+         "order. Figures: deliveries/s to all, time for a change to reach every watcher",
+         nullptr, &PrepareWatchFanout},
         {"scheduling.sync",
          "Tasks list_changes and watch_changes: a branch pulls its clinic's whole change feed "
          "(--sync_changes bookings, seeded through BookAppointment) by ListChanges pages of 5000 "

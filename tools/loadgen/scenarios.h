@@ -37,6 +37,9 @@ struct ScenarioOptions {
   // scheduling.sync: appointment changes in the clinic's feed (one booking each, seeded through
   // BookAppointment).
   int64_t sync_changes = 100000;
+  // scheduling.watch_fanout: watch streams of one clinic, and bookings made while they watch.
+  int fanout_watchers = 1000;
+  int64_t fanout_changes = 100;
   // compliance.report: procedure records of the chain's year (seeded through RecordProcedure,
   // with the consents, screenings, credentials and permits they need), over report_clinics.
   int64_t report_procedures = 50000;
@@ -52,12 +55,17 @@ struct ScenarioOptions {
 
 // A timed job, for what is measured by how long one whole job takes rather than by calls per
 // second: pulling a clinic's whole change feed, an auditor's year report.
+// Figures a task measures itself in a run, e.g. {"reach_all_p50_ms", 3.1}.
+using TaskFigures = std::vector<std::pair<std::string, double>>;
+
 struct Task {
   std::string name;  // e.g. "list_changes"
   std::string unit;  // what run() counts, e.g. "changes"
   // Does the job once (it may run several times) and returns how many items it handled; an
   // error (or a count other than the first run's) fails the measurement.
   std::function<absl::StatusOr<int64_t>()> run;
+  // Optional: the figures of the run that just ended (reported as the median over runs).
+  std::function<TaskFigures()> figures = nullptr;
 };
 
 // What a task scenario's setup made: its tasks and figures about the setup itself.

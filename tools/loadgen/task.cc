@@ -60,6 +60,8 @@ absl::StatusOr<std::vector<TaskReport>> RunTasks(const TaskSet& set, int runs,
   // cpu[task][process] = CPU seconds of each run.
   std::vector<std::vector<std::vector<double>>> cpu(
       set.tasks.size(), std::vector<std::vector<double>>(watched.size()));
+  // figures[task] = each run's figures.
+  std::vector<std::vector<TaskFigures>> figures(set.tasks.size());
   for (size_t t = 0; t < set.tasks.size(); ++t) {
     reports[t].task = set.tasks[t].name;
     reports[t].unit = set.tasks[t].unit;
@@ -93,6 +95,7 @@ absl::StatusOr<std::vector<TaskReport>> RunTasks(const TaskSet& set, int runs,
       }
       report.items = *items;
       report.seconds.push_back(seconds);
+      if (set.tasks[t].figures) figures[t].push_back(set.tasks[t].figures());
       for (size_t w = 0; w < watched.size(); ++w) {
         absl::StatusOr<double> c = ProcessCpuSeconds(watched[w].pid);
         cpu[t][w].push_back(c.ok() ? *c - cpu_start[w] : 0);
@@ -108,6 +111,15 @@ absl::StatusOr<std::vector<TaskReport>> RunTasks(const TaskSet& set, int runs,
       std::vector<double> c = cpu[t][w];
       std::sort(c.begin(), c.end());
       reports[t].cpu_seconds.emplace_back(watched[w].name, c[c.size() / 2]);
+    }
+    if (figures[t].empty()) continue;
+    for (size_t f = 0; f < figures[t].front().size(); ++f) {
+      std::vector<double> values;
+      for (const TaskFigures& run : figures[t]) {
+        if (f < run.size()) values.push_back(run[f].second);
+      }
+      std::sort(values.begin(), values.end());
+      reports[t].figures.emplace_back(figures[t].front()[f].first, values[values.size() / 2]);
     }
   }
   return reports;

@@ -29,6 +29,8 @@ struct TaskReport {
   std::vector<std::pair<std::string, double>> cpu_seconds;
   std::vector<std::pair<std::string, int64_t>> peak_rss_kb;
   std::vector<std::pair<std::string, int64_t>> rss_before_kb;
+  // The task's own figures (Task::figures), each the median over runs.
+  std::vector<std::pair<std::string, double>> figures;
 
   double median_seconds() const;
 };
