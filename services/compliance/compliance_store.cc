@@ -346,9 +346,13 @@ std::string ComplianceStore::ProcedureKey(const v1::ProcedureRecord& r) {
                       ToDbMicros(FromProtoTimestamp(r.performed_time())), "/", r.id());
 }
 
-absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
-    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
-    absl::CivilDay last, absl::string_view after_key, int limit) const {
+namespace {
+
+// The stored records of ListProcedures' page.
+absl::StatusOr<std::vector<Row>> ProcedurePage(Transaction& txn,
+                                               const std::vector<std::string>& clinics,
+                                               absl::CivilDay first, absl::CivilDay last,
+                                               absl::string_view after_key, int limit) {
   // The first page starts before every procedure of the first day.
   std::string after_date = DayText(first), after_id;
   int64_t after_time = INT64_MIN;
@@ -375,15 +379,38 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
   // (on SQLite "+clinic_id" keeps the planner off the clinic index, which would read and sort
   // every remaining procedure for each page; PostgreSQL has no unary + on text, nor needs it).
   const char* clinic_column = txn.dialect() == SqlDialect::kSqlite ? "+clinic_id" : "clinic_id";
-  ASSIGN_OR_RETURN(
-      auto rows,
-      txn.Query(absl::StrCat("SELECT record FROM procedure_records "
-                             "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
-                             "performed_date <= ? AND ",
-                             clinic_column, " IN (", in,
-                             ") ORDER BY performed_date, performed_time, id LIMIT ?"),
-                params));
+  return txn.Query(absl::StrCat("SELECT record FROM procedure_records "
+                                "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
+                                "performed_date <= ? AND ",
+                                clinic_column, " IN (", in,
+                                ") ORDER BY performed_date, performed_time, id LIMIT ?"),
+                   params);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
+    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+    absl::CivilDay last, absl::string_view after_key, int limit) const {
+  ASSIGN_OR_RETURN(auto rows, ProcedurePage(txn, clinics, first, last, after_key, limit));
   return ParseAll<v1::ProcedureRecord>(rows);
+}
+
+absl::StatusOr<std::vector<v1::ProcedureRecord*>> ComplianceStore::ListProcedures(
+    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+    absl::CivilDay last, absl::string_view after_key, int limit,
+    google::protobuf::Arena* arena) const {
+  ASSIGN_OR_RETURN(auto rows, ProcedurePage(txn, clinics, first, last, after_key, limit));
+  std::vector<v1::ProcedureRecord*> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    auto* record = google::protobuf::Arena::CreateMessage<v1::ProcedureRecord>(arena);
+    if (!record->ParseFromString(row.Text(0))) {
+      return absl::DataLossError("stored record does not parse");
+    }
+    out.push_back(record);
+  }
+  return out;
 }
 
 absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::Incident i,
