@@ -226,7 +226,19 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
   constexpr int kCourseDays = (kProceduresPerPatient - 1) * 14;
   const int start_days = kYear - kCourseDays - 1;
   const std::string needle_product = NewId(), pigment_product = NewId();
-  int64_t made = 0;
+  // Each patient's course (the patient's clinic, practitioner and first session's day); the
+  // consents and screenings, then the procedures in the order they were performed (day by day),
+  // as a chain records them: procedure records arrive as sessions complete.
+  struct Course {
+    std::string patient_id;
+    size_t clinic;
+    const std::string* practitioner;
+    absl::CivilDay first_session;
+  };
+  std::vector<Course> courses;
+  courses.reserve(static_cast<size_t>(patients));
+  // The sessions of each day of the year: (patient, session).
+  std::vector<std::vector<std::pair<int64_t, int>>> sessions_on(static_cast<size_t>(kYear));
   for (int64_t patient = 0; patient < patients; ++patient) {
     const size_t clinic = static_cast<size_t>(patient % clinics);
     const absl::TimeZone zone = clinic_zones[clinic];
@@ -234,6 +246,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
     const std::string& practitioner =
         practitioners[clinic][static_cast<size_t>(patient / clinics) % kPractitionersPerClinic];
     const absl::CivilDay course = first_day + (patient * 7919) % start_days;
+    courses.push_back({patient_id, clinic, &practitioner, course});
     const absl::Time screened = zone.At(absl::CivilSecond(course - 7) + 10 * 3600).pre;
     {
       cv1::RecordConsentRequest req;
@@ -257,8 +270,21 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       *s->mutable_record_time() = ToTimestamp(screened + kRecordedAfter);
       seed.screenings.push_back(req.SerializeAsString());
     }
-    for (int session = 0; session < kProceduresPerPatient && made < procedures; ++session) {
-      const absl::CivilDay day = course + 14 * session;
+    // The last patient's course may be cut short to make `procedures`.
+    const int64_t sessions =
+        std::min<int64_t>(kProceduresPerPatient, procedures - patient * kProceduresPerPatient);
+    for (int session = 0; session < sessions; ++session) {
+      sessions_on[static_cast<size_t>(course + 14 * session - first_day)].emplace_back(patient,
+                                                                                       session);
+    }
+  }
+  int64_t made = 0;
+  for (const std::vector<std::pair<int64_t, int>>& day_sessions : sessions_on) {
+    for (const auto& [patient, session] : day_sessions) {
+      const Course& course = courses[static_cast<size_t>(patient)];
+      const size_t clinic = course.clinic;
+      const absl::TimeZone zone = clinic_zones[clinic];
+      const absl::CivilDay day = course.first_session + 14 * session;
       const absl::Time performed =
           zone.At(absl::CivilSecond(day) + (made % 2 == 0 ? 9 : 14) * 3600).pre;
       cv1::RecordProcedureRequest req;
@@ -266,8 +292,8 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       cv1::ProcedureRecord* r = req.mutable_record();
       r->set_appointment_id(NewId());
       r->set_clinic_id(clinic_ids[clinic]);
-      r->set_patient_id(patient_id);
-      r->set_practitioner_id(practitioner);
+      r->set_patient_id(course.patient_id);
+      r->set_practitioner_id(*course.practitioner);
       r->set_procedure_type(cv1::PROCEDURE_TYPE_TREATMENT_SESSION);
       *r->mutable_performed_time() = ToTimestamp(performed);
       *r->mutable_performed_date() = ToLocalDate(day);
@@ -296,10 +322,10 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       c->set_sharps_disposed(true);
       seed.procedures.push_back(req.SerializeAsString());
       ++made;
-    }
-    if (bulk != nullptr && seed.procedures.size() >= kBulkChunk) {
-      absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
-      if (!s.ok()) return s;
+      if (bulk != nullptr && seed.procedures.size() >= kBulkChunk) {
+        absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
+        if (!s.ok()) return s;
+      }
     }
   }
 
