@@ -229,6 +229,22 @@ ComplianceStore::UsesOfSerials(Transaction& txn, const std::vector<std::string>&
   return uses;
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>>
+ComplianceStore::ReusesOfSerials(Transaction& txn, const std::vector<std::string>& serials) const {
+  absl::flat_hash_map<std::string, std::vector<std::string>> uses;
+  if (serials.empty()) return uses;
+  std::vector<DbValue> params;
+  const std::string in = Placeholders(serials, params);
+  ASSIGN_OR_RETURN(auto reused,
+                   txn.Query(absl::StrCat("SELECT serial FROM reused_serials WHERE serial IN (", in,
+                                          ") ORDER BY serial"),
+                             params));
+  std::vector<std::string> found;
+  found.reserve(reused.size());
+  for (const Row& row : reused) found.push_back(row.Text(0));
+  return UsesOfSerials(txn, found);
+}
+
 absl::StatusOr<std::vector<v1::LotRecall>> ComplianceStore::RecallsOf(
     Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const {
   if (lots.empty()) return std::vector<v1::LotRecall>{};
@@ -337,6 +353,14 @@ absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& t
     if (n.serial().empty()) continue;
     RETURN_IF_ERROR(txn.Exec("INSERT INTO needle_uses (procedure_id, serial) VALUES (?, ?)",
                              {r.id(), n.serial()}));
+    // A serial already in another procedure (or twice in this one) is a reuse.
+    ASSIGN_OR_RETURN(auto uses,
+                     txn.Query("SELECT COUNT(*) FROM needle_uses WHERE serial = ?", {n.serial()}));
+    if (uses.at(0).Int(0) > 1) {
+      RETURN_IF_ERROR(
+          txn.Exec("INSERT INTO reused_serials (serial) VALUES (?) ON CONFLICT (serial) DO NOTHING",
+                   {n.serial()}));
+    }
   }
   return r;
 }

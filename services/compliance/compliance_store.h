@@ -103,8 +103,14 @@ class ComplianceStore {
       Transaction& txn, const std::vector<std::string>& serials) const;
   absl::StatusOr<std::vector<v1::LotRecall>> RecallsOf(
       Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const;
+  // UsesOfSerials of those of `serials` recorded in more than one procedure (table
+  // reused_serials, kept by AddProcedure): the rest, each in one procedure, are absent. What a
+  // report needs, without probing the needle-use index for every serial.
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> ReusesOfSerials(
+      Transaction& txn, const std::vector<std::string>& serials) const;
 
-  // ALREADY_EXISTS when the appointment already has a record.
+  // ALREADY_EXISTS when the appointment already has a record. A needle serial that is now in more
+  // than one procedure is added to reused_serials (ReusesOfSerials).
   absl::StatusOr<v1::ProcedureRecord> AddProcedure(Transaction& txn, v1::ProcedureRecord record,
                                                    absl::Time now) const;
   // Procedures of `clinics` performed on clinic-local days [first, last], by (day, time, id),

@@ -171,7 +171,7 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
                        patient_records.Of(txn, store, patients));
       absl::flat_hash_map<absl::string_view, PatientRecords::Records*> records_of;
       for (size_t i = 0; i < patients.size(); ++i) records_of[patients[i]] = records[i];
-      ASSIGN_OR_RETURN(auto uses, store.UsesOfSerials(txn, serials));
+      ASSIGN_OR_RETURN(auto uses, store.ReusesOfSerials(txn, serials));
       ASSIGN_OR_RETURN(std::vector<v1::LotRecall> recalled, store.RecallsOf(txn, new_lots));
       for (v1::LotRecall& recall : recalled) {
         recalls[{recall.product_id(), recall.lot()}] = std::move(recall);
