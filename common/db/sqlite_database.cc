@@ -471,10 +471,15 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
   }
   // Group commit runs each write transaction as a savepoint, so SQLite keeps a sub-journal of the
   // pages an earlier transaction of the batch had changed; past 64 KiB (the default) it goes to a
-  // temporary file, and those writes were a tenth of a booking's CPU in tools/bench profiles. Keep
-  // up to 8 MiB in memory (about a full batch). Process-wide, and only possible before SQLite's
-  // first use; if it is too late, the journal simply spills as before.
-  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20);
+  // temporary file, and those writes were a tenth of a booking's CPU in tools/bench profiles. So
+  // sub-journals stay in memory (-1: never spilled; a sub-journal holds at most the pages its
+  // transaction changed). Not a large finite threshold: SQLite allocates an in-memory journal in
+  // chunks of the threshold's size and spills by writing the first chunk whole, and its unix VFS
+  // masks every write to 17 bits (128 KiB at most), so at 8 MiB the spill wrote 0 bytes and the
+  // transaction failed SQLITE_FULL with the disk empty (sqlite_database_test, "EightMiB").
+  // Process-wide, and only possible before SQLite's first use; if it is too late, the journal
+  // spills at SQLite's default 64 KiB, which is correct, only slower.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
   (void)kConfigured;
   auto db = std::make_unique<SqliteDatabase>(path, options);
   absl::Status status = db->Init();

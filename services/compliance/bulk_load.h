@@ -31,21 +31,22 @@ struct BulkRecords {
   }
 };
 
-// Enters `records` as the Record* operations would at `now`: the same validation
-// (record_validation.h) and what the operations set (a consent is not withdrawn; a screening's
-// outcome comes from its findings, no override, valid `screening_validity` from when it was taken)
-// and the same store calls (ids, record times, needle uses), in that order (credentials, permits,
-// consents, screenings, procedures), `per_transaction` records a transaction. Each transaction
-// appends one audit entry (CREATE by `actor`, method "BulkLoad", entity "bulk_load", the counts in
-// its detail) instead of one per record; no idempotency keys are kept (a bulk load is not
-// retried record by record). Every record is validated before the first write: INVALID_ARGUMENT
-// naming the record ("procedures[3].record.needles[0]...") and nothing written. A transaction that
-// fails UNAVAILABLE is tried up to 5 more times, a moment apart: beside a running compliance, a
-// bulk transaction failed with SQLITE_FULL ("database or disk is full", mapped to UNAVAILABLE)
-// with the disk half empty once the file held about 200,000 records, at 10,000 and at 1,000
-// records a transaction (cause not found; README, Benchmarks). Another store error (ALREADY_EXISTS
-// for a second record of an appointment) ends the load; the transactions committed before it stay.
-// Returns how many transactions were retried.
+// Enters `records` as the Record* operations would: the same validation (record_validation.h)
+// and what the operations set (a consent is not withdrawn; a screening's outcome comes from its
+// findings, no override, valid `screening_validity` from when it was taken) and the same store
+// calls (ids, record times, needle uses), in that order (credentials, permits, consents,
+// screenings, procedures), `per_transaction` records a transaction. Each record is entered as
+// recorded at its own record time when it carries one (a consent's or screening's record_time, a
+// credential's, permit's or procedure's create_time: a history entered as it was recorded, so a
+// report judges it as it would have judged the live records; validated as the operation would
+// have validated it then, and not after `now`), else at `now`. Each transaction appends one audit
+// entry at `now` (CREATE by `actor`, method "BulkLoad", entity "bulk_load", the counts in its
+// detail) instead of one per record; no idempotency keys are kept (a bulk load is not retried
+// record by record). Every record is validated before the first write: INVALID_ARGUMENT naming the
+// record ("procedures[3].record.needles[0]...", "consents[2].record_time: ...") and nothing
+// written. A transaction that fails UNAVAILABLE (busy) is tried up to 5 more times, a moment
+// apart. Another store error (ALREADY_EXISTS for a second record of an appointment) ends the load;
+// the transactions committed before it stay. Returns how many transactions were retried.
 absl::StatusOr<int> BulkLoad(const AuditTrail& audit, const BulkRecords& records, absl::Time now,
                              absl::Duration screening_validity, absl::string_view actor,
                              int per_transaction = 1000);

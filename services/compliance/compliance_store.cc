@@ -229,6 +229,22 @@ ComplianceStore::UsesOfSerials(Transaction& txn, const std::vector<std::string>&
   return uses;
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>>
+ComplianceStore::ReusesOfSerials(Transaction& txn, const std::vector<std::string>& serials) const {
+  absl::flat_hash_map<std::string, std::vector<std::string>> uses;
+  if (serials.empty()) return uses;
+  std::vector<DbValue> params;
+  const std::string in = Placeholders(serials, params);
+  ASSIGN_OR_RETURN(auto reused,
+                   txn.Query(absl::StrCat("SELECT serial FROM reused_serials WHERE serial IN (", in,
+                                          ") ORDER BY serial"),
+                             params));
+  std::vector<std::string> found;
+  found.reserve(reused.size());
+  for (const Row& row : reused) found.push_back(row.Text(0));
+  return UsesOfSerials(txn, found);
+}
+
 absl::StatusOr<std::vector<v1::LotRecall>> ComplianceStore::RecallsOf(
     Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const {
   if (lots.empty()) return std::vector<v1::LotRecall>{};
@@ -337,6 +353,14 @@ absl::StatusOr<v1::ProcedureRecord> ComplianceStore::AddProcedure(Transaction& t
     if (n.serial().empty()) continue;
     RETURN_IF_ERROR(txn.Exec("INSERT INTO needle_uses (procedure_id, serial) VALUES (?, ?)",
                              {r.id(), n.serial()}));
+    // A serial already in another procedure (or twice in this one) is a reuse.
+    ASSIGN_OR_RETURN(auto uses,
+                     txn.Query("SELECT COUNT(*) FROM needle_uses WHERE serial = ?", {n.serial()}));
+    if (uses.at(0).Int(0) > 1) {
+      RETURN_IF_ERROR(
+          txn.Exec("INSERT INTO reused_serials (serial) VALUES (?) ON CONFLICT (serial) DO NOTHING",
+                   {n.serial()}));
+    }
   }
   return r;
 }
@@ -346,9 +370,13 @@ std::string ComplianceStore::ProcedureKey(const v1::ProcedureRecord& r) {
                       ToDbMicros(FromProtoTimestamp(r.performed_time())), "/", r.id());
 }
 
-absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
-    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
-    absl::CivilDay last, absl::string_view after_key, int limit) const {
+namespace {
+
+// The stored records of ListProcedures' page.
+absl::StatusOr<std::vector<Row>> ProcedurePage(Transaction& txn,
+                                               const std::vector<std::string>& clinics,
+                                               absl::CivilDay first, absl::CivilDay last,
+                                               absl::string_view after_key, int limit) {
   // The first page starts before every procedure of the first day.
   std::string after_date = DayText(first), after_id;
   int64_t after_time = INT64_MIN;
@@ -375,15 +403,38 @@ absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures
   // (on SQLite "+clinic_id" keeps the planner off the clinic index, which would read and sort
   // every remaining procedure for each page; PostgreSQL has no unary + on text, nor needs it).
   const char* clinic_column = txn.dialect() == SqlDialect::kSqlite ? "+clinic_id" : "clinic_id";
-  ASSIGN_OR_RETURN(
-      auto rows,
-      txn.Query(absl::StrCat("SELECT record FROM procedure_records "
-                             "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
-                             "performed_date <= ? AND ",
-                             clinic_column, " IN (", in,
-                             ") ORDER BY performed_date, performed_time, id LIMIT ?"),
-                params));
+  return txn.Query(absl::StrCat("SELECT record FROM procedure_records "
+                                "WHERE (performed_date, performed_time, id) > (?, ?, ?) AND "
+                                "performed_date <= ? AND ",
+                                clinic_column, " IN (", in,
+                                ") ORDER BY performed_date, performed_time, id LIMIT ?"),
+                   params);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::ProcedureRecord>> ComplianceStore::ListProcedures(
+    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+    absl::CivilDay last, absl::string_view after_key, int limit) const {
+  ASSIGN_OR_RETURN(auto rows, ProcedurePage(txn, clinics, first, last, after_key, limit));
   return ParseAll<v1::ProcedureRecord>(rows);
+}
+
+absl::StatusOr<std::vector<v1::ProcedureRecord*>> ComplianceStore::ListProcedures(
+    Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+    absl::CivilDay last, absl::string_view after_key, int limit,
+    google::protobuf::Arena* arena) const {
+  ASSIGN_OR_RETURN(auto rows, ProcedurePage(txn, clinics, first, last, after_key, limit));
+  std::vector<v1::ProcedureRecord*> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    auto* record = google::protobuf::Arena::CreateMessage<v1::ProcedureRecord>(arena);
+    if (!record->ParseFromString(row.Text(0))) {
+      return absl::DataLossError("stored record does not parse");
+    }
+    out.push_back(record);
+  }
+  return out;
 }
 
 absl::StatusOr<v1::Incident> ComplianceStore::AddIncident(Transaction& txn, v1::Incident i,

@@ -12,6 +12,7 @@
 #include "common/db/database.h"
 #include "common/db/store_kit.h"
 #include "common/util/paging.h"
+#include "google/protobuf/arena.h"
 #include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
@@ -102,8 +103,14 @@ class ComplianceStore {
       Transaction& txn, const std::vector<std::string>& serials) const;
   absl::StatusOr<std::vector<v1::LotRecall>> RecallsOf(
       Transaction& txn, const std::vector<std::pair<std::string, std::string>>& lots) const;
+  // UsesOfSerials of those of `serials` recorded in more than one procedure (table
+  // reused_serials, kept by AddProcedure): the rest, each in one procedure, are absent. What a
+  // report needs, without probing the needle-use index for every serial.
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> ReusesOfSerials(
+      Transaction& txn, const std::vector<std::string>& serials) const;
 
-  // ALREADY_EXISTS when the appointment already has a record.
+  // ALREADY_EXISTS when the appointment already has a record. A needle serial that is now in more
+  // than one procedure is added to reused_serials (ReusesOfSerials).
   absl::StatusOr<v1::ProcedureRecord> AddProcedure(Transaction& txn, v1::ProcedureRecord record,
                                                    absl::Time now) const;
   // Procedures of `clinics` performed on clinic-local days [first, last], by (day, time, id),
@@ -111,6 +118,13 @@ class ComplianceStore {
   absl::StatusOr<std::vector<v1::ProcedureRecord>> ListProcedures(
       Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
       absl::CivilDay last, absl::string_view after_key, int limit) const;
+  // The same page, each record parsed onto `arena` (owned by it): a report builds a page's parts
+  // on one arena and drops them together, instead of a heap allocation for every field of every
+  // record.
+  absl::StatusOr<std::vector<v1::ProcedureRecord*>> ListProcedures(
+      Transaction& txn, const std::vector<std::string>& clinics, absl::CivilDay first,
+      absl::CivilDay last, absl::string_view after_key, int limit,
+      google::protobuf::Arena* arena) const;
   // Every clinic that has a procedure record or an incident, in id order.
   absl::StatusOr<std::vector<std::string>> ReportClinics(Transaction& txn) const;
   static std::string ProcedureKey(const v1::ProcedureRecord& record);

@@ -79,5 +79,71 @@ TEST(ComplianceStoreTest, ProcedurePagesWalkTheClinicsInOrder) {
   EXPECT_EQ(got, want);
 }
 
+// A serial recorded in a second procedure is a reuse as it is recorded, and ReusesOfSerials answers
+// its procedures (as UsesOfSerials does) and nothing for serials used once; a database that held
+// reuses before migration 7 has them in the table after it.
+TEST(ComplianceStoreTest, ReusedSerialsAreKeptAsTheyAreRecorded) {
+  ASSERT_OK_AND_ASSIGN(auto db, ::smp::testing::OpenNewTestDatabase());
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  std::vector<Migration> before_7;
+  for (const Migration& m : ComplianceMigrations()) {
+    if (m.version < 7) before_7.push_back(m);
+  }
+  ASSERT_OK(ApplyMigrations(*db, before_7, now));
+  ComplianceStore store;
+  auto procedure = [&](const std::vector<std::string>& serials) {
+    v1::ProcedureRecord r;
+    r.set_appointment_id(NewId());
+    r.set_clinic_id(NewId());
+    r.set_patient_id(NewId());
+    r.set_practitioner_id(NewId());
+    *r.mutable_performed_date() = Date(absl::CivilDay(2026, 3, 1));
+    *r.mutable_performed_time() = ToProtoTimestamp(now);
+    for (const std::string& serial : serials) r.add_needles()->set_serial(serial);
+    return r;
+  };
+  // Recorded before migration 7: "old" twice.
+  std::vector<std::string> old_ids;
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (int i = 0; i < 2; ++i) {
+      // (AddProcedure of this build also writes reused_serials; before 7 it is the raw insert.)
+      const std::string id = NewId();
+      RETURN_IF_ERROR(txn.Exec("INSERT INTO needle_uses (procedure_id, serial) VALUES (?, ?)",
+                               {id, std::string("old")}));
+      old_ids.push_back(id);
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(ApplyMigrations(*db, ComplianceMigrations(), now));
+  std::string first, second;
+  ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ProcedureRecord a,
+                     store.AddProcedure(txn, procedure({"s1", "once"}), now));
+    ASSIGN_OR_RETURN(v1::ProcedureRecord b,
+                     store.AddProcedure(txn, procedure({"s1", "twice"}), now));
+    RETURN_IF_ERROR(store.AddProcedure(txn, procedure({"twice", "s2"}), now).status());
+    first = a.id();
+    second = b.id();
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(db->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto reuses,
+                     store.ReusesOfSerials(txn, {"s1", "once", "twice", "s2", "old", "none"}));
+    ASSIGN_OR_RETURN(auto uses, store.UsesOfSerials(txn, {"s1", "twice", "old"}));
+    EXPECT_EQ(reuses.size(), 3u);
+    EXPECT_EQ(reuses["s1"], uses["s1"]);
+    std::vector<std::string> s1 = {first, second};
+    std::sort(s1.begin(), s1.end());
+    EXPECT_EQ(reuses["s1"], s1);
+    EXPECT_EQ(reuses["twice"], uses["twice"]);
+    EXPECT_EQ(reuses["twice"].size(), 2u);
+    std::sort(old_ids.begin(), old_ids.end());
+    EXPECT_EQ(reuses["old"], old_ids);
+    EXPECT_FALSE(reuses.contains("once"));
+    EXPECT_FALSE(reuses.contains("s2"));
+    return absl::OkStatus();
+  }));
+}
+
 }  // namespace
 }  // namespace smp::compliance

@@ -20,8 +20,11 @@ namespace smp::compliance {
 // reading only its own rows); what a page's findings need beyond its own rows (the patients'
 // consents and screenings, the other uses of its needle serials, the recalls of its lots) is
 // read in one query each for the whole page, and findings are judged in one pass over the page
-// (ProcedureFindings). Across pages only the practitioners' credentials, the clinics' permits and
-// the recall status of the lots seen are kept, so a year of a chain streams in bounded memory.
+// (ProcedureFindings). A page's records and parts are built on one arena and dropped once it is
+// sent. Across pages only the practitioners' credentials, the clinics' permits, the recall
+// status of the lots seen and the consents and screenings of the patients of recent pages (at
+// most 32,768 patients: a course's later sessions find their patient's records read) are kept,
+// so a year of a chain streams in bounded memory.
 //
 // Findings per procedure: ProcedureFindings (JudgeProcedure on the procedure's day and time,
 // an incomplete checklist, a needle or pigment lot past its expiry date, a needle serial recorded

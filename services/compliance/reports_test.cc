@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "services/compliance/compliance_rules.h"
 #include "services/compliance/retention.h"
 #include "services/compliance/unit_test_env.h"
@@ -301,6 +302,128 @@ TEST_F(ReportsTest, CsvExportNeutralisesSpreadsheetFormulas) {
   EXPECT_THAT(csv, HasSubstr(",'+espresso/P1,"));
   EXPECT_THAT(csv, Not(HasSubstr(",=cmd")));
   EXPECT_THAT(csv, Not(HasSubstr(",+espresso")));
+}
+
+// A report of several pages (200 procedures a page) judges each procedure exactly as judging it
+// alone against everything on file would: 500 procedures of 40 patients, each patient's course
+// spread over every page (records kept between pages must be the patient's own), consents and
+// screenings on file before, recorded late, or missing, a needle serial used in the first page and
+// in the last, a lot recalled midway and pigments past their expiry.
+TEST_F(ReportsTest, APagedReportJudgesEachProcedureAsJudgingItAloneWould) {
+  const std::string practitioner = NewId();
+  std::vector<std::string> patients;
+  for (int i = 0; i < 40; ++i) patients.push_back(NewId());
+  const std::string reused_serial = NewId();
+  const absl::Time recalled = now_ - absl::Hours(250);
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (v1::CredentialKind kind : RequiredCredentials()) {
+      RETURN_IF_ERROR(store_.AddCredential(txn, Credential(practitioner, kind), now_).status());
+    }
+    RETURN_IF_ERROR(store_.AddPermit(txn, Permit(clinic_a_), now_).status());
+    for (int i = 0; i < 40; ++i) {
+      v1::Consent consent = Consent(patients[i], clinic_a_);
+      *consent.mutable_signed_time() = ToProtoTimestamp(now_ - absl::Hours(24 * 40));
+      v1::Screening screening = Screening(patients[i], clinic_a_);
+      *screening.mutable_screened_time() = ToProtoTimestamp(now_ - absl::Hours(24 * 40));
+      screening.set_outcome(v1::SCREENING_OUTCOME_CLEAR);
+      *screening.mutable_valid_until() =
+          ToProtoTimestamp(now_ - absl::Hours(24 * 40) + kScreeningValidity);
+      // In order, recorded late, no screening, no consent.
+      const absl::Time recorded =
+          i % 4 == 1 ? now_ - absl::Hours(200) : now_ - absl::Hours(24 * 39);
+      if (i % 4 != 3) RETURN_IF_ERROR(store_.AddConsent(txn, consent, recorded).status());
+      if (i % 4 != 2) RETURN_IF_ERROR(store_.AddScreening(txn, screening, recorded).status());
+    }
+    v1::LotRecall recall;
+    recall.set_product_id("needle-3rl");
+    recall.set_lot("L-recalled");
+    *recall.mutable_recall_time() = ToProtoTimestamp(recalled);
+    recall.set_reason("contamination");
+    recall.set_recalled_by(NewId());
+    RETURN_IF_ERROR(store_.AddRecall(txn, recall));
+    for (int k = 0; k < 500; ++k) {
+      v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+      const absl::Time performed = now_ - absl::Hours(500 - k);
+      r.set_patient_id(patients[k % 40]);
+      r.set_practitioner_id(practitioner);
+      *r.mutable_performed_time() = ToProtoTimestamp(performed);
+      *r.mutable_performed_date() = ToLocalDate(absl::ToCivilDay(performed, absl::UTCTimeZone()));
+      if (k == 7 || k == 407) r.mutable_needles(0)->set_serial(reused_serial);
+      if (k % 9 == 0) r.mutable_needles(0)->set_lot("L-recalled");
+      if (k % 50 == 0) r.mutable_checklist()->set_gloves_worn(false);
+      v1::PigmentUse* p = r.add_pigments();
+      p->set_product_id("pigment");
+      p->set_lot("P1");
+      *p->mutable_expiry_date() = k % 25 == 0 ? Date(2026, 12, 1) : Date(2028, 1, 1);
+      RETURN_IF_ERROR(store_.AddProcedure(txn, r, now_).status());
+    }
+    return absl::OkStatus();
+  }));
+
+  v1::GenerateReportRequest req;
+  *req.mutable_period()->mutable_start_date() = Date(2026, 12, 1);
+  *req.mutable_period()->mutable_end_date() = Date(2027, 1, 31);
+  std::vector<v1::ReportPart> parts = Generate(req);
+  // Each procedure judged alone, reading everything on file for it.
+  std::vector<std::string> reported, alone;
+  int procedures = 0;
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    for (const v1::ReportPart& part : parts) {
+      if (part.has_finding() && !part.finding().procedure_id().empty()) {
+        reported.push_back(part.finding().SerializeAsString());
+      }
+      if (!part.has_procedure()) continue;
+      ++procedures;
+      const v1::ProcedureRecord& r = part.procedure();
+      EligibilityInputs in;
+      in.day = FromLocalDate(r.performed_date());
+      in.at = FromProtoTimestamp(r.performed_time());
+      ASSIGN_OR_RETURN(in.credentials, store_.CredentialsOf(txn, r.practitioner_id()));
+      ASSIGN_OR_RETURN(in.permits, store_.PermitsOf(txn, r.clinic_id()));
+      ASSIGN_OR_RETURN(in.consents, store_.ConsentsOf(txn, r.patient_id()));
+      ASSIGN_OR_RETURN(in.screenings, store_.ScreeningsOf(txn, r.patient_id()));
+      absl::Status lookups = absl::OkStatus();
+      for (const v1::Finding& f : ProcedureFindings(
+               r, in,
+               [&](const std::string&serial) -> std::string {
+                 absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> uses =
+                     store_.UsesOfSerials(txn, {serial});
+                 if (!uses.ok()) lookups = uses.status();
+                 if (!uses.ok() || !uses->contains(serial)) return "";
+                 for (const std::string& id : uses->at(serial)) {
+                   if (id != r.id()) return id;
+                 }
+                 return "";
+               },
+               [&](const std::string&product, const std::string&lot) -> const v1::LotRecall* {
+                 static thread_local v1::LotRecall found;
+                 absl::StatusOr<std::vector<v1::LotRecall>> recalls =
+                     store_.RecallsOf(txn, {{product, lot}});
+                 if (!recalls.ok()) lookups = recalls.status();
+                 if (!recalls.ok() || recalls->empty()) return nullptr;
+                 found = recalls->front();
+                 return &found;
+               })) {
+        alone.push_back(f.SerializeAsString());
+      }
+      RETURN_IF_ERROR(lookups);
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(procedures, 500);
+  EXPECT_EQ(reported.size(), alone.size());
+  EXPECT_TRUE(reported == alone);
+  // Every kind of finding planted is among them.
+  absl::flat_hash_set<int> kinds;
+  for (const v1::ReportPart& part : parts) {
+    if (part.has_finding()) kinds.insert(part.finding().kind());
+  }
+  for (v1::FindingKind kind :
+       {v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE, v1::FINDING_KIND_SCREENING_MISSING,
+        v1::FINDING_KIND_NO_CONSENT, v1::FINDING_KIND_NEEDLE_REUSE, v1::FINDING_KIND_RECALLED_LOT,
+        v1::FINDING_KIND_EXPIRED_LOT, v1::FINDING_KIND_CHECKLIST_INCOMPLETE}) {
+    EXPECT_TRUE(kinds.contains(kind)) << v1::FindingKind_Name(kind);
+  }
 }
 
 // Counts the queries run through the database it wraps.

@@ -26,11 +26,13 @@
 #      receiving --fanout_changes (100) bookings: RSS before and peak, deliveries per second to
 #      all, time for a change to reach every watcher (0 watchers skips it);
 #   6. compliance GenerateReport over a year of a --report_clinics clinic chain with
-#      --report_procedures procedures (seeded through compliance's Record* RPCs): time and the
-#      peak resident memory of compliance during the report; and the same over a year of a
-#      --report100_clinics chain with --report100_procedures procedures, seeded in bulk through
-#      compliance's store (smp_loadgen --bulk_seed_data_dir: the loader opens compliance's
-#      SQLite file beside the running service and writes in transactions of 10,000 records);
+#      --report_procedures procedures: time and the peak resident memory of compliance during the
+#      report; and the same over a year of a --report100_clinics chain with
+#      --report100_procedures procedures. Both are seeded in bulk through compliance's store
+#      (smp_loadgen --bulk_seed_data_dir: the loader opens compliance's SQLite file beside the
+#      running service and writes in transactions of 1,000 records), each record as recorded at
+#      its own time, so that the reports' only findings are the planted ones (seeded through the
+#      Record* RPCs, every record would be on file only from the seeding's time);
 #   7. resident memory of every service idle (after start) and after all the load, and its peak;
 #   8. booking on PostgreSQL (issue 15): it starts a PostgreSQL 15 (Debian's postgresql-15, as the
 #      `postgres` user when run as root; fsync on, default settings) and --pg_replicas scheduling
@@ -448,8 +450,9 @@ if want sync && ((FANOUT_WATCHERS > 0)); then
   wait "${PID[scheduling_fanout]}" 2>/dev/null || true
 fi
 want report && run_tasks compliance compliance.report --report_procedures="$REPORT_PROCEDURES" \
-  --report_clinics="$REPORT_CLINICS" --label="$REPORT_CLINICS clinics"
-# After the 10-clinic row, so that row is seeded through the API on an empty database as before.
+  --report_clinics="$REPORT_CLINICS" --bulk_seed_data_dir="$TMP/compliance" \
+  --label="$REPORT_CLINICS clinics, bulk-seeded"
+# After the 10-clinic row, so that row reports from a database of its year alone.
 want report100 && run_tasks compliance compliance.report \
   --report_procedures="$REPORT100_PROCEDURES" --report_clinics="$REPORT100_CLINICS" \
   --bulk_seed_data_dir="$TMP/compliance" --label="$REPORT100_CLINICS clinics, bulk-seeded"

@@ -3,6 +3,7 @@
 
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -37,6 +38,12 @@ struct SeedData {
   std::vector<std::string> credentials, permits, consents, screenings, procedures;
 };
 
+// A consent or screening is on file this long after it was signed or taken (bulk seeding).
+constexpr absl::Duration kRecordedAfter = absl::Minutes(30);
+
+// Credentials and permits are on file from the start of their first valid day (bulk seeding).
+absl::Time RecordedOn(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZone()); }
+
 // Procedures generated between two bulk loads (bounds the load generator's memory).
 constexpr size_t kBulkChunk = 50000;
 
@@ -55,15 +62,14 @@ std::vector<Record> RecordsOf(const std::vector<std::string>& requests,
 }
 
 // compliance's database opened by this process for compliance::BulkLoad, in transactions of 1,000
-// records. A transaction that still fails UNAVAILABLE after BulkLoad's own tries (the SQLITE_FULL
-// of bulk_load.h) is tried again on freshly opened connections, up to 3 times.
+// records.
 class BulkLoader {
  public:
   static absl::StatusOr<std::unique_ptr<BulkLoader>> Open(const std::string& data_dir) {
-    auto loader = std::unique_ptr<BulkLoader>(new BulkLoader(data_dir));
-    absl::Status opened = loader->Reopen();
-    if (!opened.ok()) return opened;
-    return loader;
+    absl::StatusOr<std::unique_ptr<Database>> opened =
+        OpenChosenDatabase({}, data_dir, "compliance", compliance::ComplianceMigrations());
+    if (!opened.ok()) return opened.status();
+    return std::unique_ptr<BulkLoader>(new BulkLoader(*std::move(opened)));
   }
 
   // Enters what `seed` holds and empties it; adds the seconds it took to `seconds` and the
@@ -82,67 +88,24 @@ class BulkLoader {
                                                             &cv1::RecordProcedureRequest::record);
     seed = SeedData();
     const absl::Time start = absl::Now();
-    absl::Status status = absl::OkStatus();
-    // Each category in slices of one transaction.
-    auto slices = [&](auto& from, auto to) {
-      for (size_t i = 0; status.ok() && i < from.size(); i += kPerTransaction) {
-        compliance::BulkRecords slice;
-        to(slice).assign(
-            from.begin() + static_cast<ptrdiff_t>(i),
-            from.begin() + static_cast<ptrdiff_t>(std::min(from.size(), i + kPerTransaction)));
-        status = LoadSlice(slice);
-        if (status.ok()) loaded += static_cast<int64_t>(slice.size());
-      }
-    };
-    slices(
-        all.credentials, [](compliance::BulkRecords & r) -> auto& { return r.credentials; });
-    slices(
-        all.permits, [](compliance::BulkRecords & r) -> auto& { return r.permits; });
-    slices(
-        all.consents, [](compliance::BulkRecords & r) -> auto& { return r.consents; });
-    slices(
-        all.screenings, [](compliance::BulkRecords & r) -> auto& { return r.screenings; });
-    slices(
-        all.procedures, [](compliance::BulkRecords & r) -> auto& { return r.procedures; });
+    absl::StatusOr<int> tried =
+        compliance::BulkLoad(*audit_, all, absl::Now(), compliance::kScreeningValidity,
+                             "smp_loadgen", static_cast<int>(kPerTransaction));
     seconds += absl::ToDoubleSeconds(absl::Now() - start);
-    return status;
+    if (!tried.ok()) return tried.status();
+    retried += *tried;
+    loaded += static_cast<int64_t>(all.size());
+    return absl::OkStatus();
   }
 
-  int retried = 0;   // transactions BulkLoad tried again
-  int reopened = 0;  // times the database was opened again
+  int retried = 0;  // transactions BulkLoad tried again (busy)
 
  private:
   static constexpr size_t kPerTransaction = 1000;
 
-  explicit BulkLoader(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+  explicit BulkLoader(std::unique_ptr<Database> db)
+      : db_(std::move(db)), audit_(std::make_unique<compliance::AuditTrail>(db_.get(), &store_)) {}
 
-  absl::Status Reopen() {
-    audit_.reset();
-    db_.reset();
-    absl::StatusOr<std::unique_ptr<Database>> opened =
-        OpenChosenDatabase({}, data_dir_, "compliance", compliance::ComplianceMigrations());
-    if (!opened.ok()) return opened.status();
-    db_ = *std::move(opened);
-    audit_ = std::make_unique<compliance::AuditTrail>(db_.get(), &store_);
-    return absl::OkStatus();
-  }
-
-  absl::Status LoadSlice(const compliance::BulkRecords& slice) {
-    for (int attempt = 0;; ++attempt) {
-      absl::StatusOr<int> tried =
-          compliance::BulkLoad(*audit_, slice, absl::Now(), compliance::kScreeningValidity,
-                               "smp_loadgen", static_cast<int>(kPerTransaction));
-      if (tried.ok()) {
-        retried += *tried;
-        return absl::OkStatus();
-      }
-      if (!absl::IsUnavailable(tried.status()) || attempt == 3) return tried.status();
-      ++reopened;
-      if (absl::Status s = Reopen(); !s.ok()) return s;
-    }
-  }
-
-  const std::string data_dir_;
   compliance::ComplianceStore store_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<compliance::AuditTrail> audit_;
@@ -157,7 +120,12 @@ std::string Service(const char* method) {
 // permit per clinic, and options.report_procedures procedures of patients who each signed a
 // procedure consent and were screened clear a week before a course of kProceduresPerPatient
 // sessions two weeks apart, all within the last kYear days. Each procedure uses two labelled
-// needles and a pigment.
+// needles and a pigment. Each record carries the time it would have been recorded (a consent or
+// screening half an hour after it was signed or taken, a procedure when its session ended, a
+// credential or permit on its first valid day): the bulk seed enters it then, so the report's only
+// findings are the planted incomplete checklists. Seeded through the Record* RPCs instead, every
+// record is on file from the seeding's time (the service's clock), so each procedure is also
+// RECORDED_AFTER_PROCEDURE twice (its consent and its screening); the check expects exactly those.
 absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
                                       const std::shared_ptr<grpc::Channel>& channel) {
   absl::StatusOr<std::unique_ptr<identity::v1::IdentityService::Stub>> identity =
@@ -206,6 +174,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
         c->set_issuer("State Board");
         c->set_number(absl::StrCat("N", p, "-", kind));
         *c->mutable_valid_from() = ToLocalDate(first_day - 30);
+        *c->mutable_create_time() = ToTimestamp(RecordedOn(first_day - 30));
         *c->mutable_valid_until() = ToLocalDate(today + 365);
         if (kind == cv1::CREDENTIAL_KIND_BLOODBORNE_PATHOGEN_TRAINING) {
           c->mutable_training()->set_content_summary("Bloodborne pathogens, OSHA 1910.1030");
@@ -220,6 +189,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
           *r->mutable_valid_from() = ToLocalDate(first_day + 290);
           *r->mutable_valid_until() = ToLocalDate(first_day + 290 + 365);
           *r->mutable_training()->mutable_training_date() = ToLocalDate(first_day + 290);
+          *r->mutable_create_time() = ToTimestamp(RecordedOn(first_day + 290));
           seed.credentials.push_back(renewal.SerializeAsString());
         }
         seed.credentials.push_back(req.SerializeAsString());
@@ -233,6 +203,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
     permit->set_issuer("County Health Department");
     permit->set_number(absl::StrCat("P-", i));
     *permit->mutable_valid_from() = ToLocalDate(first_day - 30);
+    *permit->mutable_create_time() = ToTimestamp(RecordedOn(first_day - 30));
     *permit->mutable_valid_until() = ToLocalDate(today + 365);
     seed.permits.push_back(req.SerializeAsString());
   }
@@ -255,7 +226,19 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
   constexpr int kCourseDays = (kProceduresPerPatient - 1) * 14;
   const int start_days = kYear - kCourseDays - 1;
   const std::string needle_product = NewId(), pigment_product = NewId();
-  int64_t made = 0;
+  // Each patient's course (the patient's clinic, practitioner and first session's day); the
+  // consents and screenings, then the procedures in the order they were performed (day by day),
+  // as a chain records them: procedure records arrive as sessions complete.
+  struct Course {
+    std::string patient_id;
+    size_t clinic;
+    const std::string* practitioner;
+    absl::CivilDay first_session;
+  };
+  std::vector<Course> courses;
+  courses.reserve(static_cast<size_t>(patients));
+  // The sessions of each day of the year: (patient, session).
+  std::vector<std::vector<std::pair<int64_t, int>>> sessions_on(static_cast<size_t>(kYear));
   for (int64_t patient = 0; patient < patients; ++patient) {
     const size_t clinic = static_cast<size_t>(patient % clinics);
     const absl::TimeZone zone = clinic_zones[clinic];
@@ -263,6 +246,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
     const std::string& practitioner =
         practitioners[clinic][static_cast<size_t>(patient / clinics) % kPractitionersPerClinic];
     const absl::CivilDay course = first_day + (patient * 7919) % start_days;
+    courses.push_back({patient_id, clinic, &practitioner, course});
     const absl::Time screened = zone.At(absl::CivilSecond(course - 7) + 10 * 3600).pre;
     {
       cv1::RecordConsentRequest req;
@@ -273,6 +257,7 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       c->set_kind(cv1::CONSENT_KIND_PROCEDURE);
       c->set_form_version("2026-03");
       *c->mutable_signed_time() = ToTimestamp(screened);
+      *c->mutable_record_time() = ToTimestamp(screened + kRecordedAfter);
       seed.consents.push_back(req.SerializeAsString());
     }
     {
@@ -282,10 +267,24 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       s->set_patient_id(patient_id);
       s->set_clinic_id(clinic_ids[clinic]);
       *s->mutable_screened_time() = ToTimestamp(screened);
+      *s->mutable_record_time() = ToTimestamp(screened + kRecordedAfter);
       seed.screenings.push_back(req.SerializeAsString());
     }
-    for (int session = 0; session < kProceduresPerPatient && made < procedures; ++session) {
-      const absl::CivilDay day = course + 14 * session;
+    // The last patient's course may be cut short to make `procedures`.
+    const int64_t sessions =
+        std::min<int64_t>(kProceduresPerPatient, procedures - patient * kProceduresPerPatient);
+    for (int session = 0; session < sessions; ++session) {
+      sessions_on[static_cast<size_t>(course + 14 * session - first_day)].emplace_back(patient,
+                                                                                       session);
+    }
+  }
+  int64_t made = 0;
+  for (const std::vector<std::pair<int64_t, int>>& day_sessions : sessions_on) {
+    for (const auto& [patient, session] : day_sessions) {
+      const Course& course = courses[static_cast<size_t>(patient)];
+      const size_t clinic = course.clinic;
+      const absl::TimeZone zone = clinic_zones[clinic];
+      const absl::CivilDay day = course.first_session + 14 * session;
       const absl::Time performed =
           zone.At(absl::CivilSecond(day) + (made % 2 == 0 ? 9 : 14) * 3600).pre;
       cv1::RecordProcedureRequest req;
@@ -293,11 +292,13 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       cv1::ProcedureRecord* r = req.mutable_record();
       r->set_appointment_id(NewId());
       r->set_clinic_id(clinic_ids[clinic]);
-      r->set_patient_id(patient_id);
-      r->set_practitioner_id(practitioner);
+      r->set_patient_id(course.patient_id);
+      r->set_practitioner_id(*course.practitioner);
       r->set_procedure_type(cv1::PROCEDURE_TYPE_TREATMENT_SESSION);
       *r->mutable_performed_time() = ToTimestamp(performed);
       *r->mutable_performed_date() = ToLocalDate(day);
+      // Recorded when the session ends (scheduling sends it as the visit completes).
+      *r->mutable_create_time() = ToTimestamp(std::min(performed + absl::Hours(5), now));
       const std::string month = absl::FormatCivilTime(absl::CivilMonth(day));
       for (int j = 0; j < kNeedlesPerProcedure; ++j) {
         cv1::NeedleUse* n = r->add_needles();
@@ -321,10 +322,10 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
       c->set_sharps_disposed(true);
       seed.procedures.push_back(req.SerializeAsString());
       ++made;
-    }
-    if (bulk != nullptr && seed.procedures.size() >= kBulkChunk) {
-      absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
-      if (!s.ok()) return s;
+      if (bulk != nullptr && seed.procedures.size() >= kBulkChunk) {
+        absl::Status s = bulk->Load(seed, seconds, bulk_loaded);
+        if (!s.ok()) return s;
+      }
     }
   }
 
@@ -333,8 +334,8 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
     if (!s.ok()) return s;
     std::fprintf(stderr,
                  "smp_loadgen: bulk-loaded %lld records through the store in %.1f s (%d "
-                 "transactions retried, database reopened %d times)\n",
-                 static_cast<long long>(bulk_loaded), seconds, bulk->retried, bulk->reopened);
+                 "transactions retried)\n",
+                 static_cast<long long>(bulk_loaded), seconds, bulk->retried);
   } else {
     for (auto [what, method, requests] :
          {std::tuple{"credentials", "RecordCredential", &seed.credentials},
@@ -362,7 +363,10 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
   *report.mutable_period()->mutable_start_date() = ToLocalDate(first_day - 1);
   *report.mutable_period()->mutable_end_date() = ToLocalDate(today);
   const Metadata bearer = *auth;
+  // The planted incomplete checklists; seeded through the RPCs, each procedure's consent and
+  // screening are also on file only after it.
   const int64_t want_findings = procedures / kIncompleteEvery;
+  const int64_t want_late = bulk != nullptr ? 0 : 2 * procedures;
   TaskSet set;
   set.setup = {{"seed_s", seconds},
                {"bulk_seed", bulk != nullptr ? 1.0 : 0.0},
@@ -371,7 +375,8 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
                {"procedures", static_cast<double>(procedures)}};
   set.tasks.push_back(
       {"report", "procedures",
-       [options, stub, report, bearer, procedures, want_findings]() -> absl::StatusOr<int64_t> {
+       [options, stub, report, bearer, procedures, want_findings,
+        want_late]() -> absl::StatusOr<int64_t> {
          grpc::ClientContext context;
          ScenarioOptions long_call = options;
          long_call.timeout = absl::Minutes(10);
@@ -379,26 +384,34 @@ absl::StatusOr<TaskSet> PrepareReport(const ScenarioOptions& options,
          std::unique_ptr<grpc::ClientReader<cv1::ReportPart>> reader =
              stub->GenerateReport(&context, report);
          cv1::ReportPart part;
-         int64_t rows = 0, findings = 0;
+         int64_t rows = 0, findings = 0, late = 0;
          bool summary = false;
          while (reader->Read(&part)) {
            if (part.has_procedure()) ++rows;
-           // The seeding enters each consent and screening now, backdated before the year's
-           // procedures, so every procedure also has RECORDED_AFTER_PROCEDURE findings; the check
-           // counts the planted ones.
-           if (part.has_finding() &&
-               part.finding().kind() != cv1::FINDING_KIND_RECORDED_AFTER_PROCEDURE) {
-             ++findings;
+           if (part.has_finding()) {
+             if (part.finding().kind() == cv1::FINDING_KIND_RECORDED_AFTER_PROCEDURE) {
+               ++late;
+             } else if (part.finding().kind() == cv1::FINDING_KIND_CHECKLIST_INCOMPLETE) {
+               ++findings;
+             } else {
+               return absl::InternalError(absl::StrCat("GenerateReport: an unplanted finding ",
+                                                       cv1::FindingKind_Name(part.finding().kind()),
+                                                       ": ", part.finding().detail()));
+             }
            }
-           if (part.has_summary()) summary = part.summary().procedures() == rows;
+           if (part.has_summary()) {
+             summary = part.summary().procedures() == rows &&
+                       part.summary().findings() == findings + late;
+           }
          }
          grpc::Status status = reader->Finish();
          if (!status.ok()) return SetupError("GenerateReport", status);
-         if (rows != procedures || !summary || findings != want_findings) {
-           return absl::InternalError(absl::StrCat("GenerateReport: ", rows, " procedures and ",
-                                                   findings, " findings (summary ",
-                                                   summary ? "agrees" : "missing or disagrees",
-                                                   "); want ", procedures, " and ", want_findings));
+         if (rows != procedures || !summary || findings != want_findings || late != want_late) {
+           return absl::InternalError(absl::StrCat(
+               "GenerateReport: ", rows, " procedures, ", findings, " incomplete checklists and ",
+               late, " recorded after the procedure (summary ",
+               summary ? "agrees" : "missing or disagrees", "); want ", procedures, ", ",
+               want_findings, " and ", want_late));
          }
          return rows;
        }});
@@ -412,8 +425,9 @@ std::vector<Scenario> ComplianceScenarios() {
       {"compliance.report",
        "Task report: ComplianceService/GenerateReport for a year of a chain of --report_clinics "
        "clinics with --report_procedures procedures (2 needles and a pigment each; consents, "
-       "screenings, credentials and permits; every 100th checklist incomplete), all seeded "
-       "through compliance's Record* RPCs; the report is read to its end and checked",
+       "screenings, credentials and permits; every 100th checklist incomplete), seeded through "
+       "compliance's Record* RPCs, or with --bulk_seed_data_dir through its store as recorded at "
+       "their times; the report is read to its end and its findings counted exactly",
        nullptr, &PrepareReport},
   };
 }
