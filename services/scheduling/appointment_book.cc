@@ -87,6 +87,23 @@ absl::Status AppointmentBook::CancelLapsedHold(Transaction& txn, v1::Appointment
 absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
                                        v1::Appointment& a, bool chair_chosen,
                                        absl::Time now) const {
+  ASSIGN_OR_RETURN(std::string chair, CheckSlot(txn, schedule, a, chair_chosen, now));
+  a.set_chair_id(std::move(chair));
+  const Interval block{FromProtoTimestamp(a.start_time()),
+                       FromProtoTimestamp(a.end_time()) +
+                           std::max(ToDuration(schedule.buffer_after()), absl::ZeroDuration())};
+  RETURN_IF_ERROR(LapseHolds(
+      txn, {a.practitioner_id(), a.chair_id(), PatientResource(a.patient_id())}, block, now));
+  // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
+  // booking of the same practitioner or chair, or of the same patient at any clinic (a
+  // primary-key collision fails the transaction).
+  return store_->Occupy(txn, a, block);
+}
+
+absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
+                                                       const v1::ClinicSchedule& schedule,
+                                                       const v1::Appointment& a, bool chair_chosen,
+                                                       absl::Time now) const {
   const absl::TimeZone zone = ZoneOf(schedule);
   const absl::Time start = FromProtoTimestamp(a.start_time());
   const absl::Time end = FromProtoTimestamp(a.end_time());
@@ -129,14 +146,7 @@ absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedul
     return SlotTakenError(message, busy,
                           busy == "practitioner" ? a.practitioner_id() : a.chair_id());
   }
-  a.set_chair_id(chosen->chair_id);
-  const Interval block{start, end + in.query.buffer_after};
-  RETURN_IF_ERROR(LapseHolds(
-      txn, {a.practitioner_id(), a.chair_id(), PatientResource(a.patient_id())}, block, now));
-  // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
-  // booking of the same practitioner or chair, or of the same patient at any clinic (a
-  // primary-key collision fails the transaction).
-  return store_->Occupy(txn, a, block);
+  return chosen->chair_id;
 }
 
 absl::StatusOr<int> AppointmentBook::SweepLapsedHolds(absl::Time now) const {

@@ -69,6 +69,12 @@ class AppointmentBook {
   // "patient") when it is another booking that holds it.
   absl::Status TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule, v1::Appointment& a,
                         bool chair_chosen, absl::Time now) const;
+  // TakeSlot's check alone, on whatever `txn` reads (a read transaction before the write one, for
+  // a booking's pre-check): the chair a booking of `a` would take, or TakeSlot's refusal. Takes
+  // nothing; the occupancy rows decide later.
+  absl::StatusOr<std::string> CheckSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
+                                        const v1::Appointment& a, bool chair_chosen,
+                                        absl::Time now) const;
 
   // Inside `txn`: appends the change to `a`'s clinic feed and stamps its sequence, the etag of
   // `new_version` and the update time on `a`.

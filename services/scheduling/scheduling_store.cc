@@ -40,6 +40,27 @@ bool RestrictToClinics(absl::string_view column,
   return true;
 }
 
+// Advances the calendar version of `clinic_id` (migration 5) and, for a practitioner's hours or
+// exception, of every clinic where that practitioner has hours or exceptions: their leave anywhere
+// keeps them away at every branch, so each of those clinics' booking pre-checks must re-read.
+absl::Status BumpCalendarVersion(Transaction& txn, absl::string_view clinic_id,
+                                 absl::string_view practitioner_id) {
+  if (practitioner_id.empty()) {
+    return txn.Exec(
+        "INSERT INTO calendar_versions (clinic_id, version) VALUES (?, 1) "
+        "ON CONFLICT (clinic_id) DO UPDATE SET version = calendar_versions.version + 1",
+        {std::string(clinic_id)});
+  }
+  return txn.Exec(
+      "INSERT INTO calendar_versions (clinic_id, version) "
+      "SELECT related.clinic_id, 1 FROM (SELECT CAST(? AS TEXT) AS clinic_id "
+      "UNION SELECT clinic_id FROM working_hours WHERE practitioner_id = ? "
+      "UNION SELECT clinic_id FROM schedule_exceptions WHERE practitioner_id = ?) AS related "
+      "WHERE true "
+      "ON CONFLICT (clinic_id) DO UPDATE SET version = calendar_versions.version + 1",
+      {std::string(clinic_id), std::string(practitioner_id), std::string(practitioner_id)});
+}
+
 // --- patients ---
 
 constexpr char kPatientColumns[] =
@@ -148,8 +169,16 @@ absl::StatusOr<v1::ClinicSchedule> SchedulingStore::PutSchedule(Transaction& txn
                  "update_time = ?, version = version + 1 WHERE clinic_id = ?",
                  {schedule.time_zone(), Serialize(stored), ToDbMicros(now), schedule.clinic_id()}));
   }
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, schedule.clinic_id(), ""));
   stored.set_etag(EtagOf(current + 1));
   return stored;
+}
+
+absl::StatusOr<int64_t> SchedulingStore::CalendarVersion(Transaction& txn,
+                                                         absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT version FROM calendar_versions WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  return rows.empty() ? 0 : rows[0].Int(0);
 }
 
 // ---------------------------------------------------------------- patients
@@ -229,6 +258,7 @@ absl::StatusOr<v1::Chair> SchedulingStore::CreateChair(Transaction& txn, const v
       txn.Exec("INSERT INTO chairs (id, clinic_id, name, active, version) "
                "VALUES (?, ?, ?, 1, 1)",
                {id, chair.clinic_id(), chair.name()}));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, chair.clinic_id(), ""));
   return GetChair(txn, id);
 }
 
@@ -276,7 +306,9 @@ absl::StatusOr<v1::Chair> SchedulingStore::UpdateChair(Transaction& txn, const v
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
     return StaleEtagError("chair", chair.id(), expected_version, version);
   }
-  return GetChair(txn, chair.id());
+  ASSIGN_OR_RETURN(v1::Chair updated, GetChair(txn, chair.id()));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, updated.clinic_id(), ""));
+  return updated;
 }
 
 // ---------------------------------------------------------------- working hours and exceptions
@@ -317,6 +349,7 @@ absl::StatusOr<v1::WorkingHours> SchedulingStore::PutWorkingHours(Transaction& t
                  "WHERE practitioner_id = ? AND clinic_id = ?",
                  {Serialize(stored), hours.practitioner_id(), hours.clinic_id()}));
   }
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, hours.clinic_id(), hours.practitioner_id()));
   stored.set_etag(EtagOf(version + 1));
   return stored;
 }
@@ -354,6 +387,7 @@ absl::StatusOr<v1::ScheduleException> SchedulingStore::CreateException(
                {stored.id(), stored.clinic_id(), stored.practitioner_id(),
                 v1::ExceptionKind_Name(stored.kind()), Serialize(stored), ToDbMicros(span.start),
                 ToDbMicros(span.end)}));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, stored.clinic_id(), stored.practitioner_id()));
   return stored;
 }
 
@@ -365,6 +399,12 @@ absl::StatusOr<v1::ScheduleException> SchedulingStore::GetException(Transaction&
 }
 
 absl::Status SchedulingStore::DeleteException(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT clinic_id, practitioner_id FROM "
+                                        "schedule_exceptions WHERE id = ?",
+                                        {std::string(id)}));
+  if (rows.empty()) return NotFound("schedule exception", id);
+  // Bumped while the row still names its practitioner's clinics.
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, rows[0].Text(0), rows[0].Text(1)));
   ASSIGN_OR_RETURN(int64_t deleted, txn.ExecCount("DELETE FROM schedule_exceptions WHERE id = ?",
                                                   {std::string(id)}));
   if (deleted == 0) return NotFound("schedule exception", id);
@@ -517,6 +557,20 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
 
 absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& appointment,
                                      Interval block) const {
+  return TakeGranules(txn, appointment, block, /*name_holder=*/true);
+}
+
+absl::StatusOr<bool> SchedulingStore::OccupyIfFree(Transaction& txn,
+                                                   const v1::Appointment& appointment,
+                                                   Interval block) const {
+  absl::Status taken = TakeGranules(txn, appointment, block, /*name_holder=*/false);
+  if (absl::IsFailedPrecondition(taken)) return false;
+  RETURN_IF_ERROR(taken);
+  return true;
+}
+
+absl::Status SchedulingStore::TakeGranules(Transaction& txn, const v1::Appointment& appointment,
+                                           Interval block, bool name_holder) const {
   // The granules each resource takes: the patient the appointment itself (start to end), the
   // practitioner and the chair its block. All in one statement: on PostgreSQL every statement of
   // a write transaction runs under a savepoint, and one per granule (about 150 for a 4-hour
@@ -552,6 +606,11 @@ absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& ap
   absl::StrAppend(&sql, " ON CONFLICT (resource_id, granule) DO NOTHING");
   ASSIGN_OR_RETURN(const int64_t taken, txn.ExecCount(sql, params));
   if (taken == wanted) return absl::OkStatus();
+  if (!name_holder) {
+    // The caller decides what to do: give back the granules this statement did take.
+    RETURN_IF_ERROR(Release(txn, appointment.id()));
+    return absl::FailedPreconditionError("occupied");
+  }
 
   // Some granule is held: name the first, the patient's before the practitioner's and chair's.
   // (The rows this statement did insert go with the transaction, which the error rolls back.)

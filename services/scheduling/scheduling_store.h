@@ -61,6 +61,11 @@ class SchedulingStore {
   absl::StatusOr<v1::ClinicSchedule> PutSchedule(Transaction& txn,
                                                  const v1::ClinicSchedule& schedule,
                                                  int64_t expected_version, absl::Time now) const;
+  // The clinic's calendar version (0 before any): advanced in the same transaction by every write
+  // of what a booking's pre-check reads besides appointments: the schedule, a chair, working
+  // hours and exceptions (an hours or exception change of a practitioner advances every clinic
+  // where they have hours or exceptions, as their leave counts everywhere).
+  absl::StatusOr<int64_t> CalendarVersion(Transaction& txn, absl::string_view clinic_id) const;
 
   // ---- Patients ----
   absl::StatusOr<v1::Patient> CreatePatient(Transaction& txn, const v1::Patient& patient,
@@ -139,6 +144,10 @@ class SchedulingStore {
   // appointment holding it for a practitioner or chair; none for the patient (it may be another
   // clinic's).
   absl::Status Occupy(Transaction& txn, const v1::Appointment& appointment, Interval block) const;
+  // The same granules, if every one is free: true when taken; false (none kept) when any is held,
+  // for a booking whose pre-check was made before its write transaction to check again there.
+  absl::StatusOr<bool> OccupyIfFree(Transaction& txn, const v1::Appointment& appointment,
+                                    Interval block) const;
   // Ids of the appointments holding any granule of `block` on either resource.
   absl::StatusOr<std::vector<std::string>> Occupants(Transaction& txn,
                                                      const std::vector<std::string>& resources,
@@ -203,6 +212,12 @@ class SchedulingStore {
                                                       int64_t since, int limit) const;
   // The clinic's feed head (0 before the first change).
   absl::StatusOr<int64_t> HeadSequence(Transaction& txn, absl::string_view clinic_id) const;
+
+ private:
+  // Occupy and OccupyIfFree: with `name_holder`, a held granule is SLOT_TAKEN naming its holder;
+  // without, the granules taken are given back and the answer is a bare FAILED_PRECONDITION.
+  absl::Status TakeGranules(Transaction& txn, const v1::Appointment& appointment, Interval block,
+                            bool name_holder) const;
 };
 
 }  // namespace smp::scheduling
