@@ -43,8 +43,8 @@ void AppointmentBook::NotifyCommitted(const v1::Appointment& a) const {
 }
 
 absl::Status AppointmentBook::RecordChange(Transaction& txn, v1::Appointment& a,
-                                           v1::ChangeType type, int64_t new_version,
-                                           absl::Time now) const {
+                                           v1::ChangeType type, int64_t new_version, absl::Time now,
+                                           std::string* record) const {
   ASSIGN_OR_RETURN(int64_t sequence, store_->NextSequence(txn, a.clinic_id()));
   a.set_change_sequence(sequence);
   a.set_etag(EtagOf(new_version));
@@ -53,9 +53,11 @@ absl::Status AppointmentBook::RecordChange(Transaction& txn, v1::Appointment& a,
   change.set_sequence(sequence);
   change.set_clinic_id(a.clinic_id());
   change.set_type(type);
-  *change.mutable_appointment() = a;
   *change.mutable_commit_time() = ToProtoTimestamp(now);
-  return store_->AppendChange(txn, change);
+  std::string bytes = a.SerializeAsString();
+  RETURN_IF_ERROR(store_->AppendChange(txn, change, bytes));
+  if (record != nullptr) *record = std::move(bytes);
+  return absl::OkStatus();
 }
 
 absl::Status AppointmentBook::LapseHolds(Transaction& txn,
@@ -80,8 +82,9 @@ absl::Status AppointmentBook::CancelLapsedHold(Transaction& txn, v1::Appointment
   held.mutable_cancellation()->set_reason("hold lapsed");
   *held.mutable_cancellation()->mutable_cancel_time() = ToProtoTimestamp(now);
   RETURN_IF_ERROR(store_->Release(txn, held.id()));
-  RETURN_IF_ERROR(RecordChange(txn, held, v1::CHANGE_TYPE_CANCELLED, version + 1, now));
-  return store_->UpdateAppointment(txn, held, FromProtoTimestamp(held.end_time()), version);
+  std::string record;
+  RETURN_IF_ERROR(RecordChange(txn, held, v1::CHANGE_TYPE_CANCELLED, version + 1, now, &record));
+  return store_->UpdateAppointment(txn, held, FromProtoTimestamp(held.end_time()), version, record);
 }
 
 absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
@@ -227,14 +230,15 @@ absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
                   EnqueueEvent(txn, kBillingDestination, kChargeEventKind, *charge, now).status());
               event_enqueued = true;
             }
+            std::string record;
             RETURN_IF_ERROR(RecordChange(
                 txn, a, next == v1::CANCELLED ? v1::CHANGE_TYPE_CANCELLED : v1::CHANGE_TYPE_UPDATED,
-                version + 1, now));
+                version + 1, now, &record));
             // The block keeps the buffer it was booked with (its occupancy rows), whatever the
             // clinic's buffer is now; a reschedule took new rows with the current one.
             ASSIGN_OR_RETURN(absl::Time block_end,
                              store_->OccupiedUntil(txn, a.id(), FromProtoTimestamp(a.end_time())));
-            RETURN_IF_ERROR(store_->UpdateAppointment(txn, a, block_end, version));
+            RETURN_IF_ERROR(store_->UpdateAppointment(txn, a, block_end, version, record));
             changed = true;
             return a;
           }));

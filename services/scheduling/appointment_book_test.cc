@@ -283,6 +283,25 @@ TEST_F(AppointmentBookTest, OccupyIfFreeTakesEveryGranuleOrNone) {
   EXPECT_THAT(attempt(At(1, 12)), IsOkAndHolds(std::pair{true, At(1, 13, 30)}));
 }
 
+TEST_F(AppointmentBookTest, AChangeStoredWithTheRecordsBytesIsOneEncodedChange) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a, Take(At(1, 10), false, now_));
+  v1::Change header;
+  header.set_sequence(a.change_sequence() + 1);
+  header.set_clinic_id(clinic_a_);
+  header.set_type(v1::CHANGE_TYPE_UPDATED);
+  *header.mutable_commit_time() = ToProtoTimestamp(now_);
+  a.set_notes("serialised once");
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(store_.NextSequence(txn, clinic_a_).status());
+    return store_.AppendChange(txn, header, a.SerializeAsString());
+  }));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Change> feed, Feed());
+  ASSERT_EQ(feed.size(), 2u);
+  v1::Change expected = header;
+  *expected.mutable_appointment() = a;
+  EXPECT_EQ(feed[1].SerializeAsString(), expected.SerializeAsString());
+}
+
 TEST_F(AppointmentBookTest, TransitionChecksScopeEtagAndRuleAndReplays) {
   ASSERT_OK_AND_ASSIGN(v1::Appointment held, Take(At(1, 10), true, now_));
   const Call desk = Desk("ConfirmAppointment");

@@ -252,9 +252,10 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
             if (!taken) {
               RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
             }
-            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now));
+            std::string record;
+            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now, &record));
             RETURN_IF_ERROR(store_->InsertAppointment(
-                txn, a, start + duration + ToDuration(schedule.buffer_after())));
+                txn, a, start + duration + ToDuration(schedule.buffer_after()), record));
             created = true;
             return a;
           }));

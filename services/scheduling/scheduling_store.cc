@@ -14,6 +14,9 @@
 #include "common/util/ids.h"
 #include "common/util/local_date.h"
 #include "common/util/proto_time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/scheduling/appointment_rules.h"
 #include "services/scheduling/scheduling_reasons.h"
 
@@ -713,6 +716,12 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
                                                 absl::Time block_end) const {
   v1::Appointment stored = appointment;
   stored.set_etag(EtagOf(1));
+  return InsertAppointment(txn, stored, block_end, Serialize(stored).bytes);
+}
+
+absl::Status SchedulingStore::InsertAppointment(Transaction& txn, const v1::Appointment& stored,
+                                                absl::Time block_end,
+                                                absl::string_view record) const {
   absl::Status inserted = txn.Exec(
       "INSERT INTO appointments (id, clinic_id, patient_id, practitioner_id, chair_id, type, "
       "plan_id, session_number, start_time, end_time, block_end_time, status, hold_expire_time, "
@@ -722,7 +731,7 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
        int64_t{stored.session_number()}, ToDbMicros(FromProtoTimestamp(stored.start_time())),
        ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
        v1::AppointmentStatus_Name(stored.status()),
-       ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored)});
+       ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Blob{std::string(record)}});
   if (absl::IsAlreadyExists(inserted) && !stored.plan_id().empty()) {
     return WithErrorInfo(
         absl::AbortedError(absl::StrCat("session ", stored.session_number(), " of plan ",
@@ -740,6 +749,12 @@ absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
                                                 int64_t expected_version) const {
   v1::Appointment stored = appointment;
   stored.set_etag(EtagOf(expected_version + 1));
+  return UpdateAppointment(txn, stored, block_end, expected_version, Serialize(stored).bytes);
+}
+
+absl::Status SchedulingStore::UpdateAppointment(Transaction& txn, const v1::Appointment& stored,
+                                                absl::Time block_end, int64_t expected_version,
+                                                absl::string_view record) const {
   ASSIGN_OR_RETURN(
       int64_t changed,
       txn.ExecCount(
@@ -750,12 +765,12 @@ absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
            ToDbMicros(FromProtoTimestamp(stored.start_time())),
            ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
            v1::AppointmentStatus_Name(stored.status()),
-           ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored),
+           ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Blob{std::string(record)},
            stored.id(), expected_version}));
   if (changed == 0) {
-    ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, appointment.id()));
+    ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, stored.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return StaleEtagError("appointment", appointment.id(), expected_version, version);
+    return StaleEtagError("appointment", stored.id(), expected_version, version);
   }
   return absl::OkStatus();
 }
@@ -894,6 +909,28 @@ absl::Status SchedulingStore::AppendChange(Transaction& txn, const v1::Change& c
       "VALUES (?, ?, ?, ?)",
       {change.clinic_id(), change.sequence(), v1::ChangeType_Name(change.type()),
        Serialize(change)});
+}
+
+absl::Status SchedulingStore::AppendChange(Transaction& txn,
+                                           const v1::Change& change_without_appointment,
+                                           absl::string_view appointment_record) const {
+  // Field 4 (appointment), length-delimited, after the other fields: parsers take fields in any
+  // order, so this is the encoding of the whole Change.
+  std::string bytes = change_without_appointment.SerializeAsString();
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+        v1::Change::kAppointmentFieldNumber,
+        google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    out.WriteVarint32(static_cast<uint32_t>(appointment_record.size()));
+    out.WriteRaw(appointment_record.data(), static_cast<int>(appointment_record.size()));
+  }
+  return txn.Exec(
+      "INSERT INTO appointment_changes (clinic_id, sequence, type, change) "
+      "VALUES (?, ?, ?, ?)",
+      {change_without_appointment.clinic_id(), change_without_appointment.sequence(),
+       v1::ChangeType_Name(change_without_appointment.type()), Blob{std::move(bytes)}});
 }
 
 absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction& txn,

@@ -168,9 +168,18 @@ class SchedulingStore {
   // session number (the partial unique index of migration 3: a concurrent booking of the plan).
   absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end) const;
+  // The same with the record's bytes already serialised (`appointment` with its etag 1), so that
+  // the appointment is serialised once for its row and its change (AppendChange's overload).
+  absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end, absl::string_view record) const;
   // Rewrites the appointment if its version is `expected_version`; ABORTED naming the current etag.
   absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end, int64_t expected_version) const;
+  // The same with the record's bytes already serialised (`appointment` with the etag of
+  // expected_version + 1).
+  absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end, int64_t expected_version,
+                                 absl::string_view record) const;
   absl::StatusOr<v1::Appointment> GetAppointment(Transaction& txn, absl::string_view id) const;
   // Clinics that have held appointments whose hold lapsed by `now`.
   absl::StatusOr<std::vector<std::string>> ClinicsWithLapsedHolds(Transaction& txn,
@@ -207,6 +216,11 @@ class SchedulingStore {
   absl::StatusOr<int64_t> NextSequence(Transaction& txn, absl::string_view clinic_id) const;
   // Appends `change` (whose sequence the caller has taken from NextSequence) to its clinic's feed.
   absl::Status AppendChange(Transaction& txn, const v1::Change& change) const;
+  // The same for `change` without its appointment and the appointment's serialised bytes: the
+  // stored bytes are still one encoded v1::Change (the appointment's field appended), which the
+  // feed serves as they are.
+  absl::Status AppendChange(Transaction& txn, const v1::Change& change_without_appointment,
+                            absl::string_view appointment_record) const;
   // At most `limit` of the clinic's changes after sequence `since`, in sequence order.
   absl::StatusOr<std::vector<v1::Change>> ListChanges(Transaction& txn, absl::string_view clinic_id,
                                                       int64_t since, int limit) const;
