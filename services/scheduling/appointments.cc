@@ -78,7 +78,10 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
         absl::Duration duration,
         AppointmentDuration(schedule, req.type(), req.has_duration() ? &req.duration() : nullptr));
     CalendarScope scope{period.first, period.last, req.practitioner_id(), "", ""};
-    ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(*store_, txn, schedule, scope, call.now));
+    ASSIGN_OR_RETURN(CalendarInputs in,
+                     calendars_ != nullptr
+                         ? calendars_->Load(txn, schedule, scope, call.now)
+                         : LoadCalendars(*store_, txn, schedule, scope, call.now));
     in.query.duration = duration;
     in.query.not_before = call.now;
     in.query.max_slots =

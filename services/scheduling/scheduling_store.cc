@@ -227,6 +227,30 @@ absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
   return GetPatient(txn, patient.id());
 }
 
+absl::StatusOr<std::vector<std::string>> SchedulingStore::ClinicsOfPractitioners(
+    Transaction& txn, const std::vector<std::string>& practitioner_ids, Interval window) const {
+  if (practitioner_ids.empty()) return std::vector<std::string>{};
+  const std::string in = Placeholders(practitioner_ids.size());
+  std::vector<DbValue> params;
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& p : practitioner_ids) params.emplace_back(p);
+  }
+  params.emplace_back(ToDbMicros(window.start - kMaxBlock));
+  params.emplace_back(ToDbMicros(window.end));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(
+          absl::StrCat("SELECT clinic_id FROM working_hours WHERE practitioner_id IN (", in,
+                       ") UNION SELECT clinic_id FROM schedule_exceptions WHERE "
+                       "practitioner_id IN (",
+                       in, ") UNION SELECT clinic_id FROM appointments WHERE practitioner_id IN (",
+                       in, ") AND start_time > ? AND start_time < ?"),
+          params));
+  std::vector<std::string> clinics;
+  for (const Row& row : rows) clinics.push_back(row.Text(0));
+  return clinics;
+}
+
 absl::StatusOr<Page<v1::Patient>> SchedulingStore::SearchPatients(
     Transaction& txn, absl::string_view needle,
     const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const {
@@ -942,6 +966,22 @@ absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction
                                         "ORDER BY sequence LIMIT ?",
                                         {std::string(clinic_id), since, int64_t{limit}}));
   return ParseAll<v1::Change>(rows);
+}
+
+absl::StatusOr<std::vector<int64_t>> SchedulingStore::FeedHeads(
+    Transaction& txn, const std::vector<std::string>& clinic_ids) const {
+  std::vector<int64_t> heads(clinic_ids.size(), 0);
+  if (clinic_ids.empty()) return heads;
+  std::vector<DbValue> params(clinic_ids.begin(), clinic_ids.end());
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT clinic_id, head FROM feed_heads "
+                                                     "WHERE clinic_id IN (",
+                                                     Placeholders(clinic_ids.size()), ")"),
+                                        params));
+  for (const Row& row : rows) {
+    const auto it = std::find(clinic_ids.begin(), clinic_ids.end(), row.Text(0));
+    if (it != clinic_ids.end()) heads[static_cast<size_t>(it - clinic_ids.begin())] = row.Int(1);
+  }
+  return heads;
 }
 
 absl::StatusOr<int64_t> SchedulingStore::HeadSequence(Transaction& txn,

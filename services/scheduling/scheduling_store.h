@@ -66,6 +66,11 @@ class SchedulingStore {
   // hours and exceptions (an hours or exception change of a practitioner advances every clinic
   // where they have hours or exceptions, as their leave counts everywhere).
   absl::StatusOr<int64_t> CalendarVersion(Transaction& txn, absl::string_view clinic_id) const;
+  // The clinics where any of these practitioners has working hours or exceptions, or an
+  // appointment starting in `window` (widened by kMaxBlock before it): the clinics whose changes
+  // can touch their calendars. Unordered, each once.
+  absl::StatusOr<std::vector<std::string>> ClinicsOfPractitioners(
+      Transaction& txn, const std::vector<std::string>& practitioner_ids, Interval window) const;
 
   // ---- Patients ----
   absl::StatusOr<v1::Patient> CreatePatient(Transaction& txn, const v1::Patient& patient,
@@ -226,6 +231,9 @@ class SchedulingStore {
                                                       int64_t since, int limit) const;
   // The clinic's feed head (0 before the first change).
   absl::StatusOr<int64_t> HeadSequence(Transaction& txn, absl::string_view clinic_id) const;
+  // The feed heads of `clinic_ids`, in their order (0 for a clinic with no change yet).
+  absl::StatusOr<std::vector<int64_t>> FeedHeads(Transaction& txn,
+                                                 const std::vector<std::string>& clinic_ids) const;
 
  private:
   // Occupy and OccupyIfFree: with `name_holder`, a held granule is SLOT_TAKEN naming its holder;
