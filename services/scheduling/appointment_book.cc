@@ -43,8 +43,8 @@ void AppointmentBook::NotifyCommitted(const v1::Appointment& a) const {
 }
 
 absl::Status AppointmentBook::RecordChange(Transaction& txn, v1::Appointment& a,
-                                           v1::ChangeType type, int64_t new_version,
-                                           absl::Time now) const {
+                                           v1::ChangeType type, int64_t new_version, absl::Time now,
+                                           std::string* record) const {
   ASSIGN_OR_RETURN(int64_t sequence, store_->NextSequence(txn, a.clinic_id()));
   a.set_change_sequence(sequence);
   a.set_etag(EtagOf(new_version));
@@ -53,9 +53,11 @@ absl::Status AppointmentBook::RecordChange(Transaction& txn, v1::Appointment& a,
   change.set_sequence(sequence);
   change.set_clinic_id(a.clinic_id());
   change.set_type(type);
-  *change.mutable_appointment() = a;
   *change.mutable_commit_time() = ToProtoTimestamp(now);
-  return store_->AppendChange(txn, change);
+  std::string bytes = a.SerializeAsString();
+  RETURN_IF_ERROR(store_->AppendChange(txn, change, bytes));
+  if (record != nullptr) *record = std::move(bytes);
+  return absl::OkStatus();
 }
 
 absl::Status AppointmentBook::LapseHolds(Transaction& txn,
@@ -80,13 +82,31 @@ absl::Status AppointmentBook::CancelLapsedHold(Transaction& txn, v1::Appointment
   held.mutable_cancellation()->set_reason("hold lapsed");
   *held.mutable_cancellation()->mutable_cancel_time() = ToProtoTimestamp(now);
   RETURN_IF_ERROR(store_->Release(txn, held.id()));
-  RETURN_IF_ERROR(RecordChange(txn, held, v1::CHANGE_TYPE_CANCELLED, version + 1, now));
-  return store_->UpdateAppointment(txn, held, FromProtoTimestamp(held.end_time()), version);
+  std::string record;
+  RETURN_IF_ERROR(RecordChange(txn, held, v1::CHANGE_TYPE_CANCELLED, version + 1, now, &record));
+  return store_->UpdateAppointment(txn, held, FromProtoTimestamp(held.end_time()), version, record);
 }
 
 absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
                                        v1::Appointment& a, bool chair_chosen,
                                        absl::Time now) const {
+  ASSIGN_OR_RETURN(std::string chair, CheckSlot(txn, schedule, a, chair_chosen, now));
+  a.set_chair_id(std::move(chair));
+  const Interval block{FromProtoTimestamp(a.start_time()),
+                       FromProtoTimestamp(a.end_time()) +
+                           std::max(ToDuration(schedule.buffer_after()), absl::ZeroDuration())};
+  RETURN_IF_ERROR(LapseHolds(
+      txn, {a.practitioner_id(), a.chair_id(), PatientResource(a.patient_id())}, block, now));
+  // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
+  // booking of the same practitioner or chair, or of the same patient at any clinic (a
+  // primary-key collision fails the transaction).
+  return store_->Occupy(txn, a, block);
+}
+
+absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
+                                                       const v1::ClinicSchedule& schedule,
+                                                       const v1::Appointment& a, bool chair_chosen,
+                                                       absl::Time now) const {
   const absl::TimeZone zone = ZoneOf(schedule);
   const absl::Time start = FromProtoTimestamp(a.start_time());
   const absl::Time end = FromProtoTimestamp(a.end_time());
@@ -129,14 +149,7 @@ absl::Status AppointmentBook::TakeSlot(Transaction& txn, const v1::ClinicSchedul
     return SlotTakenError(message, busy,
                           busy == "practitioner" ? a.practitioner_id() : a.chair_id());
   }
-  a.set_chair_id(chosen->chair_id);
-  const Interval block{start, end + in.query.buffer_after};
-  RETURN_IF_ERROR(LapseHolds(
-      txn, {a.practitioner_id(), a.chair_id(), PatientResource(a.patient_id())}, block, now));
-  // The check above read a snapshot; the occupancy rows are what actually exclude a concurrent
-  // booking of the same practitioner or chair, or of the same patient at any clinic (a
-  // primary-key collision fails the transaction).
-  return store_->Occupy(txn, a, block);
+  return chosen->chair_id;
 }
 
 absl::StatusOr<int> AppointmentBook::SweepLapsedHolds(absl::Time now) const {
@@ -217,14 +230,15 @@ absl::StatusOr<v1::Appointment> AppointmentBook::Transition(const Call& call,
                   EnqueueEvent(txn, kBillingDestination, kChargeEventKind, *charge, now).status());
               event_enqueued = true;
             }
+            std::string record;
             RETURN_IF_ERROR(RecordChange(
                 txn, a, next == v1::CANCELLED ? v1::CHANGE_TYPE_CANCELLED : v1::CHANGE_TYPE_UPDATED,
-                version + 1, now));
+                version + 1, now, &record));
             // The block keeps the buffer it was booked with (its occupancy rows), whatever the
             // clinic's buffer is now; a reschedule took new rows with the current one.
             ASSIGN_OR_RETURN(absl::Time block_end,
                              store_->OccupiedUntil(txn, a.id(), FromProtoTimestamp(a.end_time())));
-            RETURN_IF_ERROR(store_->UpdateAppointment(txn, a, block_end, version));
+            RETURN_IF_ERROR(store_->UpdateAppointment(txn, a, block_end, version, record));
             changed = true;
             return a;
           }));

@@ -69,11 +69,20 @@ class AppointmentBook {
   // "patient") when it is another booking that holds it.
   absl::Status TakeSlot(Transaction& txn, const v1::ClinicSchedule& schedule, v1::Appointment& a,
                         bool chair_chosen, absl::Time now) const;
+  // TakeSlot's check alone, on whatever `txn` reads (a read transaction before the write one, for
+  // a booking's pre-check): the chair a booking of `a` would take, or TakeSlot's refusal. Takes
+  // nothing; the occupancy rows decide later.
+  absl::StatusOr<std::string> CheckSlot(Transaction& txn, const v1::ClinicSchedule& schedule,
+                                        const v1::Appointment& a, bool chair_chosen,
+                                        absl::Time now) const;
 
   // Inside `txn`: appends the change to `a`'s clinic feed and stamps its sequence, the etag of
   // `new_version` and the update time on `a`.
+  // `record` (when given) receives `a` as serialised for the change, for the row's write
+  // (SchedulingStore::InsertAppointment / UpdateAppointment with a record): serialised once.
   absl::Status RecordChange(Transaction& txn, v1::Appointment& a, v1::ChangeType type,
-                            int64_t new_version, absl::Time now) const;
+                            int64_t new_version, absl::Time now,
+                            std::string* record = nullptr) const;
 
   // Cancels every held appointment whose hold lapsed by `now`, so that their clinics' change feeds
   // say so (bookings also free lapsed holds they collide with): one write transaction per clinic,

@@ -195,6 +195,113 @@ TEST_F(AppointmentBookTest, OccupyTakesASessionsGranulesInOneStatement) {
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(Utc(At(1, 12)))));
 }
 
+TEST_F(AppointmentBookTest, CalendarVersionAdvancesWithWhatABookingPreChecksNotWithBookings) {
+  const auto versions = [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
+    std::pair<int64_t, int64_t> out;
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out.first, store_.CalendarVersion(txn, clinic_a_));
+      ASSIGN_OR_RETURN(out.second, store_.CalendarVersion(txn, clinic_b_));
+      return absl::OkStatus();
+    }));
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(auto start, versions());
+  EXPECT_GT(start.first, 0);  // the fixture's schedule, chair and hours
+
+  // A booking (and its change) leaves it: the occupancy keys exclude other bookings.
+  ASSERT_OK(Take(At(1, 10), false, now_).status());
+  ASSERT_OK_AND_ASSIGN(auto after_booking, versions());
+  EXPECT_EQ(after_booking, start);
+
+  // Leave entered at clinic B for clinic A's practitioner keeps them away at A too: both advance.
+  std::string leave_id;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    v1::ScheduleException leave;
+    leave.set_clinic_id(clinic_b_);
+    leave.set_practitioner_id(practitioner_);
+    leave.set_kind(v1::LEAVE);
+    ASSIGN_OR_RETURN(v1::ScheduleException saved,
+                     store_.CreateException(txn, leave, Interval{At(2, 0), At(3, 0)}, now_));
+    leave_id = saved.id();
+    return absl::OkStatus();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto after_leave, versions());
+  EXPECT_GT(after_leave.first, start.first);
+  EXPECT_GT(after_leave.second, start.second);
+
+  // A chair of clinic A: A only.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Chair chair, store_.GetChair(txn, chair_a_));
+    chair.set_active(false);
+    return store_.UpdateChair(txn, chair, 1).status();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto after_chair, versions());
+  EXPECT_GT(after_chair.first, after_leave.first);
+  EXPECT_EQ(after_chair.second, after_leave.second);
+
+  // Deleting the leave: both again (the row still names the practitioner's clinics).
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    return store_.DeleteException(txn, leave_id);
+  }));
+  ASSERT_OK_AND_ASSIGN(auto after_delete, versions());
+  EXPECT_GT(after_delete.first, after_chair.first);
+  EXPECT_GT(after_delete.second, after_chair.second);
+
+  // Clinic B's schedule: B only.
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::ClinicSchedule schedule, store_.RequireSchedule(txn, clinic_b_, "c"));
+    return store_.PutSchedule(txn, schedule, 1, now_).status();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto after_schedule, versions());
+  EXPECT_EQ(after_schedule.first, after_delete.first);
+  EXPECT_GT(after_schedule.second, after_delete.second);
+}
+
+TEST_F(AppointmentBookTest, OccupyIfFreeTakesEveryGranuleOrNone) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment first, Take(At(1, 10), false, now_));
+  const auto attempt = [&](absl::Time start) -> absl::StatusOr<std::pair<bool, absl::Time>> {
+    std::pair<bool, absl::Time> out;
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      v1::Appointment a;
+      a.set_id(NewIdAt(start));
+      a.set_clinic_id(clinic_a_);
+      a.set_patient_id(patient_);
+      a.set_practitioner_id(practitioner_);
+      a.set_chair_id(chair_a_);
+      *a.mutable_start_time() = ToProtoTimestamp(start);
+      *a.mutable_end_time() = ToProtoTimestamp(start + absl::Hours(1));
+      ASSIGN_OR_RETURN(out.first,
+                       store_.OccupyIfFree(txn, a, Interval{start, start + absl::Minutes(90)}));
+      ASSIGN_OR_RETURN(out.second, store_.OccupiedUntil(txn, a.id(), start));
+      return absl::OkStatus();
+    }));
+    return out;
+  };
+  // Overlapping the first booking's block (10:00-11:30): refused, and none of its granules kept.
+  EXPECT_THAT(attempt(At(1, 11)), IsOkAndHolds(std::pair{false, At(1, 11)}));
+  // Free: every granule taken, the block's end held.
+  EXPECT_THAT(attempt(At(1, 12)), IsOkAndHolds(std::pair{true, At(1, 13, 30)}));
+}
+
+TEST_F(AppointmentBookTest, AChangeStoredWithTheRecordsBytesIsOneEncodedChange) {
+  ASSERT_OK_AND_ASSIGN(v1::Appointment a, Take(At(1, 10), false, now_));
+  v1::Change header;
+  header.set_sequence(a.change_sequence() + 1);
+  header.set_clinic_id(clinic_a_);
+  header.set_type(v1::CHANGE_TYPE_UPDATED);
+  *header.mutable_commit_time() = ToProtoTimestamp(now_);
+  a.set_notes("serialised once");
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(store_.NextSequence(txn, clinic_a_).status());
+    return store_.AppendChange(txn, header, a.SerializeAsString());
+  }));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Change> feed, Feed());
+  ASSERT_EQ(feed.size(), 2u);
+  v1::Change expected = header;
+  *expected.mutable_appointment() = a;
+  EXPECT_EQ(feed[1].SerializeAsString(), expected.SerializeAsString());
+}
+
 TEST_F(AppointmentBookTest, TransitionChecksScopeEtagAndRuleAndReplays) {
   ASSERT_OK_AND_ASSIGN(v1::Appointment held, Take(At(1, 10), true, now_));
   const Call desk = Desk("ConfirmAppointment");

@@ -78,7 +78,10 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
         absl::Duration duration,
         AppointmentDuration(schedule, req.type(), req.has_duration() ? &req.duration() : nullptr));
     CalendarScope scope{period.first, period.last, req.practitioner_id(), "", ""};
-    ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(*store_, txn, schedule, scope, call.now));
+    ASSIGN_OR_RETURN(CalendarInputs in,
+                     calendars_ != nullptr
+                         ? calendars_->Load(txn, schedule, scope, call.now)
+                         : LoadCalendars(*store_, txn, schedule, scope, call.now));
     in.query.duration = duration;
     in.query.not_before = call.now;
     in.query.max_slots =
@@ -114,15 +117,51 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                                                    const v1::BookAppointmentRequest& req) const {
   RETURN_IF_ERROR(ValidateBooking(req));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
-  // The patient is scoped too, before the compliance gate answers: its reasons describe the
-  // patient's health, which only a caller who may see the patient's clinic may learn.
-  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
-    return call.who.CheckClinic(patient.preferred_clinic_id());
-  }));
-  ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
   const absl::Time start = FromProtoTimestamp(req.start_time());
   const absl::Time now = call.now;
+  // What the booking reads and checks is done here, before the write transaction, against the
+  // clinic's calendar version; the write transaction then re-reads only that version and lets the
+  // occupancy keys exclude a concurrent booking. Anything this pre-check does not settle (a
+  // refusal, an unknown clinic or chair, a version changed since) leaves `pre` empty and the write
+  // transaction checks everything itself, as it answers refusals.
+  struct PreChecked {
+    v1::ClinicSchedule schedule;
+    int64_t calendar_version;
+    std::string chair_id;
+  };
+  std::optional<PreChecked> pre;
+  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    pre.reset();
+    // The patient is scoped too, before the compliance gate answers: its reasons describe the
+    // patient's health, which only a caller who may see the patient's clinic may learn.
+    ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
+    RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
+    ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> schedule,
+                     store_->GetSchedule(txn, req.clinic_id()));
+    if (!schedule.has_value()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
+    if (!req.chair_id().empty()) {
+      absl::StatusOr<v1::Chair> chair = store_->GetChair(txn, req.chair_id());
+      if (!chair.ok() || chair->clinic_id() != req.clinic_id() || !chair->active()) {
+        return absl::OkStatus();
+      }
+    }
+    absl::StatusOr<absl::Duration> duration =
+        AppointmentDuration(*schedule, req.type(), req.has_duration() ? &req.duration() : nullptr);
+    if (!duration.ok()) return absl::OkStatus();
+    v1::Appointment draft;
+    draft.set_clinic_id(req.clinic_id());
+    draft.set_patient_id(req.patient_id());
+    draft.set_practitioner_id(req.practitioner_id());
+    draft.set_chair_id(req.chair_id());
+    *draft.mutable_start_time() = req.start_time();
+    *draft.mutable_end_time() = ToProtoTimestamp(start + *duration);
+    absl::StatusOr<std::string> chair =
+        book_->CheckSlot(txn, *schedule, draft, !req.chair_id().empty(), now);
+    if (chair.ok()) pre = PreChecked{*std::move(schedule), version, *std::move(chair)};
+    return absl::OkStatus();
+  }));
+  ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
 
   // The compliance gate is a network call: ask before the write transaction, not inside it.
   if (NeedsComplianceGate(req.type())) {
@@ -142,10 +181,22 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
       RunIdempotent<v1::Appointment>(
           *db_, key, now, FeedQueue(req.clinic_id()),
           [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
-            ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
-                             store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
-            RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());
-            if (!req.chair_id().empty()) {
+            // The pre-check holds while nothing it read besides appointments has changed (the
+            // calendar version; patients are never deleted).
+            bool prechecked = false;
+            if (pre.has_value()) {
+              ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
+              prechecked = version == pre->calendar_version;
+            }
+            v1::ClinicSchedule schedule;
+            if (prechecked) {
+              schedule = pre->schedule;
+            } else {
+              ASSIGN_OR_RETURN(schedule,
+                               store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+              RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());
+            }
+            if (!prechecked && !req.chair_id().empty()) {
               ASSIGN_OR_RETURN(v1::Chair chair, store_->GetChair(txn, req.chair_id()));
               if (chair.clinic_id() != req.clinic_id()) {
                 return absl::InvalidArgumentError("chair_id: the chair is in another clinic");
@@ -188,10 +239,26 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
               a.set_plan_id(plan.id());
               a.set_session_number(number);
             }
-            RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
-            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now));
+            bool taken = false;
+            if (prechecked) {
+              // Only the occupancy keys are left to decide. Held (by a booking since the
+              // pre-check, or a lapsed hold): the full check below answers, as without one.
+              a.set_chair_id(pre->chair_id);
+              ASSIGN_OR_RETURN(taken,
+                               store_->OccupyIfFree(
+                                   txn, a,
+                                   Interval{start, start + duration +
+                                                       std::max(ToDuration(schedule.buffer_after()),
+                                                                absl::ZeroDuration())}));
+              if (!taken) a.set_chair_id(req.chair_id());
+            }
+            if (!taken) {
+              RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
+            }
+            std::string record;
+            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now, &record));
             RETURN_IF_ERROR(store_->InsertAppointment(
-                txn, a, start + duration + ToDuration(schedule.buffer_after())));
+                txn, a, start + duration + ToDuration(schedule.buffer_after()), record));
             created = true;
             return a;
           }));

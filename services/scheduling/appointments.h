@@ -12,6 +12,7 @@
 #include "common/db/database.h"
 #include "common/rpc/call.h"
 #include "services/scheduling/appointment_book.h"
+#include "services/scheduling/clinic_calendar_cache.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/supply_issuer.h"
@@ -22,9 +23,17 @@ namespace smp::scheduling {
 class Appointments {
  public:
   // Every pointer must outlive the unit.
+  // `calendars` (may be null: every search reads the database) answers FindAvailability's
+  // calendars from memory while the clinic's versions are unchanged.
   Appointments(Database* db, const SchedulingStore* store, const AppointmentBook* book,
-               ComplianceGate* compliance, SupplyIssuer* supplies)
-      : db_(db), store_(store), book_(book), compliance_(compliance), supplies_(supplies) {}
+               ComplianceGate* compliance, SupplyIssuer* supplies,
+               ClinicCalendarCache* calendars = nullptr)
+      : db_(db),
+        store_(store),
+        book_(book),
+        compliance_(compliance),
+        supplies_(supplies),
+        calendars_(calendars) {}
 
   // Free slots of a clinic over at most 62 local days (a plan's next-session window applied).
   absl::StatusOr<v1::FindAvailabilityResponse> FindAvailability(
@@ -85,6 +94,7 @@ class Appointments {
   const AppointmentBook* book_;
   ComplianceGate* compliance_;
   SupplyIssuer* supplies_;
+  ClinicCalendarCache* calendars_;
 };
 
 }  // namespace smp::scheduling

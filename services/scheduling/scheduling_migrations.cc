@@ -147,6 +147,16 @@ CREATE TABLE start_attempts (
   create_time INTEGER NOT NULL
 );
 )sql"},
+      // What a booking checks before its write transaction (the clinic's schedule, chairs, working
+      // hours and exceptions, a practitioner's leave at other clinics) carries this version: a
+      // booking re-reads only it under the write lock (appointments themselves are excluded by the
+      // occupancy keys). Bumped by every write of those, in the same transaction.
+      {5, "calendar settings version per clinic", R"sql(
+CREATE TABLE calendar_versions (
+  clinic_id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+)sql"},
   };
   return *migrations;
 }

@@ -14,6 +14,7 @@
 #include "services/scheduling/appointments.h"
 #include "services/scheduling/change_feed.h"
 #include "services/scheduling/change_notifier.h"
+#include "services/scheduling/clinic_calendar_cache.h"
 #include "services/scheduling/clinic_resources.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/patients.h"
@@ -149,6 +150,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithRawCallbac
   Patients patients_;
   ClinicResources resources_;
   TreatmentPlans plans_;
+  ClinicCalendarCache calendars_{&store_};
   Appointments appointments_;
   ChangeFeed feed_;
   WatchStreams streams_;

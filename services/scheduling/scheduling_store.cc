@@ -14,6 +14,9 @@
 #include "common/util/ids.h"
 #include "common/util/local_date.h"
 #include "common/util/proto_time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/scheduling/appointment_rules.h"
 #include "services/scheduling/scheduling_reasons.h"
 
@@ -38,6 +41,27 @@ bool RestrictToClinics(absl::string_view column,
   absl::StrAppend(&sql, " AND ", column, " IN (", Placeholders(clinics->size()), ")");
   for (const std::string& c : *clinics) params.emplace_back(c);
   return true;
+}
+
+// Advances the calendar version of `clinic_id` (migration 5) and, for a practitioner's hours or
+// exception, of every clinic where that practitioner has hours or exceptions: their leave anywhere
+// keeps them away at every branch, so each of those clinics' booking pre-checks must re-read.
+absl::Status BumpCalendarVersion(Transaction& txn, absl::string_view clinic_id,
+                                 absl::string_view practitioner_id) {
+  if (practitioner_id.empty()) {
+    return txn.Exec(
+        "INSERT INTO calendar_versions (clinic_id, version) VALUES (?, 1) "
+        "ON CONFLICT (clinic_id) DO UPDATE SET version = calendar_versions.version + 1",
+        {std::string(clinic_id)});
+  }
+  return txn.Exec(
+      "INSERT INTO calendar_versions (clinic_id, version) "
+      "SELECT related.clinic_id, 1 FROM (SELECT CAST(? AS TEXT) AS clinic_id "
+      "UNION SELECT clinic_id FROM working_hours WHERE practitioner_id = ? "
+      "UNION SELECT clinic_id FROM schedule_exceptions WHERE practitioner_id = ?) AS related "
+      "WHERE true "
+      "ON CONFLICT (clinic_id) DO UPDATE SET version = calendar_versions.version + 1",
+      {std::string(clinic_id), std::string(practitioner_id), std::string(practitioner_id)});
 }
 
 // --- patients ---
@@ -148,8 +172,16 @@ absl::StatusOr<v1::ClinicSchedule> SchedulingStore::PutSchedule(Transaction& txn
                  "update_time = ?, version = version + 1 WHERE clinic_id = ?",
                  {schedule.time_zone(), Serialize(stored), ToDbMicros(now), schedule.clinic_id()}));
   }
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, schedule.clinic_id(), ""));
   stored.set_etag(EtagOf(current + 1));
   return stored;
+}
+
+absl::StatusOr<int64_t> SchedulingStore::CalendarVersion(Transaction& txn,
+                                                         absl::string_view clinic_id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT version FROM calendar_versions WHERE clinic_id = ?",
+                                        {std::string(clinic_id)}));
+  return rows.empty() ? 0 : rows[0].Int(0);
 }
 
 // ---------------------------------------------------------------- patients
@@ -195,6 +227,30 @@ absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
   return GetPatient(txn, patient.id());
 }
 
+absl::StatusOr<std::vector<std::string>> SchedulingStore::ClinicsOfPractitioners(
+    Transaction& txn, const std::vector<std::string>& practitioner_ids, Interval window) const {
+  if (practitioner_ids.empty()) return std::vector<std::string>{};
+  const std::string in = Placeholders(practitioner_ids.size());
+  std::vector<DbValue> params;
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& p : practitioner_ids) params.emplace_back(p);
+  }
+  params.emplace_back(ToDbMicros(window.start - kMaxBlock));
+  params.emplace_back(ToDbMicros(window.end));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      txn.Query(
+          absl::StrCat("SELECT clinic_id FROM working_hours WHERE practitioner_id IN (", in,
+                       ") UNION SELECT clinic_id FROM schedule_exceptions WHERE "
+                       "practitioner_id IN (",
+                       in, ") UNION SELECT clinic_id FROM appointments WHERE practitioner_id IN (",
+                       in, ") AND start_time > ? AND start_time < ?"),
+          params));
+  std::vector<std::string> clinics;
+  for (const Row& row : rows) clinics.push_back(row.Text(0));
+  return clinics;
+}
+
 absl::StatusOr<Page<v1::Patient>> SchedulingStore::SearchPatients(
     Transaction& txn, absl::string_view needle,
     const std::optional<std::vector<std::string>>& clinics, const PageRequest& page) const {
@@ -229,6 +285,7 @@ absl::StatusOr<v1::Chair> SchedulingStore::CreateChair(Transaction& txn, const v
       txn.Exec("INSERT INTO chairs (id, clinic_id, name, active, version) "
                "VALUES (?, ?, ?, 1, 1)",
                {id, chair.clinic_id(), chair.name()}));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, chair.clinic_id(), ""));
   return GetChair(txn, id);
 }
 
@@ -276,7 +333,9 @@ absl::StatusOr<v1::Chair> SchedulingStore::UpdateChair(Transaction& txn, const v
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
     return StaleEtagError("chair", chair.id(), expected_version, version);
   }
-  return GetChair(txn, chair.id());
+  ASSIGN_OR_RETURN(v1::Chair updated, GetChair(txn, chair.id()));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, updated.clinic_id(), ""));
+  return updated;
 }
 
 // ---------------------------------------------------------------- working hours and exceptions
@@ -317,6 +376,7 @@ absl::StatusOr<v1::WorkingHours> SchedulingStore::PutWorkingHours(Transaction& t
                  "WHERE practitioner_id = ? AND clinic_id = ?",
                  {Serialize(stored), hours.practitioner_id(), hours.clinic_id()}));
   }
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, hours.clinic_id(), hours.practitioner_id()));
   stored.set_etag(EtagOf(version + 1));
   return stored;
 }
@@ -354,6 +414,7 @@ absl::StatusOr<v1::ScheduleException> SchedulingStore::CreateException(
                {stored.id(), stored.clinic_id(), stored.practitioner_id(),
                 v1::ExceptionKind_Name(stored.kind()), Serialize(stored), ToDbMicros(span.start),
                 ToDbMicros(span.end)}));
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, stored.clinic_id(), stored.practitioner_id()));
   return stored;
 }
 
@@ -365,6 +426,12 @@ absl::StatusOr<v1::ScheduleException> SchedulingStore::GetException(Transaction&
 }
 
 absl::Status SchedulingStore::DeleteException(Transaction& txn, absl::string_view id) const {
+  ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT clinic_id, practitioner_id FROM "
+                                        "schedule_exceptions WHERE id = ?",
+                                        {std::string(id)}));
+  if (rows.empty()) return NotFound("schedule exception", id);
+  // Bumped while the row still names its practitioner's clinics.
+  RETURN_IF_ERROR(BumpCalendarVersion(txn, rows[0].Text(0), rows[0].Text(1)));
   ASSIGN_OR_RETURN(int64_t deleted, txn.ExecCount("DELETE FROM schedule_exceptions WHERE id = ?",
                                                   {std::string(id)}));
   if (deleted == 0) return NotFound("schedule exception", id);
@@ -517,6 +584,20 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::UpdatePlan(Transaction& txn,
 
 absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& appointment,
                                      Interval block) const {
+  return TakeGranules(txn, appointment, block, /*name_holder=*/true);
+}
+
+absl::StatusOr<bool> SchedulingStore::OccupyIfFree(Transaction& txn,
+                                                   const v1::Appointment& appointment,
+                                                   Interval block) const {
+  absl::Status taken = TakeGranules(txn, appointment, block, /*name_holder=*/false);
+  if (absl::IsFailedPrecondition(taken)) return false;
+  RETURN_IF_ERROR(taken);
+  return true;
+}
+
+absl::Status SchedulingStore::TakeGranules(Transaction& txn, const v1::Appointment& appointment,
+                                           Interval block, bool name_holder) const {
   // The granules each resource takes: the patient the appointment itself (start to end), the
   // practitioner and the chair its block. All in one statement: on PostgreSQL every statement of
   // a write transaction runs under a savepoint, and one per granule (about 150 for a 4-hour
@@ -552,6 +633,11 @@ absl::Status SchedulingStore::Occupy(Transaction& txn, const v1::Appointment& ap
   absl::StrAppend(&sql, " ON CONFLICT (resource_id, granule) DO NOTHING");
   ASSIGN_OR_RETURN(const int64_t taken, txn.ExecCount(sql, params));
   if (taken == wanted) return absl::OkStatus();
+  if (!name_holder) {
+    // The caller decides what to do: give back the granules this statement did take.
+    RETURN_IF_ERROR(Release(txn, appointment.id()));
+    return absl::FailedPreconditionError("occupied");
+  }
 
   // Some granule is held: name the first, the patient's before the practitioner's and chair's.
   // (The rows this statement did insert go with the transaction, which the error rolls back.)
@@ -654,6 +740,12 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
                                                 absl::Time block_end) const {
   v1::Appointment stored = appointment;
   stored.set_etag(EtagOf(1));
+  return InsertAppointment(txn, stored, block_end, Serialize(stored).bytes);
+}
+
+absl::Status SchedulingStore::InsertAppointment(Transaction& txn, const v1::Appointment& stored,
+                                                absl::Time block_end,
+                                                absl::string_view record) const {
   absl::Status inserted = txn.Exec(
       "INSERT INTO appointments (id, clinic_id, patient_id, practitioner_id, chair_id, type, "
       "plan_id, session_number, start_time, end_time, block_end_time, status, hold_expire_time, "
@@ -663,7 +755,7 @@ absl::Status SchedulingStore::InsertAppointment(Transaction& txn,
        int64_t{stored.session_number()}, ToDbMicros(FromProtoTimestamp(stored.start_time())),
        ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
        v1::AppointmentStatus_Name(stored.status()),
-       ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored)});
+       ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Blob{std::string(record)}});
   if (absl::IsAlreadyExists(inserted) && !stored.plan_id().empty()) {
     return WithErrorInfo(
         absl::AbortedError(absl::StrCat("session ", stored.session_number(), " of plan ",
@@ -681,6 +773,12 @@ absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
                                                 int64_t expected_version) const {
   v1::Appointment stored = appointment;
   stored.set_etag(EtagOf(expected_version + 1));
+  return UpdateAppointment(txn, stored, block_end, expected_version, Serialize(stored).bytes);
+}
+
+absl::Status SchedulingStore::UpdateAppointment(Transaction& txn, const v1::Appointment& stored,
+                                                absl::Time block_end, int64_t expected_version,
+                                                absl::string_view record) const {
   ASSIGN_OR_RETURN(
       int64_t changed,
       txn.ExecCount(
@@ -691,12 +789,12 @@ absl::Status SchedulingStore::UpdateAppointment(Transaction& txn,
            ToDbMicros(FromProtoTimestamp(stored.start_time())),
            ToDbMicros(FromProtoTimestamp(stored.end_time())), ToDbMicros(block_end),
            v1::AppointmentStatus_Name(stored.status()),
-           ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Serialize(stored),
+           ToDbMicros(FromProtoTimestamp(stored.hold_expire_time())), Blob{std::string(record)},
            stored.id(), expected_version}));
   if (changed == 0) {
-    ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, appointment.id()));
+    ASSIGN_OR_RETURN(v1::Appointment current, GetAppointment(txn, stored.id()));
     ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current.etag()));
-    return StaleEtagError("appointment", appointment.id(), expected_version, version);
+    return StaleEtagError("appointment", stored.id(), expected_version, version);
   }
   return absl::OkStatus();
 }
@@ -837,6 +935,28 @@ absl::Status SchedulingStore::AppendChange(Transaction& txn, const v1::Change& c
        Serialize(change)});
 }
 
+absl::Status SchedulingStore::AppendChange(Transaction& txn,
+                                           const v1::Change& change_without_appointment,
+                                           absl::string_view appointment_record) const {
+  // Field 4 (appointment), length-delimited, after the other fields: parsers take fields in any
+  // order, so this is the encoding of the whole Change.
+  std::string bytes = change_without_appointment.SerializeAsString();
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+        v1::Change::kAppointmentFieldNumber,
+        google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    out.WriteVarint32(static_cast<uint32_t>(appointment_record.size()));
+    out.WriteRaw(appointment_record.data(), static_cast<int>(appointment_record.size()));
+  }
+  return txn.Exec(
+      "INSERT INTO appointment_changes (clinic_id, sequence, type, change) "
+      "VALUES (?, ?, ?, ?)",
+      {change_without_appointment.clinic_id(), change_without_appointment.sequence(),
+       v1::ChangeType_Name(change_without_appointment.type()), Blob{std::move(bytes)}});
+}
+
 absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction& txn,
                                                                      absl::string_view clinic_id,
                                                                      int64_t since,
@@ -846,6 +966,22 @@ absl::StatusOr<std::vector<v1::Change>> SchedulingStore::ListChanges(Transaction
                                         "ORDER BY sequence LIMIT ?",
                                         {std::string(clinic_id), since, int64_t{limit}}));
   return ParseAll<v1::Change>(rows);
+}
+
+absl::StatusOr<std::vector<int64_t>> SchedulingStore::FeedHeads(
+    Transaction& txn, const std::vector<std::string>& clinic_ids) const {
+  std::vector<int64_t> heads(clinic_ids.size(), 0);
+  if (clinic_ids.empty()) return heads;
+  std::vector<DbValue> params(clinic_ids.begin(), clinic_ids.end());
+  ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT clinic_id, head FROM feed_heads "
+                                                     "WHERE clinic_id IN (",
+                                                     Placeholders(clinic_ids.size()), ")"),
+                                        params));
+  for (const Row& row : rows) {
+    const auto it = std::find(clinic_ids.begin(), clinic_ids.end(), row.Text(0));
+    if (it != clinic_ids.end()) heads[static_cast<size_t>(it - clinic_ids.begin())] = row.Int(1);
+  }
+  return heads;
 }
 
 absl::StatusOr<int64_t> SchedulingStore::HeadSequence(Transaction& txn,

@@ -61,6 +61,16 @@ class SchedulingStore {
   absl::StatusOr<v1::ClinicSchedule> PutSchedule(Transaction& txn,
                                                  const v1::ClinicSchedule& schedule,
                                                  int64_t expected_version, absl::Time now) const;
+  // The clinic's calendar version (0 before any): advanced in the same transaction by every write
+  // of what a booking's pre-check reads besides appointments: the schedule, a chair, working
+  // hours and exceptions (an hours or exception change of a practitioner advances every clinic
+  // where they have hours or exceptions, as their leave counts everywhere).
+  absl::StatusOr<int64_t> CalendarVersion(Transaction& txn, absl::string_view clinic_id) const;
+  // The clinics where any of these practitioners has working hours or exceptions, or an
+  // appointment starting in `window` (widened by kMaxBlock before it): the clinics whose changes
+  // can touch their calendars. Unordered, each once.
+  absl::StatusOr<std::vector<std::string>> ClinicsOfPractitioners(
+      Transaction& txn, const std::vector<std::string>& practitioner_ids, Interval window) const;
 
   // ---- Patients ----
   absl::StatusOr<v1::Patient> CreatePatient(Transaction& txn, const v1::Patient& patient,
@@ -139,6 +149,10 @@ class SchedulingStore {
   // appointment holding it for a practitioner or chair; none for the patient (it may be another
   // clinic's).
   absl::Status Occupy(Transaction& txn, const v1::Appointment& appointment, Interval block) const;
+  // The same granules, if every one is free: true when taken; false (none kept) when any is held,
+  // for a booking whose pre-check was made before its write transaction to check again there.
+  absl::StatusOr<bool> OccupyIfFree(Transaction& txn, const v1::Appointment& appointment,
+                                    Interval block) const;
   // Ids of the appointments holding any granule of `block` on either resource.
   absl::StatusOr<std::vector<std::string>> Occupants(Transaction& txn,
                                                      const std::vector<std::string>& resources,
@@ -159,9 +173,18 @@ class SchedulingStore {
   // session number (the partial unique index of migration 3: a concurrent booking of the plan).
   absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end) const;
+  // The same with the record's bytes already serialised (`appointment` with its etag 1), so that
+  // the appointment is serialised once for its row and its change (AppendChange's overload).
+  absl::Status InsertAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end, absl::string_view record) const;
   // Rewrites the appointment if its version is `expected_version`; ABORTED naming the current etag.
   absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
                                  absl::Time block_end, int64_t expected_version) const;
+  // The same with the record's bytes already serialised (`appointment` with the etag of
+  // expected_version + 1).
+  absl::Status UpdateAppointment(Transaction& txn, const v1::Appointment& appointment,
+                                 absl::Time block_end, int64_t expected_version,
+                                 absl::string_view record) const;
   absl::StatusOr<v1::Appointment> GetAppointment(Transaction& txn, absl::string_view id) const;
   // Clinics that have held appointments whose hold lapsed by `now`.
   absl::StatusOr<std::vector<std::string>> ClinicsWithLapsedHolds(Transaction& txn,
@@ -198,6 +221,11 @@ class SchedulingStore {
   absl::StatusOr<int64_t> NextSequence(Transaction& txn, absl::string_view clinic_id) const;
   // Appends `change` (whose sequence the caller has taken from NextSequence) to its clinic's feed.
   absl::Status AppendChange(Transaction& txn, const v1::Change& change) const;
+  // The same for `change` without its appointment and the appointment's serialised bytes: the
+  // stored bytes are still one encoded v1::Change (the appointment's field appended), which the
+  // feed serves as they are.
+  absl::Status AppendChange(Transaction& txn, const v1::Change& change_without_appointment,
+                            absl::string_view appointment_record) const;
   // At most `limit` of the clinic's changes after sequence `since`, in sequence order.
   absl::StatusOr<std::vector<v1::Change>> ListChanges(Transaction& txn, absl::string_view clinic_id,
                                                       int64_t since, int limit) const;
@@ -216,6 +244,16 @@ class SchedulingStore {
   absl::StatusOr<std::vector<StoredChange>> ListStoredChanges(Transaction& txn,
                                                               absl::string_view clinic_id,
                                                               int64_t since, int limit) const;
+
+  // The feed heads of `clinic_ids`, in their order (0 for a clinic with no change yet).
+  absl::StatusOr<std::vector<int64_t>> FeedHeads(Transaction& txn,
+                                                 const std::vector<std::string>& clinic_ids) const;
+
+ private:
+  // Occupy and OccupyIfFree: with `name_holder`, a held granule is SLOT_TAKEN naming its holder;
+  // without, the granules taken are given back and the answer is a bare FAILED_PRECONDITION.
+  absl::Status TakeGranules(Transaction& txn, const v1::Appointment& appointment, Interval block,
+                            bool name_holder) const;
 };
 
 }  // namespace smp::scheduling
