@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "services/scheduling/local_days.h"
+
 namespace smp::scheduling {
 namespace {
 
@@ -16,24 +18,6 @@ using Intervals = std::vector<Interval>;
 constexpr int kMinutesPerDay = 24 * 60;
 // Bounds how many extra local days of weekly rules are expanded for very long durations.
 constexpr int64_t kMaxExtraDays = 366;
-
-absl::Time StartInstant(absl::CivilSecond cs, absl::TimeZone zone) {
-  const absl::TimeZone::TimeInfo ti = zone.At(cs);
-  return ti.kind == absl::TimeZone::TimeInfo::SKIPPED ? ti.trans : ti.pre;
-}
-
-absl::Time EndInstant(absl::CivilSecond cs, absl::TimeZone zone) {
-  const absl::TimeZone::TimeInfo ti = zone.At(cs);
-  switch (ti.kind) {
-    case absl::TimeZone::TimeInfo::SKIPPED:
-      return ti.trans;
-    case absl::TimeZone::TimeInfo::REPEATED:
-      return ti.post;
-    case absl::TimeZone::TimeInfo::UNIQUE:
-      break;
-  }
-  return ti.pre;
-}
 
 // Sorted by start, no empty intervals, overlapping or touching ones merged. Every list below is
 // kept in this form, so "inside the union" means "inside one interval".
@@ -99,16 +83,22 @@ bool Overlaps(const Intervals& v, absl::Time start, absl::Time end) {
   return it != v.end() && it->start < end;
 }
 
-Intervals SpansToIntervals(const std::vector<LocalSpan>& spans, absl::TimeZone zone) {
+Interval SpanToInterval(const LocalSpan& span, const LocalDays& days) {
+  const absl::Time start = days.Start(span.start);
+  if (span.end <= span.start) return {start, start};
+  return {start, days.End(span.end)};
+}
+
+Intervals SpansToIntervals(const std::vector<LocalSpan>& spans, const LocalDays& days) {
   Intervals out;
   out.reserve(spans.size());
-  for (const LocalSpan& span : spans) out.push_back(ToInterval(span, zone));
+  for (const LocalSpan& span : spans) out.push_back(SpanToInterval(span, days));
   return out;
 }
 
 // Weekly rules laid out on the local days [from, to] and converted to instants.
 void AppendWeekly(const std::vector<WeeklyShift>& shifts, absl::CivilDay from, absl::CivilDay to,
-                  absl::TimeZone zone, Intervals& out) {
+                  const LocalDays& days, Intervals& out) {
   if (shifts.empty()) return;
   for (absl::CivilDay day = from; day <= to; ++day) {
     const absl::Weekday weekday = absl::GetWeekday(day);
@@ -118,7 +108,8 @@ void AppendWeekly(const std::vector<WeeklyShift>& shifts, absl::CivilDay from, a
           shift.start_minute >= shift.end_minute) {
         continue;
       }
-      out.push_back(ToInterval({midnight + shift.start_minute, midnight + shift.end_minute}, zone));
+      out.push_back(
+          SpanToInterval({midnight + shift.start_minute, midnight + shift.end_minute}, days));
     }
   }
 }
@@ -137,9 +128,8 @@ struct PreparedChair {
 }  // namespace
 
 Interval ToInterval(const LocalSpan& span, absl::TimeZone zone) {
-  const absl::Time start = StartInstant(span.start, zone);
-  if (span.end <= span.start) return {start, start};
-  return {start, EndInstant(span.end, zone)};
+  const absl::CivilDay day(span.start);
+  return SpanToInterval(span, LocalDays(zone, day, day - 1));  // empty table: the zone decides
 }
 
 AvailabilityResult FindSlots(const AvailabilityQuery& query,
@@ -172,53 +162,28 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
   const absl::CivilDay rules_from = first_day - 1;
   const absl::CivilDay rules_to = last_day + extra_days;
 
+  // rules_to + 1: a shift ending at 24:00 ends at the next day's midnight.
+  const LocalDays days(zone, rules_from, rules_to + 1);
   Intervals opening;
-  AppendWeekly(query.opening_hours, rules_from, rules_to, zone, opening);
+  AppendWeekly(query.opening_hours, rules_from, rules_to, days, opening);
   const Intervals open =
-      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, zone)));
+      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, days)));
   if (open.empty()) return result;
-
-  // Candidate starts, shared by every practitioner: in range and inside the open clinic.
-  std::vector<absl::Time> starts;
-  auto consider = [&](absl::Time start) {
-    if (start < query.not_before || start > query.not_after) return;
-    if (!Covers(open, start, start + query.duration)) return;
-    starts.push_back(start);
-  };
-  for (absl::CivilDay day = first_day; day <= last_day; ++day) {
-    const absl::CivilSecond next_midnight(day + 1);
-    for (absl::CivilSecond t(day); t < next_midnight; t += step_seconds) {
-      const absl::TimeZone::TimeInfo ti = zone.At(t);
-      switch (ti.kind) {
-        case absl::TimeZone::TimeInfo::UNIQUE:
-          consider(ti.pre);
-          break;
-        case absl::TimeZone::TimeInfo::REPEATED:
-          consider(ti.pre);
-          consider(ti.post);
-          break;
-        case absl::TimeZone::TimeInfo::SKIPPED:
-          break;
-      }
-    }
-  }
-  std::sort(starts.begin(), starts.end());
-  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-  if (starts.empty()) return result;
 
   std::vector<PreparedPractitioner> prepared;
   prepared.reserve(practitioners.size());
   for (const PractitionerCalendar& p : practitioners) {
     Intervals working;
-    AppendWeekly(p.weekly, rules_from, rules_to, zone, working);
-    for (const LocalSpan& extra : p.extra_shifts) working.push_back(ToInterval(extra, zone));
-    Intervals away = SpansToIntervals(p.leave, zone);
+    AppendWeekly(p.weekly, rules_from, rules_to, days, working);
+    for (const LocalSpan& extra : p.extra_shifts) working.push_back(SpanToInterval(extra, days));
+    Intervals away = SpansToIntervals(p.leave, days);
     away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
     Intervals available =
         Subtract(Intersect(open, Normalize(std::move(working))), Normalize(std::move(away)));
     if (available.empty()) continue;
     prepared.push_back({&p.practitioner_id, std::move(available), Normalize(p.busy)});
   }
+  if (prepared.empty()) return result;
   std::stable_sort(
       prepared.begin(), prepared.end(),
       [](const PreparedPractitioner& a, const PreparedPractitioner& b) { return *a.id < *b.id; });
@@ -229,7 +194,9 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
   std::stable_sort(free_chairs.begin(), free_chairs.end(),
                    [](const PreparedChair& a, const PreparedChair& b) { return *a.id < *b.id; });
 
-  for (const absl::Time start : starts) {
+  // Judges one candidate start: the practitioners free then, in id order, each with the first
+  // free chair. False once max_slots is reached and another slot exists (truncated).
+  auto judge = [&](absl::Time start) {
     const absl::Time end = start + query.duration;
     const absl::Time block_end = end + buffer;
     const PreparedChair* chair = nullptr;
@@ -250,11 +217,71 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
       if (chair == nullptr) break;
       if (static_cast<int64_t>(result.slots.size()) >= query.max_slots) {
         result.truncated = true;
-        return result;
+        return false;
       }
       result.slots.push_back({start, end, *p.id, *chair->id});
       last_id = p.id;
     }
+    return true;
+  };
+
+  // Candidate starts, shared by every practitioner: on the step grid of each local day, in range
+  // and inside the open clinic. They are made and judged a day at a time, so a search that fills
+  // max_slots in its first days never lays out the rest of its weeks.
+  std::vector<absl::Time> pending;  // made, not yet judged
+  auto consider = [&](absl::Time start) {
+    if (start < query.not_before || start > query.not_after) return;
+    if (!Covers(open, start, start + query.duration)) return;
+    pending.push_back(start);
+  };
+  for (absl::CivilDay day = first_day; day <= last_day; ++day) {
+    const absl::CivilSecond day_start(day);
+    const int64_t day_seconds = absl::CivilSecond(day + 1) - day_start;
+    absl::Time midnight;
+    if (days.Unique(day_start, &midnight)) {  // one offset all day: no zone lookups
+      // Only the grid points inside [not_before, not_after].
+      int64_t first = 0;
+      if (query.not_before > midnight) {
+        const int64_t after =
+            absl::ToInt64Seconds(absl::Ceil(query.not_before - midnight, absl::Seconds(1)));
+        first = (after + step_seconds - 1) / step_seconds * step_seconds;
+      }
+      for (int64_t t = first; t < day_seconds; t += step_seconds) {
+        const absl::Time start = midnight + absl::Seconds(t);
+        if (start > query.not_after) break;
+        consider(start);
+      }
+    } else {
+      for (absl::CivilSecond t = day_start; t < day_start + day_seconds; t += step_seconds) {
+        const absl::TimeZone::TimeInfo ti = zone.At(t);
+        switch (ti.kind) {
+          case absl::TimeZone::TimeInfo::UNIQUE:
+            consider(ti.pre);
+            break;
+          case absl::TimeZone::TimeInfo::REPEATED:
+            consider(ti.pre);
+            consider(ti.post);
+            break;
+          case absl::TimeZone::TimeInfo::SKIPPED:
+            break;
+        }
+      }
+    }
+    // Every later day's starts are at or after its midnight (a local time's first instant grows
+    // with the local time), so the pending starts before it are final and judged in order. A
+    // fall-back across midnight can put some of today's after tomorrow's first: they wait.
+    absl::Time horizon =
+        day < last_day ? days.Start(absl::CivilSecond(day + 1)) : absl::InfiniteFuture();
+    const bool later_days_out_of_range = horizon > query.not_after;
+    if (later_days_out_of_range) horizon = absl::InfiniteFuture();
+    std::sort(pending.begin(), pending.end());
+    pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+    const auto ready = std::lower_bound(pending.begin(), pending.end(), horizon);
+    for (auto it = pending.begin(); it != ready; ++it) {
+      if (!judge(*it)) return result;
+    }
+    pending.erase(pending.begin(), ready);
+    if (later_days_out_of_range) break;
   }
   return result;
 }

@@ -625,6 +625,69 @@ TEST(DstTest, FallBackLondon) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Paging: FindSlots stops laying out days once max_slots is reached; what it returns must be the
+// first max_slots of the whole answer, in zones whose transitions fall at midnight too.
+
+bool SameSlot(const Slot& a, const Slot& b) {
+  return a.start == b.start && a.end == b.end && a.practitioner_id == b.practitioner_id &&
+         a.chair_id == b.chair_id;
+}
+
+TEST(PagingTest, AFirstPageIsThePrefixOfTheWholeSearch) {
+  // Havana and Santiago change their clocks at midnight; New York at 02:00.
+  const struct {
+    const char* zone;
+    absl::CivilDay first_day;
+  } kCases[] = {{"America/Havana", absl::CivilDay(2026, 3, 4)},
+                {"America/Havana", absl::CivilDay(2026, 10, 28)},
+                {"America/Santiago", absl::CivilDay(2026, 4, 1)},
+                {"America/Santiago", absl::CivilDay(2026, 9, 2)},
+                {"America/New_York", absl::CivilDay(2026, 10, 28)}};
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.zone);
+    AvailabilityQuery q;
+    q.zone = Zone(c.zone);
+    q.opening_hours = EveryDay(Min(0), Min(24));
+    q.first_day = c.first_day;
+    q.last_day = c.first_day + 9;
+    q.duration = absl::Minutes(60);
+    q.buffer_after = absl::Minutes(15);
+    q.max_slots = 1000000;
+    std::vector<PractitionerCalendar> practitioners = {Cal("p-a", EveryDay(Min(0), Min(24))),
+                                                       Cal("p-b", EveryDay(Min(6), Min(22)))};
+    practitioners[0].busy.push_back(
+        {Local(q.zone, c.first_day + 2, Min(10)), Local(q.zone, c.first_day + 2, Min(13))});
+    const std::vector<ChairCalendar> chairs = {Chair("chair-1")};
+    const AvailabilityResult all = FindSlots(q, practitioners, chairs);
+    ExpectWellFormed(all, q.duration);
+    ASSERT_GT(all.slots.size(), 1000u);
+    EXPECT_FALSE(all.truncated);
+    for (const int k : {1, 7, 96, 333, static_cast<int>(all.slots.size()) - 1,
+                        static_cast<int>(all.slots.size())}) {
+      q.max_slots = k;
+      const AvailabilityResult page = FindSlots(q, practitioners, chairs);
+      ASSERT_EQ(page.slots.size(), static_cast<size_t>(k)) << "max_slots " << k;
+      for (int i = 0; i < k; ++i) {
+        ASSERT_TRUE(SameSlot(page.slots[i], all.slots[i])) << "max_slots " << k << ", slot " << i;
+      }
+      EXPECT_EQ(page.truncated, k < static_cast<int>(all.slots.size())) << "max_slots " << k;
+    }
+    // A window inside the days: exactly the whole answer's slots that start in it.
+    q.max_slots = 1000000;
+    q.not_before = all.slots[100].start + absl::Minutes(1);
+    q.not_after = all.slots[700].start;
+    const AvailabilityResult window = FindSlots(q, practitioners, chairs);
+    std::vector<Offer> expected;
+    for (const Slot& s : all.slots) {
+      if (s.start >= q.not_before && s.start <= q.not_after) {
+        expected.emplace_back(s.start, s.practitioner_id);
+      }
+    }
+    EXPECT_THAT(Offers(window), ElementsAreArray(expected));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Cost: 10 practitioners x 4 weeks x 15-minute steps. Prints the time; asserts none.
 
 TEST(FindSlotsCostTest, TenPractitionersFourWeeks) {
