@@ -146,7 +146,8 @@ class Database {
 
 // Options of the SQLite backend.
 struct SqliteOptions {
-  // Connections kept open; transactions beyond this wait for one.
+  // Connections kept open for reads; transactions beyond this wait for one. (Writes have one
+  // connection of their own, and in WAL mode checkpoints another.)
   int max_connections = 8;
   // How long a statement waits for another process's lock before failing with UNAVAILABLE.
   int busy_timeout_ms = 5000;
@@ -155,8 +156,10 @@ struct SqliteOptions {
   int max_group_commit = 32;
 };
 
-// Opens (creating if missing) a SQLite database in WAL mode with synchronous=FULL, so that a
-// committed transaction survives kill -9 and power loss. `path` ":memory:" is not supported (each
+// Opens (creating if missing) a SQLite database in WAL mode. A committed transaction survives
+// kill -9 and power loss: Commit() returns OK only after the log holding it was fsynced (the
+// writer runs with synchronous=NORMAL and syncs the log itself after the write lock, WalSync; a
+// file system without WAL keeps synchronous=FULL). `path` ":memory:" is not supported (each
 // connection would see its own database); tests use a temporary file.
 absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& path,
                                                              const SqliteOptions& options = {});
