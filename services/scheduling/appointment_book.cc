@@ -149,7 +149,7 @@ absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
     return SlotTakenError(message, busy,
                           busy == "practitioner" ? a.practitioner_id() : a.chair_id());
   }
-  return chosen->chair_id;
+  return std::string(chosen->chair_id);
 }
 
 absl::StatusOr<int> AppointmentBook::SweepLapsedHolds(absl::Time now) const {

@@ -1,6 +1,7 @@
 #include "services/scheduling/appointments.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "services/scheduling/plan_rules.h"
 #include "services/scheduling/procedure_record.h"
 #include "services/scheduling/schedule_rules.h"
+#include "services/scheduling/slot_encoding.h"
 
 namespace smp::scheduling {
 namespace {
@@ -62,6 +64,14 @@ absl::Status ValidateBooking(const v1::BookAppointmentRequest& req) {
 
 absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
     const Call& call, const v1::FindAvailabilityRequest& req) const {
+  ASSIGN_OR_RETURN(std::string bytes, FindAvailabilityEncoded(call, req));
+  v1::FindAvailabilityResponse out;
+  if (!out.ParseFromString(bytes)) return absl::InternalError("FindAvailability: bad encoding");
+  return out;
+}
+
+absl::StatusOr<std::string> Appointments::FindAvailabilityEncoded(
+    const Call& call, const v1::FindAvailabilityRequest& req) const {
   RETURN_IF_ERROR(ValidateId("clinic_id", req.clinic_id()));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   RETURN_IF_ERROR(ValidateType(req.type()));
@@ -70,7 +80,7 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
   RETURN_IF_ERROR(ValidateOptionalId("practitioner_id", req.practitioner_id()));
   RETURN_IF_ERROR(ValidateOptionalId("plan_id", req.plan_id()));
   if (req.max_slots() < 0) return absl::InvalidArgumentError("max_slots: must not be negative");
-  v1::FindAvailabilityResponse out;
+  std::string out;  // no slots: the empty response
   RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(v1::ClinicSchedule schedule,
                      store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
@@ -78,13 +88,18 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
         absl::Duration duration,
         AppointmentDuration(schedule, req.type(), req.has_duration() ? &req.duration() : nullptr));
     CalendarScope scope{period.first, period.last, req.practitioner_id(), "", ""};
-    ASSIGN_OR_RETURN(CalendarInputs in,
-                     calendars_ != nullptr
-                         ? calendars_->Load(txn, schedule, scope, call.now)
-                         : LoadCalendars(*store_, txn, schedule, scope, call.now));
-    in.query.duration = duration;
-    in.query.not_before = call.now;
-    in.query.max_slots =
+    std::shared_ptr<const CalendarInputs> in;
+    if (calendars_ != nullptr) {
+      ASSIGN_OR_RETURN(in, calendars_->Load(txn, schedule, scope, call.now));
+    } else {
+      ASSIGN_OR_RETURN(CalendarInputs loaded,
+                       LoadCalendars(*store_, txn, schedule, scope, call.now));
+      in = std::make_shared<const CalendarInputs>(std::move(loaded));
+    }
+    AvailabilityQuery query = in->query;
+    query.duration = duration;
+    query.not_before = call.now;
+    query.max_slots =
         req.max_slots() == 0 ? kMaxSlotsDefault : std::min(req.max_slots(), kMaxSlotsLimit);
     if (!req.plan_id().empty()) {
       ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, req.plan_id()));
@@ -95,19 +110,12 @@ absl::StatusOr<v1::FindAvailabilityResponse> Appointments::FindAvailability(
       if (!LiveSessions(plan).empty()) {
         const std::optional<Interval> window = NextSessionWindow(plan, ZoneOf(schedule), call.now);
         if (!window.has_value()) return absl::OkStatus();  // no gap between sessions is open
-        in.query.not_before = std::max(in.query.not_before, window->start);
-        in.query.not_after = window->end;
+        query.not_before = std::max(query.not_before, window->start);
+        query.not_after = window->end;
       }
     }
-    const AvailabilityResult result = FindSlots(in.query, in.practitioners, in.chairs);
-    for (const Slot& s : result.slots) {
-      v1::Slot* slot = out.add_slots();
-      *slot->mutable_start_time() = ToProtoTimestamp(s.start);
-      *slot->mutable_end_time() = ToProtoTimestamp(s.end);
-      slot->set_practitioner_id(s.practitioner_id);
-      slot->set_chair_id(s.chair_id);
-    }
-    out.set_truncated(result.truncated);
+    // Encoded here: the slots' ids are views of `in`'s calendars.
+    out = EncodeAvailability(FindSlots(query, in->practitioners, in->chairs));
     return absl::OkStatus();
   }));
   return out;

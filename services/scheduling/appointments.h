@@ -38,6 +38,9 @@ class Appointments {
   // Free slots of a clinic over at most 62 local days (a plan's next-session window applied).
   absl::StatusOr<v1::FindAvailabilityResponse> FindAvailability(
       const Call& call, const v1::FindAvailabilityRequest& req) const;
+  // The same answer in wire form (slot_encoding.h), as the service sends it.
+  absl::StatusOr<std::string> FindAvailabilityEncoded(const Call& call,
+                                                      const v1::FindAvailabilityRequest& req) const;
   // Books (or holds) a slot. Procedures first pass the compliance gate (FAILED_PRECONDITION with
   // NOT_ELIGIBLE when compliance refuses, UNAVAILABLE when it cannot answer); a taken slot is
   // FAILED_PRECONDITION with SLOT_TAKEN. Idempotent by request_id.

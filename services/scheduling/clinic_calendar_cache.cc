@@ -7,13 +7,13 @@
 
 namespace smp::scheduling {
 
-absl::StatusOr<CalendarInputs> ClinicCalendarCache::Load(Transaction& txn,
-                                                         const v1::ClinicSchedule& schedule,
-                                                         const CalendarScope& scope,
-                                                         absl::Time now) {
+absl::StatusOr<std::shared_ptr<const CalendarInputs>> ClinicCalendarCache::Load(
+    Transaction& txn, const v1::ClinicSchedule& schedule, const CalendarScope& scope,
+    absl::Time now) {
   if (scope.busy_window.has_value() || !scope.only_chair.empty() ||
       !scope.ignore_appointment_id.empty()) {
-    return LoadCalendars(*store_, txn, schedule, scope, now);
+    ASSIGN_OR_RETURN(CalendarInputs inputs, LoadCalendars(*store_, txn, schedule, scope, now));
+    return std::make_shared<const CalendarInputs>(std::move(inputs));
   }
   const std::string& clinic_id = schedule.clinic_id();
   std::shared_ptr<const Entry> entry;
@@ -38,12 +38,13 @@ absl::StatusOr<CalendarInputs> ClinicCalendarCache::Load(Transaction& txn,
   fresh->schedule_etag = schedule.etag();
   fresh->built = now;
   fresh->calendar_version = version;
-  ASSIGN_OR_RETURN(fresh->inputs, LoadCalendars(*store_, txn, schedule, scope, now));
+  ASSIGN_OR_RETURN(CalendarInputs inputs, LoadCalendars(*store_, txn, schedule, scope, now));
+  fresh->inputs = std::make_shared<const CalendarInputs>(std::move(inputs));
   std::vector<std::string> practitioners;
-  for (const PractitionerCalendar& p : fresh->inputs.practitioners) {
+  for (const PractitionerCalendar& p : fresh->inputs->practitioners) {
     practitioners.push_back(p.practitioner_id);
   }
-  const absl::TimeZone zone = fresh->inputs.query.zone;
+  const absl::TimeZone zone = fresh->inputs->query.zone;
   const Interval window{zone.At(absl::CivilSecond(scope.first_day - 1)).pre,
                         zone.At(absl::CivilSecond(scope.last_day + 2)).pre};
   ASSIGN_OR_RETURN(fresh->clinics, store_->ClinicsOfPractitioners(txn, practitioners, window));
@@ -52,7 +53,7 @@ absl::StatusOr<CalendarInputs> ClinicCalendarCache::Load(Transaction& txn,
   fresh->clinics.erase(std::unique(fresh->clinics.begin(), fresh->clinics.end()),
                        fresh->clinics.end());
   ASSIGN_OR_RETURN(fresh->heads, store_->FeedHeads(txn, fresh->clinics));
-  CalendarInputs out = fresh->inputs;
+  std::shared_ptr<const CalendarInputs> out = fresh->inputs;
   {
     absl::MutexLock lock(&mu_);
     ++builds_;

@@ -18,8 +18,9 @@ class ClinicCalendarCacheTest : public SchedulingTestEnv {
     RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
       ASSIGN_OR_RETURN(v1::ClinicSchedule schedule, store_.RequireSchedule(txn, clinic_a_, "c"));
       CalendarScope scope{Today(), Today() + 6, "", "", ""};
-      ASSIGN_OR_RETURN(CalendarInputs in, cache_.Load(txn, schedule, scope, at));
-      for (const PractitionerCalendar& p : in.practitioners) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const CalendarInputs> in,
+                       cache_.Load(txn, schedule, scope, at));
+      for (const PractitionerCalendar& p : in->practitioners) {
         if (p.practitioner_id == practitioner_) busy = p.busy;
       }
       return absl::OkStatus();

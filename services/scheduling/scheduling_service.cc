@@ -9,9 +9,9 @@
 namespace smp::scheduling {
 namespace {
 
-// Threads that read ListChanges pages (one SQLite read each, then the bytes are handed to gRPC):
-// CPU-bound reads on the suite's 2-core machines, with a few more so one slow disk read does not
-// hold every caller.
+// Threads that read ListChanges pages and answer FindAvailability (one SQLite read each, then the
+// bytes are handed to gRPC): CPU-bound reads on the suite's 2-core machines, with a few more so one
+// slow disk read does not hold every caller.
 constexpr int kPageThreads = 4;
 
 }  // namespace
@@ -178,11 +178,14 @@ grpc::Status SchedulingServiceImpl::CancelTreatmentPlan(grpc::ServerContext* ctx
                       [&](const Call& call) { return plans_.Cancel(call, *req); });
 }
 
-grpc::Status SchedulingServiceImpl::FindAvailability(grpc::ServerContext* ctx,
-                                                     const v1::FindAvailabilityRequest* req,
-                                                     v1::FindAvailabilityResponse* out) {
-  return frame_.Serve(ctx, "FindAvailability", *req, out,
-                      [&](const Call& call) { return appointments_.FindAvailability(call, *req); });
+grpc::ServerUnaryReactor* SchedulingServiceImpl::FindAvailability(grpc::CallbackServerContext* ctx,
+                                                                  const grpc::ByteBuffer* req,
+                                                                  grpc::ByteBuffer* out) {
+  return encoded_.Serve<v1::FindAvailabilityRequest>(
+      ctx, "FindAvailability", req, out,
+      [this](const Call& call, const v1::FindAvailabilityRequest& request) {
+        return appointments_.FindAvailabilityEncoded(call, request);
+      });
 }
 
 grpc::Status SchedulingServiceImpl::BookAppointment(grpc::ServerContext* ctx,

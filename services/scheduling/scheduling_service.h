@@ -48,10 +48,13 @@ struct SchedulingDeps {
 // sync RPCs are served raw on gRPC's callback API from the feed's stored encodings: ListChanges
 // through EncodedUnary (a page is the stored changes framed as the response, never parsed and
 // serialised again), WatchChanges through WatchStreams (open watches hold no server thread; each
-// message is a stored change as it is).
-class SchedulingServiceImpl final : public v1::SchedulingService::WithRawCallbackMethod_ListChanges<
-                                        v1::SchedulingService::WithRawCallbackMethod_WatchChanges<
-                                            v1::SchedulingService::Service>> {
+// message is a stored change as it is). FindAvailability is served raw through EncodedUnary too:
+// its page of slots is encoded once without a message per slot (slot_encoding.h).
+class SchedulingServiceImpl final
+    : public v1::SchedulingService::WithRawCallbackMethod_FindAvailability<
+          v1::SchedulingService::WithRawCallbackMethod_ListChanges<
+              v1::SchedulingService::WithRawCallbackMethod_WatchChanges<
+                  v1::SchedulingService::Service>>> {
  public:
   explicit SchedulingServiceImpl(SchedulingDeps deps);
 
@@ -110,8 +113,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::WithRawCallbac
   grpc::Status CancelTreatmentPlan(grpc::ServerContext*, const v1::CancelTreatmentPlanRequest*,
                                    v1::TreatmentPlan*) override;
 
-  grpc::Status FindAvailability(grpc::ServerContext*, const v1::FindAvailabilityRequest*,
-                                v1::FindAvailabilityResponse*) override;
+  // Raw: a FindAvailabilityRequest, and the response encoded by the operation (slot_encoding.h).
+  grpc::ServerUnaryReactor* FindAvailability(grpc::CallbackServerContext*, const grpc::ByteBuffer*,
+                                             grpc::ByteBuffer*) override;
   grpc::Status BookAppointment(grpc::ServerContext*, const v1::BookAppointmentRequest*,
                                v1::Appointment*) override;
   grpc::Status ConfirmAppointment(grpc::ServerContext*, const v1::ConfirmAppointmentRequest*,
