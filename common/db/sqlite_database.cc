@@ -313,6 +313,15 @@ class SqliteDatabase final : public Database {
       if (absl::Status status = RunOn(**writer, "PRAGMA synchronous=NORMAL"); !status.ok()) {
         return status;
       }
+      // The log exists once a connection has read the database in WAL mode (the query above),
+      // and is removed only when the last connection closes: the writer's stays open as long as
+      // this object, so the descriptor stays the log's. Opened here, so that a commit never
+      // depends on opening a file (a descriptor limit reached under load, say).
+      const std::string wal_path = path_ + "-wal";
+      wal_fd_ = ::open(wal_path.c_str(), O_RDWR | O_CLOEXEC);
+      if (wal_fd_ < 0) {
+        return absl::UnavailableError(absl::StrCat("open ", wal_path, ": ", std::strerror(errno)));
+      }
       wal_sync_ = std::make_unique<WalSync>([this] { return SyncWal(); });
     }
     writer_ = *std::move(writer);
@@ -424,17 +433,8 @@ class SqliteDatabase final : public Database {
     return text;
   }
 
-  // WalSync's sync: fdatasync of the log file. The descriptor is opened on first use (the log
-  // exists once a commit has appended to it) and kept: the log is removed only when the last
-  // connection to the database closes, and the writer's stays open as long as this object.
+  // WalSync's sync: fdatasync of the log file.
   absl::Status SyncWal() {
-    if (wal_fd_ < 0) {
-      const std::string wal_path = path_ + "-wal";
-      wal_fd_ = ::open(wal_path.c_str(), O_RDWR | O_CLOEXEC);
-      if (wal_fd_ < 0) {
-        return absl::UnavailableError(absl::StrCat("open ", wal_path, ": ", std::strerror(errno)));
-      }
-    }
     if (::fdatasync(wal_fd_) != 0) {
       return absl::UnavailableError(
           absl::StrCat("fdatasync ", path_, "-wal: ", std::strerror(errno)));
@@ -505,8 +505,7 @@ class SqliteDatabase final : public Database {
   int batch_size_ = 0;                  // committed (released) transactions in the batch
   std::atomic<int> writers_queued_{0};  // waiting in BeginWrite for write_mu_
   absl::Mutex batch_mu_;
-  // WAL mode only: the log's syncs after the write lock, and its descriptor (used by WalSync's
-  // one syncing waiter at a time).
+  // WAL mode only: the log's syncs after the write lock, and its descriptor (opened by Init).
   std::unique_ptr<WalSync> wal_sync_;
   int wal_fd_ = -1;
 };
