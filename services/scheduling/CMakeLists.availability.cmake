@@ -6,5 +6,5 @@ smp_library(smp_scheduling_availability
 smp_test(smp_scheduling_availability_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/availability_test.cc
        ${CMAKE_CURRENT_LIST_DIR}/local_days_test.cc
-  DEPS smp_scheduling_availability
+  DEPS smp_scheduling_availability absl::strings
   LABELS unit)

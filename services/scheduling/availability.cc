@@ -117,8 +117,44 @@ void AppendWeekly(const std::vector<WeeklyShift>& shifts, absl::CivilDay from, a
 struct PreparedPractitioner {
   const std::string* id;
   Intervals available;
-  Intervals busy;
+  const Intervals* busy;  // normalised once for the whole search
 };
+
+// What candidate starts are judged against, laid out for some local days of rules: the clinic's
+// open time and each practitioner's available time (those with none left out), by id.
+struct PreparedRules {
+  Intervals open;
+  std::vector<PreparedPractitioner> practitioners;
+};
+
+PreparedRules PrepareRules(const AvailabilityQuery& query,
+                           const std::vector<PractitionerCalendar>& practitioners,
+                           const std::vector<Intervals>& busy, absl::CivilDay rules_from,
+                           absl::CivilDay rules_to, const LocalDays& days) {
+  PreparedRules out;
+  Intervals opening;
+  AppendWeekly(query.opening_hours, rules_from, rules_to, days, opening);
+  out.open =
+      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, days)));
+  if (out.open.empty()) return out;
+  out.practitioners.reserve(practitioners.size());
+  for (std::size_t i = 0; i < practitioners.size(); ++i) {
+    const PractitionerCalendar& p = practitioners[i];
+    Intervals working;
+    AppendWeekly(p.weekly, rules_from, rules_to, days, working);
+    for (const LocalSpan& extra : p.extra_shifts) working.push_back(SpanToInterval(extra, days));
+    Intervals away = SpansToIntervals(p.leave, days);
+    away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
+    Intervals available =
+        Subtract(Intersect(out.open, Normalize(std::move(working))), Normalize(std::move(away)));
+    if (available.empty()) continue;
+    out.practitioners.push_back({&p.practitioner_id, std::move(available), &busy[i]});
+  }
+  std::stable_sort(
+      out.practitioners.begin(), out.practitioners.end(),
+      [](const PreparedPractitioner& a, const PreparedPractitioner& b) { return *a.id < *b.id; });
+  return out;
+}
 
 struct PreparedChair {
   const std::string* id;
@@ -164,29 +200,16 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
 
   // rules_to + 1: a shift ending at 24:00 ends at the next day's midnight.
   const LocalDays days(zone, rules_from, rules_to + 1);
-  Intervals opening;
-  AppendWeekly(query.opening_hours, rules_from, rules_to, days, opening);
-  const Intervals open =
-      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, days)));
-  if (open.empty()) return result;
-
-  std::vector<PreparedPractitioner> prepared;
-  prepared.reserve(practitioners.size());
-  for (const PractitionerCalendar& p : practitioners) {
-    Intervals working;
-    AppendWeekly(p.weekly, rules_from, rules_to, days, working);
-    for (const LocalSpan& extra : p.extra_shifts) working.push_back(SpanToInterval(extra, days));
-    Intervals away = SpansToIntervals(p.leave, days);
-    away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
-    Intervals available =
-        Subtract(Intersect(open, Normalize(std::move(working))), Normalize(std::move(away)));
-    if (available.empty()) continue;
-    prepared.push_back({&p.practitioner_id, std::move(available), Normalize(p.busy)});
-  }
-  if (prepared.empty()) return result;
-  std::stable_sort(
-      prepared.begin(), prepared.end(),
-      [](const PreparedPractitioner& a, const PreparedPractitioner& b) { return *a.id < *b.id; });
+  std::vector<Intervals> busy;
+  busy.reserve(practitioners.size());
+  for (const PractitionerCalendar& p : practitioners) busy.push_back(Normalize(p.busy));
+  // The rules are laid out prepare_days local days at a time, each window with the same margins
+  // as the whole search (a day before, extra_days after), so a slot starting on one of its days
+  // is judged exactly as with all days laid out; a page that fills in the first days never lays
+  // out the weeks after them.
+  const int64_t window_days = std::max(query.prepare_days, 1);
+  PreparedRules rules;
+  absl::CivilDay window_last = first_day - 1;  // no window laid out yet
 
   std::vector<PreparedChair> free_chairs;
   free_chairs.reserve(chairs.size());
@@ -202,9 +225,9 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
     const PreparedChair* chair = nullptr;
     bool chair_looked_up = false;
     const std::string* last_id = nullptr;  // duplicate calendars for one id give one slot
-    for (const PreparedPractitioner& p : prepared) {
+    for (const PreparedPractitioner& p : rules.practitioners) {
       if (last_id != nullptr && *last_id == *p.id) continue;
-      if (!Covers(p.available, start, end) || Overlaps(p.busy, start, block_end)) continue;
+      if (!Covers(p.available, start, end) || Overlaps(*p.busy, start, block_end)) continue;
       if (!chair_looked_up) {
         chair_looked_up = true;
         for (const PreparedChair& c : free_chairs) {
@@ -231,10 +254,14 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
   std::vector<absl::Time> pending;  // made, not yet judged
   auto consider = [&](absl::Time start) {
     if (start < query.not_before || start > query.not_after) return;
-    if (!Covers(open, start, start + query.duration)) return;
+    if (!Covers(rules.open, start, start + query.duration)) return;
     pending.push_back(start);
   };
   for (absl::CivilDay day = first_day; day <= last_day; ++day) {
+    if (day > window_last) {
+      window_last = std::min(last_day, day + (window_days - 1));
+      rules = PrepareRules(query, practitioners, busy, day - 1, window_last + extra_days, days);
+    }
     const absl::CivilSecond day_start(day);
     const int64_t day_seconds = absl::CivilSecond(day + 1) - day_start;
     absl::Time midnight;

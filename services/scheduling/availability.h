@@ -63,6 +63,8 @@ struct AvailabilityQuery {
   absl::Time not_before = absl::InfinitePast();   // e.g. now, or a plan's earliest next session
   absl::Time not_after = absl::InfiniteFuture();  // latest allowed start (a plan's max interval)
   int max_slots = 200;
+  // Local days of rules laid out at a time (availability.cc); any value gives the same slots.
+  int prepare_days = 7;
 };
 
 // The ids are views of the ids in the calendars given to FindSlots (valid while those are): a page

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -684,6 +685,65 @@ TEST(PagingTest, AFirstPageIsThePrefixOfTheWholeSearch) {
       }
     }
     EXPECT_THAT(Offers(window), ElementsAreArray(expected));
+  }
+}
+
+// FindSlots lays out the rules prepare_days local days at a time: the answer must not depend on
+// how many, across leave, extra shifts and a closure, busy blocks, sessions longer than a day,
+// and clocks that change at midnight (Havana, Santiago) or at 02:00 (New York).
+TEST(PreparedWindowsTest, TheSlotsDoNotDependOnHowManyDaysAreLaidOutAtATime) {
+  const struct {
+    const char* zone;
+    absl::CivilDay first_day;
+    absl::Duration duration;
+  } kCases[] = {{"America/New_York", absl::CivilDay(2026, 10, 19), absl::Minutes(270)},
+                {"America/New_York", absl::CivilDay(2026, 10, 19), absl::Hours(30)},
+                {"America/Havana", absl::CivilDay(2026, 3, 1), absl::Minutes(45)},
+                {"America/Havana", absl::CivilDay(2026, 10, 25), absl::Hours(26)},
+                {"America/Santiago", absl::CivilDay(2026, 3, 30), absl::Minutes(60)},
+                {"America/Santiago", absl::CivilDay(2026, 8, 30), absl::Minutes(90)}};
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(absl::StrCat(c.zone, " ", absl::FormatCivilTime(c.first_day), " ",
+                              absl::FormatDuration(c.duration)));
+    AvailabilityQuery q;
+    q.zone = Zone(c.zone);
+    q.opening_hours = EveryDay(Min(0), Min(24));
+    q.first_day = c.first_day;
+    q.last_day = c.first_day + 20;
+    q.duration = c.duration;
+    q.buffer_after = absl::Minutes(15);
+    q.max_slots = 1000000;
+    q.closures.push_back(Span(q.first_day + 6, Min(12), Min(18)));   // ends a window of 7
+    q.closures.push_back(Span(q.first_day + 13, Min(20), Min(24)));  // across a window's end
+    std::vector<PractitionerCalendar> practitioners;
+    for (int p = 0; p < 3; ++p) {
+      PractitionerCalendar cal;
+      cal.practitioner_id = "p-" + std::to_string(p);
+      for (absl::Weekday d : kAllDays) {
+        if ((static_cast<int>(d) + p) % 7 < 5) cal.weekly.push_back({d, Min(p), Min(24)});
+      }
+      cal.leave.push_back(Span(q.first_day + 7 + p, Min(6), Min(20)));
+      cal.extra_shifts.push_back(Span(q.first_day + 5 + 3 * p, Min(0), Min(24)));
+      for (int day = 0; day < 21; day += 2 + p) {
+        const absl::Time start = Local(q.zone, q.first_day + day, Min(9 + p));
+        cal.busy.push_back({start, start + absl::Minutes(200)});
+      }
+      practitioners.push_back(std::move(cal));
+    }
+    const std::vector<ChairCalendar> chairs = {Chair("chair-1"), Chair("chair-2")};
+    q.prepare_days = 1000;  // every day at once
+    const AvailabilityResult all_at_once = FindSlots(q, practitioners, chairs);
+    ExpectWellFormed(all_at_once, q.duration);
+    ASSERT_GT(all_at_once.slots.size(), 100u);
+    for (const int window : {1, 2, 3, 7}) {
+      q.prepare_days = window;
+      const AvailabilityResult windowed = FindSlots(q, practitioners, chairs);
+      ASSERT_EQ(windowed.slots.size(), all_at_once.slots.size()) << "prepare_days " << window;
+      for (std::size_t i = 0; i < windowed.slots.size(); ++i) {
+        ASSERT_TRUE(SameSlot(windowed.slots[i], all_at_once.slots[i]))
+            << "prepare_days " << window << ", slot " << i;
+      }
+    }
   }
 }
 
