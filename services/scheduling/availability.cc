@@ -114,10 +114,16 @@ void AppendWeekly(const std::vector<WeeklyShift>& shifts, absl::CivilDay from, a
   }
 }
 
+// A practitioner's times that are instants already, normalised once for the whole search.
+struct PractitionerTimes {
+  Intervals away;  // leave here and elsewhere
+  Intervals busy;
+};
+
 struct PreparedPractitioner {
   const std::string* id;
   Intervals available;
-  const Intervals* busy;  // normalised once for the whole search
+  const Intervals* busy;  // PractitionerTimes::busy
 };
 
 // What candidate starts are judged against, laid out for some local days of rules: the clinic's
@@ -127,15 +133,16 @@ struct PreparedRules {
   std::vector<PreparedPractitioner> practitioners;
 };
 
+// `closed`: the clinic's closures; `times[i]`: practitioners[i]'s.
 PreparedRules PrepareRules(const AvailabilityQuery& query,
                            const std::vector<PractitionerCalendar>& practitioners,
-                           const std::vector<Intervals>& busy, absl::CivilDay rules_from,
-                           absl::CivilDay rules_to, const LocalDays& days) {
+                           const Intervals& closed, const std::vector<PractitionerTimes>& times,
+                           absl::CivilDay rules_from, absl::CivilDay rules_to,
+                           const LocalDays& days) {
   PreparedRules out;
   Intervals opening;
   AppendWeekly(query.opening_hours, rules_from, rules_to, days, opening);
-  out.open =
-      Subtract(Normalize(std::move(opening)), Normalize(SpansToIntervals(query.closures, days)));
+  out.open = Subtract(Normalize(std::move(opening)), closed);
   if (out.open.empty()) return out;
   out.practitioners.reserve(practitioners.size());
   for (std::size_t i = 0; i < practitioners.size(); ++i) {
@@ -143,12 +150,10 @@ PreparedRules PrepareRules(const AvailabilityQuery& query,
     Intervals working;
     AppendWeekly(p.weekly, rules_from, rules_to, days, working);
     for (const LocalSpan& extra : p.extra_shifts) working.push_back(SpanToInterval(extra, days));
-    Intervals away = SpansToIntervals(p.leave, days);
-    away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
     Intervals available =
-        Subtract(Intersect(out.open, Normalize(std::move(working))), Normalize(std::move(away)));
+        Subtract(Intersect(out.open, Normalize(std::move(working))), times[i].away);
     if (available.empty()) continue;
-    out.practitioners.push_back({&p.practitioner_id, std::move(available), &busy[i]});
+    out.practitioners.push_back({&p.practitioner_id, std::move(available), &times[i].busy});
   }
   std::stable_sort(
       out.practitioners.begin(), out.practitioners.end(),
@@ -200,9 +205,14 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
 
   // rules_to + 1: a shift ending at 24:00 ends at the next day's midnight.
   const LocalDays days(zone, rules_from, rules_to + 1);
-  std::vector<Intervals> busy;
-  busy.reserve(practitioners.size());
-  for (const PractitionerCalendar& p : practitioners) busy.push_back(Normalize(p.busy));
+  const Intervals closed = Normalize(SpansToIntervals(query.closures, days));
+  std::vector<PractitionerTimes> times;
+  times.reserve(practitioners.size());
+  for (const PractitionerCalendar& p : practitioners) {
+    Intervals away = SpansToIntervals(p.leave, days);
+    away.insert(away.end(), p.leave_elsewhere.begin(), p.leave_elsewhere.end());
+    times.push_back({Normalize(std::move(away)), Normalize(p.busy)});
+  }
   // The rules are laid out prepare_days local days at a time, each window with the same margins
   // as the whole search (a day before, extra_days after), so a slot starting on one of its days
   // is judged exactly as with all days laid out; a page that fills in the first days never lays
@@ -260,7 +270,8 @@ AvailabilityResult FindSlots(const AvailabilityQuery& query,
   for (absl::CivilDay day = first_day; day <= last_day; ++day) {
     if (day > window_last) {
       window_last = std::min(last_day, day + (window_days - 1));
-      rules = PrepareRules(query, practitioners, busy, day - 1, window_last + extra_days, days);
+      rules = PrepareRules(query, practitioners, closed, times, day - 1, window_last + extra_days,
+                           days);
     }
     const absl::CivilSecond day_start(day);
     const int64_t day_seconds = absl::CivilSecond(day + 1) - day_start;
