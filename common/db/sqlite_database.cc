@@ -24,11 +24,16 @@
 // syncing it, the write lock passes to the next batch, and the committer then fdatasyncs the log
 // (WalSync, wal_sync.h: one sync for every commit that finished before it started) before any
 // transaction of the batch is acknowledged. An acknowledged write is as durable as with FULL;
-// the next batch no longer waits for this one's disk flush. Checkpoints stay SQLite's automatic
-// ones, run by the committing writer once the log passes 1,000 pages (they sync the log before
-// copying it and the database after, whatever `synchronous` says). A checkpointer thread was
-// tried: a passive checkpoint beside a busy writer never catches up with the log's end, so the
-// log is never started over and grows without bound (sqlite_database_test, "TheLogStaysShort").
+// the next batch no longer waits for this one's disk flush. What differs from FULL: other
+// connections see a batch once COMMIT appended it, up to one fsync (about 2 ms here) before it
+// is durable, where FULL synced before publishing it. A process crash loses nothing (the pages
+// are in the kernel); only a power loss or kernel crash inside that window could undo a change a
+// reader (a WatchChanges stream, say) had already seen, though no writer was told it was saved.
+// Checkpoints stay SQLite's automatic ones, run by the committing writer once the log passes 1,000
+// pages (they sync the log before copying it and the database after, whatever `synchronous` says).
+// A checkpointer thread was tried: a passive checkpoint beside a busy writer never catches up with
+// the log's end, so the log is never started over and grows without bound (sqlite_database_test,
+// "TheLogStaysShort").
 
 #include <fcntl.h>
 #include <sqlite3.h>
