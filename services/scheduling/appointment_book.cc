@@ -12,7 +12,6 @@
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/scheduling/billing_events.h"
-#include "services/scheduling/calendar_loader.h"
 #include "services/scheduling/schedule_rules.h"
 
 namespace smp::scheduling {
@@ -117,11 +116,21 @@ absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
   scope.busy_window =
       Interval{start, end + std::max(ToDuration(schedule.buffer_after()), absl::ZeroDuration())};
   ASSIGN_OR_RETURN(CalendarInputs in, LoadCalendars(*store_, txn, schedule, scope, now));
-  in.query.duration = end - start;
-  in.query.not_before = start;
-  in.query.not_after = start;
-  in.query.max_slots = kMaxSlotsLimit;
-  const AvailabilityResult result = FindSlots(in.query, in.practitioners, in.chairs);
+  return ChooseSlotChair(in, a, chair_chosen, now);
+}
+
+absl::StatusOr<std::string> ChooseSlotChair(const CalendarInputs& in, const v1::Appointment& a,
+                                            bool chair_chosen, absl::Time now) {
+  const absl::TimeZone zone = in.query.zone;
+  const absl::Time start = FromProtoTimestamp(a.start_time());
+  const absl::Time end = FromProtoTimestamp(a.end_time());
+  if (start < now) return absl::InvalidArgumentError("start_time: is in the past");
+  AvailabilityQuery query = in.query;
+  query.duration = end - start;
+  query.not_before = start;
+  query.not_after = start;
+  query.max_slots = kMaxSlotsLimit;
+  const AvailabilityResult result = FindSlots(query, in.practitioners, in.chairs);
   const Slot* chosen = nullptr;
   for (const Slot& s : result.slots) {
     if (s.start == start && s.practitioner_id == a.practitioner_id()) {
@@ -134,7 +143,7 @@ absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
         "practitioner ", a.practitioner_id(), " cannot take ", LocalText(start, zone), " to ",
         LocalText(end, zone),
         chair_chosen ? absl::StrCat(" in chair ", a.chair_id()) : std::string(),
-        ": outside opening or working hours, off the ", absl::FormatDuration(in.query.step),
+        ": outside opening or working hours, off the ", absl::FormatDuration(query.step),
         " grid, or already booked; FindAvailability lists free slots");
     // Another booking holding the time is the refusal a client acts on (offer another slot).
     std::vector<Interval> practitioner_busy;
@@ -144,7 +153,7 @@ absl::StatusOr<std::string> AppointmentBook::CheckSlot(Transaction& txn,
     std::vector<std::vector<Interval>> chairs_busy;
     for (const ChairCalendar& c : in.chairs) chairs_busy.push_back(c.busy);
     const std::string busy =
-        BusyResource(practitioner_busy, chairs_busy, Interval{start, end + in.query.buffer_after});
+        BusyResource(practitioner_busy, chairs_busy, Interval{start, end + query.buffer_after});
     if (busy.empty()) return absl::FailedPreconditionError(message);
     return SlotTakenError(message, busy,
                           busy == "practitioner" ? a.practitioner_id() : a.chair_id());

@@ -16,6 +16,7 @@
 #include "common/rpc/call.h"
 #include "google/protobuf/message.h"
 #include "services/scheduling/appointment_rules.h"
+#include "services/scheduling/calendar_loader.h"
 #include "services/scheduling/change_notifier.h"
 #include "services/scheduling/scheduling_store.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
@@ -53,6 +54,13 @@ TransitionRequest TransitionOf(const Request& request, AppointmentAction action,
 // PostgreSQL the clinic's writers take turns instead of colliding on the head row
 // (common/db/README.md, "Hot rows").
 WriteQueue FeedQueue(absl::string_view clinic_id);
+
+// CheckSlot's decision on calendars already read (`in`: the local day of `a`'s start, its
+// practitioner, and its chair when `chair_chosen`): the chair a booking of `a` would take, or the
+// refusal (INVALID_ARGUMENT for a start before `now`; FAILED_PRECONDITION, with SLOT_TAKEN when a
+// busy block of `in` holds the time).
+absl::StatusOr<std::string> ChooseSlotChair(const CalendarInputs& in, const v1::Appointment& a,
+                                            bool chair_chosen, absl::Time now);
 
 class AppointmentBook {
  public:

@@ -121,6 +121,49 @@ absl::StatusOr<std::string> Appointments::FindAvailabilityEncoded(
   return out;
 }
 
+absl::StatusOr<std::optional<Appointments::PreChecked>> Appointments::PreCheckSlot(
+    Transaction& txn, const v1::BookAppointmentRequest& req, absl::Time now) const {
+  const absl::Time start = FromProtoTimestamp(req.start_time());
+  const bool chair_given = !req.chair_id().empty();
+  // A chosen chair (a slot FindAvailability offered) is checked against the rules in memory, and
+  // the occupancy keys decide the rest. Without one, the chair is picked here, which needs the
+  // chairs' busy blocks: read from the database.
+  std::optional<SlotRules> rules;
+  if (rules_ != nullptr && chair_given) {
+    ASSIGN_OR_RETURN(rules, rules_->Get(txn, req.clinic_id(), req.practitioner_id(), req.chair_id(),
+                                        start, now));
+  } else {
+    ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> schedule,
+                     store_->GetSchedule(txn, req.clinic_id()));
+    if (!schedule.has_value()) return std::nullopt;
+    rules.emplace();
+    rules->schedule = std::make_shared<const v1::ClinicSchedule>(*std::move(schedule));
+    ASSIGN_OR_RETURN(rules->calendar_version, store_->CalendarVersion(txn, req.clinic_id()));
+    if (chair_given) {
+      absl::StatusOr<v1::Chair> chair = store_->GetChair(txn, req.chair_id());
+      if (!chair.ok() || chair->clinic_id() != req.clinic_id() || !chair->active()) {
+        return std::nullopt;
+      }
+    }
+  }
+  if (!rules.has_value()) return std::nullopt;
+  absl::StatusOr<absl::Duration> duration = AppointmentDuration(
+      *rules->schedule, req.type(), req.has_duration() ? &req.duration() : nullptr);
+  if (!duration.ok()) return std::nullopt;
+  v1::Appointment draft;
+  draft.set_clinic_id(req.clinic_id());
+  draft.set_patient_id(req.patient_id());
+  draft.set_practitioner_id(req.practitioner_id());
+  draft.set_chair_id(req.chair_id());
+  *draft.mutable_start_time() = req.start_time();
+  *draft.mutable_end_time() = ToProtoTimestamp(start + *duration);
+  absl::StatusOr<std::string> chair =
+      rules->day != nullptr ? ChooseSlotChair(*rules->day, draft, chair_given, now)
+                            : book_->CheckSlot(txn, *rules->schedule, draft, chair_given, now);
+  if (!chair.ok()) return std::nullopt;
+  return PreChecked{std::move(rules->schedule), rules->calendar_version, *std::move(chair)};
+}
+
 absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                                                    const v1::BookAppointmentRequest& req) const {
   RETURN_IF_ERROR(ValidateBooking(req));
@@ -132,55 +175,31 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
   // occupancy keys exclude a concurrent booking. Anything this pre-check does not settle (a
   // refusal, an unknown clinic or chair, a version changed since) leaves `pre` empty and the write
   // transaction checks everything itself, as it answers refusals.
-  struct PreChecked {
-    v1::ClinicSchedule schedule;
-    int64_t calendar_version;
-    std::string chair_id;
-  };
   std::optional<PreChecked> pre;
   RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-    pre.reset();
     // The patient is scoped too, before the compliance gate answers: its reasons describe the
     // patient's health, which only a caller who may see the patient's clinic may learn.
     ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
     RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
-    ASSIGN_OR_RETURN(std::optional<v1::ClinicSchedule> schedule,
-                     store_->GetSchedule(txn, req.clinic_id()));
-    if (!schedule.has_value()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
-    if (!req.chair_id().empty()) {
-      absl::StatusOr<v1::Chair> chair = store_->GetChair(txn, req.chair_id());
-      if (!chair.ok() || chair->clinic_id() != req.clinic_id() || !chair->active()) {
-        return absl::OkStatus();
-      }
-    }
-    absl::StatusOr<absl::Duration> duration =
-        AppointmentDuration(*schedule, req.type(), req.has_duration() ? &req.duration() : nullptr);
-    if (!duration.ok()) return absl::OkStatus();
-    v1::Appointment draft;
-    draft.set_clinic_id(req.clinic_id());
-    draft.set_patient_id(req.patient_id());
-    draft.set_practitioner_id(req.practitioner_id());
-    draft.set_chair_id(req.chair_id());
-    *draft.mutable_start_time() = req.start_time();
-    *draft.mutable_end_time() = ToProtoTimestamp(start + *duration);
-    absl::StatusOr<std::string> chair =
-        book_->CheckSlot(txn, *schedule, draft, !req.chair_id().empty(), now);
-    if (chair.ok()) pre = PreChecked{*std::move(schedule), version, *std::move(chair)};
+    ASSIGN_OR_RETURN(pre, PreCheckSlot(txn, req, now));
     return absl::OkStatus();
   }));
   ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
 
   // The compliance gate is a network call: ask before the write transaction, not inside it.
   if (NeedsComplianceGate(req.type())) {
-    v1::ClinicSchedule schedule;
-    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(schedule, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
-      return absl::OkStatus();
-    }));
+    std::shared_ptr<const v1::ClinicSchedule> schedule = pre.has_value() ? pre->schedule : nullptr;
+    if (schedule == nullptr) {
+      RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::ClinicSchedule read,
+                         store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+        schedule = std::make_shared<const v1::ClinicSchedule>(std::move(read));
+        return absl::OkStatus();
+      }));
+    }
     RETURN_IF_ERROR(compliance_->CheckAllowed(
         EligibilityQuery{req.patient_id(), req.practitioner_id(), req.clinic_id(),
-                         absl::ToCivilDay(start, ZoneOf(schedule)), req.type(), start}));
+                         absl::ToCivilDay(start, ZoneOf(*schedule)), req.type(), start}));
   }
 
   bool created = false;
@@ -195,15 +214,14 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
             if (pre.has_value()) {
               ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
               prechecked = version == pre->calendar_version;
+              if (!prechecked && rules_ != nullptr) rules_->Forget(req.clinic_id());
             }
-            v1::ClinicSchedule schedule;
-            if (prechecked) {
-              schedule = pre->schedule;
-            } else {
-              ASSIGN_OR_RETURN(schedule,
-                               store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+            v1::ClinicSchedule read;
+            if (!prechecked) {
+              ASSIGN_OR_RETURN(read, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
               RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());
             }
+            const v1::ClinicSchedule& schedule = prechecked ? *pre->schedule : read;
             if (!prechecked && !req.chair_id().empty()) {
               ASSIGN_OR_RETURN(v1::Chair chair, store_->GetChair(txn, req.chair_id()));
               if (chair.clinic_id() != req.clinic_id()) {

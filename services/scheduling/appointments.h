@@ -6,6 +6,9 @@
 // validates, authorises the appointment's clinic and runs the rules and the store in one
 // transaction.
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,6 +18,7 @@
 #include "services/scheduling/clinic_calendar_cache.h"
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/slot_rules_cache.h"
 #include "services/scheduling/supply_issuer.h"
 #include "smp/scheduling/v1/scheduling.pb.h"
 
@@ -24,16 +28,18 @@ class Appointments {
  public:
   // Every pointer must outlive the unit.
   // `calendars` (may be null: every search reads the database) answers FindAvailability's
-  // calendars from memory while the clinic's versions are unchanged.
+  // calendars from memory while the clinic's versions are unchanged; `rules` (may be null: every
+  // booking's pre-check reads the database) a booking's slot rules.
   Appointments(Database* db, const SchedulingStore* store, const AppointmentBook* book,
                ComplianceGate* compliance, SupplyIssuer* supplies,
-               ClinicCalendarCache* calendars = nullptr)
+               ClinicCalendarCache* calendars = nullptr, SlotRulesCache* rules = nullptr)
       : db_(db),
         store_(store),
         book_(book),
         compliance_(compliance),
         supplies_(supplies),
-        calendars_(calendars) {}
+        calendars_(calendars),
+        rules_(rules) {}
 
   // Free slots of a clinic over at most 62 local days (a plan's next-session window applied).
   absl::StatusOr<v1::FindAvailabilityResponse> FindAvailability(
@@ -83,6 +89,17 @@ class Appointments {
                                                     const v1::ListAppointmentsRequest& req) const;
 
  private:
+  // What a booking's pre-check settled, as of the clinic's calendar version.
+  struct PreChecked {
+    std::shared_ptr<const v1::ClinicSchedule> schedule;
+    int64_t calendar_version = 0;
+    std::string chair_id;  // the chair the booking would take
+  };
+  // The booking's slot checked in `txn` (a read transaction) against the rules and, without a
+  // chosen chair, the chairs' busy blocks. nullopt for anything it does not settle.
+  absl::StatusOr<std::optional<PreChecked>> PreCheckSlot(Transaction& txn,
+                                                         const v1::BookAppointmentRequest& req,
+                                                         absl::Time now) const;
   // Asks compliance whether `a`'s procedure may go ahead with `practitioner_id` at `at` (its
   // clinic-local day and that instant). OK for types the gate does not cover.
   absl::Status AskComplianceGate(const v1::Appointment& a, const std::string& practitioner_id,
@@ -98,6 +115,7 @@ class Appointments {
   ComplianceGate* compliance_;
   SupplyIssuer* supplies_;
   ClinicCalendarCache* calendars_;
+  SlotRulesCache* rules_;
 };
 
 }  // namespace smp::scheduling

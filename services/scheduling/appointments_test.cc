@@ -73,7 +73,9 @@ class AppointmentsTest : public SchedulingTestEnv {
   ChangeNotifier notifier_;
   int wakes_ = 0;
   AppointmentBook book_{db_.get(), &store_, &notifier_, [this] { ++wakes_; }};
-  Appointments appointments_{db_.get(), &store_, &book_, &gate_, &supplies_};
+  // As the service runs: a booking's pre-check reads the slot rules from memory.
+  SlotRulesCache rules_{&store_};
+  Appointments appointments_{db_.get(), &store_, &book_, &gate_, &supplies_, nullptr, &rules_};
 };
 
 TEST_F(AppointmentsTest, BooksAConsultationAndReplaysByRequestId) {
@@ -98,6 +100,32 @@ TEST_F(AppointmentsTest, BooksAConsultationAndReplaysByRequestId) {
   get.set_id(a.id());
   ASSERT_OK_AND_ASSIGN(v1::Appointment read, appointments_.Get(Desk("GetAppointment"), get));
   EXPECT_EQ(read.etag(), a.etag());
+}
+
+TEST_F(AppointmentsTest, RulesInMemoryNeverDecideABookingTheDatabaseWouldNot) {
+  const auto booking = [&](const std::string& id, absl::Time start) {
+    v1::BookAppointmentRequest req = Booking(id, start);
+    req.set_chair_id(chair_a_);
+    return appointments_.Book(Desk("BookAppointment"), req);
+  };
+  ASSERT_OK(booking("book-1", At(1, 9)).status());  // the rules are now in memory (09:00-18:00)
+  const int64_t reads = rules_.reads();
+
+  // Another process narrows the hours to 09:00-12:00. Memory still offers 14:00; the write
+  // transaction sees the calendar version moved, checks everything itself and refuses.
+  ASSERT_OK(ReplaceHours(9, 12));
+  EXPECT_THAT(booking("book-2", At(1, 14)).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("working hours")));
+  // ... and forgot the clinic: the next booking reads the rules again.
+  ASSERT_OK(booking("book-3", At(1, 11)).status());
+  EXPECT_GT(rules_.reads(), reads);
+
+  // Widened to 09:00-20:00: memory (09:00-12:00) refuses 19:00, so the write transaction decides,
+  // and books it.
+  ASSERT_OK(ReplaceHours(9, 20));
+  ASSERT_OK_AND_ASSIGN(v1::Appointment evening, booking("book-4", At(1, 19)));
+  EXPECT_EQ(evening.status(), v1::BOOKED);
+  EXPECT_EQ(ListedOn(1), 3);
 }
 
 TEST_F(AppointmentsTest, ValidationNamesTheField) {

@@ -88,6 +88,7 @@ absl::StatusOr<CalendarInputs> LoadCalendars(const SchedulingStore& store, Trans
     in.chairs.push_back(ChairCalendar{c.id(), {}});
   }
 
+  if (scope.rules_only) return in;
   std::vector<std::string> practitioner_ids, chair_ids;
   for (const PractitionerCalendar& p : in.practitioners)
     practitioner_ids.push_back(p.practitioner_id);

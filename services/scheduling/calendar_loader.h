@@ -30,6 +30,9 @@ struct CalendarScope {
   // only what overlaps its own block; the slot grid does not depend on other appointments).
   // Unset: every block overlapping the days.
   std::optional<Interval> busy_window = std::nullopt;
+  // Set: no busy blocks are read at all, only the rules that lay out the slots (a booking's
+  // pre-check from memory, slot_rules_cache.h, whose conflicts the occupancy keys decide).
+  bool rules_only = false;
 };
 
 // Reads opening hours, working hours, exceptions, active chairs and busy blocks. A practitioner

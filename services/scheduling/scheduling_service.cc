@@ -23,7 +23,8 @@ SchedulingServiceImpl::SchedulingServiceImpl(SchedulingDeps deps)
       patients_(deps_.db, &store_),
       resources_(deps_.db, &store_, deps_.zones),
       plans_(deps_.db, &store_),
-      appointments_(deps_.db, &store_, &book_, deps_.compliance, deps_.supplies, &calendars_),
+      appointments_(deps_.db, &store_, &book_, deps_.compliance, deps_.supplies, &calendars_,
+                    &slot_rules_),
       feed_(deps_.db, &store_),
       streams_(&frame_, deps_.streams),
       encoded_(&frame_, kPageThreads) {

@@ -19,6 +19,7 @@
 #include "services/scheduling/compliance_gate.h"
 #include "services/scheduling/patients.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/slot_rules_cache.h"
 #include "services/scheduling/supply_issuer.h"
 #include "services/scheduling/treatment_plans.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
@@ -155,6 +156,7 @@ class SchedulingServiceImpl final
   ClinicResources resources_;
   TreatmentPlans plans_;
   ClinicCalendarCache calendars_{&store_};
+  SlotRulesCache slot_rules_{&store_};
   Appointments appointments_;
   ChangeFeed feed_;
   WatchStreams streams_;

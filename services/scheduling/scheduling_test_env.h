@@ -8,6 +8,7 @@
 // act as.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "common/rpc/testing/calls.h"
 #include "common/status/error_details.h"
 #include "common/status/status_matchers.h"
+#include "common/util/etag.h"
 #include "common/util/ids.h"
 #include "common/util/proto_time.h"
 #include "gtest/gtest.h"
@@ -85,6 +87,26 @@ class SchedulingTestEnv : public ::testing::Test {
       w->mutable_end_time()->set_hours(18);
     }
     return store_.PutWorkingHours(txn, hours, 0).status();
+  }
+
+  // Replaces the practitioner's hours at clinic A with `from`-`to` o'clock every day, as a
+  // settings change (another process's, for a unit's memory) saves them: the version moves.
+  absl::Status ReplaceHours(int from, int to) {
+    return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<v1::WorkingHours> current,
+                       store_.GetWorkingHours(txn, practitioner_, clinic_a_));
+      if (!current.has_value()) return absl::NotFoundError("no hours");
+      ASSIGN_OR_RETURN(int64_t version, VersionFromEtag("etag", current->etag()));
+      v1::WorkingHours hours = *current;
+      hours.clear_intervals();
+      for (int day = 1; day <= 7; ++day) {
+        v1::WeeklyInterval* w = hours.add_intervals();
+        w->set_day(static_cast<common::v1::DayOfWeek>(day));
+        w->mutable_start_time()->set_hours(from);
+        w->mutable_end_time()->set_hours(to);
+      }
+      return store_.PutWorkingHours(txn, hours, version).status();
+    });
   }
 
   static v1::Patient NewPatient(const std::string& clinic) {
