@@ -147,8 +147,16 @@ absl::StatusOr<std::optional<Appointments::PreChecked>> Appointments::PreCheckSl
     }
   }
   if (!rules.has_value()) return std::nullopt;
+  return PreCheckOnRules(*std::move(rules), req, now, &txn);
+}
+
+std::optional<Appointments::PreChecked> Appointments::PreCheckOnRules(
+    SlotRules rules, const v1::BookAppointmentRequest& req, absl::Time now,
+    Transaction* txn) const {
+  const absl::Time start = FromProtoTimestamp(req.start_time());
+  const bool chair_given = !req.chair_id().empty();
   absl::StatusOr<absl::Duration> duration = AppointmentDuration(
-      *rules->schedule, req.type(), req.has_duration() ? &req.duration() : nullptr);
+      *rules.schedule, req.type(), req.has_duration() ? &req.duration() : nullptr);
   if (!duration.ok()) return std::nullopt;
   v1::Appointment draft;
   draft.set_clinic_id(req.clinic_id());
@@ -157,11 +165,12 @@ absl::StatusOr<std::optional<Appointments::PreChecked>> Appointments::PreCheckSl
   draft.set_chair_id(req.chair_id());
   *draft.mutable_start_time() = req.start_time();
   *draft.mutable_end_time() = ToProtoTimestamp(start + *duration);
+  if (rules.day == nullptr && txn == nullptr) return std::nullopt;
   absl::StatusOr<std::string> chair =
-      rules->day != nullptr ? ChooseSlotChair(*rules->day, draft, chair_given, now)
-                            : book_->CheckSlot(txn, *rules->schedule, draft, chair_given, now);
+      rules.day != nullptr ? ChooseSlotChair(*rules.day, draft, chair_given, now)
+                           : book_->CheckSlot(*txn, *rules.schedule, draft, chair_given, now);
   if (!chair.ok()) return std::nullopt;
-  return PreChecked{std::move(rules->schedule), rules->calendar_version, *std::move(chair)};
+  return PreChecked{std::move(rules.schedule), rules.calendar_version, *std::move(chair)};
 }
 
 absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
@@ -175,15 +184,28 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
   // occupancy keys exclude a concurrent booking. Anything this pre-check does not settle (a
   // refusal, an unknown clinic or chair, a version changed since) leaves `pre` empty and the write
   // transaction checks everything itself, as it answers refusals.
+  //
+  // The common case reads nothing here: a chosen chair whose rules are in memory, and no
+  // compliance gate. The gate's answer describes the patient's health, which only a caller who may
+  // see the patient's clinic may learn, so a gated booking scopes the patient first, here;
+  // otherwise the write transaction does, on the writer's warm cache.
   std::optional<PreChecked> pre;
-  RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-    // The patient is scoped too, before the compliance gate answers: its reasons describe the
-    // patient's health, which only a caller who may see the patient's clinic may learn.
-    ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
-    RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
-    ASSIGN_OR_RETURN(pre, PreCheckSlot(txn, req, now));
-    return absl::OkStatus();
-  }));
+  bool patient_scoped = false;
+  std::optional<SlotRules> known;
+  if (rules_ != nullptr && !req.chair_id().empty() && !NeedsComplianceGate(req.type())) {
+    known = rules_->Peek(req.clinic_id(), req.practitioner_id(), req.chair_id(), start, now);
+  }
+  if (known.has_value()) {
+    pre = PreCheckOnRules(*std::move(known), req, now, nullptr);
+  } else {
+    RETURN_IF_ERROR(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
+      RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
+      patient_scoped = true;
+      ASSIGN_OR_RETURN(pre, PreCheckSlot(txn, req, now));
+      return absl::OkStatus();
+    }));
+  }
   ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
 
   // The compliance gate is a network call: ask before the write transaction, not inside it.
@@ -219,7 +241,14 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
             v1::ClinicSchedule read;
             if (!prechecked) {
               ASSIGN_OR_RETURN(read, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
-              RETURN_IF_ERROR(store_->GetPatient(txn, req.patient_id()).status());
+            }
+            // The patient exists (patients are never deleted: a pre-check that read it holds)
+            // and is in the caller's scope.
+            if (!patient_scoped || !prechecked) {
+              ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
+              if (!patient_scoped) {
+                RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
+              }
             }
             const v1::ClinicSchedule& schedule = prechecked ? *pre->schedule : read;
             if (!prechecked && !req.chair_id().empty()) {

@@ -100,6 +100,10 @@ class Appointments {
   absl::StatusOr<std::optional<PreChecked>> PreCheckSlot(Transaction& txn,
                                                          const v1::BookAppointmentRequest& req,
                                                          absl::Time now) const;
+  // The pre-check's decision on `rules` read for the booking. `txn` (may be null: nullopt then)
+  // reads the chairs' busy blocks when `rules` has no day's calendars (no chosen chair).
+  std::optional<PreChecked> PreCheckOnRules(SlotRules rules, const v1::BookAppointmentRequest& req,
+                                            absl::Time now, Transaction* txn) const;
   // Asks compliance whether `a`'s procedure may go ahead with `practitioner_id` at `at` (its
   // clinic-local day and that instant). OK for types the gate does not cover.
   absl::Status AskComplianceGate(const v1::Appointment& a, const std::string& practitioner_id,

@@ -128,6 +128,33 @@ TEST_F(AppointmentsTest, RulesInMemoryNeverDecideABookingTheDatabaseWouldNot) {
   EXPECT_EQ(ListedOn(1), 3);
 }
 
+TEST_F(AppointmentsTest, APatientOutsideTheCallersScopeIsRefusedWithTheRulesInMemory) {
+  std::string other_patient;
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Patient p, store_.CreatePatient(txn, NewPatient(clinic_b_), now_));
+    other_patient = p.id();
+    return absl::OkStatus();
+  }));
+  v1::BookAppointmentRequest first = Booking("book-1", At(1, 9));
+  first.set_chair_id(chair_a_);
+  ASSERT_OK(appointments_.Book(Desk("BookAppointment"), first).status());  // rules in memory now
+
+  // Clinic A's desk may book at clinic A, but not clinic B's patient: the pre-check read nothing,
+  // so the write transaction scopes the patient, and books nothing.
+  v1::BookAppointmentRequest second = Booking("book-2", At(1, 14));
+  second.set_chair_id(chair_a_);
+  second.set_patient_id(other_patient);
+  absl::StatusOr<v1::Appointment> refused = appointments_.Book(Desk("BookAppointment"), second);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kOutsideClinicScope);
+  // An unknown patient is NOT_FOUND, as before.
+  second.set_request_id("book-3");
+  second.set_patient_id(NewIdAt(now_));
+  EXPECT_THAT(appointments_.Book(Desk("BookAppointment"), second),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(ListedOn(1), 1);
+}
+
 TEST_F(AppointmentsTest, ValidationNamesTheField) {
   v1::BookAppointmentRequest req = Booking("bad-1", At(1, 10));
   req.clear_start_time();

@@ -20,16 +20,8 @@ absl::StatusOr<std::optional<SlotRules>> SlotRulesCache::Get(Transaction& txn,
                                                              const std::string& practitioner_id,
                                                              const std::string& chair_id,
                                                              absl::Time start, absl::Time now) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (auto it = clinics_.find(clinic_id); it != clinics_.end()) {
-      const ClinicEntry& e = it->second;
-      if (now >= e.checked && now - e.checked < kMaxAge) {
-        const auto day =
-            e.days.find(DayKey(practitioner_id, chair_id, absl::ToCivilDay(start, e.zone)));
-        if (day != e.days.end()) return SlotRules{e.schedule, e.calendar_version, day->second};
-      }
-    }
+  if (std::optional<SlotRules> known = Peek(clinic_id, practitioner_id, chair_id, start, now)) {
+    return known;
   }
 
   // Read: the schedule, the version and the day, all in `txn`, so the day is as of the version.
@@ -65,6 +57,20 @@ absl::StatusOr<std::optional<SlotRules>> SlotRulesCache::Get(Transaction& txn,
   e.checked = now;
   e.days[DayKey(practitioner_id, chair_id, day)] = inputs;
   return SlotRules{std::move(schedule), version, std::move(inputs)};
+}
+
+std::optional<SlotRules> SlotRulesCache::Peek(const std::string& clinic_id,
+                                              const std::string& practitioner_id,
+                                              const std::string& chair_id, absl::Time start,
+                                              absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  const auto it = clinics_.find(clinic_id);
+  if (it == clinics_.end()) return std::nullopt;
+  const ClinicEntry& e = it->second;
+  if (now < e.checked || now - e.checked >= kMaxAge) return std::nullopt;
+  const auto day = e.days.find(DayKey(practitioner_id, chair_id, absl::ToCivilDay(start, e.zone)));
+  if (day == e.days.end()) return std::nullopt;
+  return SlotRules{e.schedule, e.calendar_version, day->second};
 }
 
 void SlotRulesCache::Forget(absl::string_view clinic_id) {

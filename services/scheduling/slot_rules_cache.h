@@ -59,6 +59,11 @@ class SlotRulesCache {
                                                const std::string& chair_id, absl::Time start,
                                                absl::Time now);
 
+  // Get's answer from memory alone: nullopt when it would read the database.
+  std::optional<SlotRules> Peek(const std::string& clinic_id, const std::string& practitioner_id,
+                                const std::string& chair_id, absl::Time start,
+                                absl::Time now) const;
+
   // Drops the clinic's entry: a write transaction found its calendar version moved.
   void Forget(absl::string_view clinic_id);
 
