@@ -3,8 +3,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/db/testing/test_database.h"
 #include "services/scheduling/scheduling_test_env.h"
 
@@ -73,6 +75,30 @@ TEST_F(AppointmentBookTest, SweepCancelsLapsedHoldsAndRecordsIt) {
   EXPECT_EQ(feed[1].appointment().etag(), "v2");
   // The time is free again.
   ASSERT_OK(Take(At(1, 10), /*hold=*/false, now_ + absl::Minutes(13)).status());
+}
+
+TEST_F(AppointmentBookTest, TheHoldSweepReadsOnlyHeldAppointments) {
+  if (db_->dialect() != SqlDialect::kSqlite) GTEST_SKIP() << "SQLite's query plan";
+  // SchedulingStore::ClinicsWithLapsedHolds's and LapsedHolds's conditions: the plan reads the
+  // index of held appointments only, never the whole book or a clinic's.
+  const std::vector<std::pair<std::string, std::vector<DbValue>>> queries = {
+      {"EXPLAIN QUERY PLAN SELECT DISTINCT clinic_id FROM appointments "
+       "WHERE status = 'PROPOSED' AND hold_expire_time <= ?",
+       {int64_t{0}}},
+      {"EXPLAIN QUERY PLAN SELECT record FROM appointments WHERE clinic_id = ? AND "
+       "status = 'PROPOSED' AND hold_expire_time <= ? ORDER BY id LIMIT ?",
+       {clinic_a_, int64_t{0}, int64_t{10}}}};
+  for (const auto& [sql, params] : queries) {
+    std::string plan;
+    ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, txn.Query(sql, params));
+      for (const Row& row : rows) absl::StrAppend(&plan, row.Text(3), "; ");
+      return absl::OkStatus();
+    }));
+    EXPECT_THAT(plan, HasSubstr("appointments_held")) << sql;
+    EXPECT_THAT(plan, ::testing::Not(HasSubstr("appointments_by_clinic"))) << sql;
+    EXPECT_THAT(plan, ::testing::Not(::testing::ContainsRegex("SCAN appointments(;|$)"))) << sql;
+  }
 }
 
 TEST_F(AppointmentBookTest, ATakenSlotIsRefusedWithSlotTaken) {
