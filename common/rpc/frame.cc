@@ -19,7 +19,7 @@ RpcFrame::RpcFrame(absl::string_view service_full_name, Authenticator* authentic
       clock_(clock),
       refusals_(std::make_unique<RefusalLog>(std::move(on_denied), clock)) {}
 
-grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view method,
+grpc::Status RpcFrame::Run(grpc::ServerContextBase* context, absl::string_view method,
                            absl::FunctionRef<absl::Status(const Call&)> body) const {
   absl::StatusOr<Call> call = Admit(*context, method);
   if (!call.ok()) return FinishRpc(*context, method, call.status());
@@ -28,7 +28,7 @@ grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view metho
   return FinishRpc(*context, method, std::move(status));
 }
 
-grpc::Status RpcFrame::Run(grpc::ServerContext* context, absl::string_view method,
+grpc::Status RpcFrame::Run(grpc::ServerContextBase* context, absl::string_view method,
                            const google::protobuf::Message& request,
                            absl::FunctionRef<absl::Status(const Call&)> body) const {
   absl::StatusOr<Call> call = Admit(*context, method, request);

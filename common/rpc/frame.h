@@ -52,7 +52,7 @@ class RpcFrame {
   // scope, so that the scope answers before any validation or rule of the operation.
   template <typename Response>
   grpc::Status Serve(
-      grpc::ServerContext* context, absl::string_view method,
+      grpc::ServerContextBase* context, absl::string_view method,
       const google::protobuf::Message& request, Response* out,
       std::type_identity_t<absl::FunctionRef<absl::StatusOr<Response>(const Call&)>> op) const {
     return Run(context, method, request, [&](const Call& call) -> absl::Status {
@@ -64,7 +64,7 @@ class RpcFrame {
   // Serve for a request that names no clinic (Logout, WhoAmI: the caller's own session).
   template <typename Response>
   grpc::Status Serve(
-      grpc::ServerContext* context, absl::string_view method, Response* out,
+      grpc::ServerContextBase* context, absl::string_view method, Response* out,
       std::type_identity_t<absl::FunctionRef<absl::StatusOr<Response>(const Call&)>> op) const {
     return Run(context, method, [&](const Call& call) -> absl::Status {
       ASSIGN_OR_RETURN(*out, op(call));
@@ -74,12 +74,12 @@ class RpcFrame {
 
   // Serves an RPC whose body writes its own output (server streams), with the clinic scope of
   // `request` checked first as in Serve.
-  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+  grpc::Status Run(grpc::ServerContextBase* context, absl::string_view method,
                    const google::protobuf::Message& request,
                    absl::FunctionRef<absl::Status(const Call&)> body) const;
 
   // Run for a request that names no clinic.
-  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+  grpc::Status Run(grpc::ServerContextBase* context, absl::string_view method,
                    absl::FunctionRef<absl::Status(const Call&)> body) const;
 
   // The first step of Run on its own, for RPCs served outside a sync handler (callback-API

@@ -5,6 +5,7 @@
 
 #include "common/auth/authenticator.h"
 #include "common/db/database.h"
+#include "common/rpc/callback_unary.h"
 #include "common/rpc/frame.h"
 #include "common/rpc/stream_guard.h"
 #include "common/util/clock.h"
@@ -41,9 +42,9 @@ struct InventoryDeps {
 // The gRPC edge of smp.inventory.v1.InventoryService: each override runs one operation of a unit
 // (catalog, receiving, issuing, stock queries, recalls, bottles, transfers, replenishment) in the
 // RpcFrame, which authorises the caller for the method and maps the operation's status.
-// WatchLowStock is served on gRPC's callback API (WatchStreams): open watches hold no thread.
-class InventoryServiceImpl final
-    : public v1::InventoryService::WithCallbackMethod_WatchLowStock<v1::InventoryService::Service> {
+// WatchLowStock is served on gRPC's callback API (WatchStreams): open watches hold no thread; the
+// unary methods are on it too, through CallbackUnary (callback_unary.h): one API per server.
+class InventoryServiceImpl final : public v1::InventoryService::CallbackService {
  public:
   explicit InventoryServiceImpl(InventoryDeps deps);
 
@@ -54,70 +55,88 @@ class InventoryServiceImpl final
   // --clinic_zone_refresh.
   absl::StatusOr<int> RefreshClinicZones();
 
-  grpc::Status GetClinicInventorySettings(grpc::ServerContext*,
-                                          const v1::GetClinicInventorySettingsRequest*,
-                                          v1::ClinicInventorySettings*) override;
-  grpc::Status UpdateClinicInventorySettings(grpc::ServerContext*,
-                                             const v1::UpdateClinicInventorySettingsRequest*,
-                                             v1::ClinicInventorySettings*) override;
-  grpc::Status CreateProduct(grpc::ServerContext*, const v1::CreateProductRequest*,
-                             v1::Product*) override;
-  grpc::Status GetProduct(grpc::ServerContext*, const v1::GetProductRequest*,
-                          v1::Product*) override;
-  grpc::Status ListProducts(grpc::ServerContext*, const v1::ListProductsRequest*,
-                            v1::ListProductsResponse*) override;
-  grpc::Status ReceiveStock(grpc::ServerContext*, const v1::ReceiveStockRequest*,
-                            v1::ReceiveStockResponse*) override;
-  grpc::Status IssueToProcedure(grpc::ServerContext*, const v1::IssueToProcedureRequest*,
-                                v1::IssueToProcedureResponse*) override;
-  grpc::Status ReturnProcedureIssue(grpc::ServerContext*, const v1::ReturnProcedureIssueRequest*,
-                                    v1::ReturnProcedureIssueResponse*) override;
-  grpc::Status SuggestLots(grpc::ServerContext*, const v1::SuggestLotsRequest*,
-                           v1::SuggestLotsResponse*) override;
-  grpc::Status AdjustStock(grpc::ServerContext*, const v1::AdjustStockRequest*,
-                           v1::LedgerEntry*) override;
-  grpc::Status DiscardStock(grpc::ServerContext*, const v1::DiscardStockRequest*,
-                            v1::DiscardStockResponse*) override;
-  grpc::Status ListStock(grpc::ServerContext*, const v1::ListStockRequest*,
-                         v1::ListStockResponse*) override;
-  grpc::Status ListExpiring(grpc::ServerContext*, const v1::ListExpiringRequest*,
-                            v1::ListExpiringResponse*) override;
-  grpc::Status ListLedgerEntries(grpc::ServerContext*, const v1::ListLedgerEntriesRequest*,
-                                 v1::ListLedgerEntriesResponse*) override;
-  grpc::Status GetLot(grpc::ServerContext*, const v1::GetLotRequest*, v1::Lot*) override;
-  grpc::Status GetSerialUnit(grpc::ServerContext*, const v1::GetSerialUnitRequest*,
-                             v1::SerialUnit*) override;
-  grpc::Status ListReuseAttempts(grpc::ServerContext*, const v1::ListReuseAttemptsRequest*,
-                                 v1::ListReuseAttemptsResponse*) override;
-  grpc::Status RecallLot(grpc::ServerContext*, const v1::RecallLotRequest*,
-                         v1::RecallLotResponse*) override;
-  grpc::Status ListLotUses(grpc::ServerContext*, const v1::ListLotUsesRequest*,
-                           v1::ListLotUsesResponse*) override;
-  grpc::Status HoldLot(grpc::ServerContext*, const v1::HoldLotRequest*, v1::LotHold*) override;
-  grpc::Status ReleaseLotHold(grpc::ServerContext*, const v1::ReleaseLotHoldRequest*,
-                              v1::LotHold*) override;
-  grpc::Status OpenBottle(grpc::ServerContext*, const v1::OpenBottleRequest*,
-                          v1::OpenBottleResponse*) override;
-  grpc::Status ListOpenBottles(grpc::ServerContext*, const v1::ListOpenBottlesRequest*,
-                               v1::ListOpenBottlesResponse*) override;
-  grpc::Status CloseBottle(grpc::ServerContext*, const v1::CloseBottleRequest*,
-                           v1::PigmentBottle*) override;
-  grpc::Status ShipTransfer(grpc::ServerContext*, const v1::ShipTransferRequest*,
-                            v1::Transfer*) override;
-  grpc::Status ReceiveTransfer(grpc::ServerContext*, const v1::ReceiveTransferRequest*,
-                               v1::Transfer*) override;
-  grpc::Status ListTransfers(grpc::ServerContext*, const v1::ListTransfersRequest*,
-                             v1::ListTransfersResponse*) override;
-  grpc::Status SetReorderPoint(grpc::ServerContext*, const v1::SetReorderPointRequest*,
-                               v1::ReorderPoint*) override;
-  grpc::Status ListLowStock(grpc::ServerContext*, const v1::ListLowStockRequest*,
-                            v1::ListLowStockResponse*) override;
+  grpc::ServerUnaryReactor* GetClinicInventorySettings(grpc::CallbackServerContext*,
+                                                       const v1::GetClinicInventorySettingsRequest*,
+                                                       v1::ClinicInventorySettings*) override;
+  grpc::ServerUnaryReactor* UpdateClinicInventorySettings(
+      grpc::CallbackServerContext*, const v1::UpdateClinicInventorySettingsRequest*,
+      v1::ClinicInventorySettings*) override;
+  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext*,
+                                          const v1::CreateProductRequest*, v1::Product*) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext*, const v1::GetProductRequest*,
+                                       v1::Product*) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext*,
+                                         const v1::ListProductsRequest*,
+                                         v1::ListProductsResponse*) override;
+  grpc::ServerUnaryReactor* ReceiveStock(grpc::CallbackServerContext*,
+                                         const v1::ReceiveStockRequest*,
+                                         v1::ReceiveStockResponse*) override;
+  grpc::ServerUnaryReactor* IssueToProcedure(grpc::CallbackServerContext*,
+                                             const v1::IssueToProcedureRequest*,
+                                             v1::IssueToProcedureResponse*) override;
+  grpc::ServerUnaryReactor* ReturnProcedureIssue(grpc::CallbackServerContext*,
+                                                 const v1::ReturnProcedureIssueRequest*,
+                                                 v1::ReturnProcedureIssueResponse*) override;
+  grpc::ServerUnaryReactor* SuggestLots(grpc::CallbackServerContext*, const v1::SuggestLotsRequest*,
+                                        v1::SuggestLotsResponse*) override;
+  grpc::ServerUnaryReactor* AdjustStock(grpc::CallbackServerContext*, const v1::AdjustStockRequest*,
+                                        v1::LedgerEntry*) override;
+  grpc::ServerUnaryReactor* DiscardStock(grpc::CallbackServerContext*,
+                                         const v1::DiscardStockRequest*,
+                                         v1::DiscardStockResponse*) override;
+  grpc::ServerUnaryReactor* ListStock(grpc::CallbackServerContext*, const v1::ListStockRequest*,
+                                      v1::ListStockResponse*) override;
+  grpc::ServerUnaryReactor* ListExpiring(grpc::CallbackServerContext*,
+                                         const v1::ListExpiringRequest*,
+                                         v1::ListExpiringResponse*) override;
+  grpc::ServerUnaryReactor* ListLedgerEntries(grpc::CallbackServerContext*,
+                                              const v1::ListLedgerEntriesRequest*,
+                                              v1::ListLedgerEntriesResponse*) override;
+  grpc::ServerUnaryReactor* GetLot(grpc::CallbackServerContext*, const v1::GetLotRequest*,
+                                   v1::Lot*) override;
+  grpc::ServerUnaryReactor* GetSerialUnit(grpc::CallbackServerContext*,
+                                          const v1::GetSerialUnitRequest*,
+                                          v1::SerialUnit*) override;
+  grpc::ServerUnaryReactor* ListReuseAttempts(grpc::CallbackServerContext*,
+                                              const v1::ListReuseAttemptsRequest*,
+                                              v1::ListReuseAttemptsResponse*) override;
+  grpc::ServerUnaryReactor* RecallLot(grpc::CallbackServerContext*, const v1::RecallLotRequest*,
+                                      v1::RecallLotResponse*) override;
+  grpc::ServerUnaryReactor* ListLotUses(grpc::CallbackServerContext*, const v1::ListLotUsesRequest*,
+                                        v1::ListLotUsesResponse*) override;
+  grpc::ServerUnaryReactor* HoldLot(grpc::CallbackServerContext*, const v1::HoldLotRequest*,
+                                    v1::LotHold*) override;
+  grpc::ServerUnaryReactor* ReleaseLotHold(grpc::CallbackServerContext*,
+                                           const v1::ReleaseLotHoldRequest*, v1::LotHold*) override;
+  grpc::ServerUnaryReactor* OpenBottle(grpc::CallbackServerContext*, const v1::OpenBottleRequest*,
+                                       v1::OpenBottleResponse*) override;
+  grpc::ServerUnaryReactor* ListOpenBottles(grpc::CallbackServerContext*,
+                                            const v1::ListOpenBottlesRequest*,
+                                            v1::ListOpenBottlesResponse*) override;
+  grpc::ServerUnaryReactor* CloseBottle(grpc::CallbackServerContext*, const v1::CloseBottleRequest*,
+                                        v1::PigmentBottle*) override;
+  grpc::ServerUnaryReactor* ShipTransfer(grpc::CallbackServerContext*,
+                                         const v1::ShipTransferRequest*, v1::Transfer*) override;
+  grpc::ServerUnaryReactor* ReceiveTransfer(grpc::CallbackServerContext*,
+                                            const v1::ReceiveTransferRequest*,
+                                            v1::Transfer*) override;
+  grpc::ServerUnaryReactor* ListTransfers(grpc::CallbackServerContext*,
+                                          const v1::ListTransfersRequest*,
+                                          v1::ListTransfersResponse*) override;
+  grpc::ServerUnaryReactor* SetReorderPoint(grpc::CallbackServerContext*,
+                                            const v1::SetReorderPointRequest*,
+                                            v1::ReorderPoint*) override;
+  grpc::ServerUnaryReactor* ListLowStock(grpc::CallbackServerContext*,
+                                         const v1::ListLowStockRequest*,
+                                         v1::ListLowStockResponse*) override;
   grpc::ServerWriteReactor<v1::ListLowStockResponse>* WatchLowStock(
       grpc::CallbackServerContext*, const v1::ListLowStockRequest*) override;
-  grpc::Status ForecastDemand(grpc::ServerContext*, const v1::ForecastDemandRequest*,
-                              v1::ForecastDemandResponse*) override;
-  grpc::Status ReconcileDay(grpc::ServerContext*, const v1::ReconcileDayRequest*,
-                            v1::ReconcileDayResponse*) override;
+  grpc::ServerUnaryReactor* ForecastDemand(grpc::CallbackServerContext*,
+                                           const v1::ForecastDemandRequest*,
+                                           v1::ForecastDemandResponse*) override;
+  grpc::ServerUnaryReactor* ReconcileDay(grpc::CallbackServerContext*,
+                                         const v1::ReconcileDayRequest*,
+                                         v1::ReconcileDayResponse*) override;
 
  private:
   InventoryDeps deps_;
@@ -132,6 +151,7 @@ class InventoryServiceImpl final
   Transfers transfers_;
   Replenishment replenishment_;
   WatchStreams streams_;
+  CallbackUnary unary_;
 };
 
 }  // namespace smp::inventory

@@ -6,6 +6,7 @@
 
 #include "common/auth/authenticator.h"
 #include "common/db/database.h"
+#include "common/rpc/callback_unary.h"
 #include "common/rpc/encoded_unary.h"
 #include "common/rpc/frame.h"
 #include "common/rpc/stream_guard.h"
@@ -50,12 +51,13 @@ struct SchedulingDeps {
 // through EncodedUnary (a page is the stored changes framed as the response, never parsed and
 // serialised again), WatchChanges through WatchStreams (open watches hold no server thread; each
 // message is a stored change as it is). FindAvailability is served raw through EncodedUnary too:
-// its page of slots is encoded once without a message per slot (slot_encoding.h).
+// its page of slots is encoded once without a message per slot (slot_encoding.h). Every other
+// method is on the callback API too, through CallbackUnary (callback_unary.h): one API per server.
 class SchedulingServiceImpl final
     : public v1::SchedulingService::WithRawCallbackMethod_FindAvailability<
           v1::SchedulingService::WithRawCallbackMethod_ListChanges<
               v1::SchedulingService::WithRawCallbackMethod_WatchChanges<
-                  v1::SchedulingService::Service>>> {
+                  v1::SchedulingService::CallbackService>>> {
  public:
   explicit SchedulingServiceImpl(SchedulingDeps deps);
 
@@ -70,75 +72,95 @@ class SchedulingServiceImpl final
   // --clinic_zone_refresh.
   absl::StatusOr<int> RefreshClinicZones();
 
-  grpc::Status CreatePatient(grpc::ServerContext*, const v1::CreatePatientRequest*,
-                             v1::Patient*) override;
-  grpc::Status GetPatient(grpc::ServerContext*, const v1::GetPatientRequest*,
-                          v1::Patient*) override;
-  grpc::Status UpdatePatient(grpc::ServerContext*, const v1::UpdatePatientRequest*,
-                             v1::Patient*) override;
-  grpc::Status SearchPatients(grpc::ServerContext*, const v1::SearchPatientsRequest*,
-                              v1::SearchPatientsResponse*) override;
+  grpc::ServerUnaryReactor* CreatePatient(grpc::CallbackServerContext*,
+                                          const v1::CreatePatientRequest*, v1::Patient*) override;
+  grpc::ServerUnaryReactor* GetPatient(grpc::CallbackServerContext*, const v1::GetPatientRequest*,
+                                       v1::Patient*) override;
+  grpc::ServerUnaryReactor* UpdatePatient(grpc::CallbackServerContext*,
+                                          const v1::UpdatePatientRequest*, v1::Patient*) override;
+  grpc::ServerUnaryReactor* SearchPatients(grpc::CallbackServerContext*,
+                                           const v1::SearchPatientsRequest*,
+                                           v1::SearchPatientsResponse*) override;
 
-  grpc::Status GetClinicSchedule(grpc::ServerContext*, const v1::GetClinicScheduleRequest*,
-                                 v1::ClinicSchedule*) override;
-  grpc::Status UpdateClinicSchedule(grpc::ServerContext*, const v1::UpdateClinicScheduleRequest*,
-                                    v1::ClinicSchedule*) override;
-  grpc::Status CreateChair(grpc::ServerContext*, const v1::CreateChairRequest*,
-                           v1::Chair*) override;
-  grpc::Status ListChairs(grpc::ServerContext*, const v1::ListChairsRequest*,
-                          v1::ListChairsResponse*) override;
-  grpc::Status UpdateChair(grpc::ServerContext*, const v1::UpdateChairRequest*,
-                           v1::Chair*) override;
-  grpc::Status SetWorkingHours(grpc::ServerContext*, const v1::SetWorkingHoursRequest*,
-                               v1::WorkingHours*) override;
-  grpc::Status GetWorkingHours(grpc::ServerContext*, const v1::GetWorkingHoursRequest*,
-                               v1::WorkingHours*) override;
-  grpc::Status ListWorkingHours(grpc::ServerContext*, const v1::ListWorkingHoursRequest*,
-                                v1::ListWorkingHoursResponse*) override;
-  grpc::Status CreateScheduleException(grpc::ServerContext*,
-                                       const v1::CreateScheduleExceptionRequest*,
-                                       v1::ScheduleException*) override;
-  grpc::Status ListScheduleExceptions(grpc::ServerContext*,
-                                      const v1::ListScheduleExceptionsRequest*,
-                                      v1::ListScheduleExceptionsResponse*) override;
-  grpc::Status DeleteScheduleException(grpc::ServerContext*,
-                                       const v1::DeleteScheduleExceptionRequest*,
-                                       v1::DeleteScheduleExceptionResponse*) override;
+  grpc::ServerUnaryReactor* GetClinicSchedule(grpc::CallbackServerContext*,
+                                              const v1::GetClinicScheduleRequest*,
+                                              v1::ClinicSchedule*) override;
+  grpc::ServerUnaryReactor* UpdateClinicSchedule(grpc::CallbackServerContext*,
+                                                 const v1::UpdateClinicScheduleRequest*,
+                                                 v1::ClinicSchedule*) override;
+  grpc::ServerUnaryReactor* CreateChair(grpc::CallbackServerContext*, const v1::CreateChairRequest*,
+                                        v1::Chair*) override;
+  grpc::ServerUnaryReactor* ListChairs(grpc::CallbackServerContext*, const v1::ListChairsRequest*,
+                                       v1::ListChairsResponse*) override;
+  grpc::ServerUnaryReactor* UpdateChair(grpc::CallbackServerContext*, const v1::UpdateChairRequest*,
+                                        v1::Chair*) override;
+  grpc::ServerUnaryReactor* SetWorkingHours(grpc::CallbackServerContext*,
+                                            const v1::SetWorkingHoursRequest*,
+                                            v1::WorkingHours*) override;
+  grpc::ServerUnaryReactor* GetWorkingHours(grpc::CallbackServerContext*,
+                                            const v1::GetWorkingHoursRequest*,
+                                            v1::WorkingHours*) override;
+  grpc::ServerUnaryReactor* ListWorkingHours(grpc::CallbackServerContext*,
+                                             const v1::ListWorkingHoursRequest*,
+                                             v1::ListWorkingHoursResponse*) override;
+  grpc::ServerUnaryReactor* CreateScheduleException(grpc::CallbackServerContext*,
+                                                    const v1::CreateScheduleExceptionRequest*,
+                                                    v1::ScheduleException*) override;
+  grpc::ServerUnaryReactor* ListScheduleExceptions(grpc::CallbackServerContext*,
+                                                   const v1::ListScheduleExceptionsRequest*,
+                                                   v1::ListScheduleExceptionsResponse*) override;
+  grpc::ServerUnaryReactor* DeleteScheduleException(grpc::CallbackServerContext*,
+                                                    const v1::DeleteScheduleExceptionRequest*,
+                                                    v1::DeleteScheduleExceptionResponse*) override;
 
-  grpc::Status CreateTreatmentPlan(grpc::ServerContext*, const v1::CreateTreatmentPlanRequest*,
-                                   v1::TreatmentPlan*) override;
-  grpc::Status GetTreatmentPlan(grpc::ServerContext*, const v1::GetTreatmentPlanRequest*,
-                                v1::TreatmentPlan*) override;
-  grpc::Status ListTreatmentPlans(grpc::ServerContext*, const v1::ListTreatmentPlansRequest*,
-                                  v1::ListTreatmentPlansResponse*) override;
-  grpc::Status CancelTreatmentPlan(grpc::ServerContext*, const v1::CancelTreatmentPlanRequest*,
-                                   v1::TreatmentPlan*) override;
+  grpc::ServerUnaryReactor* CreateTreatmentPlan(grpc::CallbackServerContext*,
+                                                const v1::CreateTreatmentPlanRequest*,
+                                                v1::TreatmentPlan*) override;
+  grpc::ServerUnaryReactor* GetTreatmentPlan(grpc::CallbackServerContext*,
+                                             const v1::GetTreatmentPlanRequest*,
+                                             v1::TreatmentPlan*) override;
+  grpc::ServerUnaryReactor* ListTreatmentPlans(grpc::CallbackServerContext*,
+                                               const v1::ListTreatmentPlansRequest*,
+                                               v1::ListTreatmentPlansResponse*) override;
+  grpc::ServerUnaryReactor* CancelTreatmentPlan(grpc::CallbackServerContext*,
+                                                const v1::CancelTreatmentPlanRequest*,
+                                                v1::TreatmentPlan*) override;
 
   // Raw: a FindAvailabilityRequest, and the response encoded by the operation (slot_encoding.h).
   grpc::ServerUnaryReactor* FindAvailability(grpc::CallbackServerContext*, const grpc::ByteBuffer*,
                                              grpc::ByteBuffer*) override;
-  grpc::Status BookAppointment(grpc::ServerContext*, const v1::BookAppointmentRequest*,
-                               v1::Appointment*) override;
-  grpc::Status ConfirmAppointment(grpc::ServerContext*, const v1::ConfirmAppointmentRequest*,
-                                  v1::Appointment*) override;
-  grpc::Status RescheduleAppointment(grpc::ServerContext*, const v1::RescheduleAppointmentRequest*,
-                                     v1::Appointment*) override;
-  grpc::Status CancelAppointment(grpc::ServerContext*, const v1::CancelAppointmentRequest*,
-                                 v1::Appointment*) override;
-  grpc::Status CheckInAppointment(grpc::ServerContext*, const v1::CheckInAppointmentRequest*,
-                                  v1::Appointment*) override;
-  grpc::Status StartAppointment(grpc::ServerContext*, const v1::StartAppointmentRequest*,
-                                v1::Appointment*) override;
-  grpc::Status CompleteAppointment(grpc::ServerContext*, const v1::CompleteAppointmentRequest*,
-                                   v1::CompleteAppointmentResponse*) override;
-  grpc::Status MarkNoShow(grpc::ServerContext*, const v1::MarkNoShowRequest*,
-                          v1::Appointment*) override;
-  grpc::Status StopAppointment(grpc::ServerContext*, const v1::StopAppointmentRequest*,
-                               v1::Appointment*) override;
-  grpc::Status GetAppointment(grpc::ServerContext*, const v1::GetAppointmentRequest*,
-                              v1::Appointment*) override;
-  grpc::Status ListAppointments(grpc::ServerContext*, const v1::ListAppointmentsRequest*,
-                                v1::ListAppointmentsResponse*) override;
+  grpc::ServerUnaryReactor* BookAppointment(grpc::CallbackServerContext*,
+                                            const v1::BookAppointmentRequest*,
+                                            v1::Appointment*) override;
+  grpc::ServerUnaryReactor* ConfirmAppointment(grpc::CallbackServerContext*,
+                                               const v1::ConfirmAppointmentRequest*,
+                                               v1::Appointment*) override;
+  grpc::ServerUnaryReactor* RescheduleAppointment(grpc::CallbackServerContext*,
+                                                  const v1::RescheduleAppointmentRequest*,
+                                                  v1::Appointment*) override;
+  grpc::ServerUnaryReactor* CancelAppointment(grpc::CallbackServerContext*,
+                                              const v1::CancelAppointmentRequest*,
+                                              v1::Appointment*) override;
+  grpc::ServerUnaryReactor* CheckInAppointment(grpc::CallbackServerContext*,
+                                               const v1::CheckInAppointmentRequest*,
+                                               v1::Appointment*) override;
+  grpc::ServerUnaryReactor* StartAppointment(grpc::CallbackServerContext*,
+                                             const v1::StartAppointmentRequest*,
+                                             v1::Appointment*) override;
+  grpc::ServerUnaryReactor* CompleteAppointment(grpc::CallbackServerContext*,
+                                                const v1::CompleteAppointmentRequest*,
+                                                v1::CompleteAppointmentResponse*) override;
+  grpc::ServerUnaryReactor* MarkNoShow(grpc::CallbackServerContext*, const v1::MarkNoShowRequest*,
+                                       v1::Appointment*) override;
+  grpc::ServerUnaryReactor* StopAppointment(grpc::CallbackServerContext*,
+                                            const v1::StopAppointmentRequest*,
+                                            v1::Appointment*) override;
+  grpc::ServerUnaryReactor* GetAppointment(grpc::CallbackServerContext*,
+                                           const v1::GetAppointmentRequest*,
+                                           v1::Appointment*) override;
+  grpc::ServerUnaryReactor* ListAppointments(grpc::CallbackServerContext*,
+                                             const v1::ListAppointmentsRequest*,
+                                             v1::ListAppointmentsResponse*) override;
 
   // Raw: the request and response as bytes (a ListChangesRequest, a ListChangesResponse).
   grpc::ServerUnaryReactor* ListChanges(grpc::CallbackServerContext*, const grpc::ByteBuffer*,
@@ -161,6 +183,7 @@ class SchedulingServiceImpl final
   ChangeFeed feed_;
   WatchStreams streams_;
   EncodedUnary encoded_;
+  CallbackUnary unary_;
 };
 
 }  // namespace smp::scheduling

@@ -1,0 +1,56 @@
+#ifndef SMP_COMMON_RPC_CALLBACK_UNARY_H_
+#define SMP_COMMON_RPC_CALLBACK_UNARY_H_
+
+// The unary RPCs of a service that also has callback-API methods (streams that hold no thread,
+// raw encoded answers), served on the callback API as well: one API per server. gRPC 1.51
+// (Debian 12) stalls a sync-API call of a server that mixes both about 100 ms now and then; on
+// the benchmark's bookings that was a p99.9 of 106-133 ms, where the same handler served here
+// showed 17-44 ms (README, "Benchmarks").
+//
+// The handler is the sync override's body, RpcFrame::Serve and all; it reads and writes a
+// database and waits for the log's sync, so it runs on this unit's threads, never on gRPC's
+// callback threads. A service's override is one statement:
+//
+//   grpc::ServerUnaryReactor* SchedulingServiceImpl::GetPatient(grpc::CallbackServerContext* ctx,
+//                                                               const v1::GetPatientRequest* req,
+//                                                               v1::Patient* out) {
+//     return unary_.Serve(ctx, [=, this] {
+//       return frame_.Serve(ctx, "GetPatient", *req, out,
+//                           [&](const Call& call) { return patients_.Get(call, *req); });
+//     });
+//   }
+//
+// `req` and `out` stay valid until the reactor finishes, which is after the handler returned.
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+#include <grpcpp/support/status.h>
+
+#include <functional>
+#include <utility>
+
+#include "common/rpc/stream_guard.h"
+
+namespace smp {
+
+class CallbackUnary {
+ public:
+  // `threads` run the handlers: enough for the writes waiting together on one log sync (group
+  // commit) at the concurrency a service expects; a call beyond them waits in the queue.
+  explicit CallbackUnary(int threads) : executor_(threads) {}
+
+  // Runs `handler` on this unit's threads and finishes the call with its status.
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  std::function<grpc::Status()> handler) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    executor_.Post([reactor, handler = std::move(handler)] { reactor->Finish(handler()); });
+    return reactor;
+  }
+
+ private:
+  StreamExecutor executor_;
+};
+
+}  // namespace smp
+
+#endif  // SMP_COMMON_RPC_CALLBACK_UNARY_H_
