@@ -109,14 +109,13 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
   ASSIGN_OR_RETURN(std::vector<OutboxEvent> due, Claim(now, batch));
 
   DispatchStats stats;
-  for (size_t i = 0; i < due.size(); ++i) {
-    const OutboxEvent& event = due[i];
-    if (clock_.Now() - now >= policy_.claim_lease / 2) {
-      // Slow deliveries: give the rest back before the lease could pass and another replica
-      // send them a second time.
-      RETURN_IF_ERROR(Unclaim(std::vector<OutboxEvent>(due.begin() + i, due.end()), now));
-      break;
-    }
+  std::vector<Outcome> outcomes;
+  size_t tried = 0;
+  for (; tried < due.size(); ++tried) {
+    const OutboxEvent& event = due[tried];
+    // Slow deliveries: the rest go back (below) before the lease could pass and another replica
+    // send them a second time.
+    if (clock_.Now() - now >= policy_.claim_lease / 2) break;
     // Delivery is a network call: outside any database transaction.
     auto it = deliverers_.find(event.destination);
     absl::Status delivered = it == deliverers_.end()
@@ -128,13 +127,7 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
     if (delivered.ok()) {
       ++stats.delivered;
       Metrics().IncrementCounter("smp_outbox_delivered_total", "Outbox events delivered.", labels);
-      // Single-row updates that read nothing first: READ COMMITTED is enough on PostgreSQL.
-      RETURN_IF_ERROR(db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) {
-        return txn.Exec(
-            "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
-            "last_error = '' WHERE id = ?",
-            {ToDbMicros(after), event.id});
-      }));
+      outcomes.push_back(Outcome{event.id, true, {}, {}});
       continue;
     }
     ++stats.failed;
@@ -148,15 +141,47 @@ absl::StatusOr<DispatchStats> OutboxDispatcher::RunOnce(int batch) {
                                                 {"attempts", std::to_string(attempts)},
                                                 {"error", delivered.ToString()}});
     }
-    RETURN_IF_ERROR(db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) {
-      return txn.Exec(
-          "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
-          "WHERE id = ?",
-          {ToDbMicros(next), std::string(delivered.ToString()).substr(0, 500), event.id});
-    }));
+    outcomes.push_back(
+        Outcome{event.id, false, next, std::string(delivered.ToString()).substr(0, 500)});
   }
-  RETURN_IF_ERROR(ReportBacklog(clock_.Now()));
+  // One transaction for the pass's outcomes (one commit and log sync, not one per event). Should
+  // the process die first, the delivered events go out again once the lease ends; receivers
+  // deduplicate by event id.
+  RETURN_IF_ERROR(Record(outcomes, clock_.Now()));
+  RETURN_IF_ERROR(Unclaim(std::vector<OutboxEvent>(due.begin() + tried, due.end()), now));
+  const absl::Time after = clock_.Now();
+  const int64_t last = last_report_micros_.load(std::memory_order_relaxed);
+  if (last == std::numeric_limits<int64_t>::min() ||
+      after - absl::FromUnixMicros(last) >= kReportEvery || after < absl::FromUnixMicros(last)) {
+    last_report_micros_.store(absl::ToUnixMicros(after), std::memory_order_relaxed);
+    RETURN_IF_ERROR(ReportBacklog(after));
+  }
   return stats;
+}
+
+absl::Status OutboxDispatcher::Record(const std::vector<Outcome>& outcomes, absl::Time now) {
+  if (outcomes.empty()) return absl::OkStatus();
+  // Single-row updates that read nothing first: READ COMMITTED is enough on PostgreSQL.
+  return db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+    std::vector<DbValue> delivered = {ToDbMicros(now)};
+    for (const Outcome& o : outcomes) {
+      if (o.delivered) {
+        delivered.push_back(o.id);
+        continue;
+      }
+      RETURN_IF_ERROR(
+          txn.Exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+                   "WHERE id = ?",
+                   {ToDbMicros(o.next_attempt), o.error, o.id}));
+    }
+    if (delivered.size() == 1) return absl::OkStatus();
+    std::string placeholders(2 * (delivered.size() - 1) - 1, ',');
+    for (size_t i = 0; i + 1 < delivered.size(); ++i) placeholders[2 * i] = '?';
+    return txn.Exec(absl::StrCat("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
+                                 "last_error = '' WHERE id IN (",
+                                 placeholders, ")"),
+                    delivered);
+  });
 }
 
 absl::Status OutboxDispatcher::ReportBacklog(absl::Time now) {

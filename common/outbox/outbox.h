@@ -8,6 +8,9 @@
 // An event that keeps failing stays in the table, visible (Pending, metrics), and is retried at the
 // longest backoff for as long as it takes: nothing is dropped.
 
+#include <atomic>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,13 +92,15 @@ class OutboxDispatcher {
                    absl::flat_hash_map<std::string, EventDeliverer*> deliverers);
   ~OutboxDispatcher();
 
-  // One pass: claims the due events, oldest first (at most `batch`), tries each and records each
-  // outcome. Several dispatchers on one database (replicas of a service) share the events: a pass
-  // claims its events for policy.claim_lease in one transaction (PostgreSQL: FOR UPDATE SKIP
-  // LOCKED, so concurrent passes take disjoint events without waiting), and hands back what it has
-  // not tried when half the lease is gone, so an event is sent twice only if a replica stalls for
-  // longer than the lease after its claim (or dies mid-delivery; then the event is due again once
-  // the lease ends). Receivers deduplicate by event id anyway.
+  // One pass: claims the due events, oldest first (at most `batch`), tries each and records the
+  // outcomes together in one transaction; every kReportEvery at most, it also refreshes the backlog
+  // gauges and drops events delivered over a week ago. Several dispatchers on one database
+  // (replicas of a service) share the events: a pass claims its events for policy.claim_lease in
+  // one transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent passes take disjoint events
+  // without waiting), and hands back what it has not tried when half the lease is gone, so an event
+  // is sent twice only if a replica stalls for longer than the lease after its claim (or dies
+  // mid-delivery; then the event is due again once the lease ends). Receivers deduplicate by event
+  // id anyway.
   absl::StatusOr<DispatchStats> RunOnce(int batch = 100);
 
   // Runs passes on a thread every `interval`, or sooner after Wake() (a service calls it after
@@ -111,10 +116,23 @@ class OutboxDispatcher {
  private:
   // Delivered events older than this are deleted.
   static constexpr absl::Duration kKeepDelivered = absl::Hours(24 * 7);
+  // The backlog gauges (and the purge) are refreshed by at most one pass this often: a pass runs
+  // after every committed event, and each refresh is a write transaction of its own.
+  static constexpr absl::Duration kReportEvery = absl::Seconds(5);
+  // What a pass learnt of one event it tried.
+  struct Outcome {
+    std::string id;
+    bool delivered = false;
+    absl::Time next_attempt;  // when not delivered
+    std::string error;        // when not delivered
+  };
   // Takes up to `batch` due events for this pass: their next attempt moves to now + the lease.
   absl::StatusOr<std::vector<OutboxEvent>> Claim(absl::Time now, int batch);
   // Gives claimed events that were not tried back their previous due time.
   absl::Status Unclaim(const std::vector<OutboxEvent>& events, absl::Time now);
+  // Writes a pass's outcomes in one transaction: delivered events are marked delivered at `now`,
+  // failed ones get their next attempt and error.
+  absl::Status Record(const std::vector<Outcome>& outcomes, absl::Time now);
   // Drops old delivered events and publishes the backlog per destination as gauges.
   absl::Status ReportBacklog(absl::Time now);
 
@@ -126,6 +144,8 @@ class OutboxDispatcher {
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
+  // When a pass last ran ReportBacklog (unix microseconds; passes may run on several threads).
+  std::atomic<int64_t> last_report_micros_{std::numeric_limits<int64_t>::min()};
 };
 
 }  // namespace smp

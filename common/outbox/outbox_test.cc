@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/db/migrations.h"
+#include "common/db/testing/recording_database.h"
 #include "common/db/testing/test_database.h"
 #include "common/server/metrics.h"
 #include "common/status/status_macros.h"
@@ -146,6 +147,39 @@ TEST_P(OutboxTest, EventsThatKeepFailingStayVisible) {
   billing.set_failures(0);
   ASSERT_OK(dispatcher.RunOnce().status());
   EXPECT_EQ(billing.received(), std::vector<std::string>{id});
+}
+
+// A pass writes what it learnt in one transaction, not one per event: each write transaction is
+// a commit and a log sync. The backlog gauges are refreshed at most every few seconds.
+TEST_P(OutboxTest, APassRecordsItsOutcomesInOneTransaction) {
+  FlakyReceiver billing(1);  // the first delivery fails
+  testing::RecordingDatabase recorded(db_.get());
+  OutboxDispatcher dispatcher(&recorded, clock_, policy_, {{"billing", &billing}});
+  for (const char* session : {"s-1", "s-2", "s-3"}) ASSERT_OK(CompleteSession(session).status());
+
+  ASSERT_OK_AND_ASSIGN(DispatchStats first, dispatcher.RunOnce());
+  EXPECT_EQ(first.delivered, 2);
+  EXPECT_EQ(first.failed, 1);
+  // The claim, the outcomes, the backlog.
+  EXPECT_EQ(recorded.TakeWriteQueues().size(), 3u);
+  ASSERT_OK_AND_ASSIGN(auto pending, dispatcher.Pending(1, 10));
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_NE(pending[0].last_error.find("receiver is down"), std::string::npos);
+
+  // A second pass a second later: the claim and the outcome; the backlog waits.
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(CompleteSession("s-4").status());
+  ASSERT_OK_AND_ASSIGN(DispatchStats second, dispatcher.RunOnce());
+  EXPECT_EQ(second.delivered, 2);                    // s-4 and the retried one
+  EXPECT_EQ(recorded.TakeWriteQueues().size(), 3u);  // a minute on: the backlog again
+  ASSERT_OK(CompleteSession("s-5").status());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(DispatchStats third, dispatcher.RunOnce());
+  EXPECT_EQ(third.delivered, 1);
+  EXPECT_EQ(recorded.TakeWriteQueues().size(), 2u);
+  EXPECT_EQ(billing.received().size(), 5u);
+  ASSERT_OK_AND_ASSIGN(pending, dispatcher.Pending(0, 10));
+  EXPECT_TRUE(pending.empty());
 }
 
 // The backlog is published for operators, and delivered events are dropped after a week.
