@@ -32,16 +32,7 @@ class ClinicCalendarCacheTest : public SchedulingTestEnv {
   // booking writes it: occupancy, the clinic's change, the row.
   absl::Status BookAt(const std::string& clinic, const std::string& chair, absl::Time start) {
     return db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-      v1::Appointment a;
-      a.set_id(NewIdAt(start));
-      a.set_clinic_id(clinic);
-      a.set_patient_id(patient_);
-      a.set_practitioner_id(practitioner_);
-      a.set_chair_id(chair);
-      a.set_type(v1::CONSULTATION);
-      a.set_status(v1::BOOKED);
-      *a.mutable_start_time() = ToProtoTimestamp(start);
-      *a.mutable_end_time() = ToProtoTimestamp(start + absl::Hours(1));
+      v1::Appointment a = ConsultationAt(clinic, chair, start);
       RETURN_IF_ERROR(store_.Occupy(txn, a, Interval{start, start + absl::Hours(1)}));
       RETURN_IF_ERROR(book_.RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now_));
       return store_.InsertAppointment(txn, a, start + absl::Hours(1));

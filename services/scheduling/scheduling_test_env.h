@@ -109,6 +109,23 @@ class SchedulingTestEnv : public ::testing::Test {
     });
   }
 
+  // The practitioner's booked hour-long consultation of the patient at `clinic` in `chair` from
+  // `start`, not yet saved.
+  v1::Appointment ConsultationAt(const std::string& clinic, const std::string& chair,
+                                 absl::Time start) const {
+    v1::Appointment a;
+    a.set_id(NewIdAt(start));
+    a.set_clinic_id(clinic);
+    a.set_patient_id(patient_);
+    a.set_practitioner_id(practitioner_);
+    a.set_chair_id(chair);
+    a.set_type(v1::CONSULTATION);
+    a.set_status(v1::BOOKED);
+    *a.mutable_start_time() = ToProtoTimestamp(start);
+    *a.mutable_end_time() = ToProtoTimestamp(start + absl::Hours(1));
+    return a;
+  }
+
   static v1::Patient NewPatient(const std::string& clinic) {
     v1::Patient p;
     p.set_given_name("Sam");

@@ -85,17 +85,7 @@ TEST_F(SlotRulesCacheTest, DaysAreKeptWhileTheVersionHolds) {
 TEST_F(SlotRulesCacheTest, RulesCarryNoBusyBlocks) {
   // The occupancy keys decide conflicts; the rules of a day with a booking show none.
   ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    v1::Appointment a;
-    a.set_id(NewIdAt(now_));
-    a.set_clinic_id(clinic_a_);
-    a.set_patient_id(patient_);
-    a.set_practitioner_id(practitioner_);
-    a.set_chair_id(chair_a_);
-    a.set_type(v1::CONSULTATION);
-    a.set_status(v1::BOOKED);
-    *a.mutable_start_time() = ToProtoTimestamp(At(1, 10));
-    *a.mutable_end_time() = ToProtoTimestamp(At(1, 11));
-    return store_.InsertAppointment(txn, a, At(1, 11));
+    return store_.InsertAppointment(txn, ConsultationAt(clinic_a_, chair_a_, At(1, 10)), At(1, 11));
   }));
   ASSERT_OK_AND_ASSIGN(SlotRules rules, Rules(At(1, 10), now_));
   EXPECT_TRUE(rules.day->practitioners[0].busy.empty());
