@@ -2,13 +2,15 @@
 #define SMP_COMMON_DB_STORE_KIT_H_
 
 // The pieces every service's store is built from, so that each store holds only its own SQL:
-// keyset pages, "<kind> <id> not found", and protobuf messages kept as BLOB columns.
+// keyset pages, "<kind> <id> not found", protobuf messages kept as BLOB columns, and the
+// placeholders of an IN list.
 //
 // A store lists with `LIMIT page.size + 1` after the page's key and hands the rows to MakePage,
 // which cuts the extra row and remembers the last key; a message column is written with Serialize
 // and read back with ParseOne / ParseAll (a row that does not parse is DATA_LOSS: the file was
 // damaged or written by a newer schema).
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +48,9 @@ Page<T> MakePage(std::vector<T> items, int size, KeyFn key) {
 
 // NOT_FOUND "<kind> <id> not found", the message every store gives for a missing resource.
 absl::Status NotFound(absl::string_view kind, absl::string_view id);
+
+// "?, ?, ?" for `n` parameters, as in "... IN (" + SqlPlaceholders(ids.size()) + ")".
+std::string SqlPlaceholders(size_t n);
 
 // A message as the bytes of a BLOB column.
 inline Blob Serialize(const google::protobuf::Message& message) {

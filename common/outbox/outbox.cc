@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/store_kit.h"
 #include "common/server/log.h"
 #include "common/server/metrics.h"
 #include "common/status/status_macros.h"
@@ -82,11 +83,9 @@ absl::StatusOr<std::vector<OutboxEvent>> OutboxDispatcher::Claim(absl::Time now,
       due.push_back(EventFromRow(row));
       params.push_back(due.back().id);
     }
-    std::string placeholders(2 * due.size() - 1, ',');
-    for (size_t i = 0; i < due.size(); ++i) placeholders[2 * i] = '?';
-    return txn.Exec(
-        absl::StrCat("UPDATE outbox SET next_attempt_at = ? WHERE id IN (", placeholders, ")"),
-        params);
+    return txn.Exec(absl::StrCat("UPDATE outbox SET next_attempt_at = ? WHERE id IN (",
+                                 SqlPlaceholders(due.size()), ")"),
+                    params);
   }));
   return due;
 }
@@ -175,11 +174,9 @@ absl::Status OutboxDispatcher::Record(const std::vector<Outcome>& outcomes, absl
                    {ToDbMicros(o.next_attempt), o.error, o.id}));
     }
     if (delivered.size() == 1) return absl::OkStatus();
-    std::string placeholders(2 * (delivered.size() - 1) - 1, ',');
-    for (size_t i = 0; i + 1 < delivered.size(); ++i) placeholders[2 * i] = '?';
     return txn.Exec(absl::StrCat("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
                                  "last_error = '' WHERE id IN (",
-                                 placeholders, ")"),
+                                 SqlPlaceholders(delivered.size() - 1), ")"),
                     delivered);
   });
 }

@@ -58,13 +58,6 @@ v1::Staff StaffFromRow(const Row& row) {
   return s;
 }
 
-// "?, ?, ?" for n placeholders.
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i ? ", ?" : "?");
-  return out;
-}
-
 // Turns an UPDATE ... WHERE version = ? that matched nothing into NOT_FOUND or ABORTED.
 absl::Status VersionConflict(Transaction& txn, absl::string_view table, absl::string_view kind,
                              absl::string_view id, int64_t expected_version) {
@@ -112,7 +105,7 @@ absl::StatusOr<Page<v1::Clinic>> IdentityStore::ListClinics(
   std::string sql = absl::StrCat("SELECT ", kClinicColumns, " FROM clinics WHERE id > ?");
   if (only.has_value()) {
     if (only->empty()) return Page<v1::Clinic>{};
-    absl::StrAppend(&sql, " AND id IN (", Placeholders(only->size()), ")");
+    absl::StrAppend(&sql, " AND id IN (", SqlPlaceholders(only->size()), ")");
     for (const std::string& id : *only) params.emplace_back(id);
   }
   absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
@@ -247,7 +240,7 @@ absl::StatusOr<Page<v1::Staff>> IdentityStore::ListStaff(
   if (in_clinics.has_value()) {
     if (in_clinics->empty()) return Page<v1::Staff>{};
     absl::StrAppend(&sql, " AND id IN (SELECT staff_id FROM staff_clinics WHERE clinic_id IN (",
-                    Placeholders(in_clinics->size()), "))");
+                    SqlPlaceholders(in_clinics->size()), "))");
     for (const std::string& id : *in_clinics) params.emplace_back(id);
   }
   absl::StrAppend(&sql, " ORDER BY id LIMIT ?");

@@ -25,12 +25,6 @@ namespace {
 
 constexpr int64_t kGranuleSeconds = 300;
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i ? ", ?" : "?");
-  return out;
-}
-
 // Adds " AND <column> IN (...)" for a caller's clinic filter (Principal::ClinicFilter; nullopt:
 // no restriction). False when the filter is empty: nothing can match, skip the query.
 bool RestrictToClinics(absl::string_view column,
@@ -38,7 +32,7 @@ bool RestrictToClinics(absl::string_view column,
                        std::vector<DbValue>& params) {
   if (!clinics.has_value()) return true;
   if (clinics->empty()) return false;
-  absl::StrAppend(&sql, " AND ", column, " IN (", Placeholders(clinics->size()), ")");
+  absl::StrAppend(&sql, " AND ", column, " IN (", SqlPlaceholders(clinics->size()), ")");
   for (const std::string& c : *clinics) params.emplace_back(c);
   return true;
 }
@@ -230,7 +224,7 @@ absl::StatusOr<v1::Patient> SchedulingStore::UpdatePatient(Transaction& txn,
 absl::StatusOr<std::vector<std::string>> SchedulingStore::ClinicsOfPractitioners(
     Transaction& txn, const std::vector<std::string>& practitioner_ids, Interval window) const {
   if (practitioner_ids.empty()) return std::vector<std::string>{};
-  const std::string in = Placeholders(practitioner_ids.size());
+  const std::string in = SqlPlaceholders(practitioner_ids.size());
   std::vector<DbValue> params;
   for (int i = 0; i < 3; ++i) {
     for (const std::string& p : practitioner_ids) params.emplace_back(p);
@@ -451,7 +445,7 @@ absl::StatusOr<std::vector<PractitionerLeave>> SchedulingStore::LeaveElsewhere(
   ASSIGN_OR_RETURN(auto rows,
                    txn.Query(absl::StrCat("SELECT practitioner_id, start_time, end_time FROM "
                                           "schedule_exceptions WHERE practitioner_id IN (",
-                                          Placeholders(practitioner_ids.size()),
+                                          SqlPlaceholders(practitioner_ids.size()),
                                           ") AND kind = 'LEAVE' AND clinic_id <> ? AND "
                                           "start_time < ? AND end_time > ?"),
                              params));
@@ -677,7 +671,7 @@ absl::StatusOr<std::vector<std::string>> SchedulingStore::Occupants(
                    txn.Query(absl::StrCat("SELECT DISTINCT appointment_id FROM occupancy "
                                           "WHERE granule >= ? AND granule < ? AND "
                                           "resource_id IN (",
-                                          Placeholders(resources.size()), ")"),
+                                          SqlPlaceholders(resources.size()), ")"),
                              params));
   std::vector<std::string> ids;
   for (const Row& row : rows) ids.push_back(row.Text(0));
@@ -717,7 +711,7 @@ absl::StatusOr<std::vector<BusyBlock>> SchedulingStore::BusyBlocks(
        {std::pair{"practitioner_id", &practitioner_ids}, std::pair{"chair_id", &chair_ids}}) {
     if (ids->empty()) continue;
     absl::StrAppend(&sql, sql.empty() ? "" : " UNION ALL ", kColumns, " FROM appointments WHERE ",
-                    column, " IN (", Placeholders(ids->size()), ")", kBlocking);
+                    column, " IN (", SqlPlaceholders(ids->size()), ")", kBlocking);
     for (const std::string& id : *ids) params.emplace_back(id);
     params.insert(params.end(), range.begin(), range.end());
   }
@@ -975,7 +969,7 @@ absl::StatusOr<std::vector<int64_t>> SchedulingStore::FeedHeads(
   std::vector<DbValue> params(clinic_ids.begin(), clinic_ids.end());
   ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT clinic_id, head FROM feed_heads "
                                                      "WHERE clinic_id IN (",
-                                                     Placeholders(clinic_ids.size()), ")"),
+                                                     SqlPlaceholders(clinic_ids.size()), ")"),
                                         params));
   for (const Row& row : rows) {
     const auto it = std::find(clinic_ids.begin(), clinic_ids.end(), row.Text(0));
