@@ -34,16 +34,6 @@ namespace {
 
 constexpr char kConflictPayload[] = "type.smp-suite.dev/smp.db.SerializationConflict";
 
-absl::Status RunOnce(Database& db, TxMode mode, const WriteQueue& queue,
-                     const std::function<absl::Status(Transaction&)>& fn) {
-  absl::StatusOr<std::unique_ptr<Transaction>> txn =
-      queue.key.empty() ? db.Begin(mode) : db.BeginQueued(mode, queue);
-  if (!txn.ok()) return txn.status();
-  absl::Status status = fn(**txn);
-  if (!status.ok()) return status;  // the destructor rolls back
-  return (*txn)->Commit();
-}
-
 // A short random pause before running a conflicting transaction again, growing with the attempt,
 // so that the transactions that collided do not collide again in lockstep.
 void PauseBeforeRetry(int attempt) {
@@ -65,6 +55,16 @@ bool IsSerializationConflict(const absl::Status& status) {
   return absl::IsAborted(status) && status.GetPayload(kConflictPayload).has_value();
 }
 
+absl::Status Database::RunAttempt(TxMode mode, const WriteQueue& queue,
+                                  const std::function<absl::Status(Transaction&)>& fn) {
+  absl::StatusOr<std::unique_ptr<Transaction>> txn =
+      queue.key.empty() ? Begin(mode) : BeginQueued(mode, queue);
+  if (!txn.ok()) return txn.status();
+  absl::Status status = fn(**txn);
+  if (!status.ok()) return status;  // the destructor rolls back
+  return (*txn)->Commit();
+}
+
 absl::Status Database::Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn) {
   return Run(mode, WriteQueue{}, fn);
 }
@@ -72,7 +72,7 @@ absl::Status Database::Run(TxMode mode, const std::function<absl::Status(Transac
 absl::Status Database::Run(TxMode mode, const WriteQueue& queue,
                            const std::function<absl::Status(Transaction&)>& fn) {
   for (int attempt = 1;; ++attempt) {
-    absl::Status status = RunOnce(*this, mode, queue, fn);
+    absl::Status status = RunAttempt(mode, queue, fn);
     if (!IsSerializationConflict(status)) return status;
     if (attempt >= kMaxTransactionAttempts) {
       // Without the marker: the edge must not pass it on as an error detail.

@@ -137,11 +137,21 @@ class Database {
   // Runs `fn` in a transaction and commits when it returns OK; rolls back and returns its error
   // otherwise. A serialization conflict (in `fn` or at the commit) runs `fn` again in a new
   // transaction, up to kMaxTransactionAttempts times in all, then answers ABORTED; so `fn` must
-  // have no effect outside the transaction that a second run would repeat wrongly.
+  // have no effect outside the transaction that a second run would repeat wrongly. A write's
+  // `fn` may run on another thread while the caller waits (SQLite runs the queued writers' `fn`s
+  // on one thread, RunAttempt), so it must not depend on thread-local state.
   absl::Status Run(TxMode mode, const std::function<absl::Status(Transaction&)>& fn);
   // Run, each attempt queued behind the other writers of `queue.key` (see WriteQueue).
   absl::Status Run(TxMode mode, const WriteQueue& queue,
                    const std::function<absl::Status(Transaction&)>& fn);
+
+ protected:
+  // One attempt of Run: Begin (BeginQueued when `queue` names a key), `fn`, Commit. A backend
+  // may run an attempt its own way as long as `fn` runs once, in one transaction that commits
+  // only if `fn` returned OK, and the result is the attempt's: the SQLite backend has one thread
+  // run the writers queued meanwhile in one batch (sqlite_database.cc, RunWrite).
+  virtual absl::Status RunAttempt(TxMode mode, const WriteQueue& queue,
+                                  const std::function<absl::Status(Transaction&)>& fn);
 };
 
 // Options of the SQLite backend.

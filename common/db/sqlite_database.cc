@@ -5,14 +5,20 @@
 // would make them poll with sleeps. busy_timeout still covers other processes (a sqlite3 shell, a
 // backup) holding the lock.
 //
-// Group commit. Queued writers share one durable commit: the first opens a batch (BEGIN IMMEDIATE
-// on one connection) and every write transaction runs inside it as a SAVEPOINT. Commit() RELEASEs
-// the savepoint; then, if another writer is already queued and the batch is not full, it hands the
-// connection on and waits; otherwise it COMMITs the batch (one WAL append and one fsync for all of
-// its transactions) and wakes the ones waiting. Commit() therefore still returns OK only once the
-// transaction is durable, and a transaction that fails or rolls back undoes only its savepoint. If
-// the batch's COMMIT fails, every transaction in it gets that error and none of them happened. A
-// single writer (nobody queued) commits alone, as before.
+// Group commit. Queued writers share one durable commit, and every write transaction of a batch
+// is one SAVEPOINT in it. Database::Run's writers (every store's) are combined (RunWrite): the
+// first writer to arrive leads, opens a batch (BEGIN IMMEDIATE on one connection), runs its own
+// transaction and then those of the writers that queued meanwhile, on its own thread, commits the
+// batch (one WAL append and one fsync for all of them), hands the lead to the oldest writer still
+// queued, and after the sync wakes each writer of its batch once with its result. A transaction
+// that fails or rolls back undoes only its savepoint; if the batch's COMMIT fails, every
+// transaction in it gets that error and none of them happened. A writer alone commits alone.
+// Writers of Begin(kWrite) (tests) take the write lock one by one instead: Commit() RELEASEs the
+// savepoint, then hands the open batch on when another writer waits for the lock and the batch is
+// not full, or COMMITs it. Either way Commit() returns OK only once the transaction is durable.
+// Combining was measured in tools/bench (README, "Benchmarks"): taking turns on the lock cost each
+// booking a hand-off of the lock and a wake-up for the batch's commit, and the lock stayed idle
+// while the next writer was being scheduled.
 //
 // Write batches always run on one dedicated connection, so its page cache stays warm: SQLite
 // drops a connection's whole cache when another connection has changed the file since its last
@@ -42,6 +48,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -146,9 +153,10 @@ class SqliteTransaction final : public Transaction {
   // Read.
   SqliteTransaction(SqliteDatabase* owner, std::unique_ptr<Connection> connection)
       : owner_(owner), owned_(std::move(connection)), connection_(owned_.get()), write_(false) {}
-  // Write: `batch_connection` stays the database's.
-  SqliteTransaction(SqliteDatabase* owner, Connection* batch_connection)
-      : owner_(owner), connection_(batch_connection), write_(true) {}
+  // Write: `batch_connection` stays the database's. `led`: run by a batch leader
+  // (SqliteDatabase::RunWrite), which ends the batch itself; Commit only releases the savepoint.
+  SqliteTransaction(SqliteDatabase* owner, Connection* batch_connection, bool led)
+      : owner_(owner), connection_(batch_connection), write_(true), led_(led) {}
   ~SqliteTransaction() override;
 
   absl::Status Begin() {
@@ -284,6 +292,7 @@ class SqliteTransaction final : public Transaction {
   std::unique_ptr<Connection> owned_;  // a read transaction's connection
   Connection* connection_;
   const bool write_;
+  const bool led_ = false;
   bool begun_ = false;  // BEGIN / SAVEPOINT ran
   bool done_ = false;   // committed or rolled back
   bool ended_ = false;  // write: handed back to the batch (SqliteDatabase::EndWrite)
@@ -333,6 +342,13 @@ class SqliteDatabase final : public Database {
     return absl::OkStatus();
   }
 
+  // Reads run on the caller's thread; writes are combined (RunWrite).
+  absl::Status RunAttempt(TxMode mode, const WriteQueue& queue,
+                          const std::function<absl::Status(Transaction&)>& fn) override {
+    if (mode == TxMode::kRead) return Database::RunAttempt(mode, queue, fn);
+    return RunWrite(fn);  // writers take turns anyway: the queue's key changes nothing here
+  }
+
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     if (mode != TxMode::kRead) return BeginWrite();  // kWriteRowLocks too: writes are serialised
     absl::StatusOr<std::unique_ptr<Connection>> connection = Acquire();
@@ -354,8 +370,7 @@ class SqliteDatabase final : public Database {
   absl::Status EndWrite(bool committed) ABSL_UNLOCK_FUNCTION(write_mu_) {
     std::shared_ptr<Batch> batch = batch_;
     if (committed) ++batch_size_;
-    // SQLite rolls back the whole transaction on some errors (I/O, full disk): the batch is gone.
-    const bool lost = sqlite3_get_autocommit(writer_->db) != 0;
+    const bool lost = BatchLost();
     if (!lost && batch_size_ < options_.max_group_commit &&
         writers_queued_.load(std::memory_order_acquire) > 0) {
       write_mu_.Unlock();  // a queued writer extends the batch; the last one commits it
@@ -364,31 +379,31 @@ class SqliteDatabase final : public Database {
       batch_mu_.Await(absl::Condition(&batch->done));
       return batch->status;
     }
-    absl::Status status;
-    int64_t ticket = 0;  // this batch's place in the log, to await its sync
-    if (lost) {
-      status = absl::UnavailableError(
-          absl::StrCat("write batch rolled back: ", sqlite3_errmsg(writer_->db)));
-    } else if (batch_size_ == 0) {
-      (void)RunOn(*writer_, "ROLLBACK");  // nothing to keep
-    } else {
-      status = RunOn(*writer_, "COMMIT");
-      if (!status.ok() && sqlite3_get_autocommit(writer_->db) == 0) {
-        (void)RunOn(*writer_, "ROLLBACK");
-      }
-      if (status.ok() && wal_sync_ != nullptr) ticket = wal_sync_->Appended();
-    }
-    batch_open_ = false;
-    batch_.reset();
-    batch_size_ = 0;
+    ClosedBatch closed = CloseBatch(lost);
     write_mu_.Unlock();
-    if (ticket != 0) status = wal_sync_->AwaitDurable(ticket);  // the next batch runs meanwhile
-    {
-      absl::MutexLock lock(&batch_mu_);
-      batch->status = status;
-      batch->done = true;
-    }
+    absl::Status status = AwaitBatch(*batch, std::move(closed));
     return committed ? status : absl::OkStatus();
+  }
+
+  // Runs `fn` as one write transaction, combined with the other writers queued meanwhile: the
+  // first of them leads, running every queued writer's `fn` in turn on its own thread in one batch
+  // (a savepoint each), commits the batch, hands the lead to the next queued writer, and after the
+  // log's sync wakes each writer of the batch once with its result. A writer so waits for one
+  // wake-up, where taking turns on the write lock cost each a hand-off of the lock and a wake-up
+  // for the batch's commit, and the lock stayed idle while the next writer was being scheduled.
+  // `fn` runs on whichever thread leads; like every Run, it must not run a write of its own.
+  absl::Status RunWrite(const std::function<absl::Status(Transaction&)>& fn) {
+    QueuedWriter self(&fn);
+    bool lead = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_.push_back(&self);
+      lead = !leading_;  // nobody leads only when nobody is queued: `self` is the oldest
+      leading_ = true;
+    }
+    if (!lead && self.Wait() == QueuedWriter::kDone) return self.status;
+    LeadBatch(&self);
+    return self.status;
   }
 
  private:
@@ -397,6 +412,144 @@ class SqliteDatabase final : public Database {
     bool done = false;    // guarded by batch_mu_
     absl::Status status;  // the COMMIT's result once done
   };
+
+  // A writer waiting in RunWrite: its transaction, then its result.
+  struct QueuedWriter {
+    enum State { kQueued, kLead, kDone };
+    explicit QueuedWriter(const std::function<absl::Status(Transaction&)>* f) : fn(f) {}
+
+    // Waits until the writer leads or is done.
+    State Wait() {
+      absl::MutexLock lock(&mu);
+      auto moved = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return state != kQueued; };
+      mu.Await(absl::Condition(&moved));
+      return state;
+    }
+    void Set(State next) {
+      absl::MutexLock lock(&mu);
+      state = next;
+    }
+
+    const std::function<absl::Status(Transaction&)>* fn;
+    absl::Status status;    // written by the leader before kDone
+    bool released = false;  // its savepoint went into the batch (then the COMMIT decides)
+    absl::Mutex mu;
+    State state ABSL_GUARDED_BY(mu) = kQueued;
+  };
+
+  // The COMMIT of a closed batch: its status and, while the log still needs a sync, its ticket.
+  struct ClosedBatch {
+    absl::Status status;
+    int64_t ticket = 0;
+  };
+
+  // SQLite rolls back the whole transaction on some errors (I/O, full disk): the batch is gone.
+  bool BatchLost() const { return sqlite3_get_autocommit(writer_->db) != 0; }
+
+  // Commits the open batch (rolls it back when nothing in it was kept) and closes it.
+  ClosedBatch CloseBatch(bool lost) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    ClosedBatch closed;
+    if (lost) {
+      closed.status = absl::UnavailableError(
+          absl::StrCat("write batch rolled back: ", sqlite3_errmsg(writer_->db)));
+    } else if (batch_size_ == 0) {
+      (void)RunOn(*writer_, "ROLLBACK");  // nothing to keep
+    } else {
+      closed.status = RunOn(*writer_, "COMMIT");
+      if (!closed.status.ok() && !BatchLost()) (void)RunOn(*writer_, "ROLLBACK");
+      if (closed.status.ok() && wal_sync_ != nullptr) closed.ticket = wal_sync_->Appended();
+    }
+    batch_open_ = false;
+    batch_.reset();
+    batch_size_ = 0;
+    return closed;
+  }
+
+  // After the write lock: waits for the closed batch's sync (the next batch runs meanwhile) and
+  // wakes the transactions waiting on `batch`. Returns the batch's result.
+  absl::Status AwaitBatch(Batch& batch, ClosedBatch closed) {
+    if (closed.ticket != 0) closed.status = wal_sync_->AwaitDurable(closed.ticket);
+    absl::MutexLock lock(&batch_mu_);
+    batch.status = closed.status;
+    batch.done = true;
+    return closed.status;
+  }
+
+  // RunWrite's leader: one batch of the queued writers, oldest first; `self`, the leader, is the
+  // oldest (it was queued alone or handed the lead as the oldest), so the batch runs it.
+  void LeadBatch(QueuedWriter* self) {
+    writers_queued_.fetch_add(1, std::memory_order_acq_rel);  // a Begin() writer hands its batch on
+    write_mu_.Lock();
+    writers_queued_.fetch_sub(1, std::memory_order_acq_rel);
+    std::vector<QueuedWriter*> ran;
+    absl::Status begun;
+    if (!batch_open_) {
+      begun = RunOn(*writer_, "BEGIN IMMEDIATE");
+      if (begun.ok()) {
+        batch_open_ = true;
+        batch_ = std::make_shared<Batch>();
+        batch_size_ = 0;
+      }
+    }
+    std::shared_ptr<Batch> batch = batch_;
+    bool lost = false;
+    // A batch handed on by EndWrite has room for one more at least.
+    const int room = options_.max_group_commit - batch_size_;
+    while (static_cast<int>(ran.size()) < room && !lost) {
+      QueuedWriter* writer = PopQueued();
+      if (writer == nullptr) break;
+      ran.push_back(writer);
+      if (!begun.ok()) {
+        writer->status = begun;  // BEGIN IMMEDIATE failed: this writer fails, the next one retries
+        break;
+      }
+      writer->status = RunLed(*writer->fn);
+      writer->released = writer->status.ok();
+      if (writer->released) ++batch_size_;
+      lost = BatchLost();
+    }
+    ClosedBatch closed;
+    if (begun.ok()) closed = CloseBatch(lost);
+    QueuedWriter* next = nullptr;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (queue_.empty()) {
+        leading_ = false;
+      } else {
+        next = queue_.front();
+      }
+    }
+    write_mu_.Unlock();
+    if (next != nullptr) next->Set(QueuedWriter::kLead);
+    absl::Status committed;
+    if (begun.ok()) committed = AwaitBatch(*batch, std::move(closed));
+    SMP_CHECK(!ran.empty() && ran.front() == self, "a batch leader did not run its own writer");
+    for (QueuedWriter* writer : ran) {
+      if (writer->released) writer->status = committed;
+      // The leader reads its own result when LeadBatch returns; a waiter may return (and free its
+      // QueuedWriter) as soon as it is set done.
+      if (writer != self) writer->Set(QueuedWriter::kDone);
+    }
+  }
+
+  // The oldest queued writer, taken off the queue; null when none waits.
+  QueuedWriter* PopQueued() {
+    absl::MutexLock lock(&queue_mu_);
+    if (queue_.empty()) return nullptr;
+    QueuedWriter* writer = queue_.front();
+    queue_.pop_front();
+    return writer;
+  }
+
+  // One writer's transaction as a savepoint of the open batch: OK when it was released into it.
+  absl::Status RunLed(const std::function<absl::Status(Transaction&)>& fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    SqliteTransaction txn(this, writer_.get(), /*led=*/true);
+    absl::Status status = txn.Begin();
+    if (status.ok()) status = fn(txn);
+    if (status.ok()) status = txn.Commit();
+    return status;  // the destructor rolls the savepoint back unless released
+  }
 
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() {
     writers_queued_.fetch_add(1, std::memory_order_acq_rel);
@@ -411,7 +564,7 @@ class SqliteDatabase final : public Database {
       batch_ = std::make_shared<Batch>();
       batch_size_ = 0;
     }
-    auto txn = std::make_unique<SqliteTransaction>(this, writer_.get());
+    auto txn = std::make_unique<SqliteTransaction>(this, writer_.get(), /*led=*/false);
     absl::Status status = txn->Begin();
     if (!status.ok()) return status;  // the destructor ends it (EndWrite)
     return txn;
@@ -509,6 +662,10 @@ class SqliteDatabase final : public Database {
   std::shared_ptr<Batch> batch_;
   int batch_size_ = 0;                  // committed (released) transactions in the batch
   std::atomic<int> writers_queued_{0};  // waiting in BeginWrite for write_mu_
+  // RunWrite's writers not yet taken into a batch, oldest first; whether one of them leads.
+  absl::Mutex queue_mu_;
+  std::deque<QueuedWriter*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leading_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::Mutex batch_mu_;
   // WAL mode only: the log's syncs after the write lock, and its descriptor (opened by Init).
   std::unique_ptr<WalSync> wal_sync_;
@@ -524,6 +681,7 @@ absl::Status SqliteTransaction::Commit() {
   }
   if (absl::Status status = Step("RELEASE smp_write", {}, nullptr); !status.ok()) return status;
   done_ = true;
+  if (led_) return absl::OkStatus();
   ended_ = true;
   return owner_->EndWrite(/*committed=*/true);
 }
@@ -532,7 +690,7 @@ SqliteTransaction::~SqliteTransaction() {
   RollbackIfOpen();
   if (!write_) {
     owner_->Release(std::move(owned_));
-  } else if (!ended_) {
+  } else if (!ended_ && !led_) {
     owner_->EndWrite(/*committed=*/false).IgnoreError();
   }
 }

@@ -11,10 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/db/database.h"
 #include "common/status/status_macros.h"
 #include "common/status/status_matchers.h"
 #include "common/util/ids.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace smp {
@@ -187,6 +190,82 @@ TEST_F(SqliteDatabaseTest, ConstraintFailureInOneWriterDoesNotSpoilTheBatch) {
   EXPECT_EQ(already.load(), kThreads * 10);
   EXPECT_EQ(ok.load(), kThreads * 20);
   EXPECT_EQ(*Count(), 1 + kThreads * 20);
+}
+
+// Writers that queue while one runs are combined: the first runs their transactions on its own
+// thread in its batch, and each still gets its own result (a failure undoes only its own rows).
+TEST_F(SqliteDatabaseTest, QueuedWritersRunInTheLeadersBatchWithTheirOwnResults) {
+  absl::Notification leader_running, release_leader;
+  std::thread::id leader_thread;
+  std::thread leader([&] {
+    EXPECT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+      leader_thread = std::this_thread::get_id();
+      leader_running.Notify();
+      release_leader.WaitForNotification();
+      return txn.Exec("INSERT INTO t (id, n) VALUES ('leader', 0)");
+    }));
+  });
+  leader_running.WaitForNotification();
+  constexpr int kQueued = 6;
+  std::vector<absl::Status> results(kQueued);
+  std::vector<std::thread::id> ran_on(kQueued);
+  std::atomic<int> calling{0};
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] {
+      ++calling;
+      results[i] = db_->Run(TxMode::kWrite, [&, i](Transaction& txn) -> absl::Status {
+        ran_on[i] = std::this_thread::get_id();
+        RETURN_IF_ERROR(txn.Exec("INSERT INTO t (id, n) VALUES (?, ?)",
+                                 {absl::StrCat("queued-", i), int64_t{i}}));
+        if (i % 2 == 1)
+          return absl::FailedPreconditionError(absl::StrCat("writer ", i, " refuses"));
+        return absl::OkStatus();
+      });
+    });
+  }
+  while (calling.load() < kQueued) absl::SleepFor(absl::Milliseconds(1));
+  absl::SleepFor(absl::Milliseconds(200));  // let every writer reach the queue
+  release_leader.Notify();
+  leader.join();
+  for (auto& t : queued) t.join();
+  for (int i = 0; i < kQueued; ++i) {
+    EXPECT_EQ(ran_on[i], leader_thread) << "writer " << i << " ran outside the leader's batch";
+    if (i % 2 == 1) {
+      EXPECT_THAT(results[i], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                       ::testing::HasSubstr(absl::StrCat("writer ", i))));
+    } else {
+      EXPECT_OK(results[i]) << "writer " << i;
+    }
+  }
+  db_.reset();
+  ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+  ASSERT_OK(db_->Run(TxMode::kRead, [](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT id FROM t ORDER BY id"));
+    std::vector<std::string> ids;
+    for (const Row& row : rows) ids.push_back(row.Text(0));
+    EXPECT_EQ(ids, (std::vector<std::string>{"leader", "queued-0", "queued-2", "queued-4"}));
+    return absl::OkStatus();
+  }));
+}
+
+// A transaction of Begin(kWrite) that finds a combined writer waiting hands its open batch on; the
+// leader commits both, and the first Commit() returns once that batch is durable.
+TEST_F(SqliteDatabaseTest, ABatchOpenedByBeginIsCommittedByTheNextLeader) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> txn, db_->Begin(TxMode::kWrite));
+  ASSERT_OK(txn->Exec("INSERT INTO t (id, n) VALUES ('begun', 1)"));
+  std::thread writer([&] {
+    EXPECT_OK(db_->Run(TxMode::kWrite, [](Transaction& t) {
+      return t.Exec("INSERT INTO t (id, n) VALUES ('run', 2)");
+    }));
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the writer waits for the write lock
+  EXPECT_OK(txn->Commit());
+  writer.join();
+  txn.reset();
+  db_.reset();
+  ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+  EXPECT_EQ(*Count(), 2);
 }
 
 // kill -9 in the middle of group commits loses no acknowledged write: a child process writes from
