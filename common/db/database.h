@@ -164,6 +164,12 @@ struct SqliteOptions {
   // Group commit: at most this many write transactions share one COMMIT (one fsync) when writers
   // queue up; each one's Commit() still returns only once it is durable. 1 commits each alone.
   int max_group_commit = 32;
+  // The log's length, in pages, past which the committing writer copies it into the database and
+  // starts it over (SQLite's automatic checkpoint). Each checkpoint holds the write lock while it
+  // copies and syncs; a longer log makes fewer, and the pages changed again meanwhile are copied
+  // once: SQLite's 1,000 cost booking a fifth of its throughput in tools/bench (README). The log
+  // file keeps its high-water mark, about 4 KiB a page.
+  int checkpoint_pages = 8000;
 };
 
 // Opens (creating if missing) a SQLite database in WAL mode. A committed transaction survives

@@ -38,8 +38,9 @@
 // is durable, where FULL synced before publishing it. A process crash loses nothing (the pages
 // are in the kernel); only a power loss or kernel crash inside that window could undo a change a
 // reader (a WatchChanges stream, say) had already seen, though no writer was told it was saved.
-// Checkpoints stay SQLite's automatic ones, run by the committing writer once the log passes 1,000
-// pages (they sync the log before copying it and the database after, whatever `synchronous` says).
+// Checkpoints stay SQLite's automatic ones, run by the committing writer once the log passes
+// SqliteOptions::checkpoint_pages (they sync the log before copying it and the database after,
+// whatever `synchronous` says).
 // A checkpointer thread was tried: a passive checkpoint beside a busy writer never catches up with
 // the log's end, so the log is never started over and grows without bound (sqlite_database_test,
 // "TheLogStaysShort").
@@ -328,6 +329,7 @@ class SqliteDatabase final : public Database {
     absl::StatusOr<std::string> mode = QueryText(**writer, "PRAGMA journal_mode");
     if (!mode.ok()) return mode.status();
     if (*mode == "wal") {
+      sqlite3_wal_autocheckpoint((*writer)->db, options_.checkpoint_pages);
       if (absl::Status status = RunOn(**writer, "PRAGMA synchronous=NORMAL"); !status.ok()) {
         return status;
       }

@@ -375,9 +375,12 @@ TEST_F(SqliteDatabaseTest, CommittedDataSurvivesReopen) {
 
 // The writer runs with synchronous=NORMAL (its commits are synced after the write lock); SQLite's
 // automatic checkpoint must still copy the log into the database and start it over, so that under
-// a sustained write load the log stays near 1,000 pages (4 MB). A passive checkpoint on a thread
-// of its own, tried first, never caught up with the writer: this log then reached 80 MB.
+// a sustained write load the log stays near checkpoint_pages (1,000 here: 4 MB). A passive
+// checkpoint on a thread of its own, tried first, never caught up with the writer: this log then
+// reached 80 MB.
 TEST_F(SqliteDatabaseTest, TheLogStaysShortUnderSustainedWrites) {
+  db_.reset();
+  ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_, SqliteOptions{.checkpoint_pages = 1000}));
   constexpr int kThreads = 8;
   constexpr int kPerThread = 2500;
   const std::string payload(600, 'p');
