@@ -65,6 +65,7 @@
 #include "common/db/database.h"
 #include "common/db/sqlite_gather_vfs.h"
 #include "common/db/wal_sync.h"
+#include "common/status/status_macros.h"
 #include "common/util/check.h"
 
 namespace smp {
@@ -484,19 +485,8 @@ class SqliteDatabase final : public Database {
   // RunWrite's leader: one batch of the queued writers, oldest first; `self`, the leader, is the
   // oldest (it was queued alone or handed the lead as the oldest), so the batch runs it.
   void LeadBatch(QueuedWriter* self) {
-    writers_queued_.fetch_add(1, std::memory_order_acq_rel);  // a Begin() writer hands its batch on
-    write_mu_.Lock();
-    writers_queued_.fetch_sub(1, std::memory_order_acq_rel);
+    const absl::Status begun = LockAndOpenBatch();
     std::vector<QueuedWriter*> ran;
-    absl::Status begun;
-    if (!batch_open_) {
-      begun = RunOn(*writer_, "BEGIN IMMEDIATE");
-      if (begun.ok()) {
-        batch_open_ = true;
-        batch_ = std::make_shared<Batch>();
-        batch_size_ = 0;
-      }
-    }
     std::shared_ptr<Batch> batch = batch_;
     bool lost = false;
     // A batch handed on by EndWrite has room for one more at least.
@@ -557,18 +547,25 @@ class SqliteDatabase final : public Database {
     return status;  // the destructor rolls the savepoint back unless released
   }
 
-  absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() {
+  // Takes the write lock, counted among the writers waiting for it meanwhile (so that a writer of
+  // Begin() holding it hands its open batch on), and opens a batch unless one was handed on.
+  // Returns with the lock held, whether BEGIN IMMEDIATE failed or not.
+  absl::Status LockAndOpenBatch() ABSL_EXCLUSIVE_LOCK_FUNCTION(write_mu_) {
     writers_queued_.fetch_add(1, std::memory_order_acq_rel);
     write_mu_.Lock();
     writers_queued_.fetch_sub(1, std::memory_order_acq_rel);
-    if (!batch_open_) {
-      if (absl::Status status = RunOn(*writer_, "BEGIN IMMEDIATE"); !status.ok()) {
-        write_mu_.Unlock();
-        return status;
-      }
-      batch_open_ = true;
-      batch_ = std::make_shared<Batch>();
-      batch_size_ = 0;
+    if (batch_open_) return absl::OkStatus();
+    RETURN_IF_ERROR(RunOn(*writer_, "BEGIN IMMEDIATE"));
+    batch_open_ = true;
+    batch_ = std::make_shared<Batch>();
+    batch_size_ = 0;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() {
+    if (absl::Status status = LockAndOpenBatch(); !status.ok()) {
+      write_mu_.Unlock();
+      return status;
     }
     auto txn = std::make_unique<SqliteTransaction>(this, writer_.get(), /*led=*/false);
     absl::Status status = txn->Begin();
