@@ -283,10 +283,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
     ASSIGN_OR_RETURN(std::optional<Response> next, source_->Next(lease_->call()));
     if (next.has_value()) {
       message_ = *std::move(next);
-      // More at hand: let gRPC hold this one and send the run together (the last one, written
-      // without the hint, flushes it).
+      // More at hand: let gRPC hold this one and send the run together (a write without the hint
+      // flushes it). Never the first message: gRPC (1.51) then holds the response headers back
+      // too, and once the held run passes its write buffer (64 KiB) it completes no write of
+      // it, so a first page of that size stalled the watch until its deadline.
       grpc::WriteOptions options;
-      if (source_->buffered()) options.set_buffer_hint();
+      if (sent_any_ && source_->buffered()) options.set_buffer_hint();
+      sent_any_ = true;
       this->StartWrite(&message_, options);
       return absl::OkStatus();
     }
@@ -306,6 +309,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<Response> {
   const absl::Duration poll_interval_;
   const WatchStreams::Opener<Response> open_;
   std::atomic<bool> gone_{false};
+  bool sent_any_ = false;  // a message was written (the response headers went with it)
   std::unique_ptr<StreamGuard::Lease> lease_;
   std::unique_ptr<WatchSource<Response>> source_;
   Response message_;

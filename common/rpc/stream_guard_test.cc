@@ -1,16 +1,25 @@
 #include "common/rpc/stream_guard.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/auth/session_store.h"
+#include "common/redis/redis_pool.h"
+#include "common/redis/testing/redis_server.h"
+#include "common/rpc/frame.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "smp/testing/v1/authz_test.grpc.pb.h"
 
 namespace smp {
 namespace {
@@ -19,6 +28,7 @@ using ::smp::testing::CallAs;
 using ::smp::testing::StaffOf;
 using ::smp::testing::StatusIs;
 using ::testing::HasSubstr;
+namespace tv1 = ::smp::testing::v1;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'780'000'000);
 
@@ -126,6 +136,93 @@ TEST(StreamExecutorTest, StopRunsWaitingTasksAtOnce) {
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (ran.load() < 11 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(ran.load(), 11);
+}
+
+// A run of `count` messages of `bytes` each, all at hand (buffered) from the first on: a watch
+// whose first page of the feed is already there.
+class RunSource final : public WatchSource<tv1::PingResponse> {
+ public:
+  RunSource(int count, size_t bytes) : count_(count), bytes_(bytes) {}
+  absl::StatusOr<std::optional<tv1::PingResponse>> Next(const Call&) override {
+    if (given_ == count_) return std::nullopt;
+    tv1::PingResponse message;
+    message.set_staff_id(std::string(bytes_, static_cast<char>('a' + given_ % 26)));
+    ++given_;
+    return message;
+  }
+  bool buffered() const override { return given_ < count_; }
+
+ private:
+  const int count_;
+  const size_t bytes_;
+  int given_ = 0;
+};
+
+class RunWatchService final : public tv1::WatchTestService::CallbackService {
+ public:
+  RunWatchService(Authenticator* authenticator, int count, size_t bytes)
+      : frame_(tv1::WatchTestService::service_full_name(), authenticator, &Clock::Real()),
+        streams_(&frame_, StreamLimits{}),
+        count_(count),
+        bytes_(bytes) {}
+  ~RunWatchService() override { streams_.Stop(); }
+
+  grpc::ServerWriteReactor<tv1::PingResponse>* Watch(grpc::CallbackServerContext* ctx,
+                                                     const tv1::PingRequest*) override {
+    return streams_.Serve<tv1::PingResponse>(
+        ctx, "Watch", absl::Seconds(1),
+        [this](const Call&) -> absl::StatusOr<std::unique_ptr<WatchSource<tv1::PingResponse>>> {
+          return std::make_unique<RunSource>(count_, bytes_);
+        });
+  }
+
+ private:
+  RpcFrame frame_;
+  WatchStreams streams_;
+  const int count_;
+  const size_t bytes_;
+};
+
+// A first page larger than gRPC's write buffer (64 KiB) reaches the watcher whole. With the first
+// message held back (buffer hint) gRPC held the response headers too and, past its write buffer,
+// completed no further write: the watcher got nothing until its deadline (WatchChanges stalled
+// so on a first page of 300 changes now and then).
+TEST(WatchStreamsTest, AFirstPageLargerThanTheWriteBufferReachesTheWatcherWhole) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<::smp::testing::RedisServer> redis,
+                       ::smp::testing::RedisServer::StartNew());
+  RedisPool pool(redis->options());
+  SessionStore sessions(&pool, SessionPolicy(), Clock::Real());
+  Authenticator authenticator(&sessions, AuthCacheOptions(), Clock::Real());
+  constexpr int kCount = 400;
+  constexpr size_t kBytes = 1024;  // 400 KiB in all
+  RunWatchService service(&authenticator, kCount, kBytes);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_OK_AND_ASSIGN(NewSession session,
+                       sessions.Create("staff-1", "u", {common::v1::ROLE_FRONT_DESK}, {"c1"}, ""));
+  auto stub = tv1::WatchTestService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + session.token);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<grpc::ClientReader<tv1::PingResponse>> reader =
+      stub->Watch(&context, tv1::PingRequest());
+  tv1::PingResponse message;
+  int received = 0;
+  while (received < kCount && reader->Read(&message)) {
+    ASSERT_EQ(message.staff_id().size(), kBytes);
+    ASSERT_EQ(message.staff_id()[0], static_cast<char>('a' + received % 26));
+    ++received;
+  }
+  context.TryCancel();  // the watch would wait for more
+  (void)reader->Finish();
+  EXPECT_EQ(received, kCount);
+  server->Shutdown();
 }
 
 }  // namespace
