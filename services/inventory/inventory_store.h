@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/database.h"
 #include "common/db/store_kit.h"
@@ -35,6 +37,13 @@ struct StockMove {
   std::string product_id;
   std::vector<std::string> serials;
 };
+
+// The write queue of a clinic's procedure supplies (WriteQueue): issues and their returns read a
+// lot's ledger and move its stock row, so on PostgreSQL concurrent ones at one clinic take turns
+// instead of failing each other's SERIALIZABLE commits until their retries run out.
+inline WriteQueue ProcedureStockQueue(absl::string_view clinic_id) {
+  return WriteQueue{absl::StrCat("inventory.procedure_stock:", clinic_id)};
+}
 
 // The supply issue of one StartAppointment attempt, keyed by (appointment, attempt).
 struct StartIssue {

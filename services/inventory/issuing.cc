@@ -376,7 +376,8 @@ absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
   };
   absl::StatusOr<v1::IssueToProcedureResponse> result =
       req.start_attempt_id().empty()
-          ? RunIdempotent<v1::IssueToProcedureResponse>(*db_, call, req, run)
+          ? RunIdempotent<v1::IssueToProcedureResponse>(*db_, call, req,
+                                                        ProcedureStockQueue(req.clinic_id()), run)
           : IssueForStart(call, req, run);
   if (!result.ok() && (!refusal.attempts.empty() || refusal.incident.has_value())) {
     // The refused issue rolled back; the attempt itself is kept, and compliance's incident
@@ -403,7 +404,8 @@ absl::StatusOr<v1::IssueToProcedureResponse> Issuing::IssueForStart(
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   const std::string fingerprint = StartFingerprint(req);
   v1::IssueToProcedureResponse out;
-  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+  const WriteQueue queue = ProcedureStockQueue(req.clinic_id());
+  RETURN_IF_ERROR(db_->Run(TxMode::kWrite, queue, [&](Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<StartIssue> mine,
                      store_.GetStartIssue(txn, req.appointment_id(), req.start_attempt_id()));
     if (mine.has_value()) {
@@ -448,7 +450,8 @@ absl::StatusOr<v1::ReturnProcedureIssueResponse> Issuing::Return(
   RETURN_IF_ERROR(ValidateRequiredText("reason", req.reason(), 500));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   return RunIdempotent<v1::ReturnProcedureIssueResponse>(
-      *db_, call, req, [&](Transaction& txn) -> absl::StatusOr<v1::ReturnProcedureIssueResponse> {
+      *db_, call, req, ProcedureStockQueue(req.clinic_id()),
+      [&](Transaction& txn) -> absl::StatusOr<v1::ReturnProcedureIssueResponse> {
         v1::ReturnProcedureIssueResponse out;
         ASSIGN_OR_RETURN(absl::TimeZone zone,
                          RequireZone(store_, txn, req.clinic_id(), "clinic_id"));
