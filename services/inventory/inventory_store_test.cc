@@ -111,6 +111,31 @@ TEST_F(InventoryStoreTest, DuplicateSerialIsRefusedPerProduct) {
   }));
 }
 
+// The balance check of every stock move (ApplyMoves: the SUM of the lot's ledger lines) reads the
+// ledger's index alone, not a table row per line: an issue late in a large lot stays cheap.
+TEST_F(InventoryStoreTest, TheBalanceCheckReadsTheLedgerIndexAlone) {
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    if (txn.dialect() == SqlDialect::kPostgresql) {
+      ASSIGN_OR_RETURN(auto index, txn.Query("SELECT indexdef FROM pg_indexes WHERE "
+                                             "indexname = 'ledger_by_balance'",
+                                             {}));
+      EXPECT_EQ(index.size(), 1u);
+      if (!index.empty()) {
+        EXPECT_NE(index[0].Text(0).find("quantity_delta"), std::string::npos) << index[0].Text(0);
+      }
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(auto plan, txn.Query("EXPLAIN QUERY PLAN SELECT COALESCE(SUM(quantity_delta), "
+                                          "0) FROM ledger WHERE clinic_id = ? AND lot_id = ? AND "
+                                          "bucket = ?",
+                                          {std::string("CA"), std::string("L1"), int64_t{1}}));
+    std::string steps;
+    for (const Row& row : plan) steps += row.Text(3) + "\n";
+    EXPECT_NE(steps.find("COVERING INDEX ledger_by_balance"), std::string::npos) << steps;
+    return absl::OkStatus();
+  }));
+}
+
 // Migration 4 puts existing serials in canonical form, except those that would collide within a
 // product: they keep their spelling and are listed for staff, never merged.
 TEST(InventoryMigrationTest, SerialsAreCanonicalisedAndCollisionsReported) {
