@@ -63,7 +63,7 @@ absl::StatusOr<std::vector<ProcedureAppointment>> GrpcAppointmentSource::ListPro
   return out;
 }
 
-absl::StatusOr<ProcedureAppointment> GrpcAppointmentSource::GetAppointment(
+absl::StatusOr<AppointmentPlace> GrpcAppointmentSource::PlaceAppointment(
     const std::string& appointment_id) {
   grpc::ClientContext context;
   SetTimeout(context, deadline_);
@@ -85,11 +85,10 @@ absl::StatusOr<ProcedureAppointment> GrpcAppointmentSource::GetAppointment(
         "scheduling cannot answer (", grpc::StatusCode(status.error_code()), ": ",
         status.error_message(), "); the appointment cannot be verified, nothing was issued"));
   }
-  return ProcedureAppointment{a.id(),   a.clinic_id(), a.patient_id(),
-                              a.type(), a.status(),    FromProtoTimestamp(a.start_time())};
+  return AppointmentPlace{a.id(), a.clinic_id(), a.patient_id()};
 }
 
-absl::StatusOr<ProcedureAppointment> UnconfiguredAppointmentSource::GetAppointment(
+absl::StatusOr<AppointmentPlace> UnconfiguredAppointmentSource::PlaceAppointment(
     const std::string&) {
   return absl::UnavailableError(
       "scheduling is not configured (--scheduling_address): the appointment's clinic cannot be "

@@ -24,6 +24,15 @@ struct ProcedureAppointment {
   absl::Time start;
 };
 
+// Where an appointment takes place and whose it is. Neither ever changes (scheduling moves an
+// appointment in time and between practitioners and chairs, never to another clinic or patient),
+// so an answer may be kept for good.
+struct AppointmentPlace {
+  std::string appointment_id;
+  std::string clinic_id;
+  std::string patient_id;
+};
+
 // How inventory learns of appointments, through scheduling's contract, their owner: the forecast
 // and the daily reconciliation list a clinic's procedures; an issue to a procedure asks where its
 // appointment is. UNAVAILABLE when scheduling is not configured or cannot answer: the callers then
@@ -34,10 +43,9 @@ class AppointmentSource {
   // Procedure appointments of `clinic_id` starting in [from, to), any status.
   virtual absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(
       const std::string& clinic_id, absl::Time from, absl::Time to) = 0;
-  // The appointment `appointment_id` of any type and status (its clinic and patient);
-  // NOT_FOUND naming `appointment_id` when scheduling has no such appointment.
-  virtual absl::StatusOr<ProcedureAppointment> GetAppointment(
-      const std::string& appointment_id) = 0;
+  // Where the appointment `appointment_id` (of any type and status) is; NOT_FOUND naming
+  // `appointment_id` when scheduling has no such appointment.
+  virtual absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) = 0;
 };
 
 // Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments, paged, with a deadline per call,
@@ -49,7 +57,7 @@ class GrpcAppointmentSource final : public AppointmentSource {
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
                                                                    absl::Time to) override;
-  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& appointment_id) override;
+  absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) override;
 
  private:
   std::unique_ptr<scheduling::v1::SchedulingService::Stub> stub_;
@@ -63,7 +71,7 @@ class UnconfiguredAppointmentSource final : public AppointmentSource {
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
                                                                    absl::Time to) override;
-  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& appointment_id) override;
+  absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) override;
 };
 
 }  // namespace smp::inventory

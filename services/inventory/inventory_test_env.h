@@ -42,10 +42,12 @@ class FakeAppointments final : public AppointmentSource {
     }
     return out;
   }
-  absl::StatusOr<ProcedureAppointment> GetAppointment(const std::string& id) override {
+  absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& id) override {
+    ++placed;
     if (down) return absl::UnavailableError("scheduling is down");
     for (const ProcedureAppointment& a : procedures) {
-      if (a.appointment_id == id) return a;
+      if (a.appointment_id == id)
+        return AppointmentPlace{a.appointment_id, a.clinic_id, a.patient_id};
     }
     return absl::NotFoundError(absl::StrCat("appointment_id: no appointment ", id));
   }
@@ -66,6 +68,7 @@ class FakeAppointments final : public AppointmentSource {
   std::vector<ProcedureAppointment> procedures;
   bool down = false;
   std::string asked_clinic;  // the clinic of the last question
+  int placed = 0;            // PlaceAppointment calls
 };
 
 class InventoryUnitTest : public ::testing::Test {

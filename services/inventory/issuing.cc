@@ -355,8 +355,8 @@ absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   // The appointment's clinic is scheduling's to say, not the request's: an issue booked against
   // another clinic's appointment would put its ids into this clinic's ledger and reuse records.
-  ASSIGN_OR_RETURN(ProcedureAppointment appointment,
-                   appointments_->GetAppointment(req.appointment_id()));
+  ASSIGN_OR_RETURN(AppointmentPlace appointment,
+                   appointments_->PlaceAppointment(req.appointment_id()));
   if (appointment.clinic_id != req.clinic_id()) {
     RETURN_IF_ERROR(call.who.CheckClinic(appointment.clinic_id));
     return absl::InvalidArgumentError(absl::StrCat("clinic_id: appointment ", req.appointment_id(),

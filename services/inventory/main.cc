@@ -20,6 +20,7 @@
 #include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "common/status/status_macros.h"
+#include "services/inventory/appointment_place_cache.h"
 #include "services/inventory/appointment_source.h"
 #include "services/inventory/compliance_deliverer.h"
 #include "services/inventory/inventory_migrations.h"
@@ -84,8 +85,12 @@ int Main(int argc, char** argv) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(scheduling_address);
     if (!channel.ok())
       return FailStartup("cannot open the channel to scheduling", channel.status());
-    appointments = std::make_unique<GrpcAppointmentSource>(
-        *channel, credentials->get(), absl::GetFlag(FLAGS_scheduling_deadline));
+    // The places of up to 20,000 appointments (at most about 8 MB): a chain's procedures of some
+    // weeks.
+    appointments = std::make_unique<AppointmentPlaceCache>(
+        std::make_unique<GrpcAppointmentSource>(*channel, credentials->get(),
+                                                absl::GetFlag(FLAGS_scheduling_deadline)),
+        20'000);
   }
   // Events for compliance: written with the change, delivered at least once, never dropped.
   absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
