@@ -28,7 +28,7 @@ TEST(AppointmentPlaceCacheTest, AProcedureIsPlacedOnceAndStillPlacedWhileSchedul
   EXPECT_EQ(first.patient_id, "patient-1");
   ASSERT_OK_AND_ASSIGN(AppointmentPlace again, cache.PlaceAppointment(seen));
   EXPECT_EQ(again.patient_id, "patient-1");
-  EXPECT_EQ(scheduling.placed, 1);
+  EXPECT_EQ(scheduling.placed.load(), 1);
 
   scheduling.down = true;
   ASSERT_OK_AND_ASSIGN(AppointmentPlace while_down, cache.PlaceAppointment(seen));
@@ -49,19 +49,19 @@ TEST(AppointmentPlaceCacheTest, RefusalsAreNotKeptAndTheOldestPlaceGoesFirst) {
   EXPECT_THAT(cache.PlaceAppointment("not-booked-yet"), StatusIs(absl::StatusCode::kNotFound));
   scheduling.down = true;
   EXPECT_THAT(cache.PlaceAppointment("not-booked-yet"), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(scheduling.placed, 2);
+  EXPECT_EQ(scheduling.placed.load(), 2);
   scheduling.down = false;
 
   const std::string a = scheduling.Add("clinic-a"), b = scheduling.Add("clinic-a"),
                     c = scheduling.Add("clinic-b");
   for (const std::string& id : {a, b, c}) ASSERT_OK(cache.PlaceAppointment(id).status());
   EXPECT_EQ(cache.size(), 2u);
-  EXPECT_EQ(scheduling.placed, 5);
+  EXPECT_EQ(scheduling.placed.load(), 5);
   ASSERT_OK(cache.PlaceAppointment(c).status());  // kept
   ASSERT_OK(cache.PlaceAppointment(b).status());  // kept
-  EXPECT_EQ(scheduling.placed, 5);
+  EXPECT_EQ(scheduling.placed.load(), 5);
   ASSERT_OK(cache.PlaceAppointment(a).status());  // dropped first: asked again
-  EXPECT_EQ(scheduling.placed, 6);
+  EXPECT_EQ(scheduling.placed.load(), 6);
   EXPECT_EQ(cache.size(), 2u);
 }
 

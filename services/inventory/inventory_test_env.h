@@ -5,6 +5,7 @@
 // B, Europe/London) with settings, a fixed "now", callers built with common/rpc/testing/calls.h,
 // and helpers that create products and receive stock through the operations themselves.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,8 +68,8 @@ class FakeAppointments final : public AppointmentSource {
 
   std::vector<ProcedureAppointment> procedures;
   bool down = false;
-  std::string asked_clinic;  // the clinic of the last question
-  int placed = 0;            // PlaceAppointment calls
+  std::string asked_clinic;    // the clinic of the last question
+  std::atomic<int> placed{0};  // PlaceAppointment calls (issues run on several threads)
 };
 
 class InventoryUnitTest : public ::testing::Test {
