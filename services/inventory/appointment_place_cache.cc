@@ -22,16 +22,26 @@ absl::StatusOr<AppointmentPlace> AppointmentPlaceCache::PlaceAppointment(
   }
   // Asked outside the lock: a slow answer holds up no other lookup.
   absl::StatusOr<AppointmentPlace> place = source_->PlaceAppointment(appointment_id);
-  if (!place.ok() || capacity_ == 0) return place;
+  if (!place.ok()) return place;
   absl::MutexLock lock(&mu_);
-  if (places_.emplace(appointment_id, *place).second) {
-    oldest_first_.push_back(appointment_id);
-    if (oldest_first_.size() > capacity_) {
-      places_.erase(oldest_first_.front());
-      oldest_first_.pop_front();
-    }
-  }
+  KeepLocked(*place);
   return place;
+}
+
+void AppointmentPlaceCache::Remember(AppointmentPlace place) {
+  absl::MutexLock lock(&mu_);
+  KeepLocked(std::move(place));
+}
+
+void AppointmentPlaceCache::KeepLocked(AppointmentPlace place) {
+  if (capacity_ == 0 || places_.contains(place.appointment_id)) return;
+  oldest_first_.push_back(place.appointment_id);
+  std::string key = place.appointment_id;
+  places_.emplace(std::move(key), std::move(place));
+  if (oldest_first_.size() > capacity_) {
+    places_.erase(oldest_first_.front());
+    oldest_first_.pop_front();
+  }
 }
 
 size_t AppointmentPlaceCache::size() const {

@@ -18,8 +18,9 @@ namespace smp::inventory {
 // changes), so that the several issues of one procedure ask scheduling once, and an issue to an
 // appointment seen before goes through while scheduling cannot answer. Errors are not kept (an
 // unknown id may be a booking scheduling has not committed yet, or a typo); ListProcedures goes
-// to `source` every time. At most `capacity` places are kept, the oldest dropped first.
-// Thread-safe.
+// to `source` every time. Places also come in from scheduling's change feed (AppointmentFeed
+// calls Remember), so that even a procedure's first issue usually asks nothing. At most
+// `capacity` places are kept, the one learnt first dropped first. Thread-safe.
 class AppointmentPlaceCache final : public AppointmentSource {
  public:
   AppointmentPlaceCache(std::unique_ptr<AppointmentSource> source, size_t capacity);
@@ -29,9 +30,14 @@ class AppointmentPlaceCache final : public AppointmentSource {
                                                                    absl::Time to) override;
   absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) override;
 
+  // Keeps `place` (from scheduling's change feed), unless it is known already.
+  void Remember(AppointmentPlace place);
+
   size_t size() const;
 
  private:
+  void KeepLocked(AppointmentPlace place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const std::unique_ptr<AppointmentSource> source_;
   const size_t capacity_;
   mutable absl::Mutex mu_;

@@ -88,6 +88,39 @@ absl::StatusOr<AppointmentPlace> GrpcAppointmentSource::PlaceAppointment(
   return AppointmentPlace{a.id(), a.clinic_id(), a.patient_id()};
 }
 
+absl::StatusOr<PlacesPage> GrpcAppointmentSource::ListPlaces(const std::string& clinic_id,
+                                                             int64_t since, int page_size) {
+  grpc::ClientContext context;
+  SetTimeout(context, deadline_);
+  if (absl::Status auth = credentials_->Authorize(context); !auth.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("scheduling cannot be asked (", auth.message(), ") for its change feed"));
+  }
+  sv1::ListChangesRequest request;
+  request.set_clinic_id(clinic_id);
+  request.set_since_sequence(since);
+  request.set_page_size(page_size);
+  sv1::ListChangesResponse response;
+  grpc::Status status = stub_->ListChanges(&context, request, &response);
+  credentials_->Observe(status);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("scheduling cannot answer for the change feed of clinic ", clinic_id, " (",
+                     grpc::StatusCode(status.error_code()), ": ", status.error_message(), ")"));
+  }
+  PlacesPage page;
+  page.last_sequence = since;
+  page.head_sequence = response.head_sequence();
+  page.places.reserve(response.changes_size());
+  for (const sv1::Change& change : response.changes()) {
+    const sv1::Appointment& a = change.appointment();
+    if (!a.id().empty())
+      page.places.push_back(AppointmentPlace{a.id(), a.clinic_id(), a.patient_id()});
+    page.last_sequence = change.sequence();
+  }
+  return page;
+}
+
 absl::StatusOr<AppointmentPlace> UnconfiguredAppointmentSource::PlaceAppointment(
     const std::string&) {
   return absl::UnavailableError(

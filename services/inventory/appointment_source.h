@@ -3,6 +3,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,23 @@ struct AppointmentPlace {
   std::string patient_id;
 };
 
+// A page of a clinic's change feed at scheduling, reduced to what inventory keeps of it: the place
+// of each appointment the page's changes name (in feed order, an appointment once per change).
+struct PlacesPage {
+  std::vector<AppointmentPlace> places;
+  int64_t last_sequence = 0;  // the page's last change; `since` when the page is empty
+  int64_t head_sequence = 0;  // the clinic's newest change when scheduling answered
+};
+
+// Reads a clinic's change feed (scheduling's ListChanges): the changes after `since`, at most
+// `page_size`; UNAVAILABLE when scheduling cannot answer.
+class AppointmentChanges {
+ public:
+  virtual ~AppointmentChanges() = default;
+  virtual absl::StatusOr<PlacesPage> ListPlaces(const std::string& clinic_id, int64_t since,
+                                                int page_size) = 0;
+};
+
 // How inventory learns of appointments, through scheduling's contract, their owner: the forecast
 // and the daily reconciliation list a clinic's procedures; an issue to a procedure asks where its
 // appointment is. UNAVAILABLE when scheduling is not configured or cannot answer: the callers then
@@ -48,9 +66,9 @@ class AppointmentSource {
   virtual absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) = 0;
 };
 
-// Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments, paged, with a deadline per call,
-// authenticated as inventory's own service account.
-class GrpcAppointmentSource final : public AppointmentSource {
+// Over gRPC: smp.scheduling.v1.SchedulingService/ListAppointments (paged), GetAppointment and
+// ListChanges, with a deadline per call, authenticated as inventory's own service account.
+class GrpcAppointmentSource final : public AppointmentSource, public AppointmentChanges {
  public:
   GrpcAppointmentSource(std::shared_ptr<grpc::Channel> channel, ServiceCredentials* credentials,
                         absl::Duration deadline);
@@ -58,6 +76,8 @@ class GrpcAppointmentSource final : public AppointmentSource {
                                                                    absl::Time from,
                                                                    absl::Time to) override;
   absl::StatusOr<AppointmentPlace> PlaceAppointment(const std::string& appointment_id) override;
+  absl::StatusOr<PlacesPage> ListPlaces(const std::string& clinic_id, int64_t since,
+                                        int page_size) override;
 
  private:
   std::unique_ptr<scheduling::v1::SchedulingService::Stub> stub_;

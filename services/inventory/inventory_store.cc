@@ -112,6 +112,16 @@ std::string UseByText(const v1::PigmentBottle& b) {
 
 // ---------------------------------------------------------------- settings
 
+absl::StatusOr<std::vector<std::string>> InventoryStore::ClinicsWithSettings(
+    Transaction& txn) const {
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("SELECT clinic_id FROM clinic_settings ORDER BY clinic_id", {}));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) out.push_back(row.Text(0));
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::ClinicInventorySettings>> InventoryStore::GetSettings(
     Transaction& txn, absl::string_view clinic_id) const {
   ASSIGN_OR_RETURN(auto rows,

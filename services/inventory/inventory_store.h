@@ -71,6 +71,8 @@ class InventoryStore {
   absl::StatusOr<v1::ClinicInventorySettings> PutSettings(
       Transaction& txn, const v1::ClinicInventorySettings& settings, int64_t expected_version,
       absl::Time now) const;
+  // The clinics with settings (every clinic that can issue: an issue needs its time zone).
+  absl::StatusOr<std::vector<std::string>> ClinicsWithSettings(Transaction& txn) const;
 
   // ---- Products ----
   absl::StatusOr<v1::Product> CreateProduct(Transaction& txn, const v1::Product& product,

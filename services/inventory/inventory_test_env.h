@@ -30,7 +30,7 @@ namespace smp::inventory {
 
 // Scheduling as inventory sees it: a fixed list of appointments (listed by the forecast and the
 // reconciliation, looked up by an issue), or UNAVAILABLE when `down`.
-class FakeAppointments final : public AppointmentSource {
+class FakeAppointments final : public AppointmentSource, public AppointmentChanges {
  public:
   absl::StatusOr<std::vector<ProcedureAppointment>> ListProcedures(const std::string& clinic_id,
                                                                    absl::Time from,
@@ -52,6 +52,24 @@ class FakeAppointments final : public AppointmentSource {
     }
     return absl::NotFoundError(absl::StrCat("appointment_id: no appointment ", id));
   }
+  // A clinic's change feed: one change per appointment added there, sequence 1, 2, 3...
+  absl::StatusOr<PlacesPage> ListPlaces(const std::string& clinic_id, int64_t since,
+                                        int page_size) override {
+    ++listed;
+    if (down) return absl::UnavailableError("scheduling is down");
+    PlacesPage page;
+    page.last_sequence = since;
+    int64_t sequence = 0;
+    for (const ProcedureAppointment& a : procedures) {
+      if (a.clinic_id != clinic_id) continue;
+      ++sequence;
+      if (sequence <= since || static_cast<int>(page.places.size()) >= page_size) continue;
+      page.places.push_back(AppointmentPlace{a.appointment_id, a.clinic_id, a.patient_id});
+      page.last_sequence = sequence;
+    }
+    page.head_sequence = sequence;
+    return page;
+  }
   // Adds a treatment session of `patient` at `clinic` long ago (outside any forecast window), for
   // issues; returns its id.
   std::string Add(const std::string& clinic, const std::string& patient = "") {
@@ -70,6 +88,7 @@ class FakeAppointments final : public AppointmentSource {
   bool down = false;
   std::string asked_clinic;    // the clinic of the last question
   std::atomic<int> placed{0};  // PlaceAppointment calls (issues run on several threads)
+  int listed = 0;              // ListPlaces calls
 };
 
 class InventoryUnitTest : public ::testing::Test {

@@ -2,6 +2,8 @@
 // procedures, transfers, recalls, reorder points, forecast and reconciliation. Flags (each also
 // settable as SMP_<NAME> in the environment) are listed in README.md.
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,6 +22,7 @@
 #include "common/server/periodic_task.h"
 #include "common/server/server.h"
 #include "common/status/status_macros.h"
+#include "services/inventory/appointment_feed.h"
 #include "services/inventory/appointment_place_cache.h"
 #include "services/inventory/appointment_source.h"
 #include "services/inventory/compliance_deliverer.h"
@@ -42,6 +45,13 @@ ABSL_FLAG(absl::Duration, outbox_interval, absl::Seconds(2),
           "How often the outbox retries due events (new events go out at once).");
 ABSL_FLAG(absl::Duration, scheduling_deadline, absl::Seconds(2),
           "Deadline of each call to scheduling.");
+ABSL_FLAG(absl::Duration, appointment_feed_interval, absl::Seconds(1),
+          "How often scheduling's change feed is read for new appointments (their clinic and "
+          "patient), so that an issue asks scheduling nothing. 0: never (each procedure's first "
+          "issue asks scheduling).");
+ABSL_FLAG(int64_t, appointment_places, 50'000,
+          "Appointments whose clinic and patient are kept in memory (about 300 bytes each), the "
+          "one learnt first dropped first.");
 
 namespace smp::inventory {
 namespace {
@@ -77,6 +87,8 @@ int Main(int argc, char** argv) {
     return FailStartup("cannot set up the service account", credentials.status());
 
   std::unique_ptr<AppointmentSource> appointments;
+  std::unique_ptr<AppointmentFeed> feed;
+  std::unique_ptr<PeriodicTask> feed_task;
   const std::string scheduling_address = absl::GetFlag(FLAGS_scheduling_address);
   if (scheduling_address.empty()) {
     appointments = std::make_unique<UnconfiguredAppointmentSource>();
@@ -85,12 +97,19 @@ int Main(int argc, char** argv) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakePeerChannel(scheduling_address);
     if (!channel.ok())
       return FailStartup("cannot open the channel to scheduling", channel.status());
-    // The places of up to 20,000 appointments (at most about 8 MB): a chain's procedures of some
-    // weeks.
-    appointments = std::make_unique<AppointmentPlaceCache>(
-        std::make_unique<GrpcAppointmentSource>(*channel, credentials->get(),
-                                                absl::GetFlag(FLAGS_scheduling_deadline)),
-        20'000);
+    auto scheduling = std::make_unique<GrpcAppointmentSource>(
+        *channel, credentials->get(), absl::GetFlag(FLAGS_scheduling_deadline));
+    GrpcAppointmentSource* changes = scheduling.get();
+    const int64_t capacity = std::max<int64_t>(0, absl::GetFlag(FLAGS_appointment_places));
+    auto places = std::make_unique<AppointmentPlaceCache>(std::move(scheduling),
+                                                          static_cast<size_t>(capacity));
+    const absl::Duration interval = absl::GetFlag(FLAGS_appointment_feed_interval);
+    if (interval > absl::ZeroDuration() && capacity > 0) {
+      feed = std::make_unique<AppointmentFeed>(db->get(), changes, places.get(), capacity);
+      feed_task = std::make_unique<PeriodicTask>("appointment feed", interval,
+                                                 [&feed] { return feed->Poll(); });
+    }
+    appointments = std::move(places);
   }
   // Events for compliance: written with the change, delivered at least once, never dropped.
   absl::flat_hash_map<std::string, EventDeliverer*> deliverers;
@@ -129,7 +148,9 @@ int Main(int argc, char** argv) {
   PeriodicTask zone_refresh("clinic zone refresh", ClinicZoneRefreshFromFlags(),
                             [&service] { return service.RefreshClinicZones().status(); });
   zone_refresh.Start();
+  if (feed_task != nullptr) feed_task->Start();
   WaitForTerminationSignal();
+  if (feed_task != nullptr) feed_task->Stop();
   zone_refresh.Stop();
   service.StopWatches();  // ends WatchLowStock streams so the drain does not wait for them
   (*server)->Shutdown();

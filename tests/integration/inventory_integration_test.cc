@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
@@ -51,9 +53,9 @@ common::v1::LocalDate DaysFromNow(int days) {
   return d;
 }
 
-// Stands in for scheduling's ListAppointments and GetAppointment: answers from a fixed list
-// (filtered by clinic and period), and only to a live session of the expected account, as identity
-// (asked by WhoAmI) sees it.
+// Stands in for scheduling's ListAppointments, GetAppointment and ListChanges: answers from a list
+// (filtered by clinic and period; each appointment added is one change of its clinic's feed), and
+// only to a live session of the expected account, as identity (asked by WhoAmI) sees it.
 class FakeScheduling final : public sv1::SchedulingService::Service {
  public:
   FakeScheduling(identity::v1::IdentityService::Stub* identity, std::string username)
@@ -63,6 +65,7 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
                               sv1::Appointment* out) override {
     if (grpc::Status who = CheckCaller(ctx); !who.ok()) return who;
     absl::MutexLock lock(&mu_);
+    ++get_calls_;
     for (const sv1::Appointment& a : appointments_) {
       if (a.id() == req->id()) {
         *out = a;
@@ -86,6 +89,37 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
     }
     return grpc::Status::OK;
   }
+  grpc::Status ListChanges(grpc::ServerContext* ctx, const sv1::ListChangesRequest* req,
+                           sv1::ListChangesResponse* out) override {
+    if (grpc::Status who = CheckCaller(ctx); !who.ok()) return who;
+    absl::MutexLock lock(&mu_);
+    int64_t sequence = 0;
+    for (const sv1::Appointment& a : appointments_) {
+      if (a.clinic_id() != req->clinic_id()) continue;
+      ++sequence;
+      if (sequence <= req->since_sequence() || out->changes_size() >= req->page_size()) continue;
+      sv1::Change* change = out->add_changes();
+      change->set_sequence(sequence);
+      change->set_clinic_id(a.clinic_id());
+      change->set_type(sv1::CHANGE_TYPE_CREATED);
+      *change->mutable_appointment() = a;
+    }
+    out->set_head_sequence(sequence);
+    const int64_t served =
+        out->changes().empty() ? req->since_sequence() : out->changes().rbegin()->sequence();
+    served_[req->clinic_id()] = std::max(served_[req->clinic_id()], served);
+    return grpc::Status::OK;
+  }
+  int GetAppointmentCalls() {
+    absl::MutexLock lock(&mu_);
+    return get_calls_;
+  }
+  // How far inventory has read `clinic`'s feed.
+  int64_t Served(const std::string& clinic) {
+    absl::MutexLock lock(&mu_);
+    return served_[clinic];
+  }
+
   void Add(const std::string& clinic, const std::string& id, sv1::AppointmentType type,
            sv1::AppointmentStatus status, absl::Time start, const std::string& patient = "") {
     absl::MutexLock lock(&mu_);
@@ -128,7 +162,9 @@ class FakeScheduling final : public sv1::SchedulingService::Service {
   identity::v1::IdentityService::Stub* identity_;
   const std::string username_;
   absl::Mutex mu_;
-  std::vector<sv1::Appointment> appointments_;
+  std::vector<sv1::Appointment> appointments_ ABSL_GUARDED_BY(mu_);
+  int get_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int64_t> served_ ABSL_GUARDED_BY(mu_);
 };
 
 class InventoryIntegrationTest : public ::testing::Test {
@@ -148,6 +184,7 @@ class InventoryIntegrationTest : public ::testing::Test {
     scheduling_server_ = builder.BuildAndStart();
     ASSERT_NE(scheduling_server_, nullptr);
     scheduling_flags_.push_back(absl::StrCat("--scheduling_address=127.0.0.1:", port));
+    scheduling_flags_.push_back("--appointment_feed_interval=100ms");
     StartInventory(scheduling_flags_);
     SetUpInventory();
   }
@@ -571,6 +608,38 @@ TEST_F(InventoryIntegrationTest, AnIssueToAnotherClinicsAppointmentIsRefused) {
   EXPECT_THAT(stub_->IssueToProcedure(Ctx(tech_a_).get(), unknown, &out),
               GrpcIs(grpc::StatusCode::NOT_FOUND, "appointment"));
   EXPECT_TRUE(IssueSerial(tech_a_, clinic_a_, "SC-1", NewId()).ok());
+}
+
+// Inventory follows scheduling's change feed: a procedure's first issue finds where its
+// appointment is without asking, and goes through while scheduling is down.
+TEST_F(InventoryIntegrationTest, AnIssueToAFollowedAppointmentGoesThroughWhileSchedulingIsDown) {
+  Receive(Receipt(clinic_a_, needle_, "N-FEED", 2, {"FD-1", "FD-2"}));
+  const std::string followed = NewId();
+  scheduling_->Ensure(clinic_a_, followed);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (scheduling_->Served(clinic_a_) < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_GE(scheduling_->Served(clinic_a_), 1) << "inventory never read the change feed";
+  const int asked = scheduling_->GetAppointmentCalls();
+  EXPECT_TRUE(IssueSerial(tech_a_, clinic_a_, "FD-1", followed).ok());
+  EXPECT_EQ(scheduling_->GetAppointmentCalls(), asked);
+
+  scheduling_server_->Shutdown();
+  scheduling_server_.reset();
+  v1::IssueToProcedureRequest req;
+  req.set_request_id("issue-feed-down");
+  req.set_clinic_id(clinic_a_);
+  req.set_appointment_id(followed);
+  req.add_lines()->set_serial("FD-2");
+  v1::IssueToProcedureResponse out;
+  grpc::Status s = stub_->IssueToProcedure(Ctx(tech_a_).get(), req, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // One never seen is still refused as unverifiable, nothing issued.
+  req.set_request_id("issue-feed-unknown");
+  req.set_appointment_id(NewId());
+  EXPECT_THAT(stub_->IssueToProcedure(Ctx(tech_a_).get(), req, &out),
+              GrpcIs(grpc::StatusCode::UNAVAILABLE, "scheduling"));
 }
 
 TEST_F(InventoryIntegrationTest, ConcurrentIssuesOfOneSerialExactlyOneSucceeds) {
