@@ -15,6 +15,7 @@ namespace smp::inventory {
 namespace {
 
 using ::smp::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -327,6 +328,47 @@ TEST_F(IssuingTest, ARecalledLotAndItsUnitsAreRefusedAsRecalled) {
   EXPECT_EQ(ErrorMetadata(s, "serial"), "SN-1");
   EXPECT_EQ(ReuseAttempts(clinic_a_), 0);
   EXPECT_EQ(events_committed_, 1);
+}
+
+// A serial two products share needs its product even when only one of the two units is in stock
+// here; a unit whose issue is refused (its lot expired) stays in stock, not issued to anyone.
+TEST_F(IssuingTest, AnAmbiguousSerialNeedsItsProductAndARefusalLeavesTheUnitInStock) {
+  v1::Product other = NeedleSpec();
+  other.set_name("5RL 0.35");
+  other = CreateProduct(other);
+  Receive(Receipt(clinic_b_, other.id(), "O-1", 1, absl::CivilDay(2028, 1, 31), {"SN-1"}));
+  const Call call = Technician(clinic_a_, "IssueToProcedure");
+
+  v1::IssueToProcedureRequest req = Issue(clinic_a_);
+  req.add_lines()->set_serial("SN-1");
+  EXPECT_THAT(issuing().Issue(call, req),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("lines[0].product_id"), HasSubstr(other.id()))));
+  req.mutable_lines(0)->set_product_id(needle_.id());
+  ASSERT_OK_AND_ASSIGN(v1::IssueToProcedureResponse issued, issuing().Issue(call, req));
+  ASSERT_EQ(issued.items_size(), 1);
+  EXPECT_EQ(issued.items(0).product_id(), needle_.id());
+  EXPECT_EQ(issued.items(0).lot_number(), "N-1");
+
+  // SN-2's lot expires 2028-01-31: a procedure after that is refused and SN-2 stays in stock.
+  const Call too_late = smp::testing::CallAs(
+      smp::testing::StaffOf({common::v1::ROLE_TECHNICIAN}, {clinic_a_}),
+      absl::FromCivil(absl::CivilSecond(2028, 2, 2, 12, 0, 0), absl::UTCTimeZone()),
+      "IssueToProcedure");
+  v1::IssueToProcedureRequest late = Issue(clinic_a_);
+  late.add_lines()->set_serial("SN-2");
+  EXPECT_THAT(issuing().Issue(too_late, late),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("expired")));
+  EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<v1::SerialUnit> units,
+                     InventoryStore().FindUnits(txn, "SN-2", needle_.id()));
+    EXPECT_EQ(units.size(), 1u);
+    if (!units.empty()) {
+      EXPECT_EQ(units[0].state(), v1::UNIT_STATE_IN_STOCK);
+      EXPECT_EQ(units[0].appointment_id(), "");
+    }
+    return absl::OkStatus();
+  }));
 }
 
 TEST_F(IssuingTest, ShortStockIsRefusedNamingStockElsewhere) {
