@@ -8,8 +8,9 @@
 // showed 17-44 ms (README, "Benchmarks").
 //
 // The handler is the sync override's body, RpcFrame::Serve and all; it reads and writes a
-// database and waits for the log's sync, so it runs on this unit's threads, never on gRPC's
-// callback threads. A service's override is one statement:
+// database and waits for the log's sync, so it runs on this unit's threads, not on gRPC's
+// callback threads (ServeRead lets a short read run there, one at a time). A service's override
+// is one statement:
 //
 //   grpc::ServerUnaryReactor* SchedulingServiceImpl::GetPatient(grpc::CallbackServerContext* ctx,
 //                                                               const v1::GetPatientRequest* req,
@@ -29,6 +30,7 @@
 #include <functional>
 #include <utility>
 
+#include "common/rpc/inline_gate.h"
 #include "common/rpc/stream_guard.h"
 
 namespace smp {
@@ -47,8 +49,21 @@ class CallbackUnary {
     return reactor;
   }
 
+  // As Serve, for a short read (no write, no log sync to wait for): runs it at once on gRPC's
+  // thread while no other read of this unit does (InlineGate), else on this unit's threads.
+  grpc::ServerUnaryReactor* ServeRead(grpc::CallbackServerContext* context,
+                                      std::function<grpc::Status()> handler) {
+    if (!inline_.TryEnter()) return Serve(context, std::move(handler));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    grpc::Status status = handler();
+    inline_.Exit();
+    reactor->Finish(std::move(status));
+    return reactor;
+  }
+
  private:
   StreamExecutor executor_;
+  InlineGate inline_;
 };
 
 }  // namespace smp

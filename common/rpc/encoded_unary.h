@@ -8,7 +8,8 @@
 // the caller authenticated and authorised for the method, every clinic the request names in the
 // caller's scope before the operation runs, PERMISSION_DENIED counted as a refusal, the status
 // mapped at the edge by FinishRpc. The operation (it reads a database) runs on the unit's own
-// threads, never on gRPC's callback threads. A service's override is one statement:
+// threads, not on gRPC's callback threads (unless it asks for Dispatch::kInlineWhenIdle, one at a
+// time). A service's override is one statement:
 //
 //   grpc::ServerUnaryReactor* SchedulingServiceImpl::ListChanges(grpc::CallbackServerContext* ctx,
 //                                                               const grpc::ByteBuffer* req,
@@ -35,6 +36,7 @@
 #include "common/rpc/call.h"
 #include "common/rpc/finish.h"
 #include "common/rpc/frame.h"
+#include "common/rpc/inline_gate.h"
 #include "common/rpc/stream_guard.h"
 
 namespace smp {
@@ -63,13 +65,24 @@ class EncodedUnary {
   template <typename Request>
   using Op = std::function<absl::StatusOr<std::string>(const Call& call, const Request& request)>;
 
+  // Where the operation runs: on the unit's threads, or (a short read: answered from memory or
+  // a few rows) at once on gRPC's thread while no other operation of this unit runs there
+  // (InlineGate), else on the unit's threads.
+  enum class Dispatch { kQueued, kInlineWhenIdle };
+
   // Parses `request` as `Request` (INVALID_ARGUMENT when it does not parse), admits the caller,
   // runs `op` and answers its bytes as the response.
   template <typename Request>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, absl::string_view method,
                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                  Op<Request> op) {
+                                  Op<Request> op, Dispatch dispatch = Dispatch::kQueued) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (dispatch == Dispatch::kInlineWhenIdle && inline_.TryEnter()) {
+      grpc::Status status = Run<Request>(*context, std::string(method), *request, *response, op);
+      inline_.Exit();
+      reactor->Finish(std::move(status));
+      return reactor;
+    }
     executor_.Post([this, context, method = std::string(method), request, response, reactor,
                     op = std::move(op)] {
       reactor->Finish(Run<Request>(*context, method, *request, *response, op));
@@ -100,6 +113,7 @@ class EncodedUnary {
 
   const RpcFrame* const frame_;
   StreamExecutor executor_;
+  InlineGate inline_;
 };
 
 }  // namespace smp

@@ -34,7 +34,7 @@ InventoryServiceImpl::InventoryServiceImpl(InventoryDeps deps)
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetClinicInventorySettings(
     grpc::CallbackServerContext* ctx, const v1::GetClinicInventorySettingsRequest* req,
     v1::ClinicInventorySettings* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetClinicInventorySettings", *req, out,
                         [&](const Call& call) { return catalog_.GetSettings(call, *req); });
   });
@@ -63,7 +63,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::CreateProduct(grpc::CallbackServ
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetProduct(grpc::CallbackServerContext* ctx,
                                                            const v1::GetProductRequest* req,
                                                            v1::Product* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetProduct", *req, out,
                         [&](const Call& call) { return catalog_.GetProduct(call, *req); });
   });
@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::ListLedgerEntries(
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetLot(grpc::CallbackServerContext* ctx,
                                                        const v1::GetLotRequest* req, v1::Lot* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetLot", *req, out,
                         [&](const Call& call) { return queries_.GetLot(call, *req); });
   });
@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetLot(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetSerialUnit(grpc::CallbackServerContext* ctx,
                                                               const v1::GetSerialUnitRequest* req,
                                                               v1::SerialUnit* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetSerialUnit", *req, out,
                         [&](const Call& call) { return queries_.GetUnit(call, *req); });
   });

@@ -65,7 +65,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::CreatePatient(grpc::CallbackSer
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetPatient(grpc::CallbackServerContext* ctx,
                                                             const v1::GetPatientRequest* req,
                                                             v1::Patient* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetPatient", *req, out,
                         [&](const Call& call) { return patients_.Get(call, *req); });
   });
@@ -92,7 +92,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::SearchPatients(
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetClinicSchedule(
     grpc::CallbackServerContext* ctx, const v1::GetClinicScheduleRequest* req,
     v1::ClinicSchedule* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetClinicSchedule", *req, out,
                         [&](const Call& call) { return resources_.GetSchedule(call, *req); });
   });
@@ -146,7 +146,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::SetWorkingHours(
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetWorkingHours(
     grpc::CallbackServerContext* ctx, const v1::GetWorkingHoursRequest* req,
     v1::WorkingHours* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetWorkingHours", *req, out,
                         [&](const Call& call) { return resources_.GetWorkingHours(call, *req); });
   });
@@ -200,7 +200,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateTreatmentPlan(
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetTreatmentPlan(
     grpc::CallbackServerContext* ctx, const v1::GetTreatmentPlanRequest* req,
     v1::TreatmentPlan* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {
     return frame_.Serve(ctx, "GetTreatmentPlan", *req, out,
                         [&](const Call& call) { return plans_.Get(call, *req); });
   });
@@ -231,7 +231,8 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::FindAvailability(grpc::Callback
       ctx, "FindAvailability", req, out,
       [this](const Call& call, const v1::FindAvailabilityRequest& request) {
         return appointments_.FindAvailabilityEncoded(call, request);
-      });
+      },
+      EncodedUnary::Dispatch::kInlineWhenIdle);  // mostly from the calendars in memory
 }
 
 grpc::ServerUnaryReactor* SchedulingServiceImpl::BookAppointment(
@@ -319,7 +320,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::StopAppointment(
 
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetAppointment(
     grpc::CallbackServerContext* ctx, const v1::GetAppointmentRequest* req, v1::Appointment* out) {
-  return unary_.Serve(ctx, [=, this] {
+  return unary_.ServeRead(ctx, [=, this] {  // one row
     return frame_.Serve(ctx, "GetAppointment", *req, out,
                         [&](const Call& call) { return appointments_.Get(call, *req); });
   });
