@@ -1,6 +1,5 @@
 #include "services/inventory/appointment_feed.h"
 
-#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
