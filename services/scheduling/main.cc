@@ -66,7 +66,7 @@ int Main(int argc, char** argv) {
   // in small blocks) is freed once sent. glibc handed that memory back to the system after each
   // page and faulted it in again for the next: on the suite's virtual machines a third of
   // ListChanges' CPU, and twice its time (README, "Benchmarks", Session 11). Freed memory up to
-  // 128 MB is kept for reuse instead; the process's peak is unchanged.
+  // 128 MB is kept for reuse instead (peak RSS 1-2 MB higher in those runs).
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   SetLogService("scheduling");
