@@ -20,6 +20,23 @@ v1::LoginFailureKind KindOf(const std::string& kind) {
 
 }  // namespace
 
+absl::Status LoginAudit::Record(absl::string_view known_username, absl::string_view address,
+                                absl::Time now) const {
+  return db_->Run(TxMode::kWriteRowLocks, [&](Transaction& txn) -> absl::Status {
+    if (known_username.empty()) {
+      RETURN_IF_ERROR(
+          store_.AddLoginFailure(txn, "unknown_account", "*", kLoginFailureWindow, now));
+    } else {
+      RETURN_IF_ERROR(
+          store_.AddLoginFailure(txn, "account", known_username, kLoginFailureWindow, now));
+    }
+    if (!address.empty()) {
+      RETURN_IF_ERROR(store_.AddLoginFailure(txn, "address", address, kLoginFailureWindow, now));
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<v1::ListLoginFailuresResponse> LoginAudit::ListFailures(
     const Call& call, const v1::ListLoginFailuresRequest& request) const {
   const absl::Time start =

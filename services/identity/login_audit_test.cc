@@ -1,9 +1,12 @@
 #include "services/identity/login_audit.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/rpc/testing/calls.h"
 #include "common/status/status_matchers.h"
 #include "common/util/proto_time.h"
@@ -96,6 +99,43 @@ TEST_F(LoginAuditTest, RefusesAnEmptyPeriodAndAnotherPeriodsToken) {
   *req.mutable_end_time() = ToProtoTimestamp(kTestNow + absl::Hours(1));
   EXPECT_THAT(audit.ListFailures(Auditor(), req),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
+// A flood of wrong guesses at one account from one address: every failure is counted, on
+// PostgreSQL too, where concurrent increments of one row under SERIALIZABLE failed serialization
+// and gave up after kMaxTransactionAttempts, leaving failures uncounted.
+TEST_F(LoginAuditTest, ConcurrentFailuresOfOneAccountAreAllCounted) {
+  LoginAudit audit(env_.db.get());
+  const absl::Time at = kTestNow + absl::Hours(3);  // an hour of its own
+  constexpr int kThreads = 32;
+  constexpr int kEach = 60;
+  std::atomic<int> refused{0};
+  std::string first_error;
+  absl::Mutex mu;
+  std::vector<std::thread> guessers;
+  for (int t = 0; t < kThreads; ++t) {
+    guessers.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::Status status = audit.Record("desk.flood", "10.9.9.9", at);
+        if (!status.ok()) {
+          ++refused;
+          absl::MutexLock lock(&mu);
+          if (first_error.empty()) first_error = status.ToString();
+        }
+      }
+    });
+  }
+  for (std::thread& t : guessers) t.join();
+  EXPECT_EQ(refused.load(), 0) << first_error;
+
+  v1::ListLoginFailuresRequest req;
+  *req.mutable_start_time() = ToProtoTimestamp(at);
+  *req.mutable_end_time() = ToProtoTimestamp(at + kLoginFailureWindow);
+  ASSERT_OK_AND_ASSIGN(v1::ListLoginFailuresResponse response, audit.ListFailures(Auditor(), req));
+  EXPECT_THAT(
+      Rows(response),
+      ElementsAre(absl::StrCat("12:00 LOGIN_FAILURE_KIND_ACCOUNT desk.flood ", kThreads * kEach),
+                  absl::StrCat("12:00 LOGIN_FAILURE_KIND_ADDRESS 10.9.9.9 ", kThreads * kEach)));
 }
 
 }  // namespace

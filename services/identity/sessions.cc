@@ -113,20 +113,7 @@ void Sessions::AuditFailedLogin(const Call& call, absl::string_view known_userna
   LogInfo("login failed",
           {{"username", known_username.empty() ? "(unknown)" : std::string(known_username)},
            {"address", address}});
-  absl::Status recorded = deps_.db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-    if (known_username.empty()) {
-      RETURN_IF_ERROR(
-          store_.AddLoginFailure(txn, "unknown_account", "*", kLoginFailureWindow, call.now));
-    } else {
-      RETURN_IF_ERROR(
-          store_.AddLoginFailure(txn, "account", known_username, kLoginFailureWindow, call.now));
-    }
-    if (!address.empty()) {
-      RETURN_IF_ERROR(
-          store_.AddLoginFailure(txn, "address", address, kLoginFailureWindow, call.now));
-    }
-    return absl::OkStatus();
-  });
+  absl::Status recorded = login_audit_.Record(known_username, address, call.now);
   // The refusal stands either way; a lost audit row is logged, not the caller's problem.
   if (!recorded.ok()) {
     LogWarning("could not record a failed login", {{"error", recorded.ToString()}});

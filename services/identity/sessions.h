@@ -19,14 +19,12 @@
 #include "common/rpc/call.h"
 #include "services/identity/client_address.h"
 #include "services/identity/identity_store.h"
+#include "services/identity/login_audit.h"
 #include "services/identity/password_hasher.h"
 #include "services/identity/revocations.h"
 #include "smp/identity/v1/identity.pb.h"
 
 namespace smp::identity {
-
-// The width of a row of the login_failures table.
-inline constexpr absl::Duration kLoginFailureWindow = absl::Hours(1);
 
 // What the identity service is built from; main.cc wires real ones, tests may wire others.
 struct IdentityDeps {
@@ -50,7 +48,8 @@ class Sessions {
   // Every pointer in `deps` must outlive this.
   explicit Sessions(IdentityDeps deps)
       : deps_(std::move(deps)),
-        revocations_(deps_.db, deps_.sessions, deps_.authenticator, *deps_.clock) {}
+        revocations_(deps_.db, deps_.sessions, deps_.authenticator, *deps_.clock),
+        login_audit_(deps_.db) {}
 
   // The first admin of an empty system. FAILED_PRECONDITION (ALREADY_BOOTSTRAPPED) once any
   // account exists; PERMISSION_DENIED (WRONG_SETUP_CODE). With a request_id, a retry returns the
@@ -94,6 +93,7 @@ class Sessions {
   IdentityDeps deps_;
   IdentityStore store_;
   Revocations revocations_;
+  LoginAudit login_audit_;  // writes the login_failures rows
 };
 
 }  // namespace smp::identity
