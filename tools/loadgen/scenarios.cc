@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
+#include "google/protobuf/arena.h"
 #include "smp/bench/v1/echo.grpc.pb.h"
 #include "smp/identity/v1/identity.grpc.pb.h"
 #include "smp/scheduling/v1/scheduling.grpc.pb.h"
@@ -425,7 +426,11 @@ absl::StatusOr<int64_t> PullByListChanges(const ScenarioOptions& options,
     req.set_clinic_id(clinic_id);
     req.set_since_sequence(since);
     req.set_page_size(5000);
-    sv1::ListChangesResponse out;
+    // Each page is parsed on an arena, as a branch client should parse a large message: its
+    // 5,000 changes and their appointments are then carved from a few blocks and freed at once
+    // (a heap allocation per string and message was about half of this client's CPU).
+    google::protobuf::Arena arena;
+    auto& out = *google::protobuf::Arena::CreateMessage<sv1::ListChangesResponse>(&arena);
     grpc::ClientContext context;
     PrepareContext(context, options, auth);
     grpc::Status status = stub.ListChanges(&context, req, &out);
