@@ -84,9 +84,10 @@ enum class TxMode {
   // PostgreSQL: SERIALIZABLE; a transaction that loses a race fails with a serialization conflict
   // (IsSerializationConflict) and Run / RunIdempotent run it again.
   kWrite,
-  // For work queues and schema changes that take their own locks: PostgreSQL READ COMMITTED (each
-  // statement sees what committed before it; rows locked with FOR UPDATE [SKIP LOCKED], advisory
-  // locks), so several replicas share a queue without conflicts. SQLite: the same as kWrite.
+  // For work queues and schema changes that take their own locks, and for counters advanced by one
+  // atomic upsert: PostgreSQL READ COMMITTED (each statement sees what committed before it; rows
+  // locked with FOR UPDATE [SKIP LOCKED], advisory locks, or by the upsert itself), so several
+  // replicas share a queue or a counter without conflicts. SQLite: the same as kWrite.
   kWriteRowLocks,
 };
 
