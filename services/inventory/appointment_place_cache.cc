@@ -18,7 +18,7 @@ absl::StatusOr<AppointmentPlace> AppointmentPlaceCache::PlaceAppointment(
   {
     absl::MutexLock lock(&mu_);
     auto it = places_.find(appointment_id);
-    if (it != places_.end()) return it->second;
+    if (it != places_.end()) return PlaceOf(it->first, it->second);
   }
   // Asked outside the lock: a slow answer holds up no other lookup.
   absl::StatusOr<AppointmentPlace> place = source_->PlaceAppointment(appointment_id);
@@ -35,13 +35,20 @@ void AppointmentPlaceCache::Remember(AppointmentPlace place) {
 
 void AppointmentPlaceCache::KeepLocked(AppointmentPlace place) {
   if (capacity_ == 0 || places_.contains(place.appointment_id)) return;
-  oldest_first_.push_back(place.appointment_id);
-  std::string key = place.appointment_id;
-  places_.emplace(std::move(key), std::move(place));
+  auto [clinic, added] = clinic_index_.try_emplace(place.clinic_id, clinics_.size());
+  if (added) clinics_.push_back(std::move(place.clinic_id));
+  auto kept = places_.emplace(std::move(place.appointment_id),
+                              Kept{clinic->second, std::move(place.patient_id)});
+  oldest_first_.push_back(&kept.first->first);
   if (oldest_first_.size() > capacity_) {
-    places_.erase(oldest_first_.front());
+    places_.erase(places_.find(*oldest_first_.front()));  // the key goes with its node
     oldest_first_.pop_front();
   }
+}
+
+AppointmentPlace AppointmentPlaceCache::PlaceOf(const std::string& appointment_id,
+                                                const Kept& kept) const {
+  return AppointmentPlace{appointment_id, clinics_[kept.clinic], kept.patient_id};
 }
 
 size_t AppointmentPlaceCache::size() const {

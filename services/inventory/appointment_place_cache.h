@@ -2,6 +2,7 @@
 #define SMP_SERVICES_INVENTORY_APPOINTMENT_PLACE_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "services/inventory/appointment_source.h"
 
@@ -36,13 +38,27 @@ class AppointmentPlaceCache final : public AppointmentSource {
   size_t size() const;
 
  private:
+  // What is kept of a place besides its appointment id (the map's key): the clinic as an index
+  // into clinics_ (a chain has few clinics and many appointments), and the patient.
+  struct Kept {
+    uint32_t clinic;
+    std::string patient_id;
+  };
+
   void KeepLocked(AppointmentPlace place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  AppointmentPlace PlaceOf(const std::string& appointment_id, const Kept& kept) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<AppointmentSource> source_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, AppointmentPlace> places_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> oldest_first_ ABSL_GUARDED_BY(mu_);  // the keys of places_
+  // Nodes, so that a key stays where it is while the map grows: oldest_first_ points at them.
+  // About 200 bytes of heap a place with scheduling's 26-character ids (197 measured for 50,000
+  // places of 100 clinics; 274 when each place held its clinic id and its key twice more).
+  absl::node_hash_map<std::string, Kept> places_ ABSL_GUARDED_BY(mu_);
+  std::deque<const std::string*> oldest_first_ ABSL_GUARDED_BY(mu_);  // keys of places_
+  std::vector<std::string> clinics_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> clinic_index_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace smp::inventory

@@ -3,7 +3,9 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/status/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/inventory/inventory_test_env.h"
@@ -63,6 +65,35 @@ TEST(AppointmentPlaceCacheTest, RefusalsAreNotKeptAndTheOldestPlaceGoesFirst) {
   ASSERT_OK(cache.PlaceAppointment(a).status());  // dropped first: asked again
   EXPECT_EQ(scheduling.placed.load(), 6);
   EXPECT_EQ(cache.size(), 2u);
+}
+
+// The cache keeps each clinic once, by index: every place still answers with its own clinic and
+// patient, while places come and go past its capacity (here from the change feed, Remember).
+TEST(AppointmentPlaceCacheTest, RememberedPlacesComeBackWhole) {
+  auto fake = std::make_unique<FakeAppointments>();
+  FakeAppointments& scheduling = *fake;
+  scheduling.down = true;  // every answer below comes from the cache
+  AppointmentPlaceCache cache(std::move(fake), 50);
+  std::vector<AppointmentPlace> remembered;
+  for (int i = 0; i < 200; ++i) {
+    AppointmentPlace place{absl::StrCat("appointment-", i), absl::StrCat("clinic-", i % 3),
+                           absl::StrCat("patient-", i % 7)};
+    remembered.push_back(place);
+    cache.Remember(place);
+    cache.Remember(place);  // a change of an appointment already known keeps it as it was
+  }
+  EXPECT_EQ(cache.size(), 50u);
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<AppointmentPlace> place = cache.PlaceAppointment(remembered[i].appointment_id);
+    if (i < 150) {  // dropped, oldest first
+      EXPECT_THAT(place, StatusIs(absl::StatusCode::kUnavailable)) << i;
+      continue;
+    }
+    ASSERT_OK(place.status()) << i;
+    EXPECT_EQ(place->appointment_id, remembered[i].appointment_id);
+    EXPECT_EQ(place->clinic_id, remembered[i].clinic_id);
+    EXPECT_EQ(place->patient_id, remembered[i].patient_id);
+  }
 }
 
 }  // namespace
