@@ -50,7 +50,7 @@ ABSL_FLAG(absl::Duration, appointment_feed_interval, absl::Seconds(1),
           "patient), so that an issue asks scheduling nothing. 0: never (each procedure's first "
           "issue asks scheduling).");
 ABSL_FLAG(int64_t, appointment_places, 50'000,
-          "Appointments whose clinic and patient are kept in memory (about 400 bytes each), the "
+          "Appointments whose clinic and patient are kept in memory (about 200 bytes each), the "
           "one learnt first dropped first.");
 
 namespace smp::inventory {
