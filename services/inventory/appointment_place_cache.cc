@@ -34,12 +34,14 @@ void AppointmentPlaceCache::Remember(AppointmentPlace place) {
 }
 
 void AppointmentPlaceCache::KeepLocked(AppointmentPlace place) {
-  if (capacity_ == 0 || places_.contains(place.appointment_id)) return;
-  auto [clinic, added] = clinic_index_.try_emplace(place.clinic_id, clinics_.size());
-  if (added) clinics_.push_back(std::move(place.clinic_id));
-  auto kept = places_.emplace(std::move(place.appointment_id),
-                              Kept{clinic->second, std::move(place.patient_id)});
-  oldest_first_.push_back(&kept.first->first);
+  if (capacity_ == 0) return;
+  // One lookup: try_emplace leaves the key unmoved when the place is known already.
+  auto [kept, added] = places_.try_emplace(std::move(place.appointment_id));
+  if (!added) return;
+  auto [clinic, new_clinic] = clinic_index_.try_emplace(place.clinic_id, clinics_.size());
+  if (new_clinic) clinics_.push_back(std::move(place.clinic_id));
+  kept->second = Kept{clinic->second, std::move(place.patient_id)};
+  oldest_first_.push_back(&kept->first);
   if (oldest_first_.size() > capacity_) {
     places_.erase(places_.find(*oldest_first_.front()));  // the key goes with its node
     oldest_first_.pop_front();
