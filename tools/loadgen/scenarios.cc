@@ -427,8 +427,9 @@ absl::StatusOr<int64_t> PullByListChanges(const ScenarioOptions& options,
     req.set_since_sequence(since);
     req.set_page_size(5000);
     // Each page is parsed on an arena, as a branch client should parse a large message: its
-    // 5,000 changes and their appointments are then carved from a few blocks and freed at once
-    // (a heap allocation per string and message was about half of this client's CPU).
+    // 5,000 changes and their appointments are then carved from a few blocks and freed at once.
+    // Parsing and freeing 100,000 changes took 98-139 ms on the heap, 53-56 ms on an arena (a
+    // microbenchmark), of the 110 ms of CPU this client spent on them.
     google::protobuf::Arena arena;
     auto& out = *google::protobuf::Arena::CreateMessage<sv1::ListChangesResponse>(&arena);
     grpc::ClientContext context;
