@@ -169,9 +169,21 @@ struct SqliteOptions {
   // starts it over (SQLite's automatic checkpoint). Each checkpoint holds the write lock while it
   // copies and syncs; a longer log makes fewer, and the pages changed again meanwhile are copied
   // once: SQLite's 1,000 cost booking a fifth of its throughput in tools/bench (README). The log
-  // file keeps its high-water mark, about 4 KiB a page.
+  // file keeps its high-water mark, one page size a page.
   int checkpoint_pages = 8000;
+  // The page size, in bytes, of a database this creates (a power of two, 512 to 65536); an
+  // existing file keeps its own. Each commit writes every page it changed whole to the log, and
+  // later copies it into the database: see kWriteHeavyPageSize.
+  int page_size = 4096;
 };
+
+// The page size for a database written mostly by small rows inserted at scattered places (a
+// booking's index entries, an issue's ledger lines): each such insert changes one leaf page of each
+// index it touches, which the commit writes whole. With 1 KiB pages a booking wrote a quarter of
+// the bytes it did with SQLite's 4 KiB, and tools/bench's bookings went about 10% faster (README,
+// "Benchmarks", Session 13). Rows longer than about 1,000 bytes spill to overflow pages, so the
+// databases of large records (compliance's procedures) keep 4 KiB.
+inline constexpr int kWriteHeavyPageSize = 1024;
 
 // Opens (creating if missing) a SQLite database in WAL mode. A committed transaction survives
 // kill -9 and power loss: Commit() returns OK only after the log holding it was fsynced (the

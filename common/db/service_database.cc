@@ -78,7 +78,7 @@ absl::Status MakePrivateDataDir(const std::string& data_dir) {
 
 absl::StatusOr<std::unique_ptr<Database>> OpenSqliteServiceDatabase(
     const std::string& data_dir, absl::string_view service,
-    const std::vector<Migration>& migrations) {
+    const std::vector<Migration>& migrations, const SqliteOptions& sqlite) {
   const std::string path = absl::StrCat(data_dir, "/", service, ".sqlite");
   // A new database file is made 0600 here, before SQLite opens it: SQLite would create it 0644
   // under the usual umask, and it gives its -wal, -shm and -journal files the database's mode.
@@ -88,7 +88,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteServiceDatabase(
     absl::Status checked = CheckPrivateFile(path + suffix, "database file");
     if (!checked.ok() && !(*suffix != '\0' && absl::IsNotFound(checked))) return checked;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenSqliteDatabase(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenSqliteDatabase(path, sqlite));
   RETURN_IF_ERROR(ApplyMigrations(*db, migrations, absl::Now()));
   return db;
 }
@@ -97,7 +97,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteServiceDatabase(
 
 absl::StatusOr<std::unique_ptr<Database>> OpenChosenDatabase(
     const DatabaseChoice& choice, const std::string& data_dir, absl::string_view service,
-    const std::vector<Migration>& migrations) {
+    const std::vector<Migration>& migrations, const SqliteOptions& sqlite_options) {
   const bool sqlite = choice.database.empty() || choice.database == "sqlite:";
   if (!sqlite && !IsPostgresql(choice.database)) {
     return absl::InvalidArgumentError(
@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenChosenDatabase(
         "--database_password_file instead");
   }
   RETURN_IF_ERROR(MakePrivateDataDir(data_dir));
-  if (sqlite) return OpenSqliteServiceDatabase(data_dir, service, migrations);
+  if (sqlite) return OpenSqliteServiceDatabase(data_dir, service, migrations, sqlite_options);
   PostgresOptions options;
   options.conninfo = choice.database;
   if (!choice.password_file.empty()) {
@@ -127,10 +127,10 @@ absl::StatusOr<std::unique_ptr<Database>> OpenChosenDatabase(
 
 absl::StatusOr<std::unique_ptr<Database>> OpenServiceDatabase(
     const std::string& data_dir, absl::string_view service,
-    const std::vector<Migration>& migrations) {
+    const std::vector<Migration>& migrations, const SqliteOptions& sqlite) {
   return OpenChosenDatabase(
       {absl::GetFlag(FLAGS_database), absl::GetFlag(FLAGS_database_password_file)}, data_dir,
-      service, migrations);
+      service, migrations, sqlite);
 }
 
 }  // namespace smp

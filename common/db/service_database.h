@@ -26,10 +26,10 @@ namespace smp {
 // path and the `chmod 700` / `chmod 600` that fixes it) when `data_dir`, the database or its
 // -wal/-shm/-journal files are accessible by group or others, are not this user's, or are
 // symbolic links. UNAVAILABLE when the directory or file cannot be made; FAILED_PRECONDITION for a
-// database newer than the binary.
+// database newer than the binary. `sqlite` configures the SQLite backend (its page size, say).
 absl::StatusOr<std::unique_ptr<Database>> OpenServiceDatabase(
     const std::string& data_dir, absl::string_view service,
-    const std::vector<Migration>& migrations);
+    const std::vector<Migration>& migrations, const SqliteOptions& sqlite = {});
 
 // Which database: the values of --database and --database_password_file.
 struct DatabaseChoice {
@@ -43,7 +43,7 @@ struct DatabaseChoice {
 // others can read.
 absl::StatusOr<std::unique_ptr<Database>> OpenChosenDatabase(
     const DatabaseChoice& choice, const std::string& data_dir, absl::string_view service,
-    const std::vector<Migration>& migrations);
+    const std::vector<Migration>& migrations, const SqliteOptions& sqlite = {});
 
 }  // namespace smp
 

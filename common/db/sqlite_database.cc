@@ -617,10 +617,13 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db, 1);
     // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL at every commit, so
     // an acknowledged write survives power loss, not only a process crash.
-    const char* kSettings =
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+    // The page size first: it only takes effect before the file's first page is written, which
+    // switching it to WAL does (and is ignored for an existing file).
+    const std::string settings =
+        absl::StrCat("PRAGMA page_size=", options_.page_size,
+                     "; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
     char* error = nullptr;
-    rc = sqlite3_exec(db, kSettings, nullptr, nullptr, &error);
+    rc = sqlite3_exec(db, settings.c_str(), nullptr, nullptr, &error);
     if (rc != SQLITE_OK) {
       absl::Status status =
           SqliteError(nullptr, rc, absl::StrCat("configure ", path_, ": ", error ? error : ""));
@@ -704,6 +707,11 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
                                                              const SqliteOptions& options) {
   if (path.empty() || path == ":memory:") {
     return absl::InvalidArgumentError("sqlite path must name a file");
+  }
+  if (options.page_size < 512 || options.page_size > 65536 ||
+      (options.page_size & (options.page_size - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sqlite page_size must be a power of two from 512 to 65536, got ", options.page_size));
   }
   // Group commit runs each write transaction as a savepoint, so SQLite keeps a sub-journal of the
   // pages an earlier transaction of the batch had changed; past 64 KiB (the default) it goes to a

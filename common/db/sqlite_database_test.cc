@@ -23,6 +23,7 @@
 namespace smp {
 namespace {
 
+using ::smp::testing::IsOkAndHolds;
 using ::smp::testing::StatusIs;
 
 std::string TempDbPath() { return ::testing::TempDir() + "/smp_db_" + NewId() + ".sqlite"; }
@@ -406,6 +407,51 @@ TEST_F(SqliteDatabaseTest, TheLogStaysShortUnderSustainedWrites) {
   ASSERT_EQ(::stat((path_ + "-wal").c_str(), &wal), 0);
   EXPECT_LT(wal.st_size, 16 << 20) << "the log grew as if nobody checkpointed it";
   EXPECT_GT(wal.st_size, 0);
+}
+
+// The page size applies to a database being created; an existing file keeps its own (SQLite
+// cannot change it in WAL mode), so reopening with another option changes nothing.
+TEST(SqlitePageSizeTest, ANewDatabaseTakesThePageSizeAnExistingOneKeepsItsOwn) {
+  const std::string path = TempDbPath();
+  const auto page_size = [](Database& db) -> absl::StatusOr<int64_t> {
+    int64_t size = 0;
+    RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, txn.Query("PRAGMA page_size"));
+      size = rows.at(0).Int(0);
+      return absl::OkStatus();
+    }));
+    return size;
+  };
+  {
+    ASSERT_OK_AND_ASSIGN(auto db,
+                         OpenSqliteDatabase(path, SqliteOptions{.page_size = kWriteHeavyPageSize}));
+    ASSERT_OK(db->Run(TxMode::kWrite, [](Transaction& txn) {
+      return txn.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)");
+    }));
+    ASSERT_OK(db->Run(TxMode::kWrite, [](Transaction& txn) {
+      return txn.Exec("INSERT INTO t (b) VALUES (?)", {Blob{std::string(3000, 'x')}});
+    }));
+    EXPECT_THAT(page_size(*db), IsOkAndHolds(1024));
+  }
+  ASSERT_OK_AND_ASSIGN(auto reopened, OpenSqliteDatabase(path, SqliteOptions{.page_size = 8192}));
+  EXPECT_THAT(page_size(*reopened), IsOkAndHolds(1024));
+  ASSERT_OK(reopened->Run(TxMode::kRead, [](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT length(b) FROM t"));
+    EXPECT_EQ(rows.at(0).Int(0), 3000);  // a row longer than a page, kept across overflow pages
+    return absl::OkStatus();
+  }));
+
+  const std::string fresh = TempDbPath();
+  ASSERT_OK_AND_ASSIGN(auto defaulted, OpenSqliteDatabase(fresh));
+  EXPECT_THAT(page_size(*defaulted), IsOkAndHolds(4096));
+}
+
+TEST(SqliteOpenTest, RejectsAPageSizeSqliteWouldIgnore) {
+  for (int size : {0, 256, 1000, 131072}) {
+    EXPECT_THAT(OpenSqliteDatabase(TempDbPath(), SqliteOptions{.page_size = size}),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("page_size")))
+        << size;
+  }
 }
 
 TEST(SqliteOpenTest, RejectsMemoryAndUnwritablePaths) {

@@ -64,8 +64,10 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  SqliteOptions sqlite;
+  sqlite.page_size = kWriteHeavyPageSize;  // needle issues: unit and ledger rows
   absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenServiceDatabase(data_dir, "inventory", InventoryMigrations());
+      OpenServiceDatabase(data_dir, "inventory", InventoryMigrations(), sqlite);
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   // Serials that collided in canonical form when migration 4 normalised them are kept as they

@@ -74,8 +74,10 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  SqliteOptions sqlite;
+  sqlite.page_size = kWriteHeavyPageSize;  // bookings: appointments, their occupancy and changes
   absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenServiceDatabase(data_dir, "scheduling", SchedulingMigrations());
+      OpenServiceDatabase(data_dir, "scheduling", SchedulingMigrations(), sqlite);
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   SessionAuth auth;
