@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -145,6 +146,19 @@ class Database {
   // Run, each attempt queued behind the other writers of `queue.key` (see WriteQueue).
   absl::Status Run(TxMode mode, const WriteQueue& queue,
                    const std::function<absl::Status(Transaction&)>& fn);
+
+  // Called once with what Run would have returned.
+  using RunDone = absl::AnyInvocable<void(absl::Status) &&>;
+  // Run, answering in `done` instead of returning, so that no thread of the caller's waits while
+  // a write is made durable. `done` runs once, with Run's result, on whichever thread finishes
+  // the transaction, possibly before RunAsync returns; it must not block (it may run on the
+  // thread that completes other writers). The SQLite backend runs a write's `fn` on its writer
+  // thread and calls `done` after the log's sync from its completion thread; this default (the
+  // PostgreSQL backend, reads) runs Run on the caller's thread, then `done`.
+  virtual void RunAsync(TxMode mode, const WriteQueue& queue,
+                        std::function<absl::Status(Transaction&)> fn, RunDone done) {
+    std::move(done)(Run(mode, queue, fn));
+  }
 
  protected:
   // One attempt of Run: Begin (BeginQueued when `queue` names a key), `fn`, Commit. A backend

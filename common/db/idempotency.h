@@ -8,9 +8,13 @@
 // remembered" commit or roll back together. A failed request stores nothing: retrying it runs it
 // again.
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -73,26 +77,52 @@ absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_be
 //   });
 // With `queue`, each attempt is queued behind the other writers of its key (see WriteQueue): for a
 // change that advances a hot row (a clinic's counter or feed head).
+// One attempt of RunIdempotent inside `txn`: the stored response, or `change`'s (then saved).
+// Database::Run runs it again after a serialization conflict (PostgreSQL), so each attempt starts
+// from a clean response.
+template <typename Response>
+absl::Status RunIdempotentAttempt(Transaction& txn, const IdempotencyKey& key, absl::Time now,
+                                  absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change,
+                                  Response& response) {
+  response.Clear();
+  ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(txn, key));
+  if (saved.has_value()) {
+    if (!response.ParseFromString(*saved)) {
+      return absl::InternalError("stored idempotent response does not parse");
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(response, change(txn));
+  return SaveIdempotentResponse(txn, key, response, now);
+}
+
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
     Database& db, const IdempotencyKey& key, absl::Time now, const WriteQueue& queue,
     absl::FunctionRef<absl::StatusOr<Response>(Transaction&)> change) {
   Response response;
-  // Database::Run runs it again after a serialization conflict (PostgreSQL), so each attempt
-  // starts from a clean response.
-  RETURN_IF_ERROR(db.Run(TxMode::kWrite, queue, [&](Transaction& txn) -> absl::Status {
-    response.Clear();
-    ASSIGN_OR_RETURN(std::optional<std::string> saved, FindIdempotentResponse(txn, key));
-    if (saved.has_value()) {
-      if (!response.ParseFromString(*saved)) {
-        return absl::InternalError("stored idempotent response does not parse");
-      }
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(response, change(txn));
-    return SaveIdempotentResponse(txn, key, response, now);
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, queue, [&](Transaction& txn) {
+    return RunIdempotentAttempt<Response>(txn, key, now, change, response);
   }));
   return response;
+}
+
+// RunIdempotent answering in `done` (Database::RunAsync): no thread of the caller's waits while
+// the write is made durable. `change` is kept, and runs, until then, on the database's thread.
+template <typename Response>
+void RunIdempotentAsync(Database& db, IdempotencyKey key, absl::Time now, const WriteQueue& queue,
+                        std::function<absl::StatusOr<Response>(Transaction&)> change,
+                        absl::AnyInvocable<void(absl::StatusOr<Response>) &&> done) {
+  auto response = std::make_shared<Response>();
+  db.RunAsync(
+      TxMode::kWrite, queue,
+      [key = std::move(key), now, change = std::move(change), response](Transaction& txn) {
+        return RunIdempotentAttempt<Response>(txn, key, now, change, *response);
+      },
+      [response, done = std::move(done)](absl::Status status) mutable {
+        if (!status.ok()) return std::move(done)(std::move(status));
+        std::move(done)(std::move(*response));
+      });
 }
 
 template <typename Response>

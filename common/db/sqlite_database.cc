@@ -55,9 +55,11 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -311,6 +313,7 @@ class SqliteDatabase final : public Database {
       : path_(std::move(path)), options_(options) {}
 
   ~SqliteDatabase() override {
+    StopBackgroundThreads();
     if (wal_fd_ >= 0) ::close(wal_fd_);
     absl::MutexLock lock(&mu_);
     SMP_CHECK(open_ == static_cast<int>(idle_.size()), "database closed with a transaction open");
@@ -354,6 +357,26 @@ class SqliteDatabase final : public Database {
                           const std::function<absl::Status(Transaction&)>& fn) override {
     if (mode == TxMode::kRead) return Database::RunAttempt(mode, queue, fn);
     return RunWrite(fn);  // writers take turns anyway: the queue's key changes nothing here
+  }
+
+  // A write joins the queue of RunWrite without a thread of its own: the writer thread leads the
+  // batches of such writers and the completion thread answers them after the log's sync. (SQLite
+  // has no serialization conflicts, so there is nothing to retry.)
+  void RunAsync(TxMode mode, const WriteQueue& queue, std::function<absl::Status(Transaction&)> fn,
+                RunDone done) override {
+    if (mode == TxMode::kRead)
+      return Database::RunAsync(mode, queue, std::move(fn), std::move(done));
+    absl::call_once(background_started_, [this] { StartBackgroundThreads(); });
+    auto* writer = new QueuedWriter(nullptr);
+    writer->owned_fn = std::move(fn);
+    writer->fn = &writer->owned_fn;
+    writer->done = std::move(done);
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(writer);
+    if (!leading_) {
+      leading_ = true;
+      background_lead_ = true;  // wakes the writer thread (BackgroundLead)
+    }
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
@@ -437,8 +460,13 @@ class SqliteDatabase final : public Database {
       state = next;
     }
 
+    // RunAsync's writers own their transaction and are answered by `done`; nobody waits on them.
+    bool is_async() const { return static_cast<bool>(done); }
+
     const std::function<absl::Status(Transaction&)>* fn;
-    absl::Status status;    // written by the leader before kDone
+    std::function<absl::Status(Transaction&)> owned_fn;  // RunAsync's
+    RunDone done;                                        // RunAsync's
+    absl::Status status;                                 // written by the leader before kDone
     bool released = false;  // its savepoint went into the batch (then the COMMIT decides)
     absl::Mutex mu;
     State state ABSL_GUARDED_BY(mu) = kQueued;
@@ -483,7 +511,9 @@ class SqliteDatabase final : public Database {
   }
 
   // RunWrite's leader: one batch of the queued writers, oldest first; `self`, the leader, is the
-  // oldest (it was queued alone or handed the lead as the oldest), so the batch runs it.
+  // oldest (it was queued alone or handed the lead as the oldest), so the batch runs it. With
+  // `self` null the writer thread leads (the oldest queued writer is RunAsync's) and hands the
+  // batch to the completion thread instead of waiting for its sync.
   void LeadBatch(QueuedWriter* self) {
     const absl::Status begun = LockAndOpenBatch();
     std::vector<QueuedWriter*> ran;
@@ -511,21 +541,106 @@ class SqliteDatabase final : public Database {
       absl::MutexLock lock(&queue_mu_);
       if (queue_.empty()) {
         leading_ = false;
+      } else if (queue_.front()->is_async()) {
+        background_lead_ = true;  // the writer thread leads the next batch
       } else {
         next = queue_.front();
       }
     }
     write_mu_.Unlock();
     if (next != nullptr) next->Set(QueuedWriter::kLead);
-    absl::Status committed;
-    if (begun.ok()) committed = AwaitBatch(*batch, std::move(closed));
-    SMP_CHECK(!ran.empty() && ran.front() == self, "a batch leader did not run its own writer");
-    for (QueuedWriter* writer : ran) {
-      if (writer->released) writer->status = committed;
-      // The leader reads its own result when LeadBatch returns; a waiter may return (and free its
-      // QueuedWriter) as soon as it is set done.
-      if (writer != self) writer->Set(QueuedWriter::kDone);
+    SMP_CHECK(!ran.empty() && (self == nullptr || ran.front() == self),
+              "a batch leader did not run its own writer");
+    LedBatch led{std::move(batch), std::move(closed), begun, std::move(ran)};
+    if (self == nullptr) {
+      absl::MutexLock lock(&completion_mu_);
+      to_complete_.push_back(std::move(led));
+      return;
     }
+    Complete(led, self);
+  }
+
+  // A batch the writer thread led, waiting for the completion thread.
+  struct LedBatch {
+    std::shared_ptr<Batch> batch;
+    ClosedBatch closed;
+    absl::Status begun;  // BEGIN IMMEDIATE's result: when it failed, nothing was committed
+    std::vector<QueuedWriter*> ran;
+  };
+
+  // Waits for the batch's sync and gives each of its writers its result: a waiter of RunWrite is
+  // woken (but not `self`, the leader, which reads its own when LeadBatch returns), a writer of
+  // RunAsync is answered and freed.
+  void Complete(LedBatch& led, QueuedWriter* self) {
+    absl::Status committed;
+    if (led.begun.ok()) committed = AwaitBatch(*led.batch, std::move(led.closed));
+    for (QueuedWriter* writer : led.ran) {
+      if (writer->released) writer->status = committed;
+      if (writer->is_async()) {
+        RunDone done = std::move(writer->done);
+        absl::Status status = std::move(writer->status);
+        delete writer;
+        std::move(done)(std::move(status));
+      } else if (writer != self) {
+        writer->Set(QueuedWriter::kDone);  // the waiter may return and free it at once
+      }
+    }
+  }
+
+  // The writer thread: leads a batch whenever the oldest queued writer is RunAsync's, until the
+  // database closes with nothing left to lead.
+  void BackgroundLead() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&queue_mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+          return background_lead_ || stopping_;
+        };
+        queue_mu_.Await(absl::Condition(&woken));
+        if (!background_lead_) return;  // stopping, nothing queued for it
+        background_lead_ = false;
+      }
+      LeadBatch(nullptr);
+    }
+  }
+
+  // The completion thread: the writer thread's batches, in order, each after its sync.
+  void CompleteLedBatches() {
+    for (;;) {
+      LedBatch led;
+      {
+        absl::MutexLock lock(&completion_mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+          return !to_complete_.empty() || completion_stopping_;
+        };
+        completion_mu_.Await(absl::Condition(&woken));
+        if (to_complete_.empty()) return;
+        led = std::move(to_complete_.front());
+        to_complete_.pop_front();
+      }
+      Complete(led, nullptr);
+    }
+  }
+
+  void StartBackgroundThreads() {
+    lead_thread_ = std::thread([this] { BackgroundLead(); });
+    completion_thread_ = std::thread([this] { CompleteLedBatches(); });
+  }
+
+  // Lets the writer thread lead what is queued, then the completion thread answer it, and joins
+  // them. The database's users have stopped starting writes by now.
+  void StopBackgroundThreads() {
+    if (!lead_thread_.joinable()) return;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      stopping_ = true;
+    }
+    lead_thread_.join();
+    {
+      absl::MutexLock lock(&completion_mu_);
+      completion_stopping_ = true;
+    }
+    completion_thread_.join();
   }
 
   // The oldest queued writer, taken off the queue; null when none waits.
@@ -672,6 +787,16 @@ class SqliteDatabase final : public Database {
   absl::Mutex queue_mu_;
   std::deque<QueuedWriter*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool leading_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // RunAsync's writers: the writer thread leads when this is set (the oldest queued writer is
+  // theirs and nobody else leads); the completion thread answers the batches it led.
+  bool background_lead_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  absl::once_flag background_started_;
+  std::thread lead_thread_;
+  std::thread completion_thread_;
+  absl::Mutex completion_mu_;
+  std::deque<LedBatch> to_complete_ ABSL_GUARDED_BY(completion_mu_);
+  bool completion_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
   absl::Mutex batch_mu_;
   // WAL mode only: the log's syncs after the write lock, and its descriptor (opened by Init).
   std::unique_ptr<WalSync> wal_sync_;

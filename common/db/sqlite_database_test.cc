@@ -250,6 +250,87 @@ TEST_F(SqliteDatabaseTest, QueuedWritersRunInTheLeadersBatchWithTheirOwnResults)
   }));
 }
 
+// RunAsync's writers join the same batches as Run's, from threads that do not wait: each is
+// answered once, with its own result, after its batch committed; the rows of a refusing one are
+// undone, nobody else's. Closing the database answers those still queued first.
+TEST_F(SqliteDatabaseTest, AsyncWritersAreEachAnsweredOnceWithTheirOwnResult) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 300;
+  absl::Mutex mu;
+  std::vector<int> answers(kThreads * kPerThread, 0);
+  std::vector<absl::Status> results(kThreads * kPerThread);
+  std::atomic<int> sync_failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        const int i = t * kPerThread + k;
+        db_->RunAsync(
+            TxMode::kWrite, WriteQueue{},
+            [i](Transaction& txn) -> absl::Status {
+              RETURN_IF_ERROR(txn.Exec("INSERT INTO t (id, n) VALUES (?, ?)",
+                                       {absl::StrCat("async-", i), int64_t{i}}));
+              if (i % 7 == 3) return absl::FailedPreconditionError(absl::StrCat("writer ", i));
+              return absl::OkStatus();
+            },
+            [&, i](absl::Status status) {
+              absl::MutexLock lock(&mu);
+              ++answers[i];
+              results[i] = std::move(status);
+            });
+        // A waiting writer among them now and then, in the same batches.
+        if (k % 50 == 0) {
+          absl::Status s = db_->Run(TxMode::kWrite, [&](Transaction& txn) {
+            return txn.Exec("INSERT INTO t (id, n) VALUES (?, 0)", {absl::StrCat("sync-", t, k)});
+          });
+          if (!s.ok()) ++sync_failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  db_.reset();  // answers every writer still queued before it returns
+  EXPECT_EQ(sync_failures.load(), 0);
+  int refused = 0;
+  for (int i = 0; i < kThreads * kPerThread; ++i) {
+    ASSERT_EQ(answers[i], 1) << "writer " << i;
+    if (i % 7 == 3) {
+      ++refused;
+      EXPECT_THAT(results[i], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                       ::testing::HasSubstr(absl::StrCat("writer ", i))));
+    } else {
+      EXPECT_OK(results[i]) << "writer " << i;
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(db_, OpenSqliteDatabase(path_));
+  ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, txn.Query("SELECT COUNT(*) FROM t WHERE id LIKE 'async-%'"));
+    EXPECT_EQ(rows.at(0).Int(0), kThreads * kPerThread - refused);
+    ASSIGN_OR_RETURN(rows, txn.Query("SELECT COUNT(*) FROM t WHERE id LIKE 'sync-%'"));
+    EXPECT_EQ(rows.at(0).Int(0), kThreads * (kPerThread / 50));
+    ASSIGN_OR_RETURN(rows,
+                     txn.Query("SELECT COUNT(*) FROM t WHERE id LIKE 'async-%' AND n % 7 = 3"));
+    EXPECT_EQ(rows.at(0).Int(0), 0) << "a refused writer's row was kept";
+    return absl::OkStatus();
+  }));
+}
+
+// An async writer's answer comes once its batch is durable: by then a reader sees its row.
+TEST_F(SqliteDatabaseTest, AnAsyncWriterIsAnsweredAfterItsCommit) {
+  absl::Notification answered;
+  absl::Status result;
+  db_->RunAsync(
+      TxMode::kWrite, WriteQueue{},
+      [](Transaction& txn) { return txn.Exec("INSERT INTO t (id, n) VALUES ('one', 1)"); },
+      [&](absl::Status status) {
+        result = std::move(status);
+        answered.Notify();
+      });
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_OK(result);
+  EXPECT_EQ(*Count(), 1);
+}
+
 // A transaction of Begin(kWrite) that finds a combined writer waiting hands its open batch on; the
 // leader commits both, and the first Commit() returns once that batch is durable.
 TEST_F(SqliteDatabaseTest, ABatchOpenedByBeginIsCommittedByTheNextLeader) {

@@ -7,9 +7,12 @@
 // absl::StatusOr<Response>; they never see grpc::ServerContext.
 
 #include <string>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 #include "common/db/database.h"
@@ -26,6 +29,25 @@ struct Call {
   // The RPC's short name, e.g. "BookAppointment"; idempotency keys are scoped by it.
   std::string method;
 };
+
+// The answer of an operation that finishes later, from another thread (one whose write is made
+// durable while no thread waits: Database::RunAsync). Called once.
+template <typename Response>
+using Answer = absl::AnyInvocable<void(absl::StatusOr<Response>) &&>;
+
+// Waits for an operation that answers through an Answer and returns what it answered: the plain
+// form of it, for tests and callers that have a thread to spare.
+template <typename Response>
+absl::StatusOr<Response> AwaitAnswer(absl::FunctionRef<void(Answer<Response>)> op) {
+  absl::Notification answered;
+  absl::StatusOr<Response> result;
+  op([&](absl::StatusOr<Response> given) {
+    result = std::move(given);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
+}
 
 // The idempotency key of this call for `request`, whose `request_id()` the contract requires:
 // scoped to the RPC (call.method), fingerprinted with the caller.

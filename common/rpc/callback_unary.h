@@ -30,6 +30,7 @@
 #include <functional>
 #include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "common/rpc/inline_gate.h"
 #include "common/rpc/stream_guard.h"
 
@@ -46,6 +47,19 @@ class CallbackUnary {
                                   std::function<grpc::Status()> handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     executor_.Post([reactor, handler = std::move(handler)] { reactor->Finish(handler()); });
+    return reactor;
+  }
+
+  // As Serve, for a handler that finishes the call later through the callback it is given (an
+  // operation whose write is answered by Database::RunAsync): this unit's thread is free as soon
+  // as the handler returns, not held while the write is made durable.
+  grpc::ServerUnaryReactor* ServeAsync(
+      grpc::CallbackServerContext* context,
+      std::function<void(absl::AnyInvocable<void(grpc::Status) &&>)> handler) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    executor_.Post([reactor, handler = std::move(handler)] {
+      handler([reactor](grpc::Status status) { reactor->Finish(std::move(status)); });
+    });
     return reactor;
   }
 

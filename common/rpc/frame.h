@@ -19,13 +19,16 @@
 #include <functional>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/authorizer.h"
 #include "common/rpc/call.h"
+#include "common/rpc/finish.h"
 #include "common/rpc/refusal_log.h"
 #include "common/util/clock.h"
 #include "google/protobuf/message.h"
@@ -58,6 +61,26 @@ class RpcFrame {
     return Run(context, method, request, [&](const Call& call) -> absl::Status {
       ASSIGN_OR_RETURN(*out, op(call));
       return absl::OkStatus();
+    });
+  }
+
+  // Serve for an operation that answers later, from another thread (a write made durable while
+  // no thread waits: Database::RunAsync). `op` gets the Call and the Answer to give; once it is
+  // given, `*out` is set and `finish` gets the call's gRPC status. `method` must outlive the call
+  // (a literal). `op` is not called, and `finish` is at once, when the caller is refused.
+  template <typename Response>
+  void ServeAsync(grpc::ServerContextBase* context, absl::string_view method,
+                  const google::protobuf::Message& request, Response* out,
+                  std::type_identity_t<absl::FunctionRef<void(const Call&, Answer<Response>)>> op,
+                  absl::AnyInvocable<void(grpc::Status) &&> finish) const {
+    absl::StatusOr<Call> call = Admit(*context, method, request);
+    if (!call.ok()) return std::move(finish)(FinishRpc(*context, method, call.status()));
+    op(*call, [this, context, method, out, who = call->who,
+               finish = std::move(finish)](absl::StatusOr<Response> result) mutable {
+      absl::Status status = result.status();
+      if (result.ok()) *out = *std::move(result);
+      if (absl::IsPermissionDenied(status)) NoteRefusal(who, method, status);
+      std::move(finish)(FinishRpc(*context, method, std::move(status)));
     });
   }
 

@@ -112,9 +112,13 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::DiscardStock(grpc::CallbackServe
 grpc::ServerUnaryReactor* InventoryServiceImpl::IssueToProcedure(
     grpc::CallbackServerContext* ctx, const v1::IssueToProcedureRequest* req,
     v1::IssueToProcedureResponse* out) {
-  return unary_.Serve(ctx, [=, this] {
-    return frame_.Serve(ctx, "IssueToProcedure", *req, out,
-                        [&](const Call& call) { return issuing_.Issue(call, *req); });
+  return unary_.ServeAsync(ctx, [=, this](auto finish) {
+    frame_.ServeAsync<v1::IssueToProcedureResponse>(
+        ctx, "IssueToProcedure", *req, out,
+        [&](const Call& call, Answer<v1::IssueToProcedureResponse> answer) {
+          issuing_.IssueAsync(call, *req, std::move(answer));
+        },
+        std::move(finish));
   });
 }
 

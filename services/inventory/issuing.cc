@@ -351,6 +351,46 @@ class IssueRun {
 
 absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
     const Call& call, const v1::IssueToProcedureRequest& request) const {
+  return AwaitAnswer<v1::IssueToProcedureResponse>(
+      [&](Answer<v1::IssueToProcedureResponse> answer) {
+        IssueAsync(call, request, std::move(answer));
+      });
+}
+
+// An issue on its way through the writer thread (Issuing::IssueAsync).
+struct PendingIssue {
+  Call call;
+  v1::IssueToProcedureRequest req;
+  Refusal refusal;
+};
+
+void Issuing::IssueAsync(const Call& call, const v1::IssueToProcedureRequest& request,
+                         Answer<v1::IssueToProcedureResponse> answer) const {
+  absl::StatusOr<v1::IssueToProcedureRequest> req = PlacedIssue(call, request);
+  if (!req.ok()) return std::move(answer)(req.status());
+  auto pending = std::make_shared<PendingIssue>(PendingIssue{call, *std::move(req), {}});
+  auto run = [this, pending](Transaction& txn) -> absl::StatusOr<v1::IssueToProcedureResponse> {
+    pending->refusal = Refusal{};  // a retried transaction starts over
+    return IssueRun(store_, txn, pending->call, pending->req, pending->refusal).Run();
+  };
+  if (!pending->req.start_attempt_id().empty()) {
+    // A start's issue (scheduling's StartAppointment, seldom): on this thread.
+    absl::StatusOr<v1::IssueToProcedureResponse> result =
+        IssueForStart(pending->call, pending->req, run);
+    return AnswerIssue(pending, std::move(result), std::move(answer));
+  }
+  absl::StatusOr<IdempotencyKey> key = IdempotencyKeyOf(call, pending->req);
+  if (!key.ok()) return std::move(answer)(key.status());
+  RunIdempotentAsync<v1::IssueToProcedureResponse>(
+      *db_, *std::move(key), call.now, ProcedureStockQueue(pending->req.clinic_id()), run,
+      [this, pending,
+       answer = std::move(answer)](absl::StatusOr<v1::IssueToProcedureResponse> result) mutable {
+        AnswerIssue(pending, std::move(result), std::move(answer));
+      });
+}
+
+absl::StatusOr<v1::IssueToProcedureRequest> Issuing::PlacedIssue(
+    const Call& call, const v1::IssueToProcedureRequest& request) const {
   ASSIGN_OR_RETURN(v1::IssueToProcedureRequest req, CanonicalIssue(request));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   // The appointment's clinic is scheduling's to say, not the request's: an issue booked against
@@ -369,33 +409,37 @@ absl::StatusOr<v1::IssueToProcedureResponse> Issuing::Issue(
     return absl::InvalidArgumentError(absl::StrCat("patient_id: appointment ", req.appointment_id(),
                                                    " is not of patient ", req.patient_id()));
   }
-  Refusal refusal;
-  auto run = [&](Transaction& txn) -> absl::StatusOr<v1::IssueToProcedureResponse> {
-    refusal = Refusal{};  // a retried transaction starts over
-    return IssueRun(store_, txn, call, req, refusal).Run();
-  };
-  absl::StatusOr<v1::IssueToProcedureResponse> result =
-      req.start_attempt_id().empty()
-          ? RunIdempotent<v1::IssueToProcedureResponse>(*db_, call, req,
-                                                        ProcedureStockQueue(req.clinic_id()), run)
-          : IssueForStart(call, req, run);
-  if (!result.ok() && (!refusal.attempts.empty() || refusal.incident.has_value())) {
-    // The refused issue rolled back; the attempt itself is kept, and compliance's incident
-    // queued, durably, before the caller hears of the refusal.
-    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-      for (const v1::ReuseAttempt& a : refusal.attempts) {
-        RETURN_IF_ERROR(store_.RecordReuseAttempt(txn, a));
-      }
-      if (refusal.incident.has_value()) {
-        RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination, kReportIncidentKind,
-                                     *refusal.incident, call.now)
-                            .status());
-      }
-      return absl::OkStatus();
-    }));
-    if (refusal.incident.has_value() && on_event_committed_) on_event_committed_();
+  return req;
+}
+
+void Issuing::AnswerIssue(const std::shared_ptr<PendingIssue>& pending,
+                          absl::StatusOr<v1::IssueToProcedureResponse> result,
+                          Answer<v1::IssueToProcedureResponse> answer) const {
+  const Refusal& refusal = pending->refusal;
+  if (result.ok() || (refusal.attempts.empty() && !refusal.incident.has_value())) {
+    return std::move(answer)(std::move(result));
   }
-  return result;
+  // The refused issue rolled back; the attempt itself is kept, and compliance's incident queued,
+  // durably, before the caller hears of the refusal.
+  db_->RunAsync(
+      TxMode::kWrite, WriteQueue{},
+      [this, pending](Transaction& txn) -> absl::Status {
+        for (const v1::ReuseAttempt& a : pending->refusal.attempts) {
+          RETURN_IF_ERROR(store_.RecordReuseAttempt(txn, a));
+        }
+        if (pending->refusal.incident.has_value()) {
+          RETURN_IF_ERROR(EnqueueEvent(txn, kComplianceDestination, kReportIncidentKind,
+                                       *pending->refusal.incident, pending->call.now)
+                              .status());
+        }
+        return absl::OkStatus();
+      },
+      [this, pending, result = std::move(result),
+       answer = std::move(answer)](absl::Status recorded) mutable {
+        if (!recorded.ok()) return std::move(answer)(std::move(recorded));
+        if (pending->refusal.incident.has_value() && on_event_committed_) on_event_committed_();
+        std::move(answer)(std::move(result));
+      });
 }
 
 absl::StatusOr<v1::IssueToProcedureResponse> Issuing::IssueForStart(

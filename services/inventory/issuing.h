@@ -14,6 +14,7 @@
 // scheduling's outbox returns it (Return) and the attempt is spent.
 
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
@@ -25,6 +26,8 @@
 #include "smp/inventory/v1/inventory.pb.h"
 
 namespace smp::inventory {
+
+struct PendingIssue;  // issuing.cc
 
 class Issuing {
  public:
@@ -41,6 +44,12 @@ class Issuing {
   // START_ISSUE_RETURNED for a start issue that may not draw (see inventory_reasons.h).
   absl::StatusOr<v1::IssueToProcedureResponse> Issue(const Call& call,
                                                      const v1::IssueToProcedureRequest& req) const;
+  // Issue, answering in `answer` once the issue (or the record of its refusal) is durable: the
+  // checks before the write run on the caller's thread, the write on the database's
+  // (Database::RunAsync), so no thread waits for the log's sync. A start's issue (start_attempt_id)
+  // is written on the caller's thread. `answer` may run before this returns.
+  void IssueAsync(const Call& call, const v1::IssueToProcedureRequest& req,
+                  Answer<v1::IssueToProcedureResponse> answer) const;
   // Puts back what a start attempt's issue drew (units in stock, or quarantined if their lot was
   // recalled since; RETURN ledger lines with the reason) and spends the attempt. An attempt that
   // never issued is voided, so a late issue of it is refused. Idempotent by request_id.
@@ -56,6 +65,16 @@ class Issuing {
   absl::StatusOr<v1::IssueToProcedureResponse> IssueForStart(
       const Call& call, const v1::IssueToProcedureRequest& req,
       absl::FunctionRef<absl::StatusOr<v1::IssueToProcedureResponse>(Transaction&)> run) const;
+
+  // The request in canonical form, once the caller's scope holds its clinic and scheduling
+  // places the appointment there (its patient filled in from the appointment when absent).
+  absl::StatusOr<v1::IssueToProcedureRequest> PlacedIssue(
+      const Call& call, const v1::IssueToProcedureRequest& request) const;
+  // Answers an issue with `result`; a refusal that found a reused unit or an incident for
+  // compliance is first recorded, durably (or answered with why it could not be).
+  void AnswerIssue(const std::shared_ptr<PendingIssue>& pending,
+                   absl::StatusOr<v1::IssueToProcedureResponse> result,
+                   Answer<v1::IssueToProcedureResponse> answer) const;
 
   Database* db_;
   AppointmentSource* appointments_;

@@ -175,6 +175,34 @@ std::optional<Appointments::PreChecked> Appointments::PreCheckOnRules(
 
 absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                                                    const v1::BookAppointmentRequest& req) const {
+  return AwaitAnswer<v1::Appointment>(
+      [&](Answer<v1::Appointment> answer) { BookAsync(call, req, std::move(answer)); });
+}
+
+void Appointments::BookAsync(const Call& call, const v1::BookAppointmentRequest& req,
+                             Answer<v1::Appointment> answer) const {
+  absl::StatusOr<std::shared_ptr<const Booking>> booking = PrepareBooking(call, req);
+  if (!booking.ok()) return std::move(answer)(booking.status());
+  absl::StatusOr<IdempotencyKey> key = IdempotencyKeyOf(call, req);
+  if (!key.ok()) return std::move(answer)(key.status());
+  // The write runs on the database's writer thread; this thread is free once it is queued.
+  auto created = std::make_shared<bool>(false);
+  RunIdempotentAsync<v1::Appointment>(
+      *db_, *std::move(key), call.now, FeedQueue(req.clinic_id()),
+      [this, booking = *booking, created](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
+        *created = false;
+        ASSIGN_OR_RETURN(v1::Appointment a, WriteBooking(txn, *booking));
+        *created = true;
+        return a;
+      },
+      [this, created, answer = std::move(answer)](absl::StatusOr<v1::Appointment> out) mutable {
+        if (out.ok() && *created) book_->NotifyCommitted(*out);
+        std::move(answer)(std::move(out));
+      });
+}
+
+absl::StatusOr<std::shared_ptr<const Appointments::Booking>> Appointments::PrepareBooking(
+    const Call& call, const v1::BookAppointmentRequest& req) const {
   RETURN_IF_ERROR(ValidateBooking(req));
   RETURN_IF_ERROR(call.who.CheckClinic(req.clinic_id()));
   const absl::Time start = FromProtoTimestamp(req.start_time());
@@ -206,7 +234,6 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
       return absl::OkStatus();
     }));
   }
-  ASSIGN_OR_RETURN(IdempotencyKey key, IdempotencyKeyOf(call, req));
 
   // The compliance gate is a network call: ask before the write transaction, not inside it.
   if (NeedsComplianceGate(req.type())) {
@@ -224,101 +251,95 @@ absl::StatusOr<v1::Appointment> Appointments::Book(const Call& call,
                          absl::ToCivilDay(start, ZoneOf(*schedule)), req.type(), start}));
   }
 
-  bool created = false;
+  return std::make_shared<const Booking>(Booking{call, req, start, std::move(pre), patient_scoped});
+}
+
+absl::StatusOr<v1::Appointment> Appointments::WriteBooking(Transaction& txn,
+                                                           const Booking& booking) const {
+  const v1::BookAppointmentRequest& req = booking.req;
+  const absl::Time now = booking.call.now;
+  const absl::Time start = booking.start;
+  // The pre-check holds while nothing it read besides appointments has changed (the
+  // calendar version; patients are never deleted).
+  bool prechecked = false;
+  if (booking.pre.has_value()) {
+    ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
+    prechecked = version == booking.pre->calendar_version;
+    if (!prechecked && rules_ != nullptr) rules_->Forget(req.clinic_id());
+  }
+  v1::ClinicSchedule read;
+  if (!prechecked) {
+    ASSIGN_OR_RETURN(read, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
+  }
+  // The patient exists (patients are never deleted: a pre-check that read it holds)
+  // and is in the caller's scope.
+  if (!booking.patient_scoped || !prechecked) {
+    ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
+    if (!booking.patient_scoped) {
+      RETURN_IF_ERROR(booking.call.who.CheckClinic(patient.preferred_clinic_id()));
+    }
+  }
+  const v1::ClinicSchedule& schedule = prechecked ? *booking.pre->schedule : read;
+  if (!prechecked && !req.chair_id().empty()) {
+    ASSIGN_OR_RETURN(v1::Chair chair, store_->GetChair(txn, req.chair_id()));
+    if (chair.clinic_id() != req.clinic_id()) {
+      return absl::InvalidArgumentError("chair_id: the chair is in another clinic");
+    }
+    if (!chair.active()) {
+      return absl::FailedPreconditionError(absl::StrCat("chair ", chair.id(), " is retired"));
+    }
+  }
   ASSIGN_OR_RETURN(
-      v1::Appointment out,
-      RunIdempotent<v1::Appointment>(
-          *db_, key, now, FeedQueue(req.clinic_id()),
-          [&](Transaction& txn) -> absl::StatusOr<v1::Appointment> {
-            // The pre-check holds while nothing it read besides appointments has changed (the
-            // calendar version; patients are never deleted).
-            bool prechecked = false;
-            if (pre.has_value()) {
-              ASSIGN_OR_RETURN(int64_t version, store_->CalendarVersion(txn, req.clinic_id()));
-              prechecked = version == pre->calendar_version;
-              if (!prechecked && rules_ != nullptr) rules_->Forget(req.clinic_id());
-            }
-            v1::ClinicSchedule read;
-            if (!prechecked) {
-              ASSIGN_OR_RETURN(read, store_->RequireSchedule(txn, req.clinic_id(), "clinic_id"));
-            }
-            // The patient exists (patients are never deleted: a pre-check that read it holds)
-            // and is in the caller's scope.
-            if (!patient_scoped || !prechecked) {
-              ASSIGN_OR_RETURN(v1::Patient patient, store_->GetPatient(txn, req.patient_id()));
-              if (!patient_scoped) {
-                RETURN_IF_ERROR(call.who.CheckClinic(patient.preferred_clinic_id()));
-              }
-            }
-            const v1::ClinicSchedule& schedule = prechecked ? *pre->schedule : read;
-            if (!prechecked && !req.chair_id().empty()) {
-              ASSIGN_OR_RETURN(v1::Chair chair, store_->GetChair(txn, req.chair_id()));
-              if (chair.clinic_id() != req.clinic_id()) {
-                return absl::InvalidArgumentError("chair_id: the chair is in another clinic");
-              }
-              if (!chair.active()) {
-                return absl::FailedPreconditionError(
-                    absl::StrCat("chair ", chair.id(), " is retired"));
-              }
-            }
-            ASSIGN_OR_RETURN(absl::Duration duration,
-                             AppointmentDuration(schedule, req.type(),
-                                                 req.has_duration() ? &req.duration() : nullptr));
-            v1::Appointment a;
-            a.set_id(NewIdAt(now));
-            a.set_clinic_id(req.clinic_id());
-            a.set_patient_id(req.patient_id());
-            a.set_practitioner_id(req.practitioner_id());
-            a.set_chair_id(req.chair_id());
-            a.set_type(req.type());
-            *a.mutable_start_time() = req.start_time();
-            *a.mutable_end_time() = ToProtoTimestamp(start + duration);
-            a.set_notes(req.notes());
-            *a.mutable_late_cancellation_window() = schedule.late_cancellation_window();
-            *a.mutable_create_time() = ToProtoTimestamp(now);
-            if (req.hold()) {
-              a.set_status(v1::PROPOSED);
-              *a.mutable_hold_expire_time() =
-                  ToProtoTimestamp(now + ToDuration(schedule.hold_duration()));
-            } else {
-              a.set_status(v1::BOOKED);
-            }
-            if (!req.plan_id().empty()) {
-              ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, req.plan_id()));
-              if (plan.patient_id() != req.patient_id() || plan.clinic_id() != req.clinic_id()) {
-                return absl::InvalidArgumentError(
-                    "plan_id: the plan is for another patient or clinic");
-              }
-              ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
-              RETURN_IF_ERROR(CheckSessionSpacing(plan, number, start, ZoneOf(schedule), ""));
-              a.set_plan_id(plan.id());
-              a.set_session_number(number);
-            }
-            bool taken = false;
-            if (prechecked) {
-              // Only the occupancy keys are left to decide. Held (by a booking since the
-              // pre-check, or a lapsed hold): the full check below answers, as without one.
-              a.set_chair_id(pre->chair_id);
-              ASSIGN_OR_RETURN(taken,
-                               store_->OccupyIfFree(
-                                   txn, a,
-                                   Interval{start, start + duration +
-                                                       std::max(ToDuration(schedule.buffer_after()),
-                                                                absl::ZeroDuration())}));
-              if (!taken) a.set_chair_id(req.chair_id());
-            }
-            if (!taken) {
-              RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
-            }
-            std::string record;
-            RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now, &record));
-            RETURN_IF_ERROR(store_->InsertAppointment(
-                txn, a, start + duration + ToDuration(schedule.buffer_after()), record));
-            created = true;
-            return a;
-          }));
-  if (created) book_->NotifyCommitted(out);
-  return out;
+      absl::Duration duration,
+      AppointmentDuration(schedule, req.type(), req.has_duration() ? &req.duration() : nullptr));
+  v1::Appointment a;
+  a.set_id(NewIdAt(now));
+  a.set_clinic_id(req.clinic_id());
+  a.set_patient_id(req.patient_id());
+  a.set_practitioner_id(req.practitioner_id());
+  a.set_chair_id(req.chair_id());
+  a.set_type(req.type());
+  *a.mutable_start_time() = req.start_time();
+  *a.mutable_end_time() = ToProtoTimestamp(start + duration);
+  a.set_notes(req.notes());
+  *a.mutable_late_cancellation_window() = schedule.late_cancellation_window();
+  *a.mutable_create_time() = ToProtoTimestamp(now);
+  if (req.hold()) {
+    a.set_status(v1::PROPOSED);
+    *a.mutable_hold_expire_time() = ToProtoTimestamp(now + ToDuration(schedule.hold_duration()));
+  } else {
+    a.set_status(v1::BOOKED);
+  }
+  if (!req.plan_id().empty()) {
+    ASSIGN_OR_RETURN(v1::TreatmentPlan plan, store_->GetPlan(txn, req.plan_id()));
+    if (plan.patient_id() != req.patient_id() || plan.clinic_id() != req.clinic_id()) {
+      return absl::InvalidArgumentError("plan_id: the plan is for another patient or clinic");
+    }
+    ASSIGN_OR_RETURN(int number, NextSessionNumber(plan));
+    RETURN_IF_ERROR(CheckSessionSpacing(plan, number, start, ZoneOf(schedule), ""));
+    a.set_plan_id(plan.id());
+    a.set_session_number(number);
+  }
+  bool taken = false;
+  if (prechecked) {
+    // Only the occupancy keys are left to decide. Held (by a booking since the
+    // pre-check, or a lapsed hold): the full check below answers, as without one.
+    a.set_chair_id(booking.pre->chair_id);
+    ASSIGN_OR_RETURN(taken, store_->OccupyIfFree(
+                                txn, a,
+                                Interval{start, start + duration +
+                                                    std::max(ToDuration(schedule.buffer_after()),
+                                                             absl::ZeroDuration())}));
+    if (!taken) a.set_chair_id(req.chair_id());
+  }
+  if (!taken) {
+    RETURN_IF_ERROR(book_->TakeSlot(txn, schedule, a, !req.chair_id().empty(), now));
+  }
+  std::string record;
+  RETURN_IF_ERROR(book_->RecordChange(txn, a, v1::CHANGE_TYPE_CREATED, 1, now, &record));
+  RETURN_IF_ERROR(store_->InsertAppointment(
+      txn, a, start + duration + ToDuration(schedule.buffer_after()), record));
+  return a;
 }
 
 absl::StatusOr<v1::Appointment> Appointments::Confirm(

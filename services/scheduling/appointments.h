@@ -52,6 +52,11 @@ class Appointments {
   // FAILED_PRECONDITION with SLOT_TAKEN. Idempotent by request_id.
   absl::StatusOr<v1::Appointment> Book(const Call& call,
                                        const v1::BookAppointmentRequest& req) const;
+  // Book, answering in `answer` once the booking is durable (or refused): the checks before the
+  // write run on the caller's thread, the write on the database's (Database::RunAsync), so no
+  // thread waits for the log's sync. `answer` may run on the caller's thread before this returns.
+  void BookAsync(const Call& call, const v1::BookAppointmentRequest& req,
+                 Answer<v1::Appointment> answer) const;
   absl::StatusOr<v1::Appointment> Confirm(const Call& call,
                                           const v1::ConfirmAppointmentRequest& req) const;
   // Moves a held or booked appointment (same duration), keeping a plan's session spacing. A
@@ -95,6 +100,21 @@ class Appointments {
     int64_t calendar_version = 0;
     std::string chair_id;  // the chair the booking would take
   };
+  // A booking as its pre-check left it: what its write transaction needs.
+  struct Booking {
+    Call call;
+    v1::BookAppointmentRequest req;
+    absl::Time start;
+    std::optional<PreChecked> pre;  // empty: the write checks everything itself
+    bool patient_scoped = false;    // the caller's scope over the patient was checked already
+  };
+  // Validates a booking, checks the caller's scope, and runs the checks that need no write:
+  // the pre-check (PreCheckSlot, from memory in the common case) and the compliance gate.
+  absl::StatusOr<std::shared_ptr<const Booking>> PrepareBooking(
+      const Call& call, const v1::BookAppointmentRequest& req) const;
+  // The booking's write transaction: re-checks what the pre-check left open (by the calendar
+  // version and the occupancy keys), takes the slot, records the change and the appointment.
+  absl::StatusOr<v1::Appointment> WriteBooking(Transaction& txn, const Booking& booking) const;
   // The booking's slot checked in `txn` (a read transaction) against the rules and, without a
   // chosen chair, the chairs' busy blocks. nullopt for anything it does not settle.
   absl::StatusOr<std::optional<PreChecked>> PreCheckSlot(Transaction& txn,

@@ -237,9 +237,13 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::FindAvailability(grpc::Callback
 
 grpc::ServerUnaryReactor* SchedulingServiceImpl::BookAppointment(
     grpc::CallbackServerContext* ctx, const v1::BookAppointmentRequest* req, v1::Appointment* out) {
-  return unary_.Serve(ctx, [=, this] {
-    return frame_.Serve(ctx, "BookAppointment", *req, out,
-                        [&](const Call& call) { return appointments_.Book(call, *req); });
+  return unary_.ServeAsync(ctx, [=, this](auto finish) {
+    frame_.ServeAsync<v1::Appointment>(
+        ctx, "BookAppointment", *req, out,
+        [&](const Call& call, Answer<v1::Appointment> answer) {
+          appointments_.BookAsync(call, *req, std::move(answer));
+        },
+        std::move(finish));
   });
 }
 
