@@ -51,15 +51,22 @@ class CallbackUnary {
   }
 
   // As Serve, for a handler that finishes the call later through the callback it is given (an
-  // operation whose write is answered by Database::RunAsync): this unit's thread is free as soon
-  // as the handler returns, not held while the write is made durable.
+  // operation whose write is answered by Database::RunAsync): no thread is held while the write is
+  // made durable. What runs before the write is short (checks, in the common case from memory), so
+  // the handler runs at once on gRPC's thread while no other handler of this unit does
+  // (InlineGate), saving two thread switches a call (tools/bench's bookings at c=16: 10-25% more a
+  // second); else on this unit's threads.
   grpc::ServerUnaryReactor* ServeAsync(
       grpc::CallbackServerContext* context,
       std::function<void(absl::AnyInvocable<void(grpc::Status) &&>)> handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    executor_.Post([reactor, handler = std::move(handler)] {
-      handler([reactor](grpc::Status status) { reactor->Finish(std::move(status)); });
-    });
+    auto finish = [reactor](grpc::Status status) { reactor->Finish(std::move(status)); };
+    if (inline_.TryEnter()) {
+      handler(finish);
+      inline_.Exit();
+      return reactor;
+    }
+    executor_.Post([handler = std::move(handler), finish] { handler(finish); });
     return reactor;
   }
 
