@@ -191,12 +191,14 @@ struct SqliteOptions {
   int page_size = 4096;
 };
 
-// The page size for a database written mostly by small rows inserted at scattered places (a
-// booking's index entries, an issue's ledger lines): each such insert changes one leaf page of each
-// index it touches, which the commit writes whole. With 1 KiB pages a booking wrote a quarter of
-// the bytes it did with SQLite's 4 KiB, and tools/bench's bookings went about 10% faster (README,
-// "Benchmarks", Session 13). Rows longer than about 1,000 bytes spill to overflow pages, so the
-// databases of large records (compliance's procedures) keep 4 KiB.
+// The page size for a database written mostly by small rows inserted at scattered places and read
+// a few rows at a time (inventory's unit, stock and ledger rows): each such insert changes one leaf
+// page of each index it touches, which the commit writes whole to the log and later copies into
+// the file. Inventory's needle issues at 64 in flight went 13-34% faster with 1 KiB pages than
+// with SQLite's 4 KiB in alternating runs (README, "Benchmarks", Session 13). Not for a database
+// read in long runs of rows: scheduling's bookings were about 10% cheaper with 1 KiB pages, but
+// its ListChanges read of 100,000 changes took 30% longer (more pages a row); and rows longer than
+// about 1,000 bytes spill to overflow pages.
 inline constexpr int kWriteHeavyPageSize = 1024;
 
 // Opens (creating if missing) a SQLite database in WAL mode. A committed transaction survives

@@ -16,6 +16,10 @@
 // Writers of Begin(kWrite) (tests) take the write lock one by one instead: Commit() RELEASEs the
 // savepoint, then hands the open batch on when another writer waits for the lock and the batch is
 // not full, or COMMITs it. Either way Commit() returns OK only once the transaction is durable.
+// Writers of RunAsync join the same queue with no thread waiting: when the oldest queued writer is
+// one of theirs, the database's writer thread leads its batch (BackgroundLead) and hands the
+// closed batch to the completion thread, which waits for the log's sync and answers each writer
+// (CompleteLedBatches); a waiting writer of Run in such a batch is woken as from any other.
 // Combining was measured in tools/bench (README, "Benchmarks"): taking turns on the lock cost each
 // booking a hand-off of the lock and a wake-up for the batch's commit, and the lock stayed idle
 // while the next writer was being scheduled.

@@ -74,10 +74,10 @@ int Main(int argc, char** argv) {
   SetLogLevel(config.log_level);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  SqliteOptions sqlite;
-  sqlite.page_size = kWriteHeavyPageSize;  // bookings: appointments, their occupancy and changes
+  // SQLite's 4 KiB pages (not kWriteHeavyPageSize): 1 KiB pages made bookings about 10% cheaper
+  // but a branch's ListChanges read of 100,000 changes 30% slower (more pages a row to visit).
   absl::StatusOr<std::unique_ptr<Database>> db =
-      OpenServiceDatabase(data_dir, "scheduling", SchedulingMigrations(), sqlite);
+      OpenServiceDatabase(data_dir, "scheduling", SchedulingMigrations());
   if (!db.ok()) return FailStartup("cannot open the database", db.status());
 
   SessionAuth auth;
