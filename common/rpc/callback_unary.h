@@ -22,6 +22,8 @@
 //   }
 //
 // `req` and `out` stay valid until the reactor finishes, which is after the handler returned.
+// A write that is answered later (Database::RunAsync: BookAppointment, IssueToProcedure) goes
+// through ServeAsync and RpcFrame::ServeAsync instead, and holds no thread while it is synced.
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
