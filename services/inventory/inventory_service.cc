@@ -8,8 +8,9 @@
 namespace smp::inventory {
 namespace {
 
-// Threads that run the unary methods: issues and receipts wait on the log's sync together (group
-// commit), and an issue waits on scheduling too, so more of them than cores.
+// Threads that run the unary methods: receipts and the other writes wait on the log's sync
+// together (group commit), so more of them than cores. An issue waits on none of them once its
+// write is queued (ServeAsync), though it may wait on scheduling before.
 constexpr int kUnaryThreads = 32;
 
 }  // namespace

@@ -13,8 +13,9 @@ namespace {
 // bytes are handed to gRPC): CPU-bound reads on the suite's 2-core machines, with a few more so one
 // slow disk read does not hold every caller.
 constexpr int kPageThreads = 4;
-// Threads that run every other method: bookings and status changes wait on the log's sync
+// Threads that run every other method: status changes and the other writes wait on the log's sync
 // together (group commit), so more of them than cores; a call beyond them waits in the queue.
+// Bookings wait on none of them (ServeAsync: answered from the database's completion thread).
 constexpr int kUnaryThreads = 32;
 
 }  // namespace
