@@ -69,14 +69,6 @@ inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 
 // Services run it periodically (--idempotency_retention). A retry after that runs the request anew.
 absl::StatusOr<int64_t> PurgeIdempotencyKeys(Database& db, absl::Time created_before);
 
-// Runs `change` in a write transaction unless `key` was seen before, in which case it returns the
-// first response without running anything. Like Database::Run, a serialization conflict runs the
-// whole transaction (the lookup and `change`) again. Typical use in a handler:
-//   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));
-//   return RunIdempotent<Clinic>(db, key, now, [&](Transaction& txn) { return store.Create(txn, c);
-//   });
-// With `queue`, each attempt is queued behind the other writers of its key (see WriteQueue): for a
-// change that advances a hot row (a clinic's counter or feed head).
 // One attempt of RunIdempotent inside `txn`: the stored response, or `change`'s (then saved).
 // Database::Run runs it again after a serialization conflict (PostgreSQL), so each attempt starts
 // from a clean response.
@@ -96,6 +88,14 @@ absl::Status RunIdempotentAttempt(Transaction& txn, const IdempotencyKey& key, a
   return SaveIdempotentResponse(txn, key, response, now);
 }
 
+// Runs `change` in a write transaction unless `key` was seen before, in which case it returns the
+// first response without running anything. Like Database::Run, a serialization conflict runs the
+// whole transaction (the lookup and `change`) again. Typical use in a handler:
+//   ASSIGN_OR_RETURN(auto key, MakeIdempotencyKey("CreateClinic", req.request_id(), who, req));
+//   return RunIdempotent<Clinic>(db, key, now, [&](Transaction& txn) { return store.Create(txn, c);
+//   });
+// With `queue`, each attempt is queued behind the other writers of its key (see WriteQueue): for a
+// change that advances a hot row (a clinic's counter or feed head).
 template <typename Response>
 absl::StatusOr<Response> RunIdempotent(
     Database& db, const IdempotencyKey& key, absl::Time now, const WriteQueue& queue,
