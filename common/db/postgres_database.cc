@@ -120,6 +120,16 @@ std::string NumberPlaceholders(absl::string_view sql, int* placeholders) {
   return out;
 }
 
+// After "WITHOUT" at `from`: where the word ROWID that follows it ends, or 0 when another word or
+// nothing follows.
+size_t RowidFollows(absl::string_view text, size_t from) {
+  size_t i = from;
+  while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+  size_t end = i;
+  while (end < text.size() && IsWordChar(text[end])) ++end;
+  return absl::EqualsIgnoreCase(text.substr(i, end - i), "ROWID") ? end : 0;
+}
+
 std::string TranslateSchema(absl::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
@@ -139,6 +149,8 @@ std::string TranslateSchema(absl::string_view sql) {
             out.append("BIGINT");
           } else if (absl::EqualsIgnoreCase(word, "BLOB")) {
             out.append("BYTEA");
+          } else if (absl::EqualsIgnoreCase(word, "WITHOUT") && RowidFollows(text, end)) {
+            end = RowidFollows(text, end);  // a storage choice of SQLite's; PostgreSQL has none
           } else {
             out.append(word.data(), word.size());
           }

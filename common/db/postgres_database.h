@@ -60,8 +60,8 @@ namespace postgres_sql {
 std::string NumberPlaceholders(absl::string_view sql, int* placeholders);
 
 // Schema SQL (CREATE, ALTER; migrations) with SQLite's type names as PostgreSQL's: INTEGER ->
-// BIGINT (every integer the stores keep is 64-bit), BLOB -> BYTEA. Quoted text and comments are
-// left as they are.
+// BIGINT (every integer the stores keep is 64-bit), BLOB -> BYTEA, and SQLite's storage clause
+// WITHOUT ROWID dropped. Quoted text and comments are left as they are.
 std::string TranslateSchema(absl::string_view sql);
 
 }  // namespace postgres_sql

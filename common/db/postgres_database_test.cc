@@ -50,6 +50,13 @@ TEST(PostgresSqlTest, SchemaTypesBecomePostgresTypesOnlyOutsideQuotes) {
                                           "c TEXT DEFAULT 'INTEGER', integers INTEGER) -- BLOB"),
             "CREATE TABLE t (a BIGINT PRIMARY KEY, b BYTEA, "
             "c TEXT DEFAULT 'INTEGER', integers BIGINT) -- BLOB");
+  // SQLite's storage clause goes; the same words in a string or a name stay.
+  EXPECT_EQ(postgres_sql::TranslateSchema("CREATE TABLE t (k TEXT PRIMARY KEY) WITHOUT\n ROWID;\n"
+                                          "INSERT INTO t VALUES ('WITHOUT ROWID');"
+                                          "CREATE TABLE without (rowid_of INTEGER) without rowid;"),
+            "CREATE TABLE t (k TEXT PRIMARY KEY) ;\n"
+            "INSERT INTO t VALUES ('WITHOUT ROWID');"
+            "CREATE TABLE without (rowid_of BIGINT) ;");
 }
 
 // ---------------------------------------------------------------- the contract, both backends

@@ -164,6 +164,39 @@ CREATE TABLE calendar_versions (
 CREATE INDEX appointments_held ON appointments (clinic_id, hold_expire_time)
   WHERE status = 'PROPOSED';
 )sql"},
+      // Every booking writes about 42 occupancy rows (a one-hour consultation: its granules of
+      // practitioner, chair and patient) and one change. As rowid tables each of those rows went
+      // into three B-trees (the rows, the primary key, and for occupancy its appointment index);
+      // keyed by their primary key WITHOUT ROWID they go into one fewer. (PostgreSQL ignores the
+      // clause: TranslateSchema drops it.) An appointment is in the plan index only with a plan:
+      // most bookings (consultations, touch-ups) have none, and each added a '' entry.
+      {7, "occupancy and the change feed keyed by their primary key; plan index only for plans",
+       R"sql(
+CREATE TABLE occupancy_by_key (
+  resource_id TEXT NOT NULL,
+  granule INTEGER NOT NULL,        -- unix time / 300 s
+  appointment_id TEXT NOT NULL,
+  PRIMARY KEY (resource_id, granule)
+) WITHOUT ROWID;
+INSERT INTO occupancy_by_key (resource_id, granule, appointment_id)
+  SELECT resource_id, granule, appointment_id FROM occupancy;
+DROP TABLE occupancy;
+ALTER TABLE occupancy_by_key RENAME TO occupancy;
+CREATE INDEX occupancy_by_appointment ON occupancy (appointment_id);
+CREATE TABLE appointment_changes_by_key (
+  clinic_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  change BLOB NOT NULL,            -- smp.scheduling.v1.Change
+  PRIMARY KEY (clinic_id, sequence)
+) WITHOUT ROWID;
+INSERT INTO appointment_changes_by_key (clinic_id, sequence, type, change)
+  SELECT clinic_id, sequence, type, change FROM appointment_changes;
+DROP TABLE appointment_changes;
+ALTER TABLE appointment_changes_by_key RENAME TO appointment_changes;
+DROP INDEX appointments_by_plan;
+CREATE INDEX appointments_by_plan ON appointments (plan_id) WHERE plan_id <> '';
+)sql"},
   };
   return *migrations;
 }

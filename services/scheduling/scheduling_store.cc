@@ -520,6 +520,7 @@ absl::StatusOr<v1::TreatmentPlan> SchedulingStore::GetPlan(Transaction& txn,
   ASSIGN_OR_RETURN(v1::TreatmentPlan plan, ParseOne<v1::TreatmentPlan>(rows, "treatment plan", id));
   plan.set_etag(EtagOf(rows[0].Int(1)));
   ASSIGN_OR_RETURN(auto sessions, txn.Query("SELECT record FROM appointments WHERE plan_id = ? "
+                                            "AND plan_id <> '' "  // the plan index's condition
                                             "ORDER BY session_number, start_time",
                                             {std::string(id)}));
   for (const Row& row : sessions) {
