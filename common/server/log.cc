@@ -6,8 +6,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -36,8 +40,7 @@ absl::Mutex& WriteMutex() {
   return *mu;
 }
 
-void WriteAll(int fd, absl::string_view data) {
-  absl::MutexLock lock(&WriteMutex());
+void WriteAllLocked(int fd, absl::string_view data) ABSL_EXCLUSIVE_LOCKS_REQUIRED(WriteMutex()) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -46,6 +49,65 @@ void WriteAll(int fd, absl::string_view data) {
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+// Info and debug lines wait here for the flusher thread, which writes what has gathered every
+// kFlushInterval with one write(2): a line a call (every RPC's) cost a system call under the
+// write mutex on the serving thread. A warning or error writes what is pending and itself at once,
+// in order, as does a full buffer; the process's normal exit (atexit) and FlushLogs write the
+// rest. Only a process killed outright loses its last kFlushInterval of info lines.
+constexpr absl::Duration kFlushInterval = absl::Milliseconds(100);
+constexpr size_t kMaxPending = 64 << 10;
+
+std::string& Pending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(WriteMutex()) {
+  static std::string* pending = new std::string;
+  return *pending;
+}
+
+void WritePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(WriteMutex()) {
+  WriteAllLocked(STDERR_FILENO, Pending());
+  Pending().clear();
+}
+
+void FlushEveryInterval() {
+  for (;;) {
+    absl::SleepFor(kFlushInterval);
+    absl::MutexLock lock(&WriteMutex());
+    if (!Pending().empty()) WritePendingLocked();
+  }
+}
+
+void StartFlusher() {
+  static absl::once_flag started;
+  absl::call_once(started, [] {
+    std::thread(FlushEveryInterval).detach();
+    std::atexit([] { FlushLogs(); });
+  });
+}
+
+void WriteLine(absl::string_view line, LogLevel level) {
+  const bool now = level >= LogLevel::kWarning;
+  if (!now) StartFlusher();
+  absl::MutexLock lock(&WriteMutex());
+  Pending().append(line.data(), line.size());
+  if (now || Pending().size() >= kMaxPending) WritePendingLocked();
+}
+
+// "2026-11-25T13:00:00.123Z". The text up to the second is formatted once a second per thread.
+std::string Timestamp(absl::Time now) {
+  thread_local int64_t formatted_second = -1;
+  thread_local std::string up_to_second;
+  const int64_t micros = absl::ToUnixMicros(now);
+  const int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != formatted_second) {
+    up_to_second =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    formatted_second = second;
+  }
+  const int millis = static_cast<int>((micros - second * 1000000) / 1000);
+  char tail[8];
+  std::snprintf(tail, sizeof(tail), ".%03dZ", millis);
+  return absl::StrCat(up_to_second, tail);
 }
 
 // Length of the well-formed UTF-8 sequence at the start of `s`, or 0 if it is not one
@@ -224,15 +286,24 @@ std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_vie
   return line;
 }
 
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
+
 void Log(LogLevel level, absl::string_view message, const LogFields& fields) {
-  if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
-  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  if (!LogEnabled(level)) return;
+  const std::string ts = Timestamp(absl::Now());
   std::string service;
   {
     absl::MutexLock lock(&ServiceMutex());
     service = ServiceName();
   }
-  WriteAll(STDERR_FILENO, FormatLogLine(ts, level, service, message, fields));
+  WriteLine(FormatLogLine(ts, level, service, message, fields), level);
+}
+
+void FlushLogs() {
+  absl::MutexLock lock(&WriteMutex());
+  if (!Pending().empty()) WritePendingLocked();
 }
 
 void LogDebug(absl::string_view message, const LogFields& fields) {

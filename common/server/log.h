@@ -11,8 +11,11 @@ namespace smp {
 
 // Structured logs: one JSON object per line on stderr, for example
 //   {"ts":"2026-11-25T13:00:00.123Z","level":"info","service":"identity","msg":"started","port":"50051"}
-// `ts` is UTC with milliseconds. Every value is a JSON string. Each line is written with one
-// write(2) under a process-wide mutex, so lines from concurrent threads never interleave.
+// `ts` is UTC with milliseconds. Every value is a JSON string. Lines are written whole under a
+// process-wide mutex, so lines from concurrent threads never interleave. Warning and error lines
+// are written at once (with every line before them); info and debug lines are gathered and
+// written together at most 100 ms later (one write(2) for many RPCs' lines), at FlushLogs, or at
+// the process's normal exit. A process killed outright may lose its last 100 ms of info lines.
 // All functions here are thread-safe.
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
@@ -39,11 +42,17 @@ std::string AbslUnparseFlag(LogLevel level);
 // keys (ts, level, service, msg) is written as "field_<key>" so that no line has duplicate keys.
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
+// Whether a line at `level` would be written (to skip building its fields when not).
+bool LogEnabled(LogLevel level);
+
 void Log(LogLevel level, absl::string_view message, const LogFields& fields = {});
 void LogDebug(absl::string_view message, const LogFields& fields = {});
 void LogInfo(absl::string_view message, const LogFields& fields = {});
 void LogWarning(absl::string_view message, const LogFields& fields = {});
 void LogError(absl::string_view message, const LogFields& fields = {});
+
+// Writes the info and debug lines still gathered (tests reading stderr; before an abrupt exit).
+void FlushLogs();
 
 // Routes gRPC's own log messages (gpr_log: transport errors, handshake failures, ...) through
 // Log, so that stderr holds only JSON lines: {"msg":<gRPC's text>,"source":"file.cc:123",

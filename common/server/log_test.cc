@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -265,6 +266,26 @@ TEST_F(LogTest, WritesToStderrAndFiltersByLevel) {
   EXPECT_THAT(members, ::testing::Contains(Pair("clinic", "c1")));
 }
 
+// Info lines are gathered and written together; a warning writes those before it first, so the
+// order holds, and what is still gathered goes out within the flush interval with no FlushLogs.
+TEST_F(LogTest, GatheredInfoLinesKeepTheirOrderAndGoOutByThemselves) {
+  ::testing::internal::CaptureStderr();
+  LogInfo("first");
+  LogInfo("second");
+  LogWarning("third");
+  LogInfo("fourth");
+  absl::SleepFor(absl::Milliseconds(400));  // the flusher writes every 100 ms
+  const std::string written = ::testing::internal::GetCapturedStderr();
+  std::vector<std::string> lines = absl::StrSplit(written, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << written;
+  const char* const in_order[] = {"first", "second", "third", "fourth"};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_THAT(ParseLine(lines[i] + "\n"), ::testing::Contains(Pair("msg", in_order[i])));
+  }
+  EXPECT_TRUE(LogEnabled(LogLevel::kInfo));
+  EXPECT_FALSE(LogEnabled(LogLevel::kDebug));
+}
+
 TEST_F(LogTest, ConcurrentLinesDoNotInterleave) {
   ::testing::internal::CaptureStderr();
   std::vector<std::thread> threads;
@@ -276,6 +297,7 @@ TEST_F(LogTest, ConcurrentLinesDoNotInterleave) {
     });
   }
   for (auto& thread : threads) thread.join();
+  FlushLogs();
   const std::string out = ::testing::internal::GetCapturedStderr();
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 200u);

@@ -105,6 +105,8 @@ class RpcObserver : public grpc::experimental::Interceptor {
                                "Time from receiving an RPC to sending its status, in seconds.",
                                {{"grpc_service", service}, {"grpc_method", method}}, seconds,
                                RpcLatencyBuckets());
+    const LogLevel level = RpcLogLevel(status.error_code());
+    if (!LogEnabled(level)) return;
     char duration_ms[32];
     std::snprintf(duration_ms, sizeof(duration_ms), "%.3f", seconds * 1000);
     LogFields fields = {{"method", method_.empty() ? "unknown" : method_},
@@ -113,7 +115,7 @@ class RpcObserver : public grpc::experimental::Interceptor {
                         {"request_id", request_id_},
                         {"peer", ctx_->peer()}};
     if (!status.error_message().empty()) fields.emplace_back("error", status.error_message());
-    Log(RpcLogLevel(status.error_code()), "rpc", fields);
+    Log(level, "rpc", fields);
   }
 
   grpc::ServerContextBase* const ctx_;

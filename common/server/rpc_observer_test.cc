@@ -76,6 +76,7 @@ TEST_F(RpcObserverTest, ErrorsKeepTheRequestIdAndAreCountedAndLogged) {
   ::testing::internal::CaptureStderr();
   const ProbeResult nf = Probe(*stub_, static_cast<int>(grpc::StatusCode::NOT_FOUND), "req-nf");
   const ProbeResult in = Probe(*stub_, static_cast<int>(grpc::StatusCode::INTERNAL), "req-in");
+  FlushLogs();
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(nf.status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(nf.body, "req-nf");
