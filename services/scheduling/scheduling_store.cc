@@ -915,11 +915,13 @@ absl::StatusOr<bool> SchedulingStore::AbandonStartAttempt(Transaction& txn,
 
 absl::StatusOr<int64_t> SchedulingStore::NextSequence(Transaction& txn,
                                                       absl::string_view clinic_id) const {
-  RETURN_IF_ERROR(
-      txn.Exec("INSERT INTO feed_heads (clinic_id, head) VALUES (?, 1) "
-               "ON CONFLICT (clinic_id) DO UPDATE SET head = feed_heads.head + 1",
-               {std::string(clinic_id)}));
-  return HeadSequence(txn, clinic_id);
+  ASSIGN_OR_RETURN(auto rows,
+                   txn.Query("INSERT INTO feed_heads (clinic_id, head) VALUES (?, 1) "
+                             "ON CONFLICT (clinic_id) DO UPDATE SET head = feed_heads.head + 1 "
+                             "RETURNING head",
+                             {std::string(clinic_id)}));
+  if (rows.size() != 1) return absl::InternalError("feed head upsert returned no head");
+  return rows[0].Int(0);
 }
 
 absl::Status SchedulingStore::AppendChange(Transaction& txn, const v1::Change& change) const {
