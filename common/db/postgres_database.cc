@@ -145,12 +145,14 @@ std::string TranslateSchema(absl::string_view sql) {
           size_t end = i;
           while (end < text.size() && IsWordChar(text[end])) ++end;
           const absl::string_view word = text.substr(i, end - i);
+          const size_t rowid_end =
+              absl::EqualsIgnoreCase(word, "WITHOUT") ? RowidFollows(text, end) : 0;
           if (absl::EqualsIgnoreCase(word, "INTEGER")) {
             out.append("BIGINT");
           } else if (absl::EqualsIgnoreCase(word, "BLOB")) {
             out.append("BYTEA");
-          } else if (absl::EqualsIgnoreCase(word, "WITHOUT") && RowidFollows(text, end)) {
-            end = RowidFollows(text, end);  // a storage choice of SQLite's; PostgreSQL has none
+          } else if (rowid_end != 0) {
+            end = rowid_end;  // WITHOUT ROWID: a storage choice of SQLite's; PostgreSQL has none
           } else {
             out.append(word.data(), word.size());
           }

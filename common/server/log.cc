@@ -72,8 +72,7 @@ void WritePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(WriteMutex()) {
 void FlushEveryInterval() {
   for (;;) {
     absl::SleepFor(kFlushInterval);
-    absl::MutexLock lock(&WriteMutex());
-    if (!Pending().empty()) WritePendingLocked();
+    FlushLogs();
   }
 }
 
