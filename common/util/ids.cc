@@ -74,10 +74,15 @@ std::string NewId() { return NewIdAt(absl::Now()); }
 bool IsWellFormedId(absl::string_view id) {
   if (id.size() != kIdLength) return false;
   if (id[0] > '7') return false;  // would overflow 128 bits
+  // A table of the alphabet's bytes: every request checks several ids, and comparing each
+  // character with all 32 digits was 4% of a booking's CPU in tools/bench.
+  static constexpr std::array<bool, 256> kDigit = [] {
+    std::array<bool, 256> digit{};
+    for (const char* p = kCrockford; *p; ++p) digit[static_cast<unsigned char>(*p)] = true;
+    return digit;
+  }();
   for (char c : id) {
-    bool ok = false;
-    for (const char* p = kCrockford; *p; ++p) ok |= (c == *p);
-    if (!ok) return false;
+    if (!kDigit[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

@@ -36,6 +36,15 @@ TEST(IdsTest, RejectsMalformed) {
   EXPECT_FALSE(IsWellFormedId("01JD00000000000000000000I0"));   // I is not Crockford
   EXPECT_FALSE(IsWellFormedId("81JD0000000000000000000000"));   // overflows 128 bits
   EXPECT_FALSE(IsWellFormedId("01jd0000000000000000000000"));   // lower case is not ours
+  EXPECT_FALSE(IsWellFormedId("01JD0000000000000000000U00"));   // nor are U, L and O
+  std::string with_nul(26, '0');
+  with_nul[20] = '\0';
+  EXPECT_FALSE(IsWellFormedId(with_nul));
+  std::string with_high_byte(26, '0');
+  with_high_byte[20] = '\xff';
+  EXPECT_FALSE(IsWellFormedId(with_high_byte));
+  EXPECT_TRUE(IsWellFormedId(std::string(26, '0')));
+  EXPECT_TRUE(IsWellFormedId("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"));  // the largest id
 }
 
 }  // namespace
