@@ -226,6 +226,33 @@ CREATE TABLE start_issues (        -- the supply issue of each StartAppointment 
 DROP INDEX ledger_by_balance;
 CREATE INDEX ledger_by_balance ON ledger (clinic_id, lot_id, bucket, quantity_delta);
 )sql"},
+      // Each ledger line carries its balance's running total and its place among that balance's
+      // lines, so a stock move compares the stock row with the last line alone instead of
+      // summing every line of the lot: at 250 lines that sum was a sixth of a needle issue's
+      // write (tools/bench, Session 15). Existing lines are numbered in id order (ids sort by
+      // time), and their running totals are their sums so far.
+      {7, "ledger lines keep their balance's running total",
+       R"sql(
+ALTER TABLE ledger ADD COLUMN key_line INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger ADD COLUMN balance_after INTEGER NOT NULL DEFAULT 0;
+UPDATE ledger SET key_line = numbered.key_line, balance_after = numbered.balance_after
+FROM (SELECT id,
+             ROW_NUMBER() OVER (PARTITION BY clinic_id, lot_id, bucket ORDER BY id) AS key_line,
+             SUM(quantity_delta) OVER (PARTITION BY clinic_id, lot_id, bucket ORDER BY id
+                                       ROWS UNBOUNDED PRECEDING) AS balance_after
+      FROM ledger) AS numbered
+WHERE ledger.id = numbered.id;
+DROP INDEX ledger_by_balance;
+CREATE UNIQUE INDEX ledger_by_balance ON ledger (clinic_id, lot_id, bucket, key_line);
+)sql"},
+      // A unit found by its serial alone (the product not given) is listed by product: with the
+      // product in the index, in index order, where SQLite sorted each lookup's rows in a
+      // temporary B-tree (four times a needle issue, on the writer).
+      {8, "units by serial in product order",
+       R"sql(
+DROP INDEX units_by_serial;
+CREATE INDEX units_by_serial ON serial_units (serial, product_id);
+)sql"},
   };
   return *migrations;
 }

@@ -61,7 +61,7 @@ v1::SerialUnit UnitFromRow(const Row& row) {
 
 constexpr char kLedgerColumns[] =
     "id, clinic_id, product_id, lot_id, bucket, kind, quantity_delta, serials, appointment_id, "
-    "patient_id, transfer_id, reason, witness, staff_id, create_time";
+    "patient_id, transfer_id, reason, witness, staff_id, create_time, balance_after";
 
 v1::LedgerEntry EntryFromRow(const Row& row) {
   v1::LedgerEntry e;
@@ -82,6 +82,7 @@ v1::LedgerEntry EntryFromRow(const Row& row) {
   e.set_witness(row.Text(12));
   e.set_staff_id(row.Text(13));
   *e.mutable_create_time() = ToProtoTimestamp(FromDbMicros(row.Int(14)));
+  e.set_balance_after(row.Int(15));
   return e;
 }
 
@@ -281,6 +282,20 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> InventoryStore::ApplyMoves(
     const std::vector<DbValue> key_params = {key.clinic_id, key.lot_id,
                                              static_cast<int64_t>(key.bucket)};
     ASSIGN_OR_RETURN(int64_t before, Balance(txn, key));
+    // The balance is derived from the ledger: the stock row must equal the running total of the
+    // key's last line, so no write path can make them disagree (the ledger is append-only, and
+    // every line's total was checked the same way when it was written).
+    ASSIGN_OR_RETURN(auto last, txn.Query("SELECT key_line, balance_after FROM ledger WHERE "
+                                          "clinic_id = ? AND lot_id = ? AND bucket = ? "
+                                          "ORDER BY key_line DESC LIMIT 1",
+                                          key_params));
+    const int64_t last_line = last.empty() ? 0 : last[0].Int(0);
+    const int64_t ledger_balance = last.empty() ? 0 : last[0].Int(1);
+    if (ledger_balance != before) {
+      return absl::DataLossError(
+          absl::StrCat("stock of lot ", key.lot_id, " at clinic ", key.clinic_id, " (", before,
+                       ") disagrees with its ledger (", ledger_balance, ")"));
+    }
     ASSIGN_OR_RETURN(
         int64_t after,
         ApplyDelta(before, move.leg.delta,
@@ -301,6 +316,7 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> InventoryStore::ApplyMoves(
     e.set_lot_id(key.lot_id);
     e.set_bucket(key.bucket);
     e.set_quantity_delta(move.leg.delta);
+    e.set_balance_after(after);
     for (const std::string& s : move.serials) e.add_serials(s);
     e.set_appointment_id(meta.appointment_id);
     e.set_patient_id(meta.patient_id);
@@ -309,22 +325,20 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> InventoryStore::ApplyMoves(
     e.set_witness(meta.witness);
     e.set_staff_id(meta.staff_id);
     *e.mutable_create_time() = ToProtoTimestamp(now);
-    RETURN_IF_ERROR(txn.Exec(
+    absl::Status appended = txn.Exec(
         absl::StrCat("INSERT INTO ledger (", kLedgerColumns,
-                     ", local_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                     ", local_date, key_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?)"),
         {e.id(), e.clinic_id(), e.product_id(), e.lot_id(), static_cast<int64_t>(e.bucket()),
          static_cast<int64_t>(e.kind()), e.quantity_delta(), absl::StrJoin(move.serials, ","),
          e.appointment_id(), e.patient_id(), e.transfer_id(), e.reason(), e.witness(), e.staff_id(),
-         ToDbMicros(now), DayText(meta.local_day)}));
-    // The balance is derived from the ledger: check it, so no write path can make them disagree.
-    ASSIGN_OR_RETURN(auto sum, txn.Query("SELECT COALESCE(SUM(quantity_delta), 0) FROM ledger "
-                                         "WHERE clinic_id = ? AND lot_id = ? AND bucket = ?",
-                                         key_params));
-    if (sum[0].Int(0) != after) {
-      return absl::DataLossError(absl::StrCat("stock of lot ", key.lot_id, " at clinic ",
-                                              key.clinic_id, " (", after,
-                                              ") disagrees with its ledger (", sum[0].Int(0), ")"));
+         ToDbMicros(now), after, DayText(meta.local_day), last_line + 1});
+    if (absl::IsAlreadyExists(appended)) {
+      // Another writer (a replica on PostgreSQL) appended to this balance since it was read.
+      return absl::AbortedError(absl::StrCat("the stock of lot ", key.lot_id, " at clinic ",
+                                             key.clinic_id, " changed concurrently; retry"));
     }
+    RETURN_IF_ERROR(appended);
     entries.push_back(std::move(e));
   }
   return entries;

@@ -102,8 +102,9 @@ class InventoryStore {
   // The balance of `key` (0 when it never moved).
   absl::StatusOr<int64_t> Balance(Transaction& txn, const StockKey& key) const;
   // Appends one ledger line per move and updates the balances, refusing (FAILED_PRECONDITION,
-  // nothing written by the caller's rollback) any move that would drive a balance negative. After
-  // each write the balance is compared with the sum of its ledger lines; a difference is DATA_LOSS.
+  // nothing written by the caller's rollback) any move that would drive a balance negative. Before
+  // each write the balance is compared with the running total of its last ledger line; a
+  // difference is DATA_LOSS.
   absl::StatusOr<std::vector<v1::LedgerEntry>> ApplyMoves(Transaction& txn,
                                                           const std::vector<StockMove>& moves,
                                                           const EntryMeta& meta,
