@@ -14,11 +14,34 @@
 namespace smp::inventory {
 namespace {
 
+// A new database with only the first `applied` of inventory's migrations.
+absl::StatusOr<std::unique_ptr<Database>> DatabaseWithMigrations(size_t applied, absl::Time now) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, ::smp::testing::OpenNewTestDatabase());
+  const std::vector<Migration> first(InventoryMigrations().begin(),
+                                     InventoryMigrations().begin() + applied);
+  RETURN_IF_ERROR(ApplyMigrations(*db, first, now));
+  return db;
+}
+
 class InventoryStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(db_, ::smp::testing::OpenNewTestDatabase());
     ASSERT_OK(ApplyMigrations(*db_, InventoryMigrations(), now_));
+  }
+
+  // One adjustment of `delta` units to `key`, in a transaction of its own: its ledger line.
+  absl::StatusOr<v1::LedgerEntry> Adjust(const StockKey& key, int64_t delta) {
+    EntryMeta meta;
+    meta.kind = v1::LEDGER_ENTRY_KIND_ADJUST;
+    meta.local_day = absl::CivilDay(2027, 1, 15);
+    v1::LedgerEntry line;
+    RETURN_IF_ERROR(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, {{{key, delta}, "P", {}}}, meta, now_));
+      line = entries.at(0);
+      return absl::OkStatus();
+    }));
+    return line;
   }
 
   std::unique_ptr<Database> db_;
@@ -154,17 +177,11 @@ TEST_F(InventoryStoreTest, TheBalanceCheckReadsOneLedgerLine) {
 
 // Each ledger line records its balance's running total and its place among the key's lines.
 TEST_F(InventoryStoreTest, LedgerLinesCarryTheirRunningBalance) {
-  EntryMeta meta;
-  meta.kind = v1::LEDGER_ENTRY_KIND_ADJUST;
-  meta.local_day = absl::CivilDay(2027, 1, 15);
   const StockKey key{"CA", "L1", v1::STOCK_BUCKET_AVAILABLE};
   std::vector<int64_t> reported;
   for (int64_t delta : {5, -2, 7, -10}) {
-    ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(auto entries, store_.ApplyMoves(txn, {{{key, delta}, "P", {}}}, meta, now_));
-      reported.push_back(entries.at(0).balance_after());
-      return absl::OkStatus();
-    }));
+    ASSERT_OK_AND_ASSIGN(v1::LedgerEntry line, Adjust(key, delta));
+    reported.push_back(line.balance_after());
   }
   EXPECT_EQ(reported, (std::vector<int64_t>{5, 3, 10, 0}));
   ASSERT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
@@ -186,15 +203,8 @@ TEST_F(InventoryStoreTest, LedgerLinesCarryTheirRunningBalance) {
 // A stock row changed outside the ledger, or a ledger line appended without its stock, is found
 // at the next move of that balance: DATA_LOSS, and the move writes nothing.
 TEST_F(InventoryStoreTest, StockThatDisagreesWithItsLedgerIsDataLoss) {
-  EntryMeta meta;
-  meta.kind = v1::LEDGER_ENTRY_KIND_ADJUST;
-  meta.local_day = absl::CivilDay(2027, 1, 15);
   const StockKey key{"CA", "L1", v1::STOCK_BUCKET_AVAILABLE};
-  auto move = [&](int64_t delta) {
-    return db_->Run(TxMode::kWrite, [&](Transaction& txn) {
-      return store_.ApplyMoves(txn, {{{key, delta}, "P", {}}}, meta, now_).status();
-    });
-  };
+  auto move = [&](int64_t delta) { return Adjust(key, delta).status(); };
   auto ledger_lines = [&]() -> int64_t {
     int64_t n = -1;
     EXPECT_OK(db_->Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
@@ -230,11 +240,8 @@ TEST_F(InventoryStoreTest, StockThatDisagreesWithItsLedgerIsDataLoss) {
 // Migration 7 numbers the existing ledger lines of each balance in id order and gives each its
 // running total, so the first move after it checks against the right balance.
 TEST(InventoryMigrationTest, ExistingLedgerLinesGetTheirRunningBalance) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, ::smp::testing::OpenNewTestDatabase());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  const std::vector<Migration> before(InventoryMigrations().begin(),
-                                      InventoryMigrations().begin() + 6);
-  ASSERT_OK(ApplyMigrations(*db, before, now));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, DatabaseWithMigrations(6, now));
   ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     // Two balances, their lines interleaved; ids in time order.
     const struct {
@@ -290,11 +297,8 @@ TEST(InventoryMigrationTest, ExistingLedgerLinesGetTheirRunningBalance) {
 // Migration 4 puts existing serials in canonical form, except those that would collide within a
 // product: they keep their spelling and are listed for staff, never merged.
 TEST(InventoryMigrationTest, SerialsAreCanonicalisedAndCollisionsReported) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, ::smp::testing::OpenNewTestDatabase());
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  const std::vector<Migration> before(InventoryMigrations().begin(),
-                                      InventoryMigrations().begin() + 3);
-  ASSERT_OK(ApplyMigrations(*db, before, now));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, DatabaseWithMigrations(3, now));
   ASSERT_OK(db->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
     for (const char* serial : {"udi-0001", "UDI-0001", "abc-7", "Zed"}) {
       RETURN_IF_ERROR(
