@@ -334,9 +334,11 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> InventoryStore::ApplyMoves(
          e.appointment_id(), e.patient_id(), e.transfer_id(), e.reason(), e.witness(), e.staff_id(),
          ToDbMicros(now), after, DayText(meta.local_day), last_line + 1});
     if (absl::IsAlreadyExists(appended)) {
-      // Another writer (a replica on PostgreSQL) appended to this balance since it was read.
-      return absl::AbortedError(absl::StrCat("the stock of lot ", key.lot_id, " at clinic ",
-                                             key.clinic_id, " changed concurrently; retry"));
+      // Another writer (a replica on PostgreSQL) appended to this balance since it was read: the
+      // whole transaction runs again (PostgreSQL reports most such races as 40001 itself).
+      return SerializationConflictError(absl::StrCat("the ledger of lot ", key.lot_id,
+                                                     " at clinic ", key.clinic_id,
+                                                     " gained a line concurrently"));
     }
     RETURN_IF_ERROR(appended);
     entries.push_back(std::move(e));
