@@ -1,6 +1,9 @@
 #include "services/compliance/report_builder.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,25 +15,33 @@
 #include "common/util/proto_time.h"
 #include "common/util/validation.h"
 #include "services/compliance/compliance_rules.h"
+#include "services/compliance/page_handoff.h"
 
 namespace smp::compliance {
 namespace {
 
 constexpr int kReportPage = 200;
 
-// Patients whose consents and screenings are kept between pages: a patient's procedures are a
-// course of sessions a few weeks apart, so one read serves the course's later pages too. At most
-// 2 x 16,384 patients (about 2 KB each in the heap: some 70 MB at most), whatever the report's
-// size. Sized for a 100-clinic year: a patient's next session (two weeks later) comes about
-// 19,000 patients later there, so 8,192 a generation missed nearly every time and only cost.
-constexpr size_t kPatientGeneration = 16384;
+// Built pages waiting to be sent: one being sent and one ready keeps both threads busy.
+constexpr size_t kPagesAhead = 2;
+
+// Findings counted by clinic and kind, for the summary.
+using FindingCounts = absl::flat_hash_map<std::pair<std::string, int>, int64_t>;
 
 // Each patient's consents and screenings as read for a report page, kept in two generations:
 // a lookup finds the current or the previous one (and moves it to the current); when the
 // current one is full it becomes the previous one and the oldest is dropped. So the patients of
 // recent pages are read once, and memory stays bounded.
+//
+// A patient's procedures are a course of sessions a few weeks apart, so one read serves the
+// course's later pages too. At most 2 x `per_generation` patients are kept (about 2 KB each in the
+// heap: some 70 MB at ReportLimits' 16,384), whatever the report's size. 16,384 is sized for a
+// 100-clinic year: a patient's next session (two weeks later) comes about 19,000 patients later
+// there, so 8,192 a generation missed nearly every time and only cost.
 class PatientRecords {
  public:
+  explicit PatientRecords(size_t per_generation) : per_generation_(per_generation) {}
+
   struct Records {
     std::vector<v1::Consent> consents;
     std::vector<v1::Screening> screenings;
@@ -51,7 +62,7 @@ class PatientRecords {
         missing.push_back(patient);
       }
     }
-    if (current_.size() + missing.size() > kPatientGeneration) {
+    if (current_.size() + missing.size() > per_generation_) {
       previous_ = std::move(current_);
       current_.clear();
       // This page's patients stay current.
@@ -81,67 +92,34 @@ class PatientRecords {
   }
 
  private:
-  absl::flat_hash_map<std::string, Records> current_, previous_;
+  using Generation = absl::flat_hash_map<std::string, Records>;
+  const size_t per_generation_;
+  Generation current_, previous_;
 };
 
-}  // namespace
-
-absl::Status BuildReport(const AuditTrail& audit, const Call& call,
-                         const v1::GenerateReportRequest& req,
-                         absl::FunctionRef<bool(const v1::ReportPart&, bool end_of_page)> emit) {
-  ASSIGN_OR_RETURN(const LocalPeriod period, ParseDateRange("period", req.period(), 366));
-  const absl::CivilDay first = period.first;
-  const absl::CivilDay last = period.last;
-  const Principal& who = call.who;
-  std::vector<std::string> clinics(req.clinic_ids().begin(), req.clinic_ids().end());
-  for (size_t i = 0; i < clinics.size(); ++i) {
-    RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
-    RETURN_IF_ERROR(who.CheckClinic(clinics[i]));
-  }
-  const ComplianceStore& store = audit.store();
-  Database& db = audit.db();
-
-  // The pull is on the record before anything is sent; the header carries the head that
-  // includes it.
-  v1::ReportPart header;
-  RETURN_IF_ERROR(db.Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
-    if (clinics.empty()) {
-      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ReportClinics(txn));
-      for (std::string& clinic : all) {
-        if (who.CanAccessClinic(clinic)) clinics.push_back(std::move(clinic));
-      }
-    }
-    ASSIGN_OR_RETURN(v1::AuditEntry pulled,
-                     audit.Record(txn, call, v1::AUDIT_ACTION_READ, "report", "",
-                                  absl::StrCat(DayText(first), "..", DayText(last), " ",
-                                               clinics.size(), " clinic(s)")));
-    v1::ReportHeader* h = header.mutable_header();
-    *h->mutable_generated_time() = pulled.time();
-    for (const std::string& c : clinics) h->add_clinic_ids(c);
-    *h->mutable_period() = req.period();
-    h->set_audit_log_count(pulled.sequence());
-    h->set_audit_log_head_hash(pulled.hash());
-    return absl::OkStatus();
-  }));
-  if (!emit(header, true)) return absl::CancelledError("the client went away");
-
-  v1::ReportSummary summary;
-  absl::flat_hash_map<std::pair<std::string, int>, int64_t> counts;
+// Builds the report's procedure pages (each procedure by time, followed by its findings) and hands
+// each to `out` once built, adding to `summary` and `counts`; stops when `out` does.
+absl::Status BuildProcedurePages(const ComplianceStore& store, Database& db,
+                                 const std::vector<std::string>& clinics, absl::CivilDay first,
+                                 absl::CivilDay last, v1::ReportSummary& summary,
+                                 FindingCounts& counts, const ReportLimits& limits,
+                                 PageHandoff& out) {
   // Kept across pages, only what findings need and a chain has few of: each practitioner's
   // credentials with each clinic's permits (the inputs a procedure's consents and screenings are
   // added to), and the recall on file (or none) of each lot seen.
   absl::flat_hash_map<std::pair<std::string, std::string>, EligibilityInputs> base_inputs;
   absl::flat_hash_map<std::pair<std::string, std::string>, std::optional<v1::LotRecall>> recalls;
-  PatientRecords patient_records;
+  PatientRecords patient_records(limits.patients_per_generation);
   std::string after;
   while (!clinics.empty()) {
     // The page's records and parts live on one arena, dropped with the page once it is sent.
-    google::protobuf::Arena arena;
+    auto arena = std::make_unique<google::protobuf::Arena>();
     std::vector<v1::ReportPart*> parts;
     bool more = false;
     RETURN_IF_ERROR(db.Run(TxMode::kRead, [&](Transaction& txn) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<v1::ProcedureRecord*> page,
-                       store.ListProcedures(txn, clinics, first, last, after, kReportPage, &arena));
+      ASSIGN_OR_RETURN(
+          std::vector<v1::ProcedureRecord*> page,
+          store.ListProcedures(txn, clinics, first, last, after, kReportPage, arena.get()));
       more = static_cast<int>(page.size()) == kReportPage;
       // What the page's procedures refer to, each read once for the whole page.
       std::vector<std::string> patients, serials;
@@ -208,25 +186,94 @@ absl::Status BuildReport(const AuditTrail& audit, const Call& call,
         in.screenings.swap(patient_screenings);
         summary.set_procedures(summary.procedures() + 1);
         // The record becomes the part as it is (both on the page's arena: no copy).
-        v1::ReportPart* part = google::protobuf::Arena::CreateMessage<v1::ReportPart>(&arena);
+        v1::ReportPart* part = google::protobuf::Arena::CreateMessage<v1::ReportPart>(arena.get());
         part->unsafe_arena_set_allocated_procedure(record);
         parts.push_back(part);
         for (v1::Finding& f : findings) {
           ++counts[{f.clinic_id(), f.kind()}];
           summary.set_findings(summary.findings() + 1);
-          part = google::protobuf::Arena::CreateMessage<v1::ReportPart>(&arena);
+          part = google::protobuf::Arena::CreateMessage<v1::ReportPart>(arena.get());
           *part->mutable_finding() = std::move(f);
           parts.push_back(part);
         }
       }
       return absl::OkStatus();
     }));
-    for (size_t i = 0; i < parts.size(); ++i) {
-      if (!emit(*parts[i], i + 1 == parts.size())) {
-        return absl::CancelledError("the client went away");
-      }
+    if (!out.Push(BuiltPage{std::move(arena), std::move(parts)})) {
+      return absl::CancelledError("the client went away");
     }
     if (!more) break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status BuildReport(const AuditTrail& audit, const Call& call,
+                         const v1::GenerateReportRequest& req,
+                         absl::FunctionRef<bool(const v1::ReportPart&, bool end_of_page)> emit,
+                         const ReportLimits& limits) {
+  ASSIGN_OR_RETURN(const LocalPeriod period, ParseDateRange("period", req.period(), 366));
+  const absl::CivilDay first = period.first;
+  const absl::CivilDay last = period.last;
+  const Principal& who = call.who;
+  std::vector<std::string> clinics(req.clinic_ids().begin(), req.clinic_ids().end());
+  for (size_t i = 0; i < clinics.size(); ++i) {
+    RETURN_IF_ERROR(ValidateId(absl::StrCat("clinic_ids[", i, "]"), clinics[i]));
+    RETURN_IF_ERROR(who.CheckClinic(clinics[i]));
+  }
+  const ComplianceStore& store = audit.store();
+  Database& db = audit.db();
+
+  // The pull is on the record before anything is sent; the header carries the head that
+  // includes it.
+  v1::ReportPart header;
+  RETURN_IF_ERROR(db.Run(TxMode::kWrite, AuditChainQueue(), [&](Transaction& txn) -> absl::Status {
+    if (clinics.empty()) {
+      ASSIGN_OR_RETURN(std::vector<std::string> all, store.ReportClinics(txn));
+      for (std::string& clinic : all) {
+        if (who.CanAccessClinic(clinic)) clinics.push_back(std::move(clinic));
+      }
+    }
+    ASSIGN_OR_RETURN(v1::AuditEntry pulled,
+                     audit.Record(txn, call, v1::AUDIT_ACTION_READ, "report", "",
+                                  absl::StrCat(DayText(first), "..", DayText(last), " ",
+                                               clinics.size(), " clinic(s)")));
+    v1::ReportHeader* h = header.mutable_header();
+    *h->mutable_generated_time() = pulled.time();
+    for (const std::string& c : clinics) h->add_clinic_ids(c);
+    *h->mutable_period() = req.period();
+    h->set_audit_log_count(pulled.sequence());
+    h->set_audit_log_head_hash(pulled.hash());
+    return absl::OkStatus();
+  }));
+  if (!emit(header, true)) return absl::CancelledError("the client went away");
+
+  v1::ReportSummary summary;
+  FindingCounts counts;
+  {
+    // The pages are built on a thread of their own and sent from this one, so that the next
+    // page is read and judged while the last is written (PageHandoff).
+    PageHandoff handoff(kPagesAhead);
+    absl::Status built;
+    std::thread builder([&] {
+      built =
+          BuildProcedurePages(store, db, clinics, first, last, summary, counts, limits, handoff);
+      handoff.Finish();
+    });
+    bool gone = false;
+    while (std::optional<BuiltPage> page = handoff.Pop()) {
+      for (size_t i = 0; i < page->parts.size() && !gone; ++i) {
+        gone = !emit(*page->parts[i], i + 1 == page->parts.size());
+      }
+      if (gone) {
+        handoff.Stop();
+        break;
+      }
+    }
+    builder.join();
+    if (gone) return absl::CancelledError("the client went away");
+    RETURN_IF_ERROR(built);
   }
 
   // Every incident of the clinics that occurred on the period's local days (each clinic's own

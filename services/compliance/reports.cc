@@ -8,14 +8,14 @@ namespace smp::compliance {
 
 absl::Status Reports::GenerateReport(const Call& call, const v1::GenerateReportRequest& req,
                                      absl::FunctionRef<bool(const v1::ReportPart&)> emit) const {
-  return BuildReport(*audit_, call, req,
-                     [&](const v1::ReportPart& part, bool) { return emit(part); });
+  return BuildReport(
+      *audit_, call, req, [&](const v1::ReportPart& part, bool) { return emit(part); }, limits_);
 }
 
 absl::Status Reports::StreamReport(
     const Call& call, const v1::GenerateReportRequest& req,
     absl::FunctionRef<bool(const v1::ReportPart&, bool end_of_page)> emit) const {
-  return BuildReport(*audit_, call, req, emit);
+  return BuildReport(*audit_, call, req, emit, limits_);
 }
 
 absl::Status Reports::ExportReport(const Call& call, const v1::ExportReportRequest& req,
@@ -35,11 +35,14 @@ absl::Status Reports::ExportReport(const Call& call, const v1::ExportReportReque
     return ok;
   };
   chunk.set_data(csv ? CsvReportWriter::ColumnLine() : json_writer.Open());
-  RETURN_IF_ERROR(BuildReport(*audit_, call, req.report(), [&](const v1::ReportPart& part, bool) {
-    if (part.has_procedure()) chunk.set_procedures_done(chunk.procedures_done() + 1);
-    chunk.mutable_data()->append(csv ? csv_writer.Line(part) : json_writer.Part(part));
-    return flush(false);
-  }));
+  RETURN_IF_ERROR(BuildReport(
+      *audit_, call, req.report(),
+      [&](const v1::ReportPart& part, bool) {
+        if (part.has_procedure()) chunk.set_procedures_done(chunk.procedures_done() + 1);
+        chunk.mutable_data()->append(csv ? csv_writer.Line(part) : json_writer.Part(part));
+        return flush(false);
+      },
+      limits_));
   if (!csv) chunk.mutable_data()->append(json_writer.Close());
   if (!flush(true)) return absl::CancelledError("the client went away");
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "common/rpc/call.h"
 #include "services/compliance/audit_trail.h"
+#include "services/compliance/report_builder.h"
 #include "smp/compliance/v1/compliance.pb.h"
 
 namespace smp::compliance {
@@ -15,7 +16,8 @@ namespace smp::compliance {
 class Reports {
  public:
   // `audit` must outlive the unit.
-  explicit Reports(const AuditTrail* audit) : audit_(audit) {}
+  explicit Reports(const AuditTrail* audit, ReportLimits limits = {})
+      : audit_(audit), limits_(limits) {}
 
   // Each part through `emit` (false: the client went away, CANCELLED).
   absl::Status GenerateReport(const Call& call, const v1::GenerateReportRequest& req,
@@ -31,6 +33,7 @@ class Reports {
 
  private:
   const AuditTrail* audit_;
+  const ReportLimits limits_;
 };
 
 }  // namespace smp::compliance

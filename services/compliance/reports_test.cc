@@ -1,5 +1,6 @@
 #include "services/compliance/reports.h"
 
+#include <map>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -244,6 +245,46 @@ TEST_F(ReportsTest, ReportHasHeaderProceduresFindingsAndSummary) {
   EXPECT_EQ(AuditEntries()[0].method(), "GenerateReport");
 }
 
+// Pages are built on a thread of their own while the last one is sent: a client that goes away
+// mid-report stops the building too, gets nothing after the part it refused, and the next report
+// runs whole.
+TEST_F(ReportsTest, AClientGoingAwayMidReportStopsTheBuildingPages) {
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (int k = 0; k < 900; ++k) {
+      v1::ProcedureRecord r = Procedure(clinic_a_);
+      const absl::Time performed = now_ - absl::Hours(900 - k);
+      *r.mutable_performed_time() = ToProtoTimestamp(performed);
+      *r.mutable_performed_date() = ToLocalDate(absl::ToCivilDay(performed, absl::UTCTimeZone()));
+      RETURN_IF_ERROR(store_.AddProcedure(txn, r, now_).status());
+    }
+    return absl::OkStatus();
+  }));
+  v1::GenerateReportRequest req;
+  *req.mutable_period()->mutable_start_date() = Date(2026, 11, 1);
+  *req.mutable_period()->mutable_end_date() = Date(2027, 1, 31);
+
+  std::vector<v1::ReportPart> whole = Generate(req);
+  int procedures = 0;
+  for (const v1::ReportPart& p : whole) procedures += p.has_procedure() ? 1 : 0;
+  ASSERT_EQ(procedures, 900);  // five pages
+  const int n = static_cast<int>(whole.size());
+  // The header; the middle of the pages; the last part before the summary.
+  for (int refused_at : {1, n / 2, n - 1}) {
+    int calls = 0;
+    EXPECT_THAT(unit_->GenerateReport(Admin("GenerateReport"), req,
+                                      [&](const v1::ReportPart&) { return ++calls < refused_at; }),
+                StatusIs(absl::StatusCode::kCancelled))
+        << "refused at part " << refused_at << " of " << n;
+    EXPECT_EQ(calls, refused_at) << "parts were emitted after the client went away";
+  }
+  std::vector<v1::ReportPart> again = Generate(req);
+  ASSERT_EQ(again.size(), whole.size());
+  for (int i = 1; i + 1 < n; ++i) {  // the header and summary carry the pull's own audit entry
+    EXPECT_EQ(again[i].SerializeAsString(), whole[i].SerializeAsString()) << "part " << i;
+  }
+  EXPECT_EQ(again.back().summary().procedures(), 900);
+}
+
 TEST_F(ReportsTest, PeriodAndScopeAreChecked) {
   v1::GenerateReportRequest req = January();
   *req.mutable_period()->mutable_end_date() = Date(2028, 6, 1);
@@ -423,6 +464,74 @@ TEST_F(ReportsTest, APagedReportJudgesEachProcedureAsJudgingItAloneWould) {
         v1::FINDING_KIND_NO_CONSENT, v1::FINDING_KIND_NEEDLE_REUSE, v1::FINDING_KIND_RECALLED_LOT,
         v1::FINDING_KIND_EXPIRED_LOT, v1::FINDING_KIND_CHECKLIST_INCOMPLETE}) {
     EXPECT_TRUE(kinds.contains(kind)) << v1::FindingKind_Name(kind);
+  }
+}
+
+// Patients' consents and screenings are kept between pages in two generations of bounded size.
+// With generations far smaller than the report's patients, patients are dropped and read again,
+// or found in the previous generation, page after page; the report must not change.
+TEST_F(ReportsTest, KeepingFewerPatientsBetweenPagesChangesNoFinding) {
+  const std::string practitioner = NewId();
+  std::vector<std::string> patients;
+  for (int i = 0; i < 300; ++i) patients.push_back(NewId());
+  ASSERT_OK(db_->Run(TxMode::kWrite, [&](Transaction& txn) -> absl::Status {
+    for (v1::CredentialKind kind : RequiredCredentials()) {
+      RETURN_IF_ERROR(store_.AddCredential(txn, Credential(practitioner, kind), now_).status());
+    }
+    RETURN_IF_ERROR(store_.AddPermit(txn, Permit(clinic_a_), now_).status());
+    for (int i = 0; i < 300; ++i) {
+      // In order, recorded late, no screening, no consent: a patient given another's records
+      // would be judged differently.
+      const absl::Time taken = now_ - absl::Hours(24 * 60);
+      v1::Consent consent = Consent(patients[i], clinic_a_);
+      *consent.mutable_signed_time() = ToProtoTimestamp(taken);
+      v1::Screening screening = Screening(patients[i], clinic_a_);
+      *screening.mutable_screened_time() = ToProtoTimestamp(taken);
+      screening.set_outcome(v1::SCREENING_OUTCOME_CLEAR);
+      *screening.mutable_valid_until() = ToProtoTimestamp(taken + kScreeningValidity);
+      const absl::Time recorded = i % 4 == 1 ? now_ - absl::Hours(100) : taken;
+      if (i % 4 != 3) RETURN_IF_ERROR(store_.AddConsent(txn, consent, recorded).status());
+      if (i % 4 != 2) RETURN_IF_ERROR(store_.AddScreening(txn, screening, recorded).status());
+    }
+    // 1,200 procedures, 6 pages: patient k % 300, so a page holds patients of the page before.
+    for (int k = 0; k < 1200; ++k) {
+      v1::ProcedureRecord r = CheckedProcedure(clinic_a_);
+      const absl::Time performed = now_ - absl::Minutes(10 * (1200 - k));
+      r.set_patient_id(patients[k % 300]);
+      r.set_practitioner_id(practitioner);
+      *r.mutable_performed_time() = ToProtoTimestamp(performed);
+      *r.mutable_performed_date() = ToLocalDate(absl::ToCivilDay(performed, absl::UTCTimeZone()));
+      RETURN_IF_ERROR(store_.AddProcedure(txn, r, now_).status());
+    }
+    return absl::OkStatus();
+  }));
+  v1::GenerateReportRequest req;
+  *req.mutable_period()->mutable_start_date() = Date(2026, 12, 1);
+  *req.mutable_period()->mutable_end_date() = Date(2027, 1, 31);
+  const std::vector<v1::ReportPart> kept_all = Generate(req);  // 16,384 a generation: no drop
+  std::map<int, int> kinds;
+  for (const v1::ReportPart& p : kept_all) {
+    if (p.has_finding()) ++kinds[p.finding().kind()];
+  }
+  // The procedures of a quarter of the patients lack a screening, of another quarter a consent;
+  // a third quarter's records were entered after half of their procedures.
+  EXPECT_EQ(kinds[v1::FINDING_KIND_SCREENING_MISSING], 300);
+  EXPECT_EQ(kinds[v1::FINDING_KIND_NO_CONSENT], 300);
+  EXPECT_GT(kinds[v1::FINDING_KIND_RECORDED_AFTER_PROCEDURE], 0);
+
+  for (size_t per_generation : {250u, 120u, 8u}) {
+    Reports bounded(audit_.get(), ReportLimits{per_generation});
+    std::vector<v1::ReportPart> parts;
+    ASSERT_OK(bounded.GenerateReport(Admin("GenerateReport"), req, [&](const v1::ReportPart& p) {
+      parts.push_back(p);
+      return true;
+    }));
+    ASSERT_EQ(parts.size(), kept_all.size()) << per_generation << " patients a generation";
+    // The header and the summary name the pull's own audit entry; every part between is the same.
+    for (size_t i = 1; i + 1 < parts.size(); ++i) {
+      ASSERT_EQ(parts[i].SerializeAsString(), kept_all[i].SerializeAsString())
+          << "part " << i << " with " << per_generation << " patients a generation";
+    }
   }
 }
 
