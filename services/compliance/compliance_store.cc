@@ -174,37 +174,37 @@ std::string Placeholders(const std::vector<std::string>& values, std::vector<DbV
   return out;
 }
 
-// Rows of (key, record) grouped by key, each group in row order.
+// Rows of (key, record), each record parsed into the message `into` gives for its key.
 template <typename Message>
-absl::StatusOr<absl::flat_hash_map<std::string, std::vector<Message>>> GroupByKey(
-    const std::vector<Row>& rows) {
-  absl::flat_hash_map<std::string, std::vector<Message>> out;
+absl::Status ParseEachInto(const std::vector<Row>& rows,
+                           absl::FunctionRef<Message*(const std::string& key)> into) {
   for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(Message m, Parse<Message>(row.Text(1), "record"));
-    out[row.Text(0)].push_back(std::move(m));
+    if (!into(row.Text(0))->ParseFromString(row.Text(1))) {
+      return absl::DataLossError("stored record does not parse");
+    }
   }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Consent>>>
-ComplianceStore::ConsentsOfPatients(Transaction& txn,
-                                    const std::vector<std::string>& patient_ids) const {
-  if (patient_ids.empty()) return absl::flat_hash_map<std::string, std::vector<v1::Consent>>{};
+absl::Status ComplianceStore::ConsentsOfPatients(
+    Transaction& txn, const std::vector<std::string>& patient_ids,
+    absl::FunctionRef<v1::Consent*(const std::string& patient_id)> into) const {
+  if (patient_ids.empty()) return absl::OkStatus();
   std::vector<DbValue> params;
   const std::string in = Placeholders(patient_ids, params);
   ASSIGN_OR_RETURN(auto rows, txn.Query(absl::StrCat("SELECT patient_id, record FROM consents "
                                                      "WHERE patient_id IN (",
                                                      in, ") ORDER BY patient_id, id DESC"),
                                         params));
-  return GroupByKey<v1::Consent>(rows);
+  return ParseEachInto<v1::Consent>(rows, into);
 }
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Screening>>>
-ComplianceStore::ScreeningsOfPatients(Transaction& txn,
-                                      const std::vector<std::string>& patient_ids) const {
-  if (patient_ids.empty()) return absl::flat_hash_map<std::string, std::vector<v1::Screening>>{};
+absl::Status ComplianceStore::ScreeningsOfPatients(
+    Transaction& txn, const std::vector<std::string>& patient_ids,
+    absl::FunctionRef<v1::Screening*(const std::string& patient_id)> into) const {
+  if (patient_ids.empty()) return absl::OkStatus();
   std::vector<DbValue> params;
   const std::string in = Placeholders(patient_ids, params);
   ASSIGN_OR_RETURN(auto rows,
@@ -212,7 +212,7 @@ ComplianceStore::ScreeningsOfPatients(Transaction& txn,
                                           "WHERE patient_id IN (",
                                           in, ") ORDER BY patient_id, screened_time DESC, id DESC"),
                              params));
-  return GroupByKey<v1::Screening>(rows);
+  return ParseEachInto<v1::Screening>(rows, into);
 }
 
 absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>>

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -92,13 +93,19 @@ class ComplianceStore {
 
   // What a report page needs beyond its procedures, each read in one query for the whole page
   // (reports judge 200 procedures at a time): the consents and the screenings of each of
-  // `patient_ids` (each patient's in ConsentsOf's / ScreeningsOf's order; a patient with none is
-  // absent), the procedures that recorded each of `serials` (in id order), and the recalls on
-  // file of each (product id, lot) of `lots`. Empty input, empty answer, no query.
-  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Consent>>> ConsentsOfPatients(
-      Transaction& txn, const std::vector<std::string>& patient_ids) const;
-  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Screening>>> ScreeningsOfPatients(
-      Transaction& txn, const std::vector<std::string>& patient_ids) const;
+  // `patient_ids`, the procedures that recorded each of `serials` (in id order), and the recalls
+  // on file of each (product id, lot) of `lots`. Empty input, empty answer, no query.
+  //
+  // Each consent (screening) is parsed into the message `into` gives for its patient, a patient's
+  // in ConsentsOf's (ScreeningsOf's) order; `into` is not called for a patient with none. The
+  // report keeps patients' records between pages and parses into messages it reuses, so that
+  // neither reading nor dropping them allocates or frees each field (report_builder.cc).
+  absl::Status ConsentsOfPatients(
+      Transaction& txn, const std::vector<std::string>& patient_ids,
+      absl::FunctionRef<v1::Consent*(const std::string& patient_id)> into) const;
+  absl::Status ScreeningsOfPatients(
+      Transaction& txn, const std::vector<std::string>& patient_ids,
+      absl::FunctionRef<v1::Screening*(const std::string& patient_id)> into) const;
   absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> UsesOfSerials(
       Transaction& txn, const std::vector<std::string>& serials) const;
   absl::StatusOr<std::vector<v1::LotRecall>> RecallsOf(
