@@ -57,13 +57,21 @@ inline Blob Serialize(const google::protobuf::Message& message) {
   return Blob{message.SerializeAsString()};
 }
 
+// Bytes read from a BLOB column parsed into `message` (cleared first; a reused message keeps its
+// fields' buffers); DATA_LOSS naming `what` when they do not parse.
+inline absl::Status ParseInto(const std::string& bytes, absl::string_view what,
+                              google::protobuf::Message* message) {
+  if (!message->ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " does not parse"));
+  }
+  return absl::OkStatus();
+}
+
 // Bytes read from a BLOB column as `Message`; DATA_LOSS naming `what` when they do not parse.
 template <typename Message>
 absl::StatusOr<Message> Parse(const std::string& bytes, absl::string_view what) {
   Message message;
-  if (!message.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("stored ", what, " does not parse"));
-  }
+  if (absl::Status status = ParseInto(bytes, what, &message); !status.ok()) return status;
   return message;
 }
 

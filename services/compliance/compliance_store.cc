@@ -178,11 +178,7 @@ std::string Placeholders(const std::vector<std::string>& values, std::vector<DbV
 template <typename Message>
 absl::Status ParseEachInto(const std::vector<Row>& rows,
                            absl::FunctionRef<Message*(const std::string& key)> into) {
-  for (const Row& row : rows) {
-    if (!into(row.Text(0))->ParseFromString(row.Text(1))) {
-      return absl::DataLossError("stored record does not parse");
-    }
-  }
+  for (const Row& row : rows) RETURN_IF_ERROR(ParseInto(row.Text(1), "record", into(row.Text(0))));
   return absl::OkStatus();
 }
 

@@ -24,15 +24,24 @@ BuiltPage Page(const std::string& tag, int n) {
 
 TEST(PageHandoffTest, PagesArriveInOrderAndEndAfterFinish) {
   PageHandoff handoff(2);
+  // No ASSERT while the builder runs: returning early would leave it waiting (or the thread
+  // unjoined); a failed push still finishes, so Pop ends.
   std::thread builder([&] {
-    for (int p = 0; p < 10; ++p) ASSERT_TRUE(handoff.Push(Page(std::to_string(p), 3)));
+    for (int p = 0; p < 10; ++p) {
+      if (!handoff.Push(Page(std::to_string(p), 3))) {
+        ADD_FAILURE() << "page " << p << " refused";
+        break;
+      }
+    }
     handoff.Finish();
   });
   int pages = 0;
   while (std::optional<BuiltPage> page = handoff.Pop()) {
-    ASSERT_EQ(page->parts.size(), 3u);
-    EXPECT_EQ(page->parts[0]->procedure().id(), std::to_string(pages) + "-0");
-    EXPECT_EQ(page->parts[2]->procedure().id(), std::to_string(pages) + "-2");
+    EXPECT_EQ(page->parts.size(), 3u);
+    if (page->parts.size() == 3) {
+      EXPECT_EQ(page->parts[0]->procedure().id(), std::to_string(pages) + "-0");
+      EXPECT_EQ(page->parts[2]->procedure().id(), std::to_string(pages) + "-2");
+    }
     ++pages;
   }
   builder.join();
@@ -61,8 +70,10 @@ TEST(PageHandoffTest, TheBuilderWaitsWhileDepthPagesWait) {
   });
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_FALSE(third_pushed) << "a third page was queued beside two waiting ones";
-  ASSERT_EQ(handoff.Pop()->parts[0]->procedure().id(), "a-0");
+  std::optional<BuiltPage> first = handoff.Pop();  // makes room for the third page
   builder.join();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->parts[0]->procedure().id(), "a-0");
   EXPECT_TRUE(third_pushed);
   ASSERT_EQ(handoff.Pop()->parts[0]->procedure().id(), "b-0");
   ASSERT_EQ(handoff.Pop()->parts[0]->procedure().id(), "c-0");
